@@ -1,0 +1,145 @@
+// The campaign model: what a campaign manager writes in a campaign YAML file, after validation.
+// Every field has the strict (legal) default; docs/campaigns.md documents each key.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaigns/duration.h"
+
+namespace outpace {
+
+enum class CampaignKind { telemarketing, collections, survey };
+enum class DialingMode { predictive, progressive, power, preview };
+enum class TimezonePolicy {
+    number_then_column,  // area code / country first, the list's column where the number can't tell
+    column_then_number,  // the list's column first, the number where the column is empty
+    column,              // the column only (rows without it fall back to the campaign default)
+    campaign,            // everyone in the campaign's default zone
+};
+enum class MachineAction { hangup, leave_message, agent };
+enum class AmdAction { hangup, agent };  // for fax (hang up) and unknown verdicts
+
+// Outcomes a retry rule can be written for. `abandoned` is the live answer no agent took in time.
+enum class RetryOutcome { busy, no_answer, machine, failed, abandoned, count_ };
+constexpr std::array<const char*, 5> kRetryOutcomeNames = {"busy", "no_answer", "machine",
+                                                           "failed", "abandoned"};
+
+struct CallingWindow {
+    std::array<bool, 7> days{};  // index 0 = Sunday, as in cctz::weekday order we convert to
+    int from_minute = 8 * 60;    // minutes after local midnight, inclusive
+    int to_minute = 21 * 60;     // exclusive
+};
+
+struct CallingHours {
+    std::vector<CallingWindow> windows;
+    std::vector<std::string> holidays;  // "YYYY-MM-DD" in the callee's local calendar
+};
+
+struct RetryRule {
+    Millis delay{};
+    int max = 0;  // attempts ending in this outcome before the contact is final
+};
+
+struct Disposition {
+    std::string code;
+    std::string label;
+    bool final = false;         // the contact is done after this disposition
+    bool conversation = false;  // a right-party conversation (Reg F 7-day quiet period)
+    bool dnc = false;           // adds the number to the campaign's DNC list
+    bool callback = false;      // carries a callback time
+};
+
+struct AmdThresholds {
+    // Asterisk AMD() names where they mean the same thing.
+    Millis initial_silence{2500};
+    Millis greeting{1500};
+    Millis after_greeting_silence{800};
+    Millis total_analysis_time{5000};
+    Millis min_word_length{100};
+    Millis between_words_silence{50};
+    int maximum_number_of_words = 3;
+};
+
+struct SurveyQuestion {
+    std::string id;
+    std::string prompt;
+    std::string text;
+    std::string digits;  // allowed keypad answers, e.g. "12345"
+    Millis timeout{5000};
+    int retries = 2;
+    std::map<std::string, std::string> next;  // answer digit -> question id ("end" closes)
+};
+
+struct Campaign {
+    std::string source_path;  // where it was loaded from; relative paths resolve against its folder
+    std::string name;
+    CampaignKind kind = CampaignKind::telemarketing;
+    std::string description;
+
+    // dialing
+    DialingMode mode = DialingMode::predictive;
+    double power_ratio = 1.0;
+    double max_lines_per_agent = 3.0;
+    int min_agents_predictive = 5;
+    Millis ring_timeout{20'000};
+    std::string trunk;
+    std::string caller_id;
+
+    // calling hours, in the callee's local time
+    CallingHours hours;
+    TimezonePolicy timezone_policy = TimezonePolicy::number_then_column;
+    std::string default_timezone;  // used when neither number nor column tells
+
+    // pacing targets
+    double max_abandon_rate = 0.03;
+    Millis abandon_window{30LL * 86'400'000};
+    Millis connect_grace{2000};  // the 2-second rule
+    bool count_amd_false_positives = false;
+
+    // answering machines
+    bool amd_enabled = true;
+    MachineAction on_machine = MachineAction::hangup;
+    std::string machine_message;  // WAV played after the beep when on_machine = leave_message
+    AmdAction on_fax = AmdAction::hangup;
+    AmdAction on_unknown = AmdAction::agent;
+    AmdThresholds amd;
+    std::string safe_harbor_prompt;
+
+    // retries and caps
+    std::array<RetryRule, static_cast<size_t>(RetryOutcome::count_)> retry{};
+    int max_attempts = 10;
+    int max_attempts_per_7_days = 0;            // 0 = no rolling cap (collections default 7)
+    Millis quiet_after_conversation{0};         // collections default 7d (Reg F)
+    Millis quiet_after_abandon{72LL * 3'600'000};  // Ofcom: no repeat within 72 h
+
+    // lists
+    std::string phone_column = "phone";
+    std::string timezone_column = "timezone";
+    std::string default_region = "US";
+    std::vector<std::string> dnc_files;
+
+    // agents
+    std::vector<std::string> skills;
+    Millis wrapup_max{60'000};
+    std::vector<std::string> screen_pop_fields;
+    std::string script;
+    std::vector<Disposition> dispositions;
+
+    // surveys
+    std::vector<SurveyQuestion> survey_questions;
+    std::string survey_closing_prompt;
+
+    const RetryRule& retry_for(RetryOutcome o) const { return retry[static_cast<size_t>(o)]; }
+    // A relative path in the campaign file, resolved against the file's folder.
+    std::string resolve_path(const std::string& p) const;
+};
+
+const char* to_string(CampaignKind k);
+const char* to_string(DialingMode m);
+
+}  // namespace outpace

@@ -1,0 +1,585 @@
+#include "campaigns/campaign_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctz/time_zone.h>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "campaigns/campaign_schema.h"
+#include "campaigns/phone.h"
+
+namespace outpace {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j)
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+    return out;
+}
+
+// Walks the YAML tree, collecting every error with its position instead of stopping at the first.
+class Reader {
+public:
+    Reader(std::string file, std::string base_dir) : file_(std::move(file)), base_(std::move(base_dir)) {}
+
+    Diagnostics errors;
+
+    void error(const YAML::Node& at, const std::string& msg) {
+        YAML::Mark m = at.Mark();
+        if (m.is_null())
+            errors.push_back({file_, 0, 0, msg});
+        else
+            errors.push_back({file_, m.line + 1, m.column + 1, msg});
+    }
+
+    // Checks a section is a map whose keys are all known. Returns false when it is not a map.
+    bool section(const YAML::Node& node, const std::string& path) {
+        if (!node.IsMap()) {
+            error(node, (path.empty() ? std::string("the campaign") : "'" + path + "'") +
+                            " must be a mapping of keys to values");
+            return false;
+        }
+        const auto& allowed = campaign_key_tree().at(path);
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+            const std::string key = kv.first.as<std::string>();
+            if (!seen.insert(key).second) {
+                error(kv.first, "duplicate key '" + key + "'");
+                continue;
+            }
+            if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+            std::string where = path.empty() ? "at the top level" : "in '" + path + "'";
+            std::string msg = "unknown key '" + key + "' " + where;
+            std::string best;
+            std::size_t best_d = 3;
+            for (const auto& a : allowed) {
+                std::size_t d = edit_distance(key, a);
+                if (d < best_d) best_d = d, best = a;
+            }
+            if (!best.empty())
+                msg += " (did you mean '" + best + "'?)";
+            else
+                msg += " (allowed: " + join(allowed) + ")";
+            error(kv.first, msg);
+        }
+        return true;
+    }
+
+    std::optional<std::string> scalar(const YAML::Node& n, const std::string& what) {
+        if (!n.IsScalar()) {
+            error(n, "'" + what + "' must be a single value");
+            return std::nullopt;
+        }
+        return n.Scalar();
+    }
+
+    void string(const YAML::Node& map, const char* key, const std::string& path, std::string& out) {
+        if (auto n = map[key]) {
+            if (auto s = scalar(n, path + key)) out = *s;
+        }
+    }
+
+    void boolean(const YAML::Node& map, const char* key, const std::string& path, bool& out) {
+        if (auto n = map[key]) {
+            bool v;
+            if (n.IsScalar() && YAML::convert<bool>::decode(n, v))
+                out = v;
+            else
+                error(n, "'" + path + key + "' must be true or false");
+        }
+    }
+
+    template <typename Int>
+    void integer(const YAML::Node& map, const char* key, const std::string& path, Int& out,
+                 long long min, long long max) {
+        auto n = map[key];
+        if (!n) return;
+        long long v = 0;
+        const std::string s = n.IsScalar() ? n.Scalar() : std::string();
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+            error(n, "'" + path + key + "' must be a whole number");
+        } else if (v < min || v > max) {
+            error(n, "'" + path + key + "' must be between " + std::to_string(min) + " and " +
+                         std::to_string(max) + ", not " + s);
+        } else {
+            out = static_cast<Int>(v);
+        }
+    }
+
+    void number(const YAML::Node& map, const char* key, const std::string& path, double& out,
+                double min, double max, bool percent_ok = false) {
+        auto n = map[key];
+        if (!n) return;
+        std::string s = n.IsScalar() ? n.Scalar() : std::string();
+        double scale = 1;
+        if (percent_ok && !s.empty() && s.back() == '%') s.pop_back(), scale = 0.01;
+        char* end = nullptr;
+        double v = s.empty() ? 0 : std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size()) {
+            error(n, "'" + path + key + "' must be a number" + (percent_ok ? " (0.03 or 3%)" : ""));
+            return;
+        }
+        v *= scale;
+        if (v < min || v > max) {
+            std::ostringstream m;
+            m << "'" << path << key << "' must be between " << min << " and " << max << ", not "
+              << n.Scalar();
+            error(n, m.str());
+            return;
+        }
+        out = v;
+    }
+
+    // Durations need units; `min`/`max` are the legal or sensible bounds, named in the message.
+    void duration(const YAML::Node& map, const char* key, const std::string& path, Millis& out,
+                  Millis min, Millis max, const char* why_min = nullptr) {
+        auto n = map[key];
+        if (!n) return;
+        auto s = scalar(n, path + key);
+        if (!s) return;
+        auto d = parse_duration(*s);
+        if (!d) {
+            error(n, "'" + path + key + "' must be a duration with a unit, like 20s, 15m, 2h or 30d; got '" + *s + "'");
+            return;
+        }
+        if (*d < min) {
+            error(n, "'" + path + key + "' must be at least " + format_duration(min) +
+                         (why_min ? std::string(" (") + why_min + ")" : std::string()) + "; got " + *s);
+            return;
+        }
+        if (*d > max) {
+            error(n, "'" + path + key + "' must be at most " + format_duration(max) + "; got " + *s);
+            return;
+        }
+        out = *d;
+    }
+
+    template <typename Enum>
+    void choice(const YAML::Node& map, const char* key, const std::string& path, Enum& out) {
+        auto n = map[key];
+        if (!n) return;
+        auto s = scalar(n, path + key);
+        if (!s) return;
+        const auto& values = campaign_enums().at(path + key);
+        auto it = std::find(values.begin(), values.end(), *s);
+        if (it == values.end()) {
+            error(n, "'" + path + key + "' must be one of " + join(values, " | ") + "; got '" + *s + "'");
+            return;
+        }
+        out = static_cast<Enum>(it - values.begin());
+    }
+
+    std::vector<std::string> string_list(const YAML::Node& map, const char* key,
+                                         const std::string& path) {
+        std::vector<std::string> out;
+        auto n = map[key];
+        if (!n) return out;
+        if (n.IsScalar()) return {n.Scalar()};
+        if (!n.IsSequence()) {
+            error(n, "'" + path + key + "' must be a list");
+            return out;
+        }
+        for (const auto& item : n)
+            if (auto s = scalar(item, path + key + "[]")) out.push_back(*s);
+        return out;
+    }
+
+    // A file named in the campaign; it must exist so that a call never reaches a missing prompt.
+    void file(const YAML::Node& map, const char* key, const std::string& path, std::string& out) {
+        auto n = map[key];
+        if (!n) return;
+        auto s = scalar(n, path + key);
+        if (!s) return;
+        check_file(n, *s, path + key);
+        out = *s;
+    }
+
+    void check_file(const YAML::Node& at, const std::string& p, const std::string& what) {
+        fs::path full = fs::path(p).is_absolute() ? fs::path(p) : fs::path(base_) / p;
+        std::error_code ec;
+        if (!fs::is_regular_file(full, ec)) error(at, "'" + what + "': file not found: " + full.string());
+    }
+
+private:
+    std::string file_;
+    std::string base_;
+};
+
+std::optional<int> parse_clock(const std::string& s) {
+    int h = 0, m = 0;
+    if (s.size() != 5 || s[2] != ':') return std::nullopt;
+    auto r1 = std::from_chars(s.data(), s.data() + 2, h);
+    auto r2 = std::from_chars(s.data() + 3, s.data() + 5, m);
+    if (r1.ec != std::errc() || r2.ec != std::errc() || r1.ptr != s.data() + 2 || r2.ptr != s.data() + 5)
+        return std::nullopt;
+    if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
+    return h * 60 + m;
+}
+
+bool valid_date(const std::string& s) {
+    int y, mo, d;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+    if (std::from_chars(s.data(), s.data() + 4, y).ec != std::errc() ||
+        std::from_chars(s.data() + 5, s.data() + 7, mo).ec != std::errc() ||
+        std::from_chars(s.data() + 8, s.data() + 10, d).ec != std::errc())
+        return false;
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return mo >= 1 && mo <= 12 && d >= 1 && d <= days[mo - 1];
+}
+
+void read_calling_hours(Reader& r, const YAML::Node& node, Campaign& c) {
+    if (!r.section(node, "calling_hours")) return;
+    if (auto w = node["windows"]) {
+        if (!w.IsSequence() || w.size() == 0) {
+            r.error(w, "'calling_hours.windows' must be a non-empty list of {days, from, to}");
+        } else {
+            c.hours.windows.clear();
+            for (const auto& item : w) {
+                if (!r.section(item, "calling_hours.windows[]")) continue;
+                CallingWindow win;
+                auto days = r.string_list(item, "days", "calling_hours.windows[].");
+                if (!item["days"]) r.error(item, "a calling window needs 'days' (e.g. [mon, tue, wed, thu, fri])");
+                const auto& names = campaign_enums().at("calling_hours.windows[].days[]");
+                for (std::size_t i = 0; i < days.size(); ++i) {
+                    auto it = std::find(names.begin(), names.end(), days[i]);
+                    if (it == names.end())
+                        r.error(item["days"].IsSequence() ? item["days"][i] : item["days"],
+                                "unknown day '" + days[i] + "' (use " + join(names, ", ") + ")");
+                    else
+                        win.days[it - names.begin()] = true;
+                }
+                for (const char* key : {"from", "to"}) {
+                    auto t = item[key];
+                    if (!t) {
+                        r.error(item, std::string("a calling window needs '") + key + "' (HH:MM)");
+                        continue;
+                    }
+                    auto mins = t.IsScalar() ? parse_clock(t.Scalar()) : std::nullopt;
+                    if (!mins) {
+                        r.error(t, std::string("'") + key + "' must be a local time HH:MM, like \"09:00\"");
+                        continue;
+                    }
+                    (std::string(key) == "from" ? win.from_minute : win.to_minute) = *mins;
+                }
+                if (item["from"] && item["to"] && win.from_minute >= win.to_minute)
+                    r.error(item["to"], "'to' must be later than 'from'");
+                // TCPA (47 CFR 64.1200(c)(1)): no calls before 8 am or after 9 pm callee local time.
+                if (win.from_minute < 8 * 60)
+                    r.error(item["from"] ? item["from"] : item, "calling hours may not start before 08:00 callee local time");
+                if (win.to_minute > 21 * 60)
+                    r.error(item["to"] ? item["to"] : item, "calling hours may not end after 21:00 callee local time");
+                c.hours.windows.push_back(win);
+            }
+        }
+    }
+    auto hol = node["holidays"];
+    auto holidays = r.string_list(node, "holidays", "calling_hours.");
+    for (std::size_t i = 0; i < holidays.size(); ++i) {
+        if (!valid_date(holidays[i]))
+            r.error(hol.IsSequence() ? hol[i] : hol, "holiday '" + holidays[i] + "' must be a date YYYY-MM-DD");
+        else
+            c.hours.holidays.push_back(holidays[i]);
+    }
+}
+
+void read_retry(Reader& r, const YAML::Node& node, Campaign& c) {
+    if (!r.section(node, "retry")) return;
+    for (std::size_t i = 0; i < kRetryOutcomeNames.size(); ++i) {
+        const std::string name = kRetryOutcomeNames[i];
+        auto n = node[name];
+        if (!n || !r.section(n, "retry." + name)) continue;
+        const std::string path = "retry." + name + ".";
+        r.duration(n, "delay", path, c.retry[i].delay, Millis{60'000}, Millis{90LL * 86'400'000},
+                   "retrying sooner than a minute looks like harassment");
+        r.integer(n, "max", path, c.retry[i].max, 0, 100);
+    }
+}
+
+void read_dispositions(Reader& r, const YAML::Node& node, Campaign& c) {
+    if (!node.IsSequence()) {
+        r.error(node, "'dispositions' must be a list of {code, label, ...}");
+        return;
+    }
+    c.dispositions.clear();
+    std::set<std::string> codes;
+    for (const auto& item : node) {
+        if (!r.section(item, "dispositions[]")) continue;
+        Disposition d;
+        r.string(item, "code", "dispositions[].", d.code);
+        r.string(item, "label", "dispositions[].", d.label);
+        r.boolean(item, "final", "dispositions[].", d.final);
+        r.boolean(item, "conversation", "dispositions[].", d.conversation);
+        r.boolean(item, "dnc", "dispositions[].", d.dnc);
+        r.boolean(item, "callback", "dispositions[].", d.callback);
+        if (d.code.empty())
+            r.error(item, "a disposition needs a 'code'");
+        else if (!codes.insert(d.code).second)
+            r.error(item["code"], "disposition code '" + d.code + "' is used twice");
+        if (d.callback && d.final) r.error(item, "a callback disposition cannot also be final");
+        c.dispositions.push_back(d);
+    }
+}
+
+void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
+    if (!r.section(node, "survey")) return;
+    r.file(node, "closing_prompt", "survey.", c.survey_closing_prompt);
+    auto qs = node["questions"];
+    if (!qs) return;
+    if (!qs.IsSequence() || qs.size() == 0) {
+        r.error(qs, "'survey.questions' must be a non-empty list");
+        return;
+    }
+    std::set<std::string> ids;
+    for (const auto& item : qs) {
+        if (!r.section(item, "survey.questions[]")) continue;
+        SurveyQuestion q;
+        const std::string p = "survey.questions[].";
+        r.string(item, "id", p, q.id);
+        r.file(item, "prompt", p, q.prompt);
+        r.string(item, "text", p, q.text);
+        r.string(item, "digits", p, q.digits);
+        r.duration(item, "timeout", p, q.timeout, Millis{1000}, Millis{60'000});
+        r.integer(item, "retries", p, q.retries, 0, 10);
+        if (q.id.empty()) r.error(item, "a survey question needs an 'id'");
+        else if (!ids.insert(q.id).second) r.error(item["id"], "question id '" + q.id + "' is used twice");
+        if (q.digits.empty() || q.digits.find_first_not_of("0123456789*#") != std::string::npos)
+            r.error(item["digits"] ? item["digits"] : item, "'digits' must list the keys allowed as answers, e.g. \"12345\"");
+        if (auto next = item["next"]) {
+            if (!next.IsMap()) {
+                r.error(next, "'next' maps an answer digit to the id of the question that follows");
+            } else {
+                for (const auto& kv : next) q.next[kv.first.as<std::string>()] = kv.second.as<std::string>();
+            }
+        }
+        c.survey_questions.push_back(q);
+    }
+    // Branch targets must exist; checked once every id is known.
+    std::size_t i = 0;
+    for (const auto& item : qs) {
+        if (i >= c.survey_questions.size()) break;
+        const auto& q = c.survey_questions[i++];
+        for (const auto& [digit, target] : q.next) {
+            if (q.digits.find(digit) == std::string::npos)
+                r.error(item["next"], "branch on '" + digit + "' which is not among the allowed digits '" + q.digits + "'");
+            if (target != "end" && !ids.count(target))
+                r.error(item["next"], "branch to unknown question '" + target + "'");
+        }
+    }
+}
+
+void apply_kind_defaults(Campaign& c, const YAML::Node& root) {
+    // Reg F (12 CFR 1006.14): collections default to 7 calls in 7 days and a 7-day quiet period
+    // after a conversation. Explicit values are still checked against those limits afterwards.
+    if (c.kind == CampaignKind::collections) {
+        const auto limits = root["limits"];
+        if (!limits || !limits["max_attempts_per_7_days"]) c.max_attempts_per_7_days = 7;
+        if (!limits || !limits["quiet_after_conversation"]) c.quiet_after_conversation = Millis{7LL * 86'400'000};
+    }
+}
+
+void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
+    if (!r.section(root, "")) return;
+    r.string(root, "name", "", c.name);
+    if (!root["name"]) {
+        r.error(root, "the campaign needs a 'name'");
+    } else if (c.name.empty() || c.name.size() > 64 ||
+               c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos) {
+        r.error(root["name"], "'name' must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    r.choice(root, "kind", "", c.kind);
+    r.string(root, "description", "", c.description);
+    apply_kind_defaults(c, root);
+
+    if (auto d = root["dialing"]; d && r.section(d, "dialing")) {
+        r.choice(d, "mode", "dialing.", c.mode);
+        r.number(d, "ratio", "dialing.", c.power_ratio, 1.0, 10.0);
+        if (d["ratio"] && c.mode != DialingMode::power)
+            r.error(d["ratio"], "'dialing.ratio' only applies to mode: power");
+        r.number(d, "max_lines_per_agent", "dialing.", c.max_lines_per_agent, 1.0, 10.0);
+        r.integer(d, "min_agents_predictive", "dialing.", c.min_agents_predictive, 1, 10000);
+        r.duration(d, "ring_timeout", "dialing.", c.ring_timeout, Millis{15'000}, Millis{120'000},
+                   "a phone must ring at least 15 seconds before the dialer gives up");
+        r.string(d, "trunk", "dialing.", c.trunk);
+        r.string(d, "caller_id", "dialing.", c.caller_id);
+        if (d["caller_id"] && !c.caller_id.empty() && !normalize_phone(c.caller_id, c.default_region).ok())
+            r.error(d["caller_id"], "'dialing.caller_id' is not a valid phone number: '" + c.caller_id + "'");
+    }
+    if (auto n = root["calling_hours"]) read_calling_hours(r, n, c);
+    if (auto t = root["timezone"]; t && r.section(t, "timezone")) {
+        r.choice(t, "policy", "timezone.", c.timezone_policy);
+        r.string(t, "column", "timezone.", c.timezone_column);
+        r.string(t, "default", "timezone.", c.default_timezone);
+        cctz::time_zone tz;
+        if (t["default"] && !cctz::load_time_zone(c.default_timezone, &tz))
+            r.error(t["default"], "unknown time zone '" + c.default_timezone + "' (use an IANA name like America/Chicago)");
+    }
+    if (c.timezone_policy == TimezonePolicy::campaign && c.default_timezone.empty())
+        r.error(root["timezone"] ? root["timezone"] : root, "timezone policy 'campaign' needs 'timezone.default'");
+    if (auto p = root["pacing"]; p && r.section(p, "pacing")) {
+        r.number(p, "max_abandon_rate", "pacing.", c.max_abandon_rate, 0.0, 0.03, true);
+        if (auto w = p["abandon_window"]) {
+            // Only the two regulatory windows exist: 30 days (US TSR) and 24 hours (Ofcom).
+            auto d = w.IsScalar() ? parse_duration(w.Scalar()) : std::nullopt;
+            if (d == Millis{86'400'000} || d == Millis{30LL * 86'400'000})
+                c.abandon_window = *d;
+            else
+                r.error(w, "'pacing.abandon_window' must be 30d (US TSR) or 24h (Ofcom)");
+        }
+        r.duration(p, "connect_grace", "pacing.", c.connect_grace, Millis{0}, Millis{2000});
+        r.boolean(p, "count_amd_false_positives", "pacing.", c.count_amd_false_positives);
+    }
+    if (auto a = root["amd"]; a && r.section(a, "amd")) {
+        const std::string p = "amd.";
+        r.boolean(a, "enabled", p, c.amd_enabled);
+        r.choice(a, "on_machine", p, c.on_machine);
+        r.file(a, "message", p, c.machine_message);
+        r.choice(a, "on_fax", p, c.on_fax);
+        r.choice(a, "on_unknown", p, c.on_unknown);
+        r.duration(a, "initial_silence", p, c.amd.initial_silence, Millis{500}, Millis{10'000});
+        r.duration(a, "greeting", p, c.amd.greeting, Millis{500}, Millis{10'000});
+        r.duration(a, "after_greeting_silence", p, c.amd.after_greeting_silence, Millis{100}, Millis{5000});
+        r.duration(a, "total_analysis_time", p, c.amd.total_analysis_time, Millis{1000}, Millis{30'000});
+        r.duration(a, "min_word_length", p, c.amd.min_word_length, Millis{20}, Millis{1000});
+        r.duration(a, "between_words_silence", p, c.amd.between_words_silence, Millis{20}, Millis{1000});
+        r.integer(a, "maximum_number_of_words", p, c.amd.maximum_number_of_words, 1, 20);
+        if (c.on_machine == MachineAction::leave_message && c.machine_message.empty())
+            r.error(a["on_machine"], "on_machine: leave_message needs 'amd.message' (a WAV file)");
+    }
+    if (auto s = root["safe_harbor"]; s && r.section(s, "safe_harbor")) r.file(s, "prompt", "safe_harbor.", c.safe_harbor_prompt);
+    if (auto n = root["retry"]) read_retry(r, n, c);
+    if (auto l = root["limits"]; l && r.section(l, "limits")) {
+        const std::string p = "limits.";
+        r.integer(l, "max_attempts", p, c.max_attempts, 1, 1000);
+        r.integer(l, "max_attempts_per_7_days", p, c.max_attempts_per_7_days, 0, 1000);
+        r.duration(l, "quiet_after_conversation", p, c.quiet_after_conversation, Millis{0}, Millis{365LL * 86'400'000});
+        r.duration(l, "quiet_after_abandon", p, c.quiet_after_abandon, Millis{72LL * 3'600'000}, Millis{365LL * 86'400'000},
+                   "Ofcom: no repeat call within 72 hours of an abandoned call");
+        if (c.kind == CampaignKind::collections) {
+            if (l["max_attempts_per_7_days"] && (c.max_attempts_per_7_days == 0 || c.max_attempts_per_7_days > 7))
+                r.error(l["max_attempts_per_7_days"], "collections campaigns may place at most 7 calls in 7 days (Reg F); use 1-7");
+            if (l["quiet_after_conversation"] && c.quiet_after_conversation < Millis{7LL * 86'400'000})
+                r.error(l["quiet_after_conversation"], "collections campaigns must wait at least 7d after a conversation (Reg F)");
+        }
+    }
+    if (auto l = root["list"]; l && r.section(l, "list")) {
+        r.string(l, "phone_column", "list.", c.phone_column);
+        r.string(l, "default_region", "list.", c.default_region);
+        if (l["default_region"] && !is_known_region(c.default_region))
+            r.error(l["default_region"], "unknown region '" + c.default_region + "' (use a two-letter code like US or GB)");
+        auto files = r.string_list(l, "dnc_files", "list.");
+        auto fn = l["dnc_files"];
+        for (std::size_t i = 0; i < files.size(); ++i) r.check_file(fn.IsSequence() ? fn[i] : fn, files[i], "list.dnc_files");
+        c.dnc_files = files;
+    }
+    if (auto a = root["agents"]; a && r.section(a, "agents")) {
+        c.skills = r.string_list(a, "skills", "agents.");
+        r.duration(a, "wrapup_max", "agents.", c.wrapup_max, Millis{0}, Millis{3'600'000});
+    }
+    if (auto s = root["screen_pop"]; s && r.section(s, "screen_pop")) {
+        c.screen_pop_fields = r.string_list(s, "fields", "screen_pop.");
+        r.string(s, "script", "screen_pop.", c.script);
+    }
+    if (auto d = root["dispositions"]) read_dispositions(r, d, c);
+    if (auto s = root["survey"]) read_survey(r, s, c);
+    if (c.kind == CampaignKind::survey && c.survey_questions.empty())
+        r.error(root["survey"] ? root["survey"] : root, "a survey campaign needs 'survey.questions'");
+    if (c.kind != CampaignKind::survey && root["survey"])
+        r.error(root["survey"], "'survey' only applies to kind: survey");
+}
+
+void set_defaults(Campaign& c) {
+    CallingWindow weekdays;
+    for (int d = 0; d < 7; ++d) weekdays.days[d] = true;  // every day 08:00-21:00 unless written
+    c.hours.windows = {weekdays};
+    auto set = [&](RetryOutcome o, Millis delay, int max) { c.retry[static_cast<size_t>(o)] = {delay, max}; };
+    set(RetryOutcome::busy, Millis{10 * 60'000}, 5);
+    set(RetryOutcome::no_answer, Millis{2 * 3'600'000}, 5);
+    set(RetryOutcome::machine, Millis{4 * 3'600'000}, 3);
+    set(RetryOutcome::failed, Millis{30 * 60'000}, 3);
+    set(RetryOutcome::abandoned, Millis{72LL * 3'600'000}, 3);
+    c.dispositions = {
+        {"SALE", "Sale / success", true, true, false, false},
+        {"CALLBACK", "Call back later", false, true, false, true},
+        {"NOT_INTERESTED", "Not interested", true, true, false, false},
+        {"WRONG_NUMBER", "Wrong number", true, false, false, false},
+        {"DNC", "Do not call", true, true, true, false},
+    };
+}
+
+}  // namespace
+
+std::string Diagnostic::to_string() const {
+    if (line == 0) return file + ": " + message;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+std::string Campaign::resolve_path(const std::string& p) const {
+    if (p.empty() || fs::path(p).is_absolute()) return p;
+    return (fs::path(source_path).parent_path() / p).lexically_normal().string();
+}
+
+const char* to_string(CampaignKind k) {
+    return campaign_enums().at("kind")[static_cast<int>(k)].c_str();
+}
+const char* to_string(DialingMode m) {
+    return campaign_enums().at("dialing.mode")[static_cast<int>(m)].c_str();
+}
+
+CampaignLoad load_campaign_text(const std::string& text, const std::string& display_name,
+                                const std::string& base_dir) {
+    CampaignLoad out;
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
+        return out;
+    }
+    Reader r(display_name, base_dir);
+    Campaign c;
+    c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
+    set_defaults(c);
+    try {
+        read_campaign(r, root, c);
+    } catch (const YAML::Exception& e) {  // e.g. a key that is itself a mapping
+        r.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
+    }
+    std::stable_sort(r.errors.begin(), r.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    out.errors = std::move(r.errors);
+    if (out.errors.empty()) out.campaign = std::move(c);
+    return out;
+}
+
+CampaignLoad load_campaign_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {std::nullopt, {{path, 0, 0, "cannot open the file"}}};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto out = load_campaign_text(ss.str(), path, fs::path(path).parent_path().string().empty() ? "." : fs::path(path).parent_path().string());
+    if (out.campaign) out.campaign->source_path = path;
+    return out;
+}
+
+}  // namespace outpace

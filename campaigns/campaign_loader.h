@@ -1,0 +1,26 @@
+// Loading and validating campaign files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "campaigns/campaign.h"
+#include "campaigns/diagnostics.h"
+
+namespace outpace {
+
+struct CampaignLoad {
+    std::optional<Campaign> campaign;  // set only when there are no errors
+    Diagnostics errors;                // every problem found, in file order
+};
+
+// Reads and validates a campaign file. Relative paths in it (prompts, DNC lists) are resolved
+// against the file's folder and must exist.
+CampaignLoad load_campaign_file(const std::string& path);
+
+// Same, from text; `display_name` is what error messages call the file and `base_dir` is where
+// relative paths are resolved.
+CampaignLoad load_campaign_text(const std::string& text, const std::string& display_name,
+                                const std::string& base_dir = ".");
+
+}  // namespace outpace

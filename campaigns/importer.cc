@@ -1,0 +1,248 @@
+#include "campaigns/importer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+#include <unordered_map>
+
+#include "campaigns/calling_hours.h"
+#include "campaigns/csv.h"
+#include "campaigns/phone.h"
+
+namespace outpace {
+namespace {
+
+constexpr std::size_t kChunk = 16384;
+
+std::string csv_quote(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += (c == '"') ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string join_row(const std::vector<std::string>& fields) {
+    std::string out;
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i) out += ',';
+        out += csv_quote(fields[i]);
+    }
+    return out;
+}
+
+struct Row {
+    CsvRecord rec;
+    NormalizedPhone phone;
+    std::string zones;
+    std::string reject;  // reason class: empty when the row is good
+    std::string detail;
+};
+
+// Per-row work that needs no store: number and time zone. Runs on worker threads.
+class RowChecker {
+public:
+    RowChecker(const Campaign& c, std::size_t phone_col, std::size_t tz_col, std::size_t columns)
+        : c_(c), phone_col_(phone_col), tz_col_(tz_col), columns_(columns) {}
+
+    void check(Row& r) {
+        if (!r.rec.error.empty()) return reject(r, "malformed CSV", r.rec.error);
+        if (r.rec.fields.size() != columns_)
+            return reject(r, "wrong number of fields", "has " + std::to_string(r.rec.fields.size()) +
+                                                           " fields, the header has " + std::to_string(columns_));
+        const std::string& raw = r.rec.fields[phone_col_];
+        if (raw.find_first_not_of(" \t") == std::string::npos) return reject(r, "no phone number", "phone column is empty");
+        r.phone = normalize_phone(raw, c_.default_region);
+        if (!r.phone.ok()) return reject(r, "invalid phone number", "'" + raw + "': " + r.phone.error);
+        std::string column = tz_col_ < r.rec.fields.size() ? r.rec.fields[tz_col_] : std::string();
+        if (!column.empty() && !zones_.get(column))
+            return reject(r, "unknown time zone", "time zone column '" + column + "' is not an IANA zone");
+        const std::string from_number = zones_for_number(r.phone.e164, r.phone.region);
+        switch (c_.timezone_policy) {
+            case TimezonePolicy::number_then_column: r.zones = !from_number.empty() ? from_number : column; break;
+            case TimezonePolicy::column_then_number: r.zones = !column.empty() ? column : from_number; break;
+            case TimezonePolicy::column: r.zones = column; break;
+            case TimezonePolicy::campaign: break;
+        }
+        if (r.zones.empty()) r.zones = c_.default_timezone;
+        if (r.zones.empty())
+            return reject(r, "unknown callee time zone",
+                          "cannot tell the callee's time zone from " + r.phone.e164 +
+                              "; add a time-zone column or timezone.default");
+    }
+
+private:
+    static void reject(Row& r, std::string why, std::string detail) {
+        r.reject = std::move(why);
+        r.detail = std::move(detail);
+    }
+    const Campaign& c_;
+    std::size_t phone_col_, tz_col_, columns_;
+    ZoneCache zones_;
+};
+
+}  // namespace
+
+bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,
+                   const std::string& default_region, std::size_t& loaded, std::size_t& bad,
+                   std::string* error) {
+    std::ifstream in(path);
+    if (!in) {
+        if (error) *error = "cannot read DNC file " + path;
+        return false;
+    }
+    auto batch = store.batch();
+    std::string line;
+    while (std::getline(in, line)) {
+        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        if (auto comma = line.find(','); comma != std::string::npos) line.resize(comma);
+        if (line.find_first_not_of(" \t\r\"") == std::string::npos) continue;
+        line.erase(std::remove(line.begin(), line.end(), '"'), line.end());
+        auto p = normalize_phone(line, default_region);
+        if (!p.ok()) {
+            // A header line such as "phone" is not a number either; count, never fail.
+            ++bad;
+            continue;
+        }
+        batch.add_dnc(scope, p.e164, path);
+        ++loaded;
+    }
+    auto st = store.write(batch, true);
+    if (!st.ok() && error) *error = st.error;
+    return st.ok();
+}
+
+bool import_contacts(Store& store, const Campaign& campaign, const std::string& yaml_text,
+                     const std::string& list_path, const ImportOptions& options,
+                     ImportSummary& summary, std::string* error) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CsvReader csv(list_path);
+    if (!csv.is_open()) {
+        if (error) *error = "cannot read " + list_path;
+        return false;
+    }
+    CsvRecord header;
+    if (!csv.next(header) || !header.error.empty()) {
+        if (error) *error = list_path + ": the first row must name the columns";
+        return false;
+    }
+    for (auto& h : header.fields) h.erase(h.find_last_not_of(" \t") + 1), h.erase(0, h.find_first_not_of(" \t"));
+    const std::string phone_name = options.phone_column.empty() ? campaign.phone_column : options.phone_column;
+    auto col = [&](const std::string& name) {
+        return static_cast<std::size_t>(std::find(header.fields.begin(), header.fields.end(), name) - header.fields.begin());
+    };
+    const std::size_t phone_col = col(phone_name);
+    if (phone_col == header.fields.size()) {
+        if (error) *error = list_path + ":" + std::to_string(header.line) + ": no column named '" + phone_name +
+                            "' (columns: " + join_row(header.fields) + "); set list.phone_column or --phone-column";
+        return false;
+    }
+    const std::size_t tz_col = col(campaign.timezone_column);
+
+    if (auto st = store.save_campaign(campaign.name, {campaign.source_path, yaml_text}); !st.ok()) {
+        if (error) *error = st.error;
+        return false;
+    }
+    for (const auto& f : campaign.dnc_files) {
+        std::size_t bad = 0;
+        if (!load_dnc_file(store, campaign.name, campaign.resolve_path(f), campaign.default_region,
+                           summary.dnc_loaded, bad, error))
+            return false;
+    }
+
+    summary.rejects_path = options.rejects_path.empty() ? list_path + ".rejects.csv" : options.rejects_path;
+    std::ofstream rejects(summary.rejects_path, std::ios::trunc);
+    if (!rejects) {
+        if (error) *error = "cannot write the reject file " + summary.rejects_path;
+        return false;
+    }
+    rejects << "line,reason,detail,row\n";
+
+    const unsigned workers = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    std::vector<RowChecker> checkers;
+    for (unsigned i = 0; i < workers; ++i) checkers.emplace_back(campaign, phone_col, tz_col, header.fields.size());
+
+    std::unordered_map<std::string, std::size_t> first_line;  // E.164 -> line, for duplicates in the file
+    std::unordered_map<std::string, bool> zone_groups_written;
+    std::vector<Row> rows;
+    bool eof = false;
+    while (!eof) {
+        rows.clear();
+        rows.reserve(kChunk);
+        while (rows.size() < kChunk) {
+            Row r;
+            if (!csv.next(r.rec)) {
+                eof = true;
+                break;
+            }
+            rows.push_back(std::move(r));
+        }
+        // Numbers and zones in parallel: libphonenumber's validity check is the costly part.
+        std::vector<std::future<void>> jobs;
+        const std::size_t per = (rows.size() + workers - 1) / workers;
+        for (unsigned w = 0; w < workers; ++w) {
+            const std::size_t from = w * per, to = std::min(rows.size(), from + per);
+            if (from >= to) break;
+            jobs.push_back(std::async(std::launch::async, [&, w, from, to] {
+                for (std::size_t i = from; i < to; ++i) checkers[w].check(rows[i]);
+            }));
+        }
+        for (auto& j : jobs) j.get();
+
+        auto batch = store.batch();
+        for (auto& r : rows) {
+            ++summary.rows;
+            if (r.reject.empty()) {
+                auto [it, fresh] = first_line.emplace(r.phone.e164, r.rec.line);
+                if (!fresh) {
+                    r.reject = "duplicate in list";
+                    r.detail = r.phone.e164 + " already on line " + std::to_string(it->second);
+                } else if (store.is_dnc(campaign.name, r.phone.e164)) {
+                    r.reject = "on do-not-call list";
+                    r.detail = r.phone.e164;
+                }
+            }
+            if (!r.reject.empty()) {
+                ++summary.rejected;
+                ++summary.reject_reasons[r.reject];
+                rejects << r.rec.line << ',' << csv_quote(r.reject) << ',' << csv_quote(r.detail) << ','
+                        << csv_quote(join_row(r.rec.fields)) << '\n';
+                continue;
+            }
+            if (store.contact_exists(campaign.name, r.phone.e164)) {
+                ++summary.already_present;
+                continue;
+            }
+            Contact c;
+            c.phone = r.phone.e164;
+            c.zones = r.zones;
+            c.source = list_path;
+            c.line = static_cast<std::uint32_t>(r.rec.line);
+            for (std::size_t i = 0; i < header.fields.size(); ++i)
+                if (i != phone_col) c.fields.emplace_back(header.fields[i], std::move(r.rec.fields[i]));
+            if (!zone_groups_written[c.zones]) {
+                batch.put_zone_group(campaign.name, c.zones);
+                zone_groups_written[c.zones] = true;
+            }
+            batch.put_contact(campaign.name, nullptr, c);
+            ++summary.imported;
+        }
+        // Import is idempotent, so a crash mid-list is repaired by importing again: the chunks
+        // need no fsync of their own; the last one syncs everything before we report success.
+        if (auto st = store.write(batch, eof); !st.ok()) {
+            if (error) *error = st.error;
+            return false;
+        }
+        if (options.progress) options.progress(csv.bytes_read(), csv.file_size());
+    }
+    rejects.flush();
+    if (!rejects) {
+        if (error) *error = "writing the reject file " + summary.rejects_path + " failed";
+        return false;
+    }
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return true;
+}
+
+}  // namespace outpace

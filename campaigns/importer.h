@@ -1,0 +1,46 @@
+// Contact import: a CSV list into the store, with every rejected row accounted for.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "campaigns/campaign.h"
+#include "campaigns/store.h"
+
+namespace outpace {
+
+struct ImportOptions {
+    std::string phone_column;   // empty = the campaign's list.phone_column
+    std::string rejects_path;   // empty = LIST.rejects.csv beside the list
+    // Called now and then with (bytes read, file size) for a progress display.
+    std::function<void(std::size_t, std::size_t)> progress;
+};
+
+struct ImportSummary {
+    std::size_t rows = 0;              // data rows read (header excluded)
+    std::size_t imported = 0;          // new contacts stored
+    std::size_t already_present = 0;   // in the store from an earlier import (left as they were)
+    std::size_t rejected = 0;          // written to the reject file
+    std::map<std::string, std::size_t> reject_reasons;  // reason class -> rows
+    std::size_t dnc_loaded = 0;        // numbers loaded from the campaign's DNC files
+    std::string rejects_path;
+    double seconds = 0;
+};
+
+// Loads the campaign's DNC files into the store, then imports the list. The campaign definition
+// is saved in the store so later commands can find it by name. Returns false with `error` set
+// when the list cannot be read at all (no header, no phone column, store failure); bad rows are
+// never an error, they are rejected and counted.
+bool import_contacts(Store& store, const Campaign& campaign, const std::string& yaml_text,
+                     const std::string& list_path, const ImportOptions& options,
+                     ImportSummary& summary, std::string* error);
+
+// Loads one DNC file (one number per line, or a CSV whose first column is the number; '#' starts
+// a comment) into `scope`. Lines that are not numbers are counted in `bad`.
+bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,
+                   const std::string& default_region, std::size_t& loaded, std::size_t& bad,
+                   std::string* error);
+
+}  // namespace outpace

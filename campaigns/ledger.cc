@@ -1,0 +1,77 @@
+#include "campaigns/ledger.h"
+
+#include "campaigns/rules.h"
+
+namespace outpace {
+
+std::vector<Attempt> Ledger::begin(const std::vector<Contact>& contacts, Timestamp now,
+                                   const std::string& trunk, std::string* error) {
+    std::vector<Attempt> out;
+    auto batch = store_.batch();
+    std::vector<std::string> phones;
+    for (const auto& c : contacts) phones.push_back(c.phone);
+    auto current = store_.contacts(campaign_.name, phones);
+    std::size_t claimable = 0;
+    for (const auto& c : current) claimable += (c && c->state == ContactState::pending);
+    std::uint64_t id = store_.reserve_attempt_ids(batch, claimable);
+    const std::int64_t now_ms = now.time_since_epoch().count() * 1000;
+    for (auto& c : current) {
+        if (!c || c->state != ContactState::pending) continue;
+        Contact after = *c;
+        after.state = ContactState::in_flight;
+        batch.put_contact(campaign_.name, &*c, after);
+        Attempt a;
+        a.id = id++;
+        a.campaign = campaign_.name;
+        a.phone = c->phone;
+        a.started_ms = now_ms;
+        a.trunk = trunk;
+        batch.put_attempt(a);
+        out.push_back(std::move(a));
+    }
+    if (auto st = store_.write(batch, true); !st.ok()) {
+        if (error) *error = st.error;
+        return {};
+    }
+    return out;
+}
+
+Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
+    auto batch = store_.batch();
+    for (const auto& done : finished) {
+        auto stored = store_.attempt(campaign_.name, done.id);
+        if (!stored) return {"attempt " + std::to_string(done.id) + " is not in the ledger"};
+        if (!stored->in_flight()) return {"attempt " + std::to_string(done.id) + " is already completed"};
+        if (done.in_flight()) return {"attempt " + std::to_string(done.id) + " has no outcome"};
+        auto before = store_.contact(campaign_.name, stored->phone);
+        if (!before) return {"contact " + stored->phone + " of attempt " + std::to_string(done.id) + " is missing"};
+        Attempt a = done;
+        a.campaign = stored->campaign;
+        a.phone = stored->phone;
+        a.started_ms = stored->started_ms;
+        if (a.ended_ms == 0) a.ended_ms = now.time_since_epoch().count() * 1000;
+        Contact after = *before;
+        apply_outcome(campaign_, after, a, now);
+        batch.put_contact(campaign_.name, &*before, after);
+        batch.put_attempt(a);
+        if (after.state == ContactState::dnc) batch.add_dnc(campaign_.name, after.phone, "disposition " + a.disposition);
+    }
+    return store_.write(batch, true);
+}
+
+std::size_t Ledger::recover(Timestamp now, std::string* error) {
+    std::vector<Attempt> lost;
+    for (auto& a : store_.in_flight_attempts()) {
+        if (a.campaign != campaign_.name) continue;
+        a.outcome = Outcome::lost;
+        lost.push_back(std::move(a));
+    }
+    if (lost.empty()) return 0;
+    if (auto st = complete(lost, now); !st.ok()) {
+        if (error) *error = st.error;
+        return 0;
+    }
+    return lost.size();
+}
+
+}  // namespace outpace

@@ -1,0 +1,41 @@
+// The attempt ledger: an attempt is written durably before its call leaves and completed when
+// the call ends; completing applies the campaign's retry rules to the contact.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "campaigns/calling_hours.h"
+#include "campaigns/campaign.h"
+#include "campaigns/records.h"
+#include "campaigns/store.h"
+
+namespace outpace {
+
+class Ledger {
+public:
+    Ledger(Store& store, const Campaign& campaign) : store_(store), campaign_(campaign) {}
+
+    // Claims the contacts (they leave the hopper) and records one in-flight attempt for each, in
+    // one synced batch: after it returns, a crash cannot forget that these calls may have gone
+    // out. Contacts no longer pending are skipped. `error` is set when the store failed, in which
+    // case nothing was claimed and no call may be placed.
+    std::vector<Attempt> begin(const std::vector<Contact>& contacts, Timestamp now,
+                               const std::string& trunk, std::string* error);
+
+    // Completes attempts (outcome and timings filled in by the caller) in one synced batch and
+    // applies the retry rules. An attempt already completed is refused, so a duplicate event can
+    // never count twice.
+    Status complete(const std::vector<Attempt>& finished, Timestamp now);
+
+    // Completes every attempt of this campaign left in flight by a crash as `lost`: it counts as
+    // an attempt (the call may have rung) and the contact is rescheduled by the failed rule.
+    // Returns how many were recovered.
+    std::size_t recover(Timestamp now, std::string* error);
+
+private:
+    Store& store_;
+    const Campaign& campaign_;
+};
+
+}  // namespace outpace

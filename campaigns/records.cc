@@ -1,0 +1,190 @@
+#include "campaigns/records.h"
+
+#include <cstring>
+
+namespace outpace {
+namespace {
+
+constexpr std::uint8_t kContactVersion = 1;
+constexpr std::uint8_t kAttemptVersion = 1;
+
+class Writer {
+public:
+    void u8(std::uint8_t v) { out_ += static_cast<char>(v); }
+    void varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            out_ += static_cast<char>((v & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out_ += static_cast<char>(v);
+    }
+    void svarint(std::int64_t v) { varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+    void str(std::string_view s) {
+        varint(s.size());
+        out_.append(s);
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    std::string out_;
+};
+
+// Every read is bounds-checked: a damaged record decodes to nullopt, never to garbage.
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+    bool ok() const { return ok_; }
+    bool at_end() const { return pos_ == in_.size(); }
+    std::uint8_t u8() {
+        if (pos_ >= in_.size()) return fail(), 0;
+        return static_cast<std::uint8_t>(in_[pos_++]);
+    }
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos_ >= in_.size()) return fail(), 0;
+            auto b = static_cast<std::uint8_t>(in_[pos_++]);
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if (!(b & 0x80)) return v;
+        }
+        return fail(), 0;
+    }
+    std::int64_t svarint() {
+        std::uint64_t u = varint();
+        return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);
+    }
+    std::string str() {
+        std::uint64_t n = varint();
+        if (n > in_.size() - pos_) return fail(), std::string();
+        std::string s(in_.substr(pos_, n));
+        pos_ += n;
+        return s;
+    }
+
+private:
+    void fail() { ok_ = false, pos_ = in_.size(); }
+    std::string_view in_;
+    std::size_t pos_ = 0;
+    bool ok_ = true;
+};
+
+constexpr const char* kOutcomeNames[] = {"none",    "connected", "abandoned", "machine",
+                                         "fax",     "busy",      "no_answer", "failed",
+                                         "invalid", "carrier_error", "lost"};
+constexpr const char* kStateNames[] = {"pending", "in_flight", "done", "dnc", "invalid", "exhausted"};
+
+}  // namespace
+
+const char* to_string(ContactState s) { return kStateNames[static_cast<int>(s)]; }
+const char* to_string(Outcome o) { return kOutcomeNames[static_cast<int>(o)]; }
+
+std::optional<Outcome> outcome_from_string(std::string_view s) {
+    for (std::size_t i = 0; i < std::size(kOutcomeNames); ++i)
+        if (s == kOutcomeNames[i]) return static_cast<Outcome>(i);
+    return std::nullopt;
+}
+
+std::string Contact::encode() const {
+    Writer w;
+    w.u8(kContactVersion);
+    w.str(phone);
+    w.str(zones);
+    w.str(source);
+    w.varint(line);
+    w.varint(fields.size());
+    for (const auto& [k, v] : fields) w.str(k), w.str(v);
+    w.u8(static_cast<std::uint8_t>(state));
+    w.svarint(next_eligible);
+    w.varint(attempts);
+    for (auto c : outcome_counts) w.varint(c);
+    w.varint(recent_attempts.size());
+    for (auto t : recent_attempts) w.svarint(t);
+    w.svarint(last_conversation);
+    w.svarint(last_abandon);
+    w.str(last_outcome);
+    w.str(final_reason);
+    return w.take();
+}
+
+std::optional<Contact> Contact::decode(std::string_view bytes) {
+    Reader r(bytes);
+    if (r.u8() != kContactVersion) return std::nullopt;
+    Contact c;
+    c.phone = r.str();
+    c.zones = r.str();
+    c.source = r.str();
+    c.line = static_cast<std::uint32_t>(r.varint());
+    std::uint64_t n = r.varint();
+    if (n > bytes.size()) return std::nullopt;
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string k = r.str();
+        c.fields.emplace_back(std::move(k), r.str());
+    }
+    std::uint8_t st = r.u8();
+    if (st > static_cast<std::uint8_t>(ContactState::exhausted)) return std::nullopt;
+    c.state = static_cast<ContactState>(st);
+    c.next_eligible = r.svarint();
+    c.attempts = static_cast<std::uint32_t>(r.varint());
+    for (auto& oc : c.outcome_counts) oc = static_cast<std::uint16_t>(r.varint());
+    n = r.varint();
+    if (n > bytes.size()) return std::nullopt;
+    for (std::uint64_t i = 0; i < n && r.ok(); ++i) c.recent_attempts.push_back(r.svarint());
+    c.last_conversation = r.svarint();
+    c.last_abandon = r.svarint();
+    c.last_outcome = r.str();
+    c.final_reason = r.str();
+    if (!r.ok() || !r.at_end()) return std::nullopt;
+    return c;
+}
+
+std::string Attempt::encode() const {
+    Writer w;
+    w.u8(kAttemptVersion);
+    w.varint(id);
+    w.str(campaign);
+    w.str(phone);
+    w.svarint(started_ms);
+    w.svarint(ended_ms);
+    w.u8(static_cast<std::uint8_t>(outcome));
+    w.svarint(sip_code);
+    w.svarint(ring_ms);
+    w.svarint(amd_ms);
+    w.svarint(talk_ms);
+    w.svarint(wrap_ms);
+    w.str(amd_verdict);
+    w.str(agent);
+    w.str(disposition);
+    w.svarint(callback_at);
+    w.str(notes);
+    w.str(trunk);
+    return w.take();
+}
+
+std::optional<Attempt> Attempt::decode(std::string_view bytes) {
+    Reader r(bytes);
+    if (r.u8() != kAttemptVersion) return std::nullopt;
+    Attempt a;
+    a.id = r.varint();
+    a.campaign = r.str();
+    a.phone = r.str();
+    a.started_ms = r.svarint();
+    a.ended_ms = r.svarint();
+    std::uint8_t o = r.u8();
+    if (o > static_cast<std::uint8_t>(Outcome::lost)) return std::nullopt;
+    a.outcome = static_cast<Outcome>(o);
+    a.sip_code = static_cast<int>(r.svarint());
+    a.ring_ms = r.svarint();
+    a.amd_ms = r.svarint();
+    a.talk_ms = r.svarint();
+    a.wrap_ms = r.svarint();
+    a.amd_verdict = r.str();
+    a.agent = r.str();
+    a.disposition = r.str();
+    a.callback_at = r.svarint();
+    a.notes = r.str();
+    a.trunk = r.str();
+    if (!r.ok() || !r.at_end()) return std::nullopt;
+    return a;
+}
+
+}  // namespace outpace

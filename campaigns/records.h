@@ -1,0 +1,86 @@
+// What the store keeps about contacts and attempts, and how it is encoded on disk.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace outpace {
+
+enum class ContactState : std::uint8_t {
+    pending,    // waiting for its next eligible time
+    in_flight,  // an attempt is under way
+    done,       // final: a conversation or disposition closed it
+    dnc,        // final: on a do-not-call list or asked not to be called
+    invalid,    // final: the number does not exist or is a fax line
+    exhausted,  // final: retry or attempt caps reached
+};
+const char* to_string(ContactState s);
+
+// How an attempt ended.
+enum class Outcome : std::uint8_t {
+    none,           // still in flight
+    connected,      // a person reached an agent (or finished an automated survey)
+    abandoned,      // a person answered and no agent came within the connect grace
+    machine,        // answering machine (hung up or message left)
+    fax,            // fax or modem tone
+    busy,           // 486/600
+    no_answer,      // rang until the ring timeout, or 480/408
+    failed,         // other final failures from the network
+    invalid,        // 404/484/604: the number does not exist
+    carrier_error,  // 503 or timeouts from our trunk: not the contact's fault
+    lost,           // the engine stopped while the attempt was in flight (recovered at restart)
+};
+const char* to_string(Outcome o);
+std::optional<Outcome> outcome_from_string(std::string_view s);
+
+struct Contact {
+    std::string phone;  // E.164, the key within a campaign
+    std::string zones;  // IANA zone(s) joined by '|'
+    std::string source; // list file it came from
+    std::uint32_t line = 0;
+    std::vector<std::pair<std::string, std::string>> fields;  // list columns, in file order
+
+    ContactState state = ContactState::pending;
+    std::int64_t next_eligible = 0;  // unix seconds
+    std::uint32_t attempts = 0;      // attempts that reached the network on the contact's behalf
+    std::array<std::uint16_t, 5> outcome_counts{};  // by RetryOutcome
+    std::vector<std::int64_t> recent_attempts;      // start times (unix s), newest last, <= 16
+    std::int64_t last_conversation = 0;
+    std::int64_t last_abandon = 0;
+    std::string last_outcome;
+    std::string final_reason;
+
+    std::string encode() const;
+    static std::optional<Contact> decode(std::string_view bytes);
+};
+
+struct Attempt {
+    std::uint64_t id = 0;
+    std::string campaign;
+    std::string phone;
+    std::int64_t started_ms = 0;  // unix milliseconds when recorded (before the INVITE)
+    std::int64_t ended_ms = 0;
+    Outcome outcome = Outcome::none;
+    int sip_code = 0;
+    std::int64_t ring_ms = 0;    // INVITE to answer or to giving up
+    std::int64_t amd_ms = 0;     // answer to AMD verdict
+    std::int64_t talk_ms = 0;
+    std::int64_t wrap_ms = 0;
+    std::string amd_verdict;     // human | machine | fax | unknown
+    std::string agent;
+    std::string disposition;
+    std::int64_t callback_at = 0;  // unix seconds, when the disposition asks for a callback
+    std::string notes;
+    std::string trunk;
+
+    bool in_flight() const { return outcome == Outcome::none; }
+    std::string encode() const;
+    static std::optional<Attempt> decode(std::string_view bytes);
+};
+
+}  // namespace outpace

@@ -1,0 +1,36 @@
+// The campaign report, computed from the contacts and the ledger.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "campaigns/calling_hours.h"
+#include "campaigns/campaign.h"
+#include "campaigns/store.h"
+
+namespace outpace {
+
+struct AbandonWindow {
+    std::string window;  // "24h" or "30d"
+    std::size_t live_answers = 0;  // connected + abandoned
+    std::size_t abandoned = 0;
+    double rate() const { return live_answers ? double(abandoned) / double(live_answers) : 0.0; }
+};
+
+struct CampaignReport {
+    std::string campaign;
+    std::size_t contacts = 0;
+    std::map<std::string, std::size_t> by_state;         // contact state -> contacts
+    std::map<std::string, std::size_t> by_last_outcome;  // last outcome -> contacts
+    std::size_t attempts = 0;
+    std::size_t in_flight = 0;
+    std::map<std::string, std::size_t> attempts_by_outcome;
+    AbandonWindow last_24h{"24h"}, last_30d{"30d"};
+    double max_abandon_rate = 0;
+};
+
+CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now);
+std::string report_text(const CampaignReport& r);
+std::string report_json(const CampaignReport& r);
+
+}  // namespace outpace

@@ -1,0 +1,279 @@
+#include "campaigns/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <cassert>
+
+namespace outpace {
+namespace {
+
+enum Cf { kDefault, kContacts, kDue, kAttempts, kInflight, kDnc, kMeta, kCfCount };
+const char* const kCfNames[] = {"default", "contacts", "due", "attempts", "inflight", "dnc", "meta"};
+
+void put_be64(std::string& s, std::uint64_t v) {
+    for (int i = 7; i >= 0; --i) s += static_cast<char>((v >> (i * 8)) & 0xff);
+}
+std::uint64_t get_be64(const char* p) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+}
+// Times are stored offset so that negative values (never expected) still sort correctly.
+std::uint64_t time_key(std::int64_t t) { return static_cast<std::uint64_t>(t) ^ (1ULL << 63); }
+std::int64_t time_from_key(std::uint64_t k) { return static_cast<std::int64_t>(k ^ (1ULL << 63)); }
+
+std::string contact_key(const std::string& campaign, const std::string& phone) {
+    std::string k = campaign;
+    k += '\0';
+    k += phone;
+    return k;
+}
+std::string due_prefix(const std::string& campaign, const std::string& zones) {
+    std::string k = campaign;
+    k += '\0';
+    k += zones;
+    k += '\0';
+    return k;
+}
+std::string due_key(const std::string& campaign, const Contact& c) {
+    std::string k = due_prefix(campaign, c.zones);
+    put_be64(k, time_key(c.next_eligible));
+    k += c.phone;
+    return k;
+}
+std::string attempt_key(const std::string& campaign, std::uint64_t id) {
+    std::string k = campaign;
+    k += '\0';
+    put_be64(k, id);
+    return k;
+}
+std::string id_key(std::uint64_t id) {
+    std::string k;
+    put_be64(k, id);
+    return k;
+}
+const std::string kSeqKey = "seq/attempt";
+
+// Upper bound of a prefix scan: the prefix with its last byte incremented.
+std::string prefix_end(std::string p) {
+    while (!p.empty() && static_cast<unsigned char>(p.back()) == 0xff) p.pop_back();
+    if (!p.empty()) p.back() = static_cast<char>(static_cast<unsigned char>(p.back()) + 1);
+    return p;
+}
+
+template <typename F>
+void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, F&& f) {
+    rocksdb::ReadOptions ro;
+    std::string end = prefix_end(prefix);
+    rocksdb::Slice upper(end);
+    if (!end.empty()) ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+    for (it->Seek(prefix); it->Valid(); it->Next())
+        if (!f(it->key(), it->value())) break;
+}
+
+}  // namespace
+
+Store::Batch::Batch() : wb_(std::make_unique<rocksdb::WriteBatch>()) {}
+Store::Batch::~Batch() = default;
+Store::Batch::Batch(Batch&&) noexcept = default;
+Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
+std::size_t Store::Batch::count() const { return wb_->Count(); }
+
+void Store::Batch::put_contact(const std::string& campaign, const Contact* before, const Contact& after) {
+    if (before && before->state == ContactState::pending) wb_->Delete(store_->cf_[kDue], due_key(campaign, *before));
+    wb_->Put(store_->cf_[kContacts], contact_key(campaign, after.phone), after.encode());
+    if (after.state == ContactState::pending) wb_->Put(store_->cf_[kDue], due_key(campaign, after), "");
+}
+
+void Store::Batch::put_attempt(const Attempt& a) {
+    wb_->Put(store_->cf_[kAttempts], attempt_key(a.campaign, a.id), a.encode());
+    if (a.in_flight())
+        wb_->Put(store_->cf_[kInflight], id_key(a.id), a.campaign);
+    else
+        wb_->Delete(store_->cf_[kInflight], id_key(a.id));
+}
+
+void Store::Batch::add_dnc(const std::string& scope, const std::string& phone, const std::string& source) {
+    wb_->Put(store_->cf_[kDnc], contact_key(scope, phone), source);
+}
+
+void Store::Batch::put_zone_group(const std::string& campaign, const std::string& zones) {
+    wb_->Put(store_->cf_[kMeta], "zones/" + contact_key(campaign, zones), "");
+}
+
+std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    options.IncreaseParallelism(2);
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    table.block_cache = rocksdb::NewLRUCache(256 << 20);
+    rocksdb::ColumnFamilyOptions cfo(options);
+    cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    cfo.write_buffer_size = 64 << 20;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : kCfNames) cfs.emplace_back(name, cfo);
+
+    std::unique_ptr<Store> s(new Store());
+    rocksdb::DB* db = nullptr;
+    auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs, &s->cf_, &db);
+    if (!st.ok()) {
+        if (error) *error = "cannot open the store in " + dir + ": " + st.ToString();
+        return nullptr;
+    }
+    s->db_.reset(db);
+    std::string seq;
+    if (s->db_->Get({}, s->cf_[kMeta], kSeqKey, &seq).ok() && seq.size() == 8)
+        s->next_attempt_id_ = get_be64(seq.data());
+    return s;
+}
+
+Store::~Store() {
+    for (auto* h : cf_) db_->DestroyColumnFamilyHandle(h);
+}
+
+Store::Batch Store::batch() {
+    Batch b;
+    b.store_ = this;
+    return b;
+}
+
+Status Store::write(Batch& b, bool sync) {
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    auto st = db_->Write(wo, b.wb_.get());
+    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    b.wb_->Clear();
+    return {};
+}
+
+Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
+    std::string v = c.path;
+    v += '\0';
+    v += c.yaml;
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto st = db_->Put(wo, cf_[kMeta], "campaign/" + name, v);
+    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    return {};
+}
+
+std::optional<StoredCampaign> Store::load_campaign(const std::string& name) const {
+    std::string v;
+    if (!db_->Get({}, cf_[kMeta], "campaign/" + name, &v).ok()) return std::nullopt;
+    auto nul = v.find('\0');
+    if (nul == std::string::npos) return std::nullopt;
+    return StoredCampaign{v.substr(0, nul), v.substr(nul + 1)};
+}
+
+std::vector<std::string> Store::campaigns() const {
+    std::vector<std::string> out;
+    scan_prefix(db_.get(), cf_[kMeta], "campaign/", [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+        out.push_back(k.ToString().substr(9));
+        return true;
+    });
+    return out;
+}
+
+std::optional<Contact> Store::contact(const std::string& campaign, const std::string& phone) const {
+    std::string v;
+    if (!db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok()) return std::nullopt;
+    return Contact::decode(v);
+}
+
+std::vector<std::optional<Contact>> Store::contacts(const std::string& campaign,
+                                                    const std::vector<std::string>& phones) const {
+    std::vector<std::string> keys;
+    keys.reserve(phones.size());
+    for (const auto& p : phones) keys.push_back(contact_key(campaign, p));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet({}, cf_[kContacts], keys.size(), slices.data(), values.data(), statuses.data());
+    std::vector<std::optional<Contact>> out(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        if (statuses[i].ok()) out[i] = Contact::decode(values[i].ToStringView());
+    return out;
+}
+
+bool Store::contact_exists(const std::string& campaign, const std::string& phone) const {
+    std::string v;
+    return db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok();
+}
+
+void Store::for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const {
+    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
+        if (auto c = Contact::decode(v.ToStringView())) f(*c);
+        return true;
+    });
+}
+
+std::optional<Attempt> Store::attempt(const std::string& campaign, std::uint64_t id) const {
+    std::string v;
+    if (!db_->Get({}, cf_[kAttempts], attempt_key(campaign, id), &v).ok()) return std::nullopt;
+    return Attempt::decode(v);
+}
+
+void Store::for_each_attempt(const std::string& campaign, const std::function<void(const Attempt&)>& f) const {
+    scan_prefix(db_.get(), cf_[kAttempts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
+        if (auto a = Attempt::decode(v.ToStringView())) f(*a);
+        return true;
+    });
+}
+
+std::vector<Attempt> Store::in_flight_attempts() const {
+    std::vector<Attempt> out;
+    scan_prefix(db_.get(), cf_[kInflight], "", [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+        if (k.size() == 8)
+            if (auto a = attempt(v.ToString(), get_be64(k.data()))) out.push_back(*a);
+        return true;
+    });
+    return out;
+}
+
+std::uint64_t Store::reserve_attempt_ids(Batch& b, std::uint64_t n) {
+    std::uint64_t first = next_attempt_id_;
+    next_attempt_id_ += n;
+    std::string v;
+    put_be64(v, next_attempt_id_);
+    b.wb_->Put(cf_[kMeta], kSeqKey, v);
+    return first;
+}
+
+bool Store::is_dnc(const std::string& campaign, const std::string& phone) const {
+    std::string v;
+    return db_->Get({}, cf_[kDnc], contact_key(campaign, phone), &v).ok() ||
+           db_->Get({}, cf_[kDnc], contact_key("*", phone), &v).ok();
+}
+
+std::vector<std::string> Store::zone_groups(const std::string& campaign) const {
+    std::vector<std::string> out;
+    const std::string prefix = "zones/" + campaign + '\0';
+    scan_prefix(db_.get(), cf_[kMeta], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+        out.push_back(k.ToString().substr(prefix.size()));
+        return true;
+    });
+    return out;
+}
+
+void Store::scan_due(const std::string& campaign, const std::string& zones, std::int64_t up_to,
+                     const std::function<bool(const DueEntry&)>& f) const {
+    const std::string prefix = due_prefix(campaign, zones);
+    scan_prefix(db_.get(), cf_[kDue], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+        if (k.size() < prefix.size() + 8) return true;
+        DueEntry e;
+        e.next_eligible = time_from_key(get_be64(k.data() + prefix.size()));
+        if (e.next_eligible > up_to) return false;
+        e.zones = zones;
+        e.phone.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
+        return f(e);
+    });
+}
+
+}  // namespace outpace

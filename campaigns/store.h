@@ -1,0 +1,117 @@
+// The store: contacts, attempts (the ledger), campaign definitions and do-not-call lists in
+// RocksDB. This header is the whole contract; key layouts live in store.cc.
+//
+// Column families and keys (all integers big-endian so keys sort by value):
+//   contacts  campaign \0 phone                              -> Contact
+//   due       campaign \0 zones \0 next_eligible(8) phone    -> ""   (pending contacts only)
+//   attempts  campaign \0 id(8)                              -> Attempt
+//   inflight  id(8)                                          -> campaign
+//   dnc       scope \0 phone                                 -> source   (scope "*" = every campaign)
+//   meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";  "seq/attempt"
+// The due index is grouped by time zone so the hopper skips whole zones that are outside calling
+// hours instead of scanning past their contacts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaigns/records.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace outpace {
+
+struct Status {
+    std::string error;  // empty when it worked
+    bool ok() const { return error.empty(); }
+};
+
+struct StoredCampaign {
+    std::string path;
+    std::string yaml;
+};
+
+// One entry of the due index.
+struct DueEntry {
+    std::string zones;
+    std::int64_t next_eligible = 0;
+    std::string phone;
+};
+
+class Store {
+public:
+    // Opens (creating if needed) the store in `dir`. Only one process may hold it.
+    static std::unique_ptr<Store> open(const std::string& dir, std::string* error);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // A set of writes applied atomically. put_contact keeps the due index in step: pass the
+    // contact as it was stored (or nullptr when new) and as it is now.
+    class Batch {
+    public:
+        Batch();
+        ~Batch();
+        Batch(Batch&&) noexcept;
+        Batch& operator=(Batch&&) noexcept;
+        void put_contact(const std::string& campaign, const Contact* before, const Contact& after);
+        void put_attempt(const Attempt& a);
+        void add_dnc(const std::string& scope, const std::string& phone, const std::string& source);
+        void put_zone_group(const std::string& campaign, const std::string& zones);
+        std::size_t count() const;
+
+    private:
+        friend class Store;
+        std::unique_ptr<rocksdb::WriteBatch> wb_;
+        Store* store_ = nullptr;
+    };
+    Batch batch();
+    // `sync` waits for the write-ahead log to reach the disk: use it for what must survive a crash.
+    Status write(Batch& b, bool sync);
+
+    Status save_campaign(const std::string& name, const StoredCampaign& c);
+    std::optional<StoredCampaign> load_campaign(const std::string& name) const;
+    std::vector<std::string> campaigns() const;
+
+    std::optional<Contact> contact(const std::string& campaign, const std::string& phone) const;
+    // Looks up several contacts at once; missing ones come back as nullopt.
+    std::vector<std::optional<Contact>> contacts(const std::string& campaign,
+                                                 const std::vector<std::string>& phones) const;
+    bool contact_exists(const std::string& campaign, const std::string& phone) const;
+    void for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const;
+
+    std::optional<Attempt> attempt(const std::string& campaign, std::uint64_t id) const;
+    void for_each_attempt(const std::string& campaign, const std::function<void(const Attempt&)>& f) const;
+    // Attempts recorded but never completed, across campaigns (what a crash leaves behind).
+    std::vector<Attempt> in_flight_attempts() const;
+    // Reserves `n` consecutive attempt ids; the reservation is written with the next batch.
+    std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
+
+    // True when the number is on the campaign's or the global do-not-call list.
+    bool is_dnc(const std::string& campaign, const std::string& phone) const;
+
+    std::vector<std::string> zone_groups(const std::string& campaign) const;
+    // Walks the due index of one zone group in time order while f returns true, entries with
+    // next_eligible <= up_to only.
+    void scan_due(const std::string& campaign, const std::string& zones, std::int64_t up_to,
+                  const std::function<bool(const DueEntry&)>& f) const;
+
+    rocksdb::DB* raw() const { return db_.get(); }
+
+private:
+    Store() = default;
+    friend class Batch;
+    std::unique_ptr<rocksdb::DB> db_;
+    std::vector<rocksdb::ColumnFamilyHandle*> cf_;
+    std::uint64_t next_attempt_id_ = 1;
+};
+
+}  // namespace outpace

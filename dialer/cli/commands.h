@@ -1,0 +1,29 @@
+// Subcommands of the `outpace` binary. Each registers itself on the app and returns the exit
+// status through the shared `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "campaigns/calling_hours.h"
+#include "campaigns/campaign.h"
+#include "campaigns/store.h"
+
+namespace outpace::cli {
+
+void add_campaign_commands(CLI::App& app, int& exit_code);
+void add_contacts_commands(CLI::App& app, int& exit_code);
+void add_report_command(CLI::App& app, int& exit_code);
+
+// Helpers shared by the commands.
+std::unique_ptr<Store> open_store(const std::string& dir);
+// A campaign given as a YAML file or as the name of a campaign already in the store.
+// Prints the errors and returns nullopt when it cannot be loaded.
+std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file);
+// "now" or an RFC 3339 time.
+std::optional<Timestamp> time_arg(const std::string& text);
+
+}  // namespace outpace::cli

@@ -1,0 +1,124 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "campaigns/campaign_loader.h"
+#include "campaigns/hopper.h"
+#include "campaigns/importer.h"
+#include "dialer/cli/commands.h"
+
+namespace outpace::cli {
+namespace {
+
+struct ImportArgs {
+    std::string data, campaign_file, list, phone_column, rejects;
+};
+
+struct NextArgs {
+    std::string data, campaign, at = "now";
+    std::size_t k = 10;
+    bool json = false;
+};
+
+void progress_bar(std::size_t done, std::size_t total) {
+    const double f = total ? double(done) / double(total) : 1.0;
+    const int width = 40, filled = static_cast<int>(f * width);
+    std::fprintf(stderr, "\rimporting [%.*s%*s] %3.0f%%", filled, "########################################",
+                 width - filled, "", f * 100);
+    std::fflush(stderr);
+}
+
+int run_import(const ImportArgs& a) {
+    auto load = load_campaign_file(a.campaign_file);
+    for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
+    if (!load.campaign) return 1;
+    auto store = open_store(a.data);
+    if (!store) return 1;
+    std::ifstream in(a.campaign_file);
+    std::stringstream yaml;
+    yaml << in.rdbuf();
+
+    ImportOptions opts;
+    opts.phone_column = a.phone_column;
+    opts.rejects_path = a.rejects;
+    const bool tty = isatty(STDERR_FILENO);
+    if (tty) opts.progress = progress_bar;
+    ImportSummary s;
+    std::string error;
+    const bool ok = import_contacts(*store, *load.campaign, yaml.str(), a.list, opts, s, &error);
+    if (tty) std::fprintf(stderr, "\n");
+    if (!ok) {
+        std::cerr << "outpace: " << error << "\n";
+        return 1;
+    }
+    std::printf("%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
+                a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
+                s.seconds > 0 ? s.rows / s.seconds : 0.0);
+    for (const auto& [reason, n] : s.reject_reasons) std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
+    if (s.dnc_loaded) std::printf("  do-not-call numbers loaded: %zu\n", s.dnc_loaded);
+    if (s.rejected) std::printf("  rejected rows with line numbers and reasons: %s\n", s.rejects_path.c_str());
+    return 0;
+}
+
+int run_next(const NextArgs& a) {
+    auto store = open_store(a.data);
+    if (!store) return 1;
+    auto campaign = campaign_arg(*store, a.campaign);
+    auto now = time_arg(a.at);
+    if (!campaign || !now) return 1;
+    Hopper hopper(*store, *campaign);
+    auto contacts = hopper.next(*now, a.k);
+    ZoneCache zones;
+    for (const auto& c : contacts) {
+        // The callee's local time in its (first) zone, which is what the calling hours judged.
+        std::string zone = c.zones.substr(0, c.zones.find('|'));
+        std::string local;
+        if (const auto* tz = zones.get(zone)) local = cctz::format("%a %H:%M", *now, *tz);
+        if (a.json) {
+            nlohmann::json j = {{"phone", c.phone}, {"zones", c.zones}, {"local_time", local},
+                                {"attempts", c.attempts}, {"line", c.line}};
+            for (const auto& [k, v] : c.fields) j["fields"][k] = v;
+            std::cout << j.dump() << "\n";
+        } else {
+            std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(), c.zones.c_str(), c.attempts);
+            for (std::size_t i = 0; i < c.fields.size() && i < 3; ++i)
+                std::printf("  %s=%s", c.fields[i].first.c_str(), c.fields[i].second.c_str());
+            std::printf("\n");
+        }
+    }
+    if (!a.json) std::fprintf(stderr, "%zu dialable contact(s) at %s\n", contacts.size(), format_timestamp(*now).c_str());
+    return 0;
+}
+
+}  // namespace
+
+void add_contacts_commands(CLI::App& app, int& exit_code) {
+    auto* contacts = app.add_subcommand("contacts", "Import contact lists and look at the hopper");
+    contacts->require_subcommand(1);
+
+    auto ia = std::make_shared<ImportArgs>();
+    auto* import = contacts->add_subcommand(
+        "import", "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported");
+    import->add_option("--data", ia->data, "store directory (created if missing)")->required();
+    import->add_option("--campaign", ia->campaign_file, "campaign YAML file")->required()->check(CLI::ExistingFile);
+    import->add_option("--phone-column", ia->phone_column, "column holding the number (default: list.phone_column)");
+    import->add_option("--rejects", ia->rejects, "where to write rejected rows (default: LIST.rejects.csv)");
+    import->add_option("list", ia->list, "CSV file whose first row names the columns")->required()->check(CLI::ExistingFile);
+    import->callback([ia, &exit_code] { exit_code = run_import(*ia); });
+
+    auto na = std::make_shared<NextArgs>();
+    auto* next = contacts->add_subcommand("next", "Show the next contacts the hopper would dial");
+    next->add_option("--data", na->data, "store directory")->required();
+    next->add_option("--campaign", na->campaign, "campaign name (or its YAML file)")->required();
+    next->add_option("--at", na->at, "as of this time: now or RFC 3339 like 2026-11-23T15:00:00Z");
+    next->add_option("-n", na->k, "how many (default 10)");
+    next->add_flag("--json", na->json, "one JSON object per contact");
+    next->callback([na, &exit_code] { exit_code = run_next(*na); });
+}
+
+}  // namespace outpace::cli

@@ -1,0 +1,47 @@
+// outpace: the predictive dialer's single binary, with git-style subcommands.
+#include <iostream>
+
+#include "dialer/cli/commands.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"Outpace, a predictive outbound dialer engine.\n"
+                 "Run 'outpace <command> --help' for the options of a command."};
+    app.name("outpace");
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "outpace 0.1.0");
+    int exit_code = 0;
+
+    auto* help = app.add_subcommand("help", "Show this help, or a command's: outpace help [COMMAND]");
+    std::vector<std::string> topic;
+    help->add_option("command", topic, "command to explain");
+    help->callback([&] {
+        CLI::App* target = &app;
+        for (const auto& t : topic) {
+            try {
+                target = target->get_subcommand(t);
+            } catch (const CLI::OptionNotFound&) {
+                std::cerr << "outpace: no command '" << t << "'\n";
+                exit_code = 2;
+                return;
+            }
+        }
+        std::cout << app.get_formatter()->make_help(target, target->get_name(), CLI::AppFormatMode::Normal);
+    });
+
+    outpace::cli::add_campaign_commands(app, exit_code);
+    outpace::cli::add_contacts_commands(app, exit_code);
+    outpace::cli::add_report_command(app, exit_code);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        if (argc == 1) {
+            std::cout << app.help();
+            return 0;
+        }
+        return app.exit(e);
+    }
+    return exit_code;
+}
