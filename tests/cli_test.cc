@@ -1,0 +1,69 @@
+// The `outpace` binary as a user runs it: exit codes and output forms.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+using namespace outpace;
+
+namespace {
+const std::string kOutpace = OUTPACE_BINARY;
+}
+
+TEST_CASE("campaign check: exit 0 with a summary line for each valid file") {
+    auto r = test::run(kOutpace + " campaign check " + test::example("telemarketing.yaml") + " " + test::example("survey.yaml"));
+    CHECK(r.status == 0);
+    CHECK(r.out.find("telemarketing.yaml: ok: campaign 'spring-renewals' (telemarketing, predictive") != std::string::npos);
+    CHECK(r.out.find("survey.yaml: ok: campaign 'csat-november'") != std::string::npos);
+}
+
+TEST_CASE("campaign check: every error as FILE:LINE:COL: message and exit 1") {
+    test::TempDir dir;
+    auto bad = dir.write("bad.yaml", "name: x\ndialing:\n  ring_timeout: 5s\n  moed: power\n");
+    auto r = test::run(kOutpace + " campaign check " + bad);
+    CHECK(r.status == 1);
+    CHECK(r.out.find(bad + ":3:17: 'dialing.ring_timeout' must be at least 15s") != std::string::npos);
+    CHECK(r.out.find(bad + ":4:3: unknown key 'moed' in 'dialing' (did you mean 'mode'?)") != std::string::npos);
+}
+
+TEST_CASE("contacts import, contacts next and report work together from the command line") {
+    test::TempDir dir;
+    const std::string data = dir.file("data");
+    auto list = dir.write("list.csv", "phone,name\n212 555 0123,Ada\n415 555 0142,Grace\nbad,Row\n");
+    auto imp = test::run(kOutpace + " contacts import --data " + data + " --campaign " +
+                         test::example("telemarketing.yaml") + " " + list);
+    REQUIRE_MESSAGE(imp.status == 0, imp.out);
+    CHECK(imp.out.find("3 rows: 2 imported, 0 already present, 1 rejected") != std::string::npos);
+    CHECK(imp.out.find("importing [") == std::string::npos);  // no progress bar when not a terminal
+
+    // Tuesday 14:30Z: 09:30 in New York (the campaign opens at 09:00), 06:30 in San Francisco.
+    auto next = test::run(kOutpace + " contacts next --json --data " + data +
+                          " --campaign spring-renewals --at 2026-11-24T14:30:00Z -n 5");
+    REQUIRE_MESSAGE(next.status == 0, next.out);
+    auto j = nlohmann::json::parse(next.out.substr(0, next.out.find('\n')));
+    CHECK(j["phone"] == "+12125550123");
+    CHECK(j["local_time"] == "Tue 09:30");
+    CHECK(j["fields"]["name"] == "Ada");
+    CHECK(std::count(next.out.begin(), next.out.end(), '\n') == 1);
+
+    auto report = test::run(kOutpace + " report --json --data " + data);
+    REQUIRE_MESSAGE(report.status == 0, report.out);
+    auto rj = nlohmann::json::parse(report.out);
+    CHECK(rj["campaign"] == "spring-renewals");
+    CHECK(rj["contacts"] == 2);
+    CHECK(rj["by_state"]["pending"] == 2);
+
+    auto unknown = test::run(kOutpace + " contacts next --data " + data + " --campaign nope");
+    CHECK(unknown.status == 1);
+    CHECK(unknown.out.find("no campaign 'nope' in the store") != std::string::npos);
+}
+
+TEST_CASE("help is available for the binary and each command") {
+    auto r = test::run(kOutpace + " help");
+    CHECK(r.status == 0);
+    for (const char* cmd : {"campaign", "contacts", "report"}) CHECK(r.out.find(cmd) != std::string::npos);
+    auto sub = test::run(kOutpace + " contacts import --help");
+    CHECK(sub.status == 0);
+    CHECK(sub.out.find("--phone-column") != std::string::npos);
+}

@@ -1,0 +1,235 @@
+// Import, hopper and ledger against a real RocksDB store in a temporary folder.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "campaigns/campaign_loader.h"
+#include "campaigns/hopper.h"
+#include "campaigns/importer.h"
+#include "campaigns/ledger.h"
+#include "campaigns/report.h"
+#include "test_util.h"
+
+using namespace outpace;
+using test::at;
+
+namespace {
+
+struct Fixture {
+    test::TempDir dir;
+    std::unique_ptr<Store> store;
+    Campaign campaign;
+
+    explicit Fixture(const std::string& yaml = "name: t\ntimezone: {default: America/New_York}\n") {
+        std::string err;
+        store = Store::open(dir.file("db"), &err);
+        REQUIRE_MESSAGE(store, err);
+        auto r = load_campaign_text(yaml, "t.yaml", dir.path());
+        for (const auto& e : r.errors) FAIL(e.to_string());
+        campaign = *r.campaign;
+    }
+
+    ImportSummary import(const std::string& csv) {
+        auto list = dir.write("list.csv", csv);
+        ImportSummary s;
+        std::string err;
+        REQUIRE_MESSAGE(import_contacts(*store, campaign, "name: t\n", list, {}, s, &err), err);
+        return s;
+    }
+
+    std::string rejects() {
+        std::ifstream in(dir.file("list.csv.rejects.csv"));
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    }
+};
+
+std::vector<std::string> phones(const std::vector<Contact>& cs) {
+    std::vector<std::string> out;
+    for (const auto& c : cs) out.push_back(c.phone);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("import stores valid rows and reports every rejected row with its line and reason") {
+    Fixture f;
+    auto s = f.import("phone,name,timezone\n"
+                      "212 555 0123,Ada,\n"
+                      "555-0100,Bad,\n"
+                      "(212) 555-0123,Dup,\n"
+                      "312 555 0166,Alan\n"
+                      "+1 800 555 0100,Toll,Mars/Base\n"
+                      ",Empty,\n"
+                      "+1 800 555 0101,Toll,America/Denver\n");
+    CHECK(s.rows == 7);
+    CHECK(s.imported == 2);
+    CHECK(s.rejected == 5);
+    CHECK(s.reject_reasons["invalid phone number"] == 1);
+    CHECK(s.reject_reasons["duplicate in list"] == 1);
+    CHECK(s.reject_reasons["wrong number of fields"] == 1);
+    CHECK(s.reject_reasons["unknown time zone"] == 1);
+    CHECK(s.reject_reasons["no phone number"] == 1);
+    CHECK(s.rows == s.imported + s.rejected + s.already_present);  // nothing dropped silently
+    const std::string rej = f.rejects();
+    CHECK(rej.find("3,invalid phone number,'555-0100': not a valid number for its country") != std::string::npos);
+    CHECK(rej.find("4,duplicate in list,+12125550123 already on line 2") != std::string::npos);
+    CHECK(rej.find("5,wrong number of fields") != std::string::npos);
+
+    auto c = f.store->contact("t", "+12125550123");
+    REQUIRE(c);
+    CHECK(c->zones == "America/New_York");
+    CHECK(c->line == 2);
+    CHECK(c->fields == std::vector<std::pair<std::string, std::string>>{{"name", "Ada"}, {"timezone", ""}});
+    // A toll-free number cannot tell its zone: the column does.
+    CHECK(f.store->contact("t", "+18005550101")->zones == "America/Denver");
+}
+
+TEST_CASE("a row whose zone nobody can tell is rejected when the campaign has no default") {
+    Fixture f("name: t\n");
+    auto s = f.import("phone\n+1 800 555 0100\n212 555 0123\n");
+    CHECK(s.imported == 1);
+    CHECK(s.reject_reasons["unknown callee time zone"] == 1);
+}
+
+TEST_CASE("re-importing the same list is idempotent") {
+    Fixture f;
+    const std::string csv = "phone\n212 555 0123\n312 555 0166\n";
+    auto first = f.import(csv);
+    CHECK(first.imported == 2);
+    // Dial one so its state differs from a fresh import.
+    Ledger ledger(*f.store, f.campaign);
+    auto t = at("2026-11-24T16:00:00Z");
+    Hopper hopper(*f.store, f.campaign);
+    std::string err;
+    auto attempts = ledger.begin(hopper.next(t, 1), t, "main", &err);
+    REQUIRE(attempts.size() == 1);
+    auto second = f.import(csv);
+    CHECK(second.imported == 0);
+    CHECK(second.already_present == 2);
+    CHECK(f.store->contact("t", attempts[0].phone)->state == ContactState::in_flight);
+    CHECK(build_report(*f.store, f.campaign, t).contacts == 2);
+}
+
+TEST_CASE("DNC files block numbers at import and a later DNC entry blocks them in the hopper") {
+    Fixture f;
+    f.dir.write("dnc.txt", "# internal list\n212-555-0199\nnot a number\n");
+    auto r = load_campaign_text("name: t\ntimezone: {default: America/New_York}\nlist: {dnc_files: [dnc.txt]}\n", "t.yaml", f.dir.path());
+    REQUIRE(r.campaign);
+    f.campaign = *r.campaign;
+    auto s = f.import("phone\n212 555 0199\n212 555 0123\n212 555 0124\n");
+    CHECK(s.dnc_loaded == 1);
+    CHECK(s.reject_reasons["on do-not-call list"] == 1);
+    CHECK(s.imported == 2);
+
+    auto t = at("2026-11-24T16:00:00Z");
+    Hopper hopper(*f.store, f.campaign);
+    CHECK(hopper.next(t, 10).size() == 2);
+    auto b = f.store->batch();
+    b.add_dnc("*", "+12125550124", "national registry");
+    REQUIRE(f.store->write(b, true).ok());
+    CHECK(phones(hopper.next(t, 10)) == std::vector<std::string>{"+12125550123"});
+}
+
+TEST_CASE("the hopper honours each callee's local hours and hands out the longest-waiting first") {
+    Fixture f;
+    f.import("phone\n415 555 0142\n212 555 0123\n312 555 0166\n850 555 0105\n808 555 0178\n");
+    Hopper hopper(*f.store, f.campaign);
+    // The campaign calls 08:00-21:00 every day. 13:30Z Tuesday: New York 08:30 (open), Chicago
+    // 07:30, Los Angeles 05:30, Honolulu 03:30 (all closed).
+    CHECK(phones(hopper.next(at("2026-11-24T13:30:00Z"), 10)) == std::vector<std::string>{"+12125550123"});
+    // 850 spans Chicago and New York: it waits until both are open. 14:30Z: Chicago 08:30.
+    CHECK(phones(hopper.next(at("2026-11-24T14:30:00Z"), 10)) ==
+          std::vector<std::string>{"+12125550123", "+13125550166", "+18505550105"});
+    // 16:00Z: Los Angeles 08:00 joins; Honolulu (06:00) still sleeps.
+    CHECK(hopper.next(at("2026-11-24T16:00:00Z"), 10).size() == 4);
+    // k limits the answer.
+    CHECK(hopper.next(at("2026-11-24T20:00:00Z"), 2).size() == 2);
+    CHECK(hopper.next(at("2026-11-24T20:00:00Z"), 0).empty());
+    // 03:00Z Wednesday: Chicago (21:00) and New York (22:00) have closed; Los Angeles 19:00 and
+    // Honolulu 17:00 are still open.
+    CHECK(phones(hopper.next(at("2026-11-25T03:00:00Z"), 10)) ==
+          std::vector<std::string>{"+14155550142", "+18085550178"});
+}
+
+TEST_CASE("the ledger claims contacts, completes attempts once and applies the retry rules") {
+    Fixture f("name: t\ntimezone: {default: America/New_York}\nretry:\n  busy: {delay: 10m, max: 3}\n");
+    f.import("phone\n212 555 0123\n212 555 0124\n");
+    Hopper hopper(*f.store, f.campaign);
+    Ledger ledger(*f.store, f.campaign);
+    auto t = at("2026-11-24T16:00:00Z");
+    std::string err;
+    auto attempts = ledger.begin(hopper.next(t, 10), t, "main", &err);
+    REQUIRE(attempts.size() == 2);
+    CHECK(attempts[0].id != attempts[1].id);
+    CHECK(hopper.next(t, 10).empty());  // claimed contacts leave the hopper
+
+    auto done = attempts[0];
+    done.outcome = Outcome::busy;
+    done.sip_code = 486;
+    REQUIRE(ledger.complete({done}, t + std::chrono::seconds(5)).ok());
+    CHECK(ledger.complete({done}, t + std::chrono::seconds(6)).error.find("already completed") != std::string::npos);
+
+    auto c = f.store->contact("t", done.phone);
+    CHECK(c->state == ContactState::pending);
+    CHECK(c->next_eligible == (t + std::chrono::seconds(5 + 600)).time_since_epoch().count());
+    CHECK(hopper.next(t + std::chrono::seconds(604), 10).empty());
+    CHECK(phones(hopper.next(t + std::chrono::seconds(605), 10)) == std::vector<std::string>{done.phone});
+
+    auto stored = f.store->attempt("t", done.id);
+    REQUIRE(stored);
+    CHECK(stored->outcome == Outcome::busy);
+    CHECK(stored->sip_code == 486);
+    CHECK(stored->trunk == "main");
+
+    auto report = build_report(*f.store, f.campaign, t);
+    CHECK(report.attempts == 2);
+    CHECK(report.in_flight == 1);
+    CHECK(report.attempts_by_outcome["busy"] == 1);
+}
+
+TEST_CASE("attempts left in flight by a crash are recovered as lost and counted") {
+    Fixture f;
+    f.import("phone\n212 555 0123\n");
+    auto t = at("2026-11-24T16:00:00Z");
+    {
+        Hopper hopper(*f.store, f.campaign);
+        Ledger ledger(*f.store, f.campaign);
+        std::string err;
+        REQUIRE(ledger.begin(hopper.next(t, 1), t, "main", &err).size() == 1);
+    }
+    CHECK(f.store->in_flight_attempts().size() == 1);
+    Ledger ledger(*f.store, f.campaign);
+    std::string err;
+    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 1);
+    CHECK(f.store->in_flight_attempts().empty());
+    auto c = f.store->contact("t", "+12125550123");
+    CHECK(c->attempts == 1);
+    CHECK(c->last_outcome == "lost");
+    CHECK(c->state == ContactState::pending);
+}
+
+TEST_CASE("abandon rates are computed per window from the ledger") {
+    Fixture f;
+    f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n212 555 0126\n");
+    Hopper hopper(*f.store, f.campaign);
+    Ledger ledger(*f.store, f.campaign);
+    auto t = at("2026-11-24T16:00:00Z");
+    std::string err;
+    auto attempts = ledger.begin(hopper.next(t, 4), t, "main", &err);
+    REQUIRE(attempts.size() == 4);
+    attempts[0].outcome = Outcome::abandoned;
+    attempts[1].outcome = Outcome::connected;
+    attempts[2].outcome = Outcome::connected;
+    attempts[3].outcome = Outcome::machine;
+    REQUIRE(ledger.complete(attempts, t).ok());
+    auto r = build_report(*f.store, f.campaign, t + std::chrono::hours(1));
+    CHECK(r.last_24h.live_answers == 3);
+    CHECK(r.last_24h.abandoned == 1);
+    CHECK(r.last_30d.rate() == doctest::Approx(1.0 / 3));
+    auto later = build_report(*f.store, f.campaign, t + std::chrono::hours(25));
+    CHECK(later.last_24h.live_answers == 0);
+    CHECK(later.last_30d.live_answers == 3);
+}

@@ -1,0 +1,61 @@
+// Small helpers shared by the tests: temporary folders, files, running the CLI.
+#pragma once
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+#include "campaigns/calling_hours.h"
+
+namespace outpace::test {
+
+// A fresh folder under /tmp, removed with everything in it when the test ends.
+class TempDir {
+public:
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "outpace-test-XXXXXX").string();
+        path_ = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    std::string path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(file(name), std::ios::binary) << text;
+        return file(name);
+    }
+
+private:
+    std::string path_;
+};
+
+struct RunResult {
+    int status = -1;
+    std::string out;  // stdout and stderr together
+};
+
+inline RunResult run(const std::string& command) {
+    RunResult r;
+    std::FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf;
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int st = ::pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+inline Timestamp at(const char* rfc3339) { return *parse_timestamp(rfc3339); }
+
+inline std::string example(const std::string& name) {
+    return std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/" + name;
+}
+
+}  // namespace outpace::test
