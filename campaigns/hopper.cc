@@ -1,55 +1,53 @@
 #include "campaigns/hopper.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "campaigns/rules.h"
 
 namespace outpace {
-
-bool Hopper::dialable(const Contact& c, Timestamp now) const {
-    return c.state == ContactState::pending && c.next_eligible <= now.time_since_epoch().count() &&
-           !cap_blocks(campaign_, c, now) && !store_.is_dnc(campaign_.name, c.phone);
-}
 
 std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
     std::vector<Contact> out;
     if (k == 0) return out;
     const std::int64_t t = now.time_since_epoch().count();
 
-    std::vector<std::string> open;
-    for (const auto& zones : store_.zone_groups(campaign_.name))
-        if (within_calling_hours(campaign_.hours, zones, now, zones_)) open.push_back(zones);
+    // One cursor per zone group that is inside calling hours now; closed zones are never read.
+    std::vector<std::unique_ptr<Store::DueCursor>> cursors;
+    for (const auto& zones : store_.zone_groups(campaign_.name)) {
+        if (!within_calling_hours(campaign_.hours, zones, now, zones_)) continue;
+        auto c = store_.due_cursor(campaign_.name, zones, t);
+        if (c->valid()) cursors.push_back(std::move(c));
+    }
+    // Merge them by due time (longest-waiting first), checking candidates a batch at a time.
+    auto later = [](const Store::DueCursor* a, const Store::DueCursor* b) {
+        return std::tie(a->entry().next_eligible, a->entry().phone) > std::tie(b->entry().next_eligible, b->entry().phone);
+    };
+    std::vector<Store::DueCursor*> heap;
+    for (auto& c : cursors) heap.push_back(c.get());
+    std::make_heap(heap.begin(), heap.end(), later);
 
-    // Take the first `want` due entries of each open zone group, merge them by due time and
-    // check them in that order. The global first k lie among each group's first k; only when
-    // some were not dialable (stale, DNC, capped) is a wider pass needed.
-    std::unordered_set<std::string> seen;
-    for (std::size_t want = k; out.size() < k; want *= 4) {
-        std::vector<DueEntry> due;
-        bool more = false;
-        for (const auto& zones : open) {
-            std::size_t taken = 0;
-            store_.scan_due(campaign_.name, zones, t, [&](const DueEntry& e) {
-                if (taken == want) return more = true, false;
-                ++taken;
-                if (!seen.count(e.phone)) due.push_back(e);
-                return true;
-            });
+    while (out.size() < k && !heap.empty()) {
+        std::vector<std::string> phones;
+        while (phones.size() < k - out.size() && !heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), later);
+            Store::DueCursor* c = heap.back();
+            phones.push_back(c->entry().phone);
+            c->next();
+            if (c->valid())
+                std::push_heap(heap.begin(), heap.end(), later);
+            else
+                heap.pop_back();
         }
-        std::sort(due.begin(), due.end(), [](const DueEntry& a, const DueEntry& b) {
-            return std::tie(a.next_eligible, a.phone) < std::tie(b.next_eligible, b.phone);
-        });
-        for (std::size_t i = 0; i < due.size() && out.size() < k; i += k) {
-            std::vector<std::string> phones;
-            for (std::size_t j = i; j < std::min(due.size(), i + k); ++j) phones.push_back(due[j].phone);
-            auto contacts = store_.contacts(campaign_.name, phones);
-            for (std::size_t j = 0; j < contacts.size() && out.size() < k; ++j) {
-                seen.insert(phones[j]);
-                if (contacts[j] && dialable(*contacts[j], now)) out.push_back(std::move(*contacts[j]));
-            }
+        auto contacts = store_.contacts(campaign_.name, phones);
+        auto dnc = store_.dnc_many(campaign_.name, phones);
+        for (std::size_t i = 0; i < contacts.size(); ++i) {
+            // The index can be stale for a moment (an entry whose contact moved on) and rules can
+            // change under a running campaign: the contact itself has the last word.
+            auto& c = contacts[i];
+            if (!c || dnc[i] || c->state != ContactState::pending || c->next_eligible > t || cap_blocks(campaign_, *c, now))
+                continue;
+            out.push_back(std::move(*c));
         }
-        if (!more) break;
     }
     return out;
 }

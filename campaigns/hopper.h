@@ -21,7 +21,6 @@ public:
     std::vector<Contact> next(Timestamp now, std::size_t k);
 
 private:
-    bool dialable(const Contact& c, Timestamp now) const;
 
     const Store& store_;
     const Campaign& campaign_;

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <fstream>
 #include <future>
-#include <thread>
 #include <unordered_map>
 
 #include "campaigns/calling_hours.h"
@@ -44,7 +43,7 @@ struct Row {
 class RowChecker {
 public:
     RowChecker(const Campaign& c, std::size_t phone_col, std::size_t tz_col, std::size_t columns)
-        : c_(c), phone_col_(phone_col), tz_col_(tz_col), columns_(columns) {}
+        : c_(c), phone_col_(phone_col), tz_col_(tz_col), columns_(columns), phones_(c.default_region) {}
 
     void check(Row& r) {
         if (!r.rec.error.empty()) return reject(r, "malformed CSV", r.rec.error);
@@ -53,7 +52,7 @@ public:
                                                            " fields, the header has " + std::to_string(columns_));
         const std::string& raw = r.rec.fields[phone_col_];
         if (raw.find_first_not_of(" \t") == std::string::npos) return reject(r, "no phone number", "phone column is empty");
-        r.phone = normalize_phone(raw, c_.default_region);
+        r.phone = phones_.normalize(raw);
         if (!r.phone.ok()) return reject(r, "invalid phone number", "'" + raw + "': " + r.phone.error);
         std::string column = tz_col_ < r.rec.fields.size() ? r.rec.fields[tz_col_] : std::string();
         if (!column.empty() && !zones_.get(column))
@@ -79,6 +78,7 @@ private:
     }
     const Campaign& c_;
     std::size_t phone_col_, tz_col_, columns_;
+    PhoneNormalizer phones_;
     ZoneCache zones_;
 };
 
@@ -159,49 +159,47 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     }
     rejects << "line,reason,detail,row\n";
 
-    const unsigned workers = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    std::vector<RowChecker> checkers;
-    for (unsigned i = 0; i < workers; ++i) checkers.emplace_back(campaign, phone_col, tz_col, header.fields.size());
-
+    // Two stages overlap: this thread reads and checks chunk N+1 (CSV, number, zone) while a
+    // second thread deduplicates and writes chunk N. The memtable inserts of the writer and the
+    // parsing cost about the same, so two cores keep both busy.
+    RowChecker checker(campaign, phone_col, tz_col, header.fields.size());
     std::unordered_map<std::string, std::size_t> first_line;  // E.164 -> line, for duplicates in the file
     std::unordered_map<std::string, bool> zone_groups_written;
-    std::vector<Row> rows;
-    bool eof = false;
-    while (!eof) {
-        rows.clear();
-        rows.reserve(kChunk);
-        while (rows.size() < kChunk) {
-            Row r;
-            if (!csv.next(r.rec)) {
-                eof = true;
-                break;
-            }
-            rows.push_back(std::move(r));
-        }
-        // Numbers and zones in parallel: libphonenumber's validity check is the costly part.
-        std::vector<std::future<void>> jobs;
-        const std::size_t per = (rows.size() + workers - 1) / workers;
-        for (unsigned w = 0; w < workers; ++w) {
-            const std::size_t from = w * per, to = std::min(rows.size(), from + per);
-            if (from >= to) break;
-            jobs.push_back(std::async(std::launch::async, [&, w, from, to] {
-                for (std::size_t i = from; i < to; ++i) checkers[w].check(rows[i]);
-            }));
-        }
-        for (auto& j : jobs) j.get();
+    Status write_status;
+    const bool had_contacts = store.has_contacts(campaign.name);
+    // Lists up to a few million numbers are checked in memory; larger ones by batched lookups.
+    const auto dnc_in_memory = store.dnc_numbers(campaign.name, 5'000'000);
 
+    auto write_chunk = [&](std::vector<Row> rows, bool last) {
+        if (!write_status.ok()) return;
+        std::vector<std::string> phones;
+        for (const auto& r : rows)
+            if (r.reject.empty()) phones.push_back(r.phone.e164);
+        std::vector<bool> on_dnc, known;
+        if (dnc_in_memory) {
+            for (const auto& p : phones) on_dnc.push_back(dnc_in_memory->count(p) > 0);
+        } else {
+            on_dnc = store.dnc_many(campaign.name, phones);
+        }
+        // A campaign's first import cannot meet stored contacts; duplicates within the file are
+        // caught by first_line.
+        known = had_contacts ? store.contacts_exist(campaign.name, phones) : std::vector<bool>(phones.size());
         auto batch = store.batch();
+        std::size_t j = 0;  // index into phones / on_dnc / known
         for (auto& r : rows) {
             ++summary.rows;
+            bool present = false;
             if (r.reject.empty()) {
+                const std::size_t at = j++;
                 auto [it, fresh] = first_line.emplace(r.phone.e164, r.rec.line);
                 if (!fresh) {
                     r.reject = "duplicate in list";
                     r.detail = r.phone.e164 + " already on line " + std::to_string(it->second);
-                } else if (store.is_dnc(campaign.name, r.phone.e164)) {
+                } else if (on_dnc[at]) {
                     r.reject = "on do-not-call list";
                     r.detail = r.phone.e164;
                 }
+                present = known[at];
             }
             if (!r.reject.empty()) {
                 ++summary.rejected;
@@ -210,7 +208,7 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
                         << csv_quote(join_row(r.rec.fields)) << '\n';
                 continue;
             }
-            if (store.contact_exists(campaign.name, r.phone.e164)) {
+            if (present) {
                 ++summary.already_present;
                 continue;
             }
@@ -228,13 +226,36 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             batch.put_contact(campaign.name, nullptr, c);
             ++summary.imported;
         }
-        // Import is idempotent, so a crash mid-list is repaired by importing again: the chunks
-        // need no fsync of their own; the last one syncs everything before we report success.
-        if (auto st = store.write(batch, eof); !st.ok()) {
-            if (error) *error = st.error;
-            return false;
+        // Import is idempotent, so a crash mid-list is repaired by importing again: the rows skip
+        // the write-ahead log (half the bytes written) and one flush at the end makes them durable
+        // before success is reported.
+        write_status = store.write_unlogged(batch);
+        if (last && write_status.ok()) write_status = store.flush();
+    };
+
+    std::future<void> writer;
+    bool eof = false;
+    while (!eof && write_status.ok()) {
+        std::vector<Row> rows;
+        rows.reserve(kChunk);
+        while (rows.size() < kChunk) {
+            Row r;
+            if (!csv.next(r.rec)) {
+                eof = true;
+                break;
+            }
+            checker.check(r);
+            rows.push_back(std::move(r));
         }
+        if (writer.valid()) writer.get();
+        if (!write_status.ok()) break;
+        writer = std::async(std::launch::async, write_chunk, std::move(rows), eof);
         if (options.progress) options.progress(csv.bytes_read(), csv.file_size());
+    }
+    if (writer.valid()) writer.get();
+    if (!write_status.ok()) {
+        if (error) *error = write_status.error;
+        return false;
     }
     rejects.flush();
     if (!rejects) {

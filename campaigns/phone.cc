@@ -96,6 +96,35 @@ NormalizedPhone normalize_phone(std::string_view raw, const std::string& default
     return out;
 }
 
+PhoneNormalizer::PhoneNormalizer(std::string default_region)
+    : region_(std::move(default_region)), nanp_default_(util().GetCountryCodeForRegion(region_) == 1) {}
+
+NormalizedPhone PhoneNormalizer::normalize(std::string_view raw) {
+    std::string digits;
+    bool plus = false;
+    if (!plain_digits(raw, digits, plus)) return normalize_phone(raw, region_);
+    // A NANP number: "+1" and ten digits, or ten (or 1 + ten) digits in a NANP default region.
+    if (plus ? (digits.size() == 11 && digits[0] == '1')
+             : (nanp_default_ && (digits.size() == 10 || (digits.size() == 11 && digits[0] == '1')))) {
+        if (digits.size() == 11) digits.erase(0, 1);
+        const auto key = static_cast<std::uint32_t>(std::stoul(digits.substr(0, 6)));
+        auto it = exchanges_.find(key);
+        if (it == exchanges_.end()) {
+            NormalizedPhone full = normalize_phone("+1" + digits, region_);
+            it = exchanges_.emplace(key, Exchange{full.ok(), full.region}).first;
+        }
+        NormalizedPhone out;
+        if (!it->second.valid) {
+            out.error = "not a valid number for its country";
+        } else {
+            out.e164 = "+1" + digits;
+            out.region = it->second.region;
+        }
+        return out;
+    }
+    return normalize_phone(raw, region_);
+}
+
 bool is_known_region(const std::string& region) {
     return util().GetCountryCodeForRegion(region) != 0;
 }

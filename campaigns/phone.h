@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <cstdint>
+#include <unordered_map>
 
 namespace outpace {
 
@@ -18,6 +20,26 @@ struct NormalizedPhone {
 // using `default_region` for numbers written without a country code. Only numbers libphonenumber
 // considers valid are accepted.
 NormalizedPhone normalize_phone(std::string_view raw, const std::string& default_region);
+
+// The same, remembering what it learnt about North American exchanges. NANP validity is decided
+// by the first six digits (area code and exchange, as in the LERG): libphonenumber's US and
+// Caribbean patterns never look further, which a test checks on random numbers. A list holds
+// many numbers per exchange, so most rows skip libphonenumber's regular expressions, which
+// also serialise threads on the library's shared regex cache. Not thread-safe: one per thread.
+class PhoneNormalizer {
+public:
+    explicit PhoneNormalizer(std::string default_region);
+    NormalizedPhone normalize(std::string_view raw);
+
+private:
+    struct Exchange {
+        bool valid = false;
+        std::string region;
+    };
+    std::string region_;
+    bool nanp_default_ = false;
+    std::unordered_map<std::uint32_t, Exchange> exchanges_;  // NPA*1000+NXX
+};
 
 bool is_known_region(const std::string& region);
 

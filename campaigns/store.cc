@@ -116,7 +116,14 @@ std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
     table.block_cache = rocksdb::NewLRUCache(256 << 20);
     rocksdb::ColumnFamilyOptions cfo(options);
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    cfo.write_buffer_size = 64 << 20;
+    cfo.write_buffer_size = 16 << 20;
+    cfo.max_write_buffer_number = 4;
+    cfo.level0_slowdown_writes_trigger = 40;
+    cfo.level0_stop_writes_trigger = 60;
+    // Whole-key bloom filters in the memtable too: import asks "is this number known / on DNC?"
+    // for every row, and the answer is nearly always no.
+    cfo.memtable_whole_key_filtering = true;
+    cfo.memtable_prefix_bloom_size_ratio = 0.05;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const char* name : kCfNames) cfs.emplace_back(name, cfo);
 
@@ -150,6 +157,23 @@ Status Store::write(Batch& b, bool sync) {
     auto st = db_->Write(wo, b.wb_.get());
     if (!st.ok()) return {"store write failed: " + st.ToString()};
     b.wb_->Clear();
+    return {};
+}
+
+Status Store::write_unlogged(Batch& b) {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    auto st = db_->Write(wo, b.wb_.get());
+    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    b.wb_->Clear();
+    return {};
+}
+
+Status Store::flush() {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    auto st = db_->Flush(fo, cf_);
+    if (!st.ok()) return {"store flush failed: " + st.ToString()};
     return {};
 }
 
@@ -207,6 +231,57 @@ bool Store::contact_exists(const std::string& campaign, const std::string& phone
     return db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok();
 }
 
+namespace {
+std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& scope,
+                             const std::vector<std::string>& phones) {
+    std::vector<std::string> keys;
+    keys.reserve(phones.size());
+    for (const auto& p : phones) keys.push_back(contact_key(scope, p));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db->MultiGet({}, cf, keys.size(), slices.data(), values.data(), statuses.data());
+    std::vector<bool> out(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) out[i] = statuses[i].ok();
+    return out;
+}
+}  // namespace
+
+std::vector<bool> Store::contacts_exist(const std::string& campaign, const std::vector<std::string>& phones) const {
+    return exist_many(db_.get(), cf_[kContacts], campaign, phones);
+}
+
+std::vector<bool> Store::dnc_many(const std::string& campaign, const std::vector<std::string>& phones) const {
+    auto mine = exist_many(db_.get(), cf_[kDnc], campaign, phones);
+    auto global = exist_many(db_.get(), cf_[kDnc], "*", phones);
+    for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = mine[i] || global[i];
+    return mine;
+}
+
+bool Store::has_contacts(const std::string& campaign) const {
+    bool any = false;
+    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice&) {
+        return any = true, false;
+    });
+    return any;
+}
+
+std::optional<std::unordered_set<std::string>> Store::dnc_numbers(const std::string& campaign,
+                                                                  std::size_t limit) const {
+    std::unordered_set<std::string> out;
+    bool too_many = false;
+    for (const std::string& scope : {campaign, std::string("*")}) {
+        const std::string prefix = scope + '\0';
+        scan_prefix(db_.get(), cf_[kDnc], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+            if (out.size() >= limit) return too_many = true, false;
+            out.emplace(k.data() + prefix.size(), k.size() - prefix.size());
+            return true;
+        });
+    }
+    if (too_many) return std::nullopt;
+    return out;
+}
+
 void Store::for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const {
     scan_prefix(db_.get(), cf_[kContacts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
         if (auto c = Contact::decode(v.ToStringView())) f(*c);
@@ -262,18 +337,34 @@ std::vector<std::string> Store::zone_groups(const std::string& campaign) const {
     return out;
 }
 
-void Store::scan_due(const std::string& campaign, const std::string& zones, std::int64_t up_to,
-                     const std::function<bool(const DueEntry&)>& f) const {
-    const std::string prefix = due_prefix(campaign, zones);
-    scan_prefix(db_.get(), cf_[kDue], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
-        if (k.size() < prefix.size() + 8) return true;
-        DueEntry e;
-        e.next_eligible = time_from_key(get_be64(k.data() + prefix.size()));
-        if (e.next_eligible > up_to) return false;
-        e.zones = zones;
-        e.phone.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
-        return f(e);
-    });
+Store::DueCursor::~DueCursor() = default;
+
+void Store::DueCursor::load() {
+    valid_ = false;
+    if (!it_->Valid()) return;
+    rocksdb::Slice k = it_->key();
+    if (k.size() < prefix_.size() + 8 || !k.starts_with(prefix_)) return;
+    entry_.next_eligible = time_from_key(get_be64(k.data() + prefix_.size()));
+    if (entry_.next_eligible > up_to_) return;
+    entry_.phone.assign(k.data() + prefix_.size() + 8, k.size() - prefix_.size() - 8);
+    valid_ = true;
+}
+
+void Store::DueCursor::next() {
+    it_->Next();
+    load();
+}
+
+std::unique_ptr<Store::DueCursor> Store::due_cursor(const std::string& campaign, const std::string& zones,
+                                                    std::int64_t up_to) const {
+    std::unique_ptr<DueCursor> c(new DueCursor());
+    c->prefix_ = due_prefix(campaign, zones);
+    c->up_to_ = up_to;
+    c->entry_.zones = zones;
+    c->it_.reset(db_->NewIterator({}, cf_[kDue]));
+    c->it_->Seek(c->prefix_);
+    c->load();
+    return c;
 }
 
 }  // namespace outpace

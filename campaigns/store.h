@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "campaigns/records.h"
@@ -25,6 +26,7 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class WriteBatch;
+class Iterator;
 }  // namespace rocksdb
 
 namespace outpace {
@@ -76,6 +78,11 @@ public:
     Batch batch();
     // `sync` waits for the write-ahead log to reach the disk: use it for what must survive a crash.
     Status write(Batch& b, bool sync);
+    // Writes without the write-ahead log, for bulk loads that are redone whole after a crash
+    // (imports are idempotent). Call flush() before reporting the load as done.
+    Status write_unlogged(Batch& b);
+    // Persists everything written so far to table files.
+    Status flush();
 
     Status save_campaign(const std::string& name, const StoredCampaign& c);
     std::optional<StoredCampaign> load_campaign(const std::string& name) const;
@@ -86,6 +93,14 @@ public:
     std::vector<std::optional<Contact>> contacts(const std::string& campaign,
                                                  const std::vector<std::string>& phones) const;
     bool contact_exists(const std::string& campaign, const std::string& phone) const;
+    // Batched forms for bulk work: one sorted MultiGet instead of a lookup per number.
+    std::vector<bool> contacts_exist(const std::string& campaign, const std::vector<std::string>& phones) const;
+    std::vector<bool> dnc_many(const std::string& campaign, const std::vector<std::string>& phones) const;
+    // True when the campaign has at least one contact.
+    bool has_contacts(const std::string& campaign) const;
+    // The numbers on the campaign's and the global DNC lists, or nullopt when there are more
+    // than `limit` (then ask dnc_many instead of holding them all in memory).
+    std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign, std::size_t limit) const;
     void for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const;
 
     std::optional<Attempt> attempt(const std::string& campaign, std::uint64_t id) const;
@@ -99,10 +114,26 @@ public:
     bool is_dnc(const std::string& campaign, const std::string& phone) const;
 
     std::vector<std::string> zone_groups(const std::string& campaign) const;
-    // Walks the due index of one zone group in time order while f returns true, entries with
-    // next_eligible <= up_to only.
-    void scan_due(const std::string& campaign, const std::string& zones, std::int64_t up_to,
-                  const std::function<bool(const DueEntry&)>& f) const;
+    // Walks the due index of one zone group in time order, entries with next_eligible <= up_to.
+    class DueCursor {
+    public:
+        ~DueCursor();
+        bool valid() const { return valid_; }
+        const DueEntry& entry() const { return entry_; }
+        void next();
+
+    private:
+        friend class Store;
+        DueCursor() = default;
+        void load();
+        std::unique_ptr<rocksdb::Iterator> it_;
+        std::string prefix_;
+        std::int64_t up_to_ = 0;
+        DueEntry entry_;
+        bool valid_ = false;
+    };
+    std::unique_ptr<DueCursor> due_cursor(const std::string& campaign, const std::string& zones,
+                                          std::int64_t up_to) const;
 
     rocksdb::DB* raw() const { return db_.get(); }
 

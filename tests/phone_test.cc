@@ -1,6 +1,8 @@
 // Number normalisation and the callee's time zone.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 #include "campaigns/phone.h"
 
 using namespace outpace;
@@ -57,4 +59,31 @@ TEST_CASE("time zones come from the area code, or the region when it has one zon
     CHECK(zones_for_number("+18505550123", "US") == "America/Chicago|America/New_York");
     CHECK(zones_for_number("+18005550100", "US") == "");
     CHECK(zones_for_number("+61255550123", "AU") == "");
+}
+
+TEST_CASE("the exchange-memoising normaliser agrees with libphonenumber on random NANP numbers") {
+    // The memo assumes NANP validity is decided by area code and exchange; this checks it against
+    // the library, number by number, including numbers sharing exchanges with earlier ones.
+    PhoneNormalizer memo("US");
+    std::uint64_t x = 88172645463325252ULL;  // xorshift: deterministic, no <random> needed
+    auto next = [&x] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+    int valid = 0;
+    for (int i = 0; i < 20000; ++i) {
+        const int npa = 200 + static_cast<int>(next() % 800);
+        const int nxx = (i % 4 == 0) ? 555 : 200 + static_cast<int>(next() % 800);
+        const int line = static_cast<int>(next() % 10000);
+        char raw[32];
+        std::snprintf(raw, sizeof raw, (i % 2) ? "(%03d) %03d-%04d" : "+1%03d%03d%04d", npa, nxx, line);
+        auto a = memo.normalize(raw);
+        auto b = normalize_phone(raw, "US");
+        INFO(raw);
+        REQUIRE(a.ok() == b.ok());
+        REQUIRE(a.e164 == b.e164);
+        REQUIRE(a.region == b.region);
+        valid += a.ok();
+    }
+    CHECK(valid > 1000);  // the sample really exercised valid numbers, not only refusals
+    // Non-NANP and unusual forms fall through to the full parser.
+    CHECK(memo.normalize("+44 20 7946 0958").e164 == "+442079460958");
+    CHECK(memo.normalize("tel:+1-212-555-0123").e164 == "+12125550123");
 }
