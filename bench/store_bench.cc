@@ -22,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // Area codes across the US zones, so the hopper works through several zone groups.
-const int kAreaCodes[] = {212, 646, 718, 617, 305, 404, 312, 773, 214, 713, 303, 602, 415, 213, 206, 503, 702, 907, 808, 850};
+const int kAreaCodes[] = {212, 646, 718, 617, 305, 404, 312, 773, 214, 713,
+                          303, 602, 415, 213, 206, 503, 702, 907, 808, 850};
 
 std::string generate(const std::string& dir, std::size_t rows) {
     std::string path = dir + "/contacts.csv";
@@ -35,11 +36,13 @@ std::string generate(const std::string& dir, std::size_t rows) {
         int nxx = 200 + static_cast<int>(rng() % 800);
         if (nxx % 100 == 11) nxx += 1;  // N11 codes are not exchanges
         int sub = static_cast<int>(rng() % 10000);
-        const char* fmt = (i % 3 == 0) ? "(%d) %03d-%04d" : (i % 3 == 1) ? "+1 %d %03d %04d" : "%d%03d%04d";
+        const char* fmt = (i % 3 == 0)   ? "(%d) %03d-%04d"
+                          : (i % 3 == 1) ? "+1 %d %03d %04d"
+                                         : "%d%03d%04d";
         char phone[32];
         std::snprintf(phone, sizeof phone, fmt, npa, nxx, sub);
-        std::snprintf(line, sizeof line, "%s,First%zu,Last%zu,ACC%08zu,%zu.%02zu\n", phone, i % 997, i % 1009, i,
-                      rng() % 5000, rng() % 100);
+        std::snprintf(line, sizeof line, "%s,First%zu,Last%zu,ACC%08zu,%zu.%02zu\n", phone, i % 997,
+                      i % 1009, i, rng() % 5000, rng() % 100);
         out << line;
     }
     return path;
@@ -68,18 +71,22 @@ int main(int argc, char** argv) {
     }
     bool own_dir = dir.empty();
     if (own_dir) {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "outpace-bench-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "outpace-bench-XXXXXX").string();
         dir = ::mkdtemp(tmpl.data());
     }
-    std::printf("machine: %u cores; rows: %zu; k: %zu\n", std::thread::hardware_concurrency(), rows, k);
+    std::printf("machine: %u cores; rows: %zu; k: %zu\n", std::thread::hardware_concurrency(), rows,
+                k);
 
-    auto load = load_campaign_text("name: bench\ntimezone: {default: America/New_York}\n", "bench.yaml", dir);
+    auto load = load_campaign_text("name: bench\ntimezone: {default: America/New_York}\n",
+                                   "bench.yaml", dir);
     if (!load.campaign) return 1;
     const Campaign& campaign = *load.campaign;
 
     auto t0 = Clock::now();
     const std::string csv = generate(dir, rows);
-    std::printf("generated %s in %.1fs\n", csv.c_str(), std::chrono::duration<double>(Clock::now() - t0).count());
+    std::printf("generated %s in %.1fs\n", csv.c_str(),
+                std::chrono::duration<double>(Clock::now() - t0).count());
 
     // Import into a fresh store `repeat` times; the median run is the figure.
     std::string err;
@@ -100,11 +107,14 @@ int main(int argc, char** argv) {
             return 1;
         }
         rates.push_back(s.rows / s.seconds);
-        std::printf("  import run %d: %.2fs, %.0f rows/s\n", run + 1, s.seconds, s.rows / s.seconds);
+        std::printf("  import run %d: %.2fs, %.0f rows/s\n", run + 1, s.seconds,
+                    s.rows / s.seconds);
     }
-    std::printf("import: %zu rows (%zu imported, %zu rejected as duplicate/invalid): median %.0f rows/s over %d runs "
-                "(target >= 100000)\n",
-                s.rows, s.imported, s.rejected, median(rates), repeat);
+    std::printf(
+        "import: %zu rows (%zu imported, %zu rejected as duplicate/invalid): median %.0f rows/s "
+        "over %d runs "
+        "(target >= 100000)\n",
+        s.rows, s.imported, s.rejected, median(rates), repeat);
     {
         ImportSummary again;
         if (!import_contacts(*store, campaign, "name: bench\n", csv, {}, again, &err)) return 1;
@@ -122,9 +132,10 @@ int main(int argc, char** argv) {
         got = hopper.next(now, k).size();
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
     }
-    std::printf("next(k=%zu) with %zu contacts stored, all zones open: median %.2f ms, p95 %.2f ms "
-                "(target median <= 5 ms), %zu returned\n",
-                k, s.imported, median(ms), p95(ms), got);
+    std::printf(
+        "next(k=%zu) with %zu contacts stored, all zones open: median %.2f ms, p95 %.2f ms "
+        "(target median <= 5 ms), %zu returned\n",
+        k, s.imported, median(ms), p95(ms), got);
 
     // 14:30Z: only the eastern zones are open; the hopper must skip the rest without scanning.
     const auto morning = *parse_timestamp("2026-11-24T14:30:00Z");
@@ -134,8 +145,10 @@ int main(int argc, char** argv) {
         got = hopper.next(morning, k).size();
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
     }
-    std::printf("next(k=%zu), only eastern and central zones open: median %.2f ms, p95 %.2f ms, %zu returned\n",
-                k, median(ms), p95(ms), got);
+    std::printf(
+        "next(k=%zu), only eastern and central zones open: median %.2f ms, p95 %.2f ms, %zu "
+        "returned\n",
+        k, median(ms), p95(ms), got);
 
     // The engine's tick: take k, record the attempts in one synced batch.
     Ledger ledger(*store, campaign);
@@ -146,7 +159,8 @@ int main(int argc, char** argv) {
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
         if (attempts.empty()) break;
     }
-    std::printf("next(k=%zu) + Ledger::begin (one synced batch): median %.2f ms, p95 %.2f ms\n", k, median(ms), p95(ms));
+    std::printf("next(k=%zu) + Ledger::begin (one synced batch): median %.2f ms, p95 %.2f ms\n", k,
+                median(ms), p95(ms));
 
     store.reset();
     if (own_dir) std::filesystem::remove_all(dir);

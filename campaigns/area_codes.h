@@ -12,6 +12,8 @@ const char* nanp_area_code_zones(int area_code);
 
 // The zone of a region (ISO code) that lies in a single time zone; nullptr otherwise.
 const char* single_zone_region(const char* region);
-inline const char* single_zone_region(const std::string& region) { return single_zone_region(region.c_str()); }
+inline const char* single_zone_region(const std::string& region) {
+    return single_zone_region(region.c_str());
+}
 
 }  // namespace outpace

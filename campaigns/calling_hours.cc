@@ -8,13 +8,20 @@ namespace {
 
 int weekday_index(cctz::weekday wd) {
     switch (wd) {
-        case cctz::weekday::sunday: return 0;
-        case cctz::weekday::monday: return 1;
-        case cctz::weekday::tuesday: return 2;
-        case cctz::weekday::wednesday: return 3;
-        case cctz::weekday::thursday: return 4;
-        case cctz::weekday::friday: return 5;
-        case cctz::weekday::saturday: return 6;
+        case cctz::weekday::sunday:
+            return 0;
+        case cctz::weekday::monday:
+            return 1;
+        case cctz::weekday::tuesday:
+            return 2;
+        case cctz::weekday::wednesday:
+            return 3;
+        case cctz::weekday::thursday:
+            return 4;
+        case cctz::weekday::friday:
+            return 5;
+        case cctz::weekday::saturday:
+            return 6;
     }
     return 0;
 }
@@ -70,7 +77,8 @@ bool within_calling_hours(const CallingHours& hours, const std::string& zones, T
 }
 
 std::optional<Timestamp> next_callable(const CallingHours& hours, const std::string& zones,
-                                       Timestamp from, ZoneCache& cache, std::chrono::hours horizon) {
+                                       Timestamp from, ZoneCache& cache,
+                                       std::chrono::hours horizon) {
     // Windows open and close on whole local minutes; step to the next minute boundary, then
     // minute by minute (at most 20,160 checks over two weeks, only when rescheduling).
     if (within_calling_hours(hours, zones, from, cache)) return from;

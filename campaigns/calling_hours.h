@@ -16,11 +16,11 @@ using Timestamp = std::chrono::sys_seconds;
 
 // Loads IANA zones once; cctz zones are cheap to copy but loading parses tzdata files.
 class ZoneCache {
-public:
+  public:
     // nullptr when the name is not a known zone.
     const cctz::time_zone* get(const std::string& name);
 
-private:
+  private:
     std::map<std::string, std::optional<cctz::time_zone>> zones_;
 };
 

@@ -26,8 +26,8 @@ enum class AmdAction { hangup, agent };  // for fax (hang up) and unknown verdic
 
 // Outcomes a retry rule can be written for. `abandoned` is the live answer no agent took in time.
 enum class RetryOutcome { busy, no_answer, machine, failed, abandoned, count_ };
-constexpr std::array<const char*, 5> kRetryOutcomeNames = {"busy", "no_answer", "machine",
-                                                           "failed", "abandoned"};
+constexpr std::array<const char*, 5> kRetryOutcomeNames = {"busy", "no_answer", "machine", "failed",
+                                                           "abandoned"};
 
 struct CallingWindow {
     std::array<bool, 7> days{};  // index 0 = Sunday, as in cctz::weekday order we convert to
@@ -113,8 +113,8 @@ struct Campaign {
     // retries and caps
     std::array<RetryRule, static_cast<size_t>(RetryOutcome::count_)> retry{};
     int max_attempts = 10;
-    int max_attempts_per_7_days = 0;            // 0 = no rolling cap (collections default 7)
-    Millis quiet_after_conversation{0};         // collections default 7d (Reg F)
+    int max_attempts_per_7_days = 0;               // 0 = no rolling cap (collections default 7)
+    Millis quiet_after_conversation{0};            // collections default 7d (Reg F)
     Millis quiet_after_abandon{72LL * 3'600'000};  // Ofcom: no repeat within 72 h
 
     // lists

@@ -2,8 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <cctz/time_zone.h>
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -38,8 +38,9 @@ std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
 
 // Walks the YAML tree, collecting every error with its position instead of stopping at the first.
 class Reader {
-public:
-    Reader(std::string file, std::string base_dir) : file_(std::move(file)), base_(std::move(base_dir)) {}
+  public:
+    Reader(std::string file, std::string base_dir)
+        : file_(std::move(file)), base_(std::move(base_dir)) {}
 
     Diagnostics errors;
 
@@ -159,16 +160,20 @@ public:
         if (!s) return;
         auto d = parse_duration(*s);
         if (!d) {
-            error(n, "'" + path + key + "' must be a duration with a unit, like 20s, 15m, 2h or 30d; got '" + *s + "'");
+            error(n, "'" + path + key +
+                         "' must be a duration with a unit, like 20s, 15m, 2h or 30d; got '" + *s +
+                         "'");
             return;
         }
         if (*d < min) {
             error(n, "'" + path + key + "' must be at least " + format_duration(min) +
-                         (why_min ? std::string(" (") + why_min + ")" : std::string()) + "; got " + *s);
+                         (why_min ? std::string(" (") + why_min + ")" : std::string()) + "; got " +
+                         *s);
             return;
         }
         if (*d > max) {
-            error(n, "'" + path + key + "' must be at most " + format_duration(max) + "; got " + *s);
+            error(n,
+                  "'" + path + key + "' must be at most " + format_duration(max) + "; got " + *s);
             return;
         }
         out = *d;
@@ -183,7 +188,8 @@ public:
         const auto& values = campaign_enums().at(path + key);
         auto it = std::find(values.begin(), values.end(), *s);
         if (it == values.end()) {
-            error(n, "'" + path + key + "' must be one of " + join(values, " | ") + "; got '" + *s + "'");
+            error(n, "'" + path + key + "' must be one of " + join(values, " | ") + "; got '" + *s +
+                         "'");
             return;
         }
         out = static_cast<Enum>(it - values.begin());
@@ -217,10 +223,11 @@ public:
     void check_file(const YAML::Node& at, const std::string& p, const std::string& what) {
         fs::path full = fs::path(p).is_absolute() ? fs::path(p) : fs::path(base_) / p;
         std::error_code ec;
-        if (!fs::is_regular_file(full, ec)) error(at, "'" + what + "': file not found: " + full.string());
+        if (!fs::is_regular_file(full, ec))
+            error(at, "'" + what + "': file not found: " + full.string());
     }
 
-private:
+  private:
     std::string file_;
     std::string base_;
 };
@@ -230,7 +237,8 @@ std::optional<int> parse_clock(const std::string& s) {
     if (s.size() != 5 || s[2] != ':') return std::nullopt;
     auto r1 = std::from_chars(s.data(), s.data() + 2, h);
     auto r2 = std::from_chars(s.data() + 3, s.data() + 5, m);
-    if (r1.ec != std::errc() || r2.ec != std::errc() || r1.ptr != s.data() + 2 || r2.ptr != s.data() + 5)
+    if (r1.ec != std::errc() || r2.ec != std::errc() || r1.ptr != s.data() + 2 ||
+        r2.ptr != s.data() + 5)
         return std::nullopt;
     if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
     return h * 60 + m;
@@ -258,7 +266,8 @@ void read_calling_hours(Reader& r, const YAML::Node& node, Campaign& c) {
                 if (!r.section(item, "calling_hours.windows[]")) continue;
                 CallingWindow win;
                 auto days = r.string_list(item, "days", "calling_hours.windows[].");
-                if (!item["days"]) r.error(item, "a calling window needs 'days' (e.g. [mon, tue, wed, thu, fri])");
+                if (!item["days"])
+                    r.error(item, "a calling window needs 'days' (e.g. [mon, tue, wed, thu, fri])");
                 const auto& names = campaign_enums().at("calling_hours.windows[].days[]");
                 for (std::size_t i = 0; i < days.size(); ++i) {
                     auto it = std::find(names.begin(), names.end(), days[i]);
@@ -276,18 +285,22 @@ void read_calling_hours(Reader& r, const YAML::Node& node, Campaign& c) {
                     }
                     auto mins = t.IsScalar() ? parse_clock(t.Scalar()) : std::nullopt;
                     if (!mins) {
-                        r.error(t, std::string("'") + key + "' must be a local time HH:MM, like \"09:00\"");
+                        r.error(t, std::string("'") + key +
+                                       "' must be a local time HH:MM, like \"09:00\"");
                         continue;
                     }
                     (std::string(key) == "from" ? win.from_minute : win.to_minute) = *mins;
                 }
                 if (item["from"] && item["to"] && win.from_minute >= win.to_minute)
                     r.error(item["to"], "'to' must be later than 'from'");
-                // TCPA (47 CFR 64.1200(c)(1)): no calls before 8 am or after 9 pm callee local time.
+                // TCPA (47 CFR 64.1200(c)(1)): no calls before 8 am or after 9 pm callee local
+                // time.
                 if (win.from_minute < 8 * 60)
-                    r.error(item["from"] ? item["from"] : item, "calling hours may not start before 08:00 callee local time");
+                    r.error(item["from"] ? item["from"] : item,
+                            "calling hours may not start before 08:00 callee local time");
                 if (win.to_minute > 21 * 60)
-                    r.error(item["to"] ? item["to"] : item, "calling hours may not end after 21:00 callee local time");
+                    r.error(item["to"] ? item["to"] : item,
+                            "calling hours may not end after 21:00 callee local time");
                 c.hours.windows.push_back(win);
             }
         }
@@ -296,7 +309,8 @@ void read_calling_hours(Reader& r, const YAML::Node& node, Campaign& c) {
     auto holidays = r.string_list(node, "holidays", "calling_hours.");
     for (std::size_t i = 0; i < holidays.size(); ++i) {
         if (!valid_date(holidays[i]))
-            r.error(hol.IsSequence() ? hol[i] : hol, "holiday '" + holidays[i] + "' must be a date YYYY-MM-DD");
+            r.error(hol.IsSequence() ? hol[i] : hol,
+                    "holiday '" + holidays[i] + "' must be a date YYYY-MM-DD");
         else
             c.hours.holidays.push_back(holidays[i]);
     }
@@ -360,15 +374,19 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
         r.string(item, "digits", p, q.digits);
         r.duration(item, "timeout", p, q.timeout, Millis{1000}, Millis{60'000});
         r.integer(item, "retries", p, q.retries, 0, 10);
-        if (q.id.empty()) r.error(item, "a survey question needs an 'id'");
-        else if (!ids.insert(q.id).second) r.error(item["id"], "question id '" + q.id + "' is used twice");
+        if (q.id.empty())
+            r.error(item, "a survey question needs an 'id'");
+        else if (!ids.insert(q.id).second)
+            r.error(item["id"], "question id '" + q.id + "' is used twice");
         if (q.digits.empty() || q.digits.find_first_not_of("0123456789*#") != std::string::npos)
-            r.error(item["digits"] ? item["digits"] : item, "'digits' must list the keys allowed as answers, e.g. \"12345\"");
+            r.error(item["digits"] ? item["digits"] : item,
+                    "'digits' must list the keys allowed as answers, e.g. \"12345\"");
         if (auto next = item["next"]) {
             if (!next.IsMap()) {
                 r.error(next, "'next' maps an answer digit to the id of the question that follows");
             } else {
-                for (const auto& kv : next) q.next[kv.first.as<std::string>()] = kv.second.as<std::string>();
+                for (const auto& kv : next)
+                    q.next[kv.first.as<std::string>()] = kv.second.as<std::string>();
             }
         }
         c.survey_questions.push_back(q);
@@ -380,7 +398,9 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
         const auto& q = c.survey_questions[i++];
         for (const auto& [digit, target] : q.next) {
             if (q.digits.find(digit) == std::string::npos)
-                r.error(item["next"], "branch on '" + digit + "' which is not among the allowed digits '" + q.digits + "'");
+                r.error(item["next"], "branch on '" + digit +
+                                          "' which is not among the allowed digits '" + q.digits +
+                                          "'");
             if (target != "end" && !ids.count(target))
                 r.error(item["next"], "branch to unknown question '" + target + "'");
         }
@@ -393,7 +413,8 @@ void apply_kind_defaults(Campaign& c, const YAML::Node& root) {
     if (c.kind == CampaignKind::collections) {
         const auto limits = root["limits"];
         if (!limits || !limits["max_attempts_per_7_days"]) c.max_attempts_per_7_days = 7;
-        if (!limits || !limits["quiet_after_conversation"]) c.quiet_after_conversation = Millis{7LL * 86'400'000};
+        if (!limits || !limits["quiet_after_conversation"])
+            c.quiet_after_conversation = Millis{7LL * 86'400'000};
     }
 }
 
@@ -403,7 +424,9 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     if (!root["name"]) {
         r.error(root, "the campaign needs a 'name'");
     } else if (c.name.empty() || c.name.size() > 64 ||
-               c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos) {
+               c.name.find_first_not_of(
+                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                   std::string::npos) {
         r.error(root["name"], "'name' must be 1-64 letters, digits, '.', '_' or '-'");
     }
     r.choice(root, "kind", "", c.kind);
@@ -421,8 +444,10 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
                    "a phone must ring at least 15 seconds before the dialer gives up");
         r.string(d, "trunk", "dialing.", c.trunk);
         r.string(d, "caller_id", "dialing.", c.caller_id);
-        if (d["caller_id"] && !c.caller_id.empty() && !normalize_phone(c.caller_id, c.default_region).ok())
-            r.error(d["caller_id"], "'dialing.caller_id' is not a valid phone number: '" + c.caller_id + "'");
+        if (d["caller_id"] && !c.caller_id.empty() &&
+            !normalize_phone(c.caller_id, c.default_region).ok())
+            r.error(d["caller_id"],
+                    "'dialing.caller_id' is not a valid phone number: '" + c.caller_id + "'");
     }
     if (auto n = root["calling_hours"]) read_calling_hours(r, n, c);
     if (auto t = root["timezone"]; t && r.section(t, "timezone")) {
@@ -431,10 +456,12 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.string(t, "default", "timezone.", c.default_timezone);
         cctz::time_zone tz;
         if (t["default"] && !cctz::load_time_zone(c.default_timezone, &tz))
-            r.error(t["default"], "unknown time zone '" + c.default_timezone + "' (use an IANA name like America/Chicago)");
+            r.error(t["default"], "unknown time zone '" + c.default_timezone +
+                                      "' (use an IANA name like America/Chicago)");
     }
     if (c.timezone_policy == TimezonePolicy::campaign && c.default_timezone.empty())
-        r.error(root["timezone"] ? root["timezone"] : root, "timezone policy 'campaign' needs 'timezone.default'");
+        r.error(root["timezone"] ? root["timezone"] : root,
+                "timezone policy 'campaign' needs 'timezone.default'");
     if (auto p = root["pacing"]; p && r.section(p, "pacing")) {
         r.number(p, "max_abandon_rate", "pacing.", c.max_abandon_rate, 0.0, 0.03, true);
         if (auto w = p["abandon_window"]) {
@@ -457,38 +484,51 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.choice(a, "on_unknown", p, c.on_unknown);
         r.duration(a, "initial_silence", p, c.amd.initial_silence, Millis{500}, Millis{10'000});
         r.duration(a, "greeting", p, c.amd.greeting, Millis{500}, Millis{10'000});
-        r.duration(a, "after_greeting_silence", p, c.amd.after_greeting_silence, Millis{100}, Millis{5000});
-        r.duration(a, "total_analysis_time", p, c.amd.total_analysis_time, Millis{1000}, Millis{30'000});
+        r.duration(a, "after_greeting_silence", p, c.amd.after_greeting_silence, Millis{100},
+                   Millis{5000});
+        r.duration(a, "total_analysis_time", p, c.amd.total_analysis_time, Millis{1000},
+                   Millis{30'000});
         r.duration(a, "min_word_length", p, c.amd.min_word_length, Millis{20}, Millis{1000});
-        r.duration(a, "between_words_silence", p, c.amd.between_words_silence, Millis{20}, Millis{1000});
+        r.duration(a, "between_words_silence", p, c.amd.between_words_silence, Millis{20},
+                   Millis{1000});
         r.integer(a, "maximum_number_of_words", p, c.amd.maximum_number_of_words, 1, 20);
         if (c.on_machine == MachineAction::leave_message && c.machine_message.empty())
             r.error(a["on_machine"], "on_machine: leave_message needs 'amd.message' (a WAV file)");
     }
-    if (auto s = root["safe_harbor"]; s && r.section(s, "safe_harbor")) r.file(s, "prompt", "safe_harbor.", c.safe_harbor_prompt);
+    if (auto s = root["safe_harbor"]; s && r.section(s, "safe_harbor"))
+        r.file(s, "prompt", "safe_harbor.", c.safe_harbor_prompt);
     if (auto n = root["retry"]) read_retry(r, n, c);
     if (auto l = root["limits"]; l && r.section(l, "limits")) {
         const std::string p = "limits.";
         r.integer(l, "max_attempts", p, c.max_attempts, 1, 1000);
         r.integer(l, "max_attempts_per_7_days", p, c.max_attempts_per_7_days, 0, 1000);
-        r.duration(l, "quiet_after_conversation", p, c.quiet_after_conversation, Millis{0}, Millis{365LL * 86'400'000});
-        r.duration(l, "quiet_after_abandon", p, c.quiet_after_abandon, Millis{72LL * 3'600'000}, Millis{365LL * 86'400'000},
+        r.duration(l, "quiet_after_conversation", p, c.quiet_after_conversation, Millis{0},
+                   Millis{365LL * 86'400'000});
+        r.duration(l, "quiet_after_abandon", p, c.quiet_after_abandon, Millis{72LL * 3'600'000},
+                   Millis{365LL * 86'400'000},
                    "Ofcom: no repeat call within 72 hours of an abandoned call");
         if (c.kind == CampaignKind::collections) {
-            if (l["max_attempts_per_7_days"] && (c.max_attempts_per_7_days == 0 || c.max_attempts_per_7_days > 7))
-                r.error(l["max_attempts_per_7_days"], "collections campaigns may place at most 7 calls in 7 days (Reg F); use 1-7");
-            if (l["quiet_after_conversation"] && c.quiet_after_conversation < Millis{7LL * 86'400'000})
-                r.error(l["quiet_after_conversation"], "collections campaigns must wait at least 7d after a conversation (Reg F)");
+            if (l["max_attempts_per_7_days"] &&
+                (c.max_attempts_per_7_days == 0 || c.max_attempts_per_7_days > 7))
+                r.error(
+                    l["max_attempts_per_7_days"],
+                    "collections campaigns may place at most 7 calls in 7 days (Reg F); use 1-7");
+            if (l["quiet_after_conversation"] &&
+                c.quiet_after_conversation < Millis{7LL * 86'400'000})
+                r.error(l["quiet_after_conversation"],
+                        "collections campaigns must wait at least 7d after a conversation (Reg F)");
         }
     }
     if (auto l = root["list"]; l && r.section(l, "list")) {
         r.string(l, "phone_column", "list.", c.phone_column);
         r.string(l, "default_region", "list.", c.default_region);
         if (l["default_region"] && !is_known_region(c.default_region))
-            r.error(l["default_region"], "unknown region '" + c.default_region + "' (use a two-letter code like US or GB)");
+            r.error(l["default_region"], "unknown region '" + c.default_region +
+                                             "' (use a two-letter code like US or GB)");
         auto files = r.string_list(l, "dnc_files", "list.");
         auto fn = l["dnc_files"];
-        for (std::size_t i = 0; i < files.size(); ++i) r.check_file(fn.IsSequence() ? fn[i] : fn, files[i], "list.dnc_files");
+        for (std::size_t i = 0; i < files.size(); ++i)
+            r.check_file(fn.IsSequence() ? fn[i] : fn, files[i], "list.dnc_files");
         c.dnc_files = files;
     }
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
@@ -502,7 +542,8 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     if (auto d = root["dispositions"]) read_dispositions(r, d, c);
     if (auto s = root["survey"]) read_survey(r, s, c);
     if (c.kind == CampaignKind::survey && c.survey_questions.empty())
-        r.error(root["survey"] ? root["survey"] : root, "a survey campaign needs 'survey.questions'");
+        r.error(root["survey"] ? root["survey"] : root,
+                "a survey campaign needs 'survey.questions'");
     if (c.kind != CampaignKind::survey && root["survey"])
         r.error(root["survey"], "'survey' only applies to kind: survey");
 }
@@ -511,7 +552,9 @@ void set_defaults(Campaign& c) {
     CallingWindow weekdays;
     for (int d = 0; d < 7; ++d) weekdays.days[d] = true;  // every day 08:00-21:00 unless written
     c.hours.windows = {weekdays};
-    auto set = [&](RetryOutcome o, Millis delay, int max) { c.retry[static_cast<size_t>(o)] = {delay, max}; };
+    auto set = [&](RetryOutcome o, Millis delay, int max) {
+        c.retry[static_cast<size_t>(o)] = {delay, max};
+    };
     set(RetryOutcome::busy, Millis{10 * 60'000}, 5);
     set(RetryOutcome::no_answer, Millis{2 * 3'600'000}, 5);
     set(RetryOutcome::machine, Millis{4 * 3'600'000}, 3);
@@ -564,9 +607,10 @@ CampaignLoad load_campaign_text(const std::string& text, const std::string& disp
     } catch (const YAML::Exception& e) {  // e.g. a key that is itself a mapping
         r.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
     }
-    std::stable_sort(r.errors.begin(), r.errors.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    std::stable_sort(r.errors.begin(), r.errors.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                     });
     out.errors = std::move(r.errors);
     if (out.errors.empty()) out.campaign = std::move(c);
     return out;
@@ -577,7 +621,10 @@ CampaignLoad load_campaign_file(const std::string& path) {
     if (!in) return {std::nullopt, {{path, 0, 0, "cannot open the file"}}};
     std::stringstream ss;
     ss << in.rdbuf();
-    auto out = load_campaign_text(ss.str(), path, fs::path(path).parent_path().string().empty() ? "." : fs::path(path).parent_path().string());
+    auto out = load_campaign_text(ss.str(), path,
+                                  fs::path(path).parent_path().string().empty()
+                                      ? "."
+                                      : fs::path(path).parent_path().string());
     if (out.campaign) out.campaign->source_path = path;
     return out;
 }

@@ -9,7 +9,8 @@ CsvReader::CsvReader(const std::string& path, char delimiter) : delim_(delimiter
         size_ = static_cast<std::size_t>(std::ftell(file_));
         std::fseek(file_, 0, SEEK_SET);
         // Skip a UTF-8 byte-order mark, which spreadsheet exports like to add.
-        if (fill() && len_ >= 3 && buf_[0] == '\xEF' && buf_[1] == '\xBB' && buf_[2] == '\xBF') pos_ = 3, consumed_ = 3;
+        if (fill() && len_ >= 3 && buf_[0] == '\xEF' && buf_[1] == '\xBB' && buf_[2] == '\xBF')
+            pos_ = 3, consumed_ = 3;
     }
 }
 
@@ -24,7 +25,9 @@ bool CsvReader::fill() {
     return len_ > 0;
 }
 
-int CsvReader::peek() { return fill() ? static_cast<unsigned char>(buf_[pos_]) : -1; }
+int CsvReader::peek() {
+    return fill() ? static_cast<unsigned char>(buf_[pos_]) : -1;
+}
 int CsvReader::get() {
     if (!fill()) return -1;
     ++consumed_;
@@ -54,7 +57,8 @@ bool CsvReader::next(CsvRecord& rec) {
         int c = get();
         if (quoted) {
             if (c == -1) {
-                rec.error = "a quote opened on line " + std::to_string(rec.line) + " is never closed";
+                rec.error =
+                    "a quote opened on line " + std::to_string(rec.line) + " is never closed";
                 rec.fields.push_back(std::move(field));
                 return true;
             }
@@ -85,7 +89,8 @@ bool CsvReader::next(CsvRecord& rec) {
             quoted = was_quoted = true;
         } else {
             if (c == '"' && rec.error.empty())
-                rec.error = "stray quote inside an unquoted field (column " + std::to_string(rec.fields.size() + 1) + ")";
+                rec.error = "stray quote inside an unquoted field (column " +
+                            std::to_string(rec.fields.size() + 1) + ")";
             field += static_cast<char>(c);
         }
     }

@@ -15,7 +15,7 @@ struct CsvRecord {
 };
 
 class CsvReader {
-public:
+  public:
     explicit CsvReader(const std::string& path, char delimiter = ',');
     ~CsvReader();
     CsvReader(const CsvReader&) = delete;
@@ -27,7 +27,7 @@ public:
     std::size_t bytes_read() const { return consumed_; }
     std::size_t file_size() const { return size_; }
 
-private:
+  private:
     bool fill();
     int peek();
     int get();

@@ -57,7 +57,8 @@ std::string format_duration(Millis d) {
         std::int64_t ms;
         const char* name;
     };
-    for (Unit u : {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
+    for (Unit u :
+         {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
         if (ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
     }
     return std::to_string(ms) + "ms";

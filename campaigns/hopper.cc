@@ -20,7 +20,8 @@ std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
     }
     // Merge them by due time (longest-waiting first), checking candidates a batch at a time.
     auto later = [](const Store::DueCursor* a, const Store::DueCursor* b) {
-        return std::tie(a->entry().next_eligible, a->entry().phone) > std::tie(b->entry().next_eligible, b->entry().phone);
+        return std::tie(a->entry().next_eligible, a->entry().phone) >
+               std::tie(b->entry().next_eligible, b->entry().phone);
     };
     std::vector<Store::DueCursor*> heap;
     for (auto& c : cursors) heap.push_back(c.get());
@@ -44,7 +45,8 @@ std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
             // The index can be stale for a moment (an entry whose contact moved on) and rules can
             // change under a running campaign: the contact itself has the last word.
             auto& c = contacts[i];
-            if (!c || dnc[i] || c->state != ContactState::pending || c->next_eligible > t || cap_blocks(campaign_, *c, now))
+            if (!c || dnc[i] || c->state != ContactState::pending || c->next_eligible > t ||
+                cap_blocks(campaign_, *c, now))
                 continue;
             out.push_back(std::move(*c));
         }

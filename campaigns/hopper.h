@@ -12,7 +12,7 @@
 namespace outpace {
 
 class Hopper {
-public:
+  public:
     Hopper(const Store& store, const Campaign& campaign) : store_(store), campaign_(campaign) {}
 
     // Up to k contacts that may be dialled at `now`, longest-waiting first: pending, past their
@@ -20,8 +20,7 @@ public:
     // cap, not on a do-not-call list. Reads only; Ledger::begin claims them.
     std::vector<Contact> next(Timestamp now, std::size_t k);
 
-private:
-
+  private:
     const Store& store_;
     const Campaign& campaign_;
     ZoneCache zones_;

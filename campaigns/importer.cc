@@ -41,28 +41,43 @@ struct Row {
 
 // Per-row work that needs no store: number and time zone. Runs on worker threads.
 class RowChecker {
-public:
+  public:
     RowChecker(const Campaign& c, std::size_t phone_col, std::size_t tz_col, std::size_t columns)
-        : c_(c), phone_col_(phone_col), tz_col_(tz_col), columns_(columns), phones_(c.default_region) {}
+        : c_(c),
+          phone_col_(phone_col),
+          tz_col_(tz_col),
+          columns_(columns),
+          phones_(c.default_region) {}
 
     void check(Row& r) {
         if (!r.rec.error.empty()) return reject(r, "malformed CSV", r.rec.error);
         if (r.rec.fields.size() != columns_)
-            return reject(r, "wrong number of fields", "has " + std::to_string(r.rec.fields.size()) +
-                                                           " fields, the header has " + std::to_string(columns_));
+            return reject(r, "wrong number of fields",
+                          "has " + std::to_string(r.rec.fields.size()) +
+                              " fields, the header has " + std::to_string(columns_));
         const std::string& raw = r.rec.fields[phone_col_];
-        if (raw.find_first_not_of(" \t") == std::string::npos) return reject(r, "no phone number", "phone column is empty");
+        if (raw.find_first_not_of(" \t") == std::string::npos)
+            return reject(r, "no phone number", "phone column is empty");
         r.phone = phones_.normalize(raw);
-        if (!r.phone.ok()) return reject(r, "invalid phone number", "'" + raw + "': " + r.phone.error);
+        if (!r.phone.ok())
+            return reject(r, "invalid phone number", "'" + raw + "': " + r.phone.error);
         std::string column = tz_col_ < r.rec.fields.size() ? r.rec.fields[tz_col_] : std::string();
         if (!column.empty() && !zones_.get(column))
-            return reject(r, "unknown time zone", "time zone column '" + column + "' is not an IANA zone");
+            return reject(r, "unknown time zone",
+                          "time zone column '" + column + "' is not an IANA zone");
         const std::string from_number = zones_for_number(r.phone.e164, r.phone.region);
         switch (c_.timezone_policy) {
-            case TimezonePolicy::number_then_column: r.zones = !from_number.empty() ? from_number : column; break;
-            case TimezonePolicy::column_then_number: r.zones = !column.empty() ? column : from_number; break;
-            case TimezonePolicy::column: r.zones = column; break;
-            case TimezonePolicy::campaign: break;
+            case TimezonePolicy::number_then_column:
+                r.zones = !from_number.empty() ? from_number : column;
+                break;
+            case TimezonePolicy::column_then_number:
+                r.zones = !column.empty() ? column : from_number;
+                break;
+            case TimezonePolicy::column:
+                r.zones = column;
+                break;
+            case TimezonePolicy::campaign:
+                break;
         }
         if (r.zones.empty()) r.zones = c_.default_timezone;
         if (r.zones.empty())
@@ -71,7 +86,7 @@ public:
                               "; add a time-zone column or timezone.default");
     }
 
-private:
+  private:
     static void reject(Row& r, std::string why, std::string detail) {
         r.reject = std::move(why);
         r.detail = std::move(detail);
@@ -127,15 +142,20 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
         if (error) *error = list_path + ": the first row must name the columns";
         return false;
     }
-    for (auto& h : header.fields) h.erase(h.find_last_not_of(" \t") + 1), h.erase(0, h.find_first_not_of(" \t"));
-    const std::string phone_name = options.phone_column.empty() ? campaign.phone_column : options.phone_column;
+    for (auto& h : header.fields)
+        h.erase(h.find_last_not_of(" \t") + 1), h.erase(0, h.find_first_not_of(" \t"));
+    const std::string phone_name =
+        options.phone_column.empty() ? campaign.phone_column : options.phone_column;
     auto col = [&](const std::string& name) {
-        return static_cast<std::size_t>(std::find(header.fields.begin(), header.fields.end(), name) - header.fields.begin());
+        return static_cast<std::size_t>(
+            std::find(header.fields.begin(), header.fields.end(), name) - header.fields.begin());
     };
     const std::size_t phone_col = col(phone_name);
     if (phone_col == header.fields.size()) {
-        if (error) *error = list_path + ":" + std::to_string(header.line) + ": no column named '" + phone_name +
-                            "' (columns: " + join_row(header.fields) + "); set list.phone_column or --phone-column";
+        if (error)
+            *error = list_path + ":" + std::to_string(header.line) + ": no column named '" +
+                     phone_name + "' (columns: " + join_row(header.fields) +
+                     "); set list.phone_column or --phone-column";
         return false;
     }
     const std::size_t tz_col = col(campaign.timezone_column);
@@ -151,7 +171,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             return false;
     }
 
-    summary.rejects_path = options.rejects_path.empty() ? list_path + ".rejects.csv" : options.rejects_path;
+    summary.rejects_path =
+        options.rejects_path.empty() ? list_path + ".rejects.csv" : options.rejects_path;
     std::ofstream rejects(summary.rejects_path, std::ios::trunc);
     if (!rejects) {
         if (error) *error = "cannot write the reject file " + summary.rejects_path;
@@ -163,7 +184,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     // second thread deduplicates and writes chunk N. The memtable inserts of the writer and the
     // parsing cost about the same, so two cores keep both busy.
     RowChecker checker(campaign, phone_col, tz_col, header.fields.size());
-    std::unordered_map<std::string, std::size_t> first_line;  // E.164 -> line, for duplicates in the file
+    std::unordered_map<std::string, std::size_t>
+        first_line;  // E.164 -> line, for duplicates in the file
     std::unordered_map<std::string, bool> zone_groups_written;
     Status write_status;
     const bool had_contacts = store.has_contacts(campaign.name);
@@ -183,7 +205,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
         }
         // A campaign's first import cannot meet stored contacts; duplicates within the file are
         // caught by first_line.
-        known = had_contacts ? store.contacts_exist(campaign.name, phones) : std::vector<bool>(phones.size());
+        known = had_contacts ? store.contacts_exist(campaign.name, phones)
+                             : std::vector<bool>(phones.size());
         auto batch = store.batch();
         std::size_t j = 0;  // index into phones / on_dnc / known
         for (auto& r : rows) {
@@ -204,8 +227,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             if (!r.reject.empty()) {
                 ++summary.rejected;
                 ++summary.reject_reasons[r.reject];
-                rejects << r.rec.line << ',' << csv_quote(r.reject) << ',' << csv_quote(r.detail) << ','
-                        << csv_quote(join_row(r.rec.fields)) << '\n';
+                rejects << r.rec.line << ',' << csv_quote(r.reject) << ',' << csv_quote(r.detail)
+                        << ',' << csv_quote(join_row(r.rec.fields)) << '\n';
                 continue;
             }
             if (present) {
@@ -218,7 +241,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             c.source = list_path;
             c.line = static_cast<std::uint32_t>(r.rec.line);
             for (std::size_t i = 0; i < header.fields.size(); ++i)
-                if (i != phone_col) c.fields.emplace_back(header.fields[i], std::move(r.rec.fields[i]));
+                if (i != phone_col)
+                    c.fields.emplace_back(header.fields[i], std::move(r.rec.fields[i]));
             if (!zone_groups_written[c.zones]) {
                 batch.put_zone_group(campaign.name, c.zones);
                 zone_groups_written[c.zones] = true;

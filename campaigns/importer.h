@@ -12,19 +12,19 @@
 namespace outpace {
 
 struct ImportOptions {
-    std::string phone_column;   // empty = the campaign's list.phone_column
-    std::string rejects_path;   // empty = LIST.rejects.csv beside the list
+    std::string phone_column;  // empty = the campaign's list.phone_column
+    std::string rejects_path;  // empty = LIST.rejects.csv beside the list
     // Called now and then with (bytes read, file size) for a progress display.
     std::function<void(std::size_t, std::size_t)> progress;
 };
 
 struct ImportSummary {
-    std::size_t rows = 0;              // data rows read (header excluded)
-    std::size_t imported = 0;          // new contacts stored
-    std::size_t already_present = 0;   // in the store from an earlier import (left as they were)
-    std::size_t rejected = 0;          // written to the reject file
+    std::size_t rows = 0;             // data rows read (header excluded)
+    std::size_t imported = 0;         // new contacts stored
+    std::size_t already_present = 0;  // in the store from an earlier import (left as they were)
+    std::size_t rejected = 0;         // written to the reject file
     std::map<std::string, std::size_t> reject_reasons;  // reason class -> rows
-    std::size_t dnc_loaded = 0;        // numbers loaded from the campaign's DNC files
+    std::size_t dnc_loaded = 0;  // numbers loaded from the campaign's DNC files
     std::string rejects_path;
     double seconds = 0;
 };

@@ -41,10 +41,13 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
     for (const auto& done : finished) {
         auto stored = store_.attempt(campaign_.name, done.id);
         if (!stored) return {"attempt " + std::to_string(done.id) + " is not in the ledger"};
-        if (!stored->in_flight()) return {"attempt " + std::to_string(done.id) + " is already completed"};
+        if (!stored->in_flight())
+            return {"attempt " + std::to_string(done.id) + " is already completed"};
         if (done.in_flight()) return {"attempt " + std::to_string(done.id) + " has no outcome"};
         auto before = store_.contact(campaign_.name, stored->phone);
-        if (!before) return {"contact " + stored->phone + " of attempt " + std::to_string(done.id) + " is missing"};
+        if (!before)
+            return {"contact " + stored->phone + " of attempt " + std::to_string(done.id) +
+                    " is missing"};
         Attempt a = done;
         a.campaign = stored->campaign;
         a.phone = stored->phone;
@@ -54,7 +57,8 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
         apply_outcome(campaign_, after, a, now);
         batch.put_contact(campaign_.name, &*before, after);
         batch.put_attempt(a);
-        if (after.state == ContactState::dnc) batch.add_dnc(campaign_.name, after.phone, "disposition " + a.disposition);
+        if (after.state == ContactState::dnc)
+            batch.add_dnc(campaign_.name, after.phone, "disposition " + a.disposition);
     }
     return store_.write(batch, true);
 }

@@ -13,7 +13,7 @@
 namespace outpace {
 
 class Ledger {
-public:
+  public:
     Ledger(Store& store, const Campaign& campaign) : store_(store), campaign_(campaign) {}
 
     // Claims the contacts (they leave the hopper) and records one in-flight attempt for each, in
@@ -33,7 +33,7 @@ public:
     // Returns how many were recovered.
     std::size_t recover(Timestamp now, std::string* error);
 
-private:
+  private:
     Store& store_;
     const Campaign& campaign_;
 };

@@ -12,7 +12,9 @@ namespace {
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-PhoneNumberUtil& util() { return *PhoneNumberUtil::GetInstance(); }
+PhoneNumberUtil& util() {
+    return *PhoneNumberUtil::GetInstance();
+}
 
 // Strips the punctuation people write in numbers. Returns false when anything else is present
 // (letters, extensions), so the caller can hand the text to libphonenumber's full parser.
@@ -97,7 +99,8 @@ NormalizedPhone normalize_phone(std::string_view raw, const std::string& default
 }
 
 PhoneNormalizer::PhoneNormalizer(std::string default_region)
-    : region_(std::move(default_region)), nanp_default_(util().GetCountryCodeForRegion(region_) == 1) {}
+    : region_(std::move(default_region)),
+      nanp_default_(util().GetCountryCodeForRegion(region_) == 1) {}
 
 NormalizedPhone PhoneNormalizer::normalize(std::string_view raw) {
     std::string digits;
@@ -105,7 +108,8 @@ NormalizedPhone PhoneNormalizer::normalize(std::string_view raw) {
     if (!plain_digits(raw, digits, plus)) return normalize_phone(raw, region_);
     // A NANP number: "+1" and ten digits, or ten (or 1 + ten) digits in a NANP default region.
     if (plus ? (digits.size() == 11 && digits[0] == '1')
-             : (nanp_default_ && (digits.size() == 10 || (digits.size() == 11 && digits[0] == '1')))) {
+             : (nanp_default_ &&
+                (digits.size() == 10 || (digits.size() == 11 && digits[0] == '1')))) {
         if (digits.size() == 11) digits.erase(0, 1);
         const auto key = static_cast<std::uint32_t>(std::stoul(digits.substr(0, 6)));
         auto it = exchanges_.find(key);

@@ -1,9 +1,9 @@
 // Phone numbers: normalisation to E.164 (libphonenumber) and the callee's time zone.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <cstdint>
 #include <unordered_map>
 
 namespace outpace {
@@ -27,11 +27,11 @@ NormalizedPhone normalize_phone(std::string_view raw, const std::string& default
 // many numbers per exchange, so most rows skip libphonenumber's regular expressions, which
 // also serialise threads on the library's shared regex cache. Not thread-safe: one per thread.
 class PhoneNormalizer {
-public:
+  public:
     explicit PhoneNormalizer(std::string default_region);
     NormalizedPhone normalize(std::string_view raw);
 
-private:
+  private:
     struct Exchange {
         bool valid = false;
         std::string region;

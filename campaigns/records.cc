@@ -9,7 +9,7 @@ constexpr std::uint8_t kContactVersion = 1;
 constexpr std::uint8_t kAttemptVersion = 1;
 
 class Writer {
-public:
+  public:
     void u8(std::uint8_t v) { out_ += static_cast<char>(v); }
     void varint(std::uint64_t v) {
         while (v >= 0x80) {
@@ -18,20 +18,22 @@ public:
         }
         out_ += static_cast<char>(v);
     }
-    void svarint(std::int64_t v) { varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+    void svarint(std::int64_t v) {
+        varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+    }
     void str(std::string_view s) {
         varint(s.size());
         out_.append(s);
     }
     std::string take() { return std::move(out_); }
 
-private:
+  private:
     std::string out_;
 };
 
 // Every read is bounds-checked: a damaged record decodes to nullopt, never to garbage.
 class Reader {
-public:
+  public:
     explicit Reader(std::string_view in) : in_(in) {}
     bool ok() const { return ok_; }
     bool at_end() const { return pos_ == in_.size(); }
@@ -61,22 +63,27 @@ public:
         return s;
     }
 
-private:
+  private:
     void fail() { ok_ = false, pos_ = in_.size(); }
     std::string_view in_;
     std::size_t pos_ = 0;
     bool ok_ = true;
 };
 
-constexpr const char* kOutcomeNames[] = {"none",    "connected", "abandoned", "machine",
-                                         "fax",     "busy",      "no_answer", "failed",
+constexpr const char* kOutcomeNames[] = {"none",    "connected",     "abandoned", "machine",
+                                         "fax",     "busy",          "no_answer", "failed",
                                          "invalid", "carrier_error", "lost"};
-constexpr const char* kStateNames[] = {"pending", "in_flight", "done", "dnc", "invalid", "exhausted"};
+constexpr const char* kStateNames[] = {"pending", "in_flight", "done",
+                                       "dnc",     "invalid",   "exhausted"};
 
 }  // namespace
 
-const char* to_string(ContactState s) { return kStateNames[static_cast<int>(s)]; }
-const char* to_string(Outcome o) { return kOutcomeNames[static_cast<int>(o)]; }
+const char* to_string(ContactState s) {
+    return kStateNames[static_cast<int>(s)];
+}
+const char* to_string(Outcome o) {
+    return kOutcomeNames[static_cast<int>(o)];
+}
 
 std::optional<Outcome> outcome_from_string(std::string_view s) {
     for (std::size_t i = 0; i < std::size(kOutcomeNames); ++i)

@@ -39,9 +39,9 @@ const char* to_string(Outcome o);
 std::optional<Outcome> outcome_from_string(std::string_view s);
 
 struct Contact {
-    std::string phone;  // E.164, the key within a campaign
-    std::string zones;  // IANA zone(s) joined by '|'
-    std::string source; // list file it came from
+    std::string phone;   // E.164, the key within a campaign
+    std::string zones;   // IANA zone(s) joined by '|'
+    std::string source;  // list file it came from
     std::uint32_t line = 0;
     std::vector<std::pair<std::string, std::string>> fields;  // list columns, in file order
 
@@ -67,11 +67,11 @@ struct Attempt {
     std::int64_t ended_ms = 0;
     Outcome outcome = Outcome::none;
     int sip_code = 0;
-    std::int64_t ring_ms = 0;    // INVITE to answer or to giving up
-    std::int64_t amd_ms = 0;     // answer to AMD verdict
+    std::int64_t ring_ms = 0;  // INVITE to answer or to giving up
+    std::int64_t amd_ms = 0;   // answer to AMD verdict
     std::int64_t talk_ms = 0;
     std::int64_t wrap_ms = 0;
-    std::string amd_verdict;     // human | machine | fax | unknown
+    std::string amd_verdict;  // human | machine | fax | unknown
     std::string agent;
     std::string disposition;
     std::int64_t callback_at = 0;  // unix seconds, when the disposition asks for a callback

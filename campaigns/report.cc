@@ -42,7 +42,8 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
 std::string report_text(const CampaignReport& r) {
     std::ostringstream out;
     char buf[160];
-    out << "campaign " << r.campaign << ": " << r.contacts << " contacts, " << r.attempts << " attempts";
+    out << "campaign " << r.campaign << ": " << r.contacts << " contacts, " << r.attempts
+        << " attempts";
     if (r.in_flight) out << " (" << r.in_flight << " in flight)";
     out << "\n\ncontacts by state\n";
     for (const auto& [k, v] : r.by_state) {
@@ -63,7 +64,8 @@ std::string report_text(const CampaignReport& r) {
     }
     out << "\nabandon rate (cap " << r.max_abandon_rate * 100 << "%)\n";
     for (const auto* w : {&r.last_24h, &r.last_30d}) {
-        std::snprintf(buf, sizeof buf, "  last %-4s %6.2f%%  (%zu abandoned of %zu live answers)%s\n",
+        std::snprintf(buf, sizeof buf,
+                      "  last %-4s %6.2f%%  (%zu abandoned of %zu live answers)%s\n",
                       w->window.c_str(), w->rate() * 100, w->abandoned, w->live_answers,
                       w->rate() > r.max_abandon_rate ? "  OVER CAP" : "");
         out << buf;
@@ -82,7 +84,8 @@ std::string report_json(const CampaignReport& r) {
     j["attempts_by_outcome"] = r.attempts_by_outcome;
     j["max_abandon_rate"] = r.max_abandon_rate;
     for (const auto* w : {&r.last_24h, &r.last_30d})
-        j["abandon"][w->window] = {{"live_answers", w->live_answers}, {"abandoned", w->abandoned}, {"rate", w->rate()}};
+        j["abandon"][w->window] = {
+            {"live_answers", w->live_answers}, {"abandoned", w->abandoned}, {"rate", w->rate()}};
     return j.dump();
 }
 

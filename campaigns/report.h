@@ -11,7 +11,7 @@
 namespace outpace {
 
 struct AbandonWindow {
-    std::string window;  // "24h" or "30d"
+    std::string window;            // "24h" or "30d"
     std::size_t live_answers = 0;  // connected + abandoned
     std::size_t abandoned = 0;
     double rate() const { return live_answers ? double(abandoned) / double(live_answers) : 0.0; }

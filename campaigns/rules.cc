@@ -10,7 +10,9 @@ constexpr std::size_t kRecentKept = 16;
 // A carrier failure is retried soon, without counting: the list should not pay for the trunk.
 constexpr std::int64_t kCarrierRetryDelay = 5 * 60;
 
-std::int64_t secs(Millis d) { return std::chrono::duration_cast<Seconds>(d).count(); }
+std::int64_t secs(Millis d) {
+    return std::chrono::duration_cast<Seconds>(d).count();
+}
 
 void finish(Contact& c, ContactState s, std::string reason) {
     c.state = s;
@@ -27,24 +29,33 @@ const Disposition* find_disposition(const Campaign& campaign, const std::string&
 
 std::optional<RetryOutcome> retry_class(Outcome o) {
     switch (o) {
-        case Outcome::busy: return RetryOutcome::busy;
-        case Outcome::no_answer: return RetryOutcome::no_answer;
-        case Outcome::machine: return RetryOutcome::machine;
+        case Outcome::busy:
+            return RetryOutcome::busy;
+        case Outcome::no_answer:
+            return RetryOutcome::no_answer;
+        case Outcome::machine:
+            return RetryOutcome::machine;
         case Outcome::failed:
-        case Outcome::lost: return RetryOutcome::failed;
-        case Outcome::abandoned: return RetryOutcome::abandoned;
-        default: return std::nullopt;
+        case Outcome::lost:
+            return RetryOutcome::failed;
+        case Outcome::abandoned:
+            return RetryOutcome::abandoned;
+        default:
+            return std::nullopt;
     }
 }
 
-bool counts_as_attempt(Outcome o) { return o != Outcome::carrier_error && o != Outcome::none; }
+bool counts_as_attempt(Outcome o) {
+    return o != Outcome::carrier_error && o != Outcome::none;
+}
 
 std::int64_t earliest_under_caps(const Campaign& campaign, const Contact& c, std::int64_t after) {
     std::int64_t t = after;
     if (campaign.max_attempts_per_7_days > 0 &&
         static_cast<int>(c.recent_attempts.size()) >= campaign.max_attempts_per_7_days) {
         // The attempt that must leave the 7-day window before another is allowed.
-        std::int64_t oldest = c.recent_attempts[c.recent_attempts.size() - campaign.max_attempts_per_7_days];
+        std::int64_t oldest =
+            c.recent_attempts[c.recent_attempts.size() - campaign.max_attempts_per_7_days];
         t = std::max(t, oldest + kWeek);
     }
     if (c.last_conversation && campaign.quiet_after_conversation.count() > 0)
@@ -88,18 +99,22 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
     std::int64_t next = t;
     switch (a.outcome) {
         case Outcome::invalid:
-            return finish(c, ContactState::invalid, "number does not exist (SIP " + std::to_string(a.sip_code) + ")");
+            return finish(c, ContactState::invalid,
+                          "number does not exist (SIP " + std::to_string(a.sip_code) + ")");
         case Outcome::fax:
             return finish(c, ContactState::invalid, "fax or modem line");
         case Outcome::connected: {
-            const Disposition* d = a.disposition.empty() ? nullptr : find_disposition(campaign, a.disposition);
+            const Disposition* d =
+                a.disposition.empty() ? nullptr : find_disposition(campaign, a.disposition);
             if (!d || d->conversation) c.last_conversation = t;
-            if (d && d->dnc) return finish(c, ContactState::dnc, "asked not to be called (" + d->code + ")");
+            if (d && d->dnc)
+                return finish(c, ContactState::dnc, "asked not to be called (" + d->code + ")");
             if (d && d->callback && a.callback_at > 0) {
                 next = a.callback_at;
                 break;
             }
-            if (!d || d->final) return finish(c, ContactState::done, d ? "disposition " + d->code : "conversation");
+            if (!d || d->final)
+                return finish(c, ContactState::done, d ? "disposition " + d->code : "conversation");
             next = t + secs(campaign.retry_for(RetryOutcome::no_answer).delay);
             break;
         }
@@ -118,7 +133,8 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
         }
     }
     if (static_cast<int>(c.attempts) >= campaign.max_attempts)
-        return finish(c, ContactState::exhausted, "attempt cap reached (" + std::to_string(c.attempts) + ")");
+        return finish(c, ContactState::exhausted,
+                      "attempt cap reached (" + std::to_string(c.attempts) + ")");
     c.next_eligible = earliest_under_caps(campaign, c, next);
 }
 

@@ -12,7 +12,8 @@ namespace outpace {
 namespace {
 
 enum Cf { kDefault, kContacts, kDue, kAttempts, kInflight, kDnc, kMeta, kCfCount };
-const char* const kCfNames[] = {"default", "contacts", "due", "attempts", "inflight", "dnc", "meta"};
+const char* const kCfNames[] = {"default",  "contacts", "due", "attempts",
+                                "inflight", "dnc",      "meta"};
 
 void put_be64(std::string& s, std::uint64_t v) {
     for (int i = 7; i >= 0; --i) s += static_cast<char>((v >> (i * 8)) & 0xff);
@@ -23,8 +24,12 @@ std::uint64_t get_be64(const char* p) {
     return v;
 }
 // Times are stored offset so that negative values (never expected) still sort correctly.
-std::uint64_t time_key(std::int64_t t) { return static_cast<std::uint64_t>(t) ^ (1ULL << 63); }
-std::int64_t time_from_key(std::uint64_t k) { return static_cast<std::int64_t>(k ^ (1ULL << 63)); }
+std::uint64_t time_key(std::int64_t t) {
+    return static_cast<std::uint64_t>(t) ^ (1ULL << 63);
+}
+std::int64_t time_from_key(std::uint64_t k) {
+    return static_cast<std::int64_t>(k ^ (1ULL << 63));
+}
 
 std::string contact_key(const std::string& campaign, const std::string& phone) {
     std::string k = campaign;
@@ -66,7 +71,8 @@ std::string prefix_end(std::string p) {
 }
 
 template <typename F>
-void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, F&& f) {
+void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix,
+                 F&& f) {
     rocksdb::ReadOptions ro;
     std::string end = prefix_end(prefix);
     rocksdb::Slice upper(end);
@@ -82,12 +88,17 @@ Store::Batch::Batch() : wb_(std::make_unique<rocksdb::WriteBatch>()) {}
 Store::Batch::~Batch() = default;
 Store::Batch::Batch(Batch&&) noexcept = default;
 Store::Batch& Store::Batch::operator=(Batch&&) noexcept = default;
-std::size_t Store::Batch::count() const { return wb_->Count(); }
+std::size_t Store::Batch::count() const {
+    return wb_->Count();
+}
 
-void Store::Batch::put_contact(const std::string& campaign, const Contact* before, const Contact& after) {
-    if (before && before->state == ContactState::pending) wb_->Delete(store_->cf_[kDue], due_key(campaign, *before));
+void Store::Batch::put_contact(const std::string& campaign, const Contact* before,
+                               const Contact& after) {
+    if (before && before->state == ContactState::pending)
+        wb_->Delete(store_->cf_[kDue], due_key(campaign, *before));
     wb_->Put(store_->cf_[kContacts], contact_key(campaign, after.phone), after.encode());
-    if (after.state == ContactState::pending) wb_->Put(store_->cf_[kDue], due_key(campaign, after), "");
+    if (after.state == ContactState::pending)
+        wb_->Put(store_->cf_[kDue], due_key(campaign, after), "");
 }
 
 void Store::Batch::put_attempt(const Attempt& a) {
@@ -98,7 +109,8 @@ void Store::Batch::put_attempt(const Attempt& a) {
         wb_->Delete(store_->cf_[kInflight], id_key(a.id));
 }
 
-void Store::Batch::add_dnc(const std::string& scope, const std::string& phone, const std::string& source) {
+void Store::Batch::add_dnc(const std::string& scope, const std::string& phone,
+                           const std::string& source) {
     wb_->Put(store_->cf_[kDnc], contact_key(scope, phone), source);
 }
 
@@ -198,10 +210,11 @@ std::optional<StoredCampaign> Store::load_campaign(const std::string& name) cons
 
 std::vector<std::string> Store::campaigns() const {
     std::vector<std::string> out;
-    scan_prefix(db_.get(), cf_[kMeta], "campaign/", [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
-        out.push_back(k.ToString().substr(9));
-        return true;
-    });
+    scan_prefix(db_.get(), cf_[kMeta], "campaign/",
+                [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+                    out.push_back(k.ToString().substr(9));
+                    return true;
+                });
     return out;
 }
 
@@ -232,8 +245,8 @@ bool Store::contact_exists(const std::string& campaign, const std::string& phone
 }
 
 namespace {
-std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& scope,
-                             const std::vector<std::string>& phones) {
+std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                             const std::string& scope, const std::vector<std::string>& phones) {
     std::vector<std::string> keys;
     keys.reserve(phones.size());
     for (const auto& p : phones) keys.push_back(contact_key(scope, p));
@@ -247,11 +260,13 @@ std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, c
 }
 }  // namespace
 
-std::vector<bool> Store::contacts_exist(const std::string& campaign, const std::vector<std::string>& phones) const {
+std::vector<bool> Store::contacts_exist(const std::string& campaign,
+                                        const std::vector<std::string>& phones) const {
     return exist_many(db_.get(), cf_[kContacts], campaign, phones);
 }
 
-std::vector<bool> Store::dnc_many(const std::string& campaign, const std::vector<std::string>& phones) const {
+std::vector<bool> Store::dnc_many(const std::string& campaign,
+                                  const std::vector<std::string>& phones) const {
     auto mine = exist_many(db_.get(), cf_[kDnc], campaign, phones);
     auto global = exist_many(db_.get(), cf_[kDnc], "*", phones);
     for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = mine[i] || global[i];
@@ -260,9 +275,8 @@ std::vector<bool> Store::dnc_many(const std::string& campaign, const std::vector
 
 bool Store::has_contacts(const std::string& campaign) const {
     bool any = false;
-    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice&) {
-        return any = true, false;
-    });
+    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0',
+                [&](const rocksdb::Slice&, const rocksdb::Slice&) { return any = true, false; });
     return any;
 }
 
@@ -272,21 +286,24 @@ std::optional<std::unordered_set<std::string>> Store::dnc_numbers(const std::str
     bool too_many = false;
     for (const std::string& scope : {campaign, std::string("*")}) {
         const std::string prefix = scope + '\0';
-        scan_prefix(db_.get(), cf_[kDnc], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
-            if (out.size() >= limit) return too_many = true, false;
-            out.emplace(k.data() + prefix.size(), k.size() - prefix.size());
-            return true;
-        });
+        scan_prefix(db_.get(), cf_[kDnc], prefix,
+                    [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+                        if (out.size() >= limit) return too_many = true, false;
+                        out.emplace(k.data() + prefix.size(), k.size() - prefix.size());
+                        return true;
+                    });
     }
     if (too_many) return std::nullopt;
     return out;
 }
 
-void Store::for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const {
-    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-        if (auto c = Contact::decode(v.ToStringView())) f(*c);
-        return true;
-    });
+void Store::for_each_contact(const std::string& campaign,
+                             const std::function<void(const Contact&)>& f) const {
+    scan_prefix(db_.get(), cf_[kContacts], campaign + '\0',
+                [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
+                    if (auto c = Contact::decode(v.ToStringView())) f(*c);
+                    return true;
+                });
 }
 
 std::optional<Attempt> Store::attempt(const std::string& campaign, std::uint64_t id) const {
@@ -295,20 +312,23 @@ std::optional<Attempt> Store::attempt(const std::string& campaign, std::uint64_t
     return Attempt::decode(v);
 }
 
-void Store::for_each_attempt(const std::string& campaign, const std::function<void(const Attempt&)>& f) const {
-    scan_prefix(db_.get(), cf_[kAttempts], campaign + '\0', [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-        if (auto a = Attempt::decode(v.ToStringView())) f(*a);
-        return true;
-    });
+void Store::for_each_attempt(const std::string& campaign,
+                             const std::function<void(const Attempt&)>& f) const {
+    scan_prefix(db_.get(), cf_[kAttempts], campaign + '\0',
+                [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
+                    if (auto a = Attempt::decode(v.ToStringView())) f(*a);
+                    return true;
+                });
 }
 
 std::vector<Attempt> Store::in_flight_attempts() const {
     std::vector<Attempt> out;
-    scan_prefix(db_.get(), cf_[kInflight], "", [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
-        if (k.size() == 8)
-            if (auto a = attempt(v.ToString(), get_be64(k.data()))) out.push_back(*a);
-        return true;
-    });
+    scan_prefix(db_.get(), cf_[kInflight], "",
+                [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+                    if (k.size() == 8)
+                        if (auto a = attempt(v.ToString(), get_be64(k.data()))) out.push_back(*a);
+                    return true;
+                });
     return out;
 }
 
@@ -355,7 +375,8 @@ void Store::DueCursor::next() {
     load();
 }
 
-std::unique_ptr<Store::DueCursor> Store::due_cursor(const std::string& campaign, const std::string& zones,
+std::unique_ptr<Store::DueCursor> Store::due_cursor(const std::string& campaign,
+                                                    const std::string& zones,
                                                     std::int64_t up_to) const {
     std::unique_ptr<DueCursor> c(new DueCursor());
     c->prefix_ = due_prefix(campaign, zones);

@@ -6,8 +6,9 @@
 //   due       campaign \0 zones \0 next_eligible(8) phone    -> ""   (pending contacts only)
 //   attempts  campaign \0 id(8)                              -> Attempt
 //   inflight  id(8)                                          -> campaign
-//   dnc       scope \0 phone                                 -> source   (scope "*" = every campaign)
-//   meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";  "seq/attempt"
+//   dnc       scope \0 phone                                 -> source   (scope "*" = every
+//   campaign) meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";
+//   "seq/attempt"
 // The due index is grouped by time zone so the hopper skips whole zones that are outside calling
 // hours instead of scanning past their contacts.
 #pragma once
@@ -49,7 +50,7 @@ struct DueEntry {
 };
 
 class Store {
-public:
+  public:
     // Opens (creating if needed) the store in `dir`. Only one process may hold it.
     static std::unique_ptr<Store> open(const std::string& dir, std::string* error);
     ~Store();
@@ -59,7 +60,7 @@ public:
     // A set of writes applied atomically. put_contact keeps the due index in step: pass the
     // contact as it was stored (or nullptr when new) and as it is now.
     class Batch {
-    public:
+      public:
         Batch();
         ~Batch();
         Batch(Batch&&) noexcept;
@@ -70,7 +71,7 @@ public:
         void put_zone_group(const std::string& campaign, const std::string& zones);
         std::size_t count() const;
 
-    private:
+      private:
         friend class Store;
         std::unique_ptr<rocksdb::WriteBatch> wb_;
         Store* store_ = nullptr;
@@ -94,17 +95,22 @@ public:
                                                  const std::vector<std::string>& phones) const;
     bool contact_exists(const std::string& campaign, const std::string& phone) const;
     // Batched forms for bulk work: one sorted MultiGet instead of a lookup per number.
-    std::vector<bool> contacts_exist(const std::string& campaign, const std::vector<std::string>& phones) const;
-    std::vector<bool> dnc_many(const std::string& campaign, const std::vector<std::string>& phones) const;
+    std::vector<bool> contacts_exist(const std::string& campaign,
+                                     const std::vector<std::string>& phones) const;
+    std::vector<bool> dnc_many(const std::string& campaign,
+                               const std::vector<std::string>& phones) const;
     // True when the campaign has at least one contact.
     bool has_contacts(const std::string& campaign) const;
     // The numbers on the campaign's and the global DNC lists, or nullopt when there are more
     // than `limit` (then ask dnc_many instead of holding them all in memory).
-    std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign, std::size_t limit) const;
-    void for_each_contact(const std::string& campaign, const std::function<void(const Contact&)>& f) const;
+    std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign,
+                                                               std::size_t limit) const;
+    void for_each_contact(const std::string& campaign,
+                          const std::function<void(const Contact&)>& f) const;
 
     std::optional<Attempt> attempt(const std::string& campaign, std::uint64_t id) const;
-    void for_each_attempt(const std::string& campaign, const std::function<void(const Attempt&)>& f) const;
+    void for_each_attempt(const std::string& campaign,
+                          const std::function<void(const Attempt&)>& f) const;
     // Attempts recorded but never completed, across campaigns (what a crash leaves behind).
     std::vector<Attempt> in_flight_attempts() const;
     // Reserves `n` consecutive attempt ids; the reservation is written with the next batch.
@@ -116,13 +122,13 @@ public:
     std::vector<std::string> zone_groups(const std::string& campaign) const;
     // Walks the due index of one zone group in time order, entries with next_eligible <= up_to.
     class DueCursor {
-    public:
+      public:
         ~DueCursor();
         bool valid() const { return valid_; }
         const DueEntry& entry() const { return entry_; }
         void next();
 
-    private:
+      private:
         friend class Store;
         DueCursor() = default;
         void load();
@@ -137,7 +143,7 @@ public:
 
     rocksdb::DB* raw() const { return db_.get(); }
 
-private:
+  private:
     Store() = default;
     friend class Batch;
     std::unique_ptr<rocksdb::DB> db_;

@@ -49,15 +49,18 @@ TEST_CASE("the callee's local time decides, not the campaign's") {
 TEST_CASE("daylight saving changes move the window in UTC") {
     ZoneCache zones;
     auto h = weekdays_9_to_20();
-    // US DST began Sunday 2026-03-08. Friday 03-06: 09:00 EST = 14:00Z; Monday 03-09: 09:00 EDT = 13:00Z.
+    // US DST began Sunday 2026-03-08. Friday 03-06: 09:00 EST = 14:00Z; Monday 03-09: 09:00 EDT =
+    // 13:00Z.
     CHECK_FALSE(within_calling_hours(h, "America/New_York", at("2026-03-06T13:30:00Z"), zones));
     CHECK(within_calling_hours(h, "America/New_York", at("2026-03-09T13:30:00Z"), zones));
     // Europe changes on a different date (2026-03-29): in the gap weeks London is still UTC+0.
     CallingHours every_day = h;
     for (auto& w : every_day.windows) w.days.fill(true);
-    CHECK_FALSE(within_calling_hours(every_day, "Europe/London", at("2026-03-20T08:30:00Z"), zones));
+    CHECK_FALSE(
+        within_calling_hours(every_day, "Europe/London", at("2026-03-20T08:30:00Z"), zones));
     CHECK(within_calling_hours(every_day, "Europe/London", at("2026-03-30T08:30:00Z"), zones));
-    // Autumn back (US 2026-11-01): 20:00 EDT on Friday 10-30 = 00:00Z; 20:00 EST on Monday 11-02 = 01:00Z.
+    // Autumn back (US 2026-11-01): 20:00 EDT on Friday 10-30 = 00:00Z; 20:00 EST on Monday 11-02 =
+    // 01:00Z.
     CHECK_FALSE(within_calling_hours(h, "America/New_York", at("2026-10-31T00:30:00Z"), zones));
     CHECK(within_calling_hours(h, "America/New_York", at("2026-11-03T00:30:00Z"), zones));
 }
@@ -66,11 +69,15 @@ TEST_CASE("a contact in two possible zones is callable only when both are open")
     ZoneCache zones;
     auto h = weekdays_9_to_20();
     // 14:30Z: New York 09:30 (open), Chicago 08:30 (closed).
-    CHECK_FALSE(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-24T14:30:00Z"), zones));
-    CHECK(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-24T15:30:00Z"), zones));
+    CHECK_FALSE(within_calling_hours(h, "America/Chicago|America/New_York",
+                                     at("2026-11-24T14:30:00Z"), zones));
+    CHECK(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-24T15:30:00Z"),
+                               zones));
     // 00:30Z: Chicago 18:30 (open), New York 19:30 (open); 01:30Z: New York 20:30 (closed).
-    CHECK(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-25T00:30:00Z"), zones));
-    CHECK_FALSE(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-25T01:30:00Z"), zones));
+    CHECK(within_calling_hours(h, "America/Chicago|America/New_York", at("2026-11-25T00:30:00Z"),
+                               zones));
+    CHECK_FALSE(within_calling_hours(h, "America/Chicago|America/New_York",
+                                     at("2026-11-25T01:30:00Z"), zones));
 }
 
 TEST_CASE("holidays and unknown zones are never callable") {
@@ -79,7 +86,8 @@ TEST_CASE("holidays and unknown zones are never callable") {
     h.holidays.push_back("2026-12-25");
     // 2026-12-25 is a Friday; 23:00Z on the 25th is 18:00 in New York, still the 25th locally.
     CHECK_FALSE(within_calling_hours(h, "America/New_York", at("2026-12-25T23:00:00Z"), zones));
-    // ...but 02:00Z on the 26th is 17:00 on the 25th in Los Angeles, and Saturday the 26th in New York.
+    // ...but 02:00Z on the 26th is 17:00 on the 25th in Los Angeles, and Saturday the 26th in New
+    // York.
     CHECK_FALSE(within_calling_hours(h, "America/Los_Angeles", at("2026-12-26T02:00:00Z"), zones));
     CHECK(within_calling_hours(h, "America/New_York", at("2026-12-24T23:00:00Z"), zones));
     CHECK_FALSE(within_calling_hours(h, "", at("2026-11-24T16:00:00Z"), zones));
@@ -100,7 +108,8 @@ TEST_CASE("next_callable finds the next opening") {
 
 TEST_CASE("timestamps parse in the forms the CLI accepts") {
     CHECK(format_timestamp(at("2026-11-23T15:00:00Z")) == "2026-11-23T15:00:00Z");
-    CHECK(format_timestamp(*parse_timestamp("2026-11-23T10:00:00-05:00")) == "2026-11-23T15:00:00Z");
+    CHECK(format_timestamp(*parse_timestamp("2026-11-23T10:00:00-05:00")) ==
+          "2026-11-23T15:00:00Z");
     CHECK(format_timestamp(*parse_timestamp("2026-11-23 15:00")) == "2026-11-23T15:00:00Z");
     CHECK_FALSE(parse_timestamp("yesterday"));
 }

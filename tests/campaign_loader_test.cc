@@ -8,7 +8,9 @@ using namespace outpace;
 
 namespace {
 
-CampaignLoad load(const std::string& yaml) { return load_campaign_text(yaml, "c.yaml", test::example("")); }
+CampaignLoad load(const std::string& yaml) {
+    return load_campaign_text(yaml, "c.yaml", test::example(""));
+}
 
 // The single error of a file, as FILE:LINE:COL: message.
 std::string only_error(const std::string& yaml) {
@@ -31,7 +33,7 @@ TEST_CASE("the three shipped examples are valid campaigns") {
     CHECK(tm->mode == DialingMode::predictive);
     CHECK(tm->ring_timeout == Millis{20'000});
     CHECK(tm->hours.windows.size() == 2);
-    CHECK(tm->hours.windows[0].days[1]);   // Monday
+    CHECK(tm->hours.windows[0].days[1]);        // Monday
     CHECK_FALSE(tm->hours.windows[0].days[0]);  // not Sunday
     CHECK(tm->hours.windows[0].from_minute == 9 * 60);
     CHECK(tm->retry_for(RetryOutcome::busy).delay == Millis{15 * 60'000});
@@ -63,25 +65,32 @@ TEST_CASE("defaults are the strict legal ones") {
 TEST_CASE("an unknown key is an error at its position, with a suggestion") {
     CHECK(only_error("name: x\ndialing:\n  ring_timout: 20s\n") ==
           "c.yaml:3:3: unknown key 'ring_timout' in 'dialing' (did you mean 'ring_timeout'?)");
-    CHECK(only_error("name: x\ncolour: blue\n").starts_with("c.yaml:2:1: unknown key 'colour' at the top level (allowed: name, kind"));
+    CHECK(
+        only_error("name: x\ncolour: blue\n")
+            .starts_with("c.yaml:2:1: unknown key 'colour' at the top level (allowed: name, kind"));
     CHECK(only_error("name: x\nretry:\n  busy: {delay: 5m, maxx: 2}\n") ==
           "c.yaml:3:21: unknown key 'maxx' in 'retry.busy' (did you mean 'max'?)");
 }
 
 TEST_CASE("every error is reported, in file order, not just the first") {
-    auto r = load("name: x\n"
-                  "kind: marketing\n"
-                  "dialing:\n"
-                  "  ring_timeout: 10s\n"
-                  "  mode: predictive\n"
-                  "pacing:\n"
-                  "  max_abandon_rate: 5%\n");
+    auto r = load(
+        "name: x\n"
+        "kind: marketing\n"
+        "dialing:\n"
+        "  ring_timeout: 10s\n"
+        "  mode: predictive\n"
+        "pacing:\n"
+        "  max_abandon_rate: 5%\n");
     REQUIRE(r.errors.size() == 3);
-    CHECK(r.errors[0].to_string() == "c.yaml:2:7: 'kind' must be one of telemarketing | collections | survey; got 'marketing'");
+    CHECK(
+        r.errors[0].to_string() ==
+        "c.yaml:2:7: 'kind' must be one of telemarketing | collections | survey; got 'marketing'");
     CHECK(r.errors[1].to_string() ==
-          "c.yaml:4:17: 'dialing.ring_timeout' must be at least 15s (a phone must ring at least 15 seconds "
+          "c.yaml:4:17: 'dialing.ring_timeout' must be at least 15s (a phone must ring at least 15 "
+          "seconds "
           "before the dialer gives up); got 10s");
-    CHECK(r.errors[2].to_string() == "c.yaml:7:21: 'pacing.max_abandon_rate' must be between 0 and 0.03, not 5%");
+    CHECK(r.errors[2].to_string() ==
+          "c.yaml:7:21: 'pacing.max_abandon_rate' must be between 0 and 0.03, not 5%");
 }
 
 TEST_CASE("YAML syntax errors carry line and column") {
@@ -94,48 +103,65 @@ TEST_CASE("YAML syntax errors carry line and column") {
 
 TEST_CASE("each rule names its problem") {
     CHECK(only_error("kind: collections\n").find("needs a 'name'") != std::string::npos);
-    CHECK(only_error("name: 'bad name!'\n") == "c.yaml:1:7: 'name' must be 1-64 letters, digits, '.', '_' or '-'");
+    CHECK(only_error("name: 'bad name!'\n") ==
+          "c.yaml:1:7: 'name' must be 1-64 letters, digits, '.', '_' or '-'");
     CHECK(only_error("name: x\ndialing: {ring_timeout: 20}\n") ==
-          "c.yaml:2:25: 'dialing.ring_timeout' must be a duration with a unit, like 20s, 15m, 2h or 30d; got '20'");
-    CHECK(only_error("name: x\ndialing: {ratio: 2}\n") == "c.yaml:2:18: 'dialing.ratio' only applies to mode: power");
+          "c.yaml:2:25: 'dialing.ring_timeout' must be a duration with a unit, like 20s, 15m, 2h "
+          "or 30d; got '20'");
+    CHECK(only_error("name: x\ndialing: {ratio: 2}\n") ==
+          "c.yaml:2:18: 'dialing.ratio' only applies to mode: power");
     CHECK(only_error("name: x\npacing: {abandon_window: 7d}\n") ==
           "c.yaml:2:26: 'pacing.abandon_window' must be 30d (US TSR) or 24h (Ofcom)");
-    CHECK(only_error("name: x\npacing: {connect_grace: 3s}\n") == "c.yaml:2:25: 'pacing.connect_grace' must be at most 2s; got 3s");
-    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"07:30\", to: \"12:00\"}\n") ==
+    CHECK(only_error("name: x\npacing: {connect_grace: 3s}\n") ==
+          "c.yaml:2:25: 'pacing.connect_grace' must be at most 2s; got 3s");
+    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"07:30\", "
+                     "to: \"12:00\"}\n") ==
           "c.yaml:4:27: calling hours may not start before 08:00 callee local time");
-    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"09:00\", to: \"21:30\"}\n") ==
+    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"09:00\", "
+                     "to: \"21:30\"}\n") ==
           "c.yaml:4:40: calling hours may not end after 21:00 callee local time");
-    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon, funday], from: \"09:00\", to: \"17:00\"}\n") ==
+    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon, funday], from: "
+                     "\"09:00\", to: \"17:00\"}\n") ==
           "c.yaml:4:20: unknown day 'funday' (use sun, mon, tue, wed, thu, fri, sat)");
-    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"9am\", to: \"17:00\"}\n") ==
+    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"9am\", to: "
+                     "\"17:00\"}\n") ==
           "c.yaml:4:27: 'from' must be a local time HH:MM, like \"09:00\"");
-    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"17:00\", to: \"10:00\"}\n") ==
-          "c.yaml:4:40: 'to' must be later than 'from'");
+    CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"17:00\", "
+                     "to: \"10:00\"}\n") == "c.yaml:4:40: 'to' must be later than 'from'");
     CHECK(only_error("name: x\ncalling_hours: {holidays: [2026-02-30]}\n") ==
           "c.yaml:2:28: holiday '2026-02-30' must be a date YYYY-MM-DD");
     CHECK(only_error("name: x\ntimezone: {default: Mars/Olympus}\n") ==
           "c.yaml:2:21: unknown time zone 'Mars/Olympus' (use an IANA name like America/Chicago)");
-    CHECK(only_error("name: x\ntimezone: {policy: campaign}\n") == "c.yaml:2:11: timezone policy 'campaign' needs 'timezone.default'");
+    CHECK(only_error("name: x\ntimezone: {policy: campaign}\n") ==
+          "c.yaml:2:11: timezone policy 'campaign' needs 'timezone.default'");
     CHECK(only_error("name: x\namd: {on_machine: leave_message}\n") ==
           "c.yaml:2:19: on_machine: leave_message needs 'amd.message' (a WAV file)");
-    CHECK(only_error("name: x\namd: {message: prompts/missing.wav}\n").find("'amd.message': file not found") != std::string::npos);
+    CHECK(only_error("name: x\namd: {message: prompts/missing.wav}\n")
+              .find("'amd.message': file not found") != std::string::npos);
     CHECK(only_error("name: x\nretry: {busy: {delay: 10s}}\n") ==
-          "c.yaml:2:23: 'retry.busy.delay' must be at least 1m (retrying sooner than a minute looks like harassment); got 10s");
-    CHECK(only_error("name: x\nretry: {busy: {max: many}}\n") == "c.yaml:2:21: 'retry.busy.max' must be a whole number");
-    CHECK(only_error("name: x\nlimits: {quiet_after_abandon: 24h}\n").starts_with(
-        "c.yaml:2:31: 'limits.quiet_after_abandon' must be at least 3d (Ofcom"));
-    CHECK(only_error("name: x\nkind: collections\nlimits: {max_attempts_per_7_days: 9}\n") ==
-          "c.yaml:3:35: collections campaigns may place at most 7 calls in 7 days (Reg F); use 1-7");
+          "c.yaml:2:23: 'retry.busy.delay' must be at least 1m (retrying sooner than a minute "
+          "looks like harassment); got 10s");
+    CHECK(only_error("name: x\nretry: {busy: {max: many}}\n") ==
+          "c.yaml:2:21: 'retry.busy.max' must be a whole number");
+    CHECK(only_error("name: x\nlimits: {quiet_after_abandon: 24h}\n")
+              .starts_with("c.yaml:2:31: 'limits.quiet_after_abandon' must be at least 3d (Ofcom"));
+    CHECK(
+        only_error("name: x\nkind: collections\nlimits: {max_attempts_per_7_days: 9}\n") ==
+        "c.yaml:3:35: collections campaigns may place at most 7 calls in 7 days (Reg F); use 1-7");
     CHECK(only_error("name: x\nkind: collections\nlimits: {quiet_after_conversation: 2d}\n") ==
           "c.yaml:3:36: collections campaigns must wait at least 7d after a conversation (Reg F)");
     CHECK(only_error("name: x\nlist: {default_region: XX}\n") ==
           "c.yaml:2:24: unknown region 'XX' (use a two-letter code like US or GB)");
-    CHECK(only_error("name: x\ndialing: {caller_id: \"12\"}\n") == "c.yaml:2:22: 'dialing.caller_id' is not a valid phone number: '12'");
-    CHECK(only_error("name: x\ndispositions:\n  - {code: A}\n  - {code: A}\n") == "c.yaml:4:12: disposition code 'A' is used twice");
-    CHECK(only_error("name: x\nkind: survey\n") == "c.yaml:1:1: a survey campaign needs 'survey.questions'");
-    CHECK(only_error("name: x\nsurvey: {questions: [{id: q, digits: \"12\"}]}\n") == "c.yaml:2:9: 'survey' only applies to kind: survey");
-    CHECK(only_error("name: x\nkind: survey\nsurvey:\n  questions:\n    - {id: q1, digits: \"12\", next: {\"1\": q9}}\n") ==
-          "c.yaml:5:36: branch to unknown question 'q9'");
+    CHECK(only_error("name: x\ndialing: {caller_id: \"12\"}\n") ==
+          "c.yaml:2:22: 'dialing.caller_id' is not a valid phone number: '12'");
+    CHECK(only_error("name: x\ndispositions:\n  - {code: A}\n  - {code: A}\n") ==
+          "c.yaml:4:12: disposition code 'A' is used twice");
+    CHECK(only_error("name: x\nkind: survey\n") ==
+          "c.yaml:1:1: a survey campaign needs 'survey.questions'");
+    CHECK(only_error("name: x\nsurvey: {questions: [{id: q, digits: \"12\"}]}\n") ==
+          "c.yaml:2:9: 'survey' only applies to kind: survey");
+    CHECK(only_error("name: x\nkind: survey\nsurvey:\n  questions:\n    - {id: q1, digits: \"12\", "
+                     "next: {\"1\": q9}}\n") == "c.yaml:5:36: branch to unknown question 'q9'");
     CHECK(only_error("name: x\nname: y\n") == "c.yaml:2:1: duplicate key 'name'");
 }
 

@@ -12,9 +12,12 @@ const std::string kOutpace = OUTPACE_BINARY;
 }
 
 TEST_CASE("campaign check: exit 0 with a summary line for each valid file") {
-    auto r = test::run(kOutpace + " campaign check " + test::example("telemarketing.yaml") + " " + test::example("survey.yaml"));
+    auto r = test::run(kOutpace + " campaign check " + test::example("telemarketing.yaml") + " " +
+                       test::example("survey.yaml"));
     CHECK(r.status == 0);
-    CHECK(r.out.find("telemarketing.yaml: ok: campaign 'spring-renewals' (telemarketing, predictive") != std::string::npos);
+    CHECK(r.out.find(
+              "telemarketing.yaml: ok: campaign 'spring-renewals' (telemarketing, predictive") !=
+          std::string::npos);
     CHECK(r.out.find("survey.yaml: ok: campaign 'csat-november'") != std::string::npos);
 }
 
@@ -23,14 +26,17 @@ TEST_CASE("campaign check: every error as FILE:LINE:COL: message and exit 1") {
     auto bad = dir.write("bad.yaml", "name: x\ndialing:\n  ring_timeout: 5s\n  moed: power\n");
     auto r = test::run(kOutpace + " campaign check " + bad);
     CHECK(r.status == 1);
-    CHECK(r.out.find(bad + ":3:17: 'dialing.ring_timeout' must be at least 15s") != std::string::npos);
-    CHECK(r.out.find(bad + ":4:3: unknown key 'moed' in 'dialing' (did you mean 'mode'?)") != std::string::npos);
+    CHECK(r.out.find(bad + ":3:17: 'dialing.ring_timeout' must be at least 15s") !=
+          std::string::npos);
+    CHECK(r.out.find(bad + ":4:3: unknown key 'moed' in 'dialing' (did you mean 'mode'?)") !=
+          std::string::npos);
 }
 
 TEST_CASE("contacts import, contacts next and report work together from the command line") {
     test::TempDir dir;
     const std::string data = dir.file("data");
-    auto list = dir.write("list.csv", "phone,name\n212 555 0123,Ada\n415 555 0142,Grace\nbad,Row\n");
+    auto list =
+        dir.write("list.csv", "phone,name\n212 555 0123,Ada\n415 555 0142,Grace\nbad,Row\n");
     auto imp = test::run(kOutpace + " contacts import --data " + data + " --campaign " +
                          test::example("telemarketing.yaml") + " " + list);
     REQUIRE_MESSAGE(imp.status == 0, imp.out);
@@ -62,7 +68,8 @@ TEST_CASE("contacts import, contacts next and report work together from the comm
 TEST_CASE("help is available for the binary and each command") {
     auto r = test::run(kOutpace + " help");
     CHECK(r.status == 0);
-    for (const char* cmd : {"campaign", "contacts", "report"}) CHECK(r.out.find(cmd) != std::string::npos);
+    for (const char* cmd : {"campaign", "contacts", "report"})
+        CHECK(r.out.find(cmd) != std::string::npos);
     auto sub = test::run(kOutpace + " contacts import --help");
     CHECK(sub.status == 0);
     CHECK(sub.out.find("--phone-column") != std::string::npos);

@@ -8,8 +8,9 @@ using namespace outpace;
 
 TEST_CASE("quoted fields, doubled quotes, CRLF and line breaks inside quotes") {
     test::TempDir dir;
-    auto path = dir.write("l.csv", "\xEF\xBB\xBFphone,name\r\n\"212 555 0123\",\"Smith, \"\"Jo\"\"\"\r\n\n"
-                                   "312 555 0166,\"two\nlines\"\n415 555 0142,last");
+    auto path = dir.write("l.csv",
+                          "\xEF\xBB\xBFphone,name\r\n\"212 555 0123\",\"Smith, \"\"Jo\"\"\"\r\n\n"
+                          "312 555 0166,\"two\nlines\"\n415 555 0142,last");
     CsvReader r(path);
     CsvRecord rec;
     REQUIRE(r.next(rec));

@@ -20,9 +20,10 @@ using namespace outpace;
 namespace {
 
 Campaign crash_campaign(const std::string& dir) {
-    auto r = load_campaign_text("name: crash\ntimezone: {default: America/New_York}\n"
-                                "retry:\n  busy: {delay: 1m, max: 100}\nlimits: {max_attempts: 1000}\n",
-                                "crash.yaml", dir);
+    auto r = load_campaign_text(
+        "name: crash\ntimezone: {default: America/New_York}\n"
+        "retry:\n  busy: {delay: 1m, max: 100}\nlimits: {max_attempts: 1000}\n",
+        "crash.yaml", dir);
     REQUIRE(r.campaign);
     return *r.campaign;
 }
@@ -107,7 +108,8 @@ TEST_CASE("a process killed with SIGKILL loses no acknowledged attempt and tears
         REQUIRE_MESSAGE(store, err);
         std::map<std::uint64_t, Attempt> ledger;
         store->for_each_attempt("crash", [&](const Attempt& a) { ledger[a.id] = a; });
-        for (auto id : begun) CHECK_MESSAGE(ledger.count(id), "acknowledged attempt " << id << " lost");
+        for (auto id : begun)
+            CHECK_MESSAGE(ledger.count(id), "acknowledged attempt " << id << " lost");
         for (auto id : completed) {
             REQUIRE(ledger.count(id));
             CHECK_MESSAGE(!ledger[id].in_flight(), "acknowledged outcome of " << id << " lost");
@@ -115,7 +117,8 @@ TEST_CASE("a process killed with SIGKILL loses no acknowledged attempt and tears
         // No torn batch: the contacts agree with the ledger exactly.
         std::map<std::string, std::uint32_t> completed_per_phone;
         std::map<std::string, int> in_flight_per_phone;
-        for (const auto& [id, a] : ledger) (a.in_flight() ? in_flight_per_phone[a.phone]++ : completed_per_phone[a.phone]++);
+        for (const auto& [id, a] : ledger)
+            (a.in_flight() ? in_flight_per_phone[a.phone]++ : completed_per_phone[a.phone]++);
         std::size_t contacts = 0;
         store->for_each_contact("crash", [&](const Contact& k) {
             ++contacts;

@@ -8,8 +8,9 @@
 using namespace outpace;
 
 TEST_CASE("the ways people write a US number all normalise to one E.164") {
-    for (const char* raw : {"(415) 555-0142", "415-555-0142", "415.555.0142", "4155550142", "1 415 555 0142",
-                            "+1 415 555 0142", "+14155550142", " 415 555 0142 "}) {
+    for (const char* raw :
+         {"(415) 555-0142", "415-555-0142", "415.555.0142", "4155550142", "1 415 555 0142",
+          "+1 415 555 0142", "+14155550142", " 415 555 0142 "}) {
         auto p = normalize_phone(raw, "US");
         INFO(raw);
         REQUIRE(p.ok());
@@ -20,7 +21,8 @@ TEST_CASE("the ways people write a US number all normalise to one E.164") {
 
 TEST_CASE("the fast path and libphonenumber's full parser agree") {
     // "tel:" forces the full parser; the plain forms take the fast path.
-    for (const char* n : {"2125550123", "+442079460958", "+33142685300", "+4930901820", "+6421555012"}) {
+    for (const char* n :
+         {"2125550123", "+442079460958", "+33142685300", "+4930901820", "+6421555012"}) {
         auto fast = normalize_phone(n, "US");
         auto full = normalize_phone(std::string("tel:") + n, "US");
         INFO(n);
@@ -73,7 +75,8 @@ TEST_CASE("the exchange-memoising normaliser agrees with libphonenumber on rando
         const int nxx = (i % 4 == 0) ? 555 : 200 + static_cast<int>(next() % 800);
         const int line = static_cast<int>(next() % 10000);
         char raw[32];
-        std::snprintf(raw, sizeof raw, (i % 2) ? "(%03d) %03d-%04d" : "+1%03d%03d%04d", npa, nxx, line);
+        std::snprintf(raw, sizeof raw, (i % 2) ? "(%03d) %03d-%04d" : "+1%03d%03d%04d", npa, nxx,
+                      line);
         auto a = memo.normalize(raw);
         auto b = normalize_phone(raw, "US");
         INFO(raw);

@@ -24,7 +24,9 @@ Attempt ended(Outcome o, Timestamp start, int sip = 0) {
     return a;
 }
 
-std::int64_t secs(Timestamp t) { return t.time_since_epoch().count(); }
+std::int64_t secs(Timestamp t) {
+    return t.time_since_epoch().count();
+}
 
 }  // namespace
 
@@ -44,7 +46,8 @@ TEST_CASE("each outcome waits its retry delay, then the contact is final after m
 }
 
 TEST_CASE("outcomes count per class: busy retries do not use up no-answer retries") {
-    Campaign c = campaign("retry:\n  busy: {delay: 10m, max: 1}\n  no_answer: {delay: 1h, max: 1}\n");
+    Campaign c =
+        campaign("retry:\n  busy: {delay: 10m, max: 1}\n  no_answer: {delay: 1h, max: 1}\n");
     Contact k;
     auto t = at("2026-11-24T15:00:00Z");
     apply_outcome(c, k, ended(Outcome::busy, t), t);
@@ -66,7 +69,9 @@ TEST_CASE("the lifetime attempt cap ends the contact") {
 }
 
 TEST_CASE("7 in 7: the eighth call waits until the first leaves the 7-day window") {
-    Campaign c = campaign("kind: collections\nretry:\n  no_answer: {delay: 1h, max: 50}\nlimits: {max_attempts: 50}\n");
+    Campaign c = campaign(
+        "kind: collections\nretry:\n  no_answer: {delay: 1h, max: 50}\nlimits: {max_attempts: "
+        "50}\n");
     REQUIRE(c.max_attempts_per_7_days == 7);
     Contact k;
     auto first = at("2026-11-23T15:00:00Z");
@@ -83,7 +88,8 @@ TEST_CASE("7 in 7: the eighth call waits until the first leaves the 7-day window
 }
 
 TEST_CASE("no call within the quiet period after a conversation (collections) or an abandon") {
-    Campaign coll = campaign("kind: collections\ndispositions:\n  - {code: CB, callback: true, conversation: true}\n");
+    Campaign coll = campaign(
+        "kind: collections\ndispositions:\n  - {code: CB, callback: true, conversation: true}\n");
     Contact k;
     auto t = at("2026-11-24T15:00:00Z");
     Attempt talk = ended(Outcome::connected, t);
@@ -97,11 +103,13 @@ TEST_CASE("no call within the quiet period after a conversation (collections) or
     Contact a;
     apply_outcome(tm, a, ended(Outcome::abandoned, t), t);
     CHECK(a.next_eligible == secs(t) + 72 * 3600);
-    CHECK(cap_blocks(tm, a, t + std::chrono::hours(71)).value_or("") == "within the quiet period after an abandoned call");
+    CHECK(cap_blocks(tm, a, t + std::chrono::hours(71)).value_or("") ==
+          "within the quiet period after an abandoned call");
 }
 
 TEST_CASE("dispositions decide what a conversation does to the contact") {
-    Campaign c = campaign();  // default dispositions: SALE, CALLBACK, NOT_INTERESTED, WRONG_NUMBER, DNC
+    Campaign c =
+        campaign();  // default dispositions: SALE, CALLBACK, NOT_INTERESTED, WRONG_NUMBER, DNC
     auto t = at("2026-11-24T15:00:00Z");
     Contact sale;
     Attempt a = ended(Outcome::connected, t);

@@ -15,7 +15,8 @@ using nlohmann::json;
 namespace {
 
 // Walks the JSON schema the way campaign_key_tree() names sections.
-void walk(const json& node, const std::string& path, std::map<std::string, std::set<std::string>>& keys,
+void walk(const json& node, const std::string& path,
+          std::map<std::string, std::set<std::string>>& keys,
           std::map<std::string, std::set<std::string>>& enums) {
     if (node.contains("enum")) enums[path] = node["enum"].get<std::set<std::string>>();
     if (node.value("type", "") == "object" && node.contains("properties")) {
@@ -27,7 +28,8 @@ void walk(const json& node, const std::string& path, std::map<std::string, std::
             walk(v, path.empty() ? k : path + "." + k, keys, enums);
         }
     }
-    if (node.value("type", "") == "array" && node.contains("items")) walk(node["items"], path + "[]", keys, enums);
+    if (node.value("type", "") == "array" && node.contains("items"))
+        walk(node["items"], path + "[]", keys, enums);
 }
 
 }  // namespace

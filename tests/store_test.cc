@@ -56,14 +56,15 @@ std::vector<std::string> phones(const std::vector<Contact>& cs) {
 
 TEST_CASE("import stores valid rows and reports every rejected row with its line and reason") {
     Fixture f;
-    auto s = f.import("phone,name,timezone\n"
-                      "212 555 0123,Ada,\n"
-                      "555-0100,Bad,\n"
-                      "(212) 555-0123,Dup,\n"
-                      "312 555 0166,Alan\n"
-                      "+1 800 555 0100,Toll,Mars/Base\n"
-                      ",Empty,\n"
-                      "+1 800 555 0101,Toll,America/Denver\n");
+    auto s = f.import(
+        "phone,name,timezone\n"
+        "212 555 0123,Ada,\n"
+        "555-0100,Bad,\n"
+        "(212) 555-0123,Dup,\n"
+        "312 555 0166,Alan\n"
+        "+1 800 555 0100,Toll,Mars/Base\n"
+        ",Empty,\n"
+        "+1 800 555 0101,Toll,America/Denver\n");
     CHECK(s.rows == 7);
     CHECK(s.imported == 2);
     CHECK(s.rejected == 5);
@@ -74,7 +75,8 @@ TEST_CASE("import stores valid rows and reports every rejected row with its line
     CHECK(s.reject_reasons["no phone number"] == 1);
     CHECK(s.rows == s.imported + s.rejected + s.already_present);  // nothing dropped silently
     const std::string rej = f.rejects();
-    CHECK(rej.find("3,invalid phone number,'555-0100': not a valid number for its country") != std::string::npos);
+    CHECK(rej.find("3,invalid phone number,'555-0100': not a valid number for its country") !=
+          std::string::npos);
     CHECK(rej.find("4,duplicate in list,+12125550123 already on line 2") != std::string::npos);
     CHECK(rej.find("5,wrong number of fields") != std::string::npos);
 
@@ -82,7 +84,8 @@ TEST_CASE("import stores valid rows and reports every rejected row with its line
     REQUIRE(c);
     CHECK(c->zones == "America/New_York");
     CHECK(c->line == 2);
-    CHECK(c->fields == std::vector<std::pair<std::string, std::string>>{{"name", "Ada"}, {"timezone", ""}});
+    CHECK(c->fields ==
+          std::vector<std::pair<std::string, std::string>>{{"name", "Ada"}, {"timezone", ""}});
     // A toll-free number cannot tell its zone: the column does.
     CHECK(f.store->contact("t", "+18005550101")->zones == "America/Denver");
 }
@@ -116,7 +119,9 @@ TEST_CASE("re-importing the same list is idempotent") {
 TEST_CASE("DNC files block numbers at import and a later DNC entry blocks them in the hopper") {
     Fixture f;
     f.dir.write("dnc.txt", "# internal list\n212-555-0199\nnot a number\n");
-    auto r = load_campaign_text("name: t\ntimezone: {default: America/New_York}\nlist: {dnc_files: [dnc.txt]}\n", "t.yaml", f.dir.path());
+    auto r = load_campaign_text(
+        "name: t\ntimezone: {default: America/New_York}\nlist: {dnc_files: [dnc.txt]}\n", "t.yaml",
+        f.dir.path());
     REQUIRE(r.campaign);
     f.campaign = *r.campaign;
     auto s = f.import("phone\n212 555 0199\n212 555 0123\n212 555 0124\n");
@@ -139,7 +144,8 @@ TEST_CASE("the hopper honours each callee's local hours and hands out the longes
     Hopper hopper(*f.store, f.campaign);
     // The campaign calls 08:00-21:00 every day. 13:30Z Tuesday: New York 08:30 (open), Chicago
     // 07:30, Los Angeles 05:30, Honolulu 03:30 (all closed).
-    CHECK(phones(hopper.next(at("2026-11-24T13:30:00Z"), 10)) == std::vector<std::string>{"+12125550123"});
+    CHECK(phones(hopper.next(at("2026-11-24T13:30:00Z"), 10)) ==
+          std::vector<std::string>{"+12125550123"});
     // 850 spans Chicago and New York: it waits until both are open. 14:30Z: Chicago 08:30.
     CHECK(phones(hopper.next(at("2026-11-24T14:30:00Z"), 10)) ==
           std::vector<std::string>{"+12125550123", "+13125550166", "+18505550105"});
@@ -155,7 +161,8 @@ TEST_CASE("the hopper honours each callee's local hours and hands out the longes
 }
 
 TEST_CASE("the ledger claims contacts, completes attempts once and applies the retry rules") {
-    Fixture f("name: t\ntimezone: {default: America/New_York}\nretry:\n  busy: {delay: 10m, max: 3}\n");
+    Fixture f(
+        "name: t\ntimezone: {default: America/New_York}\nretry:\n  busy: {delay: 10m, max: 3}\n");
     f.import("phone\n212 555 0123\n212 555 0124\n");
     Hopper hopper(*f.store, f.campaign);
     Ledger ledger(*f.store, f.campaign);
@@ -170,13 +177,15 @@ TEST_CASE("the ledger claims contacts, completes attempts once and applies the r
     done.outcome = Outcome::busy;
     done.sip_code = 486;
     REQUIRE(ledger.complete({done}, t + std::chrono::seconds(5)).ok());
-    CHECK(ledger.complete({done}, t + std::chrono::seconds(6)).error.find("already completed") != std::string::npos);
+    CHECK(ledger.complete({done}, t + std::chrono::seconds(6)).error.find("already completed") !=
+          std::string::npos);
 
     auto c = f.store->contact("t", done.phone);
     CHECK(c->state == ContactState::pending);
     CHECK(c->next_eligible == (t + std::chrono::seconds(5 + 600)).time_since_epoch().count());
     CHECK(hopper.next(t + std::chrono::seconds(604), 10).empty());
-    CHECK(phones(hopper.next(t + std::chrono::seconds(605), 10)) == std::vector<std::string>{done.phone});
+    CHECK(phones(hopper.next(t + std::chrono::seconds(605), 10)) ==
+          std::vector<std::string>{done.phone});
 
     auto stored = f.store->attempt("t", done.id);
     REQUIRE(stored);

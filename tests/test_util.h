@@ -1,13 +1,13 @@
 // Small helpers shared by the tests: temporary folders, files, running the CLI.
 #pragma once
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "campaigns/calling_hours.h"
 
@@ -15,9 +15,10 @@ namespace outpace::test {
 
 // A fresh folder under /tmp, removed with everything in it when the test ends.
 class TempDir {
-public:
+  public:
     TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "outpace-test-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "outpace-test-XXXXXX").string();
         path_ = ::mkdtemp(tmpl.data());
     }
     ~TempDir() {
@@ -31,7 +32,7 @@ public:
         return file(name);
     }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -52,7 +53,9 @@ inline RunResult run(const std::string& command) {
     return r;
 }
 
-inline Timestamp at(const char* rfc3339) { return *parse_timestamp(rfc3339); }
+inline Timestamp at(const char* rfc3339) {
+    return *parse_timestamp(rfc3339);
+}
 
 inline std::string example(const std::string& name) {
     return std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/" + name;

@@ -25,7 +25,8 @@ std::optional<Campaign> campaign_arg(const Store& store, const std::string& name
     }
     auto stored = store.load_campaign(name_or_file);
     if (!stored) {
-        std::cerr << "outpace: no campaign '" << name_or_file << "' in the store (import a list for it first)";
+        std::cerr << "outpace: no campaign '" << name_or_file
+                  << "' in the store (import a list for it first)";
         auto names = store.campaigns();
         if (!names.empty()) {
             std::cerr << "; known:";
@@ -44,7 +45,9 @@ std::optional<Campaign> campaign_arg(const Store& store, const std::string& name
 std::optional<Timestamp> time_arg(const std::string& text) {
     if (text == "now") return std::chrono::floor<Seconds>(std::chrono::system_clock::now());
     auto t = parse_timestamp(text);
-    if (!t) std::cerr << "outpace: cannot read the time '" << text << "' (use now or 2026-11-23T15:00:00Z)\n";
+    if (!t)
+        std::cerr << "outpace: cannot read the time '" << text
+                  << "' (use now or 2026-11-23T15:00:00Z)\n";
     return t;
 }
 
@@ -65,26 +68,30 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
             }
             const Campaign& c = *load.campaign;
             std::cout << f << ": ok: campaign '" << c.name << "' (" << to_string(c.kind) << ", "
-                      << to_string(c.mode) << ", abandon cap " << c.max_abandon_rate * 100 << "% over "
-                      << format_duration(c.abandon_window) << ", ring " << format_duration(c.ring_timeout)
-                      << ", " << c.hours.windows.size() << " calling window(s))\n";
+                      << to_string(c.mode) << ", abandon cap " << c.max_abandon_rate * 100
+                      << "% over " << format_duration(c.abandon_window) << ", ring "
+                      << format_duration(c.ring_timeout) << ", " << c.hours.windows.size()
+                      << " calling window(s))\n";
         }
     });
 }
 
 void add_report_command(CLI::App& app, int& exit_code) {
-    auto* report = app.add_subcommand("report", "Counts per contact state and outcome, abandon rates");
+    auto* report =
+        app.add_subcommand("report", "Counts per contact state and outcome, abandon rates");
     static std::string data, campaign_name, at = "now";
     static bool json = false;
     report->add_option("--data", data, "store directory")->required();
-    report->add_option("--campaign", campaign_name, "campaign name or file (default: every campaign)");
+    report->add_option("--campaign", campaign_name,
+                       "campaign name or file (default: every campaign)");
     report->add_option("--at", at, "report as of this time (default now)");
     report->add_flag("--json", json, "one JSON object per campaign, one per line");
     report->callback([&exit_code] {
         auto store = open_store(data);
         auto now = time_arg(at);
         if (!store || !now) return void(exit_code = 1);
-        std::vector<std::string> names = campaign_name.empty() ? store->campaigns() : std::vector{campaign_name};
+        std::vector<std::string> names =
+            campaign_name.empty() ? store->campaigns() : std::vector{campaign_name};
         if (names.empty()) std::cerr << "outpace: the store holds no campaign yet\n";
         bool first = true;
         for (const auto& n : names) {

@@ -2,8 +2,8 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <iostream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +28,8 @@ struct NextArgs {
 void progress_bar(std::size_t done, std::size_t total) {
     const double f = total ? double(done) / double(total) : 1.0;
     const int width = 40, filled = static_cast<int>(f * width);
-    std::fprintf(stderr, "\rimporting [%.*s%*s] %3.0f%%", filled, "########################################",
-                 width - filled, "", f * 100);
+    std::fprintf(stderr, "\rimporting [%.*s%*s] %3.0f%%", filled,
+                 "########################################", width - filled, "", f * 100);
     std::fflush(stderr);
 }
 
@@ -56,12 +56,15 @@ int run_import(const ImportArgs& a) {
         std::cerr << "outpace: " << error << "\n";
         return 1;
     }
-    std::printf("%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
-                a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
-                s.seconds > 0 ? s.rows / s.seconds : 0.0);
-    for (const auto& [reason, n] : s.reject_reasons) std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
+    std::printf(
+        "%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
+        a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
+        s.seconds > 0 ? s.rows / s.seconds : 0.0);
+    for (const auto& [reason, n] : s.reject_reasons)
+        std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
     if (s.dnc_loaded) std::printf("  do-not-call numbers loaded: %zu\n", s.dnc_loaded);
-    if (s.rejected) std::printf("  rejected rows with line numbers and reasons: %s\n", s.rejects_path.c_str());
+    if (s.rejected)
+        std::printf("  rejected rows with line numbers and reasons: %s\n", s.rejects_path.c_str());
     return 0;
 }
 
@@ -80,18 +83,24 @@ int run_next(const NextArgs& a) {
         std::string local;
         if (const auto* tz = zones.get(zone)) local = cctz::format("%a %H:%M", *now, *tz);
         if (a.json) {
-            nlohmann::json j = {{"phone", c.phone}, {"zones", c.zones}, {"local_time", local},
-                                {"attempts", c.attempts}, {"line", c.line}};
+            nlohmann::json j = {{"phone", c.phone},
+                                {"zones", c.zones},
+                                {"local_time", local},
+                                {"attempts", c.attempts},
+                                {"line", c.line}};
             for (const auto& [k, v] : c.fields) j["fields"][k] = v;
             std::cout << j.dump() << "\n";
         } else {
-            std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(), c.zones.c_str(), c.attempts);
+            std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(),
+                        c.zones.c_str(), c.attempts);
             for (std::size_t i = 0; i < c.fields.size() && i < 3; ++i)
                 std::printf("  %s=%s", c.fields[i].first.c_str(), c.fields[i].second.c_str());
             std::printf("\n");
         }
     }
-    if (!a.json) std::fprintf(stderr, "%zu dialable contact(s) at %s\n", contacts.size(), format_timestamp(*now).c_str());
+    if (!a.json)
+        std::fprintf(stderr, "%zu dialable contact(s) at %s\n", contacts.size(),
+                     format_timestamp(*now).c_str());
     return 0;
 }
 
@@ -103,22 +112,30 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
 
     auto ia = std::make_shared<ImportArgs>();
     auto* import = contacts->add_subcommand(
-        "import", "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported");
+        "import",
+        "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported");
     import->add_option("--data", ia->data, "store directory (created if missing)")->required();
-    import->add_option("--campaign", ia->campaign_file, "campaign YAML file")->required()->check(CLI::ExistingFile);
-    import->add_option("--phone-column", ia->phone_column, "column holding the number (default: list.phone_column)");
-    import->add_option("--rejects", ia->rejects, "where to write rejected rows (default: LIST.rejects.csv)");
-    import->add_option("list", ia->list, "CSV file whose first row names the columns")->required()->check(CLI::ExistingFile);
-    import->callback([ia, &exit_code] { exit_code = run_import(*ia); });
+    import->add_option("--campaign", ia->campaign_file, "campaign YAML file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    import->add_option("--phone-column", ia->phone_column,
+                       "column holding the number (default: list.phone_column)");
+    import->add_option("--rejects", ia->rejects,
+                       "where to write rejected rows (default: LIST.rejects.csv)");
+    import->add_option("list", ia->list, "CSV file whose first row names the columns")
+        ->required()
+        ->check(CLI::ExistingFile);
+    import->callback([ia, &exit_code] { exit_code = run_import(*ia);
+});
 
-    auto na = std::make_shared<NextArgs>();
-    auto* next = contacts->add_subcommand("next", "Show the next contacts the hopper would dial");
-    next->add_option("--data", na->data, "store directory")->required();
-    next->add_option("--campaign", na->campaign, "campaign name (or its YAML file)")->required();
-    next->add_option("--at", na->at, "as of this time: now or RFC 3339 like 2026-11-23T15:00:00Z");
-    next->add_option("-n", na->k, "how many (default 10)");
-    next->add_flag("--json", na->json, "one JSON object per contact");
-    next->callback([na, &exit_code] { exit_code = run_next(*na); });
-}
+auto na = std::make_shared<NextArgs>();
+auto* next = contacts->add_subcommand("next", "Show the next contacts the hopper would dial");
+next->add_option("--data", na->data, "store directory")->required();
+next->add_option("--campaign", na->campaign, "campaign name (or its YAML file)")->required();
+next->add_option("--at", na->at, "as of this time: now or RFC 3339 like 2026-11-23T15:00:00Z");
+next->add_option("-n", na->k, "how many (default 10)");
+next->add_flag("--json", na->json, "one JSON object per contact");
+next->callback([na, &exit_code] { exit_code = run_next(*na); });
+}  // namespace outpace::cli
 
 }  // namespace outpace::cli

@@ -4,14 +4,16 @@
 #include "dialer/cli/commands.h"
 
 int main(int argc, char** argv) {
-    CLI::App app{"Outpace, a predictive outbound dialer engine.\n"
-                 "Run 'outpace <command> --help' for the options of a command."};
+    CLI::App app{
+        "Outpace, a predictive outbound dialer engine.\n"
+        "Run 'outpace <command> --help' for the options of a command."};
     app.name("outpace");
     app.require_subcommand(1);
     app.set_version_flag("--version", "outpace 0.1.0");
     int exit_code = 0;
 
-    auto* help = app.add_subcommand("help", "Show this help, or a command's: outpace help [COMMAND]");
+    auto* help =
+        app.add_subcommand("help", "Show this help, or a command's: outpace help [COMMAND]");
     std::vector<std::string> topic;
     help->add_option("command", topic, "command to explain");
     help->callback([&] {
@@ -25,7 +27,8 @@ int main(int argc, char** argv) {
                 return;
             }
         }
-        std::cout << app.get_formatter()->make_help(target, target->get_name(), CLI::AppFormatMode::Normal);
+        std::cout << app.get_formatter()->make_help(target, target->get_name(),
+                                                    CLI::AppFormatMode::Normal);
     });
 
     outpace::cli::add_campaign_commands(app, exit_code);

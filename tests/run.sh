@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then builds and runs the whole suite twice, once
+# optimised (as shipped) and once with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: bash tests/run.sh [--fast]   (--fast: the optimised build only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deploy/install-deps.sh
+
+run_suite() {
+  local dir=$1; shift
+  echo "== $dir: configure and build"
+  cmake -S . -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j2
+  echo "== $dir: tests"
+  (cd "$dir" && ctest -j2 --output-on-failure --timeout 600)
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=Release
+if [ "${1:-}" != "--fast" ]; then
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPACE_SANITIZE=ON
+fi
+echo "== all tests passed"
