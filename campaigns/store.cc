@@ -163,22 +163,25 @@ Store::Batch Store::batch() {
     return b;
 }
 
+namespace {
+Status apply(rocksdb::DB* db, rocksdb::WriteBatch* wb, const rocksdb::WriteOptions& wo) {
+    auto st = db->Write(wo, wb);
+    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    wb->Clear();
+    return {};
+}
+}  // namespace
+
 Status Store::write(Batch& b, bool sync) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    auto st = db_->Write(wo, b.wb_.get());
-    if (!st.ok()) return {"store write failed: " + st.ToString()};
-    b.wb_->Clear();
-    return {};
+    return apply(db_.get(), b.wb_.get(), wo);
 }
 
 Status Store::write_unlogged(Batch& b) {
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
-    auto st = db_->Write(wo, b.wb_.get());
-    if (!st.ok()) return {"store write failed: " + st.ToString()};
-    b.wb_->Clear();
-    return {};
+    return apply(db_.get(), b.wb_.get(), wo);
 }
 
 Status Store::flush() {
