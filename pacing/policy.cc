@@ -1,0 +1,171 @@
+#include "pacing/policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace outpace::pacing {
+
+int progressive_calls(const Snapshot& s) {
+    return std::max(0, s.count(AgentState::ready) - s.in_flight());
+}
+
+int apply_caps(int calls, const Snapshot& s, const PacingConfig& c) {
+    const int staffed = static_cast<int>(s.agents.size()) - s.count(AgentState::paused);
+    const int max_in_flight = static_cast<int>(std::floor(c.max_lines_per_agent * staffed));
+    calls = std::min(calls, max_in_flight - s.in_flight());
+    calls = std::min(calls, c.max_calls_per_second - s.dials_last_second);
+    calls = std::min(calls, c.max_trunk_calls - s.trunk_in_flight);
+    return std::max(0, calls);
+}
+
+double abandon_target(const PacingConfig& c, long live, long abandoned) {
+    const double cap = c.max_abandon_rate;
+    if (cap <= 0) return 0;
+    const double aim = 0.75 * cap;
+    // The budget in whole calls: how many more abandons the window can take right now. Early in
+    // a window (few live answers) it is small, so pacing starts near progressive and earns its
+    // way up; the cap then holds at every point of the window, not only on average.
+    const double budget = cap * static_cast<double>(live) - static_cast<double>(abandoned);
+    constexpr double kReserve = 3;  // abandons kept in hand against an unlucky burst
+    if (budget <= 0) return 0;
+    double target = budget < kReserve ? aim * budget / kReserve : aim;
+    // Between the aim and the cap, throttle linearly to zero at the cap.
+    const double rate = live ? static_cast<double>(abandoned) / static_cast<double>(live) : 0;
+    if (rate > aim) target = std::min(target, aim * (cap - rate) / (cap - aim));
+    return std::max(0.0, target);
+}
+
+double expected_overflow(double mu_live, double var_live, double mu_free, double var_free) {
+    const double m = mu_live - mu_free;
+    const double sd = std::sqrt(std::max(0.25, var_live + var_free));
+    const double z = m / sd;
+    const double pdf = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
+    const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
+    return std::max(0.0, m * cdf + sd * pdf);
+}
+
+namespace {
+
+class Progressive : public Policy {
+  public:
+    Decision decide(const Snapshot& s, const Estimator&) override {
+        return {progressive_calls(s), "progressive"};
+    }
+};
+
+class Power : public Policy {
+  public:
+    explicit Power(double ratio) : ratio_(ratio) {}
+    Decision decide(const Snapshot& s, const Estimator&) override {
+        const int want = static_cast<int>(std::floor(ratio_ * s.count(AgentState::ready)));
+        return {std::max(0, want - s.in_flight()), "power"};
+    }
+
+  private:
+    double ratio_;
+};
+
+class Preview : public Policy {
+  public:
+    Decision decide(const Snapshot& s, const Estimator&) override {
+        return {s.preview_requests, "preview"};
+    }
+};
+
+// Model-based pacing: balance live answers expected from calls in flight and new dials against
+// agents expected free by the time those answers need them, dialling as many as keeps the
+// expected abandon ratio within what the abandon budget allows now.
+class Predictive : public Policy {
+  public:
+    explicit Predictive(const PacingConfig& c) : c_(c) {}
+
+    Decision decide(const Snapshot& s, const Estimator& est) override {
+        Decision d;
+        const int prog = progressive_calls(s);
+        if (static_cast<int>(s.agents.size()) < c_.min_agents_predictive)
+            return {prog, "small team: progressive"};
+        if (est.dials_seen() < c_.min_dials_learned || est.handle().count() < 20)
+            return {prog, "cold start: progressive"};
+        const double p = est.live_rate();
+        if (p <= 0) return {prog, "no live answers seen: progressive"};
+
+        // Agents free when a call dialled now would want one.
+        const double horizon = est.live_verdict_delay_s() + c_.connect_grace_s;
+        double free = 0, var_free = 0;
+        for (const auto& a : s.agents) {
+            double q = 0;
+            switch (a.state) {
+                case AgentState::ready:
+                    q = 1;
+                    break;
+                case AgentState::talking:
+                    q = est.handle().ends_within(a.in_state_s, horizon);
+                    break;
+                case AgentState::wrapup:
+                    q = est.wrap().ends_within(a.in_state_s, horizon);
+                    break;
+                case AgentState::reserved:
+                case AgentState::paused:
+                    q = 0;
+                    break;
+            }
+            free += q;
+            var_free += q * (1 - q);
+        }
+        // Live answers already on their way.
+        const double human = p / std::max(1e-9, p + est.share(DialResult::machine));
+        double live = s.live_waiting + s.answered_pending * human;
+        double var_live = s.answered_pending * human * (1 - human);
+        for (double age : s.ringing_age_s) {
+            const double q = est.live_given_ringing(age, c_.ring_timeout_s);
+            live += q;
+            var_live += q * (1 - q);
+        }
+        d.expected_free_agents = free;
+        d.expected_live = live;
+        d.target_abandon = abandon_target(c_, s.window_live, s.window_abandoned);
+
+        // The largest n whose expected abandon ratio stays within the target (it grows with n).
+        auto ratio = [&](int n) {
+            const double mu = live + n * p;
+            if (mu <= 0) return 0.0;
+            return expected_overflow(mu, var_live + n * p * (1 - p), free, var_free) / mu;
+        };
+        const int limit =
+            std::max(0, static_cast<int>(std::ceil(c_.max_lines_per_agent * s.agents.size())) -
+                            s.in_flight());
+        int lo = 0, hi = limit;
+        if (ratio(0) > d.target_abandon) hi = 0;
+        while (lo < hi) {
+            const int mid = (lo + hi + 1) / 2;
+            if (ratio(mid) <= d.target_abandon)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+        d.calls = std::max(lo, prog);
+        d.reason = lo >= prog ? "predictive" : "predictive held to progressive";
+        return d;
+    }
+
+  private:
+    PacingConfig c_;
+};
+
+}  // namespace
+
+std::unique_ptr<Policy> make_policy(const PacingConfig& c) {
+    switch (c.mode) {
+        case Mode::predictive:
+            return std::make_unique<Predictive>(c);
+        case Mode::progressive:
+            return std::make_unique<Progressive>();
+        case Mode::power:
+            return std::make_unique<Power>(c.power_ratio);
+        case Mode::preview:
+            return std::make_unique<Preview>();
+    }
+    return std::make_unique<Progressive>();
+}
+
+}  // namespace outpace::pacing

@@ -1,0 +1,59 @@
+// Pacing policies: how many new calls to launch now, from a snapshot and learned statistics.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "pacing/estimator.h"
+#include "pacing/snapshot.h"
+
+namespace outpace::pacing {
+
+enum class Mode { predictive, progressive, power, preview };
+
+struct PacingConfig {
+    Mode mode = Mode::predictive;
+    double power_ratio = 1.0;
+    double max_abandon_rate = 0.03;
+    double ring_timeout_s = 20;
+    double connect_grace_s = 2;
+    int min_agents_predictive = 5;   // smaller teams dial progressively
+    double min_dials_learned = 200;  // cold start: progressive until this many dials resolved
+    // Caps.
+    double max_lines_per_agent = 3;
+    int max_calls_per_second = 1000;
+    int max_trunk_calls = 100000;
+};
+
+// Why the decision came out as it did: for metrics and tests.
+struct Decision {
+    int calls = 0;
+    const char* reason = "";
+    double expected_free_agents = 0;  // predictive: agents expected free over the horizon
+    double expected_live = 0;         // predictive: live answers expected from calls in flight
+    double target_abandon = 0;        // predictive: abandon ratio the budget allows now
+};
+
+class Policy {
+  public:
+    virtual ~Policy() = default;
+    virtual Decision decide(const Snapshot& s, const Estimator& est) = 0;
+};
+
+std::unique_ptr<Policy> make_policy(const PacingConfig& config);
+
+// One call per ready agent not already covered by a call in flight.
+int progressive_calls(const Snapshot& s);
+// Enforces lines per agent, calls per second and trunk concurrency on any policy's answer.
+int apply_caps(int calls, const Snapshot& s, const PacingConfig& config);
+
+// The abandon budget: the abandon ratio predictive pacing may aim at now, given how much of the
+// window's allowance is spent. Aims below the cap, tightens as the window's rate nears it, and
+// returns 0 (progressive) once the cap is reached.
+double abandon_target(const PacingConfig& config, long window_live, long window_abandoned);
+
+// Expected abandoned calls when `live` (mean mu, variance var_live) live answers meet `free`
+// (mean, variance var_free) agents: E[(L - F)+] under a normal approximation.
+double expected_overflow(double mu_live, double var_live, double mu_free, double var_free);
+
+}  // namespace outpace::pacing

@@ -1,0 +1,380 @@
+#include "pacing/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <queue>
+
+namespace outpace::pacing {
+namespace {
+
+enum class Ev {
+    tick,
+    answered,
+    failed,
+    timeout,
+    amd_done,
+    grace_over,
+    talk_end,
+    wrap_end,
+    preview_ready,
+    change
+};
+
+struct Event {
+    double t;
+    std::uint64_t seq;
+    Ev type;
+    std::size_t id;
+    bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+enum class Kind { live, machine, fail, no_answer };
+
+struct Call {
+    double dial_t = 0, answer_t = 0, verdict_t = 0;
+    Kind kind = Kind::no_answer;
+    std::size_t ringing_slot = SIZE_MAX;  // index in the ringing list while ringing
+    bool waiting = false, done = false;
+};
+
+struct Agent {
+    AgentState state = AgentState::ready;
+    double since = 0;
+    bool logged_in = true, leaving = false;
+    double talk_s = 0;
+};
+
+class Sim {
+  public:
+    explicit Sim(const Scenario& s) : sc_(s), rng_(s.seed), policy_(make_policy(s.pacing)) {
+        live_ = s.live_rate, machine_ = s.machine_rate, fail_ = s.fail_rate;
+        for (int i = 0; i < s.agents; ++i) add_agent(0);
+        for (std::size_t i = 0; i < s.changes.size(); ++i) push(s.changes[i].at_s, Ev::change, i);
+        push(0, Ev::tick, 0);
+        hours_.resize(static_cast<std::size_t>(std::ceil(s.duration_s / 3600)) + 1);
+    }
+
+    SimResult run() {
+        while (!events_.empty()) {
+            Event e = events_.top();
+            if (e.t > sc_.duration_s) break;
+            events_.pop();
+            advance(e.t);
+            handle(e);
+        }
+        advance(sc_.duration_s);
+        return finish();
+    }
+
+  private:
+    void push(double t, Ev type, std::size_t id) { events_.push({t, seq_++, type, id}); }
+
+    // Integrates logged-in and busy time up to t.
+    void advance(double t) {
+        const double dt = t - now_;
+        if (dt > 0) {
+            logged_in_s_ += dt * logged_in_;
+            busy_s_ += dt * busy_;
+            talk_time_s_ += dt * talking_;
+        }
+        now_ = t;
+    }
+
+    void set_state(Agent& a, AgentState s) {
+        auto weight = [](AgentState st, int& busy, int& talk, int d) {
+            if (st == AgentState::talking || st == AgentState::wrapup) busy += d;
+            if (st == AgentState::talking) talk += d;
+        };
+        weight(a.state, busy_, talking_, -1);
+        a.state = s;
+        a.since = now_;
+        weight(a.state, busy_, talking_, +1);
+    }
+
+    void add_agent(double t) {
+        agents_.push_back({AgentState::ready, t, true, false, 0});
+        ++logged_in_;
+        became_ready(agents_.size() - 1);
+    }
+
+    void became_ready(std::size_t i) {
+        Agent& a = agents_[i];
+        if (a.leaving) {
+            a.logged_in = false;
+            --logged_in_;
+            set_state(a, AgentState::paused);
+            return;
+        }
+        set_state(a, AgentState::ready);
+        // A live answer already waiting takes this agent at once.
+        while (!waiting_.empty()) {
+            std::size_t c = waiting_.front();
+            waiting_.pop_front();
+            if (calls_[c].waiting) {
+                calls_[c].waiting = false;
+                --live_waiting_;
+                connect(c, i);
+                return;
+            }
+        }
+        if (sc_.pacing.mode == Mode::preview) push(now_ + sc_.preview_time_s, Ev::preview_ready, i);
+    }
+
+    void connect(std::size_t call, std::size_t agent) {
+        Agent& a = agents_[agent];
+        waits_.push_back(now_ - a.since);
+        set_state(a, AgentState::talking);
+        a.talk_s = sc_.talk.sample(rng_);
+        push(now_ + a.talk_s, Ev::talk_end, agent);
+        calls_[call].done = true;
+        ++connects_;
+    }
+
+    void dial() {
+        Call c;
+        c.dial_t = now_;
+        const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+        const double ring = sc_.pacing.ring_timeout_s;
+        std::size_t id = calls_.size();
+        if (u < live_ || u < live_ + machine_) {
+            c.kind = u < live_ ? Kind::live : Kind::machine;
+            const double d =
+                (c.kind == Kind::live ? sc_.live_answer_delay : sc_.machine_answer_delay)
+                    .sample(rng_);
+            if (d < ring) {
+                push(now_ + d, Ev::answered, id);
+            } else {
+                c.kind = Kind::no_answer;
+                push(now_ + ring, Ev::timeout, id);
+            }
+        } else if (u < live_ + machine_ + fail_) {
+            c.kind = Kind::fail;
+            push(now_ + std::min(ring, sc_.fail_delay.sample(rng_)), Ev::failed, id);
+        } else {
+            c.kind = Kind::no_answer;
+            push(now_ + ring, Ev::timeout, id);
+        }
+        c.ringing_slot = ringing_.size();
+        ringing_.push_back(id);
+        calls_.push_back(c);
+        ++dials_;
+    }
+
+    void stop_ringing(std::size_t id) {
+        std::size_t slot = calls_[id].ringing_slot;
+        std::size_t last = ringing_.back();
+        ringing_[slot] = last;
+        calls_[last].ringing_slot = slot;
+        ringing_.pop_back();
+        calls_[id].ringing_slot = SIZE_MAX;
+    }
+
+    std::size_t hour() const {
+        return std::min(hours_.size() - 1, static_cast<std::size_t>(now_ / 3600));
+    }
+
+    void handle(const Event& e) {
+        switch (e.type) {
+            case Ev::tick:
+                return tick();
+            case Ev::answered: {
+                Call& c = calls_[e.id];
+                stop_ringing(e.id);
+                c.answer_t = now_;
+                est_.dial_resolved(c.kind == Kind::live ? DialResult::live : DialResult::machine,
+                                   now_ - c.dial_t);
+                ++answered_pending_;
+                push(now_ + sc_.amd_decision.sample(rng_), Ev::amd_done, e.id);
+                return;
+            }
+            case Ev::failed:
+                stop_ringing(e.id);
+                est_.dial_resolved(DialResult::fail, now_ - calls_[e.id].dial_t);
+                ++fails_;
+                return;
+            case Ev::timeout:
+                stop_ringing(e.id);
+                est_.dial_resolved(DialResult::no_answer, now_ - calls_[e.id].dial_t);
+                if (now_ - calls_[e.id].dial_t < 15 - 1e-9) ++ring_short_;
+                ++no_answers_;
+                return;
+            case Ev::amd_done: {
+                Call& c = calls_[e.id];
+                --answered_pending_;
+                est_.amd_decided(now_ - c.answer_t);
+                if (c.kind == Kind::machine) {
+                    ++machines_;
+                    return;
+                }
+                c.verdict_t = now_;
+                ++live_answers_;
+                ++hours_[hour()].live;
+                std::size_t best = SIZE_MAX;
+                for (std::size_t i = 0; i < agents_.size(); ++i)
+                    if (agents_[i].logged_in && agents_[i].state == AgentState::ready &&
+                        (best == SIZE_MAX || agents_[i].since < agents_[best].since))
+                        best = i;
+                if (best != SIZE_MAX) return connect(e.id, best);
+                c.waiting = true;
+                waiting_.push_back(e.id);
+                ++live_waiting_;
+                push(now_ + sc_.pacing.connect_grace_s, Ev::grace_over, e.id);
+                return;
+            }
+            case Ev::grace_over: {
+                Call& c = calls_[e.id];
+                if (!c.waiting) return;  // connected in time
+                c.waiting = false;
+                --live_waiting_;
+                ++abandoned_;
+                ++hours_[std::min(hours_.size() - 1, static_cast<std::size_t>(c.verdict_t / 3600))]
+                      .abandoned;
+                return;
+            }
+            case Ev::talk_end: {
+                Agent& a = agents_[e.id];
+                set_state(a, AgentState::wrapup);
+                const double wrap = sc_.wrap.sample(rng_);
+                est_.handled(a.talk_s, wrap);
+                push(now_ + wrap, Ev::wrap_end, e.id);
+                return;
+            }
+            case Ev::wrap_end:
+                return became_ready(e.id);
+            case Ev::preview_ready:
+                if (agents_[e.id].logged_in && agents_[e.id].state == AgentState::ready &&
+                    now_ - agents_[e.id].since >= sc_.preview_time_s - 1e-9)
+                    ++preview_requests_;
+                return;
+            case Ev::change:
+                return change(sc_.changes[e.id]);
+        }
+    }
+
+    void change(const ScenarioChange& ch) {
+        if (ch.live_rate) live_ = *ch.live_rate;
+        if (ch.machine_rate) machine_ = *ch.machine_rate;
+        if (ch.fail_rate) fail_ = *ch.fail_rate;
+        if (ch.agents) {
+            int delta = *ch.agents - logged_in_;
+            for (; delta > 0; --delta) add_agent(now_);
+            // Fewer agents: ready ones log out now, busy ones after their wrap-up.
+            for (auto& a : agents_) {
+                if (delta >= 0) break;
+                if (a.logged_in && !a.leaving && a.state == AgentState::ready) {
+                    a.logged_in = false;
+                    --logged_in_;
+                    set_state(a, AgentState::paused);
+                    ++delta;
+                }
+            }
+            for (auto& a : agents_) {
+                if (delta >= 0) break;
+                if (a.logged_in && !a.leaving) a.leaving = true, ++delta;
+            }
+        }
+    }
+
+    void tick() {
+        Snapshot s;
+        s.agents.reserve(agents_.size());
+        for (const auto& a : agents_)
+            if (a.logged_in)
+                s.agents.push_back({a.leaving ? AgentState::reserved : a.state, now_ - a.since});
+        s.ringing_age_s.reserve(ringing_.size());
+        for (std::size_t id : ringing_) s.ringing_age_s.push_back(now_ - calls_[id].dial_t);
+        s.answered_pending = answered_pending_;
+        s.live_waiting = live_waiting_;
+        s.preview_requests = preview_requests_;
+        s.window_live = live_answers_;  // a simulated run lies inside one regulatory window
+        s.window_abandoned = abandoned_;
+        s.dials_last_second = static_cast<int>(dials_ - dials_at_last_tick_);
+        s.trunk_in_flight = s.in_flight();
+        dials_at_last_tick_ = dials_;
+        Decision d = policy_->decide(s, est_);
+        const int n = apply_caps(d.calls, s, sc_.pacing);
+        if (sc_.pacing.mode == Mode::preview)
+            preview_requests_ = std::max(0, preview_requests_ - n);
+        for (int i = 0; i < n; ++i) dial();
+        ++decisions_;
+        push(now_ + 1.0, Ev::tick, 0);
+    }
+
+    SimResult finish() {
+        SimResult r;
+        r.policy = sc_.pacing.mode == Mode::predictive    ? "predictive"
+                   : sc_.pacing.mode == Mode::progressive ? "progressive"
+                   : sc_.pacing.mode == Mode::power       ? "power"
+                                                          : "preview";
+        r.occupancy = logged_in_s_ > 0 ? busy_s_ / logged_in_s_ : 0;
+        r.talk_occupancy = logged_in_s_ > 0 ? talk_time_s_ / logged_in_s_ : 0;
+        r.live_answers = live_answers_;
+        r.abandoned = abandoned_;
+        r.abandon_rate = live_answers_ ? double(abandoned_) / double(live_answers_) : 0;
+        r.dials = dials_;
+        r.machines = machines_;
+        r.fails = fails_;
+        r.no_answers = no_answers_;
+        if (!waits_.empty()) {
+            double sum = 0;
+            for (double w : waits_) sum += w;
+            r.agent_wait_mean_s = sum / waits_.size();
+            std::sort(waits_.begin(), waits_.end());
+            r.agent_wait_p95_s = waits_[std::min(waits_.size() - 1, waits_.size() * 95 / 100)];
+        }
+        r.logged_in_agent_hours = logged_in_s_ / 3600;
+        r.connects_per_agent_hour =
+            r.logged_in_agent_hours > 0 ? connects_ / r.logged_in_agent_hours : 0;
+        r.ring_short_of_15s = ring_short_;
+        r.decisions = decisions_;
+        // Hourly checks of trailing windows: the worst 24 h, and how often the campaign's window
+        // was over the cap.
+        const std::size_t hours = static_cast<std::size_t>(std::ceil(sc_.duration_s / 3600));
+        const std::size_t window_h =
+            static_cast<std::size_t>(std::llround(sc_.abandon_window_s / 3600));
+        for (std::size_t h = 1; h <= hours && h <= hours_.size(); ++h) {
+            auto rate_over = [&](std::size_t span) {
+                long live = 0, ab = 0;
+                for (std::size_t i = h > span ? h - span : 0; i < h; ++i)
+                    live += hours_[i].live, ab += hours_[i].abandoned;
+                return live ? double(ab) / double(live) : 0.0;
+            };
+            r.max_window_abandon_rate = std::max(r.max_window_abandon_rate, rate_over(24));
+            if (rate_over(window_h) > sc_.pacing.max_abandon_rate + 1e-12) ++r.windows_over_cap;
+        }
+        return r;
+    }
+
+    struct Hour {
+        long live = 0, abandoned = 0;
+    };
+
+    const Scenario& sc_;
+    Rng rng_;
+    std::unique_ptr<Policy> policy_;
+    Estimator est_;
+    std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+    std::uint64_t seq_ = 0;
+    double now_ = 0;
+    double live_, machine_, fail_;
+    std::vector<Agent> agents_;
+    std::vector<Call> calls_;
+    std::vector<std::size_t> ringing_;
+    std::deque<std::size_t> waiting_;
+    std::vector<double> waits_;
+    std::vector<Hour> hours_;
+    int logged_in_ = 0, busy_ = 0, talking_ = 0;
+    int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
+    long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;
+    long machines_ = 0, fails_ = 0, no_answers_ = 0, ring_short_ = 0, decisions_ = 0;
+    double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;
+};
+
+}  // namespace
+
+SimResult simulate(const Scenario& scenario) {
+    return Sim(scenario).run();
+}
+
+}  // namespace outpace::pacing

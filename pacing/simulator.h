@@ -1,0 +1,59 @@
+// A discrete-event simulation of a campaign: modelled calls and agents driven by the same pacing
+// code the engine runs. The policy sees only a Snapshot and what its Estimator learned.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pacing/distribution.h"
+#include "pacing/policy.h"
+
+namespace outpace::pacing {
+
+struct ScenarioChange {
+    double at_s = 0;
+    std::optional<double> live_rate, machine_rate, fail_rate;
+    std::optional<int> agents;
+};
+
+struct Scenario {
+    int agents = 20;
+    double duration_s = 8 * 3600;
+    std::uint64_t seed = 1;
+    PacingConfig pacing;
+    double abandon_window_s = 30 * 86400;
+    double live_rate = 0.20, machine_rate = 0.25, fail_rate = 0.15;
+    Distribution live_answer_delay = Distribution::lognormal(8, 0.5);
+    Distribution machine_answer_delay = Distribution::lognormal(10, 0.5);
+    Distribution fail_delay = Distribution::uniform(2, 6);
+    Distribution amd_decision = Distribution::uniform(2, 4);
+    Distribution talk = Distribution::lognormal(120, 1.0);
+    Distribution wrap = Distribution::fixed(30);
+    double preview_time_s = 10;  // preview mode: time an agent looks at a contact before dialling
+    std::vector<ScenarioChange> changes;
+};
+
+struct SimResult {
+    double occupancy = 0;       // (talk + wrap) / logged-in time
+    double talk_occupancy = 0;  // talk / logged-in time
+    double abandon_rate = 0;    // abandoned / live answers
+    long abandoned = 0;
+    long live_answers = 0;
+    long dials = 0;
+    long machines = 0, fails = 0, no_answers = 0;
+    double agent_wait_mean_s = 0;
+    double agent_wait_p95_s = 0;
+    double max_window_abandon_rate = 0;  // worst trailing 24 h window, checked hourly
+    int windows_over_cap = 0;            // hourly checks of the campaign's window over the cap
+    double connects_per_agent_hour = 0;
+    long ring_short_of_15s = 0;
+    long decisions = 0;
+    double logged_in_agent_hours = 0;
+    std::string policy;
+};
+
+SimResult simulate(const Scenario& scenario);
+
+}  // namespace outpace::pacing

@@ -1,0 +1,215 @@
+// Pacing: each policy's arithmetic on hand-made snapshots, the abandon budget, and the
+// simulator's accounting against a closed form.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "pacing/policy.h"
+#include "pacing/simulator.h"
+
+using namespace outpace::pacing;
+
+namespace {
+
+Snapshot team(int ready, int talking, int ringing) {
+    Snapshot s;
+    for (int i = 0; i < ready; ++i) s.agents.push_back({AgentState::ready, 5});
+    for (int i = 0; i < talking; ++i) s.agents.push_back({AgentState::talking, 30});
+    for (int i = 0; i < ringing; ++i) s.ringing_age_s.push_back(3);
+    return s;
+}
+
+// An estimator that has seen a steady list: 20% live after ~8 s, 25% machines, 15% fast
+// failures, the rest ringing out at 20 s; calls of 150 s handle time.
+Estimator learned() {
+    Estimator est;
+    for (int i = 0; i < 1000; ++i) {
+        const int k = i % 20;
+        if (k < 4)
+            est.dial_resolved(DialResult::live, 6 + (i % 5));
+        else if (k < 9)
+            est.dial_resolved(DialResult::machine, 8 + (i % 5));
+        else if (k < 12)
+            est.dial_resolved(DialResult::fail, 3);
+        else
+            est.dial_resolved(DialResult::no_answer, 20);
+        est.amd_decided(3);
+    }
+    for (int i = 0; i < 200; ++i) est.handled(60 + (i % 120), 30);
+    return est;
+}
+
+}  // namespace
+
+TEST_CASE("progressive dials one call per ready agent not covered by a call in flight") {
+    auto s = team(3, 2, 1);
+    CHECK(progressive_calls(s) == 2);
+    s.live_waiting = 2;
+    CHECK(progressive_calls(s) == 0);
+    PacingConfig c;
+    c.mode = Mode::progressive;
+    CHECK(make_policy(c)->decide(team(4, 0, 0), Estimator()).calls == 4);
+}
+
+TEST_CASE("power dials ratio x ready agents, less what is in flight") {
+    PacingConfig c;
+    c.mode = Mode::power;
+    c.power_ratio = 2.5;
+    CHECK(make_policy(c)->decide(team(4, 3, 3), Estimator()).calls == 7);  // floor(10) - 3
+    CHECK(make_policy(c)->decide(team(1, 3, 3), Estimator()).calls == 0);
+}
+
+TEST_CASE("preview dials only what agents asked for") {
+    PacingConfig c;
+    c.mode = Mode::preview;
+    auto s = team(5, 0, 0);
+    CHECK(make_policy(c)->decide(s, Estimator()).calls == 0);
+    s.preview_requests = 2;
+    CHECK(make_policy(c)->decide(s, Estimator()).calls == 2);
+}
+
+TEST_CASE("caps: lines per agent, calls per second, trunk concurrency, paused agents") {
+    PacingConfig c;
+    c.max_lines_per_agent = 2;
+    auto s = team(3, 2, 4);  // 5 staffed agents -> at most 10 in flight, 4 already
+    CHECK(apply_caps(100, s, c) == 6);
+    s.agents.push_back({AgentState::paused, 10});  // paused agents add no lines
+    CHECK(apply_caps(100, s, c) == 6);
+    c.max_calls_per_second = 5;
+    s.dials_last_second = 3;
+    CHECK(apply_caps(100, s, c) == 2);
+    c.max_trunk_calls = 5;
+    s.trunk_in_flight = 4;
+    CHECK(apply_caps(100, s, c) == 1);
+    CHECK(apply_caps(-3, s, c) == 0);
+}
+
+TEST_CASE("the abandon budget throttles as the window's allowance is spent") {
+    PacingConfig c;
+    c.max_abandon_rate = 0.03;
+    const double fresh = abandon_target(c, 1000, 0);
+    CHECK(fresh > 0);
+    CHECK(fresh < 0.03);
+    CHECK(abandon_target(c, 1000, 29) < fresh);  // 2.9%: near the cap
+    CHECK(abandon_target(c, 1000, 30) == 0);     // at the cap: progressive
+    CHECK(abandon_target(c, 1000, 45) == 0);
+    CHECK(abandon_target(c, 10, 0) < fresh);  // early window: little budget in hand
+    CHECK(abandon_target(c, 0, 0) == 0);
+    c.max_abandon_rate = 0;
+    CHECK(abandon_target(c, 1000, 0) == 0);
+}
+
+TEST_CASE("expected overflow of live answers over free agents") {
+    CHECK(expected_overflow(5, 0, 3, 0) == doctest::Approx(2).epsilon(0.02));
+    CHECK(expected_overflow(1, 0, 6, 0) == doctest::Approx(0).epsilon(0.001));
+    // Equal means: sd * phi(0).
+    CHECK(expected_overflow(10, 4, 10, 5) == doctest::Approx(3 * 0.398942).epsilon(0.001));
+    CHECK(expected_overflow(12, 4, 10, 5) > expected_overflow(11, 4, 10, 5));
+}
+
+TEST_CASE("predictive starts progressive: cold start and small teams") {
+    PacingConfig c;
+    auto policy = make_policy(c);
+    auto s = team(6, 10, 0);
+    auto cold = policy->decide(s, Estimator());
+    CHECK(cold.calls == 6);
+    CHECK(std::string(cold.reason) == "cold start: progressive");
+    auto small = policy->decide(team(2, 1, 0), learned());
+    CHECK(small.calls == 2);
+    CHECK(std::string(small.reason) == "small team: progressive");
+}
+
+TEST_CASE(
+    "predictive dials ahead for agents about to be free, and holds back when the budget is gone") {
+    PacingConfig c;
+    auto policy = make_policy(c);
+    Estimator est = learned();
+    auto s = team(2, 18, 0);
+    for (auto& a : s.agents)
+        if (a.state == AgentState::talking) a.in_state_s = 170;  // past most handle times
+    s.window_live = 2000;
+    s.window_abandoned = 10;
+    auto d = policy->decide(s, est);
+    CHECK(d.expected_free_agents > 2);
+    CHECK(d.calls > progressive_calls(s));
+    CHECK(d.calls <= apply_caps(1000, s, c));
+
+    s.window_abandoned = 60;  // 3%: the budget is spent
+    auto spent = policy->decide(s, est);
+    CHECK(spent.target_abandon == 0);
+    CHECK(spent.calls == progressive_calls(s));
+
+    // Calls already ringing count against the need.
+    auto busy_lines = s;
+    busy_lines.window_abandoned = 10;
+    for (int i = 0; i < 30; ++i) busy_lines.ringing_age_s.push_back(2);
+    CHECK(policy->decide(busy_lines, est).calls < d.calls);
+}
+
+TEST_CASE("the simulator is deterministic for a seed and its accounting adds up") {
+    Scenario sc;
+    sc.agents = 10;
+    sc.duration_s = 2 * 3600;
+    auto a = simulate(sc);
+    auto b = simulate(sc);
+    CHECK(a.dials == b.dials);
+    CHECK(a.abandoned == b.abandoned);
+    CHECK(a.occupancy == b.occupancy);
+    // Every dial ends in exactly one outcome, except those still in flight at the end.
+    const long ended = a.live_answers + a.machines + a.fails + a.no_answers;
+    CHECK(ended <= a.dials);
+    CHECK(a.dials - ended <= 3 * sc.agents);
+    CHECK(a.abandoned <= a.live_answers);
+    CHECK(a.ring_short_of_15s == 0);
+    CHECK(a.occupancy > 0);
+    CHECK(a.occupancy < 1);
+    CHECK(a.talk_occupancy < a.occupancy);
+    CHECK(a.logged_in_agent_hours == doctest::Approx(20));
+}
+
+TEST_CASE("progressive occupancy matches its closed form for exponential times") {
+    Scenario sc;
+    sc.agents = 40;
+    sc.duration_s = 8 * 3600;
+    sc.seed = 7;
+    sc.pacing.mode = Mode::progressive;
+    const double R = 20, m_live = 8, m_mach = 10, m_fail = 4, amd = 3, talk = 120, wrap = 30;
+    sc.pacing.ring_timeout_s = R;
+    sc.live_answer_delay = Distribution::exponential(m_live);
+    sc.machine_answer_delay = Distribution::exponential(m_mach);
+    sc.fail_delay = Distribution::exponential(m_fail);
+    sc.amd_decision = Distribution::fixed(amd);
+    sc.talk = Distribution::exponential(talk);
+    sc.wrap = Distribution::exponential(wrap);
+    auto r = simulate(sc);
+
+    // One call at a time per idle agent: the idle time until a live answer is the attempts'
+    // durations (geometric count) plus the wait for the next one-second pacing tick.
+    auto answered = [&](double m) { return 1 - std::exp(-R / m); };
+    auto mean_below = [&](double m) { return m - R * std::exp(-R / m) / answered(m); };
+    const double pl = sc.live_rate * answered(m_live);
+    const double pm = sc.machine_rate * answered(m_mach);
+    const double pf = sc.fail_rate * (1 - std::exp(-R / m_fail));
+    const double pn = 1 - pl - pm - pf;
+    const double d_live = mean_below(m_live) + amd;
+    const double d_other =
+        (pm * (mean_below(m_mach) + amd) +
+         pf * (m_fail - R * std::exp(-R / m_fail) / (1 - std::exp(-R / m_fail))) + pn * R) /
+        (pm + pf + pn);
+    const double tick_wait = 0.5;
+    const double idle = (1 - pl) / pl * (d_other + tick_wait) + d_live + tick_wait;
+    const double closed = (talk + wrap) / (talk + wrap + idle);
+    INFO("simulated " << r.occupancy << ", closed form " << closed);
+    CHECK(std::abs(r.occupancy - closed) < 0.02);
+    CHECK(r.abandoned == 0);
+}
+
+TEST_CASE("predictive beats progressive on the reference scenario without breaking the cap") {
+    Scenario sc;  // the reference: 20 agents, 8 h, live 0.20
+    auto pred = simulate(sc);
+    sc.pacing.mode = Mode::progressive;
+    auto prog = simulate(sc);
+    CHECK(pred.occupancy > prog.occupancy + 0.05);
+    CHECK(pred.abandon_rate <= 0.03);
+    CHECK(pred.ring_short_of_15s == 0);
+}
