@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace outpace::pacing {
 
@@ -81,6 +83,9 @@ class Predictive : public Policy {
 
     Decision decide(const Snapshot& s, const Estimator& est) override {
         Decision d;
+        talk_memo_.reset();
+        wrap_memo_.reset();
+        ring_memo_.reset();
         const int prog = progressive_calls(s);
         if (static_cast<int>(s.agents.size()) < c_.min_agents_predictive)
             return {prog, "small team: progressive"};
@@ -99,10 +104,13 @@ class Predictive : public Policy {
                     q = 1;
                     break;
                 case AgentState::talking:
-                    q = est.handle().ends_within(a.in_state_s, horizon);
+                    q = talk_memo_.get(a.in_state_s, [&](double t) {
+                        return est.handle().ends_within(t, horizon);
+                    });
                     break;
                 case AgentState::wrapup:
-                    q = est.wrap().ends_within(a.in_state_s, horizon);
+                    q = wrap_memo_.get(
+                        a.in_state_s, [&](double t) { return est.wrap().ends_within(t, horizon); });
                     break;
                 case AgentState::reserved:
                 case AgentState::paused:
@@ -117,7 +125,8 @@ class Predictive : public Policy {
         double live = s.live_waiting + s.answered_pending * human;
         double var_live = s.answered_pending * human * (1 - human);
         for (double age : s.ringing_age_s) {
-            const double q = est.live_given_ringing(age, c_.ring_timeout_s);
+            const double q = ring_memo_.get(
+                age, [&](double t) { return est.live_given_ringing(t, c_.ring_timeout_s); });
             live += q;
             var_live += q * (1 - q);
         }
@@ -149,7 +158,28 @@ class Predictive : public Policy {
     }
 
   private:
+    // Within one decision, agents and calls of (nearly) the same age share one answer: hundreds
+    // of agents and thousands of calls fall into a few hundred quarter-second bins.
+    class AgeMemo {
+      public:
+        void reset() { ++stamp_; }
+        template <typename F>
+        double get(double age_s, F&& compute) {
+            const auto bin = static_cast<std::size_t>(std::max(0.0, age_s) * 4);
+            if (bin >= kBins) return compute(age_s);
+            if (stamp_of_[bin] != stamp_) stamp_of_[bin] = stamp_, value_[bin] = compute(bin / 4.0);
+            return value_[bin];
+        }
+
+      private:
+        static constexpr std::size_t kBins = 4 * 3600;
+        std::vector<std::uint32_t> stamp_of_ = std::vector<std::uint32_t>(kBins, 0);
+        std::vector<double> value_ = std::vector<double>(kBins, 0);
+        std::uint32_t stamp_ = 0;
+    };
+
     PacingConfig c_;
+    AgeMemo talk_memo_, wrap_memo_, ring_memo_;
 };
 
 }  // namespace

@@ -1,0 +1,142 @@
+// Pacing figures for the pacing issue, in one run:
+//   occupancy of predictive vs progressive over the scenario grid (agents x live rate), median of
+//   several seeds, beside the issue's oracle reference; abandon rate and windows over the cap;
+//   a step in live rate; decision cost at 500 agents / 2,000 calls; simulator speed.
+// Usage: bench_pacing [--seeds N] [--hours H]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "pacing/simulator.h"
+
+using namespace outpace::pacing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The oracle-tuned look-ahead policy's occupancy from the issue (true distributions known).
+const std::map<std::pair<int, int>, double> kReference = {
+    {{5, 10}, 0.757},   {{5, 20}, 0.820},   {{5, 40}, 0.882},  {{10, 10}, 0.840},
+    {{10, 20}, 0.861},  {{10, 40}, 0.893},  {{20, 10}, 0.892}, {{20, 20}, 0.901},
+    {{20, 40}, 0.916},  {{50, 10}, 0.939},  {{50, 20}, 0.942}, {{50, 40}, 0.947},
+    {{100, 10}, 0.962}, {{100, 20}, 0.964}, {{100, 40}, 0.967}};
+
+template <typename T>
+T median(std::vector<T> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int seeds = 3;
+    double hours = 8;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--seeds")) seeds = std::max(1, std::atoi(argv[i + 1]));
+        if (!std::strcmp(argv[i], "--hours")) hours = std::atof(argv[i + 1]);
+    }
+    std::printf(
+        "machine: %u cores; %d seeds per cell, %.0f h each; reference scenario of the pacing "
+        "issue\n",
+        std::thread::hardware_concurrency(), seeds, hours);
+    std::printf("%6s %5s | %9s %9s %7s | %9s %9s %9s %6s\n", "agents", "live", "reference",
+                "predict.", "% ref", "progress.", "abandon", "worst24h", "over");
+    for (int agents : {5, 10, 20, 50, 100}) {
+        for (int live : {10, 20, 40}) {
+            std::vector<double> occ, prog, ab, worst;
+            std::vector<int> over;
+            for (int seed = 1; seed <= seeds; ++seed) {
+                Scenario sc;
+                sc.agents = agents;
+                sc.live_rate = live / 100.0;
+                sc.duration_s = hours * 3600;
+                sc.seed = static_cast<std::uint64_t>(seed);
+                auto p = simulate(sc);
+                occ.push_back(p.occupancy);
+                ab.push_back(p.abandon_rate);
+                worst.push_back(p.max_window_abandon_rate);
+                over.push_back(p.windows_over_cap);
+                sc.pacing.mode = Mode::progressive;
+                prog.push_back(simulate(sc).occupancy);
+            }
+            const double ref = kReference.at({agents, live});
+            std::printf("%6d %5.2f | %9.3f %9.3f %6.1f%% | %9.3f %8.2f%% %8.2f%% %6d\n", agents,
+                        live / 100.0, ref, median(occ), 100 * median(occ) / ref, median(prog),
+                        100 * median(ab), 100 * median(worst),
+                        *std::max_element(over.begin(), over.end()));
+        }
+    }
+
+    // Step in live rate 0.20 -> 0.10 at 2 h, 20 agents: occupancy in 15-minute slices after it.
+    {
+        Scenario sc;
+        sc.duration_s = 4 * 3600;
+        sc.changes.push_back({2 * 3600.0, 0.10, std::nullopt, std::nullopt, std::nullopt});
+        auto r = simulate(sc);
+        Scenario steady;
+        steady.duration_s = 4 * 3600;
+        steady.live_rate = 0.10;
+        auto s = simulate(steady);
+        std::printf(
+            "\nstep 0.20 -> 0.10 at 2h (20 agents): abandon %.2f%%, windows over cap %d, "
+            "whole-run occupancy %.3f (steady 0.10: %.3f)\n",
+            100 * r.abandon_rate, r.windows_over_cap, r.occupancy, s.occupancy);
+    }
+
+    // Decision cost at 500 agents and 2,000 calls in flight.
+    {
+        Estimator est;
+        for (int i = 0; i < 2000; ++i) {
+            est.dial_resolved(i % 5 == 0   ? DialResult::live
+                              : i % 5 == 1 ? DialResult::machine
+                                           : DialResult::no_answer,
+                              5 + i % 15);
+            est.amd_decided(2.5);
+            est.handled(30 + i % 300, 30);
+        }
+        Snapshot s;
+        for (int i = 0; i < 500; ++i)
+            s.agents.push_back({i % 10 == 0 ? AgentState::ready
+                                : i % 3     ? AgentState::talking
+                                            : AgentState::wrapup,
+                                double(i % 200)});
+        for (int i = 0; i < 2000; ++i) s.ringing_age_s.push_back(i % 19);
+        s.window_live = 100000;
+        s.window_abandoned = 1000;
+        PacingConfig c;
+        c.max_lines_per_agent = 10;
+        auto policy = make_policy(c);
+        std::vector<double> us;
+        int calls = 0;
+        for (int i = 0; i < 2000; ++i) {
+            auto t = Clock::now();
+            calls += policy->decide(s, est).calls;
+            us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+        }
+        std::printf(
+            "decision cost, 500 agents, 2,000 calls in flight: median %.1f us (target <= 20 "
+            "us)%s\n",
+            median(us), calls < 0 ? "" : "");
+    }
+
+    // Simulator speed: simulated 8-hour days of 100 agents per CPU second.
+    {
+        Scenario sc;
+        sc.agents = 100;
+        auto t = Clock::now();
+        const int runs = 3;
+        for (int i = 0; i < runs; ++i) {
+            sc.seed = static_cast<std::uint64_t>(i + 1);
+            simulate(sc);
+        }
+        const double s = std::chrono::duration<double>(Clock::now() - t).count();
+        std::printf(
+            "simulator: %.1f simulated 8-hour days of 100 agents per second (target >= 1)\n",
+            runs / s);
+    }
+    return 0;
+}
