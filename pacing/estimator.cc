@@ -53,6 +53,7 @@ Estimator::Estimator(double memory_dials)
       delay_{DurationHistogram(0.5, 180), DurationHistogram(0.5, 180), DurationHistogram(0.5, 180)},
       amd_(0.1, 30),
       handle_(1, 7200),
+      talk_(1, 7200),
       wrap_(1, 3600) {}
 
 void Estimator::dial_resolved(DialResult r, double delay_s) {
@@ -68,6 +69,7 @@ void Estimator::amd_decided(double s) {
 
 void Estimator::handled(double talk_s, double wrap_s) {
     handle_.add(talk_s + wrap_s);
+    talk_.add(talk_s);
     wrap_.add(wrap_s);
 }
 

@@ -48,6 +48,7 @@ class Estimator {
     // Expected seconds from dialling to a human verdict for a live answer.
     double live_verdict_delay_s() const;
     const DurationHistogram& handle() const { return handle_; }
+    const DurationHistogram& talk() const { return talk_; }
     const DurationHistogram& wrap() const { return wrap_; }
     double amd_mean_s() const { return amd_.mean(); }
 
@@ -56,7 +57,7 @@ class Estimator {
     double dials_ = 0;
     std::array<double, 4> weight_{};
     std::array<DurationHistogram, 3> delay_;  // live, machine, fail
-    DurationHistogram amd_, handle_, wrap_;
+    DurationHistogram amd_, handle_, talk_, wrap_;
 };
 
 }  // namespace outpace::pacing

@@ -97,6 +97,7 @@ class Predictive : public Policy {
         // Agents free when a call dialled now would want one.
         const double horizon = est.live_verdict_delay_s() + c_.connect_grace_s;
         double free = 0, var_free = 0;
+        const double wrap_mean = est.wrap().mean();
         for (const auto& a : s.agents) {
             double q = 0;
             switch (a.state) {
@@ -104,8 +105,10 @@ class Predictive : public Policy {
                     q = 1;
                     break;
                 case AgentState::talking:
-                    q = talk_memo_.get(a.in_state_s, [&](double t) {
-                        return est.handle().ends_within(t, horizon);
+                    // Free once the call and its wrap-up are over: a talking agent whose wrap-up
+                    // alone outlasts the horizon will not be free in time, however the call goes.
+                    q = horizon <= wrap_mean ? 0 : talk_memo_.get(a.in_state_s, [&](double t) {
+                        return est.talk().ends_within(t, horizon - wrap_mean);
                     });
                     break;
                 case AgentState::wrapup:
