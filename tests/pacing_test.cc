@@ -125,9 +125,13 @@ TEST_CASE(
     auto policy = make_policy(c);
     Estimator est = learned();
     auto s = team(2, 18, 0);
-    for (auto& a : s.agents)
-        if (a.state == AgentState::talking) a.in_state_s = 170;  // past most handle times
+    // Agents still talking will not be free in time: their 30 s wrap-up alone outlasts the
+    // ~13 s until a new call's live answer needs one.
     s.window_live = 2000;
+    s.window_abandoned = 10;
+    CHECK(policy->decide(s, est).expected_free_agents == doctest::Approx(2));
+    for (auto& a : s.agents)
+        if (a.state == AgentState::talking) a.state = AgentState::wrapup, a.in_state_s = 25;  // 5 s left
     s.window_abandoned = 10;
     auto d = policy->decide(s, est);
     CHECK(d.expected_free_agents > 2);
