@@ -74,3 +74,33 @@ TEST_CASE("help is available for the binary and each command") {
     CHECK(sub.status == 0);
     CHECK(sub.out.find("--phone-column") != std::string::npos);
 }
+
+TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with their position") {
+    auto r = test::run(kOutpace + " simulate --json " + std::string(OUTPACE_SOURCE_DIR) +
+                       "/pacing/scenarios/reference.yaml");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    auto j = nlohmann::json::parse(r.out);
+    for (const char* key :
+         {"occupancy", "talk_occupancy", "abandon_rate", "abandoned", "live_answers", "dials",
+          "agent_wait_mean_s", "agent_wait_p95_s", "max_window_abandon_rate", "windows_over_cap",
+          "connects_per_agent_hour", "ring_short_of_15s"})
+        CHECK_MESSAGE(j.contains(key), key);
+    CHECK(j["policy"] == "predictive");
+    CHECK(j["ring_short_of_15s"] == 0);
+    CHECK(j["dials"].get<long>() > 1000);
+
+    auto prog = test::run(kOutpace + " simulate --json --policy progressive " +
+                          std::string(OUTPACE_SOURCE_DIR) + "/pacing/scenarios/reference.yaml");
+    REQUIRE(prog.status == 0);
+    CHECK(nlohmann::json::parse(prog.out)["abandoned"] == 0);
+
+    test::TempDir dir;
+    auto bad = dir.write("s.yaml",
+                         "agents: 5\ncampaign:\n  ring_timeout: 10s\ncalls:\n  talk: {dist: "
+                         "normal, mean: 2m}\n  colour: red\n");
+    auto e = test::run(kOutpace + " simulate " + bad);
+    CHECK(e.status == 1);
+    CHECK(e.out.find(bad + ":3:17: ring_timeout must be at least 15s") != std::string::npos);
+    CHECK(e.out.find(bad + ":6:3: unknown key 'colour' in calls") != std::string::npos);
+    CHECK(e.out.find("unknown or incomplete distribution 'normal'") != std::string::npos);
+}
