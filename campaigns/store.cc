@@ -227,29 +227,11 @@ std::optional<Contact> Store::contact(const std::string& campaign, const std::st
     return Contact::decode(v);
 }
 
-std::vector<std::optional<Contact>> Store::contacts(const std::string& campaign,
-                                                    const std::vector<std::string>& phones) const {
-    std::vector<std::string> keys;
-    keys.reserve(phones.size());
-    for (const auto& p : phones) keys.push_back(contact_key(campaign, p));
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
-    db_->MultiGet({}, cf_[kContacts], keys.size(), slices.data(), values.data(), statuses.data());
-    std::vector<std::optional<Contact>> out(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i)
-        if (statuses[i].ok()) out[i] = Contact::decode(values[i].ToStringView());
-    return out;
-}
-
-bool Store::contact_exists(const std::string& campaign, const std::string& phone) const {
-    std::string v;
-    return db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok();
-}
-
 namespace {
-std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                             const std::string& scope, const std::vector<std::string>& phones) {
+// One batched lookup of scope \0 phone keys; calls f(i, value) for each key found.
+template <typename F>
+void multi_get(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& scope,
+               const std::vector<std::string>& phones, F&& f) {
     std::vector<std::string> keys;
     keys.reserve(phones.size());
     for (const auto& p : phones) keys.push_back(contact_key(scope, p));
@@ -257,11 +239,30 @@ std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
     std::vector<rocksdb::PinnableSlice> values(keys.size());
     std::vector<rocksdb::Status> statuses(keys.size());
     db->MultiGet({}, cf, keys.size(), slices.data(), values.data(), statuses.data());
-    std::vector<bool> out(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) out[i] = statuses[i].ok();
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        if (statuses[i].ok()) f(i, values[i].ToStringView());
+}
+
+std::vector<bool> exist_many(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                             const std::string& scope, const std::vector<std::string>& phones) {
+    std::vector<bool> out(phones.size());
+    multi_get(db, cf, scope, phones, [&](std::size_t i, std::string_view) { out[i] = true; });
     return out;
 }
 }  // namespace
+
+std::vector<std::optional<Contact>> Store::contacts(const std::string& campaign,
+                                                    const std::vector<std::string>& phones) const {
+    std::vector<std::optional<Contact>> out(phones.size());
+    multi_get(db_.get(), cf_[kContacts], campaign, phones,
+              [&](std::size_t i, std::string_view v) { out[i] = Contact::decode(v); });
+    return out;
+}
+
+bool Store::contact_exists(const std::string& campaign, const std::string& phone) const {
+    std::string v;
+    return db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok();
+}
 
 std::vector<bool> Store::contacts_exist(const std::string& campaign,
                                         const std::vector<std::string>& phones) const {
