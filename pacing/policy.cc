@@ -31,9 +31,15 @@ double abandon_target(const PacingConfig& c, long live, long abandoned) {
     constexpr double kReserve = 3;  // abandons kept in hand against an unlucky burst
     if (budget <= 0) return 0;
     double target = budget < kReserve ? aim * budget / kReserve : aim;
-    // Between the aim and the cap, throttle linearly to zero at the cap.
+    // Between the aim and the cap, throttle linearly to zero. The zero point sits below the cap
+    // by a statistical margin that shrinks as the window fills: early on a handful of abandons
+    // moves the rate by tenths of a point, and the cap must hold at every point of the window.
     const double rate = live ? static_cast<double>(abandoned) / static_cast<double>(live) : 0;
-    if (rate > aim) target = std::min(target, aim * (cap - rate) / (cap - aim));
+    const double ceiling =
+        std::max(aim * 1.05, cap - 0.25 * std::sqrt(cap / std::max<double>(1, live)));
+    const double aim_now = std::min(aim, ceiling * 0.95);
+    if (rate >= ceiling) return 0;
+    if (rate > aim_now) target = std::min(target, aim_now * (ceiling - rate) / (ceiling - aim_now));
     return std::max(0.0, target);
 }
 
