@@ -31,7 +31,8 @@ bool within_calling_hours(const CallingHours& hours, const std::string& zones, T
                           ZoneCache& cache);
 
 // The earliest time >= `from` when within_calling_hours holds, searched minute-exactly over the
-// next `horizon`; nullopt when none (e.g. no windows). Used to schedule retries sensibly.
+// next `horizon`; nullopt when none (e.g. no windows). Tells when a contact outside its hours
+// opens next; nothing in the engine calls it yet.
 std::optional<Timestamp> next_callable(const CallingHours& hours, const std::string& zones,
                                        Timestamp from, ZoneCache& cache,
                                        std::chrono::hours horizon = std::chrono::hours(24 * 14));

@@ -259,11 +259,6 @@ std::vector<std::optional<Contact>> Store::contacts(const std::string& campaign,
     return out;
 }
 
-bool Store::contact_exists(const std::string& campaign, const std::string& phone) const {
-    std::string v;
-    return db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok();
-}
-
 std::vector<bool> Store::contacts_exist(const std::string& campaign,
                                         const std::vector<std::string>& phones) const {
     return exist_many(db_.get(), cf_[kContacts], campaign, phones);
@@ -343,12 +338,6 @@ std::uint64_t Store::reserve_attempt_ids(Batch& b, std::uint64_t n) {
     put_be64(v, next_attempt_id_);
     b.wb_->Put(cf_[kMeta], kSeqKey, v);
     return first;
-}
-
-bool Store::is_dnc(const std::string& campaign, const std::string& phone) const {
-    std::string v;
-    return db_->Get({}, cf_[kDnc], contact_key(campaign, phone), &v).ok() ||
-           db_->Get({}, cf_[kDnc], contact_key("*", phone), &v).ok();
 }
 
 std::vector<std::string> Store::zone_groups(const std::string& campaign) const {

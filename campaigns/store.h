@@ -93,8 +93,8 @@ class Store {
     // Looks up several contacts at once; missing ones come back as nullopt.
     std::vector<std::optional<Contact>> contacts(const std::string& campaign,
                                                  const std::vector<std::string>& phones) const;
-    bool contact_exists(const std::string& campaign, const std::string& phone) const;
-    // Batched forms for bulk work: one sorted MultiGet instead of a lookup per number.
+    // Batched lookups (one MultiGet instead of a lookup per number): which numbers are stored
+    // contacts of the campaign, and which are on its or the global ("*") do-not-call list.
     std::vector<bool> contacts_exist(const std::string& campaign,
                                      const std::vector<std::string>& phones) const;
     std::vector<bool> dnc_many(const std::string& campaign,
@@ -116,8 +116,6 @@ class Store {
     // Reserves `n` consecutive attempt ids; the reservation is written with the next batch.
     std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
 
-    // True when the number is on the campaign's or the global do-not-call list.
-    bool is_dnc(const std::string& campaign, const std::string& phone) const;
 
     std::vector<std::string> zone_groups(const std::string& campaign) const;
     // Walks the due index of one zone group in time order, entries with next_eligible <= up_to.
@@ -141,7 +139,6 @@ class Store {
     std::unique_ptr<DueCursor> due_cursor(const std::string& campaign, const std::string& zones,
                                           std::int64_t up_to) const;
 
-    rocksdb::DB* raw() const { return db_.get(); }
 
   private:
     Store() = default;
