@@ -4,40 +4,25 @@
 
 namespace outpace::pacing {
 
+Distribution::Distribution(Kind kind, double a, double b) : kind_(kind), a_(a), b_(b) {}
+
 Distribution Distribution::fixed(double v) {
-    Distribution d;
-    d.kind_ = Kind::fixed;
-    d.a_ = v;
-    return d;
+    return {Kind::fixed, v, 0};
 }
-
 Distribution Distribution::uniform(double lo, double hi) {
-    Distribution d;
-    d.kind_ = Kind::uniform;
-    d.a_ = lo;
-    d.b_ = hi;
-    return d;
+    return {Kind::uniform, lo, hi};
 }
-
 Distribution Distribution::exponential(double mean) {
-    Distribution d;
-    d.kind_ = Kind::exponential;
-    d.a_ = mean;
-    return d;
+    return {Kind::exponential, mean, 0};
 }
 
 Distribution Distribution::lognormal(double mean, double cv) {
-    Distribution d;
-    d.kind_ = Kind::lognormal;
     const double sigma2 = std::log(1 + cv * cv);
-    d.a_ = std::log(mean) - sigma2 / 2;
-    d.b_ = std::sqrt(sigma2);
-    return d;
+    return {Kind::lognormal, std::log(mean) - sigma2 / 2, std::sqrt(sigma2)};
 }
 
 Distribution Distribution::mixture(std::vector<std::pair<double, Distribution>> weighted) {
-    Distribution d;
-    d.kind_ = Kind::mixture;
+    Distribution d(Kind::mixture, 0, 0);
     double total = 0;
     for (auto& [w, part] : weighted) total += w;
     double cum = 0;

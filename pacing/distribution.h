@@ -27,6 +27,7 @@ class Distribution {
     Kind kind() const { return kind_; }
 
   private:
+    Distribution(Kind kind, double a, double b);
     Kind kind_ = Kind::fixed;
     double a_ = 0,
            b_ = 0;  // fixed: a; uniform: [a,b]; exponential: mean a; lognormal: mu a, sigma b
