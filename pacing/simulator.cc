@@ -77,6 +77,10 @@ class Sim {
             logged_in_s_ += dt * logged_in_;
             busy_s_ += dt * busy_;
             talk_time_s_ += dt * talking_;
+            const auto i = static_cast<std::size_t>(now_ / kSliceS);
+            if (i >= slices_.size()) slices_.resize(i + 1);
+            slices_[i].logged_in += dt * logged_in_;
+            slices_[i].busy += dt * busy_;
         }
         now_ = t;
     }
@@ -328,6 +332,8 @@ class Sim {
             r.logged_in_agent_hours > 0 ? connects_ / r.logged_in_agent_hours : 0;
         r.ring_short_of_15s = ring_short_;
         r.decisions = decisions_;
+        for (const auto& sl : slices_)
+            r.occupancy_by_slice.push_back(sl.logged_in > 0 ? sl.busy / sl.logged_in : 0);
         // Hourly checks of trailing windows: the worst 24 h, and how often the campaign's window
         // was over the cap.
         const std::size_t hours = static_cast<std::size_t>(std::ceil(sc_.duration_s / 3600));
@@ -364,6 +370,11 @@ class Sim {
     std::deque<std::size_t> waiting_;
     std::vector<double> waits_;
     std::vector<Hour> hours_;
+    static constexpr double kSliceS = 300;
+    struct Slice {
+        double logged_in = 0, busy = 0;
+    };
+    std::vector<Slice> slices_;
     int logged_in_ = 0, busy_ = 0, talking_ = 0;
     int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
     long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;

@@ -52,6 +52,7 @@ struct SimResult {
     long decisions = 0;
     double logged_in_agent_hours = 0;
     std::string policy;
+    std::vector<double> occupancy_by_slice;  // occupancy in consecutive 5-minute slices
 };
 
 SimResult simulate(const Scenario& scenario);

@@ -134,7 +134,8 @@ TEST_CASE(
     s.window_abandoned = 10;
     CHECK(policy->decide(s, est).expected_free_agents == doctest::Approx(2));
     for (auto& a : s.agents)
-        if (a.state == AgentState::talking) a.state = AgentState::wrapup, a.in_state_s = 25;  // 5 s left
+        if (a.state == AgentState::talking)
+            a.state = AgentState::wrapup, a.in_state_s = 25;  // 5 s left
     s.window_abandoned = 10;
     auto d = policy->decide(s, est);
     CHECK(d.expected_free_agents > 2);
@@ -172,6 +173,11 @@ TEST_CASE("the simulator is deterministic for a seed and its accounting adds up"
     CHECK(a.occupancy < 1);
     CHECK(a.talk_occupancy < a.occupancy);
     CHECK(a.logged_in_agent_hours == doctest::Approx(20));
+    // Five-minute slices cover the run and average (equal staffing) to the whole-run occupancy.
+    REQUIRE(a.occupancy_by_slice.size() == 24);
+    double sum = 0;
+    for (double x : a.occupancy_by_slice) sum += x;
+    CHECK(sum / 24 == doctest::Approx(a.occupancy).epsilon(0.01));
 }
 
 TEST_CASE("progressive occupancy matches its closed form for exponential times") {

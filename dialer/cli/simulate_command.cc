@@ -213,6 +213,7 @@ nlohmann::json to_json(const pacing::SimResult& r) {
             {"agent_wait_p95_s", r.agent_wait_p95_s},
             {"max_window_abandon_rate", r.max_window_abandon_rate},
             {"windows_over_cap", r.windows_over_cap},
+            {"occupancy_by_5min", r.occupancy_by_slice},
             {"connects_per_agent_hour", r.connects_per_agent_hour},
             {"ring_short_of_15s", r.ring_short_of_15s},
             {"decisions", r.decisions},
