@@ -56,13 +56,15 @@ struct Disposition {
 
 struct AmdThresholds {
     // Asterisk AMD() names where they mean the same thing.
+    // Defaults equal amd::Config's (a test keeps them so).
     Millis initial_silence{2500};
-    Millis greeting{1500};
-    Millis after_greeting_silence{800};
-    Millis total_analysis_time{5000};
+    Millis greeting{4000};
+    Millis after_greeting_silence{650};
+    Millis total_analysis_time{6500};
     Millis min_word_length{100};
     Millis between_words_silence{50};
-    int maximum_number_of_words = 3;
+    int maximum_number_of_words = 8;
+    Millis maximum_word_length{5000};
 };
 
 struct SurveyQuestion {

@@ -492,6 +492,8 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.duration(a, "between_words_silence", p, c.amd.between_words_silence, Millis{20},
                    Millis{1000});
         r.integer(a, "maximum_number_of_words", p, c.amd.maximum_number_of_words, 1, 20);
+        r.duration(a, "maximum_word_length", p, c.amd.maximum_word_length, Millis{500},
+                   Millis{10'000});
         if (c.on_machine == MachineAction::leave_message && c.machine_message.empty())
             r.error(a["on_machine"], "on_machine: leave_message needs 'amd.message' (a WAV file)");
     }

@@ -19,7 +19,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"amd",
          {"enabled", "on_machine", "message", "on_fax", "on_unknown", "initial_silence", "greeting",
           "after_greeting_silence", "total_analysis_time", "min_word_length",
-          "between_words_silence", "maximum_number_of_words"}},
+          "between_words_silence", "maximum_number_of_words", "maximum_word_length"}},
         {"safe_harbor", {"prompt"}},
         {"retry", {"busy", "no_answer", "machine", "failed", "abandoned"}},
         {"retry.busy", {"delay", "max"}},
