@@ -1,0 +1,250 @@
+#include "dialer/sip/sip_stack.h"
+
+#include <event2/event.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag_io.h>
+#include <sofia-sip/su_wait.h>
+
+// Sofia's per-module logs (exported by the library, not declared in its public headers).
+extern "C" {
+extern su_log_t nta_log[];
+extern su_log_t tport_log[];
+extern su_log_t nua_log[];
+}
+
+namespace outpace::sip {
+namespace {
+
+struct Call {
+    CallId id = 0;
+    nua_handle_t* nh = nullptr;
+    std::string user, password;
+    int auth_tries = 0;
+    bool answered = false, done = false, cancelled = false, bye_sent = false;
+};
+
+class NuaStack final : public SipStack {
+  public:
+    NuaStack(event_base* loop, CallObserver& observer) : loop_(loop), observer_(observer) {}
+
+    bool start(const StackConfig& c, std::string* error) {
+        static std::once_flag once;
+        std::call_once(once, [] {
+            su_init();
+            // Quiet unless asked with Sofia's own variables (NTA_DEBUG, TPORT_DEBUG, NUA_DEBUG):
+            // the engine reports what matters (failed calls, bind errors) itself.
+            for (su_log_t* log : {su_log_default, nta_log, tport_log, nua_log})
+                su_log_soft_set_level(log, 0);
+        });
+        root_ = su_root_create(nullptr);
+        if (!root_) return fail(error, "cannot create the SIP event root");
+        const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
+                                (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
+        nua_ = nua_create(root_, &NuaStack::event, this, NUTAG_URL(url.c_str()),
+                          NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
+                          NUTAG_SESSION_TIMER(0),  // on by default in this version
+                          NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
+                          NUTAG_AUTOACK(1),        //
+                          NTATAG_UDP_MTU(65535),   // else INVITEs over 1,300 bytes go TCP
+                          SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END());
+        if (!nua_)
+            return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
+                                   " (" + c.transport + "): address in use or not local");
+        pump_ = event_new(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
+        const timeval every_ms{0, 1000};
+        event_add(pump_, &every_ms);
+        return true;
+    }
+
+    ~NuaStack() override {
+        shutdown(std::chrono::milliseconds(2000));
+        if (pump_) event_free(pump_);
+    }
+
+    CallId invite(const Dial& d) override {
+        auto call = std::make_unique<Call>();
+        call->id = next_id_++;
+        call->user = d.user;
+        call->password = d.password;
+        call->nh =
+            nua_handle(nua_, reinterpret_cast<nua_hmagic_t*>(call.get()),
+                       SIPTAG_TO_STR(d.to.c_str()), SIPTAG_FROM_STR(d.from.c_str()), TAG_END());
+        if (!call->nh) return 0;
+        nua_invite(call->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                   SIPTAG_PAYLOAD_STR(d.sdp.c_str()), TAG_END());
+        const CallId id = call->id;
+        calls_.emplace(id, std::move(call));
+        return id;
+    }
+
+    void cancel(CallId id) override {
+        Call* c = find(id);
+        if (!c || c->answered || c->done || c->cancelled) return;
+        c->cancelled = true;
+        nua_cancel(c->nh, TAG_END());
+    }
+
+    void hangup(CallId id) override {
+        Call* c = find(id);
+        if (!c || !c->answered || c->done || c->bye_sent) return;
+        c->bye_sent = true;
+        nua_bye(c->nh, TAG_END());
+    }
+
+    std::size_t calls() const override { return calls_.size(); }
+
+    void shutdown(std::chrono::milliseconds limit) override {
+        if (!nua_) return;
+        if (pump_) event_del(pump_);
+        nua_shutdown(nua_);
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (!shut_down_ && std::chrono::steady_clock::now() < end) su_root_step(root_, 10);
+        nua_destroy(nua_);
+        nua_ = nullptr;
+        calls_.clear();
+        su_root_destroy(root_);
+        root_ = nullptr;
+    }
+
+  private:
+    static bool fail(std::string* error, const std::string& why) {
+        if (error) *error = why;
+        return false;
+    }
+
+    Call* find(CallId id) {
+        auto it = calls_.find(id);
+        return it == calls_.end() ? nullptr : it->second.get();
+    }
+
+    static void pump(evutil_socket_t, short, void* self) {
+        auto* s = static_cast<NuaStack*>(self);
+        for (int i = 0; i < 4 && s->nua_; ++i) su_root_step(s->root_, 0);
+    }
+
+    static void event(nua_event_t e, int status, char const* phrase, nua_t*, nua_magic_t* magic,
+                      nua_handle_t* nh, nua_hmagic_t* hmagic, sip_t const* sip, tagi_t tags[]) {
+        static_cast<NuaStack*>(static_cast<void*>(magic))
+            ->on_event(e, status, phrase ? phrase : "", nh, reinterpret_cast<Call*>(hmagic), sip,
+                       tags);
+    }
+
+    void on_event(nua_event_t e, int status, const char* phrase, nua_handle_t* nh, Call* c,
+                  sip_t const* sip, tagi_t tags[]) {
+        switch (e) {
+            case nua_r_shutdown:
+                if (status >= 200) shut_down_ = true;
+                return;
+            case nua_i_invite:
+                // Nobody calls the engine (yet): refuse instead of leaving the caller ringing.
+                if (!c) nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
+                return;
+            case nua_r_invite:
+                if (c) on_invite_response(c, status, phrase, nh, sip);
+                return;
+            case nua_i_bye:
+                if (c && c->answered && !c->done) {
+                    c->done = true;
+                    observer_.on_ended(c->id, true);
+                }
+                return;
+            case nua_r_bye:
+                if (c && !c->done) {
+                    c->done = true;
+                    observer_.on_ended(c->id, false);
+                }
+                return;
+            case nua_i_state: {
+                int state = nua_callstate_init;
+                tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+                if (state != nua_callstate_terminated) return;
+                if (!c) {
+                    nua_handle_destroy(nh);
+                    return;
+                }
+                if (!c->done) {
+                    c->done = true;
+                    if (c->answered)
+                        observer_.on_ended(c->id, true);
+                    else
+                        observer_.on_failed(c->id, status >= 300 ? status : 500, phrase, true);
+                }
+                nua_handle_destroy(nh);
+                calls_.erase(c->id);
+                return;
+            }
+            default:
+                return;
+        }
+    }
+
+    void on_invite_response(Call* c, int status, const char* phrase, nua_handle_t* nh,
+                            sip_t const* sip) {
+        if (c->done) return;
+        if ((status == 401 || status == 407) && sip && !c->user.empty() && c->auth_tries++ == 0) {
+            const msg_auth_t* au =
+                status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+            const char* realm = au ? msg_params_find(au->au_params, "realm=") : nullptr;
+            if (au && realm) {
+                const std::string cred =
+                    std::string(au->au_scheme) + ":" + realm + ":" + c->user + ":" + c->password;
+                nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
+                return;
+            }
+        }
+        if (status < 200) {
+            // A 183 arriving after the 200 (seen with this version) is ignored.
+            if (status > 100 && !c->answered) observer_.on_progress(c->id, status);
+            return;
+        }
+        if (status < 300) {
+            if (c->answered) return;
+            c->answered = true;
+            if (c->cancelled) {
+                // The answer crossed our CANCEL: hang up, and it still ends as not answered.
+                c->done = true;
+                c->bye_sent = true;
+                nua_bye(nh, TAG_END());
+                observer_.on_failed(c->id, 487, "Request Terminated (answer crossed CANCEL)",
+                                    false);
+                return;
+            }
+            std::string sdp;
+            if (sip && sip->sip_payload && sip->sip_payload->pl_data)
+                sdp.assign(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+            observer_.on_answered(c->id, sdp);
+            return;
+        }
+        c->done = true;
+        observer_.on_failed(c->id, status, phrase, sip == nullptr);
+    }
+
+    event_base* loop_;
+    CallObserver& observer_;
+    su_root_t* root_ = nullptr;
+    nua_t* nua_ = nullptr;
+    ::event* pump_ = nullptr;
+    bool shut_down_ = false;
+    CallId next_id_ = 1;
+    std::unordered_map<CallId, std::unique_ptr<Call>> calls_;
+};
+
+}  // namespace
+
+std::unique_ptr<SipStack> SipStack::create(event_base* loop, const StackConfig& config,
+                                           CallObserver& observer, std::string* error) {
+    auto s = std::make_unique<NuaStack>(loop, observer);
+    if (!s->start(config, error)) return nullptr;
+    return s;
+}
+
+}  // namespace outpace::sip

@@ -1,0 +1,64 @@
+// The engine's only window on SIP: outgoing calls over Sofia-SIP's nua, with typed callbacks.
+// Nothing else in the project includes a Sofia header. SDP is the caller's business: nua's own
+// media handling is off, offers go out as given and answers come back as text.
+//
+// Threading: everything runs on the libevent loop given at creation; nua's root is pumped from a
+// 1 ms timer on that loop (docs/engine.md says why and what it measured).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+struct event_base;
+
+namespace outpace::sip {
+
+using CallId = std::uint64_t;
+
+struct StackConfig {
+    std::string host = "127.0.0.1";  // address to bind and to put in Contact/Via
+    int port = 5070;
+    std::string transport = "udp";  // udp | tcp
+    std::string user_agent = "Outpace/0.1";
+};
+
+// A call's life, as the engine needs it. For one call: any number of progress(), then exactly one
+// of failed() (never answered) or answered() followed later by exactly one ended().
+class CallObserver {
+  public:
+    virtual ~CallObserver() = default;
+    virtual void on_progress(CallId call, int status) = 0;
+    virtual void on_answered(CallId call, const std::string& sdp) = 0;
+    // `local`: no final response came from the network (timeout or transport error).
+    virtual void on_failed(CallId call, int status, const std::string& phrase, bool local) = 0;
+    virtual void on_ended(CallId call, bool by_remote) = 0;
+};
+
+struct Dial {
+    std::string to;    // request URI: sip:NUMBER@IP:PORT (an address, never a name: see docs)
+    std::string from;  // sip:CALLER@HOST
+    std::string sdp;   // the offer
+    std::string user, password;  // digest credentials for the trunk, if it asks
+};
+
+class SipStack {
+  public:
+    // Binds and starts. Returns null and sets `error` when it cannot (port in use, bad address).
+    static std::unique_ptr<SipStack> create(event_base* loop, const StackConfig& config,
+                                            CallObserver& observer, std::string* error);
+    virtual ~SipStack() = default;
+
+    virtual CallId invite(const Dial& dial) = 0;
+    // Gives up on a call not answered yet (CANCEL); it ends in on_failed (487 or the answer
+    // that crossed the CANCEL, then hung up). Unknown or finished ids are ignored.
+    virtual void cancel(CallId call) = 0;
+    // Hangs up an answered call (BYE); ends in on_ended(by_remote = false).
+    virtual void hangup(CallId call) = 0;
+    virtual std::size_t calls() const = 0;
+    // Ends every call and stops the stack; returns when nua has shut down (bounded).
+    virtual void shutdown(std::chrono::milliseconds limit) = 0;
+};
+
+}  // namespace outpace::sip

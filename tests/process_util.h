@@ -1,0 +1,139 @@
+// Peers for integration tests: free loopback ports and child processes (SIPp) that are stopped
+// when the test ends, whatever happens.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace outpace::test {
+
+// A UDP (and TCP) port on 127.0.0.1 nobody uses right now.
+inline int free_port() {
+    for (int tries = 0; tries < 50; ++tries) {
+        int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        ::getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
+        const int port = ntohs(a.sin_port);
+        ::close(u);
+        int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        const bool tcp_free = ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(t);
+        if (tcp_free && port < 60000) return port;
+    }
+    return 0;
+}
+
+// Waits until something has bound UDP `port` on 127.0.0.1 (a peer that has started listening).
+inline bool wait_udp_bound(int port, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool taken = ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+        ::close(u);
+        if (taken) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+class Child {
+  public:
+    // Starts argv[0] (searched in PATH) with its output in `log`.
+    Child(const std::vector<std::string>& argv, const std::string& log) {
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) ::dup2(fd, 1), ::dup2(fd, 2);
+            int null = ::open("/dev/null", O_RDONLY);
+            if (null >= 0) ::dup2(null, 0);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+    }
+    ~Child() { stop(); }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+
+    // Waits up to `limit` for the child to exit by itself; returns its exit status or -1.
+    int wait(std::chrono::milliseconds limit) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (pid_ > 0) {
+            int st = 0;
+            if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+                pid_ = -1;
+                status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+                break;
+            }
+            if (std::chrono::steady_clock::now() > end) return -1;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return status_;
+    }
+    bool running() {
+        if (pid_ <= 0) return false;
+        int st = 0;
+        if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+            pid_ = -1;
+            status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            return false;
+        }
+        return true;
+    }
+    void signal(int sig) {
+        if (pid_ > 0) ::kill(pid_, sig);
+    }
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGTERM);
+        if (wait(std::chrono::milliseconds(2000)) == -1 && pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+    }
+    int pid() const { return pid_; }
+
+  private:
+    int pid_ = -1;
+    int status_ = -1;
+};
+
+// SIPp as a carrier (UAS) on 127.0.0.1:port with a scenario from tests/sipp/ (or built-in "uas").
+inline std::vector<std::string> sipp_uas(const std::string& scenario, int port, int media_port) {
+    std::vector<std::string> a = {"sipp", "-nostdin",
+                                  "-i",   "127.0.0.1",
+                                  "-p",   std::to_string(port),
+                                  "-mi",  "127.0.0.1",
+                                  "-mp",  std::to_string(media_port)};
+    if (scenario == "uas") {
+        a.insert(a.end(), {"-sn", "uas"});
+    } else {
+        a.insert(a.end(), {"-sf", std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + scenario});
+    }
+    return a;
+}
+
+}  // namespace outpace::test
