@@ -1,0 +1,238 @@
+#include "dialer/media/rtp.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+extern "C" {
+#include <spandsp.h>
+}
+
+namespace outpace::media {
+
+RtpPortPool::RtpPortPool(int first, int last) {
+    for (int p = last - (last % 2); p >= first + (first % 2); p -= 2) free_.push_back(p);
+}
+
+std::optional<int> RtpPortPool::take() {
+    if (free_.empty()) return std::nullopt;
+    const int p = free_.back();
+    free_.pop_back();
+    return p;
+}
+
+void RtpPortPool::give(int port) {
+    free_.insert(free_.begin(), port);  // reused last: late packets of a call go nowhere
+}
+
+bool parse_rtp(std::span<const std::uint8_t> p, RtpPacket& out) {
+    if (p.size() < 12 || (p[0] >> 6) != 2) return false;
+    const bool padding = p[0] & 0x20, extension = p[0] & 0x10;
+    std::size_t header = 12 + 4 * std::size_t(p[0] & 0x0f);
+    if (p.size() < header) return false;
+    if (extension) {
+        if (p.size() < header + 4) return false;
+        header += 4 + 4 * ((std::size_t(p[header + 2]) << 8) | p[header + 3]);
+        if (p.size() < header) return false;
+    }
+    std::size_t end = p.size();
+    if (padding) {
+        const std::size_t pad = p[end - 1];
+        if (pad == 0 || pad > end - header) return false;
+        end -= pad;
+    }
+    out.marker = p[1] & 0x80;
+    out.payload_type = p[1] & 0x7f;
+    out.seq = static_cast<std::uint16_t>((p[2] << 8) | p[3]);
+    out.timestamp = (std::uint32_t(p[4]) << 24) | (std::uint32_t(p[5]) << 16) |
+                    (std::uint32_t(p[6]) << 8) | p[7];
+    out.ssrc = (std::uint32_t(p[8]) << 24) | (std::uint32_t(p[9]) << 16) |
+               (std::uint32_t(p[10]) << 8) | p[11];
+    out.payload = p.subspan(header, end - header);
+    return true;
+}
+
+std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string& address,
+                                             RtpPortPool& ports, std::string* error) {
+    std::unique_ptr<RtpSession> s(new RtpSession(ports));
+    sockaddr_storage local{};
+    socklen_t len = 0;
+    const bool v6 = address.find(':') != std::string::npos;
+    for (int tries = 0; tries < 8; ++tries) {
+        auto port = ports.take();
+        if (!port) {
+            if (error) *error = "no free RTP port in the configured range";
+            return nullptr;
+        }
+        const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                                0);
+        if (v6) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&local);
+            a->sin6_family = AF_INET6;
+            a->sin6_port = htons(static_cast<std::uint16_t>(*port));
+            inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
+            len = sizeof *a;
+        } else {
+            auto* a = reinterpret_cast<sockaddr_in*>(&local);
+            a->sin_family = AF_INET;
+            a->sin_port = htons(static_cast<std::uint16_t>(*port));
+            inet_pton(AF_INET, address.c_str(), &a->sin_addr);
+            len = sizeof *a;
+        }
+        if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&local), len) == 0) {
+            s->fd_ = fd;
+            s->port_ = *port;
+            break;
+        }
+        if (fd >= 0) ::close(fd);
+        ports.give(*port);  // in use by someone else: try another
+    }
+    if (s->fd_ < 0) {
+        if (error) *error = "cannot bind an RTP port on " + address + ": " + std::strerror(errno);
+        return nullptr;
+    }
+    s->ev_ = event_new(loop, s->fd_, EV_READ | EV_PERSIST, &RtpSession::readable, s.get());
+    event_add(s->ev_, nullptr);
+    static thread_local std::mt19937 rng{std::random_device{}()};
+    s->out_seq_ = static_cast<std::uint16_t>(rng());
+    s->out_ts_ = static_cast<std::uint32_t>(rng());
+    s->out_ssrc_ = static_cast<std::uint32_t>(rng());
+    return s;
+}
+
+RtpSession::~RtpSession() {
+    if (ev_) event_free(ev_);
+    if (fd_ >= 0) {
+        ::close(fd_);
+        ports_.give(port_);
+    }
+}
+
+bool RtpSession::set_remote(const RemoteMedia& r) {
+    std::memset(remote_, 0, sizeof remote_);
+    if (r.address.find(':') != std::string::npos) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(remote_);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<std::uint16_t>(r.port));
+        if (inet_pton(AF_INET6, r.address.c_str(), &a->sin6_addr) != 1) return false;
+        remote_len_ = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(remote_);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<std::uint16_t>(r.port));
+        if (inet_pton(AF_INET, r.address.c_str(), &a->sin_addr) != 1) return false;
+        remote_len_ = sizeof *a;
+    }
+    payload_ = r.payload;
+    telephone_event_ = r.telephone_event;
+    have_remote_ = true;
+    return true;
+}
+
+void RtpSession::readable(int fd, short, void* self) {
+    auto* s = static_cast<RtpSession*>(self);
+    std::uint8_t buf[2048];
+    for (int i = 0; i < 64; ++i) {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const ssize_t n =
+            ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 0) return;  // EAGAIN, or an ICMP error for our last send: nothing to read
+        s->receive({buf, static_cast<std::size_t>(n)}, &from, len);
+    }
+}
+
+void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, unsigned) {
+    // Symmetric media: only the address the callee's SDP named may talk to us.
+    if (have_remote_) {
+        const auto* f = static_cast<const sockaddr*>(from);
+        const auto* r = reinterpret_cast<const sockaddr*>(remote_);
+        bool same = f->sa_family == r->sa_family;
+        if (same && f->sa_family == AF_INET)
+            same = reinterpret_cast<const sockaddr_in*>(f)->sin_addr.s_addr ==
+                   reinterpret_cast<const sockaddr_in*>(r)->sin_addr.s_addr;
+        else if (same)
+            same = std::memcmp(&reinterpret_cast<const sockaddr_in6*>(f)->sin6_addr,
+                               &reinterpret_cast<const sockaddr_in6*>(r)->sin6_addr, 16) == 0;
+        if (!same) {
+            ++stats_.foreign;
+            return;
+        }
+    }
+    RtpPacket p;
+    if (!parse_rtp(data, p)) {
+        ++stats_.malformed;
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (first_ || p.ssrc != ssrc_) {
+        // The first packet, or the far end restarted its stream: time continues from arrival.
+        const double since =
+            first_ ? 0 : std::chrono::duration<double>(now - t0_).count();
+        if (first_) t0_ = now;
+        first_ = false;
+        ssrc_ = p.ssrc;
+        ts0_ = p.timestamp - static_cast<std::uint32_t>(since * 8000);
+        max_seq_ = static_cast<std::uint16_t>(p.seq - 1);
+        transit_ = 0;
+    }
+    ++stats_.packets_in;
+    const auto delta = static_cast<std::int16_t>(p.seq - max_seq_);
+    if (delta > 1) stats_.lost += static_cast<std::uint64_t>(delta - 1);
+    if (delta > 0) max_seq_ = p.seq;
+    // RFC 3550 interarrival jitter, in timestamp units (1/8 ms).
+    const double arrival = std::chrono::duration<double>(now - t0_).count() * 8000;
+    const double transit = arrival - double(p.timestamp - ts0_);
+    if (stats_.packets_in > 1) {
+        const double d = std::abs(transit - transit_);
+        stats_.jitter_ms += (d / 8 - stats_.jitter_ms) / 16;
+    }
+    transit_ = transit;
+
+    if (p.payload_type == telephone_event_ && telephone_event_ >= 0) {
+        // RFC 4733: report a key once, on its first packet (the timestamp names the event).
+        if (p.payload.size() >= 4 && digit_ && (!event_seen_ || p.timestamp != last_event_ts_)) {
+            event_seen_ = true;
+            last_event_ts_ = p.timestamp;
+            static const char kDigits[] = "0123456789*#ABCD";
+            if (p.payload[0] < 16) digit_(kDigits[p.payload[0]]);
+        }
+        return;
+    }
+    if (p.payload_type != kPcmu && p.payload_type != kPcma) return;  // comfort noise etc.
+    if (delta <= 0 && stats_.packets_in > 1) return;  // late or duplicate: already past it
+    pcm_.resize(p.payload.size());
+    for (std::size_t i = 0; i < p.payload.size(); ++i)
+        pcm_[i] = p.payload_type == kPcmu ? ulaw_to_linear(p.payload[i])
+                                          : alaw_to_linear(p.payload[i]);
+    if (audio_)
+        audio_(pcm_, std::chrono::milliseconds((p.timestamp - ts0_) / 8));
+}
+
+void RtpSession::send(std::span<const std::int16_t> pcm) {
+    if (!have_remote_ || pcm.size() > 480) return;
+    std::uint8_t buf[12 + 480];
+    buf[0] = 0x80;
+    buf[1] = static_cast<std::uint8_t>(payload_);
+    buf[2] = static_cast<std::uint8_t>(out_seq_ >> 8);
+    buf[3] = static_cast<std::uint8_t>(out_seq_);
+    for (int i = 0; i < 4; ++i) buf[4 + i] = static_cast<std::uint8_t>(out_ts_ >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i) buf[8 + i] = static_cast<std::uint8_t>(out_ssrc_ >> (24 - 8 * i));
+    for (std::size_t i = 0; i < pcm.size(); ++i)
+        buf[12 + i] = payload_ == kPcmu ? linear_to_ulaw(pcm[i]) : linear_to_alaw(pcm[i]);
+    ::sendto(fd_, buf, 12 + pcm.size(), 0, reinterpret_cast<const sockaddr*>(remote_),
+             remote_len_);
+    ++out_seq_;
+    out_ts_ += static_cast<std::uint32_t>(pcm.size());
+    ++stats_.packets_out;
+}
+
+}  // namespace outpace::media

@@ -1,0 +1,100 @@
+// One call's RTP: a UDP socket from the configured port range on the loop, G.711 in and out,
+// packet loss and jitter counted (RFC 3550), anything malformed dropped and counted.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dialer/media/sdp.h"
+
+struct event_base;
+struct event;
+
+namespace outpace::media {
+
+// Even ports of a range, handed out and taken back.
+class RtpPortPool {
+  public:
+    RtpPortPool(int first, int last);
+    std::optional<int> take();
+    void give(int port);
+    std::size_t free() const { return free_.size(); }
+
+  private:
+    std::vector<int> free_;
+};
+
+struct RtpStats {
+    std::uint64_t packets_in = 0, packets_out = 0, lost = 0, malformed = 0, foreign = 0;
+    double jitter_ms = 0;
+};
+
+// Parses an RTP packet; false for anything that is not a well-formed RTP version 2 packet.
+struct RtpPacket {
+    int payload_type = 0;
+    std::uint16_t seq = 0;
+    std::uint32_t timestamp = 0, ssrc = 0;
+    bool marker = false;
+    std::span<const std::uint8_t> payload;
+};
+bool parse_rtp(std::span<const std::uint8_t> packet, RtpPacket& out);
+
+class RtpSession {
+  public:
+    // Audio heard from the callee: linear PCM and its time since the first packet (from the RTP
+    // timestamps, so the detector sees gaps where packets were lost).
+    using AudioHandler = std::function<void(std::span<const std::int16_t>, std::chrono::milliseconds)>;
+    // RFC 4733 telephone-event: the digit ('0'-'9', '*', '#', 'A'-'D'), once per key press.
+    using DigitHandler = std::function<void(char)>;
+
+    static std::unique_ptr<RtpSession> open(event_base* loop, const std::string& address,
+                                            RtpPortPool& ports, std::string* error);
+    ~RtpSession();
+    RtpSession(const RtpSession&) = delete;
+    RtpSession& operator=(const RtpSession&) = delete;
+
+    int port() const { return port_; }
+    // Where to send, what codec; from the answer's SDP. Packets from other addresses are dropped.
+    bool set_remote(const RemoteMedia& remote);
+    void on_audio(AudioHandler h) { audio_ = std::move(h); }
+    void on_digit(DigitHandler h) { digit_ = std::move(h); }
+    // Sends 20 ms (160 samples) of audio.
+    void send(std::span<const std::int16_t> pcm);
+    const RtpStats& stats() const { return stats_; }
+
+  private:
+    RtpSession(RtpPortPool& ports) : ports_(ports) {}
+    static void readable(int fd, short, void* self);
+    void receive(std::span<const std::uint8_t> data, const void* from, unsigned from_len);
+
+    RtpPortPool& ports_;
+    int fd_ = -1, port_ = 0;
+    ::event* ev_ = nullptr;
+    AudioHandler audio_;
+    DigitHandler digit_;
+    int payload_ = kPcmu, telephone_event_ = -1;
+    unsigned char remote_[28] = {};  // sockaddr_in or sockaddr_in6
+    unsigned remote_len_ = 0;
+    bool have_remote_ = false;
+    // Receive state.
+    bool first_ = true;
+    std::uint32_t ssrc_ = 0, ts0_ = 0;
+    std::uint16_t max_seq_ = 0;
+    double transit_ = 0;
+    std::chrono::steady_clock::time_point t0_;
+    std::uint32_t last_event_ts_ = 0;
+    bool event_seen_ = false;
+    // Send state.
+    std::uint16_t out_seq_;
+    std::uint32_t out_ts_, out_ssrc_;
+    std::vector<std::int16_t> pcm_;
+    RtpStats stats_;
+};
+
+}  // namespace outpace::media
