@@ -68,6 +68,8 @@ class Detector {
     // the end of its greeting was found (or the beep timeout passed).
     bool finished() const { return finished_; }
     std::optional<Verdict> verdict() const { return verdict_; }
+    // At least one word was heard (someone or something spoke).
+    bool heard_speech() const { return words_.words() > 0; }
 
   private:
     void block(const std::int16_t* pcm, milliseconds start);

@@ -121,7 +121,8 @@ class Child {
     int status_ = -1;
 };
 
-// SIPp as a carrier (UAS) on 127.0.0.1:port with a scenario from tests/sipp/ (or built-in "uas").
+// SIPp as a carrier (UAS) on 127.0.0.1:port with a scenario from tests/sipp/, a scenario file
+// given by absolute path, or the built-in "uas".
 inline std::vector<std::string> sipp_uas(const std::string& scenario, int port, int media_port) {
     std::vector<std::string> a = {"sipp", "-nostdin",
                                   "-i",   "127.0.0.1",
@@ -131,7 +132,10 @@ inline std::vector<std::string> sipp_uas(const std::string& scenario, int port, 
     if (scenario == "uas") {
         a.insert(a.end(), {"-sn", "uas"});
     } else {
-        a.insert(a.end(), {"-sf", std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + scenario});
+        const bool path = !scenario.empty() && scenario[0] == '/';
+        a.insert(
+            a.end(),
+            {"-sf", path ? scenario : std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + scenario});
     }
     return a;
 }

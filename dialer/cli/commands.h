@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 
-#include "answering-detect/detector.h"
 #include "campaigns/calling_hours.h"
 #include "campaigns/campaign.h"
 #include "campaigns/store.h"
@@ -20,14 +19,13 @@ void add_contacts_commands(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
 void add_amd_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
 
 // Helpers shared by the commands.
 std::unique_ptr<Store> open_store(const std::string& dir);
 // A campaign given as a YAML file or as the name of a campaign already in the store.
 // Prints the errors and returns nullopt when it cannot be loaded.
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file);
-// The detector thresholds a campaign asks for.
-amd::Config amd_config(const AmdThresholds& thresholds);
 // "now" or an RFC 3339 time.
 std::optional<Timestamp> time_arg(const std::string& text);
 

@@ -72,8 +72,8 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
             if (error) *error = "no free RTP port in the configured range";
             return nullptr;
         }
-        const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                                0);
+        const int fd =
+            ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (v6) {
             auto* a = reinterpret_cast<sockaddr_in6*>(&local);
             a->sin6_family = AF_INET6;
@@ -175,8 +175,7 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
     const auto now = std::chrono::steady_clock::now();
     if (first_ || p.ssrc != ssrc_) {
         // The first packet, or the far end restarted its stream: time continues from arrival.
-        const double since =
-            first_ ? 0 : std::chrono::duration<double>(now - t0_).count();
+        const double since = first_ ? 0 : std::chrono::duration<double>(now - t0_).count();
         if (first_) t0_ = now;
         first_ = false;
         ssrc_ = p.ssrc;
@@ -211,10 +210,9 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
     if (delta <= 0 && stats_.packets_in > 1) return;  // late or duplicate: already past it
     pcm_.resize(p.payload.size());
     for (std::size_t i = 0; i < p.payload.size(); ++i)
-        pcm_[i] = p.payload_type == kPcmu ? ulaw_to_linear(p.payload[i])
-                                          : alaw_to_linear(p.payload[i]);
-    if (audio_)
-        audio_(pcm_, std::chrono::milliseconds((p.timestamp - ts0_) / 8));
+        pcm_[i] =
+            p.payload_type == kPcmu ? ulaw_to_linear(p.payload[i]) : alaw_to_linear(p.payload[i]);
+    if (audio_) audio_(pcm_, std::chrono::milliseconds((p.timestamp - ts0_) / 8));
 }
 
 void RtpSession::send(std::span<const std::int16_t> pcm) {
@@ -228,8 +226,7 @@ void RtpSession::send(std::span<const std::int16_t> pcm) {
     for (int i = 0; i < 4; ++i) buf[8 + i] = static_cast<std::uint8_t>(out_ssrc_ >> (24 - 8 * i));
     for (std::size_t i = 0; i < pcm.size(); ++i)
         buf[12 + i] = payload_ == kPcmu ? linear_to_ulaw(pcm[i]) : linear_to_alaw(pcm[i]);
-    ::sendto(fd_, buf, 12 + pcm.size(), 0, reinterpret_cast<const sockaddr*>(remote_),
-             remote_len_);
+    ::sendto(fd_, buf, 12 + pcm.size(), 0, reinterpret_cast<const sockaddr*>(remote_), remote_len_);
     ++out_seq_;
     out_ts_ += static_cast<std::uint32_t>(pcm.size());
     ++stats_.packets_out;

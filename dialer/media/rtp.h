@@ -49,7 +49,8 @@ class RtpSession {
   public:
     // Audio heard from the callee: linear PCM and its time since the first packet (from the RTP
     // timestamps, so the detector sees gaps where packets were lost).
-    using AudioHandler = std::function<void(std::span<const std::int16_t>, std::chrono::milliseconds)>;
+    using AudioHandler =
+        std::function<void(std::span<const std::int16_t>, std::chrono::milliseconds)>;
     // RFC 4733 telephone-event: the digit ('0'-'9', '*', '#', 'A'-'D'), once per key press.
     using DigitHandler = std::function<void(char)>;
 

@@ -12,11 +12,17 @@ std::string make_offer(const std::string& address, int port, std::uint64_t sessi
     const std::string ip = v6 ? "IP6 " : "IP4 ";
     const std::string id = std::to_string(session_id);
     return "v=0\r\n"
-           "o=outpace " + id + " " + id + " IN " + ip + address + "\r\n"
+           "o=outpace " +
+           id + " " + id + " IN " + ip + address +
+           "\r\n"
            "s=outpace\r\n"
-           "c=IN " + ip + address + "\r\n"
+           "c=IN " +
+           ip + address +
+           "\r\n"
            "t=0 0\r\n"
-           "m=audio " + std::to_string(port) + " RTP/AVP 0 8 101\r\n"
+           "m=audio " +
+           std::to_string(port) +
+           " RTP/AVP 0 8 101\r\n"
            "a=rtpmap:0 PCMU/8000\r\n"
            "a=rtpmap:8 PCMA/8000\r\n"
            "a=rtpmap:101 telephone-event/8000\r\n"

@@ -14,11 +14,11 @@ constexpr int kPcmu = 0, kPcma = 8, kTelephoneEvent = 101;
 std::string make_offer(const std::string& address, int port, std::uint64_t session_id);
 
 struct RemoteMedia {
-    std::string address;   // where to send RTP
+    std::string address;  // where to send RTP
     int port = 0;
-    int payload = -1;      // kPcmu or kPcma
+    int payload = -1;          // kPcmu or kPcma
     int telephone_event = -1;  // payload type of telephone-events, -1 when not offered
-    std::string error;     // set when the SDP cannot be used
+    std::string error;         // set when the SDP cannot be used
     bool ok() const { return error.empty(); }
 };
 

@@ -1,0 +1,101 @@
+// The engine: campaigns dialled over SIP trunks on one libevent loop. Each pacing tick asks the
+// campaign's policy how many calls to launch, takes that many contacts from the hopper, records
+// the attempts durably (one synced batch), then sends the INVITEs. Answered calls feed their RTP
+// to answering-machine detection; the verdict decides what happens next (agents: the agents
+// issue; until then an unattended campaign plays its safe-harbor message). Every call ends with
+// its attempt completed in the ledger.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "answering-detect/detector.h"
+#include "campaigns/campaign.h"
+#include "campaigns/hopper.h"
+#include "campaigns/ledger.h"
+#include "campaigns/store.h"
+#include "dialer/engine/engine_config.h"
+#include "dialer/media/rtp.h"
+#include "dialer/sip/sip_stack.h"
+#include "pacing/policy.h"
+
+struct event_base;
+struct event;
+
+namespace outpace {
+
+// What `outpace run` shows while it runs and `outpace ctl status` returns.
+struct CampaignStatus {
+    std::string name;
+    std::string state;  // running | paused | stopped | finished
+    long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
+         abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
+    long window_live = 0, window_abandoned = 0;
+    double max_abandon_rate = 0;
+    bool idle = false;  // nothing to dial now and no call in progress
+};
+
+class Engine final : public sip::CallObserver {
+  public:
+    Engine(const EngineConfig& config, Store& store, event_base* loop);
+    ~Engine() override;
+
+    // Loads the campaigns and prompts, recovers attempts a crash left in flight, binds SIP and
+    // starts the pacing tick. Returns false with every problem in `errors`.
+    bool start(std::vector<std::string>* errors);
+    // Stops launching; calls in progress may finish within the drain timeout, then are ended.
+    // The loop exits when the last call is completed and the ledger flushed.
+    void stop();
+    bool stopping() const { return stopping_; }
+
+    // Control: by campaign name. False when there is no such campaign.
+    bool pause(const std::string& campaign);
+    bool resume(const std::string& campaign);
+    bool stop_campaign(const std::string& campaign);
+    std::vector<CampaignStatus> status() const;
+    std::size_t calls_in_progress() const { return calls_.size(); }
+
+    // sip::CallObserver
+    void on_progress(sip::CallId call, int status) override;
+    void on_answered(sip::CallId call, const std::string& sdp) override;
+    void on_failed(sip::CallId call, int status, const std::string& phrase, bool local) override;
+    void on_ended(sip::CallId call, bool by_remote) override;
+
+  private:
+    struct Run;
+    struct Call;
+    struct Trunk;
+
+    static void on_tick(int, short, void* self);
+    static void on_media_tick(int, short, void* self);
+    void tick();
+    void launch(Run& run, Timestamp now);
+    void originate(Run& run, Attempt attempt);
+    void on_audio(Call& call, std::span<const std::int16_t> pcm, std::chrono::milliseconds at);
+    void on_verdict(Call& call, const amd::Event& verdict);
+    void connect_or_abandon(Call& call, const char* verdict);
+    void play(Call& call, const std::vector<std::int16_t>* prompt);
+    void hang_up(Call& call);
+    void finish(Call& call, Outcome outcome, int sip_code);
+    void flush_completed();
+
+    EngineConfig config_;
+    Store& store_;
+    event_base* loop_;
+    ::event* tick_ev_ = nullptr;
+    ::event* media_ev_ = nullptr;
+    std::unique_ptr<sip::SipStack> sip_;
+    media::RtpPortPool ports_;
+    std::vector<std::unique_ptr<Run>> runs_;
+    std::map<std::string, std::unique_ptr<Trunk>> trunks_;
+    std::unordered_map<sip::CallId, std::unique_ptr<Call>> calls_;
+    std::chrono::steady_clock::time_point started_, stop_at_;
+    bool stopping_ = false;
+};
+
+}  // namespace outpace

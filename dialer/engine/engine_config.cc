@@ -1,0 +1,207 @@
+#include "dialer/engine/engine_config.h"
+
+#include <arpa/inet.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "campaigns/yaml_reader.h"
+
+namespace outpace {
+namespace {
+
+namespace fs = std::filesystem;
+
+const YamlReader::KeyTree& keys() {
+    static const YamlReader::KeyTree k = {
+        {"",
+         {"data", "sip", "rtp", "trunks", "campaigns", "control", "stop_after", "drain_timeout",
+          "tick", "stop_when_done"}},
+        {"sip", {"address", "port", "transport"}},
+        {"rtp", {"address", "ports"}},
+        {"trunks[]",
+         {"name", "address", "transport", "username", "password", "caller_id",
+          "max_calls_per_second", "max_calls"}},
+        {"campaigns[]", {"file", "unattended_lines"}},
+    };
+    return k;
+}
+
+const YamlReader::KeyTree& enums() {
+    static const YamlReader::KeyTree e = {};
+    return e;
+}
+
+bool ip_literal(const std::string& a) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+
+// "IP:PORT" or "[IPv6]:PORT".
+bool split_host_port(const std::string& s, std::string& host, int& port) {
+    std::string h, p;
+    if (!s.empty() && s[0] == '[') {
+        const auto close = s.find(']');
+        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+            return false;
+        h = s.substr(1, close - 1);
+        p = s.substr(close + 2);
+    } else {
+        const auto colon = s.rfind(':');
+        if (colon == std::string::npos) return false;
+        h = s.substr(0, colon);
+        p = s.substr(colon + 1);
+    }
+    if (!ip_literal(h) || p.empty() || p.size() > 5) return false;
+    for (char c : p)
+        if (c < '0' || c > '9') return false;
+    port = std::stoi(p);
+    if (port < 1 || port > 65535) return false;
+    host = h;
+    return true;
+}
+
+void read_transport(YamlReader& r, const YAML::Node& map, const std::string& path,
+                    std::string& out) {
+    r.string(map, "transport", path, out);
+    if (out != "udp" && out != "tcp") {
+        r.error(map["transport"], "'" + path + "transport' must be udp or tcp; got '" + out + "'");
+        out = "udp";
+    }
+}
+
+}  // namespace
+
+const TrunkConfig* EngineConfig::trunk(const std::string& name) const {
+    for (const auto& t : trunks)
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
+                                         const std::string& base_dir) {
+    EngineConfigLoad out;
+    YamlReader r(display_name, base_dir, keys(), enums(), "the engine config");
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
+        return out;
+    }
+    EngineConfig c;
+    c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
+    auto resolve = [&](const std::string& p) {
+        return p.empty() || fs::path(p).is_absolute()
+                   ? p
+                   : (fs::path(base_dir) / p).lexically_normal().string();
+    };
+    if (!r.section(root, "")) {
+        out.errors = r.errors;
+        return out;
+    }
+    r.string(root, "data", "", c.data_dir);
+    if (c.data_dir.empty()) r.error(root, "'data' is required: the folder where the store lives");
+    c.data_dir = resolve(c.data_dir);
+    r.string(root, "control", "", c.control);
+    r.duration(root, "stop_after", "", c.stop_after, Millis{0}, Millis{365LL * 86'400'000});
+    r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
+    r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});
+    r.boolean(root, "stop_when_done", "", c.stop_when_done);
+
+    if (auto sip = root["sip"]; sip && r.section(sip, "sip")) {
+        r.string(sip, "address", "sip.", c.sip_address);
+        if (!ip_literal(c.sip_address))
+            r.error(sip["address"], "'sip.address' must be an IP address, like 127.0.0.1");
+        r.integer(sip, "port", "sip.", c.sip_port, 1, 65535);
+        read_transport(r, sip, "sip.", c.sip_transport);
+    }
+    if (auto rtp = root["rtp"]; rtp && r.section(rtp, "rtp")) {
+        r.string(rtp, "address", "rtp.", c.rtp_address);
+        if (!ip_literal(c.rtp_address))
+            r.error(rtp["address"], "'rtp.address' must be an IP address, like 127.0.0.1");
+        if (auto ports = rtp["ports"]) {
+            const std::string s = ports.IsScalar() ? ports.Scalar() : "";
+            int a = 0, b = 0;
+            char dash = 0;
+            std::istringstream in(s);
+            if (!(in >> a >> dash >> b) || dash != '-' || !in.eof() || a < 1024 || b > 65535 ||
+                b - a < 2)
+                r.error(ports, "'rtp.ports' must be a range like 20000-29999 (above 1023)");
+            else
+                c.rtp_first_port = a, c.rtp_last_port = b;
+        }
+    }
+    std::set<std::string> names;
+    if (auto trunks = root["trunks"]) {
+        if (!trunks.IsSequence()) r.error(trunks, "'trunks' must be a list");
+        for (const auto& t : trunks.IsSequence() ? trunks : YAML::Node()) {
+            if (!r.section(t, "trunks[]")) continue;
+            TrunkConfig tc;
+            r.string(t, "name", "trunks[].", tc.name);
+            if (tc.name.empty())
+                r.error(t, "a trunk needs a 'name'");
+            else if (!names.insert(tc.name).second)
+                r.error(t["name"], "two trunks are called '" + tc.name + "'");
+            std::string addr;
+            r.string(t, "address", "trunks[].", addr);
+            if (!split_host_port(addr, tc.host, tc.port))
+                r.error(t["address"] ? t["address"] : t,
+                        "'trunks[].address' must be IP:PORT (like 192.0.2.10:5060); host names "
+                        "are not resolved, so a DNS failure cannot stop dialling");
+            read_transport(r, t, "trunks[].", tc.transport);
+            r.string(t, "username", "trunks[].", tc.username);
+            r.string(t, "password", "trunks[].", tc.password);
+            r.string(t, "caller_id", "trunks[].", tc.caller_id);
+            r.integer(t, "max_calls_per_second", "trunks[].", tc.max_calls_per_second, 1, 10000);
+            r.integer(t, "max_calls", "trunks[].", tc.max_calls, 1, 100000);
+            c.trunks.push_back(tc);
+        }
+    }
+    if (c.trunks.empty()) r.error(root, "at least one trunk is needed under 'trunks'");
+    if (auto list = root["campaigns"]) {
+        if (!list.IsSequence()) r.error(list, "'campaigns' must be a list");
+        for (const auto& e : list.IsSequence() ? list : YAML::Node()) {
+            CampaignEntry ce;
+            if (e.IsScalar()) {
+                ce.file = e.Scalar();
+            } else {
+                if (!r.section(e, "campaigns[]")) continue;
+                r.string(e, "file", "campaigns[].", ce.file);
+                r.integer(e, "unattended_lines", "campaigns[].", ce.unattended_lines, 0, 100000);
+            }
+            if (ce.file.empty()) {
+                r.error(e, "a campaign entry needs a 'file'");
+                continue;
+            }
+            r.check_file(e.IsScalar() ? e : e["file"], ce.file, "campaigns[].file");
+            ce.file = resolve(ce.file);
+            c.campaigns.push_back(ce);
+        }
+    }
+    if (c.campaigns.empty())
+        r.error(root, "no campaigns to run: list campaign files under 'campaigns'");
+    out.errors = r.errors;
+    std::sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    if (out.errors.empty()) out.config = std::move(c);
+    return out;
+}
+
+EngineConfigLoad load_engine_config(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        EngineConfigLoad out;
+        out.errors.push_back({path, 0, 0, "cannot read the file"});
+        return out;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto parent = fs::path(path).parent_path().string();
+    return load_engine_config_text(ss.str(), path, parent.empty() ? "." : parent);
+}
+
+}  // namespace outpace

@@ -1,0 +1,60 @@
+// The engine's own config file (`outpace run --config FILE`): where the data lives, the SIP and
+// RTP addresses, the trunks, the campaigns to run. Errors carry FILE:LINE:COL like campaign files.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaigns/diagnostics.h"
+#include "campaigns/duration.h"
+
+namespace outpace {
+
+struct TrunkConfig {
+    std::string name;
+    std::string host;  // an IP literal: this Sofia-SIP version crashes on DNS failure paths
+    int port = 5060;
+    std::string transport = "udp";
+    std::string username, password;  // digest credentials, if the trunk challenges
+    std::string caller_id;           // used when the campaign names none
+    int max_calls_per_second = 10;
+    int max_calls = 100;  // calls in progress at once (ringing or answered)
+};
+
+struct CampaignEntry {
+    std::string file;
+    // Without agents (until agents log in, or for IVR work): keep this many calls in progress;
+    // live answers get the safe-harbor message and count as abandoned. 0 = dial for agents only.
+    int unattended_lines = 0;
+};
+
+struct EngineConfig {
+    std::string source_path;
+    std::string data_dir;
+    std::string sip_address = "127.0.0.1";
+    int sip_port = 5070;
+    std::string sip_transport = "udp";
+    std::string rtp_address = "127.0.0.1";
+    int rtp_first_port = 20000, rtp_last_port = 29999;
+    std::vector<TrunkConfig> trunks;
+    std::vector<CampaignEntry> campaigns;
+    std::string control;   // ZeroMQ endpoint for `outpace ctl`, e.g. ipc:///run/outpace/control
+    Millis stop_after{0};  // stop launching after this long (demos, tests); 0 = run until told
+    Millis drain_timeout{30'000};  // on stop: how long calls in progress may finish
+    bool stop_when_done = false;   // stop once no campaign has anyone to dial now (demos, tests)
+    Millis tick{100};              // pacing tick
+
+    const TrunkConfig* trunk(const std::string& name) const;
+};
+
+struct EngineConfigLoad {
+    std::optional<EngineConfig> config;
+    Diagnostics errors;
+};
+
+EngineConfigLoad load_engine_config(const std::string& path);
+EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
+                                         const std::string& base_dir = ".");
+
+}  // namespace outpace

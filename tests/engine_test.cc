@@ -1,0 +1,336 @@
+// The engine end to end: `outpace run` against SIPp carriers on loopback, one campaign per
+// carrier behaviour, and then the ledger: every attempt's outcome, timings and AMD verdict.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+extern "C" {
+#include <spandsp.h>
+}
+
+#include <nlohmann/json.hpp>
+
+#include "answering-detect/corpus_score.h"
+#include "campaigns/store.h"
+#include "tests/process_util.h"
+#include "tests/test_util.h"
+
+using namespace outpace;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A zone where it is now around noon, so that calling hours hold whenever the test runs.
+std::string noon_zone() {
+    const std::time_t t = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    const int offset = 12 - utc.tm_hour;  // hours east of UTC
+    return offset >= 0 ? "Etc/GMT-" + std::to_string(offset) : "Etc/GMT+" + std::to_string(-offset);
+}
+
+std::string corpus_dir() {
+    const std::string dir = std::string(OUTPACE_BUILD_DIR) + "/amd-corpus-seed11";
+    const auto error = amd::ensure_corpus(
+        std::string(OUTPACE_SOURCE_DIR) + "/answering-detect/corpus/make_corpus.py", dir, 11, 1);
+    REQUIRE_MESSAGE(error.empty(), error);
+    return dir;
+}
+
+nlohmann::json label(const std::string& file) {
+    std::ifstream in(corpus_dir() + "/labels.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line);
+        if (j["file"] == file) return j;
+    }
+    FAIL("no label for " << file);
+    return {};
+}
+
+// Receives the engine's RTP for one call at a time, noting when each packet came and how loud.
+class RtpCapture {
+  public:
+    RtpCapture() : port_(test::free_port()) {
+        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(port_));
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~RtpCapture() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    int port() const { return port_; }
+    struct Packet {
+        std::chrono::steady_clock::time_point at;
+        int peak = 0;
+    };
+    std::vector<Packet> packets() {
+        std::lock_guard<std::mutex> g(mu_);
+        return packets_;
+    }
+
+  private:
+    void loop() {
+        std::uint8_t buf[2048];
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 12) continue;
+            int peak = 0;
+            for (ssize_t i = 12; i < n; ++i)
+                peak = std::max(peak, std::abs(int(ulaw_to_linear(buf[i]))));
+            std::lock_guard<std::mutex> g(mu_);
+            packets_.push_back({std::chrono::steady_clock::now(), peak});
+        }
+    }
+    int port_, fd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::mutex mu_;
+    std::vector<Packet> packets_;
+};
+
+// One engine run: campaigns, each dialling its own SIPp carrier.
+class Rig {
+  public:
+    Rig() : zone_(noon_zone()) {
+        test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
+                  tmp_.path());
+    }
+
+    // A campaign of `contacts` numbers on a trunk served by SIPp with `scenario`.
+    void campaign(const std::string& name, const std::string& scenario, int contacts,
+                  const std::string& extra_yaml = "", int lines = 2) {
+        const int port = test::free_port();
+        std::ostringstream y;
+        y << "name: " << name << "\nkind: telemarketing\n"
+          << "dialing: {mode: progressive, ring_timeout: 15s, trunk: " << name
+          << ", caller_id: \"+12125550100\"}\n"
+          << "calling_hours:\n  windows:\n    - {days: [sun, mon, tue, wed, thu, fri, sat], "
+             "from: \"09:00\", to: \"20:00\"}\n"
+          << "timezone: {policy: column, column: timezone, default: " << zone_ << "}\n"
+          << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
+          << extra_yaml;
+        const auto file = tmp_.write(name + ".yaml", y.str());
+        std::ostringstream csv;
+        csv << "phone,timezone\n";
+        for (int i = 0; i < contacts; ++i)
+            csv << "+1415555" << 1000 + 100 * static_cast<int>(carriers_.size()) + i << "," << zone_
+                << "\n";
+        const auto list = tmp_.write(name + ".csv", csv.str());
+        auto r = test::run(std::string(OUTPACE_BINARY) + " contacts import --data " + data() +
+                           " --campaign " + file + " " + list);
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << port
+                << "\", max_calls_per_second: 50, max_calls: 50}\n";
+        campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
+        carriers_.push_back(std::make_unique<test::Child>(
+            test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp.log")));
+        REQUIRE(test::wait_udp_bound(port));
+    }
+
+    // The streaming scenario filled in for this run: the callee's audio from the AMD corpus,
+    // how long it rings, and (optionally) a port of the test's to receive the engine's RTP.
+    std::string streaming(const std::string& wav, int ring_ms, int media_port = 0) {
+        const auto raw = tmp_.file(wav + ".ulaw");
+        auto r =
+            test::run("sox " + corpus_dir() + "/" + wav + " -t raw -e u-law -r 8000 -c 1 " + raw);
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_answer_audio.xml.in");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string xml = ss.str();
+        auto replace = [&](const std::string& from, const std::string& to) {
+            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
+                xml.replace(i, from.size(), to);
+        };
+        replace("@AUDIO@", raw);
+        replace("@RING_MS@", std::to_string(ring_ms));
+        replace("[rtpstream_audio_port]",
+                media_port ? std::to_string(media_port) : "[rtpstream_audio_port]");
+        return tmp_.write(wav + ".xml", xml);
+    }
+
+    test::RunResult run(const std::string& extra = "") {
+        std::ostringstream e;
+        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << "}\n"
+          << "rtp: {address: 127.0.0.1, ports: " << 40000 + (::getpid() % 200) * 100 << "-"
+          << 40000 + (::getpid() % 200) * 100 + 99 << "}\n"
+          << "trunks:\n"
+          << trunks_.str() << "campaigns:\n"
+          << campaigns_.str() << "stop_when_done: true\nstop_after: 90s\ndrain_timeout: 10s\n"
+          << extra;
+        const auto cfg = tmp_.write("engine.yaml", e.str());
+        return test::run("timeout 120 " + std::string(OUTPACE_BINARY) + " run --quiet --config " +
+                         cfg);
+    }
+
+    std::map<std::string, std::vector<Attempt>> attempts() {
+        std::string error;
+        auto store = Store::open(data(), &error);
+        REQUIRE_MESSAGE(store, error);
+        std::map<std::string, std::vector<Attempt>> out;
+        for (const auto& name : store->campaigns())
+            store->for_each_attempt(name, [&](const Attempt& a) { out[name].push_back(a); });
+        return out;
+    }
+    std::optional<Contact> contact(const std::string& campaign, const std::string& phone) {
+        std::string error;
+        auto store = Store::open(data(), &error);
+        REQUIRE(store);
+        return store->contact(campaign, phone);
+    }
+    std::string data() const { return tmp_.file("data"); }
+    std::string log(const std::string& name) { return test::run("cat " + tmp_.file(name)).out; }
+
+  private:
+    test::TempDir tmp_;
+    std::string zone_;
+    std::ostringstream trunks_, campaigns_;
+    std::vector<std::unique_ptr<test::Child>> carriers_;
+};
+
+}  // namespace
+
+TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
+    Rig rig;
+    const auto human = rig.streaming("human-short-000.wav", 300);
+    rig.campaign("people", human, 3);
+    rig.campaign("busy", "uas_busy.xml", 2);
+    rig.campaign("hangs-up", "uas_answer_bye.xml", 2);
+    rig.campaign("refused", "uas_503.xml", 2);
+    rig.campaign("nobody", "uas_404.xml", 2);
+    auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+
+    // Each contact dialled once: the retry delays are hours away.
+    for (const auto& [name, attempts] : all) {
+        std::map<std::string, int> per_phone;
+        for (const auto& a : attempts) ++per_phone[a.phone];
+        for (const auto& [phone, n] : per_phone) CHECK_MESSAGE(n == 1, name << " " << phone);
+        for (const auto& a : attempts) CHECK(a.outcome != Outcome::none);
+    }
+
+    const auto greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
+    REQUIRE(all["people"].size() == 3);
+    for (const auto& a : all["people"]) {
+        CHECK(a.outcome == Outcome::abandoned);  // no agents yet: safe harbor, counted
+        CHECK(a.amd_verdict == "human");
+        CHECK(a.sip_code == 200);
+        CHECK(a.ring_ms >= 300);
+        // The verdict came soon after the person stopped speaking (plus network and jitter).
+        CHECK(a.amd_ms >= greeting_end);
+        CHECK(a.amd_ms <= greeting_end + 1500);
+    }
+    REQUIRE(all["busy"].size() == 2);
+    for (const auto& a : all["busy"]) {
+        CHECK(a.outcome == Outcome::busy);
+        CHECK(a.sip_code == 486);
+    }
+    REQUIRE(all["hangs-up"].size() == 2);
+    for (const auto& a : all["hangs-up"]) {
+        CHECK(a.outcome == Outcome::failed);  // nobody spoke before hanging up
+        CHECK(a.notes == "callee hung up during analysis");
+    }
+    REQUIRE(all["refused"].size() == 2);
+    for (const auto& a : all["refused"]) {
+        CHECK(a.outcome == Outcome::carrier_error);
+        CHECK(a.sip_code == 503);
+        // The trunk's fault: the contact keeps its attempts and is retried soon.
+        auto c = rig.contact("refused", a.phone);
+        REQUIRE(c);
+        CHECK(c->attempts == 0);
+        CHECK(c->state == ContactState::pending);
+    }
+    REQUIRE(all["nobody"].size() == 2);
+    for (const auto& a : all["nobody"]) {
+        CHECK(a.outcome == Outcome::invalid);
+        auto c = rig.contact("nobody", a.phone);
+        REQUIRE(c);
+        CHECK(c->state == ContactState::invalid);
+    }
+}
+
+TEST_CASE("engine: a voicemail's message starts after its beep") {
+    Rig rig;
+    RtpCapture capture;
+    const auto j = label("machine-beep-000.wav");
+    const auto machine = rig.streaming("machine-beep-000.wav", 200, capture.port());
+    rig.campaign("voicemail", machine, 1,
+                 "amd: {on_machine: leave_message, message: prompts/voicemail.wav}\n", 1);
+    auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["voicemail"].size() == 1);
+    const auto& a = all["voicemail"][0];
+    CHECK(a.outcome == Outcome::machine);
+    CHECK(a.amd_verdict == "machine");
+    // What the engine sent: silence while it listened, then the message. The first packet left
+    // at the answer; the message must start after the beep ended, and soon after.
+    const auto packets = capture.packets();
+    REQUIRE(packets.size() > 10);
+    std::size_t first_loud = 0;
+    while (first_loud < packets.size() && packets[first_loud].peak < 200) ++first_loud;
+    REQUIRE(first_loud < packets.size());
+    const auto started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                packets[first_loud].at - packets[0].at)
+                                .count();
+    const long beep_end = j["beep_end_ms"].get<long>();
+    INFO("message started " << started_ms << " ms after answer; beep ended at " << beep_end);
+    // Times here count from the engine's first packet, which leaves up to one 20 ms media tick
+    // after the answer while SIPp starts its stream on our ACK: allow 100 ms of base skew.
+    CHECK(started_ms >= beep_end - 100);
+    CHECK(started_ms <= beep_end + 600);
+}
+
+TEST_CASE("engine: a call that rings on is cancelled at the ring timeout, never before 15 s") {
+    Rig rig;
+    rig.campaign("rings", "uas_ring.xml", 1);
+    auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["rings"].size() == 1);
+    const auto& a = all["rings"][0];
+    CHECK(a.outcome == Outcome::no_answer);
+    CHECK(a.sip_code == 487);
+    CHECK(a.ring_ms >= 15000);
+    CHECK(a.ring_ms <= 16500);
+}
+
+TEST_CASE("engine: a bad config is refused with its place, and nothing is dialled") {
+    test::TempDir tmp;
+    const auto cfg = tmp.write("engine.yaml",
+                               "data: d\nsip: {address: localhost, port: 5060}\ntrunks:\n"
+                               "  - {name: t, address: \"carrier.example.com:5060\"}\n"
+                               "campaigns: [missing.yaml]\nbogus: 1\n");
+    auto r = test::run(std::string(OUTPACE_BINARY) + " run --config " + cfg);
+    CHECK(r.status == 2);
+    CHECK(r.out.find("engine.yaml:2:") != std::string::npos);  // sip.address
+    CHECK(r.out.find("engine.yaml:4:") != std::string::npos);  // trunk address not IP:PORT
+    CHECK(r.out.find("file not found") != std::string::npos);
+    CHECK(r.out.find("unknown key 'bogus'") != std::string::npos);
+}
