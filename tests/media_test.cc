@@ -1,0 +1,206 @@
+// SDP offers and answers, RTP parsing, and two RTP sessions talking over loopback.
+#include <doctest/doctest.h>
+
+#include <event2/event.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <random>
+
+#include "dialer/media/rtp.h"
+#include "dialer/media/sdp.h"
+#include "tests/process_util.h"
+
+using namespace outpace::media;
+
+TEST_CASE("sdp: our offer lists µ-law, A-law and telephone-events on one audio stream") {
+    const auto offer = make_offer("127.0.0.1", 40000, 42);
+    CHECK(offer.find("m=audio 40000 RTP/AVP 0 8 101\r\n") != std::string::npos);
+    CHECK(offer.find("c=IN IP4 127.0.0.1\r\n") != std::string::npos);
+    CHECK(offer.find("a=rtpmap:101 telephone-event/8000") != std::string::npos);
+    CHECK(make_offer("::1", 40000, 1).find("c=IN IP6 ::1") != std::string::npos);
+    // Our own offer read back as an answer.
+    auto r = parse_answer(offer);
+    CHECK(r.ok());
+    CHECK(r.port == 40000);
+    CHECK(r.payload == kPcmu);
+    CHECK(r.telephone_event == 101);
+}
+
+TEST_CASE("sdp: answers as carriers write them") {
+    auto r = parse_answer(
+        "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\n"
+        "m=audio 5004 RTP/AVP 8 101\na=rtpmap:8 PCMA/8000\na=rtpmap:101 telephone-event/8000\n");
+    REQUIRE(r.ok());
+    CHECK(r.address == "192.0.2.1");
+    CHECK(r.payload == kPcma);
+    CHECK(r.telephone_event == 101);
+    // The media-level address wins over the session's.
+    auto m = parse_answer(
+        "v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 5004 RTP/AVP 0\r\nc=IN IP4 198.51.100.7\r\n");
+    REQUIRE(m.ok());
+    CHECK(m.address == "198.51.100.7");
+}
+
+TEST_CASE("sdp: what we cannot talk to is refused with a reason, never a crash") {
+    CHECK(parse_answer("").error == "no audio stream");
+    CHECK(parse_answer("v=0\nc=IN IP4 1.2.3.4\nm=video 5000 RTP/AVP 96\n").error ==
+          "no audio stream");
+    CHECK(parse_answer("v=0\nc=IN IP4 1.2.3.4\nm=audio 0 RTP/AVP 0\n").error ==
+          "audio stream refused (port 0)");
+    CHECK(parse_answer("v=0\nc=IN IP4 1.2.3.4\nm=audio 5000 RTP/AVP 18\n").error ==
+          "no G.711 codec in the answer");
+    CHECK(parse_answer("v=0\nc=IN IP4 host.example\nm=audio 5000 RTP/AVP 0\n")
+              .error.find("not an IP literal") != std::string::npos);
+    CHECK_FALSE(parse_answer("v=0\nm=audio 99999 RTP/AVP 0\n").ok());
+    CHECK_FALSE(parse_answer("m=audio").ok());
+    // Random bytes.
+    std::mt19937 rng(3);
+    for (int i = 0; i < 2000; ++i) {
+        std::string junk(rng() % 200, '\0');
+        for (auto& ch : junk)
+            ch = static_cast<char>("m=audio 0123456789 RTP/AVP\nc=IN IP4.:"[rng() % 38]);
+        (void)parse_answer(junk);
+    }
+}
+
+TEST_CASE("rtp: packets are parsed, malformed ones refused") {
+    std::vector<std::uint8_t> p(12 + 160, 0xff);
+    p[0] = 0x80;
+    p[1] = 0x80 | 8;  // marker, PCMA
+    p[2] = 0x12, p[3] = 0x34;
+    p[4] = 0, p[5] = 0, p[6] = 0x01, p[7] = 0x00;
+    RtpPacket r;
+    REQUIRE(parse_rtp(p, r));
+    CHECK(r.payload_type == 8);
+    CHECK(r.marker);
+    CHECK(r.seq == 0x1234);
+    CHECK(r.timestamp == 256);
+    CHECK(r.payload.size() == 160);
+    auto bad = p;
+    bad[0] = 0x40;  // version 1
+    CHECK_FALSE(parse_rtp(bad, r));
+    CHECK_FALSE(parse_rtp(std::span(p).first(11), r));
+    auto csrc = p;
+    csrc[0] = 0x8f;  // 15 CSRCs: 60 more header bytes than there are
+    CHECK_FALSE(parse_rtp(std::span(csrc).first(60), r));
+    auto pad = p;
+    pad[0] = 0xa0;
+    pad.back() = 200;  // more padding than payload
+    CHECK_FALSE(parse_rtp(pad, r));
+    std::mt19937 rng(5);
+    for (int i = 0; i < 20000; ++i) {
+        std::vector<std::uint8_t> junk(rng() % 64);
+        for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
+        if (!junk.empty()) junk[0] = static_cast<std::uint8_t>(0x80 | (junk[0] & 0x3f));
+        if (parse_rtp(junk, r))
+            CHECK(r.payload.data() + r.payload.size() <= junk.data() + junk.size());
+    }
+}
+
+namespace {
+
+// A plain UDP socket on 127.0.0.x: the far end, writing RTP by hand.
+struct Peer {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    int port = 0;
+    explicit Peer(const char* ip) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, ip, &a.sin_addr);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~Peer() { ::close(fd); }
+    void send_to(int to_port, std::vector<std::uint8_t> bytes) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(to_port));
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        ::sendto(fd, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+};
+
+std::vector<std::uint8_t> packet(int pt, std::uint16_t seq, std::uint32_t ts, std::size_t n,
+                                 std::uint8_t fill) {
+    std::vector<std::uint8_t> p(12 + n, fill);
+    p[0] = 0x80;
+    p[1] = static_cast<std::uint8_t>(pt);
+    p[2] = static_cast<std::uint8_t>(seq >> 8), p[3] = static_cast<std::uint8_t>(seq);
+    for (int i = 0; i < 4; ++i) p[4 + i] = static_cast<std::uint8_t>(ts >> (24 - 8 * i));
+    p[8] = 0xab, p[9] = 0xcd, p[10] = 0xef, p[11] = 0x01;
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strangers and junk") {
+    event_base* loop = event_base_new();
+    RtpPortPool pool(46000, 46099);
+    std::string error;
+    auto s = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE(s);
+    CHECK(s->port() % 2 == 0);
+    Peer far("127.0.0.1"), stranger("127.0.0.2");
+    REQUIRE(s->set_remote({"127.0.0.1", far.port, kPcmu, 101, ""}));
+    std::vector<long> times;
+    std::size_t samples = 0;
+    std::string digits;
+    s->on_audio([&](std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
+        samples += pcm.size();
+        times.push_back(static_cast<long>(at.count()));
+    });
+    s->on_digit([&](char d) { digits += d; });
+    auto pump = [&] {
+        for (int i = 0; i < 20; ++i) event_base_loop(loop, EVLOOP_NONBLOCK);
+    };
+    for (int i = 0; i < 10; ++i)
+        if (i != 4)
+            far.send_to(s->port(),
+                        packet(kPcmu, std::uint16_t(100 + i), 8000 + 160u * i, 160, 0x55));
+    stranger.send_to(s->port(), packet(kPcmu, 200, 0, 160, 0x55));
+    far.send_to(s->port(), {0x80, 0x00, 0x01});  // too short
+    // Key 5 (three packets of one event) and key # (a new event).
+    for (int i = 0; i < 3; ++i) {
+        auto e = packet(101, std::uint16_t(110 + i), 9600, 4, 0);
+        e[12] = 5;
+        far.send_to(s->port(), e);
+    }
+    auto hash = packet(101, 113, 11200, 4, 0);
+    hash[12] = 11;
+    far.send_to(s->port(), hash);
+    pump();
+    CHECK(samples == 9 * 160);
+    CHECK(times == std::vector<long>{0, 20, 40, 60, 100, 120, 140, 160, 180});
+    CHECK(s->stats().lost == 1);
+    CHECK(s->stats().foreign == 1);
+    CHECK(s->stats().malformed == 1);
+    CHECK(digits == "5#");
+
+    // What the session sends: RTP with our codec and consecutive sequence numbers.
+    Peer ear("127.0.0.1");
+    REQUIRE(s->set_remote({"127.0.0.1", ear.port, kPcma, -1, ""}));
+    std::vector<std::int16_t> frame(160, 1000);
+    s->send(frame);
+    s->send(frame);
+    std::uint8_t buf[512];
+    RtpPacket first, second;
+    auto n1 = ::recv(ear.fd, buf, sizeof buf, 0);
+    REQUIRE(parse_rtp({buf, static_cast<std::size_t>(n1)}, first));
+    std::vector<std::uint8_t> copy(buf, buf + n1);
+    auto n2 = ::recv(ear.fd, buf, sizeof buf, 0);
+    REQUIRE(parse_rtp({buf, static_cast<std::size_t>(n2)}, second));
+    CHECK(first.payload_type == kPcma);
+    CHECK(first.payload.size() == 160);
+    CHECK(std::uint16_t(first.seq + 1) == second.seq);
+    CHECK(second.timestamp - first.timestamp == 160);
+    s.reset();
+    CHECK(pool.free() == 50);
+    event_base_free(loop);
+}
