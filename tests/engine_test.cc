@@ -25,6 +25,7 @@ extern "C" {
 
 #include "answering-detect/corpus_score.h"
 #include "campaigns/store.h"
+#include "dialer/engine/control.h"
 #include "tests/process_util.h"
 #include "tests/test_util.h"
 
@@ -171,19 +172,30 @@ class Rig {
         return tmp_.write(wav + ".xml", xml);
     }
 
-    test::RunResult run(const std::string& extra = "") {
+    std::string config(const std::string& extra) {
         std::ostringstream e;
         e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << "}\n"
           << "rtp: {address: 127.0.0.1, ports: " << 40000 + (::getpid() % 200) * 100 << "-"
           << 40000 + (::getpid() % 200) * 100 + 99 << "}\n"
           << "trunks:\n"
           << trunks_.str() << "campaigns:\n"
-          << campaigns_.str() << "stop_when_done: true\nstop_after: 90s\ndrain_timeout: 10s\n"
+          << campaigns_.str() << "stop_after: 90s\n"
           << extra;
-        const auto cfg = tmp_.write("engine.yaml", e.str());
+        return tmp_.write("engine.yaml", e.str());
+    }
+    // Runs the engine until it has nothing left to dial.
+    test::RunResult run(const std::string& extra = "") {
+        const auto cfg = config("stop_when_done: true\ndrain_timeout: 10s\n" + extra);
         return test::run("timeout 120 " + std::string(OUTPACE_BINARY) + " run --quiet --config " +
                          cfg);
     }
+    // Starts the engine in the background.
+    std::unique_ptr<test::Child> start(const std::string& extra) {
+        return std::make_unique<test::Child>(
+            std::vector<std::string>{OUTPACE_BINARY, "run", "--quiet", "--config", config(extra)},
+            tmp_.file("engine.log"));
+    }
+    std::string file(const std::string& name) const { return tmp_.file(name); }
 
     std::map<std::string, std::vector<Attempt>> attempts() {
         std::string error;
@@ -333,4 +345,52 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
     CHECK(r.out.find("engine.yaml:4:") != std::string::npos);  // trunk address not IP:PORT
     CHECK(r.out.find("file not found") != std::string::npos);
     CHECK(r.out.find("unknown key 'bogus'") != std::string::npos);
+}
+
+TEST_CASE("engine: ctl pauses a campaign; SIGTERM ends every call and records every outcome") {
+    Rig rig;
+    rig.campaign("ringing", "uas_ring.xml", 6, "", 3);
+    const std::string endpoint = "ipc://" + rig.file("control");
+    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    auto ctl = [&](const std::string& args) {
+        return test::run(std::string(OUTPACE_BINARY) + " ctl --endpoint " + endpoint + " " + args);
+    };
+    auto status = [&] {
+        std::string reply, error;
+        if (!control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error))
+            return nlohmann::json();
+        return nlohmann::json::parse(reply)["campaigns"][0];
+    };
+    // Three lines: three calls ringing.
+    nlohmann::json s;
+    for (int i = 0; i < 100 && (s.is_null() || s.value("in_progress", 0) < 3); ++i) {
+        std::this_thread::sleep_for(100ms);
+        s = status();
+    }
+    INFO(rig.log("engine.log"));
+    REQUIRE(s.value("in_progress", 0) == 3);
+    auto paused = ctl("pause ringing");
+    CHECK(paused.status == 0);
+    CHECK(status()["state"] == "paused");
+    auto wrong = ctl("pause no-such-campaign");
+    CHECK(wrong.status == 1);
+    CHECK(wrong.out.find("no campaign 'no-such-campaign'") != std::string::npos);
+    std::string reply, error;
+    REQUIRE(control_request(endpoint, "not json at all", 2000, &reply, &error));
+    CHECK(nlohmann::json::parse(reply)["ok"] == false);
+    CHECK(ctl("resume ringing").status == 0);
+    CHECK(status()["state"] == "running");
+
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(15s) == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["ringing"].size() == 3);  // no new calls after the signal
+    for (const auto& a : all["ringing"]) {
+        CHECK(a.outcome == Outcome::no_answer);  // cancelled at the drain limit
+        CHECK(a.sip_code == 487);
+    }
+    std::string e2;
+    auto store = Store::open(rig.data(), &e2);
+    REQUIRE(store);
+    CHECK(store->in_flight_attempts().empty());
 }

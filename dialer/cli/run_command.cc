@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "dialer/cli/commands.h"
+#include "dialer/engine/control.h"
 #include "dialer/engine/engine.h"
 #include "dialer/engine/engine_config.h"
 
@@ -70,6 +71,14 @@ int run_engine(const RunArgs& a) {
             for (const auto& e : errors) std::cerr << "outpace run: " << e << "\n";
             event_base_free(loop);
             return 2;
+        }
+        std::unique_ptr<ControlServer> control;
+        if (!config.control.empty()) {
+            control = ControlServer::start(loop, engine, config.control, &error);
+            if (!control) {
+                std::cerr << "outpace run: " << error << "\n";
+                return 2;
+            }
         }
         Loop l;
         l.engine = &engine;

@@ -1,0 +1,83 @@
+// `outpace ctl COMMAND [CAMPAIGN]`: talks to a running engine over its control socket.
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "dialer/cli/commands.h"
+#include "dialer/engine/control.h"
+#include "dialer/engine/engine_config.h"
+
+namespace outpace::cli {
+namespace {
+
+struct CtlArgs {
+    std::string endpoint, config, command, campaign;
+    bool json = false;
+    int timeout_ms = 3000;
+};
+
+int run_ctl(const CtlArgs& a) {
+    std::string endpoint = a.endpoint;
+    if (endpoint.empty() && !a.config.empty()) {
+        auto load = load_engine_config(a.config);
+        if (!load.config) {
+            for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
+            return 2;
+        }
+        endpoint = load.config->control;
+    }
+    if (endpoint.empty()) {
+        std::cerr << "outpace ctl: say where the engine listens: --endpoint or --config (with a "
+                     "'control' key)\n";
+        return 2;
+    }
+    nlohmann::json req = {{"command", a.command}};
+    if (!a.campaign.empty()) req["campaign"] = a.campaign;
+    std::string reply, error;
+    if (!control_request(endpoint, req.dump(), a.timeout_ms, &reply, &error)) {
+        std::cerr << "outpace ctl: " << error << "\n";
+        return 1;
+    }
+    const auto r = nlohmann::json::parse(reply, nullptr, false);
+    if (a.json || r.is_discarded()) {
+        std::cout << reply << "\n";
+        return r.is_discarded() || !r.value("ok", false) ? 1 : 0;
+    }
+    if (!r.value("ok", false)) {
+        std::cerr << "outpace ctl: " << r.value("error", std::string("failed")) << "\n";
+        return 1;
+    }
+    if (a.command != "status") {
+        std::cout << "ok\n";
+        return 0;
+    }
+    std::printf("%s; %lld calls in progress\n", r.value("stopping", false) ? "stopping" : "running",
+                r.value("calls_in_progress", 0LL));
+    for (const auto& c : r["campaigns"])
+        std::printf("  %-24s %-9s dialled %lld, in progress %lld, abandoned %lld of %lld live\n",
+                    c.value("campaign", std::string()).c_str(),
+                    c.value("state", std::string()).c_str(), c.value("dialled", 0LL),
+                    c.value("in_progress", 0LL), c.value("window_abandoned", 0LL),
+                    c.value("window_live", 0LL));
+    return 0;
+}
+
+}  // namespace
+
+void add_ctl_command(CLI::App& app, int& exit_code) {
+    auto a = std::make_shared<CtlArgs>();
+    auto* cmd = app.add_subcommand(
+        "ctl",
+        "Control a running engine: status | pause NAME | resume NAME | stop NAME | shutdown");
+    cmd->add_option("command", a->command, "status, pause, resume, stop or shutdown")->required();
+    cmd->add_option("campaign", a->campaign, "campaign name (pause, resume, stop)");
+    cmd->add_option("--endpoint", a->endpoint,
+                    "the engine's control endpoint (ipc://... or tcp://...)");
+    cmd->add_option("--config", a->config, "read the endpoint from the engine's config");
+    cmd->add_option("--timeout-ms", a->timeout_ms, "how long to wait for the engine");
+    cmd->add_flag("--json", a->json, "print the engine's JSON reply");
+    cmd->callback([a, &exit_code] { exit_code = run_ctl(*a); });
+}
+
+}  // namespace outpace::cli

@@ -1,0 +1,154 @@
+#include "dialer/engine/control.h"
+
+#include <event2/event.h>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "dialer/engine/engine.h"
+
+namespace outpace {
+namespace {
+
+nlohmann::json status_json(const CampaignStatus& s) {
+    return {{"campaign", s.name},
+            {"state", s.state},
+            {"dialled", s.dialled},
+            {"in_progress", s.in_progress},
+            {"answered", s.answered},
+            {"humans", s.humans},
+            {"machines", s.machines},
+            {"fax", s.fax},
+            {"unknown", s.unknown},
+            {"abandoned", s.abandoned},
+            {"busy", s.busy},
+            {"no_answer", s.no_answer},
+            {"failed", s.failed},
+            {"carrier_errors", s.carrier_errors},
+            {"window_live", s.window_live},
+            {"window_abandoned", s.window_abandoned},
+            {"max_abandon_rate", s.max_abandon_rate}};
+}
+
+class ZmqControl final : public ControlServer {
+  public:
+    ZmqControl(event_base* loop, Engine& engine)
+        : engine_(engine), socket_(ctx_, zmq::socket_type::rep) {
+        socket_.set(zmq::sockopt::linger, 0);
+        socket_.set(zmq::sockopt::maxmsgsize,
+                    std::int64_t{64 * 1024});  // a request is a small JSON object
+        poll_ = event_new(loop, -1, EV_PERSIST, &ZmqControl::on_poll, this);
+    }
+    ~ZmqControl() override {
+        if (poll_) event_free(poll_);
+    }
+    bool bind(const std::string& endpoint, std::string* error) {
+        try {
+            socket_.bind(endpoint);
+        } catch (const zmq::error_t& e) {
+            *error = "control socket " + endpoint + ": " + e.what();
+            return false;
+        }
+        const timeval every{0, 50'000};
+        event_add(poll_, &every);
+        return true;
+    }
+
+  private:
+    static void on_poll(evutil_socket_t, short, void* self) {
+        auto* c = static_cast<ZmqControl*>(self);
+        for (int i = 0; i < 16; ++i) {
+            zmq::message_t request;
+            zmq::recv_result_t got;
+            try {
+                got = c->socket_.recv(request, zmq::recv_flags::dontwait);
+            } catch (const zmq::error_t&) {
+                return;
+            }
+            if (!got) return;
+            const std::string reply = handle_control_request(c->engine_, request.to_string());
+            try {
+                c->socket_.send(zmq::buffer(reply), zmq::send_flags::dontwait);
+            } catch (const zmq::error_t&) {
+            }
+        }
+    }
+
+    Engine& engine_;
+    zmq::context_t ctx_;
+    zmq::socket_t socket_;
+    ::event* poll_ = nullptr;
+};
+
+}  // namespace
+
+std::string handle_control_request(Engine& engine, const std::string& text) {
+    auto error = [](const std::string& why) {
+        return nlohmann::json{{"ok", false}, {"error", why}}.dump();
+    };
+    const auto req = nlohmann::json::parse(text, nullptr, false);
+    if (req.is_discarded() || !req.is_object()) return error("request is not a JSON object");
+    if (!req.contains("command") || !req["command"].is_string())
+        return error("missing 'command' (status, pause, resume, stop, shutdown)");
+    const std::string cmd = req["command"];
+    if (cmd == "status") {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& s : engine.status()) list.push_back(status_json(s));
+        return nlohmann::json{{"ok", true},
+                              {"stopping", engine.stopping()},
+                              {"calls_in_progress", engine.calls_in_progress()},
+                              {"campaigns", list}}
+            .dump();
+    }
+    if (cmd == "shutdown") {
+        engine.stop();
+        return nlohmann::json{{"ok", true}}.dump();
+    }
+    if (cmd != "pause" && cmd != "resume" && cmd != "stop")
+        return error("unknown command '" + cmd + "' (status, pause, resume, stop, shutdown)");
+    if (!req.contains("campaign") || !req["campaign"].is_string())
+        return error("'" + cmd + "' needs 'campaign'");
+    const std::string name = req["campaign"];
+    const bool found = cmd == "pause"    ? engine.pause(name)
+                       : cmd == "resume" ? engine.resume(name)
+                                         : engine.stop_campaign(name);
+    if (!found) return error("no campaign '" + name + "' in this engine");
+    return nlohmann::json{{"ok", true}}.dump();
+}
+
+std::unique_ptr<ControlServer> ControlServer::start(event_base* loop, Engine& engine,
+                                                    const std::string& endpoint,
+                                                    std::string* error) {
+    auto c = std::make_unique<ZmqControl>(loop, engine);
+    if (!c->bind(endpoint, error)) return nullptr;
+    return c;
+}
+
+bool control_request(const std::string& endpoint, const std::string& request, int timeout_ms,
+                     std::string* reply, std::string* error) {
+    try {
+        zmq::context_t ctx;
+        zmq::socket_t s(ctx, zmq::socket_type::req);
+        s.set(zmq::sockopt::linger, 0);
+        s.set(zmq::sockopt::rcvtimeo, timeout_ms);
+        s.set(zmq::sockopt::sndtimeo, timeout_ms);
+        s.connect(endpoint);
+        if (!s.send(zmq::buffer(request), zmq::send_flags::none)) {
+            *error = "cannot send to " + endpoint;
+            return false;
+        }
+        zmq::message_t m;
+        if (!s.recv(m, zmq::recv_flags::none)) {
+            *error = "no answer from an engine at " + endpoint + " within " +
+                     std::to_string(timeout_ms) + " ms";
+            return false;
+        }
+        *reply = m.to_string();
+        return true;
+    } catch (const zmq::error_t& e) {
+        *error = endpoint + ": " + e.what();
+        return false;
+    }
+}
+
+}  // namespace outpace
