@@ -19,6 +19,7 @@ namespace {
 struct RunArgs {
     std::string config;
     bool quiet = false;
+    bool json = false;
 };
 
 struct Loop {
@@ -39,11 +40,12 @@ void print_status(const Loop& l, bool final) {
                      "%s[%4llds] %s %s: dialled %ld, in progress %ld, answered %ld (human %ld, "
                      "machine %ld, fax %ld, unknown %ld), abandoned %ld (window %.1f%%, cap "
                      "%.1f%%), busy %ld, "
-                     "no answer %ld, failed %ld, carrier errors %ld%s",
+                     "no answer %ld, failed %ld, carrier errors %ld, RTP lost %ld of %ld%s",
                      l.tty && !final ? "\r" : "", static_cast<long long>(secs), s.name.c_str(),
                      s.state.c_str(), s.dialled, s.in_progress, s.answered, s.humans, s.machines,
                      s.fax, s.unknown, s.abandoned, 100 * rate, 100 * s.max_abandon_rate, s.busy,
-                     s.no_answer, s.failed, s.carrier_errors, l.tty && !final ? "\033[K" : "\n");
+                     s.no_answer, s.failed, s.carrier_errors, s.rtp_lost, s.rtp_lost + s.rtp_packets,
+                     l.tty && !final ? "\033[K" : "\n");
     }
     if (l.tty && final) std::fprintf(stderr, "\n");
 }
@@ -109,6 +111,7 @@ int run_engine(const RunArgs& a) {
         std::signal(SIGPIPE, SIG_IGN);
         event_base_dispatch(loop);
         print_status(l, true);
+        if (a.json) std::printf("%s\n", status_report_json(engine).c_str());
         event_free(show);
         event_free(term);
         event_free(intr);
@@ -125,6 +128,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
         app.add_subcommand("run", "Run the dialer: campaigns on SIP trunks (see docs/engine.md)");
     cmd->add_option("--config", a->config, "engine config YAML")->required();
     cmd->add_flag("--quiet", a->quiet, "no progress lines, only the final status");
+    cmd->add_flag("--json", a->json, "at exit, print the final status as JSON on stdout");
     cmd->callback([a, &exit_code] { exit_code = run_engine(*a); });
 }
 

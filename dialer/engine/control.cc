@@ -27,7 +27,8 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"carrier_errors", s.carrier_errors},
             {"window_live", s.window_live},
             {"window_abandoned", s.window_abandoned},
-            {"max_abandon_rate", s.max_abandon_rate}};
+            {"max_abandon_rate", s.max_abandon_rate}, {"rtp_packets", s.rtp_packets},
+            {"rtp_lost", s.rtp_lost}};
 }
 
 class ZmqControl final : public ControlServer {
@@ -82,6 +83,16 @@ class ZmqControl final : public ControlServer {
 
 }  // namespace
 
+std::string status_report_json(Engine& engine) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& s : engine.status()) list.push_back(status_json(s));
+    return nlohmann::json{{"ok", true},
+                          {"stopping", engine.stopping()},
+                          {"calls_in_progress", engine.calls_in_progress()},
+                          {"campaigns", list}}
+        .dump();
+}
+
 std::string handle_control_request(Engine& engine, const std::string& text) {
     auto error = [](const std::string& why) {
         return nlohmann::json{{"ok", false}, {"error", why}}.dump();
@@ -91,15 +102,7 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (!req.contains("command") || !req["command"].is_string())
         return error("missing 'command' (status, pause, resume, stop, shutdown)");
     const std::string cmd = req["command"];
-    if (cmd == "status") {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& s : engine.status()) list.push_back(status_json(s));
-        return nlohmann::json{{"ok", true},
-                              {"stopping", engine.stopping()},
-                              {"calls_in_progress", engine.calls_in_progress()},
-                              {"campaigns", list}}
-            .dump();
-    }
+    if (cmd == "status") return status_report_json(engine);
     if (cmd == "shutdown") {
         engine.stop();
         return nlohmann::json{{"ok", true}}.dump();

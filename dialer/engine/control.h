@@ -20,6 +20,9 @@ class ControlServer {
     virtual ~ControlServer() = default;
 };
 
+// The engine's status as the JSON object `ctl status` returns.
+std::string status_report_json(Engine& engine);
+
 // The reply to one request (also what the tests call directly).
 std::string handle_control_request(Engine& engine, const std::string& request);
 

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 
@@ -333,7 +334,12 @@ void Engine::launch(Run& run, Timestamp now) {
     s.dials_last_second = static_cast<int>(trunk.recent_dials.size());
     s.trunk_in_flight = trunk.in_progress;
     const auto decision = run.policy->decide(s, run.estimator);
-    const int n = pacing::apply_caps(decision.calls, s, run.pacing);
+    int n = pacing::apply_caps(decision.calls, s, run.pacing);
+    // Spread the trunk's calls per second over the ticks instead of sending a second's worth in
+    // one burst: past saturation, bursts of INVITEs turn into UDP retransmissions.
+    const double per_tick = trunk.config->max_calls_per_second *
+                            std::chrono::duration<double>(config_.tick).count();
+    n = std::min(n, std::max(1, static_cast<int>(std::ceil(per_tick * 1.5))));
     if (n <= 0) return;
     auto contacts = run.hopper->next(now, static_cast<std::size_t>(n));
     run.status.idle = contacts.empty() && run.status.in_progress == 0;
@@ -598,6 +604,10 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
             break;
         default:
             break;
+    }
+    if (c.rtp) {
+        run.status.rtp_packets += static_cast<long>(c.rtp->stats().packets_in);
+        run.status.rtp_lost += static_cast<long>(c.rtp->stats().lost);
     }
     --run.status.in_progress;
     --run.trunk->in_progress;

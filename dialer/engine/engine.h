@@ -36,6 +36,7 @@ struct CampaignStatus {
     long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
          abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
     long window_live = 0, window_abandoned = 0;
+    long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
     double max_abandon_rate = 0;
     bool idle = false;  // nothing to dial now and no call in progress
 };

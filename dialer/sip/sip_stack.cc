@@ -103,7 +103,11 @@ class NuaStack final : public SipStack {
     std::size_t calls() const override { return calls_.size(); }
 
     void shutdown(std::chrono::milliseconds limit) override {
-        if (!nua_) return;
+        if (!nua_) {
+            if (root_) su_root_destroy(root_);  // start() failed after creating the root
+            root_ = nullptr;
+            return;
+        }
         if (pump_) event_del(pump_);
         nua_shutdown(nua_);
         const auto end = std::chrono::steady_clock::now() + limit;

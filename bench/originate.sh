@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Origination figures for the engine issue, in one run, on loopback:
+#   1. SIPp's own UAC against a SIPp UAS that answers (the reference rate on this machine);
+#   2. `outpace run` against the same kind of UAS for the same time: attempts per second, and
+#      every attempt completed (none lost, none stuck in flight);
+#   3. RSS per call with many calls ringing at once (a SIPp UAS that never answers);
+#   4. answered calls streaming RTP into AMD at once: packets lost.
+# Usage: bench/originate.sh [RATE=2000] [SECONDS=60] [CONCURRENT=20000] [STREAMS=1000]
+# Needs the Release build (cmake --build build) and sip-tester. Not run by CI.
+set -euo pipefail
+rate=${1:-2000}
+secs=${2:-60}
+concurrent=${3:-20000}
+streams=${4:-1000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+outpace=$root/build/dialer/outpace
+work=$(mktemp -d /tmp/outpace-originate-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+cd "$work"
+cp -r "$root/deploy/examples/prompts" .
+
+# A zone where it is about noon now, so calling hours hold whenever this runs.
+h=$((10#$(date -u +%H))); off=$((12 - h))
+if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
+contacts() {  # NAME COUNT
+  awk -v n="$2" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
+    printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > "$1.csv"
+}
+campaign() {  # NAME EXTRA-YAML
+  cat > "$1.yaml" <<YAML
+name: $1
+dialing: {mode: progressive, ring_timeout: 60s, trunk: carrier, caller_id: "+12125550100"}
+calling_hours:
+  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
+timezone: {policy: column, column: timezone, default: $zone}
+$2
+YAML
+}
+engine_config() {  # NAME CARRIER-PORT LINES CPS EXTRA
+  cat > "$1-engine.yaml" <<YAML
+data: $1-data
+sip: {address: 127.0.0.1, port: $(free_port)}
+rtp: {address: 127.0.0.1, ports: 10000-59999}
+trunks: [{name: carrier, address: "127.0.0.1:$2", max_calls_per_second: $4, max_calls: $(( $3 + 100 ))}]
+campaigns: [{file: $1.yaml, unattended_lines: $3}]
+tick: 20ms
+$5
+YAML
+}
+sipp_uas() {  # PORT SCENARIO-ARGS...
+  local port=$1; shift
+  sipp -nostdin -i 127.0.0.1 -p "$port" -mi 127.0.0.1 -mp "$(free_port)" "$@" \
+    -max_socket 100000 > "uas-$port.log" 2>&1 &
+  pids+=($!)
+  wait_bound "$port"
+}
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval(sys.argv[1]))" "$2"; }
+
+echo "machine: $(nproc) cores; rate $rate/s for $secs s; $concurrent calls held; $streams streams"
+
+# 1. Reference: SIPp UAC -> SIPp UAS.
+uas=$(free_port); sipp_uas "$uas" -sn uas
+start=$(date +%s.%N)
+sipp -nostdin -sn uac -i 127.0.0.1 -p "$(free_port)" -r "$rate" -m $((rate * secs)) -d 0 \
+  -timeout $((secs + 60))s -max_socket 100000 "127.0.0.1:$uas" > uac.log 2>&1 || true
+end=$(date +%s.%N)
+ok=$(grep -a "Successful call" uac.log | tail -1 | awk '{print $(NF)}')
+sipp_rate=$(python3 -c "print(round($ok / ($end - $start), 1))")
+echo "1. SIPp UAC -> SIPp UAS: $ok calls in $(python3 -c "print(round($end - $start, 1))") s = $sipp_rate calls/s"
+
+# 2. The engine -> SIPp UAS (it answers; the engine hangs up at once: AMD off, no prompt).
+uas=$(free_port); sipp_uas "$uas" -sn uas
+contacts rate $((rate * secs * 12 / 10))
+campaign rate "amd: {enabled: false}"
+"$outpace" contacts import --data rate-data --campaign rate.yaml rate.csv > /dev/null
+engine_config rate "$uas" 2000 "$rate" "stop_after: ${secs}s
+drain_timeout: 20s"
+"$outpace" run --quiet --json --config rate-engine.yaml > rate.json 2> rate.log
+dialled=$(json rate.json 'd["campaigns"][0]["dialled"]')
+"$outpace" report --json --data rate-data --campaign rate > rate-report.json
+in_flight=$(json rate-report.json 'd.get("in_flight", 0)')
+outcomes=$(json rate-report.json 'd["attempts_by_outcome"]')
+engine_rate=$(python3 -c "print(round($dialled / $secs, 1))")
+echo "2. outpace run -> SIPp UAS: $dialled attempts in $secs s = $engine_rate attempts/s (target >= 2000); left in flight: $in_flight; outcomes: $outcomes"
+echo "   ratio to SIPp's own UAC: $(python3 -c "print(round($engine_rate / $sipp_rate, 2))") (target >= 0.5)"
+
+# 3. Memory: calls held ringing (the UAS never answers), RSS sampled at the plateau.
+uas=$(free_port); sipp_uas "$uas" -sf "$root/tests/sipp/uas_ring.xml"
+contacts hold "$concurrent"
+campaign hold ""
+"$outpace" contacts import --data hold-data --campaign hold.yaml hold.csv > /dev/null
+engine_config hold "$uas" "$concurrent" "$rate" "control: ipc://$work/hold.ctl
+drain_timeout: 1s"
+"$outpace" run --quiet --config hold-engine.yaml 2> hold.log &
+engine=$!
+pids+=($engine)
+sleep 1
+base_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
+for _ in $(seq 120); do
+  n=$("$outpace" ctl --endpoint "ipc://$work/hold.ctl" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls_in_progress"])' || echo 0)
+  [ "$n" -ge "$concurrent" ] && break
+  sleep 0.5
+done
+held_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
+echo "3. $n calls ringing at once: RSS $((held_kb / 1024)) MiB (idle $((base_kb / 1024)) MiB) = $(( (held_kb - base_kb) * 1024 / (n > 0 ? n : 1) / 1024 )) KiB per call (target <= 50 KB)"
+"$outpace" ctl --endpoint "ipc://$work/hold.ctl" shutdown > /dev/null || true
+wait "$engine" || true
+
+# 4. Streams: answered calls playing a 30 s recording into AMD at once (a machine greeting that
+#    ends without a beep would end the analysis; noise keeps every call listening).
+sox -n -r 8000 -c 1 -t raw -e u-law noise.ulaw synth 30 pinknoise vol 0.02
+sed -e "s|@AUDIO@|$work/noise.ulaw|" -e "s|@RING_MS@|100|" "$root/tests/sipp/uas_answer_audio.xml.in" > stream.xml
+uas=$(free_port); sipp_uas "$uas" -sf stream.xml
+contacts stream "$streams"
+campaign stream "amd: {initial_silence: 10s, total_analysis_time: 30s}"
+"$outpace" contacts import --data stream-data --campaign stream.yaml stream.csv > /dev/null
+engine_config stream "$uas" "$streams" 500 "stop_when_done: true
+drain_timeout: 5s"
+"$outpace" run --quiet --json --config stream-engine.yaml > stream.json 2> stream.log
+echo "4. $streams answered calls streaming into AMD: RTP packets $(json stream.json 'd["campaigns"][0]["rtp_packets"]'), lost $(json stream.json 'd["campaigns"][0]["rtp_lost"]') (target 0)"
