@@ -113,6 +113,7 @@ struct Engine::Call {
     sip::CallId sip = 0;
     Run* run = nullptr;
     Attempt attempt;
+    int rtp_port = 0;  // reserved for the offer; bound (and owned by `rtp`) once answered
     std::unique_ptr<media::RtpSession> rtp;
     std::unique_ptr<amd::Detector> amd;
     State state = State::ringing;
@@ -364,15 +365,20 @@ void Engine::originate(Run& run, Attempt attempt) {
     call->attempt = std::move(attempt);
     call->invited = now;
     std::string error;
-    call->rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error);
+    // The port is only reserved now and bound when the call is answered: a ringing call holds
+    // no socket, so tens of thousands can ring at once within the process's file limit.
+    const auto port = ports_.take();
     sip::CallId id = 0;
-    if (call->rtp) {
+    if (!port) {
+        error = "no free RTP port in the configured range";
+    } else {
+        call->rtp_port = *port;
         sip::Dial d;
         d.to = "sip:" + call->attempt.phone + "@" +
                host_port(trunk.config->host, trunk.config->port) +
                (trunk.config->transport == "tcp" ? ";transport=tcp" : "");
         d.from = "sip:" + run.caller_id + "@" + host_port(config_.sip_address, config_.sip_port);
-        d.sdp = media::make_offer(config_.rtp_address, call->rtp->port(), call->attempt.id);
+        d.sdp = media::make_offer(config_.rtp_address, *port, call->attempt.id);
         d.user = trunk.config->username;
         d.password = trunk.config->password;
         id = sip_->invite(d);
@@ -386,6 +392,7 @@ void Engine::originate(Run& run, Attempt attempt) {
         call->attempt.ended_ms = unix_ms(std::chrono::system_clock::now());
         run.completed.push_back(call->attempt);
         ++run.status.carrier_errors;
+        if (call->rtp_port) ports_.give(call->rtp_port);
         return;
     }
     call->sip = id;
@@ -393,10 +400,6 @@ void Engine::originate(Run& run, Attempt attempt) {
     trunk.recent_dials.push_back(now);
     ++run.status.dialled;
     ++run.status.in_progress;
-    Call* raw = call.get();
-    call->rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, milliseconds at) {
-        on_audio(*raw, pcm, at);
-    });
     calls_.emplace(id, std::move(call));
 }
 
@@ -410,6 +413,19 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
     c.attempt.ring_ms = ms_between(c.invited, c.answered_at);
     ++c.run->status.answered;
     const auto remote = media::parse_answer(sdp);
+    std::string error;
+    c.rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error, c.rtp_port);
+    c.rtp_port = 0;  // the session owns it now
+    if (!c.rtp) {
+        c.outcome = Outcome::failed;
+        c.attempt.notes = "cannot open the offered RTP port: " + error;
+        hang_up(c);
+        return;
+    }
+    Call* raw = &c;
+    c.rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, milliseconds at) {
+        on_audio(*raw, pcm, at);
+    });
     if (!remote.ok() || !c.rtp->set_remote(remote)) {
         c.outcome = Outcome::failed;
         c.attempt.notes = "unusable SDP answer: " + remote.error;
@@ -605,6 +621,7 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
         default:
             break;
     }
+    if (c.rtp_port) ports_.give(c.rtp_port);
     if (c.rtp) {
         run.status.rtp_packets += static_cast<long>(c.rtp->stats().packets_in);
         run.status.rtp_lost += static_cast<long>(c.rtp->stats().lost);

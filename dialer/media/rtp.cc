@@ -61,13 +61,14 @@ bool parse_rtp(std::span<const std::uint8_t> p, RtpPacket& out) {
 }
 
 std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string& address,
-                                             RtpPortPool& ports, std::string* error) {
+                                             RtpPortPool& ports, std::string* error,
+                                             int fixed_port) {
     std::unique_ptr<RtpSession> s(new RtpSession(ports));
     sockaddr_storage local{};
     socklen_t len = 0;
     const bool v6 = address.find(':') != std::string::npos;
-    for (int tries = 0; tries < 8; ++tries) {
-        auto port = ports.take();
+    for (int tries = 0; tries < (fixed_port ? 1 : 8); ++tries) {
+        auto port = fixed_port ? std::optional<int>(fixed_port) : ports.take();
         if (!port) {
             if (error) *error = "no free RTP port in the configured range";
             return nullptr;

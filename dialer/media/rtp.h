@@ -54,8 +54,11 @@ class RtpSession {
     // RFC 4733 telephone-event: the digit ('0'-'9', '*', '#', 'A'-'D'), once per key press.
     using DigitHandler = std::function<void(char)>;
 
+    // Binds a port from the pool, or exactly `port` when given (a port the caller took from the
+    // pool earlier, e.g. for an offer sent before the call was answered; the session owns it
+    // from here on, even when binding fails).
     static std::unique_ptr<RtpSession> open(event_base* loop, const std::string& address,
-                                            RtpPortPool& ports, std::string* error);
+                                            RtpPortPool& ports, std::string* error, int port = 0);
     ~RtpSession();
     RtpSession(const RtpSession&) = delete;
     RtpSession& operator=(const RtpSession&) = delete;
