@@ -121,7 +121,8 @@ class Rig {
 
     // A campaign of `contacts` numbers on a trunk served by SIPp with `scenario`.
     void campaign(const std::string& name, const std::string& scenario, int contacts,
-                  const std::string& extra_yaml = "", int lines = 2) {
+                  const std::string& extra_yaml = "", int lines = 2,
+                  const std::string& trunk_extra = "") {
         const int port = test::free_port();
         std::ostringstream y;
         y << "name: " << name << "\nkind: telemarketing\n"
@@ -143,7 +144,7 @@ class Rig {
                            " --campaign " + file + " " + list);
         REQUIRE_MESSAGE(r.status == 0, r.out);
         trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << port
-                << "\", max_calls_per_second: 50, max_calls: 50}\n";
+                << "\", max_calls_per_second: 50, max_calls: 50" << trunk_extra << "}\n";
         campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
         carriers_.push_back(std::make_unique<test::Child>(
             test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp.log")));
@@ -232,6 +233,9 @@ TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
     rig.campaign("hangs-up", "uas_answer_bye.xml", 2);
     rig.campaign("refused", "uas_503.xml", 2);
     rig.campaign("nobody", "uas_404.xml", 2);
+    rig.campaign("unavailable", "uas_480.xml", 2);
+    rig.campaign("signed-in", "uas_auth.xml", 1, "", 1, ", username: acme, password: secret");
+    rig.campaign("bad-password", "uas_auth.xml", 1, "", 1, ", username: acme, password: wrong");
     auto r = rig.run();
     INFO(r.out);
     REQUIRE(r.status == 0);
@@ -276,6 +280,18 @@ TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
         CHECK(c->attempts == 0);
         CHECK(c->state == ContactState::pending);
     }
+    REQUIRE(all["unavailable"].size() == 2);
+    for (const auto& a : all["unavailable"]) {
+        CHECK(a.outcome == Outcome::no_answer);
+        CHECK(a.sip_code == 480);
+        CHECK(a.ring_ms >= 1500);
+    }
+    // Digest credentials: the right ones get through the challenge, wrong ones are the trunk's
+    // refusal (403), recorded as a failure of the call, not a crash or a loop.
+    REQUIRE(all["signed-in"].size() == 1);
+    CHECK(all["signed-in"][0].sip_code == 486);
+    REQUIRE(all["bad-password"].size() == 1);
+    CHECK(all["bad-password"][0].sip_code == 403);
     REQUIRE(all["nobody"].size() == 2);
     for (const auto& a : all["nobody"]) {
         CHECK(a.outcome == Outcome::invalid);
