@@ -26,6 +26,7 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
             return;
         }
         ++r.attempts_by_outcome[to_string(a.outcome)];
+        if (!a.amd_verdict.empty()) ++r.amd_verdicts[a.amd_verdict];
         const bool live = a.outcome == Outcome::connected || a.outcome == Outcome::abandoned;
         if (!live) return;
         for (auto* w : {&r.last_24h, &r.last_30d}) {
@@ -62,6 +63,13 @@ std::string report_text(const CampaignReport& r) {
             out << buf;
         }
     }
+    if (!r.amd_verdicts.empty()) {
+        out << "\nanswering-machine detection verdicts\n";
+        for (const auto& [k, v] : r.amd_verdicts) {
+            std::snprintf(buf, sizeof buf, "  %-20s %10zu\n", k.c_str(), v);
+            out << buf;
+        }
+    }
     out << "\nabandon rate (cap " << r.max_abandon_rate * 100 << "%)\n";
     for (const auto* w : {&r.last_24h, &r.last_30d}) {
         std::snprintf(buf, sizeof buf,
@@ -82,6 +90,7 @@ std::string report_json(const CampaignReport& r) {
     j["attempts"] = r.attempts;
     j["in_flight"] = r.in_flight;
     j["attempts_by_outcome"] = r.attempts_by_outcome;
+    j["amd_verdicts"] = r.amd_verdicts;
     j["max_abandon_rate"] = r.max_abandon_rate;
     for (const auto* w : {&r.last_24h, &r.last_30d})
         j["abandon"][w->window] = {

@@ -25,6 +25,7 @@ struct CampaignReport {
     std::size_t attempts = 0;
     std::size_t in_flight = 0;
     std::map<std::string, std::size_t> attempts_by_outcome;
+    std::map<std::string, std::size_t> amd_verdicts;  // human | machine | fax | unknown
     AbandonWindow last_24h{"24h"}, last_30d{"30d"};
     double max_abandon_rate = 0;
 };

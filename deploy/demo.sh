@@ -1,39 +1,73 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install, build, then walk an example campaign through the
-# store: validate it, import its contact list, show who may be dialled now and the report.
-# (The live dialing demo arrives with the engine; this shows the campaign side end to end.)
+# The main job on a fresh machine: install, build, then dial a demo campaign live against a local
+# carrier (SIPp on 127.0.0.1 answering with recorded people and voicemail, busy, ringing...),
+# with a progress line while it runs and the campaign report at the end.
+# OUTPACE_DEMO_SECONDS (default 60) sets how long it dials; Ctrl-C stops it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 deploy/install-deps.sh
 echo "== building"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target outpace >/dev/null
-outpace=build/dialer/outpace
-data=${OUTPACE_DEMO_DATA:-$(mktemp -d /tmp/outpace-demo-XXXXXX)}
-at=${OUTPACE_DEMO_AT:-2026-11-24T17:00:00Z}   # a Tuesday noon on the US east coast
+outpace=$root/build/dialer/outpace
+work=${OUTPACE_DEMO_DATA:-$(mktemp -d /tmp/outpace-demo-XXXXXX)}
+seconds=${OUTPACE_DEMO_SECONDS:-60}
+carrier_pid=""
+cleanup() { [ -n "$carrier_pid" ] && kill "$carrier_pid" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo
 echo "== 1. validate the example campaigns"
-$outpace campaign check deploy/examples/telemarketing.yaml deploy/examples/collections.yaml deploy/examples/survey.yaml
+"$outpace" campaign check deploy/examples/*.yaml
 
 echo
-echo "== 2. import the example list (E.164, callee time zone, duplicates, do-not-call)"
-$outpace contacts import --data "$data" --campaign deploy/examples/telemarketing.yaml \
-  --rejects "$data/customers.rejects.csv" deploy/examples/lists/customers.csv
-echo "-- rejected rows, each with its line and reason:"
-cat "$data/customers.rejects.csv"
+echo "== 2. a contact list, and the callees' recorded answers"
+# Everyone on the list lives where it is about noon now, so calling hours hold whenever the demo
+# runs; the hopper still checks them in each callee's own zone.
+h=$((10#$(date -u +%H))); off=$((12 - h))
+if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
+awk -v z="$zone" 'BEGIN { srand(7); print "phone,first_name,last_name,timezone";
+  split("Ada Grace Alan Edsger Barbara Donald Frances Ken Margaret John", f, " ");
+  split("Lovelace Hopper Turing Dijkstra Liskov Knuth Allen Thompson Hamilton Backus", l, " ");
+  for (i = 0; i < 400; i++) printf "+1%d555%04d,%s,%s,%s\n", 212 + 100 * (i % 7), 1000 + i,
+    f[1 + i % 10], l[1 + int(i / 10) % 10], z }' > "$work/demo-list.csv"
+"$outpace" contacts import --data "$work/data" --campaign deploy/examples/demo.yaml \
+  "$work/demo-list.csv"
+python3 answering-detect/corpus/make_corpus.py "$work/audio" --seed 7 > /dev/null
+for f in human-short-000 human-twice-001 machine-beep-002 machine-nobeep-003; do
+  sox "$work/audio/$f.wav" -t raw -e u-law -r 8000 -c 1 "$work/$f.ulaw"
+done
+sed -e "s|@HUMAN@|$work/human-short-000.ulaw|" -e "s|@TWICE@|$work/human-twice-001.ulaw|" \
+  -e "s|@BEEP@|$work/machine-beep-002.ulaw|" -e "s|@NOBEEP@|$work/machine-nobeep-003.ulaw|" \
+  deploy/demo/carrier.xml.in > "$work/carrier.xml"
+
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+carrier=$(free_port)
+sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf "$work/carrier.xml" \
+  > "$work/carrier.log" 2>&1 &
+carrier_pid=$!
+cat > "$work/engine.yaml" <<YAML
+data: data
+sip: {address: 127.0.0.1, port: $(free_port)}
+rtp: {address: 127.0.0.1, ports: 30000-30999}
+trunks:
+  - {name: demo-carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 5, max_calls: 20}
+campaigns:
+  - {file: $root/deploy/examples/demo.yaml, unattended_lines: 10}
+control: ipc://$work/control
+stop_after: ${seconds}s
+drain_timeout: 25s
+YAML
 
 echo
-echo "== 3. who may be dialled at $at (calling hours in each callee's local time)"
-$outpace contacts next --data "$data" --campaign spring-renewals --at "$at" -n 20
+echo "== 3. dialling for ${seconds} s on 10 lines (outpace ctl --endpoint ipc://$work/control status)"
+(cd "$work" && "$outpace" run --config engine.yaml)
 
 echo
-echo "== 4. the same list at 13:00Z, before 09:00 in most of the country"
-$outpace contacts next --data "$data" --campaign spring-renewals --at "${at%%T*}T13:00:00Z" -n 20
-
+echo "== 4. the campaign report"
+"$outpace" report --data "$work/data" --campaign demo
 echo
-echo "== 5. the campaign report"
-$outpace report --data "$data" --campaign spring-renewals --at "$at"
-echo
-echo "store kept in $data"
+echo "store, list, recordings and logs kept in $work"
