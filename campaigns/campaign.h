@@ -112,6 +112,12 @@ struct Campaign {
     AmdThresholds amd;
     std::string safe_harbor_prompt;
 
+    // call recording: answered calls as stereo WAV (left: the callee, right: what they heard),
+    // one file per attempt, FOLDER/CAMPAIGN/ATTEMPT-ID.wav. Announce it in the script where the
+    // law asks for consent.
+    bool record_calls = false;
+    std::string recording_folder = "recordings";
+
     // retries and caps
     std::array<RetryRule, static_cast<size_t>(RetryOutcome::count_)> retry{};
     int max_attempts = 10;

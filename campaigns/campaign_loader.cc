@@ -295,6 +295,12 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     }
     if (auto s = root["safe_harbor"]; s && r.section(s, "safe_harbor"))
         r.file(s, "prompt", "safe_harbor.", c.safe_harbor_prompt);
+    if (auto s = root["recording"]; s && r.section(s, "recording")) {
+        r.boolean(s, "enabled", "recording.", c.record_calls);
+        r.string(s, "folder", "recording.", c.recording_folder);
+        if (c.recording_folder.empty())
+            r.error(s["folder"] ? s["folder"] : s, "'recording.folder' must name a folder");
+    }
     if (auto n = root["retry"]) read_retry(r, n, c);
     if (auto l = root["limits"]; l && r.section(l, "limits")) {
         const std::string p = "limits.";

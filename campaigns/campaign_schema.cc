@@ -6,8 +6,8 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
     static const std::map<std::string, std::vector<std::string>> tree = {
         {"",
          {"name", "kind", "description", "dialing", "calling_hours", "timezone", "pacing", "amd",
-          "safe_harbor", "retry", "limits", "list", "agents", "screen_pop", "dispositions",
-          "survey"}},
+          "safe_harbor", "recording", "retry", "limits", "list", "agents", "screen_pop",
+          "dispositions", "survey"}},
         {"dialing",
          {"mode", "ratio", "max_lines_per_agent", "min_agents_predictive", "ring_timeout", "trunk",
           "caller_id"}},
@@ -21,6 +21,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
           "after_greeting_silence", "total_analysis_time", "min_word_length",
           "between_words_silence", "maximum_number_of_words", "maximum_word_length"}},
         {"safe_harbor", {"prompt"}},
+        {"recording", {"enabled", "folder"}},
         {"retry", {"busy", "no_answer", "machine", "failed", "abandoned"}},
         {"retry.busy", {"delay", "max"}},
         {"retry.no_answer", {"delay", "max"}},

@@ -21,6 +21,7 @@ extern "C" {
 #include <spandsp.h>
 }
 
+#include <sndfile.h>
 #include <nlohmann/json.hpp>
 
 #include "answering-detect/corpus_score.h"
@@ -307,7 +308,9 @@ TEST_CASE("engine: a voicemail's message starts after its beep") {
     const auto j = label("machine-beep-000.wav");
     const auto machine = rig.streaming("machine-beep-000.wav", 200, capture.port());
     rig.campaign("voicemail", machine, 1,
-                 "amd: {on_machine: leave_message, message: prompts/voicemail.wav}\n", 1);
+                 "amd: {on_machine: leave_message, message: prompts/voicemail.wav}\n"
+                 "recording: {enabled: true, folder: rec}\n",
+                 1);
     auto r = rig.run();
     INFO(r.out);
     REQUIRE(r.status == 0);
@@ -332,6 +335,28 @@ TEST_CASE("engine: a voicemail's message starts after its beep") {
     // after the answer while SIPp starts its stream on our ACK: allow 100 ms of base skew.
     CHECK(started_ms >= beep_end - 100);
     CHECK(started_ms <= beep_end + 600);
+
+    // The recording: the machine's greeting on the left, our silence then the message on the
+    // right.
+    SF_INFO info{};
+    SNDFILE* f = sf_open(rig.file("rec/voicemail/" + std::to_string(a.id) + ".wav").c_str(),
+                         SFM_READ, &info);
+    REQUIRE(f);
+    CHECK(info.channels == 2);
+    CHECK(info.samplerate == 8000);
+    std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames) * 2);
+    sf_readf_short(f, pcm.data(), info.frames);
+    sf_close(f);
+    auto peak = [&](int channel, long from_ms, long to_ms) {
+        int p = 0;
+        for (long i = from_ms * 8; i < std::min<long>(to_ms * 8, info.frames); ++i)
+            p = std::max(p, std::abs(int(pcm[static_cast<std::size_t>(2 * i + channel)])));
+        return p;
+    };
+    CHECK(info.frames > 8 * (beep_end + 200));        // through the message (a short tone)
+    CHECK(peak(0, 0, beep_end) > 500);                // the greeting and the beep, heard
+    CHECK(peak(1, 0, beep_end - 200) == 0);           // we listened in silence
+    CHECK(peak(1, beep_end, beep_end + 2000) > 500);  // then spoke the message
 }
 
 TEST_CASE("engine: a call that rings on is cancelled at the ring timeout, never before 15 s") {

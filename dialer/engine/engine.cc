@@ -3,6 +3,7 @@
 #include <event2/event.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <deque>
@@ -11,6 +12,7 @@
 #include "campaigns/campaign_loader.h"
 #include "campaigns/report.h"
 #include "dialer/engine/amd_settings.h"
+#include "dialer/media/recorder.h"
 #include "dialer/media/sdp.h"
 
 namespace outpace {
@@ -116,13 +118,15 @@ struct Engine::Call {
     int rtp_port = 0;  // reserved for the offer; bound (and owned by `rtp`) once answered
     std::unique_ptr<media::RtpSession> rtp;
     std::unique_ptr<amd::Detector> amd;
+    std::unique_ptr<media::Recorder> recorder;
     State state = State::ringing;
     SteadyClock::time_point invited, answered_at;
     std::optional<milliseconds> audio_offset;  // first packet's arrival after the answer
     bool cancelled = false, heard_speech = false;
     const std::vector<std::int16_t>* prompt = nullptr;
     std::size_t prompt_pos = 0;
-    Outcome outcome = Outcome::none;  // decided; recorded when the call ends
+    std::array<std::int16_t, 160> frame{};  // the prompt's next 20 ms
+    Outcome outcome = Outcome::none;        // decided; recorded when the call ends
 };
 
 Engine::Engine(const EngineConfig& config, Store& store, event_base* loop)
@@ -338,8 +342,8 @@ void Engine::launch(Run& run, Timestamp now) {
     int n = pacing::apply_caps(decision.calls, s, run.pacing);
     // Spread the trunk's calls per second over the ticks instead of sending a second's worth in
     // one burst: past saturation, bursts of INVITEs turn into UDP retransmissions.
-    const double per_tick = trunk.config->max_calls_per_second *
-                            std::chrono::duration<double>(config_.tick).count();
+    const double per_tick =
+        trunk.config->max_calls_per_second * std::chrono::duration<double>(config_.tick).count();
     n = std::min(n, std::max(1, static_cast<int>(std::ceil(per_tick * 1.5))));
     if (n <= 0) return;
     auto contacts = run.hopper->next(now, static_cast<std::size_t>(n));
@@ -432,6 +436,12 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
         hang_up(c);
         return;
     }
+    if (c.run->campaign.record_calls) {
+        const auto path = c.run->campaign.resolve_path(c.run->campaign.recording_folder) + "/" +
+                          c.run->campaign.name + "/" + std::to_string(c.attempt.id) + ".wav";
+        c.recorder = media::Recorder::create(path, &error);
+        if (!c.recorder) log(c.run->campaign.name + ": not recording: " + error);
+    }
     if (c.run->campaign.amd_enabled) {
         c.amd = std::make_unique<amd::Detector>(c.run->amd);
         c.state = Call::State::analysing;
@@ -442,6 +452,7 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
 }
 
 void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds at) {
+    if (c.recorder && c.state != Call::State::hanging_up) c.recorder->heard(pcm);
     if (!c.amd || (c.state != Call::State::analysing && c.state != Call::State::waiting_for_beep))
         return;
     if (!c.audio_offset)
@@ -527,20 +538,25 @@ void Engine::on_media_tick(int, short, void* self) {
     std::vector<Call*> done;
     for (auto& [id, cp] : e->calls_) {
         Call& c = *cp;
+        std::span<const std::int16_t> sent;
         if (c.state == Call::State::analysing || c.state == Call::State::waiting_for_beep) {
-            c.rtp->send(kSilence);  // keeps NAT bindings open while we listen
+            sent = kSilence;  // keeps NAT bindings open while we listen
         } else if (c.state == Call::State::playing) {
             const auto& p = *c.prompt;
             if (c.prompt_pos >= p.size()) {
                 done.push_back(&c);
                 continue;
             }
-            std::int16_t frame[160] = {};
             const std::size_t n = std::min<std::size_t>(160, p.size() - c.prompt_pos);
-            std::copy_n(p.data() + c.prompt_pos, n, frame);
+            std::copy_n(p.data() + c.prompt_pos, n, c.frame.begin());
+            std::fill(c.frame.begin() + static_cast<std::ptrdiff_t>(n), c.frame.end(), 0);
             c.prompt_pos += n;
-            c.rtp->send(frame);
+            sent = c.frame;
+        } else {
+            continue;
         }
+        c.rtp->send(sent);
+        if (c.recorder) c.recorder->tick(sent);
     }
     for (Call* c : done) e->hang_up(*c);
 }
