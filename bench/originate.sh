@@ -83,7 +83,7 @@ echo "1. SIPp UAC -> SIPp UAS: $ok calls in $(python3 -c "print(round($end - $st
 
 # 2. The engine -> SIPp UAS (it answers; the engine hangs up at once: AMD off, no prompt).
 uas=$(free_port); sipp_uas "$uas" -sn uas
-contacts rate $((rate * secs * 12 / 10))
+contacts rate $((offered * secs * 12 / 10))
 campaign rate "amd: {enabled: false}"
 "$outpace" contacts import --data rate-data --campaign rate.yaml rate.csv > /dev/null
 engine_config rate "$uas" 2000 "$offered" "stop_after: ${secs}s

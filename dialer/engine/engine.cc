@@ -91,6 +91,8 @@ struct Engine::Trunk {
     std::deque<SteadyClock::time_point> recent_dials;  // the last second's
     int consecutive_errors = 0;
     SteadyClock::time_point backoff_until{};
+    double tokens = 1;  // calls the rate limit allows now
+    SteadyClock::time_point refilled = SteadyClock::now();
 };
 
 struct Engine::Run {
@@ -198,7 +200,9 @@ bool Engine::start(std::vector<std::string>* errors) {
         run->pacing.min_agents_predictive = c.min_agents_predictive;
         run->pacing.max_lines_per_agent = c.max_lines_per_agent;
         if (run->trunk) {
-            run->pacing.max_calls_per_second = run->trunk->config->max_calls_per_second;
+            // The trunk's own token bucket holds its calls per second (launch()); the pacer's
+            // one-second window is only a backstop against a runaway policy.
+            run->pacing.max_calls_per_second = 2 * run->trunk->config->max_calls_per_second;
             run->pacing.max_trunk_calls = run->trunk->config->max_calls;
         }
         run->policy = pacing::make_policy(run->pacing);
@@ -340,11 +344,16 @@ void Engine::launch(Run& run, Timestamp now) {
     s.trunk_in_flight = trunk.in_progress;
     const auto decision = run.policy->decide(s, run.estimator);
     int n = pacing::apply_caps(decision.calls, s, run.pacing);
-    // Spread the trunk's calls per second over the ticks instead of sending a second's worth in
-    // one burst: past saturation, bursts of INVITEs turn into UDP retransmissions.
-    const double per_tick =
-        trunk.config->max_calls_per_second * std::chrono::duration<double>(config_.tick).count();
-    n = std::min(n, std::max(1, static_cast<int>(std::ceil(per_tick * 1.5))));
+    // A token bucket spreads the trunk's calls per second over the ticks instead of sending a
+    // second's worth in one burst (past saturation, bursts of INVITEs turn into UDP
+    // retransmissions), and holds the configured rate on average whatever the ticks' jitter.
+    const double cps = trunk.config->max_calls_per_second;
+    const double elapsed = std::chrono::duration<double>(steady - trunk.refilled).count();
+    trunk.refilled = steady;
+    const double burst =
+        std::max(1.0, cps * std::chrono::duration<double>(config_.tick).count() * 2);
+    trunk.tokens = std::min(burst, trunk.tokens + cps * elapsed);
+    n = std::min(n, static_cast<int>(trunk.tokens));
     if (n <= 0) return;
     auto contacts = run.hopper->next(now, static_cast<std::size_t>(n));
     run.status.idle = contacts.empty() && run.status.in_progress == 0;
@@ -358,6 +367,7 @@ void Engine::launch(Run& run, Timestamp now) {
         return;
     }
     run.store_error_logged = false;
+    trunk.tokens -= static_cast<double>(attempts.size());
     for (auto& a : attempts) originate(run, std::move(a));
 }
 
