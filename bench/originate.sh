@@ -19,7 +19,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -50,7 +50,7 @@ engine_config() {  # NAME CARRIER-PORT LINES CPS EXTRA
   cat > "$1-engine.yaml" <<YAML
 data: $1-data
 sip: {address: 127.0.0.1, port: $(free_port)}
-rtp: {address: 127.0.0.1, ports: 10000-59999}
+rtp: {address: 127.0.0.1, ports: 10000-31999}   # below the ephemeral range (32768-)
 trunks: [{name: carrier, address: "127.0.0.1:$2", max_calls_per_second: $4, max_calls: $(( $3 + 100 ))}]
 campaigns: [{file: $1.yaml, unattended_lines: $3}]
 tick: 20ms

@@ -124,7 +124,8 @@ struct Engine::Call {
     State state = State::ringing;
     SteadyClock::time_point invited, answered_at;
     std::optional<milliseconds> audio_offset;  // first packet's arrival after the answer
-    bool cancelled = false, heard_speech = false;
+    bool cancelled = false;
+    bool rang = false;  // a provisional response (180/183) came
     const std::vector<std::int16_t>* prompt = nullptr;
     std::size_t prompt_pos = 0;
     std::array<std::int16_t, 160> frame{};  // the prompt's next 20 ms
@@ -228,6 +229,18 @@ bool Engine::start(std::vector<std::string>* errors) {
     }
     if (!errors->empty()) return false;
 
+    // Ports of the RTP range are reserved when the INVITE leaves and bound on answer: another
+    // program's outgoing socket may take one in between if the range overlaps the kernel's.
+    if (std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+        int lo = 0, hi = 0;
+        if (std::fscanf(f, "%d %d", &lo, &hi) == 2 && config_.rtp_first_port <= hi &&
+            config_.rtp_last_port >= lo)
+            log("warning: the RTP port range " + std::to_string(config_.rtp_first_port) + "-" +
+                std::to_string(config_.rtp_last_port) + " overlaps the kernel's ephemeral ports " +
+                std::to_string(lo) + "-" + std::to_string(hi) +
+                ": an answered call may find its port taken");
+        std::fclose(f);
+    }
     std::string error;
     sip::StackConfig sc;
     sc.host = config_.sip_address;
@@ -417,7 +430,9 @@ void Engine::originate(Run& run, Attempt attempt) {
     calls_.emplace(id, std::move(call));
 }
 
-void Engine::on_progress(sip::CallId, int) {}
+void Engine::on_progress(sip::CallId id, int) {
+    if (auto it = calls_.find(id); it != calls_.end()) it->second->rang = true;
+}
 
 void Engine::on_answered(sip::CallId id, const std::string& sdp) {
     auto it = calls_.find(id);
@@ -583,6 +598,9 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
     Call& c = *it->second;
     Run& run = *c.run;
     Trunk& trunk = *run.trunk;
+    // nua answers an INVITE nobody responded to with a 408 of its own: without even a ringing
+    // response before it, that is the trunk's silence, not the callee's.
+    if (!c.rang && status == 408) local = true;
     const Outcome o = outcome_for(status, local, c.cancelled);
     if (o == Outcome::carrier_error) {
         // Back off the trunk, doubling up to a minute, instead of burning the list against it.
@@ -599,7 +617,7 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
     else if (o != Outcome::carrier_error)
         run.estimator.dial_resolved(pacing::DialResult::fail, ring_s);
     c.attempt.ring_ms = ms_between(c.invited, SteadyClock::now());
-    c.attempt.notes = phrase;
+    c.attempt.notes = c.rang ? phrase : phrase + " (no ringing response before it)";
     finish(c, o, status);
 }
 
