@@ -168,18 +168,12 @@ void Detector::block(const std::int16_t* pcm, milliseconds start) {
     }
 
     // A machine: wait for its beep, or for its greeting to end in silence.
-    if (!voiced && !tones_.tonal() && !words_.run_in_progress() &&
-        now - last_speech_end_ >= cfg_.machine_greeting_end_silence) {
+    const bool quiet_after_greeting = !voiced && !tones_.tonal() && !words_.run_in_progress() &&
+                                      now - last_speech_end_ >= cfg_.machine_greeting_end_silence;
+    if (quiet_after_greeting || now >= cfg_.beep_timeout) {
         Event e;
         e.kind = Event::Kind::greeting_ended;
-        e.cause = "silence";
-        e.at = now;
-        events_.push_back(e);
-        finished_ = true;
-    } else if (now >= cfg_.beep_timeout) {
-        Event e;
-        e.kind = Event::Kind::greeting_ended;
-        e.cause = "beep-timeout";
+        e.cause = quiet_after_greeting ? "silence" : "beep-timeout";
         e.at = now;
         events_.push_back(e);
         finished_ = true;

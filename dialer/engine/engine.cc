@@ -693,31 +693,28 @@ void Engine::stop() {
         if (run->status.state == "running") run->status.state = "stopping";
 }
 
-bool Engine::pause(const std::string& name) {
+Engine::Run* Engine::find_run(const std::string& name) {
     for (auto& run : runs_)
-        if (run->campaign.name == name) {
-            if (run->status.state == "running") run->status.state = "paused";
-            return true;
-        }
-    return false;
+        if (run->campaign.name == name) return run.get();
+    return nullptr;
+}
+
+bool Engine::pause(const std::string& name) {
+    Run* run = find_run(name);
+    if (run && run->status.state == "running") run->status.state = "paused";
+    return run != nullptr;
 }
 
 bool Engine::resume(const std::string& name) {
-    for (auto& run : runs_)
-        if (run->campaign.name == name) {
-            if (run->status.state == "paused" && !stopping_) run->status.state = "running";
-            return true;
-        }
-    return false;
+    Run* run = find_run(name);
+    if (run && run->status.state == "paused" && !stopping_) run->status.state = "running";
+    return run != nullptr;
 }
 
 bool Engine::stop_campaign(const std::string& name) {
-    for (auto& run : runs_)
-        if (run->campaign.name == name) {
-            run->status.state = "stopped";
-            return true;
-        }
-    return false;
+    Run* run = find_run(name);
+    if (run) run->status.state = "stopped";
+    return run != nullptr;
 }
 
 std::vector<CampaignStatus> Engine::status() const {

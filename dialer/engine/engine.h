@@ -84,6 +84,7 @@ class Engine final : public sip::CallObserver {
     void hang_up(Call& call);
     void finish(Call& call, Outcome outcome, int sip_code);
     void flush_completed();
+    Run* find_run(const std::string& name);
 
     EngineConfig config_;
     Store& store_;
