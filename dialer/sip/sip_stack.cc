@@ -1,6 +1,12 @@
 #include "dialer/sip/sip_stack.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
 
 #include <mutex>
 #include <unordered_map>
@@ -59,6 +65,7 @@ class NuaStack final : public SipStack {
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
+        enlarge_socket_buffers(c.port);
         pump_ = event_new(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
         const timeval every_ms{0, 1000};
         event_add(pump_, &every_ms);
@@ -120,6 +127,35 @@ class NuaStack final : public SipStack {
     }
 
   private:
+    // At thousands of calls per second a burst of responses outgrows the kernel's default
+    // 208 KiB receive buffer while the loop is busy, and the kernel drops SIP messages (seen in
+    // /proc/net/udp). This Sofia version has no tag for the socket buffers, so find its UDP
+    // socket by the port it bound and ask for 4 MiB each way (the kernel caps it at rmem_max).
+    static void enlarge_socket_buffers(int port) {
+        DIR* dir = ::opendir("/proc/self/fd");
+        if (!dir) return;
+        while (dirent* e = ::readdir(dir)) {
+            const int fd = std::atoi(e->d_name);
+            if (fd <= 2) continue;
+            sockaddr_storage a{};
+            socklen_t len = sizeof a;
+            int type = 0;
+            socklen_t tlen = sizeof type;
+            if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) continue;
+            if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0 || type != SOCK_DGRAM)
+                continue;
+            const int bound =
+                a.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port)
+                : a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
+                                          : -1;
+            if (bound != port) continue;
+            const int size = 4 << 20;
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        }
+        ::closedir(dir);
+    }
+
     static bool fail(std::string* error, const std::string& why) {
         if (error) *error = why;
         return false;
