@@ -176,9 +176,12 @@ class Rig {
 
     std::string config(const std::string& extra) {
         std::ostringstream e;
-        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << "}\n"
-          << "rtp: {address: 127.0.0.1, ports: " << 40000 + (::getpid() % 200) * 100 << "-"
-          << 40000 + (::getpid() % 200) * 100 + 99 << "}\n"
+        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port()
+          << "}\n"
+          // Below the kernel's ephemeral ports (32768-), so no outgoing socket takes a port
+          // reserved for an offer before the call is answered.
+          << "rtp: {address: 127.0.0.1, ports: " << 20000 + (::getpid() % 120) * 100 << "-"
+          << 20000 + (::getpid() % 120) * 100 + 99 << "}\n"
           << "trunks:\n"
           << trunks_.str() << "campaigns:\n"
           << campaigns_.str() << "stop_after: 90s\n"
