@@ -254,7 +254,8 @@ bool Engine::start(std::vector<std::string>* errors) {
     started_ = SteadyClock::now();
     stop_at_ = started_ + config_.stop_after;
     tick_ev_ = event_new(loop_, -1, EV_PERSIST, &Engine::on_tick, this);
-    const timeval tick{0, static_cast<suseconds_t>(config_.tick.count() * 1000)};
+    const timeval tick{static_cast<time_t>(config_.tick.count() / 1000),
+                       static_cast<suseconds_t>(config_.tick.count() % 1000 * 1000)};
     event_add(tick_ev_, &tick);
     media_ev_ = event_new(loop_, -1, EV_PERSIST, &Engine::on_media_tick, this);
     const timeval frame{0, 20'000};
