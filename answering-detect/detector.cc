@@ -79,13 +79,18 @@ Detector& Detector::operator=(Detector&&) noexcept = default;
 std::span<const Event> Detector::feed(std::span<const std::int16_t> pcm, milliseconds at) {
     events_.clear();
     if (finished_) return events_;
-    // A gap (lost or late packets) is heard as silence, block by block.
+    // A gap (lost or late packets) is heard as silence, block by block, up to the longest the
+    // analysis can last (it is finished by then anyway); a larger jump (a far end's timestamps
+    // leaping hours ahead) just moves the clock, whatever the thresholds are set to.
     if (at > next_ + milliseconds(kBlockMs) && pending_.empty()) {
         static const std::int16_t kSilence[kBlock] = {};
-        while (next_ + milliseconds(kBlockMs) <= at && !finished_) {
+        const milliseconds longest = std::max(cfg_.beep_timeout, cfg_.total_analysis_time);
+        const milliseconds until = std::min(at, next_ + longest + milliseconds(kBlockMs));
+        while (next_ + milliseconds(kBlockMs) <= until && !finished_) {
             block(kSilence, next_);
             next_ += milliseconds(kBlockMs);
         }
+        if (at > next_) next_ = at;
     }
     for (std::int16_t s : pcm) {
         pending_.push_back(s);

@@ -348,6 +348,19 @@ TEST_CASE("frames of any size, and lost packets heard as silence") {
     CHECK(d.feed({}, milliseconds(3000)).empty());
 }
 
+TEST_CASE("a timestamp leaping hours ahead is heard as a long silence, nothing worse") {
+    Detector d;
+    Pcm p;
+    syllables(p, 600, -15);
+    for (std::size_t i = 0; i < p.size(); i += 160)
+        d.feed({p.data() + i, 160}, milliseconds(i / 8));
+    Pcm one(160, 0);
+    d.feed(one, std::chrono::hours(70));  // a far end's 32-bit timestamp wrapping
+    CHECK(d.finished());
+    REQUIRE(d.verdict());
+    CHECK(*d.verdict() == Verdict::human);  // the silence after the words ended the greeting
+}
+
 TEST_CASE("a campaign's AMD defaults are the detector's defaults") {
     const outpace::AmdThresholds t;
     const Config c;
