@@ -27,7 +27,8 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"carrier_errors", s.carrier_errors},
             {"window_live", s.window_live},
             {"window_abandoned", s.window_abandoned},
-            {"max_abandon_rate", s.max_abandon_rate}, {"rtp_packets", s.rtp_packets},
+            {"max_abandon_rate", s.max_abandon_rate},
+            {"rtp_packets", s.rtp_packets},
             {"rtp_lost", s.rtp_lost}};
 }
 
