@@ -47,25 +47,19 @@ CorpusScore score_corpus(const std::string& dir, const Config& config,
             return s;
         }
         if (transcode) audio.pcm = transcode(audio.pcm);
-        Detector d(config);
-        for (std::size_t i = 0; i < audio.pcm.size() && !d.finished(); i += kBlock) {
-            const auto n = std::min(kBlock, audio.pcm.size() - i);
-            for (const auto& e : d.feed({audio.pcm.data() + i, n}, milliseconds(i / 8))) {
-                if (e.kind == Event::Kind::verdict) {
-                    f.verdict = to_string(e.verdict);
-                    f.cause = e.cause;
-                    f.decision_ms = e.at.count();
-                }
-                if (e.kind == Event::Kind::beep) {
-                    f.found_beep_start_ms = e.beep_start.count();
-                    f.found_beep_end_ms = e.beep_end.count();
-                }
-            }
-        }
-        if (f.verdict.empty()) {
+        const auto r = analyse_recording(audio.pcm, config);
+        if (r.verdict) {
+            f.verdict = to_string(r.verdict->verdict);
+            f.cause = r.verdict->cause;
+            f.decision_ms = r.verdict->at.count();
+        } else {
             f.verdict = "unknown";
             f.cause = "end-of-audio";
-            f.decision_ms = static_cast<long>(audio.pcm.size() / 8);
+            f.decision_ms = r.audio.count();
+        }
+        if (r.beep) {
+            f.found_beep_start_ms = r.beep->beep_start.count();
+            f.found_beep_end_ms = r.beep->beep_end.count();
         }
         s.correct += f.verdict == f.label;
         if (f.label == "human") {

@@ -185,4 +185,19 @@ void Detector::block(const std::int16_t* pcm, milliseconds start) {
     }
 }
 
+RecordingVerdict analyse_recording(std::span<const std::int16_t> pcm, const Config& config) {
+    Detector d(config);
+    RecordingVerdict r;
+    for (std::size_t i = 0; i < pcm.size() && !d.finished(); i += kBlock) {
+        const auto n = std::min(kBlock, pcm.size() - i);
+        for (const auto& e : d.feed(pcm.subspan(i, n), milliseconds(i / 8))) {
+            if (e.kind == Event::Kind::verdict) r.verdict = e;
+            if (e.kind == Event::Kind::beep) r.beep = e;
+            if (e.kind == Event::Kind::greeting_ended) r.greeting_ended = e;
+        }
+    }
+    r.audio = milliseconds(pcm.size() / 8);
+    return r;
+}
+
 }  // namespace outpace::amd

@@ -89,4 +89,12 @@ class Detector {
     std::vector<Event> events_;
 };
 
+// What the detector made of a whole recording fed to it as if it arrived live, 20 ms at a time
+// (what one RTP packet brings), until it finished or the audio ended.
+struct RecordingVerdict {
+    std::optional<Event> verdict, beep, greeting_ended;
+    milliseconds audio{0};  // the recording's length
+};
+RecordingVerdict analyse_recording(std::span<const std::int16_t> pcm, const Config& config = {});
+
 }  // namespace outpace::amd

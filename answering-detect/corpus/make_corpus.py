@@ -144,12 +144,16 @@ def main():
         def lead():
             return b.silence(rng.uniform(0.2, 1.5))
 
-        for i in range(20 * a.scale):
+        def person(category, texts, i):
+            """A person says one of `texts`, then waits in silence for the caller."""
             pre = lead()
-            utt = b.speech(rng.choice(SHORT))
-            emit(f"human-short-{i:03d}.wav", "human", "human-short",
+            utt = b.speech(rng.choice(texts))
+            emit(f"{category}-{i:03d}.wav", "human", category,
                  [pre, utt, b.silence(rng.uniform(2.0, 3.5))],
                  dict(greeting_end_ms=ms(pre[1] + utt[1])))
+
+        for i in range(20 * a.scale):
+            person("human-short", SHORT, i)
         for i in range(20 * a.scale):
             pre = lead()
             first = b.speech(rng.choice(SHORT[:6]))
@@ -158,11 +162,7 @@ def main():
                  [pre, first, b.silence(rng.uniform(1.0, 2.0)), second, b.silence(2.0)],
                  dict(greeting_end_ms=ms(pre[1] + first[1])))
         for i in range(20 * a.scale):
-            pre = lead()
-            utt = b.speech(rng.choice(SENTENCE))
-            emit(f"human-sentence-{i:03d}.wav", "human", "human-sentence",
-                 [pre, utt, b.silence(rng.uniform(2.0, 3.5))],
-                 dict(greeting_end_ms=ms(pre[1] + utt[1])))
+            person("human-sentence", SENTENCE, i)
         for i in range(30 * a.scale):
             pre = lead()
             utt = b.speech(rng.choice(MACHINE))

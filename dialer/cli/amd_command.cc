@@ -21,27 +21,6 @@ struct AmdArgs {
     bool json = false;
 };
 
-struct Result {
-    std::optional<amd::Event> verdict, beep, greeting_ended;
-    std::chrono::milliseconds audio{0};
-};
-
-Result analyse(const std::vector<std::int16_t>& pcm, const amd::Config& config) {
-    amd::Detector d(config);
-    Result r;
-    constexpr std::size_t kFrame = 160;  // what one 20 ms RTP packet brings
-    for (std::size_t i = 0; i < pcm.size() && !d.finished(); i += kFrame) {
-        const auto n = std::min(kFrame, pcm.size() - i);
-        for (const auto& e : d.feed({pcm.data() + i, n}, std::chrono::milliseconds(i / 8))) {
-            if (e.kind == amd::Event::Kind::verdict) r.verdict = e;
-            if (e.kind == amd::Event::Kind::beep) r.beep = e;
-            if (e.kind == amd::Event::Kind::greeting_ended) r.greeting_ended = e;
-        }
-    }
-    r.audio = std::chrono::milliseconds(pcm.size() / 8);
-    return r;
-}
-
 int run_amd(const AmdArgs& a) {
     amd::Config config;
     if (!a.campaign.empty()) {
@@ -60,7 +39,7 @@ int run_amd(const AmdArgs& a) {
             status = 1;
             continue;
         }
-        const Result r = analyse(audio.pcm, config);
+        const auto r = amd::analyse_recording(audio.pcm, config);
         const char* verdict = r.verdict ? amd::to_string(r.verdict->verdict) : "unknown";
         const char* cause = r.verdict ? r.verdict->cause : "end-of-audio";
         const long decision = r.verdict ? r.verdict->at.count() : r.audio.count();
