@@ -56,6 +56,24 @@ inline bool wait_udp_bound(int port, std::chrono::milliseconds limit = std::chro
     return false;
 }
 
+// Waits until something listens on TCP `port` on 127.0.0.1 (a ZeroMQ socket bound there).
+inline bool wait_tcp_listening(int port,
+                               std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        const bool up = ::connect(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(t);
+        if (up) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 class Child {
   public:
     // Starts argv[0] (searched in PATH) with its output in `log`.

@@ -38,14 +38,16 @@ void print_status(const Loop& l, bool final) {
         const double rate = s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0;
         std::fprintf(stderr,
                      "%s[%4llds] %s %s: dialled %ld, in progress %ld, answered %ld (human %ld, "
-                     "machine %ld, fax %ld, unknown %ld), abandoned %ld (window %.1f%%, cap "
+                     "machine %ld, fax %ld, unknown %ld), connected %ld, agents %ld ready / %ld "
+                     "talking / %ld wrap-up / %ld paused, abandoned %ld (window %.1f%%, cap "
                      "%.1f%%), busy %ld, "
                      "no answer %ld, failed %ld, carrier errors %ld, RTP lost %ld of %ld%s",
                      l.tty && !final ? "\r" : "", static_cast<long long>(secs), s.name.c_str(),
                      s.state.c_str(), s.dialled, s.in_progress, s.answered, s.humans, s.machines,
-                     s.fax, s.unknown, s.abandoned, 100 * rate, 100 * s.max_abandon_rate, s.busy,
-                     s.no_answer, s.failed, s.carrier_errors, s.rtp_lost, s.rtp_lost + s.rtp_packets,
-                     l.tty && !final ? "\033[K" : "\n");
+                     s.fax, s.unknown, s.connected, s.agents_ready, s.agents_talking,
+                     s.agents_wrapup, s.agents_paused, s.abandoned, 100 * rate,
+                     100 * s.max_abandon_rate, s.busy, s.no_answer, s.failed, s.carrier_errors,
+                     s.rtp_lost, s.rtp_lost + s.rtp_packets, l.tty && !final ? "\033[K" : "\n");
     }
     if (l.tty && final) std::fprintf(stderr, "\n");
 }

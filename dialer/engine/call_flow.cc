@@ -93,9 +93,18 @@ void Engine::on_progress(sip::CallId id, int) {
     if (auto it = calls_.find(id); it != calls_.end()) it->second->rang = true;
 }
 
+// The SIP stack's events are for customers' calls or agents' softphone legs.
+
 void Engine::on_answered(sip::CallId id, const std::string& sdp) {
+    if (auto leg = legs_.find(id); leg != legs_.end()) {
+        leg_answered(*leg->second, sdp);
+        return;
+    }
     auto it = calls_.find(id);
-    if (it == calls_.end()) return;
+    if (it == calls_.end()) {
+        sip_->hangup(id);  // an agent logged out while its softphone was still ringing
+        return;
+    }
     Call& c = *it->second;
     c.answered_at = SteadyClock::now();
     c.attempt.ring_ms = ms_between(c.invited, c.answered_at);
@@ -126,7 +135,16 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
         c.recorder = media::Recorder::create(path, &error);
         if (!c.recorder) engine_log(c.run->campaign.name + ": not recording: " + error);
     }
-    if (c.run->campaign.amd_enabled) {
+    if (c.preview) {
+        // The agent dialled this one and is listening already: no detection, no wait.
+        c.verdict_at = SteadyClock::now();
+        c.attempt.amd_verdict = "";
+        ++c.run->status.window_live;
+        if (c.agent)
+            connect(c, *c.agent);
+        else
+            abandon(c);
+    } else if (c.run->campaign.amd_enabled) {
         c.amd = std::make_unique<amd::Detector>(c.run->amd);
         c.state = Call::State::analysing;
     } else {
@@ -137,6 +155,11 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
 
 void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds at) {
     if (c.recorder && c.state != Call::State::hanging_up) c.recorder->heard(pcm);
+    if (c.state == Call::State::connected) {
+        // The customer's voice to the agent, as it arrives: the relay adds no buffering.
+        if (c.agent && c.agent->rtp) c.agent->rtp->send(pcm);
+        return;
+    }
     if (!c.amd || (c.state != Call::State::analysing && c.state != Call::State::waiting_for_beep))
         return;
     if (!c.audio_offset)
@@ -155,6 +178,7 @@ void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds a
 void Engine::on_verdict(Call& c, const amd::Event& e) {
     if (c.state != Call::State::analysing) return;
     Run& run = *c.run;
+    c.verdict_at = SteadyClock::now();
     c.attempt.amd_verdict = amd::to_string(e.verdict);
     c.attempt.amd_ms = e.at.count();
     c.attempt.notes = e.cause;
@@ -197,12 +221,35 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
     }
 }
 
+// A live answer: to the longest-ready agent now, or it waits for one until 2 s after the
+// greeting's end (the verdict comes `after_greeting_silence` after it), then hears the
+// safe-harbor message and counts as abandoned. Unattended lines have no agents to wait for.
 void Engine::connect_or_abandon(Call& c, const char*) {
-    // No agents yet (the agents issue): the person hears the safe-harbor message at once, well
-    // within the 2 seconds, and the call counts as abandoned.
+    Run& run = *c.run;
+    ++run.status.window_live;
+    if (run.unattended > 0) {
+        abandon(c);
+        return;
+    }
+    if (Agent* a = longest_ready(run)) {
+        connect(c, *a);
+        return;
+    }
+    // The greeting ended `after_greeting_silence` before the verdict; the message must start
+    // within the grace from there, with room for its first packet to reach the person.
+    const auto left = std::chrono::duration_cast<milliseconds>(run.campaign.connect_grace) -
+                      run.amd.after_greeting_silence - milliseconds(200);
+    c.connect_deadline = SteadyClock::now() + std::max(milliseconds(0), left);
+    c.state = Call::State::waiting_for_agent;
+    ++run.status.waiting;
+    waiting_.push_back(c.sip);
+}
+
+// The person hears the safe-harbor message (or, without one, the call ends) and the call counts
+// as abandoned in the regulatory window.
+void Engine::abandon(Call& c) {
     Run& run = *c.run;
     c.outcome = Outcome::abandoned;
-    ++run.status.window_live;
     ++run.status.window_abandoned;
     if (run.safe_harbor.empty())
         hang_up(c);
@@ -223,7 +270,8 @@ void Engine::on_media_tick(int, short, void* self) {
     for (auto& [id, cp] : e->calls_) {
         Call& c = *cp;
         std::span<const std::int16_t> sent;
-        if (c.state == Call::State::analysing || c.state == Call::State::waiting_for_beep) {
+        if (c.state == Call::State::analysing || c.state == Call::State::waiting_for_beep ||
+            c.state == Call::State::waiting_for_agent) {
             sent = kSilence;  // keeps NAT bindings open while we listen
         } else if (c.state == Call::State::playing) {
             const auto& p = *c.prompt;
@@ -243,15 +291,22 @@ void Engine::on_media_tick(int, short, void* self) {
         if (c.recorder) c.recorder->tick(sent);
     }
     for (Call* c : done) e->hang_up(*c);
+    e->agents_tick();
 }
 
 void Engine::hang_up(Call& c) {
     if (c.state == Call::State::hanging_up) return;
+    if (c.state == Call::State::connected)
+        c.attempt.talk_ms = ms_between(c.connected_at, SteadyClock::now());
     c.state = Call::State::hanging_up;
     sip_->hangup(c.sip);
 }
 
 void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bool local) {
+    if (auto leg = legs_.find(id); leg != legs_.end()) {
+        leg_failed(*leg->second, status, phrase);
+        return;
+    }
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
@@ -281,9 +336,22 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
 }
 
 void Engine::on_ended(sip::CallId id, bool by_remote) {
+    if (auto leg = legs_.find(id); leg != legs_.end()) {
+        leg_ended(*leg->second);
+        return;
+    }
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
+    if (c.state == Call::State::waiting_for_agent) {
+        // Gone before an agent came: abandoned all the same (it was a live answer).
+        --c.run->status.waiting;
+        c.outcome = Outcome::abandoned;
+        ++c.run->status.window_abandoned;
+        c.attempt.notes += "hung up waiting for an agent; ";
+    }
+    if (c.state == Call::State::connected)
+        c.attempt.talk_ms = ms_between(c.connected_at, SteadyClock::now());
     Outcome o = c.outcome;
     if (o == Outcome::none) {
         // Hung up before a verdict: if someone spoke, they were not connected (count it).
@@ -303,7 +371,21 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
     c.attempt.outcome = o;
     c.attempt.sip_code = sip_code;
     c.attempt.ended_ms = unix_ms(std::chrono::system_clock::now());
-    run.completed.push_back(c.attempt);
+    if (c.agent && o == Outcome::connected && !c.wrapped) {
+        start_wrapup(*c.agent, c);  // the disposition completes the attempt
+    } else if (!c.wrapped) {
+        run.completed.push_back(c.attempt);
+        if (c.agent && c.preview) {
+            // A preview call that never reached anyone: the agent moves on.
+            Agent& a = *c.agent;
+            a.customer = 0;
+            send_agent(a, {{"type", "hangup"},
+                           {"attempt", c.attempt.id},
+                           {"outcome", to_string(o)},
+                           {"sip_code", sip_code}});
+            after_wrapup(a);
+        }
+    }
     switch (o) {
         case Outcome::abandoned:
             ++run.status.abandoned;

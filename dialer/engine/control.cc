@@ -20,6 +20,8 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"machines", s.machines},
             {"fax", s.fax},
             {"unknown", s.unknown},
+            {"connected", s.connected},
+            {"waiting", s.waiting},
             {"abandoned", s.abandoned},
             {"busy", s.busy},
             {"no_answer", s.no_answer},
@@ -29,7 +31,14 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"window_abandoned", s.window_abandoned},
             {"max_abandon_rate", s.max_abandon_rate},
             {"rtp_packets", s.rtp_packets},
-            {"rtp_lost", s.rtp_lost}};
+            {"rtp_lost", s.rtp_lost},
+            {"agents",
+             {{"ready", s.agents_ready},
+              {"talking", s.agents_talking},
+              {"wrapup", s.agents_wrapup},
+              {"paused", s.agents_paused}}},
+            {"connect_ms_median", s.connect_ms_median},
+            {"connect_ms_p99", s.connect_ms_p99}};
 }
 
 class ZmqControl final : public ControlServer {

@@ -150,6 +150,16 @@ bool Engine::start(std::vector<std::string>* errors) {
         errors->push_back(error);
         return false;
     }
+    if (!config_.agents.endpoint.empty()) {
+        agent_channel_ = AgentChannel::start(
+            loop_, config_.agents.endpoint, config_.agents.events,
+            [this](const std::string& peer, const AgentRequest& r) { on_agent_request(peer, r); },
+            &error);
+        if (!agent_channel_) {
+            errors->push_back(error);
+            return false;
+        }
+    }
     started_ = SteadyClock::now();
     stop_at_ = started_ + config_.stop_after;
     tick_ev_ = event_new(loop_, -1, EV_PERSIST, &Engine::on_tick, this);
@@ -203,7 +213,20 @@ void Engine::tick() {
         stop();
     }
     if (stopping_) {
-        if (calls_.empty()) {
+        // Agents in wrap-up may still send their dispositions within the drain timeout.
+        const bool wrapping = std::any_of(agents_.begin(), agents_.end(),
+                                          [](const auto& a) { return a.second->wrap.has_value(); });
+        if (calls_.empty() && (!wrapping || now - stop_at_ >= config_.drain_timeout)) {
+            std::vector<Agent*> all;
+            for (auto& [id, a] : agents_) all.push_back(a.get());
+            for (Agent* a : all) {
+                if (a->wrap) {
+                    a->want_logout = true;
+                    complete_wrapup(*a, "", "engine stopped during wrap-up", 0);
+                } else {
+                    agent_logout(*a, "engine stopped");
+                }
+            }
             flush_completed();
             event_base_loopexit(loop_, nullptr);
         } else if (now - stop_at_ >= config_.drain_timeout) {
@@ -233,9 +256,14 @@ void Engine::launch(Run& run, Timestamp now) {
     while (!trunk.recent_dials.empty() && steady - trunk.recent_dials.front() >= milliseconds(1000))
         trunk.recent_dials.pop_front();
 
+    // Preview: agents dial themselves ('next', then 'dial').
+    if (run.campaign.mode == DialingMode::preview && run.unattended == 0) return;
     pacing::Snapshot s;
-    // Agents arrive with the agents issue; unattended lines stand in for ready agents.
-    s.agents.assign(static_cast<std::size_t>(run.unattended), {pacing::AgentState::ready, 0});
+    // Unattended lines stand in for ready agents; otherwise the agents serving the campaign.
+    if (run.unattended > 0)
+        s.agents.assign(static_cast<std::size_t>(run.unattended), {pacing::AgentState::ready, 0});
+    else
+        fill_agent_view(run, s);
     for (const auto& [id, c] : calls_) {
         if (c->run != &run) continue;
         switch (c->state) {
@@ -246,8 +274,13 @@ void Engine::launch(Run& run, Timestamp now) {
             case Call::State::analysing:
                 ++s.answered_pending;
                 break;
+            case Call::State::waiting_for_agent:
+                ++s.live_waiting;
+                break;
             default:
-                ++s.live_waiting;  // a line still busy with this call
+                // Unattended: a line still busy with this call. With agents, a connected call
+                // is an agent talking (in the agents' view) and the rest need no agent.
+                if (run.unattended > 0) ++s.live_waiting;
                 break;
         }
     }
@@ -267,7 +300,15 @@ void Engine::launch(Run& run, Timestamp now) {
         std::max(1.0, cps * std::chrono::duration<double>(config_.tick).count() * 2);
     trunk.tokens = std::min(burst, trunk.tokens + cps * elapsed);
     n = std::min(n, static_cast<int>(trunk.tokens));
-    if (n <= 0) return;
+    if (n <= 0) {
+        // Nobody to dial for now (no agent free): once a second, see whether anyone is left at
+        // all, so that stop_when_done can tell "waiting for agents" from "done".
+        if (config_.stop_when_done && steady - run.idle_checked >= milliseconds(1000)) {
+            run.idle_checked = steady;
+            run.status.idle = run.status.in_progress == 0 && run.hopper->next(now, 1).empty();
+        }
+        return;
+    }
     auto contacts = run.hopper->next(now, static_cast<std::size_t>(n));
     run.status.idle = contacts.empty() && run.status.in_progress == 0;
     if (contacts.empty()) return;
@@ -325,12 +366,6 @@ bool Engine::stop_campaign(const std::string& name) {
     Run* run = find_run(name);
     if (run) run->status.state = "stopped";
     return run != nullptr;
-}
-
-std::vector<CampaignStatus> Engine::status() const {
-    std::vector<CampaignStatus> out;
-    for (const auto& run : runs_) out.push_back(run->status);
-    return out;
 }
 
 }  // namespace outpace

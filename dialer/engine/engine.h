@@ -19,6 +19,7 @@
 #include "campaigns/hopper.h"
 #include "campaigns/ledger.h"
 #include "campaigns/store.h"
+#include "dialer/engine/agent_channel.h"
 #include "dialer/engine/engine_config.h"
 #include "dialer/media/rtp.h"
 #include "dialer/sip/sip_stack.h"
@@ -29,12 +30,21 @@ struct event;
 
 namespace outpace {
 
+// An agent's state as the desktop and supervisors see it (docs/agent-protocol.md).
+enum class AgentState { connecting, paused, ready, reserved, talking, wrapup };
+const char* to_string(AgentState s);
+
 // What `outpace run` shows while it runs and `outpace ctl status` returns.
 struct CampaignStatus {
     std::string name;
     std::string state;  // running | paused | stopped | finished
     long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
-         abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
+         connected = 0, abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
+    long waiting = 0;  // live answers waiting for an agent now
+    // Agents serving the campaign, by state.
+    long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
+    // Human verdict to the agent's leg bridged, over the campaign's connected calls (ms).
+    double connect_ms_median = 0, connect_ms_p99 = 0;
     long window_live = 0, window_abandoned = 0;
     long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
     double max_abandon_rate = 0;
@@ -59,6 +69,7 @@ class Engine final : public sip::CallObserver {
     bool resume(const std::string& campaign);
     bool stop_campaign(const std::string& campaign);
     std::vector<CampaignStatus> status() const;
+    std::size_t agents_logged_in() const { return agents_.size(); }
     std::size_t calls_in_progress() const { return calls_.size(); }
 
     // sip::CallObserver
@@ -71,6 +82,7 @@ class Engine final : public sip::CallObserver {
     struct Run;
     struct Call;
     struct Trunk;
+    struct Agent;
 
     static void on_tick(int, short, void* self);
     static void on_media_tick(int, short, void* self);
@@ -83,6 +95,34 @@ class Engine final : public sip::CallObserver {
     void play(Call& call, const std::vector<std::int16_t>* prompt);
     void hang_up(Call& call);
     void finish(Call& call, Outcome outcome, int sip_code);
+    void abandon(Call& call);
+
+    // Agents (agents.cc): desktops, their softphone legs, routing and wrap-up.
+    void on_agent_request(const std::string& peer, const AgentRequest& request);
+    void agent_login(const std::string& peer, const AgentRequest& request);
+    void agent_ready(Agent& agent);
+    void agent_pause(Agent& agent, const std::string& reason);
+    void agent_disposition(Agent& agent, const AgentRequest& request);
+    void agent_logout(Agent& agent, const std::string& reason);
+    void agent_next(Agent& agent);
+    void agent_dial(Agent& agent);
+    void dial_leg(Agent& agent);
+    void leg_answered(Agent& agent, const std::string& sdp);
+    void leg_failed(Agent& agent, int status, const std::string& phrase);
+    void leg_ended(Agent& agent);
+    void set_state(Agent& agent, AgentState state, const std::string& reason = "");
+    void after_wrapup(Agent& agent);
+    void start_wrapup(Agent& agent, Call& call);
+    void complete_wrapup(Agent& agent, const std::string& code, const std::string& notes,
+                         std::int64_t callback_at);
+    Agent* longest_ready(const Run& run);
+    bool serves(const Agent& agent, const Run& run) const;
+    void connect(Call& call, Agent& agent);
+    void route_waiting();
+    void agents_tick();
+    void send_agent(const Agent& agent, const nlohmann::json& message);
+    void publish_agent(const Agent& agent);
+    void fill_agent_view(const Run& run, pacing::Snapshot& s) const;
     void flush_completed();
     Run* find_run(const std::string& name);
 
@@ -96,6 +136,11 @@ class Engine final : public sip::CallObserver {
     std::vector<std::unique_ptr<Run>> runs_;
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;
     std::unordered_map<sip::CallId, std::unique_ptr<Call>> calls_;
+    std::unique_ptr<AgentChannel> agent_channel_;
+    std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id
+    std::unordered_map<std::string, Agent*> agents_by_peer_;
+    std::unordered_map<sip::CallId, Agent*> legs_;
+    std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::chrono::steady_clock::time_point started_, stop_at_;
     bool stopping_ = false;
 };

@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"",
-         {"data", "sip", "rtp", "trunks", "campaigns", "control", "stop_after", "drain_timeout",
-          "tick", "stop_when_done"}},
+         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "stop_after",
+          "drain_timeout", "tick", "stop_when_done"}},
+        {"agents", {"endpoint", "events", "heartbeat", "missed_heartbeats"}},
         {"sip", {"address", "port", "transport"}},
         {"rtp", {"address", "ports"}},
         {"trunks[]",
@@ -110,6 +111,16 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
     r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
     r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});
     r.boolean(root, "stop_when_done", "", c.stop_when_done);
+    if (auto a = root["agents"]; a && r.section(a, "agents")) {
+        r.string(a, "endpoint", "agents.", c.agents.endpoint);
+        if (c.agents.endpoint.empty())
+            r.error(a,
+                    "'agents.endpoint' is required: where agent desktops connect, like "
+                    "tcp://127.0.0.1:5570");
+        r.string(a, "events", "agents.", c.agents.events);
+        r.duration(a, "heartbeat", "agents.", c.agents.heartbeat, Millis{500}, Millis{60'000});
+        r.integer(a, "missed_heartbeats", "agents.", c.agents.missed_heartbeats, 1, 100);
+    }
 
     if (auto sip = root["sip"]; sip && r.section(sip, "sip")) {
         r.string(sip, "address", "sip.", c.sip_address);

@@ -29,6 +29,14 @@ struct CampaignEntry {
     int unattended_lines = 0;
 };
 
+// Agent desktops (docs/agent-protocol.md). Without an endpoint, no agent can log in.
+struct AgentsConfig {
+    std::string endpoint;       // ZeroMQ ROUTER, e.g. tcp://127.0.0.1:5570
+    std::string events;         // ZeroMQ PUB for supervisors and CRMs; empty = none
+    Millis heartbeat{5000};     // desktops send one at least this often
+    int missed_heartbeats = 3;  // then the agent is logged out
+};
+
 struct EngineConfig {
     std::string source_path;
     std::string data_dir;
@@ -39,6 +47,7 @@ struct EngineConfig {
     int rtp_first_port = 20000, rtp_last_port = 29999;
     std::vector<TrunkConfig> trunks;
     std::vector<CampaignEntry> campaigns;
+    AgentsConfig agents;
     std::string control;   // ZeroMQ endpoint for `outpace ctl`, e.g. ipc:///run/outpace/control
     Millis stop_after{0};  // stop launching after this long (demos, tests); 0 = run until told
     Millis drain_timeout{30'000};  // on stop: how long calls in progress may finish

@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,22 @@ struct Engine::Run {
     std::vector<std::int16_t> safe_harbor, machine_message;
     std::vector<Attempt> completed;  // recorded in the ledger at the next tick, in one batch
     CampaignStatus status;
+    std::vector<double> connect_ms;  // human verdict to bridged, per connected call
+    std::set<std::string> skipped;   // preview: contacts an agent passed over in this run
+    SteadyClock::time_point idle_checked{};
     bool store_error_logged = false;
 };
 
 struct Engine::Call {
-    enum class State { ringing, analysing, waiting_for_beep, playing, hanging_up };
+    enum class State {
+        ringing,
+        analysing,
+        waiting_for_beep,
+        waiting_for_agent,  // a live answer, no agent free yet; until connect_deadline
+        connected,          // bridged to `agent`
+        playing,
+        hanging_up,
+    };
     sip::CallId sip = 0;
     Run* run = nullptr;
     Attempt attempt;
@@ -81,6 +93,34 @@ struct Engine::Call {
     std::size_t prompt_pos = 0;
     std::array<std::int16_t, 160> frame{};  // the prompt's next 20 ms
     Outcome outcome = Outcome::none;        // decided; recorded when the call ends
+    Agent* agent = nullptr;                 // connected to (or, for a preview call, dialled by)
+    SteadyClock::time_point verdict_at, connect_deadline, connected_at;
+    bool preview = false;  // dialled by `agent` from a preview: no AMD, connected on answer
+    bool wrapped = false;  // the attempt went to the agent's wrap-up, which completes it
+};
+
+// A logged-in agent: the desktop (ZeroMQ peer) and the softphone leg, kept up for the shift.
+struct Engine::Agent {
+    using State = AgentState;
+    std::string id, peer, phone, pause_reason;
+    std::vector<std::string> campaigns, skills;
+    State state = State::connecting;
+    SteadyClock::time_point since = SteadyClock::now(), last_heard = SteadyClock::now();
+    bool want_ready = false, want_pause = false, want_logout = false, desktop_lost = false;
+    std::string want_pause_reason;
+    // The softphone leg.
+    sip::CallId leg = 0;
+    int leg_port = 0;  // reserved for the offer until the leg answers
+    std::unique_ptr<media::RtpSession> rtp;
+    // The customer being talked to, or dialled in preview.
+    sip::CallId customer = 0;
+    // Wrap-up: the attempt waiting for a disposition.
+    std::optional<Attempt> wrap;
+    Run* wrap_run = nullptr;
+    SteadyClock::time_point wrap_start;
+    // Preview: the contact shown and not dialled yet.
+    std::optional<Contact> preview;
+    Run* preview_run = nullptr;
 };
 
 }  // namespace outpace

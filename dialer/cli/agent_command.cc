@@ -1,0 +1,468 @@
+// `outpace agent`: the reference agent desktop in the terminal, and (--auto) simulated agents
+// that drive load tests and the demo. It speaks the protocol of docs/agent-protocol.md over one
+// ZeroMQ DEALER per agent; voice goes through the agent's softphone, never through here.
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <zmq.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "campaigns/duration.h"
+#include "dialer/cli/commands.h"
+#include "pacing/distribution.h"
+
+namespace outpace::cli {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using pacing::Distribution;
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_agent_signal(int) {
+    g_stop = true;
+}
+
+// "fixed:30s", "uniform:10s:20s", "exponential:60s", "lognormal:120s:1.0".
+std::optional<Distribution> parse_dist(const std::string& text, std::string* error) {
+    std::vector<std::string> p;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, ':');) p.push_back(part);
+    auto secs = [&](std::size_t i) -> std::optional<double> {
+        if (i >= p.size()) return std::nullopt;
+        auto d = parse_duration(p[i]);
+        if (!d) return std::nullopt;
+        return std::chrono::duration<double>(*d).count();
+    };
+    std::optional<Distribution> d;
+    if (p.size() == 2 && p[0] == "fixed" && secs(1)) d = Distribution::fixed(*secs(1));
+    if (p.size() == 3 && p[0] == "uniform" && secs(1) && secs(2) && *secs(1) <= *secs(2))
+        d = Distribution::uniform(*secs(1), *secs(2));
+    if (p.size() == 2 && p[0] == "exponential" && secs(1) && *secs(1) > 0)
+        d = Distribution::exponential(*secs(1));
+    if (p.size() == 3 && p[0] == "lognormal" && secs(1) && *secs(1) > 0) {
+        char* end = nullptr;
+        const double cv = std::strtod(p[2].c_str(), &end);
+        if (end && *end == 0 && cv > 0) d = Distribution::lognormal(*secs(1), cv);
+    }
+    if (!d)
+        *error = "'" + text +
+                 "' is not a distribution (fixed:30s, uniform:10s:20s, exponential:60s, "
+                 "lognormal:120s:1.0)";
+    return d;
+}
+
+struct AgentArgs {
+    std::string endpoint = "tcp://127.0.0.1:5570";
+    std::string id = "agent1", phone;
+    std::vector<std::string> campaigns, skills, codes;
+    bool automatic = false, preview = false, quiet = false, json_summary = false;
+    int count = 1;
+    std::string talk = "lognormal:20s:0.5", wrap = "uniform:2s:5s", preview_time = "fixed:1s";
+    double duration_s = 0;
+    unsigned seed = 1;
+};
+
+// One agent's desktop: its socket and, in --auto, what it is about to do.
+struct Desk {
+    std::string id, phone;
+    std::unique_ptr<zmq::socket_t> socket;
+    std::string state = "logged_out";
+    std::uint64_t attempt = 0;
+    bool in_call = false, logged_in = false, logged_out = false;
+    std::optional<Clock::time_point> hang_up_at, dispose_at, next_at, dial_at;
+    Clock::time_point last_sent = Clock::now();
+    json dispositions = json::array();
+    long calls = 0, dispositions_sent = 0, errors = 0;
+    std::vector<double> connect_ms;
+};
+
+class Desktop {
+  public:
+    Desktop(const AgentArgs& a, Distribution talk, Distribution wrap, Distribution preview)
+        : args_(a), talk_(talk), wrap_(wrap), preview_(preview), rng_(a.seed) {}
+
+    int run() {
+        for (int i = 0; i < args_.count; ++i) {
+            auto d = std::make_unique<Desk>();
+            d->id = args_.count == 1 ? args_.id : args_.id + std::to_string(i + 1);
+            d->phone = phone_for(d->id);
+            d->socket = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
+            d->socket->set(zmq::sockopt::linger, 200);
+            d->socket->set(zmq::sockopt::routing_id, "desk-" + d->id);
+            d->socket->connect(args_.endpoint);
+            json login = {{"type", "login"}, {"agent", d->id}, {"phone", d->phone}};
+            if (!args_.campaigns.empty()) login["campaigns"] = args_.campaigns;
+            if (!args_.skills.empty()) login["skills"] = args_.skills;
+            send(*d, login);
+            desks_.push_back(std::move(d));
+        }
+        if (!args_.automatic)
+            std::printf(
+                "keys: r ready · p [reason] pause · h hang up · d CODE [notes] disposition · "
+                "cb CODE TIME callback · n next (preview) · c call it · s skip · q log out\n");
+        const auto started = Clock::now();
+        auto login_deadline = started + std::chrono::seconds(10);
+        bool leaving = false;
+        Clock::time_point leave_deadline{};
+        while (true) {
+            const auto now = Clock::now();
+            if (!leaving &&
+                (g_stop || (args_.duration_s > 0 &&
+                            now - started >= std::chrono::duration<double>(args_.duration_s)))) {
+                leaving = true;
+                leave_deadline = now + std::chrono::seconds(30);
+                for (auto& d : desks_) {
+                    if (!d->logged_out) {
+                        if (d->in_call) d->hang_up_at = now;  // finish the call, then log out
+                        send(*d, {{"type", "logout"}});
+                    }
+                }
+            }
+            if (leaving && (all_out() || now >= leave_deadline)) break;
+            if (!leaving && now > login_deadline) {
+                for (auto& d : desks_)
+                    if (!d->logged_in) {
+                        std::fprintf(stderr, "outpace agent: %s: no answer from %s\n",
+                                     d->id.c_str(), args_.endpoint.c_str());
+                        return 1;
+                    }
+                login_deadline = Clock::time_point::max();
+            }
+            std::vector<zmq::pollitem_t> items;
+            for (auto& d : desks_) items.push_back({d->socket->handle(), 0, ZMQ_POLLIN, 0});
+            const bool keys = !args_.automatic;
+            if (keys) items.push_back({nullptr, 0, ZMQ_POLLIN, 0});
+            try {
+                zmq::poll(items.data(), items.size(), std::chrono::milliseconds(20));
+            } catch (const zmq::error_t&) {
+                continue;  // EINTR: the signal is checked above
+            }
+            for (std::size_t i = 0; i < desks_.size(); ++i)
+                if (items[i].revents & ZMQ_POLLIN) receive(*desks_[i]);
+            if (keys && (items.back().revents & ZMQ_POLLIN) && !key(*desks_.front())) {
+                g_stop = true;
+            }
+            if (args_.automatic) act(leaving);
+            heartbeats();
+        }
+        summary();
+        return 0;
+    }
+
+  private:
+    std::string phone_for(const std::string& id) const {
+        // --phone sip:%a@127.0.0.1:5090 puts each agent's id into the URI.
+        std::string p = args_.phone;
+        if (auto at = p.find("%a"); at != std::string::npos) p.replace(at, 2, id);
+        return p;
+    }
+
+    bool all_out() const {
+        for (const auto& d : desks_)
+            if (!d->logged_out) return false;
+        return true;
+    }
+
+    void send(Desk& d, const json& m) {
+        const std::string text = m.dump();
+        try {
+            d.socket->send(zmq::buffer(text), zmq::send_flags::dontwait);
+        } catch (const zmq::error_t&) {
+        }
+        d.last_sent = Clock::now();
+    }
+
+    void heartbeats() {
+        const auto now = Clock::now();
+        for (auto& d : desks_)
+            if (d->logged_in && !d->logged_out && now - d->last_sent >= heartbeat_)
+                send(*d, {{"type", "heartbeat"}});
+    }
+
+    void say(const Desk& d, const std::string& line) {
+        if (args_.quiet) return;
+        if (args_.count == 1)
+            std::printf("%s\n", line.c_str());
+        else if (!args_.automatic)
+            std::printf("%s: %s\n", d.id.c_str(), line.c_str());
+        std::fflush(stdout);
+    }
+
+    void receive(Desk& d) {
+        for (int i = 0; i < 64; ++i) {
+            zmq::message_t m;
+            try {
+                if (!d.socket->recv(m, zmq::recv_flags::dontwait)) return;
+            } catch (const zmq::error_t&) {
+                return;
+            }
+            const auto msg = json::parse(m.to_string(), nullptr, false);
+            if (msg.is_discarded() || !msg.is_object()) continue;
+            handle(d, msg);
+        }
+    }
+
+    void handle(Desk& d, const json& m) {
+        const std::string type = m.value("type", "");
+        const auto now = Clock::now();
+        if (type == "logged_in") {
+            d.logged_in = true;
+            d.state = m.value("state", "");
+            heartbeat_ = std::chrono::milliseconds(
+                static_cast<long>(1000 * m.value("heartbeat_s", 5.0) / 2));
+            say(d, "logged in as " + d.id + " (" + d.phone + "): " + d.state);
+            if (args_.automatic) send(d, {{"type", "ready"}});
+        } else if (type == "state") {
+            d.state = m.value("state", "");
+            say(d, "state: " + d.state +
+                       (m.contains("reason") ? " (" + m.value("reason", "") + ")" : ""));
+            if (args_.automatic && args_.preview && d.state == "ready") d.next_at = now;
+        } else if (type == "offer") {
+            d.attempt = m.value("attempt", std::uint64_t{0});
+            d.dispositions = m.value("dispositions", json::array());
+            std::string pop = "── call " + std::to_string(d.attempt) + " · " +
+                              m.value("campaign", "") + " · " + m.value("phone", "") + " ──";
+            const json fields = m.value("fields", json::object());
+            for (const auto& [k, v] : fields.items())
+                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+            if (!m.value("script", "").empty()) pop += "\n  script: " + m.value("script", "");
+            std::string codes;
+            for (const auto& c : d.dispositions) codes += " " + c.value("code", "");
+            pop += "\n  dispositions:" + codes;
+            say(d, pop);
+        } else if (type == "connected") {
+            d.in_call = true;
+            ++d.calls;
+            d.connect_ms.push_back(m.value("connect_ms", 0.0));
+            say(d, "connected (attempt " + std::to_string(d.attempt) + ")");
+            if (args_.automatic)
+                d.hang_up_at = now + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(talk_.sample(rng_)));
+        } else if (type == "hangup") {
+            d.in_call = false;
+            d.hang_up_at.reset();
+            say(d, "call ended" + (m.contains("outcome") ? ": " + m.value("outcome", "") : ""));
+        } else if (type == "wrapup") {
+            d.attempt = m.value("attempt", d.attempt);
+            say(d, "wrap-up for attempt " + std::to_string(d.attempt) + ": send a disposition");
+            if (args_.automatic)
+                d.dispose_at = now + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(wrap_.sample(rng_)));
+        } else if (type == "preview") {
+            std::string pop =
+                "── preview · " + m.value("campaign", "") + " · " + m.value("phone", "") + " ──";
+            const json fields = m.value("fields", json::object());
+            for (const auto& [k, v] : fields.items())
+                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+            say(d, pop + "\n  c: call · s: skip");
+            if (args_.automatic)
+                d.dial_at = now + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(preview_.sample(rng_)));
+        } else if (type == "logged_out") {
+            d.logged_out = true;
+            say(d, "logged out: " + m.value("reason", ""));
+        } else if (type == "error") {
+            ++d.errors;
+            std::fprintf(stderr, "%s: engine: %s\n", d.id.c_str(), m.value("reason", "").c_str());
+            if (args_.automatic && args_.preview && m.value("request", "") == "next")
+                d.next_at = now + std::chrono::seconds(2);  // nobody to call yet: ask again
+        } else if (type == "disposed") {
+            ++d.dispositions_sent;
+        }
+    }
+
+    // --auto: hang up when the talk time is over, dispose when the wrap-up time is.
+    void act(bool leaving) {
+        const auto now = Clock::now();
+        for (auto& dp : desks_) {
+            Desk& d = *dp;
+            if (d.hang_up_at && now >= *d.hang_up_at) {
+                d.hang_up_at.reset();
+                if (d.in_call) send(d, {{"type", "hangup"}});
+            }
+            if (d.dispose_at && now >= *d.dispose_at) {
+                d.dispose_at.reset();
+                send(d, disposition(d));
+            }
+            if (!leaving && d.next_at && now >= *d.next_at) {
+                d.next_at.reset();
+                send(d, {{"type", "next"}});
+            }
+            if (d.dial_at && now >= *d.dial_at) {
+                d.dial_at.reset();
+                send(d, {{"type", "dial"}});
+            }
+        }
+    }
+
+    json disposition(const Desk& d) {
+        std::vector<json> choices;
+        for (const auto& c : d.dispositions) {
+            const std::string code = c.value("code", "");
+            if (!args_.codes.empty()) {
+                if (std::find(args_.codes.begin(), args_.codes.end(), code) != args_.codes.end())
+                    choices.push_back(c);
+            } else if (!c.value("dnc", false)) {
+                choices.push_back(c);  // a simulated agent never puts people on the DNC list
+            }
+        }
+        json m = {{"type", "disposition"}, {"attempt", d.attempt}};
+        if (choices.empty()) {
+            m["code"] = args_.codes.empty() ? "" : args_.codes.front();
+            return m;
+        }
+        std::uniform_int_distribution<std::size_t> pick(0, choices.size() - 1);
+        const auto& c = choices[pick(rng_)];
+        m["code"] = c.value("code", "");
+        if (c.value("callback", false))
+            m["callback_at"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count() +
+                               86400;
+        return m;
+    }
+
+    // One line typed at the terminal. False to quit.
+    bool key(Desk& d) {
+        std::string line;
+        if (!std::getline(std::cin, line)) return false;
+        std::istringstream in(line);
+        std::string k;
+        in >> k;
+        std::string rest;
+        std::getline(in, rest);
+        if (!rest.empty() && rest[0] == ' ') rest.erase(0, 1);
+        if (k == "r")
+            send(d, {{"type", "ready"}});
+        else if (k == "p")
+            send(d, {{"type", "pause"}, {"reason", rest.empty() ? "break" : rest}});
+        else if (k == "h")
+            send(d, {{"type", "hangup"}});
+        else if (k == "n")
+            send(d, {{"type", "next"}});
+        else if (k == "c")
+            send(d, {{"type", "dial"}});
+        else if (k == "s")
+            send(d, {{"type", "skip"}});
+        else if (k == "q")
+            return false;
+        else if (k == "d" || k == "cb") {
+            std::istringstream r(rest);
+            std::string code, when;
+            r >> code;
+            json m = {{"type", "disposition"}, {"attempt", d.attempt}, {"code", code}};
+            if (k == "cb") {
+                r >> when;
+                m["callback_at"] = when;
+            }
+            std::string notes;
+            std::getline(r, notes);
+            if (!notes.empty() && notes[0] == ' ') notes.erase(0, 1);
+            if (!notes.empty()) m["notes"] = notes;
+            send(d, m);
+        } else if (!k.empty()) {
+            std::printf("unknown key '%s'\n", k.c_str());
+        }
+        return true;
+    }
+
+    void summary() {
+        long calls = 0, disp = 0, errors = 0;
+        std::vector<double> ms;
+        for (const auto& d : desks_) {
+            calls += d->calls;
+            disp += d->dispositions_sent;
+            errors += d->errors;
+            ms.insert(ms.end(), d->connect_ms.begin(), d->connect_ms.end());
+        }
+        std::sort(ms.begin(), ms.end());
+        auto q = [&](double p) {
+            return ms.empty() ? 0.0 : ms[static_cast<std::size_t>(p * (ms.size() - 1) + 0.5)];
+        };
+        if (args_.json_summary) {
+            std::printf("%s\n", json{{"agents", desks_.size()},
+                                     {"calls", calls},
+                                     {"dispositions", disp},
+                                     {"errors", errors},
+                                     {"connect_ms_median", q(0.5)},
+                                     {"connect_ms_p99", q(0.99)}}
+                                    .dump()
+                                    .c_str());
+        } else if (!args_.quiet) {
+            std::printf(
+                "%zu agents: %ld calls, %ld dispositions, %ld errors; connect median "
+                "%.2f ms, p99 %.2f ms\n",
+                desks_.size(), calls, disp, errors, q(0.5), q(0.99));
+        }
+    }
+
+    AgentArgs args_;
+    Distribution talk_, wrap_, preview_;
+    std::mt19937_64 rng_;
+    zmq::context_t ctx_;
+    std::vector<std::unique_ptr<Desk>> desks_;
+    std::chrono::milliseconds heartbeat_{2500};
+};
+
+}  // namespace
+
+void add_agent_command(CLI::App& app, int& exit_code) {
+    auto args = std::make_shared<AgentArgs>();
+    auto* cmd = app.add_subcommand(
+        "agent", "An agent desktop in the terminal (or, with --auto, simulated agents)");
+    cmd->add_option("--endpoint", args->endpoint, "The engine's agent socket (agents.endpoint)");
+    cmd->add_option("--agent", args->id, "Agent id (with --count: the prefix, numbered from 1)");
+    cmd->add_option("--phone", args->phone,
+                    "The softphone's SIP URI the engine calls; %a stands for the agent id")
+        ->required();
+    cmd->add_option("--campaign", args->campaigns, "Campaigns to serve (default: all)");
+    cmd->add_option("--skill", args->skills, "Skills");
+    cmd->add_flag("--auto", args->automatic,
+                  "Simulated agent: ready, talk, hang up, wrap up, dispose at random");
+    cmd->add_option("--count", args->count, "Simulated agents in this process (--auto)")
+        ->check(CLI::Range(1, 5000));
+    cmd->add_option("--talk", args->talk, "Talk time distribution (--auto)")->capture_default_str();
+    cmd->add_option("--wrap", args->wrap, "Wrap-up time distribution (--auto)")
+        ->capture_default_str();
+    cmd->add_flag("--preview", args->preview, "Ask for and dial contacts (preview campaigns)");
+    cmd->add_option("--preview-time", args->preview_time, "Time to look at a preview")
+        ->capture_default_str();
+    cmd->add_option("--code", args->codes, "Dispositions to choose from (--auto)");
+    cmd->add_option("--for", args->duration_s, "Log out after this many seconds (0: until Ctrl-C)");
+    cmd->add_option("--seed", args->seed, "Random seed (--auto)");
+    cmd->add_flag("--quiet", args->quiet, "Print only the summary");
+    cmd->add_flag("--json", args->json_summary, "Summary as JSON");
+    cmd->callback([args, &exit_code] {
+        std::string error;
+        auto talk = parse_dist(args->talk, &error);
+        auto wrap = parse_dist(args->wrap, &error);
+        auto preview = parse_dist(args->preview_time, &error);
+        if (!talk || !wrap || !preview) {
+            std::cerr << "outpace agent: " << error << "\n";
+            exit_code = 2;
+            return;
+        }
+        if (args->count > 1 && args->phone.find("%a") == std::string::npos) {
+            std::cerr << "outpace agent: --count needs %a in --phone (one softphone URI each)\n";
+            exit_code = 2;
+            return;
+        }
+        std::signal(SIGINT, on_agent_signal);
+        std::signal(SIGTERM, on_agent_signal);
+        Desktop desk(*args, *talk, *wrap, *preview);
+        exit_code = desk.run();
+    });
+}
+
+}  // namespace outpace::cli

@@ -1,0 +1,309 @@
+#include "dialer/engine/agent_channel.h"
+
+#include <event2/event.h>
+
+#include <cstdio>
+#include <ctime>
+#include <zmq.hpp>
+
+namespace outpace {
+namespace {
+
+using nlohmann::json;
+
+struct TypeName {
+    AgentRequest::Type type;
+    const char* name;
+};
+constexpr TypeName kTypes[] = {
+    {AgentRequest::Type::login, "login"},
+    {AgentRequest::Type::ready, "ready"},
+    {AgentRequest::Type::pause, "pause"},
+    {AgentRequest::Type::hangup, "hangup"},
+    {AgentRequest::Type::disposition, "disposition"},
+    {AgentRequest::Type::next, "next"},
+    {AgentRequest::Type::dial, "dial"},
+    {AgentRequest::Type::skip, "skip"},
+    {AgentRequest::Type::logout, "logout"},
+    {AgentRequest::Type::heartbeat, "heartbeat"},
+};
+
+// "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
+std::optional<std::int64_t> parse_utc(const std::string& s) {
+    std::tm tm{};
+    int consumed = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+        return std::nullopt;
+    const std::string zone = s.substr(static_cast<std::size_t>(consumed));
+    long offset = 0;
+    if (zone != "Z") {
+        int sign_h = 0, m = 0;
+        char sign = 0;
+        if (std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &sign_h, &m) != 3 ||
+            (sign != '+' && sign != '-') || zone.size() != 6)
+            return std::nullopt;
+        offset = (sign == '+' ? 1 : -1) * (sign_h * 3600L + m * 60L);
+    }
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60)
+        return std::nullopt;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<std::int64_t>(timegm(&tm)) - offset;
+}
+
+}  // namespace
+
+const char* to_string(AgentRequest::Type t) {
+    for (const auto& n : kTypes)
+        if (n.type == t) return n.name;
+    return "?";
+}
+
+std::optional<AgentRequest> parse_agent_request(std::string_view text, std::string* error) {
+    const auto m = json::parse(text, nullptr, false);
+    if (m.is_discarded() || !m.is_object()) {
+        *error = "a message is one JSON object";
+        return std::nullopt;
+    }
+    if (!m.contains("type") || !m["type"].is_string()) {
+        *error = "missing 'type'";
+        return std::nullopt;
+    }
+    AgentRequest r;
+    const std::string type = m["type"];
+    bool known = false;
+    for (const auto& n : kTypes)
+        if (type == n.name) r.type = n.type, known = true;
+    if (!known) {
+        *error = "unknown type '" + type + "'";
+        return std::nullopt;
+    }
+    auto text_field = [&](const char* key, std::string& out, bool required) {
+        if (!m.contains(key)) {
+            if (required) *error = "'" + type + "' needs '" + key + "'";
+            return !required;
+        }
+        if (!m[key].is_string() || m[key].get<std::string>().size() > 4096) {
+            *error = std::string("'") + key + "' must be a string (at most 4096 bytes)";
+            return false;
+        }
+        out = m[key];
+        return true;
+    };
+    auto list_field = [&](const char* key, std::vector<std::string>& out) {
+        if (!m.contains(key)) return true;
+        if (!m[key].is_array() || m[key].size() > 256) {
+            *error = std::string("'") + key + "' must be a list of strings";
+            return false;
+        }
+        for (const auto& v : m[key]) {
+            if (!v.is_string()) {
+                *error = std::string("'") + key + "' must be a list of strings";
+                return false;
+            }
+            out.push_back(v);
+        }
+        return true;
+    };
+    auto attempt_field = [&](bool required) {
+        if (!m.contains("attempt")) {
+            if (required) *error = "'" + type + "' needs 'attempt'";
+            return !required;
+        }
+        if (!m["attempt"].is_number_unsigned()) {
+            *error = "'attempt' must be the attempt id (a positive integer)";
+            return false;
+        }
+        r.attempt = m["attempt"];
+        return true;
+    };
+    switch (r.type) {
+        case AgentRequest::Type::login:
+            if (!text_field("agent", r.agent, true) || !text_field("phone", r.phone, true) ||
+                !list_field("campaigns", r.campaigns) || !list_field("skills", r.skills))
+                return std::nullopt;
+            if (r.agent.empty() || r.agent.size() > 64) {
+                *error = "'agent' must be 1 to 64 characters";
+                return std::nullopt;
+            }
+            if (r.phone.rfind("sip:", 0) != 0) {
+                *error = "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
+                return std::nullopt;
+            }
+            break;
+        case AgentRequest::Type::pause:
+            if (!text_field("reason", r.reason, false)) return std::nullopt;
+            break;
+        case AgentRequest::Type::disposition:
+            if (!attempt_field(true) || !text_field("code", r.code, true) ||
+                !text_field("notes", r.notes, false))
+                return std::nullopt;
+            if (m.contains("callback_at")) {
+                const auto& cb = m["callback_at"];
+                std::optional<std::int64_t> t;
+                if (cb.is_number_integer()) t = cb.get<std::int64_t>();
+                if (cb.is_string()) t = parse_utc(cb.get<std::string>());
+                if (!t || *t <= 0) {
+                    *error =
+                        "'callback_at' must be unix seconds or a time like 2026-11-24T10:30:00Z";
+                    return std::nullopt;
+                }
+                r.callback_at = *t;
+            }
+            if (m.contains("answers")) {
+                if (!m["answers"].is_object()) {
+                    *error = "'answers' must be an object (question id -> answer)";
+                    return std::nullopt;
+                }
+                r.answers = m["answers"];
+            }
+            break;
+        case AgentRequest::Type::dial:
+        case AgentRequest::Type::skip:
+            if (!attempt_field(false)) return std::nullopt;
+            break;
+        case AgentRequest::Type::hangup:
+            if (!attempt_field(false)) return std::nullopt;
+            break;
+        default:
+            break;
+    }
+    return r;
+}
+
+namespace {
+
+class ZmqAgentChannel final : public AgentChannel {
+  public:
+    ZmqAgentChannel(event_base* loop, Handler handler)
+        : handler_(std::move(handler)),
+          router_(ctx_, zmq::socket_type::router),
+          pub_(ctx_, zmq::socket_type::pub) {
+        router_.set(zmq::sockopt::linger, 0);
+        router_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
+        router_.set(zmq::sockopt::router_mandatory, true);  // unknown peer: an error, not a loss
+        router_.set(zmq::sockopt::sndhwm, 1000);
+        pub_.set(zmq::sockopt::linger, 0);
+        pub_.set(zmq::sockopt::sndhwm, 10000);
+        loop_ = loop;
+    }
+    ~ZmqAgentChannel() override {
+        if (read_ev_) event_free(read_ev_);
+        if (timer_ev_) event_free(timer_ev_);
+    }
+
+    bool bind(const std::string& endpoint, const std::string& events, std::string* error) {
+        try {
+            router_.bind(endpoint);
+        } catch (const zmq::error_t& e) {
+            *error = "agent socket " + endpoint + ": " + e.what();
+            return false;
+        }
+        if (!events.empty()) {
+            try {
+                pub_.bind(events);
+            } catch (const zmq::error_t& e) {
+                *error = "agent events socket " + events + ": " + e.what();
+                return false;
+            }
+        }
+        // ZeroMQ's descriptor signals "something changed" (edge-like): drain on every wake-up,
+        // and once more on a short timer in case a wake-up was consumed by our own sends.
+        const auto fd = router_.get(zmq::sockopt::fd);
+        read_ev_ = event_new(loop_, fd, EV_READ | EV_PERSIST, &ZmqAgentChannel::wake, this);
+        event_add(read_ev_, nullptr);
+        timer_ev_ = event_new(loop_, -1, EV_PERSIST, &ZmqAgentChannel::wake, this);
+        const timeval every{0, 20'000};
+        event_add(timer_ev_, &every);
+        return true;
+    }
+
+    void send(const std::string& peer, const json& message) override {
+        const std::string text = message.dump();
+        try {
+            if (!router_.send(zmq::buffer(peer),
+                              zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+                return;
+            router_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+        } catch (const zmq::error_t&) {
+            // EHOSTUNREACH: the desktop is gone; its heartbeats stop and it is logged out.
+        }
+    }
+
+    void publish(const std::string& topic, const json& event) override {
+        const std::string text = event.dump();
+        try {
+            if (pub_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+                pub_.send(zmq::buffer(text), zmq::send_flags::dontwait);
+        } catch (const zmq::error_t&) {
+        }
+    }
+
+  private:
+    static void wake(evutil_socket_t, short, void* self) {
+        static_cast<ZmqAgentChannel*>(self)->drain();
+    }
+
+    void drain() {
+        // Bounded per wake-up so a flood of messages cannot starve calls on the loop.
+        for (int i = 0; i < 256; ++i) {
+            std::vector<zmq::message_t> frames;
+            try {
+                zmq::message_t part;
+                if (!router_.recv(part, zmq::recv_flags::dontwait)) return;
+                frames.push_back(std::move(part));
+                while (router_.get(zmq::sockopt::rcvmore) && frames.size() < 8) {
+                    zmq::message_t more;
+                    if (!router_.recv(more, zmq::recv_flags::dontwait)) break;
+                    frames.push_back(std::move(more));
+                }
+                while (router_.get(zmq::sockopt::rcvmore)) {  // too many frames: discard
+                    zmq::message_t rest;
+                    if (!router_.recv(rest, zmq::recv_flags::dontwait)) break;
+                }
+            } catch (const zmq::error_t&) {
+                return;
+            }
+            const std::string peer = frames[0].to_string();
+            // A DEALER sends [id, body]; a REQ-style client [id, "", body]. Anything else is
+            // answered with an error.
+            std::string body;
+            if (frames.size() == 2) {
+                body = frames[1].to_string();
+            } else if (frames.size() == 3 && frames[1].size() == 0) {
+                body = frames[2].to_string();
+            } else {
+                send(peer, {{"type", "error"}, {"reason", "one JSON object per message"}});
+                continue;
+            }
+            std::string error;
+            const auto request = parse_agent_request(body, &error);
+            if (!request) {
+                send(peer, {{"type", "error"}, {"reason", error}});
+                continue;
+            }
+            handler_(peer, *request);
+        }
+    }
+
+    Handler handler_;
+    zmq::context_t ctx_;
+    zmq::socket_t router_, pub_;
+    event_base* loop_ = nullptr;
+    ::event* read_ev_ = nullptr;
+    ::event* timer_ev_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<AgentChannel> AgentChannel::start(event_base* loop, const std::string& endpoint,
+                                                  const std::string& events_endpoint,
+                                                  Handler handler, std::string* error) {
+    auto c = std::make_unique<ZmqAgentChannel>(loop, std::move(handler));
+    if (!c->bind(endpoint, events_endpoint, error)) return nullptr;
+    return c;
+}
+
+}  // namespace outpace

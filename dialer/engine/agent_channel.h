@@ -1,0 +1,67 @@
+// The agent desktops' channel (docs/agent-protocol.md): JSON objects over a ZeroMQ ROUTER socket,
+// one DEALER per desktop, and a PUB socket of events for supervisors and CRMs. This file knows
+// the wire: it parses and validates requests into typed values and answers the malformed ones
+// itself; what a request means is the engine's business (agents.cc).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct event_base;
+
+namespace outpace {
+
+struct AgentRequest {
+    enum class Type {
+        login,        // agent, phone (the softphone's SIP URI), campaigns, skills
+        ready,        // take calls
+        pause,        // reason; after the current call when in one
+        hangup,       // end the customer's call (the agent leg stays up)
+        disposition,  // attempt, code, notes, callback_at: ends wrap-up
+        next,         // preview: show me my next contact
+        dial,         // preview: call the contact shown (attempt = its preview id)
+        skip,         // preview: not this one
+        logout,
+        heartbeat,
+    };
+    Type type = Type::heartbeat;
+    std::string agent, phone, reason, code, notes;
+    std::vector<std::string> campaigns, skills;
+    std::uint64_t attempt = 0;
+    std::int64_t callback_at = 0;  // unix seconds
+    nlohmann::json answers;        // survey answers, kept with the attempt's notes
+};
+
+const char* to_string(AgentRequest::Type t);
+
+// One message's text as a request, or nullopt and a sentence saying what is wrong with it.
+std::optional<AgentRequest> parse_agent_request(std::string_view text, std::string* error);
+
+class AgentChannel {
+  public:
+    // `peer` is the desktop's ZeroMQ routing id: replies go back to it.
+    using Handler = std::function<void(const std::string& peer, const AgentRequest&)>;
+
+    // Binds the ROUTER on `endpoint` and, when not empty, the PUB on `events_endpoint`
+    // (tcp://127.0.0.1:PORT or ipc://PATH). Malformed requests are answered with an error
+    // message here and never reach `handler`. Null with `error` set when a bind fails.
+    static std::unique_ptr<AgentChannel> start(event_base* loop, const std::string& endpoint,
+                                               const std::string& events_endpoint, Handler handler,
+                                               std::string* error);
+    virtual ~AgentChannel() = default;
+
+    // Sends one message to a desktop; dropped (never blocks the loop) when its queue is full
+    // or it is gone.
+    virtual void send(const std::string& peer, const nlohmann::json& message) = 0;
+    // Publishes an event: two frames, the topic ("agent.<id>" or "call.<campaign>") and the JSON.
+    virtual void publish(const std::string& topic, const nlohmann::json& event) = 0;
+};
+
+}  // namespace outpace

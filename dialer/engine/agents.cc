@@ -1,0 +1,705 @@
+// Agents: the desktop's requests (docs/agent-protocol.md), the softphone leg the engine keeps up
+// for the whole shift, routing live answers to the longest-ready agent within the 2-second rule,
+// media relay between customer and agent, wrap-up and dispositions.
+#include <algorithm>
+
+#include "dialer/engine/engine.h"
+#include "dialer/engine/engine_parts.h"
+#include "dialer/media/sdp.h"
+
+namespace outpace {
+namespace {
+
+using nlohmann::json;
+using Type = AgentRequest::Type;
+
+json error_message(const std::string& reason, Type request) {
+    return {{"type", "error"}, {"reason", reason}, {"request", to_string(request)}};
+}
+
+std::string host_port(const std::string& host, int port) {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(port);
+}
+
+double percentile(std::vector<double> v, double q) {
+    if (v.empty()) return 0;
+    const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+}  // namespace
+
+const char* to_string(AgentState s) {
+    switch (s) {
+        case AgentState::connecting:
+            return "connecting";
+        case AgentState::paused:
+            return "paused";
+        case AgentState::ready:
+            return "ready";
+        case AgentState::reserved:
+            return "reserved";
+        case AgentState::talking:
+            return "talking";
+        case AgentState::wrapup:
+            return "wrapup";
+    }
+    return "?";
+}
+
+void Engine::send_agent(const Agent& a, const json& message) {
+    if (agent_channel_ && !a.desktop_lost) agent_channel_->send(a.peer, message);
+}
+
+void Engine::publish_agent(const Agent& a) {
+    if (!agent_channel_) return;
+    json e = {{"event", "agent"}, {"agent", a.id}, {"state", to_string(a.state)}};
+    if (a.state == AgentState::paused) e["reason"] = a.pause_reason;
+    agent_channel_->publish("agent." + a.id, e);
+}
+
+void Engine::set_state(Agent& a, AgentState state, const std::string& reason) {
+    a.state = state;
+    a.since = SteadyClock::now();
+    a.pause_reason = state == AgentState::paused ? reason : "";
+    json m = {{"type", "state"}, {"state", to_string(state)}};
+    if (!reason.empty()) m["reason"] = reason;
+    send_agent(a, m);
+    publish_agent(a);
+    if (state == AgentState::ready) route_waiting();
+}
+
+bool Engine::serves(const Agent& a, const Run& run) const {
+    if (!a.campaigns.empty() &&
+        std::find(a.campaigns.begin(), a.campaigns.end(), run.campaign.name) == a.campaigns.end())
+        return false;
+    if (run.campaign.skills.empty()) return true;
+    for (const auto& s : run.campaign.skills)
+        if (std::find(a.skills.begin(), a.skills.end(), s) != a.skills.end()) return true;
+    return false;
+}
+
+Engine::Agent* Engine::longest_ready(const Run& run) {
+    Agent* best = nullptr;
+    for (auto& [id, a] : agents_)
+        if (a->state == AgentState::ready && a->rtp && serves(*a, run) &&
+            (!best || a->since < best->since))
+            best = a.get();
+    return best;
+}
+
+void Engine::fill_agent_view(const Run& run, pacing::Snapshot& s) const {
+    const auto now = SteadyClock::now();
+    for (const auto& [id, a] : agents_) {
+        if (!serves(*a, run)) continue;
+        pacing::AgentView v;
+        v.in_state_s = std::chrono::duration<double>(now - a->since).count();
+        switch (a->state) {
+            case AgentState::ready:
+                v.state = pacing::AgentState::ready;
+                break;
+            case AgentState::reserved:
+                v.state = pacing::AgentState::reserved;
+                break;
+            case AgentState::talking:
+                v.state = pacing::AgentState::talking;
+                break;
+            case AgentState::wrapup:
+                v.state = pacing::AgentState::wrapup;
+                break;
+            default:
+                v.state = pacing::AgentState::paused;
+                break;
+        }
+        s.agents.push_back(v);
+    }
+}
+
+// ---- The desktop's requests --------------------------------------------------------------------
+
+void Engine::on_agent_request(const std::string& peer, const AgentRequest& r) {
+    if (r.type == Type::login) {
+        agent_login(peer, r);
+        return;
+    }
+    auto it = agents_by_peer_.find(peer);
+    if (it == agents_by_peer_.end()) {
+        agent_channel_->send(peer, error_message("log in first", r.type));
+        return;
+    }
+    Agent& a = *it->second;
+    a.last_heard = SteadyClock::now();
+    auto refuse = [&](const std::string& why) { send_agent(a, error_message(why, r.type)); };
+    switch (r.type) {
+        case Type::heartbeat:
+            send_agent(a, {{"type", "heartbeat"}, {"state", to_string(a.state)}});
+            return;
+        case Type::ready:
+            if (a.state == AgentState::wrapup)
+                return refuse("wrap-up ends with a disposition for attempt " +
+                              std::to_string(a.wrap->id));
+            if (a.state == AgentState::talking || a.state == AgentState::reserved)
+                return refuse("in a call");
+            agent_ready(a);
+            return;
+        case Type::pause:
+            agent_pause(a, r.reason.empty() ? "break" : r.reason);
+            return;
+        case Type::hangup: {
+            auto c = calls_.find(a.customer);
+            if (a.customer == 0 || c == calls_.end()) return refuse("no call to hang up");
+            if (c->second->state == Call::State::ringing) {
+                c->second->cancelled = true;
+                sip_->cancel(c->second->sip);
+            } else {
+                hang_up(*c->second);
+            }
+            return;
+        }
+        case Type::disposition:
+            agent_disposition(a, r);
+            return;
+        case Type::logout:
+            if (a.state == AgentState::talking || a.state == AgentState::reserved ||
+                a.state == AgentState::wrapup) {
+                a.want_logout = true;
+                send_agent(
+                    a, {{"type", "logout_pending"}, {"reason", "after this call's disposition"}});
+                return;
+            }
+            agent_logout(a, "logout");
+            return;
+        case Type::next:
+            agent_next(a);
+            return;
+        case Type::dial:
+            agent_dial(a);
+            return;
+        case Type::skip:
+            if (a.state != AgentState::reserved || !a.preview) return refuse("nothing to skip");
+            a.preview_run->skipped.insert(a.preview->phone);
+            a.preview.reset();
+            set_state(a, AgentState::ready);
+            return;
+        case Type::login:
+            return;
+    }
+}
+
+void Engine::agent_login(const std::string& peer, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) {
+        agent_channel_->send(peer, error_message(why, Type::login));
+    };
+    for (const auto& name : r.campaigns)
+        if (!find_run(name)) return refuse("no campaign '" + name + "' in this engine");
+    auto it = agents_.find(r.agent);
+    if (it != agents_.end()) {
+        // The same agent again: a desktop restarted or reconnected. It takes over the session.
+        Agent& a = *it->second;
+        if (a.phone != r.phone)
+            return refuse("agent " + r.agent + " is logged in with " + a.phone + "; log out first");
+        if (a.peer != peer) {
+            agents_by_peer_.erase(a.peer);
+            a.peer = peer;
+            agents_by_peer_[peer] = &a;
+        }
+        a.desktop_lost = false;
+        a.last_heard = SteadyClock::now();
+        a.campaigns = r.campaigns;
+        a.skills = r.skills;
+        json m = {{"type", "logged_in"},
+                  {"agent", a.id},
+                  {"state", to_string(a.state)},
+                  {"heartbeat_s", std::chrono::duration<double>(config_.agents.heartbeat).count()}};
+        if (a.wrap) m["wrapup_attempt"] = a.wrap->id;
+        send_agent(a, m);
+        return;
+    }
+    if (agents_by_peer_.count(peer))
+        return refuse("this desktop is already logged in as " + agents_by_peer_[peer]->id);
+    auto a = std::make_unique<Agent>();
+    a->id = r.agent;
+    a->peer = peer;
+    a->phone = r.phone;
+    a->campaigns = r.campaigns;
+    a->skills = r.skills;
+    Agent& agent = *a;
+    agents_[r.agent] = std::move(a);
+    agents_by_peer_[peer] = &agent;
+    engine_log("agent " + agent.id + " logged in from " + agent.phone);
+    send_agent(agent,
+               {{"type", "logged_in"},
+                {"agent", agent.id},
+                {"state", "connecting"},
+                {"heartbeat_s", std::chrono::duration<double>(config_.agents.heartbeat).count()}});
+    publish_agent(agent);
+    dial_leg(agent);
+}
+
+void Engine::agent_ready(Agent& a) {
+    a.want_pause = false;
+    if (a.state == AgentState::ready) {
+        send_agent(a, {{"type", "state"}, {"state", "ready"}});
+        return;
+    }
+    if (!a.rtp) {
+        // No softphone leg (it dropped, or never answered): call it again first.
+        a.want_ready = true;
+        if (a.leg == 0) dial_leg(a);
+        if (a.state != AgentState::connecting) set_state(a, AgentState::connecting);
+        return;
+    }
+    set_state(a, AgentState::ready);
+}
+
+void Engine::agent_pause(Agent& a, const std::string& reason) {
+    switch (a.state) {
+        case AgentState::ready:
+        case AgentState::paused:
+            set_state(a, AgentState::paused, reason);
+            return;
+        case AgentState::connecting:
+            a.want_ready = false;
+            send_agent(a, {{"type", "state"}, {"state", "connecting"}});
+            return;
+        default:
+            // In a call or wrap-up: paused once the disposition is in.
+            a.want_pause = true;
+            a.want_pause_reason = reason;
+            send_agent(a, {{"type", "pause_pending"}, {"reason", reason}});
+            return;
+    }
+}
+
+void Engine::agent_logout(Agent& a, const std::string& reason) {
+    engine_log("agent " + a.id + " logged out (" + reason + ")" +
+               (a.rtp ? "; softphone RTP in " + std::to_string(a.rtp->stats().packets_in) +
+                            ", out " + std::to_string(a.rtp->stats().packets_out) + ", foreign " +
+                            std::to_string(a.rtp->stats().foreign) + ", malformed " +
+                            std::to_string(a.rtp->stats().malformed)
+                      : ""));
+    send_agent(a, {{"type", "logged_out"}, {"reason", reason}});
+    if (agent_channel_)
+        agent_channel_->publish("agent." + a.id,
+                                {{"event", "agent"}, {"agent", a.id}, {"state", "logged_out"}});
+    if (a.leg) {
+        legs_.erase(a.leg);
+        if (a.rtp)
+            sip_->hangup(a.leg);
+        else
+            sip_->cancel(a.leg);
+    }
+    if (a.leg_port) ports_.give(a.leg_port);
+    for (auto& [id, c] : calls_)
+        if (c->agent == &a) c->agent = nullptr;
+    agents_by_peer_.erase(a.peer);
+    agents_.erase(a.id);  // `a` is gone from here on
+}
+
+void Engine::agent_disposition(Agent& a, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) {
+        send_agent(a, error_message(why, Type::disposition));
+    };
+    if (a.state != AgentState::wrapup || !a.wrap)
+        return refuse(a.state == AgentState::talking ? "the call is still up: hang up first"
+                                                     : "no call waiting for a disposition");
+    if (r.attempt != a.wrap->id)
+        return refuse("the call in wrap-up is attempt " + std::to_string(a.wrap->id));
+    const Campaign& c = a.wrap_run->campaign;
+    const Disposition* d = nullptr;
+    for (const auto& x : c.dispositions)
+        if (x.code == r.code) d = &x;
+    if (!d) {
+        std::string codes;
+        for (const auto& x : c.dispositions) codes += (codes.empty() ? "" : ", ") + x.code;
+        return refuse("'" + r.code + "' is not a disposition of " + c.name + " (" + codes + ")");
+    }
+    if (d->callback && r.callback_at <= 0) return refuse("'" + r.code + "' needs 'callback_at'");
+    if (r.callback_at > 0 &&
+        r.callback_at <= std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()))
+        return refuse("'callback_at' is in the past");
+    std::string notes = r.notes;
+    if (!r.answers.is_null()) notes += (notes.empty() ? "" : " ") + ("answers=" + r.answers.dump());
+    complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0);
+}
+
+// The attempt in wrap-up goes to the ledger with its disposition; the agent moves on.
+void Engine::complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
+                             std::int64_t callback_at) {
+    Run& run = *a.wrap_run;
+    Attempt attempt = std::move(*a.wrap);
+    a.wrap.reset();
+    attempt.disposition = code;
+    if (!notes.empty()) attempt.notes += (attempt.notes.empty() ? "" : "; ") + notes;
+    attempt.callback_at = callback_at;
+    attempt.wrap_ms = ms_between(a.wrap_start, SteadyClock::now());
+    run.estimator.handled(attempt.talk_ms / 1000.0, attempt.wrap_ms / 1000.0);
+    send_agent(a, {{"type", "disposed"}, {"attempt", attempt.id}, {"code", code}});
+    if (agent_channel_)
+        agent_channel_->publish("call." + run.campaign.name, {{"event", "disposition"},
+                                                              {"campaign", run.campaign.name},
+                                                              {"attempt", attempt.id},
+                                                              {"agent", a.id},
+                                                              {"code", code}});
+    run.completed.push_back(std::move(attempt));
+    a.wrap_run = nullptr;
+    after_wrapup(a);
+}
+
+// Where an agent goes when a call is over: logged out or paused if asked during it, else ready.
+void Engine::after_wrapup(Agent& a) {
+    if (a.want_logout || a.desktop_lost) {
+        agent_logout(a, a.desktop_lost ? "desktop stopped sending heartbeats" : "logout");
+        return;
+    }
+    if (a.want_pause) {
+        a.want_pause = false;
+        set_state(a, AgentState::paused, a.want_pause_reason);
+        return;
+    }
+    if (!a.rtp) {
+        set_state(a, AgentState::paused, "softphone disconnected");
+        return;
+    }
+    set_state(a, AgentState::ready);
+}
+
+void Engine::start_wrapup(Agent& a, Call& c) {
+    a.customer = 0;
+    a.wrap = c.attempt;
+    a.wrap_run = c.run;
+    a.wrap_start = SteadyClock::now();
+    send_agent(
+        a, {{"type", "hangup"}, {"attempt", c.attempt.id}, {"talk_s", c.attempt.talk_ms / 1000.0}});
+    set_state(a, AgentState::wrapup);
+    send_agent(a, {{"type", "wrapup"},
+                   {"attempt", c.attempt.id},
+                   {"max_s", std::chrono::duration<double>(c.run->campaign.wrapup_max).count()}});
+    if (a.desktop_lost) complete_wrapup(a, "", "agent desktop lost", 0);
+}
+
+// ---- Preview -----------------------------------------------------------------------------------
+
+void Engine::agent_next(Agent& a) {
+    auto refuse = [&](const std::string& why) { send_agent(a, error_message(why, Type::next)); };
+    if (a.state != AgentState::ready) return refuse("ask for the next contact when ready");
+    Run* run = nullptr;
+    for (auto& r : runs_)
+        if (r->campaign.mode == DialingMode::preview && r->status.state == "running" &&
+            serves(a, *r))
+            run = r.get();
+    if (!run) return refuse("no running preview campaign for this agent");
+    std::set<std::string> taken = run->skipped;
+    for (const auto& [id, other] : agents_)
+        if (other->preview && other->preview_run == run) taken.insert(other->preview->phone);
+    const auto contacts = run->hopper->next(wall_now(), taken.size() + 1);
+    for (const auto& contact : contacts) {
+        if (taken.count(contact.phone)) continue;
+        a.preview = contact;
+        a.preview_run = run;
+        json fields = json::object();
+        for (const auto& [k, v] : contact.fields) fields[k] = v;
+        set_state(a, AgentState::reserved);
+        send_agent(a, {{"type", "preview"},
+                       {"campaign", run->campaign.name},
+                       {"phone", contact.phone},
+                       {"fields", fields},
+                       {"attempts", contact.attempts},
+                       {"script", run->campaign.script}});
+        return;
+    }
+    refuse("nobody to call now in " + run->campaign.name);
+}
+
+void Engine::agent_dial(Agent& a) {
+    if (a.state != AgentState::reserved || !a.preview) {
+        send_agent(a, error_message("ask for a contact ('next') first", Type::dial));
+        return;
+    }
+    Run& run = *a.preview_run;
+    Contact contact = std::move(*a.preview);
+    a.preview.reset();
+    std::string error;
+    auto attempts = run.ledger->begin({contact}, wall_now(), run.trunk->config->name, &error);
+    if (attempts.empty()) {
+        send_agent(a, error_message(error.empty() ? "the contact was taken meanwhile"
+                                                  : "cannot record the attempt: " + error,
+                                    Type::dial));
+        set_state(a, AgentState::ready);
+        return;
+    }
+    const auto id = attempts.front().id;
+    originate(run, std::move(attempts.front()));
+    for (auto& [sid, c] : calls_) {
+        if (c->attempt.id != id) continue;
+        c->preview = true;
+        c->agent = &a;
+        a.customer = sid;
+        send_agent(a, {{"type", "dialing"}, {"attempt", id}, {"phone", contact.phone}});
+        return;
+    }
+    // originate() could not place it (and completed it as a carrier error).
+    send_agent(a, error_message("the call could not be placed", Type::dial));
+    set_state(a, AgentState::ready);
+}
+
+// ---- The softphone leg -------------------------------------------------------------------------
+
+void Engine::dial_leg(Agent& a) {
+    const auto port = ports_.take();
+    if (!port) {
+        send_agent(a, {{"type", "error"}, {"reason", "no free RTP port for the softphone leg"}});
+        set_state(a, AgentState::paused, "no RTP port");
+        return;
+    }
+    a.leg_port = *port;
+    sip::Dial d;
+    d.to = a.phone;
+    d.from = "sip:outpace@" + host_port(config_.sip_address, config_.sip_port);
+    d.sdp = media::make_offer(config_.rtp_address, *port, 1);
+    a.leg = sip_->invite(d);
+    if (!a.leg) {
+        ports_.give(a.leg_port);
+        a.leg_port = 0;
+        set_state(a, AgentState::paused, "the SIP stack refused to call " + a.phone);
+        return;
+    }
+    legs_[a.leg] = &a;
+}
+
+void Engine::leg_answered(Agent& a, const std::string& sdp) {
+    std::string error;
+    const auto remote = media::parse_answer(sdp);
+    a.rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error, a.leg_port);
+    a.leg_port = 0;
+    if (a.rtp && !remote.ok())
+        error = "the softphone's answer has no usable audio: " + remote.error;
+    if (!a.rtp || !remote.ok() || !a.rtp->set_remote(remote)) {
+        a.rtp.reset();
+        sip_->hangup(a.leg);
+        send_agent(a, {{"type", "error"}, {"reason", error}});
+        set_state(a, AgentState::paused, "softphone: " + error);
+        return;
+    }
+    Agent* raw = &a;
+    a.rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, milliseconds) {
+        // The agent's voice to the customer, as it arrives: the relay adds no buffering.
+        auto it = calls_.find(raw->customer);
+        if (it == calls_.end() || it->second->state != Call::State::connected) return;
+        Call& c = *it->second;
+        c.rtp->send(pcm);
+        if (c.recorder) c.recorder->tick(pcm);
+    });
+    engine_log("agent " + a.id + ": softphone answered");
+    if (a.want_ready) {
+        a.want_ready = false;
+        set_state(a, AgentState::ready);
+    } else {
+        set_state(a, AgentState::paused, "logged in");
+    }
+}
+
+void Engine::leg_failed(Agent& a, int status, const std::string& phrase) {
+    legs_.erase(a.leg);
+    a.leg = 0;
+    if (a.leg_port) ports_.give(a.leg_port);
+    a.leg_port = 0;
+    a.want_ready = false;
+    const std::string why =
+        "cannot reach the softphone " + a.phone + ": " + std::to_string(status) + " " + phrase;
+    engine_log("agent " + a.id + ": " + why);
+    send_agent(a, {{"type", "error"}, {"reason", why}});
+    set_state(a, AgentState::paused, "softphone unreachable");
+}
+
+// The softphone hung up (or its leg failed mid-shift). A customer talking to this agent is never
+// left in silence: another ready agent takes the call, or the safe-harbor message ends it.
+void Engine::leg_ended(Agent& a) {
+    legs_.erase(a.leg);
+    a.leg = 0;
+    a.rtp.reset();
+    engine_log("agent " + a.id + ": softphone leg ended");
+    auto it = calls_.find(a.customer);
+    if (it != calls_.end() && it->second->state == Call::State::connected) {
+        Call& c = *it->second;
+        Agent* other = longest_ready(*c.run);
+        if (other) {
+            a.customer = 0;
+            c.attempt.notes += "agent " + a.id + " softphone dropped; ";
+            send_agent(a, {{"type", "hangup"}, {"attempt", c.attempt.id}, {"by", "softphone"}});
+            c.agent = nullptr;
+            connect(c, *other);
+            set_state(a, AgentState::paused, "softphone disconnected");
+        } else {
+            // The agent wraps the conversation up; the customer hears the message and is released.
+            c.attempt.notes += "agent softphone dropped; ";
+            c.attempt.talk_ms = ms_between(c.connected_at, SteadyClock::now());
+            c.attempt.outcome = Outcome::connected;
+            c.attempt.sip_code = 200;
+            c.attempt.ended_ms = unix_ms(std::chrono::system_clock::now());
+            c.agent = nullptr;
+            c.wrapped = true;
+            start_wrapup(a, c);
+            if (c.run->safe_harbor.empty())
+                hang_up(c);
+            else
+                play(c, &c.run->safe_harbor);
+        }
+        return;
+    }
+    if (a.state == AgentState::ready || a.state == AgentState::connecting)
+        set_state(a, AgentState::paused, "softphone disconnected");
+}
+
+// ---- Routing -----------------------------------------------------------------------------------
+
+void Engine::connect(Call& c, Agent& a) {
+    const auto now = SteadyClock::now();
+    Run& run = *c.run;
+    const bool handed_over =
+        c.state == Call::State::connected;  // from an agent whose phone dropped
+    c.agent = &a;
+    c.state = Call::State::connected;
+    c.outcome = Outcome::connected;
+    c.attempt.agent = a.id;
+    a.customer = c.sip;
+    const double ms = std::chrono::duration<double, std::milli>(now - c.verdict_at).count();
+    if (!handed_over) {
+        c.connected_at = now;
+        run.connect_ms.push_back(ms);
+        if (run.connect_ms.size() > 100'000)
+            run.connect_ms.erase(run.connect_ms.begin(), run.connect_ms.begin() + 50'000);
+        ++run.status.connected;
+    }
+    // The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
+    json fields = json::object();
+    if (auto contact = store_.contact(run.campaign.name, c.attempt.phone)) {
+        for (const auto& [k, v] : contact->fields)
+            if (run.campaign.screen_pop_fields.empty() ||
+                std::find(run.campaign.screen_pop_fields.begin(),
+                          run.campaign.screen_pop_fields.end(),
+                          k) != run.campaign.screen_pop_fields.end())
+                fields[k] = v;
+    }
+    json dispositions = json::array();
+    for (const auto& d : run.campaign.dispositions)
+        dispositions.push_back(
+            {{"code", d.code}, {"label", d.label}, {"callback", d.callback}, {"dnc", d.dnc}});
+    send_agent(a, {{"type", "offer"},
+                   {"attempt", c.attempt.id},
+                   {"campaign", run.campaign.name},
+                   {"phone", c.attempt.phone},
+                   {"fields", fields},
+                   {"script", run.campaign.script},
+                   {"amd", c.attempt.amd_verdict},
+                   {"dispositions", dispositions}});
+    set_state(a, AgentState::talking);
+    send_agent(a, {{"type", "connected"}, {"attempt", c.attempt.id}, {"connect_ms", ms}});
+    if (agent_channel_)
+        agent_channel_->publish("call." + run.campaign.name, {{"event", "connected"},
+                                                              {"campaign", run.campaign.name},
+                                                              {"attempt", c.attempt.id},
+                                                              {"agent", a.id},
+                                                              {"connect_ms", ms}});
+}
+
+// Live answers waiting for an agent, oldest first, go to agents who are ready now.
+void Engine::route_waiting() {
+    if (waiting_.empty()) return;
+    std::vector<sip::CallId> still;
+    for (auto id : waiting_) {
+        auto it = calls_.find(id);
+        if (it == calls_.end() || it->second->state != Call::State::waiting_for_agent) continue;
+        Call& c = *it->second;
+        if (Agent* a = longest_ready(*c.run)) {
+            --c.run->status.waiting;
+            connect(c, *a);
+        } else {
+            still.push_back(id);
+        }
+    }
+    waiting_ = std::move(still);
+}
+
+// Heartbeats, wrap-up limits, and the 2-second deadline of waiting calls (every media tick).
+void Engine::agents_tick() {
+    const auto now = SteadyClock::now();
+    if (!waiting_.empty()) {
+        std::vector<sip::CallId> still;
+        for (auto id : waiting_) {
+            auto it = calls_.find(id);
+            if (it == calls_.end() || it->second->state != Call::State::waiting_for_agent) continue;
+            if (now >= it->second->connect_deadline) {
+                --it->second->run->status.waiting;
+                it->second->attempt.notes += "no agent within the connect grace; ";
+                abandon(*it->second);
+            } else {
+                still.push_back(id);
+            }
+        }
+        waiting_ = std::move(still);
+    }
+    const auto silent_limit = config_.agents.heartbeat * config_.agents.missed_heartbeats;
+    std::vector<Agent*> lost, overdue;
+    for (auto& [id, a] : agents_) {
+        if (!a->desktop_lost && now - a->last_heard > silent_limit) lost.push_back(a.get());
+        if (a->state == AgentState::wrapup && a->wrap &&
+            now - a->wrap_start > a->wrap_run->campaign.wrapup_max)
+            overdue.push_back(a.get());
+    }
+    for (Agent* a : overdue) {
+        send_agent(*a, {{"type", "wrapup_timeout"}, {"attempt", a->wrap->id}});
+        complete_wrapup(*a, "", "wrap-up timed out", 0);
+    }
+    for (Agent* a : lost) {
+        engine_log(
+            "agent " + a->id + ": no heartbeat for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silent_limit).count()) +
+            " s");
+        a->desktop_lost = true;
+        switch (a->state) {
+            case AgentState::talking:
+                break;  // the conversation goes on; logged out after it
+            case AgentState::wrapup:
+                complete_wrapup(*a, "", "agent desktop lost", 0);
+                break;
+            default:
+                if (a->preview) a->preview.reset();
+                agent_logout(*a, "desktop stopped sending heartbeats");
+                break;
+        }
+    }
+}
+
+std::vector<CampaignStatus> Engine::status() const {
+    std::vector<CampaignStatus> out;
+    for (const auto& run : runs_) {
+        CampaignStatus s = run->status;
+        for (const auto& [id, a] : agents_) {
+            if (!serves(*a, *run)) continue;
+            switch (a->state) {
+                case AgentState::ready:
+                    ++s.agents_ready;
+                    break;
+                case AgentState::talking:
+                case AgentState::reserved:
+                    ++s.agents_talking;
+                    break;
+                case AgentState::wrapup:
+                    ++s.agents_wrapup;
+                    break;
+                default:
+                    ++s.agents_paused;
+                    break;
+            }
+        }
+        s.connect_ms_median = percentile(run->connect_ms, 0.5);
+        s.connect_ms_p99 = percentile(run->connect_ms, 0.99);
+        out.push_back(s);
+    }
+    return out;
+}
+
+}  // namespace outpace

@@ -1,0 +1,388 @@
+// Agents end to end: the engine calls each agent's softphone (SIPp, auto-answer, RTP echo) and
+// keeps that leg up; agent desktops (`outpace agent --auto`, or the test's own ZeroMQ DEALER)
+// log in, take calls, dispose them. The carrier is a SIPp UAS whose callee speaks a greeting.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <zmq.hpp>
+
+#include "dialer/engine/agent_channel.h"
+#include "dialer/engine/control.h"
+#include "tests/engine_rig.h"
+
+using namespace outpace;
+using namespace outpace::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// Share of a frame's power at `hz` (1 = a pure tone at that frequency).
+double purity(const std::vector<std::int16_t>& pcm, double hz) {
+    if (pcm.empty()) return 0;
+    const double w = 2 * M_PI * hz / 8000.0, coeff = 2 * std::cos(w);
+    double s1 = 0, s2 = 0, total = 0;
+    for (auto x : pcm) {
+        const double s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+        total += double(x) * x;
+    }
+    const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    return total > 0 ? 2 * power / (total * static_cast<double>(pcm.size())) : 0;
+}
+
+// The agents' softphones: one SIPp UAS answers every agent's URI and echoes their RTP.
+struct Softphones {
+    explicit Softphones(const std::string& log, const std::string& scenario = "uas")
+        : port(free_port()) {
+        auto argv = sipp_uas(scenario, port, free_port());
+        argv.push_back("-rtp_echo");
+        child = std::make_unique<Child>(argv, log);
+        REQUIRE(wait_udp_bound(port));
+    }
+    std::string uri() const { return "sip:%a@127.0.0.1:" + std::to_string(port); }
+    int port;
+    std::unique_ptr<Child> child;
+};
+
+std::string agents_section(int port, int events_port = 0, const std::string& heartbeat = "1s") {
+    std::string s = "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(port) + "\"";
+    if (events_port) s += ", events: \"tcp://127.0.0.1:" + std::to_string(events_port) + "\"";
+    return s + ", heartbeat: " + heartbeat + ", missed_heartbeats: 3}\n";
+}
+
+std::unique_ptr<Child> auto_agents(const std::string& endpoint_port, const std::string& phone,
+                                   const std::string& log, const std::string& talk, int count = 1) {
+    return std::make_unique<Child>(
+        std::vector<std::string>{OUTPACE_BINARY, "agent", "--auto", "--endpoint",
+                                 "tcp://127.0.0.1:" + endpoint_port, "--phone", phone, "--count",
+                                 std::to_string(count), "--talk", talk, "--wrap", "fixed:500ms",
+                                 "--code", "SALE", "--for", "120"},
+        log);
+}
+
+// A desktop the test drives by hand: one DEALER.
+class Desk {
+  public:
+    explicit Desk(int port, const std::string& id = "") : socket_(ctx_, zmq::socket_type::dealer) {
+        socket_.set(zmq::sockopt::linger, 0);
+        if (!id.empty()) socket_.set(zmq::sockopt::routing_id, id);
+        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
+    }
+    void send_text(const std::string& text) {
+        socket_.send(zmq::buffer(text), zmq::send_flags::none);
+    }
+    void send(const json& m) { send_text(m.dump()); }
+    void send_frames(const std::vector<std::string>& frames) {
+        for (std::size_t i = 0; i < frames.size(); ++i)
+            socket_.send(zmq::buffer(frames[i]),
+                         i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    // The next message of `type` within `limit` (others are skipped); null when none came.
+    json expect(const std::string& type, std::chrono::milliseconds limit = 5s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, 50ms);
+            if (!(item.revents & ZMQ_POLLIN)) continue;
+            zmq::message_t m;
+            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
+            auto j = json::parse(m.to_string(), nullptr, false);
+            if (!j.is_discarded() && j.value("type", "") == type) return j;
+        }
+        return nullptr;
+    }
+
+  private:
+    zmq::context_t ctx_;
+    zmq::socket_t socket_;
+};
+
+// A supervisor's view: the engine's PUB socket.
+class Events {
+  public:
+    explicit Events(int port) : socket_(ctx_, zmq::socket_type::sub) {
+        socket_.set(zmq::sockopt::linger, 0);
+        socket_.set(zmq::sockopt::subscribe, "");
+        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
+    }
+    // The next event on `topic` whose fields include `field`=`value`.
+    json expect(const std::string& topic, const std::string& field, const std::string& value,
+                std::chrono::milliseconds limit) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, 50ms);
+            if (!(item.revents & ZMQ_POLLIN)) continue;
+            zmq::message_t t, m;
+            if (!socket_.recv(t, zmq::recv_flags::dontwait)) continue;
+            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
+            auto j = json::parse(m.to_string(), nullptr, false);
+            if (t.to_string() == topic && !j.is_discarded() && j.value(field, "") == value)
+                return j;
+        }
+        return nullptr;
+    }
+
+  private:
+    zmq::context_t ctx_;
+    zmq::socket_t socket_;
+};
+
+std::map<std::uint32_t, std::vector<RtpCapture::Packet>> by_stream(
+    const std::vector<RtpCapture::Packet>& packets) {
+    std::map<std::uint32_t, std::vector<RtpCapture::Packet>> out;
+    for (const auto& p : packets) out[p.ssrc].push_back(p);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("agent protocol: requests are parsed and checked") {
+    std::string error;
+    auto login = parse_agent_request(
+        R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5090","campaigns":["x"]})",
+        &error);
+    REQUIRE(login);
+    CHECK(login->type == AgentRequest::Type::login);
+    CHECK(login->phone == "sip:a1@127.0.0.1:5090");
+    CHECK(login->campaigns == std::vector<std::string>{"x"});
+
+    auto d = parse_agent_request(
+        R"({"type":"disposition","attempt":7,"code":"CALLBACK","callback_at":"2030-01-02T03:04:05+01:00"})",
+        &error);
+    REQUIRE(d);
+    CHECK(d->attempt == 7);
+    CHECK(d->callback_at == 1893549845);  // 2030-01-02T02:04:05Z
+
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"hello", "one JSON object"},
+        {"[1]", "one JSON object"},
+        {R"({"agent":"a"})", "missing 'type'"},
+        {R"({"type":"fly"})", "unknown type 'fly'"},
+        {R"({"type":"login","agent":"a"})", "'login' needs 'phone'"},
+        {R"({"type":"login","agent":"a","phone":"tel:+1"})", "SIP URI"},
+        {R"({"type":"login","agent":"","phone":"sip:a@1.2.3.4"})", "1 to 64"},
+        {R"({"type":"login","agent":"a","phone":"sip:a@1.2.3.4","skills":"x"})", "list of strings"},
+        {R"({"type":"disposition","code":"SALE"})", "needs 'attempt'"},
+        {R"({"type":"disposition","attempt":-1,"code":"SALE"})", "positive integer"},
+        {R"({"type":"disposition","attempt":1,"code":"X","callback_at":"tomorrow"})",
+         "callback_at"},
+        {R"({"type":"disposition","attempt":1,"code":"X","answers":[1]})", "'answers'"},
+        {R"({"type":"pause","reason":5})", "'reason' must be a string"},
+    };
+    for (const auto& [text, why] : bad) {
+        error.clear();
+        CHECK_MESSAGE(!parse_agent_request(text, &error), text);
+        CHECK_MESSAGE(error.find(why) != std::string::npos, text << " -> " << error);
+    }
+}
+
+TEST_CASE("agents: a live answer goes to the agent's softphone, and the voices flow both ways") {
+    Rig rig;
+    RtpCapture customer;  // the callee's side of the media: what the engine sends them
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port();
+    // The callee says a short greeting (it ends 1.3 s into the 4.6 s file), then plays a 1 kHz
+    // tone: once connected, the tone goes to the agent's softphone, which echoes it, and comes
+    // back to the callee.
+    const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
+    rig.campaign("sales", callee, 2, "", 0);
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    auto agent =
+        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:6s");
+    const int status = engine->wait(90s);
+    INFO(rig.log("engine.log"));
+    INFO(rig.log("agent.log"));
+    REQUIRE(status == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["sales"].size() == 2);
+    for (const auto& a : all["sales"]) {
+        CHECK(a.outcome == Outcome::connected);
+        CHECK(a.amd_verdict == "human");
+        CHECK(a.agent == "agent1");
+        CHECK(a.disposition == "SALE");
+        CHECK(a.talk_ms >= 5500);
+        CHECK(a.talk_ms <= 8000);
+        CHECK(a.wrap_ms >= 400);
+        auto c = rig.contact("sales", a.phone);
+        REQUIRE(c);
+        CHECK(c->state == ContactState::done);  // SALE is final
+    }
+    // The tone came back to each callee: it went through the engine to the agent's softphone and
+    // back. Nothing else sends a 1 kHz tone to the callee.
+    const auto streams = by_stream(customer.packets());
+    REQUIRE(streams.size() == 2);
+    for (const auto& [ssrc, packets] : streams) {
+        int tone = 0;
+        for (const auto& p : packets) tone += p.peak > 2000 && purity(p.pcm, 1000) > 0.8;
+        CHECK_MESSAGE(tone >= 75, "stream " << ssrc << ": " << tone << " tone packets echoed");
+    }
+}
+
+TEST_CASE(
+    "agents: with no agent free the caller hears the safe harbor within 2 s of the greeting") {
+    Rig rig;
+    RtpCapture customer;
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port();
+    const auto callee = rig.streaming("human-short-000.wav", 300, customer.port());
+    const long greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
+    // Three lines for the one agent: two of the three people who answer find nobody free.
+    rig.mode("power, ratio: 3");
+    rig.campaign("busy-team", callee, 3, "", 0);
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    auto agent =
+        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:3s");
+    const int status = engine->wait(90s);
+    INFO(rig.log("engine.log"));
+    REQUIRE(status == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["busy-team"].size() == 3);
+    int connected = 0, abandoned = 0;
+    for (const auto& a : all["busy-team"]) {
+        CHECK(a.amd_verdict == "human");
+        if (a.outcome == Outcome::connected) ++connected;
+        if (a.outcome == Outcome::abandoned) {
+            ++abandoned;
+            CHECK(a.notes.find("no agent within the connect grace") != std::string::npos);
+        }
+    }
+    CHECK(connected == 1);
+    CHECK(abandoned == 2);
+    // For the abandoned calls, the safe-harbor message started within 2 s of the greeting's end
+    // (measured from the engine's first packet to that callee, sent at the answer).
+    const auto streams = by_stream(customer.packets());
+    REQUIRE(streams.size() == 3);
+    int heard_message = 0;
+    for (const auto& [ssrc, packets] : streams) {
+        std::size_t loud = 0;
+        while (loud < packets.size() && packets[loud].peak < 200) ++loud;
+        if (loud == packets.size()) continue;  // the connected call: the agent's echo is silence
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(packets[loud].at -
+                                                                              packets.front().at)
+                            .count();
+        CHECK_MESSAGE(ms <= greeting_end + 2000, "message after " << ms << " ms");
+        CHECK_MESSAGE(ms >= greeting_end + 1000, "message after " << ms << " ms");
+        ++heard_message;
+    }
+    CHECK(heard_message == 2);
+}
+
+TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
+    Rig rig;
+    RtpCapture customer;
+    Softphones phones(rig.file("softphones.log"), "softphone_drop.xml");  // hangs up after 6 s
+    const int agents_port = free_port();
+    const auto callee = rig.streaming("human-short-000.wav", 300, customer.port());
+    rig.campaign("dropped", callee, 1, "", 0);
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    auto agent =
+        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:60s");
+    const int status = engine->wait(90s);
+    INFO(rig.log("engine.log"));
+    INFO(rig.log("agent.log"));
+    REQUIRE(status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["dropped"].size() == 1);
+    const auto& a = all["dropped"][0];
+    CHECK(a.outcome == Outcome::connected);
+    CHECK(a.notes.find("agent softphone dropped") != std::string::npos);
+    CHECK(a.disposition == "SALE");  // the agent still wrapped the conversation up
+    CHECK(a.talk_ms < 8000);         // not the agent's 60 s: the call ended with the phone
+    // The callee heard the safe-harbor message after the drop (their greeting was over long
+    // before: what is loud now is the message).
+    const auto packets = customer.packets();
+    int loud = 0;
+    for (const auto& p : packets) loud += p.peak > 1000;
+    CHECK(loud >= 10);
+    CHECK(rig.log("engine.log").find("softphone leg ended") != std::string::npos);
+}
+
+TEST_CASE(
+    "agents: malformed and out-of-order messages get errors; silent desktops are logged out") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port(), events_port = free_port(), control_port = free_port();
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
+    auto engine = rig.start(agents_section(agents_port, events_port) +
+                            "control: \"tcp://127.0.0.1:" + std::to_string(control_port) + "\"\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    Events events(events_port);
+    Desk desk(agents_port, "desk-a");
+
+    desk.send_text("hello");
+    auto e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"].get<std::string>().find("JSON object") != std::string::npos);
+    desk.send(json{{"type", "ready"}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"] == "log in first");
+    desk.send_frames({"{}", "{}"});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"] == "one JSON object per message");
+    desk.send(json{{"type", "login"},
+                   {"agent", "a1"},
+                   {"phone", "sip:a1@127.0.0.1:1"},
+                   {"campaigns", {"nope"}}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"].get<std::string>().find("no campaign 'nope'") != std::string::npos);
+
+    // A proper login: the engine calls the softphone, which answers.
+    const std::string phone = "sip:a1@127.0.0.1:" + std::to_string(phones.port);
+    desk.send(json{{"type", "login"}, {"agent", "a1"}, {"phone", phone}});
+    auto in = desk.expect("logged_in");
+    REQUIRE(!in.is_null());
+    CHECK(in["state"] == "connecting");
+    auto st = desk.expect("state");
+    REQUIRE(!st.is_null());
+    CHECK(st["state"] == "paused");
+    desk.send(json{{"type", "disposition"}, {"attempt", 1}, {"code", "SALE"}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"] == "no call waiting for a disposition");
+    desk.send(json{{"type", "ready"}});
+    st = desk.expect("state");
+    REQUIRE(!st.is_null());
+    CHECK(st["state"] == "ready");
+    // Oversized: ZeroMQ drops the message (64 KiB limit) and the engine carries on.
+    Desk flood(agents_port, "desk-flood");
+    flood.send_text(std::string(200000, 'x'));
+    desk.send(json{{"type", "heartbeat"}});
+    auto hb = desk.expect("heartbeat");
+    REQUIRE(!hb.is_null());
+    CHECK(hb["state"] == "ready");
+
+    // A second desktop logs in and then says nothing: logged out after 3 missed heartbeats.
+    Desk quiet(agents_port, "desk-b");
+    quiet.send(json{{"type", "login"}, {"agent", "b1"}, {"phone", phone}});
+    REQUIRE(!quiet.expect("logged_in").is_null());
+    const auto t0 = std::chrono::steady_clock::now();
+    json out;
+    while (out.is_null() && std::chrono::steady_clock::now() - t0 < 12s) {
+        desk.send(json{{"type", "heartbeat"}});  // the first desktop keeps its session
+        out = events.expect("agent.b1", "state", "logged_out", 500ms);
+    }
+    REQUIRE(!out.is_null());
+    CHECK(std::chrono::steady_clock::now() - t0 >= 2s);
+
+    desk.send(json{{"type", "logout"}});
+    REQUIRE(!desk.expect("logged_out").is_null());
+    std::string reply, error;
+    REQUIRE(control_request("tcp://127.0.0.1:" + std::to_string(control_port),
+                            R"({"command":"status"})", 3000, &reply, &error));
+    CHECK(json::parse(reply)["ok"] == true);
+    CHECK(engine->running());
+}

@@ -1,0 +1,256 @@
+// The engine's test rig, shared by the engine and agents tests: a temp dir with the example
+// prompts, campaigns each dialling its own SIPp carrier, the engine config, and the ledger after.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+extern "C" {
+#include <spandsp.h>
+}
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "answering-detect/corpus_score.h"
+#include "campaigns/store.h"
+#include "tests/process_util.h"
+#include "tests/test_util.h"
+
+namespace outpace::test {
+
+// A zone where it is now around noon, so that calling hours hold whenever the test runs.
+inline std::string noon_zone() {
+    const std::time_t t = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    const int offset = 12 - utc.tm_hour;  // hours east of UTC
+    return offset >= 0 ? "Etc/GMT-" + std::to_string(offset) : "Etc/GMT+" + std::to_string(-offset);
+}
+
+inline std::string corpus_dir() {
+    const std::string dir = std::string(OUTPACE_BUILD_DIR) + "/amd-corpus-seed11";
+    const auto error = amd::ensure_corpus(
+        std::string(OUTPACE_SOURCE_DIR) + "/answering-detect/corpus/make_corpus.py", dir, 11, 1);
+    REQUIRE_MESSAGE(error.empty(), error);
+    return dir;
+}
+
+inline nlohmann::json label(const std::string& file) {
+    std::ifstream in(corpus_dir() + "/labels.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line);
+        if (j["file"] == file) return j;
+    }
+    FAIL("no label for " << file);
+    return {};
+}
+
+// Receives the engine's RTP for one call at a time, noting when each packet came and how loud.
+class RtpCapture {
+  public:
+    RtpCapture() : port_(test::free_port()) {
+        fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(static_cast<std::uint16_t>(port_));
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        thread_ = std::thread([this] { loop(); });
+    }
+    ~RtpCapture() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    int port() const { return port_; }
+    struct Packet {
+        std::chrono::steady_clock::time_point at;
+        int peak = 0;
+        std::uint32_t ssrc = 0;
+        std::vector<std::int16_t> pcm;  // decoded (the engine offers PCMU first)
+    };
+    std::vector<Packet> packets() {
+        std::lock_guard<std::mutex> g(mu_);
+        return packets_;
+    }
+
+  private:
+    void loop() {
+        std::uint8_t buf[2048];
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 12) continue;
+            Packet got{std::chrono::steady_clock::now(), 0, 0, {}};
+            for (int i = 8; i < 12; ++i) got.ssrc = (got.ssrc << 8) | buf[i];
+            for (ssize_t i = 12; i < n; ++i) {
+                got.pcm.push_back(ulaw_to_linear(buf[i]));
+                got.peak = std::max(got.peak, std::abs(int(got.pcm.back())));
+            }
+            std::lock_guard<std::mutex> g(mu_);
+            packets_.push_back(std::move(got));
+        }
+    }
+    int port_, fd_ = -1;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::mutex mu_;
+    std::vector<Packet> packets_;
+};
+
+// One engine run: campaigns, each dialling its own SIPp carrier.
+class Rig {
+  public:
+    Rig() : zone_(noon_zone()) {
+        test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
+                  tmp_.path());
+    }
+
+    // A campaign of `contacts` numbers on a trunk served by SIPp with `scenario`.
+    void campaign(const std::string& name, const std::string& scenario, int contacts,
+                  const std::string& extra_yaml = "", int lines = 2,
+                  const std::string& trunk_extra = "") {
+        const int port = test::free_port();
+        std::ostringstream y;
+        y << "name: " << name << "\nkind: telemarketing\n"
+          << "dialing: {mode: " << mode_ << ", ring_timeout: 15s, trunk: " << name
+          << ", caller_id: \"+12125550100\"}\n"
+          << "calling_hours:\n  windows:\n    - {days: [sun, mon, tue, wed, thu, fri, sat], "
+             "from: \"09:00\", to: \"20:00\"}\n"
+          << "timezone: {policy: column, column: timezone, default: " << zone_ << "}\n"
+          << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
+          << extra_yaml;
+        const auto file = tmp_.write(name + ".yaml", y.str());
+        std::ostringstream csv;
+        csv << "phone,timezone\n";
+        for (int i = 0; i < contacts; ++i)
+            csv << "+1415555" << 1000 + 100 * static_cast<int>(carriers_.size()) + i << "," << zone_
+                << "\n";
+        const auto list = tmp_.write(name + ".csv", csv.str());
+        auto r = test::run(std::string(OUTPACE_BINARY) + " contacts import --data " + data() +
+                           " --campaign " + file + " " + list);
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << port
+                << "\", max_calls_per_second: 50, max_calls: 50" << trunk_extra << "}\n";
+        campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
+        carriers_.push_back(std::make_unique<test::Child>(
+            test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp.log")));
+        REQUIRE(test::wait_udp_bound(port));
+    }
+
+    // The streaming scenario filled in for this run: the callee's audio from the AMD corpus,
+    // how long it rings, and (optionally) a port of the test's to receive the engine's RTP.
+    // `then`: sox's synth effect for what the callee sends after it (e.g. "1.5 sine 1000": a tone
+    // after 1.5 s of silence), for checking where the audio goes once the call is connected.
+    std::string streaming(const std::string& wav, int ring_ms, int media_port = 0,
+                          const std::string& then = "") {
+        const std::string name = wav + (then.empty() ? "" : "-then") + std::to_string(ring_ms);
+        const auto raw = tmp_.file(name + ".ulaw");
+        std::string tail;
+        if (!then.empty()) {
+            std::istringstream t(then);
+            double gap = 0, length = 0;
+            std::string shape;
+            int hz = 0;
+            t >> gap >> shape >> hz >> length;
+            const auto after = tmp_.file(name + ".after.wav");
+            auto s = test::run("sox -n -r 8000 -c 1 -e signed -b 16 " + after + " synth " +
+                               std::to_string(gap + length) + " " + shape + " " +
+                               std::to_string(hz) + " vol 0.3 pad " + std::to_string(gap) +
+                               " trim 0 " + std::to_string(gap + length));
+            REQUIRE_MESSAGE(s.status == 0, s.out);
+            tail = " " + after;
+        }
+        auto r = test::run("sox " + corpus_dir() + "/" + wav + tail +
+                           " -t raw -e u-law -r 8000 -c 1 " + raw);
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_answer_audio.xml.in");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string xml = ss.str();
+        auto replace = [&](const std::string& from, const std::string& to) {
+            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
+                xml.replace(i, from.size(), to);
+        };
+        replace("@AUDIO@", raw);
+        replace("@RING_MS@", std::to_string(ring_ms));
+        replace("[rtpstream_audio_port]",
+                media_port ? std::to_string(media_port) : "[rtpstream_audio_port]");
+        return tmp_.write(name + ".xml", xml);
+    }
+
+    std::string config(const std::string& extra) {
+        std::ostringstream e;
+        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port()
+          << "}\n"
+          // Below the kernel's ephemeral ports (32768-), so no outgoing socket takes a port
+          // reserved for an offer before the call is answered.
+          << "rtp: {address: 127.0.0.1, ports: " << 20000 + (::getpid() % 120) * 100 << "-"
+          << 20000 + (::getpid() % 120) * 100 + 99 << "}\n"
+          << "trunks:\n"
+          << trunks_.str() << "campaigns:\n"
+          << campaigns_.str() << "stop_after: 90s\n"
+          << extra;
+        return tmp_.write("engine.yaml", e.str());
+    }
+    // Runs the engine until it has nothing left to dial.
+    test::RunResult run(const std::string& extra = "") {
+        const auto cfg = config("stop_when_done: true\ndrain_timeout: 10s\n" + extra);
+        return test::run("timeout 120 " + std::string(OUTPACE_BINARY) + " run --quiet --config " +
+                         cfg);
+    }
+    // Starts the engine in the background.
+    std::unique_ptr<test::Child> start(const std::string& extra) {
+        return std::make_unique<test::Child>(
+            std::vector<std::string>{OUTPACE_BINARY, "run", "--quiet", "--config", config(extra)},
+            tmp_.file("engine.log"));
+    }
+    std::string file(const std::string& name) const { return tmp_.file(name); }
+    std::string write(const std::string& name, const std::string& text) {
+        return tmp_.write(name, text);
+    }
+    // The dialing mode of the campaigns added from here on ("progressive", "power, ratio: 3").
+    void mode(const std::string& m) { mode_ = m; }
+
+    std::map<std::string, std::vector<Attempt>> attempts() {
+        std::string error;
+        auto store = Store::open(data(), &error);
+        REQUIRE_MESSAGE(store, error);
+        std::map<std::string, std::vector<Attempt>> out;
+        for (const auto& name : store->campaigns())
+            store->for_each_attempt(name, [&](const Attempt& a) { out[name].push_back(a); });
+        return out;
+    }
+    std::optional<Contact> contact(const std::string& campaign, const std::string& phone) {
+        std::string error;
+        auto store = Store::open(data(), &error);
+        REQUIRE(store);
+        return store->contact(campaign, phone);
+    }
+    std::string data() const { return tmp_.file("data"); }
+    std::string log(const std::string& name) { return test::run("cat " + tmp_.file(name)).out; }
+
+  private:
+    test::TempDir tmp_;
+    std::string zone_;
+    std::string mode_ = "progressive";
+    std::ostringstream trunks_, campaigns_;
+    std::vector<std::unique_ptr<test::Child>> carriers_;
+};
+
+}  // namespace outpace::test
