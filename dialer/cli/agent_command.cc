@@ -84,7 +84,7 @@ struct Desk {
     Clock::time_point last_sent = Clock::now();
     json dispositions = json::array();
     long calls = 0, dispositions_sent = 0, errors = 0;
-    std::vector<double> connect_ms;
+    std::vector<double> offer_ms;  // human verdict to this desktop's screen pop
 };
 
 class Desktop {
@@ -93,6 +93,7 @@ class Desktop {
         : args_(a), talk_(talk), wrap_(wrap), preview_(preview), rng_(a.seed) {}
 
     int run() {
+        ctx_.set(zmq::ctxopt::max_sockets, args_.count + 16);
         for (int i = 0; i < args_.count; ++i) {
             auto d = std::make_unique<Desk>();
             d->id = args_.count == 1 ? args_.id : args_.id + std::to_string(i + 1);
@@ -230,6 +231,13 @@ class Desktop {
             if (args_.automatic && args_.preview && d.state == "ready") d.next_at = now;
         } else if (type == "offer") {
             d.attempt = m.value("attempt", std::uint64_t{0});
+            // The engine's verdict time on the shared monotonic clock (same host only).
+            const auto verdict = std::chrono::microseconds(m.value("verdict_clock_us", 0LL));
+            const double pop_ms =
+                std::chrono::duration<double, std::milli>(now.time_since_epoch() - verdict)
+                    .count();
+            if (verdict.count() > 0 && pop_ms >= 0 && pop_ms < 60'000)
+                d.offer_ms.push_back(pop_ms);
             d.dispositions = m.value("dispositions", json::array());
             std::string pop = "── call " + std::to_string(d.attempt) + " · " +
                               m.value("campaign", "") + " · " + m.value("phone", "") + " ──";
@@ -244,7 +252,6 @@ class Desktop {
         } else if (type == "connected") {
             d.in_call = true;
             ++d.calls;
-            d.connect_ms.push_back(m.value("connect_ms", 0.0));
             say(d, "connected (attempt " + std::to_string(d.attempt) + ")");
             if (args_.automatic)
                 d.hang_up_at = now + std::chrono::duration_cast<Clock::duration>(
@@ -384,7 +391,7 @@ class Desktop {
             calls += d->calls;
             disp += d->dispositions_sent;
             errors += d->errors;
-            ms.insert(ms.end(), d->connect_ms.begin(), d->connect_ms.end());
+            ms.insert(ms.end(), d->offer_ms.begin(), d->offer_ms.end());
         }
         std::sort(ms.begin(), ms.end());
         auto q = [&](double p) {
@@ -395,8 +402,8 @@ class Desktop {
                                      {"calls", calls},
                                      {"dispositions", disp},
                                      {"errors", errors},
-                                     {"connect_ms_median", q(0.5)},
-                                     {"connect_ms_p99", q(0.99)}}
+                                     {"offer_ms_median", q(0.5)},
+                                     {"offer_ms_p99", q(0.99)}}
                                     .dump()
                                     .c_str());
         } else if (!args_.quiet) {

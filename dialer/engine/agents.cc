@@ -490,6 +490,7 @@ void Engine::leg_answered(Agent& a, const std::string& sdp) {
         if (it == calls_.end() || it->second->state != Call::State::connected) return;
         Call& c = *it->second;
         c.rtp->send(pcm);
+        relayed(raw->rtp->arrived());
         if (c.recorder) c.recorder->tick(pcm);
     });
     engine_log("agent " + a.id + ": softphone answered");
@@ -568,9 +569,6 @@ void Engine::connect(Call& c, Agent& a) {
     const double ms = std::chrono::duration<double, std::milli>(now - c.verdict_at).count();
     if (!handed_over) {
         c.connected_at = now;
-        run.connect_ms.push_back(ms);
-        if (run.connect_ms.size() > 100'000)
-            run.connect_ms.erase(run.connect_ms.begin(), run.connect_ms.begin() + 50'000);
         ++run.status.connected;
     }
     // The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
@@ -594,7 +592,12 @@ void Engine::connect(Call& c, Agent& a) {
                    {"fields", fields},
                    {"script", run.campaign.script},
                    {"amd", c.attempt.amd_verdict},
-                   {"dispositions", dispositions}});
+                   {"dispositions", dispositions},
+                   // CLOCK_MONOTONIC at the verdict: a desktop on the same host can time its
+                   // screen pop from it.
+                   {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                            c.verdict_at.time_since_epoch())
+                                            .count()}});
     set_state(a, AgentState::talking);
     send_agent(a, {{"type", "connected"}, {"attempt", c.attempt.id}, {"connect_ms", ms}});
     if (agent_channel_)
@@ -671,6 +674,31 @@ void Engine::agents_tick() {
                 break;
         }
     }
+}
+
+void Engine::relayed(SteadyClock::time_point arrived) {
+    const double us =
+        std::chrono::duration<double, std::micro>(SteadyClock::now() - arrived).count();
+    relay_max_us_ = std::max(relay_max_us_, us);
+    const auto bin = static_cast<std::size_t>(std::max(0.0, us) / 10);
+    ++relay_bins_[std::min(bin, relay_bins_.size() - 1)];
+}
+
+RelayFigures Engine::relay_figures() const {
+    RelayFigures f;
+    for (auto n : relay_bins_) f.packets += n;
+    if (!f.packets) return f;
+    auto at = [&](double q) {
+        const auto want = static_cast<std::uint64_t>(q * static_cast<double>(f.packets - 1)) + 1;
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < relay_bins_.size(); ++i)
+            if ((seen += relay_bins_[i]) >= want) return (static_cast<double>(i) + 0.5) * 10;
+        return relay_max_us_;
+    };
+    f.p50_us = at(0.5);
+    f.p99_us = at(0.99);
+    f.max_us = relay_max_us_;
+    return f;
 }
 
 std::vector<CampaignStatus> Engine::status() const {

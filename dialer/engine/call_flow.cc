@@ -157,7 +157,22 @@ void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds a
     if (c.recorder && c.state != Call::State::hanging_up) c.recorder->heard(pcm);
     if (c.state == Call::State::connected) {
         // The customer's voice to the agent, as it arrives: the relay adds no buffering.
-        if (c.agent && c.agent->rtp) c.agent->rtp->send(pcm);
+        if (c.agent && c.agent->rtp) {
+            c.agent->rtp->send(pcm);
+            relayed(c.rtp->arrived());
+            if (!c.heard_by_agent) {
+                // The agent hears the customer from now: the connect time the 2-second rule cares
+                // about, measured from the human verdict.
+                c.heard_by_agent = true;
+                const double ms =
+                    std::chrono::duration<double, std::milli>(SteadyClock::now() - c.verdict_at)
+                        .count();
+                c.run->connect_ms.push_back(ms);
+                if (c.run->connect_ms.size() > 100'000)
+                    c.run->connect_ms.erase(c.run->connect_ms.begin(),
+                                            c.run->connect_ms.begin() + 50'000);
+            }
+        }
         return;
     }
     if (!c.amd || (c.state != Call::State::analysing && c.state != Call::State::waiting_for_beep))

@@ -96,7 +96,14 @@ class ZmqControl final : public ControlServer {
 std::string status_report_json(Engine& engine) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : engine.status()) list.push_back(status_json(s));
+    const auto relay = engine.relay_figures();
     return nlohmann::json{{"ok", true},
+                          {"agents_logged_in", engine.agents_logged_in()},
+                          {"relay",
+                           {{"packets", relay.packets},
+                            {"latency_p50_us", relay.p50_us},
+                            {"latency_p99_us", relay.p99_us},
+                            {"latency_max_us", relay.max_us}}},
                           {"stopping", engine.stopping()},
                           {"calls_in_progress", engine.calls_in_progress()},
                           {"campaigns", list}}

@@ -6,6 +6,7 @@
 // its attempt completed in the ledger.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -43,12 +44,19 @@ struct CampaignStatus {
     long waiting = 0;  // live answers waiting for an agent now
     // Agents serving the campaign, by state.
     long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
-    // Human verdict to the agent's leg bridged, over the campaign's connected calls (ms).
+    // Human verdict to the customer's first packet relayed to the agent (ms), connected calls.
     double connect_ms_median = 0, connect_ms_p99 = 0;
     long window_live = 0, window_abandoned = 0;
     long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
     double max_abandon_rate = 0;
     bool idle = false;  // nothing to dial now and no call in progress
+};
+
+// What relaying adds to the audio between customer and agent: from a packet's arrival at the
+// engine's socket (kernel timestamp) to the relayed packet's send, over every relayed packet.
+struct RelayFigures {
+    std::uint64_t packets = 0;
+    double p50_us = 0, p99_us = 0, max_us = 0;
 };
 
 class Engine final : public sip::CallObserver {
@@ -70,6 +78,7 @@ class Engine final : public sip::CallObserver {
     bool stop_campaign(const std::string& campaign);
     std::vector<CampaignStatus> status() const;
     std::size_t agents_logged_in() const { return agents_.size(); }
+    RelayFigures relay_figures() const;
     std::size_t calls_in_progress() const { return calls_.size(); }
 
     // sip::CallObserver
@@ -123,6 +132,7 @@ class Engine final : public sip::CallObserver {
     void send_agent(const Agent& agent, const nlohmann::json& message);
     void publish_agent(const Agent& agent);
     void fill_agent_view(const Run& run, pacing::Snapshot& s) const;
+    void relayed(std::chrono::steady_clock::time_point arrived);
     void flush_completed();
     Run* find_run(const std::string& name);
 
@@ -141,6 +151,8 @@ class Engine final : public sip::CallObserver {
     std::unordered_map<std::string, Agent*> agents_by_peer_;
     std::unordered_map<sip::CallId, Agent*> legs_;
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
+    std::array<std::uint64_t, 1001> relay_bins_{};  // 10 µs bins up to 10 ms, then overflow
+    double relay_max_us_ = 0;
     std::chrono::steady_clock::time_point started_, stop_at_;
     bool stopping_ = false;
 };

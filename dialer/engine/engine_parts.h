@@ -96,7 +96,8 @@ struct Engine::Call {
     Agent* agent = nullptr;                 // connected to (or, for a preview call, dialled by)
     SteadyClock::time_point verdict_at, connect_deadline, connected_at;
     bool preview = false;  // dialled by `agent` from a preview: no AMD, connected on answer
-    bool wrapped = false;  // the attempt went to the agent's wrap-up, which completes it
+    bool wrapped = false;
+    bool heard_by_agent = false;  // the customer's first packet was relayed to the agent  // the attempt went to the agent's wrap-up, which completes it
 };
 
 // A logged-in agent: the desktop (ZeroMQ peer) and the softphone leg, kept up for the shift.

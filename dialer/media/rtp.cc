@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <random>
 
 extern "C" {
@@ -89,6 +90,8 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
             len = sizeof *a;
         }
         if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&local), len) == 0) {
+            const int on = 1;  // arrival stamps (relay latency); harmless when unsupported
+            ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
             s->fd_ = fd;
             s->port_ = *port;
             break;
@@ -141,13 +144,33 @@ bool RtpSession::set_remote(const RemoteMedia& r) {
 void RtpSession::readable(int fd, short, void* self) {
     auto* s = static_cast<RtpSession*>(self);
     std::uint8_t buf[2048];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    // The kernel stamps arrivals on the real-time clock; the engine measures on the steady one.
+    const auto steady = std::chrono::steady_clock::now();
+    timespec real{};
+    ::clock_gettime(CLOCK_REALTIME, &real);
     for (int i = 0; i < 64; ++i) {
         sockaddr_storage from{};
-        socklen_t len = sizeof from;
-        const ssize_t n =
-            ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        iovec iov{buf, sizeof buf};
+        msghdr msg{};
+        msg.msg_name = &from;
+        msg.msg_namelen = sizeof from;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(fd, &msg, 0);
         if (n < 0) return;  // EAGAIN, or an ICMP error for our last send: nothing to read
-        s->receive({buf, static_cast<std::size_t>(n)}, &from, len);
+        s->arrived_ = steady;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+            timespec at{};
+            std::memcpy(&at, CMSG_DATA(c), sizeof at);
+            const auto waited = std::chrono::nanoseconds((real.tv_sec - at.tv_sec) * 1'000'000'000LL +
+                                                         (real.tv_nsec - at.tv_nsec));
+            if (waited.count() >= 0) s->arrived_ = steady - waited;
+        }
+        s->receive({buf, static_cast<std::size_t>(n)}, &from, msg.msg_namelen);
     }
 }
 

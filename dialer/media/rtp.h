@@ -71,6 +71,9 @@ class RtpSession {
     // Sends 20 ms (160 samples) of audio.
     void send(std::span<const std::int16_t> pcm);
     const RtpStats& stats() const { return stats_; }
+    // When the packet being handled reached our socket (the kernel's receive timestamp), for
+    // measuring what the engine adds to relayed audio. Valid inside the audio handler.
+    std::chrono::steady_clock::time_point arrived() const { return arrived_; }
 
   private:
     RtpSession(RtpPortPool& ports) : ports_(ports) {}
@@ -98,6 +101,7 @@ class RtpSession {
     std::uint16_t out_seq_;
     std::uint32_t out_ts_, out_ssrc_;
     std::vector<std::int16_t> pcm_;
+    std::chrono::steady_clock::time_point arrived_;
     RtpStats stats_;
 };
 

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Agent figures for the agents issue, in one run, on loopback:
+#   - AGENTS simulated agents (`outpace agent --auto --count AGENTS`), each with a softphone leg
+#     the engine keeps up (one SIPp UAS answers them all and echoes their RTP);
+#   - a SIPp carrier whose callees say "hello", then keep talking (noise) until the agent hangs up;
+#   - the engine on a progressive campaign: every live answer bridged to an agent, RTP relayed
+#     both ways through the engine.
+# Printed: bridged calls at once, the engine's CPU per bridged call beside SIPp's for echoing the
+# same streams (the reference), what relaying adds to each packet (socket arrival to relayed send,
+# kernel timestamps), the human verdict to the agent hearing the customer, and the verdict to the
+# desktop's screen pop (ZeroMQ).
+# Usage: bench/agents.sh [AGENTS=500] [SECONDS=60]
+# Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
+set -euo pipefail
+agents=${1:-500}
+secs=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+outpace=$root/build/dialer/outpace
+work=$(mktemp -d /tmp/outpace-agents-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+cd "$work"
+cp -r "$root/deploy/examples/prompts" .
+
+h=$((10#$(date -u +%H))); off=$((12 - h))
+if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
+free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+# The callee: "Hello?", a second of silence (the human verdict), then two minutes of talk-like
+# noise so that the relay carries audio both ways for the whole call.
+espeak-ng -v en-us -s 150 -w hello.wav "Hello?" 2>/dev/null
+sox hello.wav -r 8000 -c 1 -b 16 -e signed hello8k.wav
+sox -n -r 8000 -c 1 -b 16 -e signed talk.wav synth 120 pinknoise vol 0.05
+sox -n -r 8000 -c 1 -b 16 -e signed gap.wav trim 0 1
+sox hello8k.wav gap.wav talk.wav -t raw -e u-law -r 8000 -c 1 callee.ulaw
+sed -e "s|@AUDIO@|$work/callee.ulaw|" -e "s|@RING_MS@|500|" \
+  "$root/tests/sipp/uas_answer_audio.xml.in" > carrier.xml
+
+carrier=$(free_port)
+sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf carrier.xml \
+  -max_socket 100000 > carrier.log 2>&1 &
+pids+=($!)
+wait_bound "$carrier"
+phones=$(free_port)
+sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
+  -max_socket 100000 > phones.log 2>&1 &
+phones_pid=$!
+pids+=($phones_pid)
+wait_bound "$phones"
+
+contacts=$((agents * secs / 10 + 1000))
+awk -v n="$contacts" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
+  printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > bench.csv
+cat > bench.yaml <<YAML
+name: bench
+dialing: {mode: progressive, ring_timeout: 30s, trunk: carrier, caller_id: "+12125550100"}
+calling_hours:
+  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
+timezone: {policy: column, column: timezone, default: $zone}
+safe_harbor: {prompt: prompts/safe-harbor.wav}
+agents: {wrapup_max: 60s}
+YAML
+"$outpace" contacts import --data data --campaign bench.yaml bench.csv > /dev/null
+agents_port=$(free_port)
+cat > engine.yaml <<YAML
+data: data
+sip: {address: 127.0.0.1, port: $(free_port)}
+rtp: {address: 127.0.0.1, ports: 10000-31999}
+trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 200, max_calls: $((agents * 2))}]
+campaigns: [{file: bench.yaml}]
+agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s}
+control: ipc://$work/ctl
+tick: 50ms
+drain_timeout: 30s
+YAML
+"$outpace" run --quiet --config engine.yaml 2> engine.log &
+engine=$!
+pids+=($engine)
+sleep 1
+kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+"$outpace" agent --auto --count "$agents" --endpoint "tcp://127.0.0.1:$agents_port" \
+  --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:30s:0.5 --wrap uniform:1s:3s \
+  --code SALE --for $((secs + 60)) --json > agents.json 2> agents.log &
+desks=$!
+pids+=($desks)
+
+echo "machine: $(nproc) cores; $agents agents for $secs s"
+# Warm-up: until most agents are talking (or a minute).
+for _ in $(seq 120); do
+  talking=$(status | field 'd["campaigns"][0]["agents"]["talking"]' 2>/dev/null || echo 0)
+  [ "$talking" -ge $((agents * 7 / 10)) ] && break
+  sleep 0.5
+done
+echo "warm: $talking agents talking"
+hz=$(getconf CLK_TCK)
+e0=$(cpu_ticks "$engine"); p0=$(cpu_ticks "$phones_pid")
+r0=$(status | field 'd["relay"]["packets"]')
+t0=$(date +%s.%N)
+samples=0; sum=0
+end=$(( $(date +%s) + secs ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  n=$(status | field 'd["campaigns"][0]["agents"]["talking"]' 2>/dev/null || echo 0)
+  sum=$((sum + n)); samples=$((samples + 1))
+  sleep 1
+done
+e1=$(cpu_ticks "$engine"); p1=$(cpu_ticks "$phones_pid")
+t1=$(date +%s.%N)
+status > final.json
+r1=$(field 'd["relay"]["packets"]' < final.json)
+bridged=$(python3 -c "print(round($sum / $samples, 1))")
+python3 - "$e0" "$e1" "$p0" "$p1" "$t0" "$t1" "$hz" "$bridged" "$r0" "$r1" <<'PY'
+import sys
+e0, e1, p0, p1, t0, t1, hz, bridged, r0, r1 = map(float, sys.argv[1:])
+wall = t1 - t0
+engine = (e1 - e0) / hz / wall * 100
+phones = (p1 - p0) / hz / wall * 100
+relayed = r1 - r0
+print(f"bridged calls at once (mean over {wall:.0f} s): {bridged:.0f}")
+print(f"engine CPU: {engine:.1f} % of a core = {engine / max(bridged, 1):.3f} % per bridged call; "
+      f"{(e1 - e0) / hz / max(relayed, 1) * 1e6:.1f} us CPU per relayed packet "
+      f"({relayed / wall:.0f} packets/s relayed; the engine also receives, detects and sends)")
+print(f"reference, SIPp echoing the agents' side of the same calls: {phones:.1f} % of a core = "
+      f"{phones / max(bridged, 1):.3f} % per call")
+PY
+python3 - final.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["relay"]; c = d["campaigns"][0]
+print(f"relay adds (socket arrival to relayed send): median {r['latency_p50_us']:.0f} us, "
+      f"p99 {r['latency_p99_us']:.0f} us, max {r['latency_max_us']:.0f} us over {r['packets']} packets")
+print(f"human verdict to the agent hearing the customer: median {c['connect_ms_median']:.1f} ms, "
+      f"p99 {c['connect_ms_p99']:.1f} ms (goal <= 50 / 200 ms) over {c['connected']} calls")
+print(f"abandoned {c['abandoned']} of {c['humans']} live answers; RTP lost {c['rtp_lost']} of {c['rtp_packets'] + c['rtp_lost']}")
+PY
+"$outpace" ctl --endpoint "ipc://$work/ctl" shutdown > /dev/null || true
+wait "$engine" || true
+kill "$desks" 2>/dev/null || true
+wait "$desks" 2>/dev/null || true
+python3 - agents.json <<'PY'
+import json, sys
+try:
+    d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+    print(f"verdict to the desktop's screen pop (ZeroMQ): median {d['offer_ms_median']:.2f} ms, "
+          f"p99 {d['offer_ms_p99']:.2f} ms over {d['calls']} calls")
+except Exception as e:
+    print("no agent summary:", e)
+PY
