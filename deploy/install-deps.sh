@@ -11,7 +11,7 @@ PACKAGES=(
   libyaml-cpp-dev libphonenumber-dev libicu-dev libcli11-dev nlohmann-json3-dev libcctz-dev tzdata
   libspandsp-dev libsndfile1-dev
   # tests
-  doctest-dev sip-tester python3 espeak-ng sox
+  doctest-dev sip-tester python3 espeak-ng sox baresip-core
 )
 
 missing=()

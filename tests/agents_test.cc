@@ -10,6 +10,8 @@
 #include "dialer/engine/control.h"
 #include "tests/engine_rig.h"
 
+#include <sndfile.h>
+
 using namespace outpace;
 using namespace outpace::test;
 using namespace std::chrono_literals;
@@ -385,4 +387,172 @@ TEST_CASE(
                             R"({"command":"status"})", 3000, &reply, &error));
     CHECK(json::parse(reply)["ok"] == true);
     CHECK(engine->running());
+}
+
+TEST_CASE("agents: preview — the agent asks for a contact, skips one, dials the next") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port();
+    rig.mode("preview");
+    rig.campaign("look-first", "uas", 2, "", 0);
+    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
+    REQUIRE(wait_tcp_listening(agents_port));
+    Desk desk(agents_port, "desk-p");
+    desk.send(json{{"type", "login"},
+                   {"agent", "p1"},
+                   {"phone", "sip:p1@127.0.0.1:" + std::to_string(phones.port)}});
+    REQUIRE(!desk.expect("logged_in").is_null());
+    REQUIRE(!desk.expect("state").is_null());  // paused: the softphone answered
+    desk.send(json{{"type", "dial"}});
+    auto e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"] == "ask for a contact ('next') first");
+    desk.send(json{{"type", "ready"}});
+    REQUIRE(desk.expect("state")["state"] == "ready");
+
+    desk.send(json{{"type", "next"}});
+    auto first = desk.expect("preview");
+    REQUIRE(!first.is_null());
+    const std::string skipped = first["phone"];
+    desk.send(json{{"type", "skip"}});
+    desk.send(json{{"type", "next"}});
+    auto second = desk.expect("preview");
+    REQUIRE(!second.is_null());
+    const std::string dialled = second["phone"];
+    CHECK(dialled != skipped);
+    desk.send(json{{"type", "dial"}});
+    auto dialing = desk.expect("dialing");
+    REQUIRE(!dialing.is_null());
+    const auto attempt = dialing["attempt"].get<std::uint64_t>();
+    auto offer = desk.expect("offer", 10s);
+    REQUIRE(!offer.is_null());
+    CHECK(offer["phone"] == dialled);
+    REQUIRE(!desk.expect("connected").is_null());
+    desk.send(json{{"type", "hangup"}});
+    auto wrap = desk.expect("wrapup");
+    REQUIRE(!wrap.is_null());
+    CHECK(wrap["attempt"].get<std::uint64_t>() == attempt);
+    // A callback without its time is refused; with a time in the past too.
+    desk.send(json{{"type", "disposition"}, {"attempt", attempt}, {"code", "CALLBACK"}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"] == "'CALLBACK' needs 'callback_at'");
+    desk.send(json{{"type", "disposition"}, {"attempt", attempt}, {"code", "NOPE"}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"].get<std::string>().find("is not a disposition") != std::string::npos);
+    const auto callback = std::time(nullptr) + 2 * 86400;
+    desk.send(json{{"type", "disposition"},
+                   {"attempt", attempt},
+                   {"code", "CALLBACK"},
+                   {"callback_at", callback},
+                   {"notes", "after the holidays"}});
+    REQUIRE(!desk.expect("disposed").is_null());
+    REQUIRE(desk.expect("state")["state"] == "ready");
+    // Nobody else: the skipped one is not offered again in this run.
+    desk.send(json{{"type", "next"}});
+    e = desk.expect("error");
+    REQUIRE(!e.is_null());
+    CHECK(e["reason"].get<std::string>().find("nobody to call now") != std::string::npos);
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["look-first"].size() == 1);
+    const auto& a = all["look-first"][0];
+    CHECK(a.phone == dialled);
+    CHECK(a.outcome == Outcome::connected);
+    CHECK(a.agent == "p1");
+    CHECK(a.disposition == "CALLBACK");
+    CHECK(a.callback_at == callback);
+    CHECK(a.amd_verdict.empty());  // the agent listened: no detection
+    CHECK(a.notes.find("after the holidays") != std::string::npos);
+    auto c = rig.contact("look-first", dialled);
+    REQUIRE(c);
+    CHECK(c->state == ContactState::pending);
+    CHECK(c->next_eligible >= callback);
+    auto s = rig.contact("look-first", skipped);
+    REQUIRE(s);
+    CHECK(s->attempts == 0);
+    CHECK(s->state == ContactState::pending);
+}
+
+TEST_CASE("agents: baresip as the agent's softphone — each side hears the other") {
+    Rig rig;
+    RtpCapture customer;
+    const int agents_port = free_port(), sip_port = free_port();
+    int rtp = free_port();
+    rtp -= rtp % 2;
+    // baresip answers by itself, sends a 600 Hz tone as the agent's voice and dumps what it
+    // hears to a WAV file (its sndfile module).
+    const auto dir = rig.file("baresip");
+    test::run("mkdir -p " + dir);
+    auto made = test::run("sox -n -r 8000 -c 1 -b 16 -e signed " + dir +
+                          "/voice.wav synth 60 sine 600 vol 0.3");
+    REQUIRE(made.status == 0);
+    rig.write("baresip/config", "sip_listen 127.0.0.1:" + std::to_string(sip_port) +
+                                    "\nnet_interface 127.0.0.1\n"
+                                    "audio_player aufile," +
+                                    dir +
+                                    "/played.wav\n"
+                                    "audio_source aufile," +
+                                    dir +
+                                    "/voice.wav\n"
+                                    "audio_alert aufile,/dev/null\n"
+                                    "rtp_ports " +
+                                    std::to_string(rtp) + "-" + std::to_string(rtp + 20) +
+                                    "\nmodule_path /usr/lib/baresip/modules\n"
+                                    "module g711.so\nmodule aufile.so\nmodule sndfile.so\n"
+                                    "snd_path " +
+                                    dir +
+                                    "\nmodule_app account.so\n"
+                                    "module_app menu.so\n");
+    rig.write("baresip/accounts",
+              "<sip:alice@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU\n");
+    Child baresip({"baresip", "-f", dir}, rig.file("baresip.log"));
+    REQUIRE(wait_udp_bound(sip_port));
+
+    const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
+    rig.campaign("softphone", callee, 1, "", 0);
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
+                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", "alice", "--phone",
+                 "sip:alice@127.0.0.1:" + std::to_string(sip_port), "--talk", "fixed:6s", "--wrap",
+                 "fixed:500ms", "--code", "SALE", "--for", "60"},
+                rig.file("agent.log"));
+    const int status = engine->wait(90s);
+    INFO(rig.log("engine.log"));
+    INFO(rig.log("baresip.log"));
+    REQUIRE(status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["softphone"].size() == 1);
+    CHECK(all["softphone"][0].outcome == Outcome::connected);
+    CHECK(all["softphone"][0].agent == "alice");
+
+    // The agent's voice (600 Hz) reached the customer...
+    int agent_voice = 0;
+    for (const auto& p : customer.packets())
+        agent_voice += p.peak > 2000 && purity(p.pcm, 600) > 0.8;
+    CHECK_MESSAGE(agent_voice >= 100, agent_voice << " packets of the agent's voice");
+    // ...and the customer's tone (1 kHz) reached the agent's softphone.
+    const auto heard = test::run("ls " + dir + "/ | grep -- '-dec.wav$' | head -1").out;
+    REQUIRE(!heard.empty());
+    const auto wav = dir + "/" + heard.substr(0, heard.find('\n'));
+    SF_INFO info{};
+    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
+    REQUIRE(f);
+    std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames * info.channels));
+    sf_read_short(f, pcm.data(), static_cast<sf_count_t>(pcm.size()));
+    sf_close(f);
+    int tone_frames = 0;
+    for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
+        std::vector<std::int16_t> frame(pcm.begin() + static_cast<std::ptrdiff_t>(i),
+                                        pcm.begin() + static_cast<std::ptrdiff_t>(i + 160));
+        int peak = 0;
+        for (auto x : frame) peak = std::max(peak, std::abs(int(x)));
+        tone_frames += peak > 2000 && purity(frame, 1000) > 0.8;
+    }
+    CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
 }

@@ -234,10 +234,8 @@ class Desktop {
             // The engine's verdict time on the shared monotonic clock (same host only).
             const auto verdict = std::chrono::microseconds(m.value("verdict_clock_us", 0LL));
             const double pop_ms =
-                std::chrono::duration<double, std::milli>(now.time_since_epoch() - verdict)
-                    .count();
-            if (verdict.count() > 0 && pop_ms >= 0 && pop_ms < 60'000)
-                d.offer_ms.push_back(pop_ms);
+                std::chrono::duration<double, std::milli>(now.time_since_epoch() - verdict).count();
+            if (verdict.count() > 0 && pop_ms >= 0 && pop_ms < 60'000) d.offer_ms.push_back(pop_ms);
             d.dispositions = m.value("dispositions", json::array());
             std::string pop = "── call " + std::to_string(d.attempt) + " · " +
                               m.value("campaign", "") + " · " + m.value("phone", "") + " ──";

@@ -680,7 +680,10 @@ void Engine::relayed(SteadyClock::time_point arrived) {
     const double us =
         std::chrono::duration<double, std::micro>(SteadyClock::now() - arrived).count();
     relay_max_us_ = std::max(relay_max_us_, us);
-    const auto bin = static_cast<std::size_t>(std::max(0.0, us) / 10);
+    // 10 µs bins up to 10 ms, then 1 ms bins up to a second.
+    const double v = std::max(0.0, us);
+    const auto bin = v < 10'000 ? static_cast<std::size_t>(v / 10)
+                                : 1000 + static_cast<std::size_t>((v - 10'000) / 1000);
     ++relay_bins_[std::min(bin, relay_bins_.size() - 1)];
 }
 
@@ -692,7 +695,9 @@ RelayFigures Engine::relay_figures() const {
         const auto want = static_cast<std::uint64_t>(q * static_cast<double>(f.packets - 1)) + 1;
         std::uint64_t seen = 0;
         for (std::size_t i = 0; i < relay_bins_.size(); ++i)
-            if ((seen += relay_bins_[i]) >= want) return (static_cast<double>(i) + 0.5) * 10;
+            if ((seen += relay_bins_[i]) >= want)
+                return i < 1000 ? (static_cast<double>(i) + 0.5) * 10
+                                : 10'000 + (static_cast<double>(i - 1000) + 0.5) * 1000;
         return relay_max_us_;
     };
     f.p50_us = at(0.5);

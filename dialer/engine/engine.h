@@ -151,7 +151,7 @@ class Engine final : public sip::CallObserver {
     std::unordered_map<std::string, Agent*> agents_by_peer_;
     std::unordered_map<sip::CallId, Agent*> legs_;
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
-    std::array<std::uint64_t, 1001> relay_bins_{};  // 10 µs bins up to 10 ms, then overflow
+    std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;
     std::chrono::steady_clock::time_point started_, stop_at_;
     bool stopping_ = false;

@@ -97,7 +97,8 @@ struct Engine::Call {
     SteadyClock::time_point verdict_at, connect_deadline, connected_at;
     bool preview = false;  // dialled by `agent` from a preview: no AMD, connected on answer
     bool wrapped = false;
-    bool heard_by_agent = false;  // the customer's first packet was relayed to the agent  // the attempt went to the agent's wrap-up, which completes it
+    bool heard_by_agent = false;  // the customer's first packet was relayed to the agent  // the
+                                  // attempt went to the agent's wrap-up, which completes it
 };
 
 // A logged-in agent: the desktop (ZeroMQ peer) and the softphone leg, kept up for the shift.

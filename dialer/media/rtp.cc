@@ -166,8 +166,8 @@ void RtpSession::readable(int fd, short, void* self) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
             timespec at{};
             std::memcpy(&at, CMSG_DATA(c), sizeof at);
-            const auto waited = std::chrono::nanoseconds((real.tv_sec - at.tv_sec) * 1'000'000'000LL +
-                                                         (real.tv_nsec - at.tv_nsec));
+            const auto waited = std::chrono::nanoseconds(
+                (real.tv_sec - at.tv_sec) * 1'000'000'000LL + (real.tv_nsec - at.tv_nsec));
             if (waited.count() >= 0) s->arrived_ = steady - waited;
         }
         s->receive({buf, static_cast<std::size_t>(n)}, &from, msg.msg_namelen);
