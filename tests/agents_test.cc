@@ -8,6 +8,7 @@
 
 #include "dialer/engine/agent_channel.h"
 #include "dialer/engine/control.h"
+#include "dialer/engine/curve.h"
 #include "tests/engine_rig.h"
 
 #include <sndfile.h>
@@ -67,9 +68,12 @@ std::unique_ptr<Child> auto_agents(const std::string& endpoint_port, const std::
 // A desktop the test drives by hand: one DEALER.
 class Desk {
   public:
-    explicit Desk(int port, const std::string& id = "") : socket_(ctx_, zmq::socket_type::dealer) {
+    explicit Desk(int port, const std::string& id = "", const ClientKeys& keys = {})
+        : socket_(ctx_, zmq::socket_type::dealer) {
         socket_.set(zmq::sockopt::linger, 0);
         if (!id.empty()) socket_.set(zmq::sockopt::routing_id, id);
+        std::string error;
+        if (keys.enabled()) REQUIRE_MESSAGE(curve_client(socket_, keys, &error), error);
         socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
     }
     void send_text(const std::string& text) {
@@ -555,4 +559,66 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
         tone_frames += peak > 2000 && purity(frame, 1000) > 0.8;
     }
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
+}
+
+TEST_CASE(
+    "agents: with CurveZMQ keys configured, only authorized desktops and controllers get in") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    for (const char* who : {"engine", "desk", "intruder"}) {
+        auto r = test::run(std::string(OUTPACE_BINARY) + " keygen " + rig.file(who));
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+    }
+    // keygen refuses to overwrite a key.
+    CHECK(test::run(std::string(OUTPACE_BINARY) + " keygen " + rig.file("desk")).status != 0);
+    test::run("cp " + rig.file("desk.pub") + " " + rig.file("authorized_keys"));
+    const int agents_port = free_port(), control_port = free_port();
+    rig.campaign("guarded", "uas_busy.xml", 1, "", 0);
+    const std::string control = "tcp://127.0.0.1:" + std::to_string(control_port);
+    auto engine = rig.start(agents_section(agents_port, 0, "5s") + "control: \"" + control +
+                            "\"\ncurve: {secret_key: engine.key, authorized_keys: "
+                            "authorized_keys}\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    ClientKeys desk_keys, intruder_keys;
+    std::string error;
+    REQUIRE(read_client_keys(rig.file("engine.pub"), rig.file("desk.key"), &desk_keys, &error));
+    REQUIRE(
+        read_client_keys(rig.file("engine.pub"), rig.file("intruder.key"), &intruder_keys, &error));
+    const json login = {{"type", "login"},
+                        {"agent", "k1"},
+                        {"phone", "sip:k1@127.0.0.1:" + std::to_string(phones.port)}};
+
+    Desk plain(agents_port, "desk-plain");
+    plain.send(login);
+    CHECK(plain.expect("logged_in", 1500ms).is_null());
+    Desk intruder(agents_port, "desk-intruder", intruder_keys);
+    intruder.send(login);
+    CHECK(intruder.expect("logged_in", 1500ms).is_null());
+    Desk desk(agents_port, "desk-keyed", desk_keys);
+    desk.send(login);
+    CHECK(!desk.expect("logged_in").is_null());
+
+    std::string reply;
+    CHECK(!control_request(control, R"({"command":"status"})", 1000, &reply, &error));
+    CHECK(
+        !control_request(control, R"({"command":"status"})", 1000, &reply, &error, intruder_keys));
+    REQUIRE(control_request(control, R"({"command":"status"})", 3000, &reply, &error, desk_keys));
+    CHECK(json::parse(reply)["ok"] == true);
+    CHECK(json::parse(reply)["agents_logged_in"] == 1);
+    auto ctl =
+        test::run(std::string(OUTPACE_BINARY) + " ctl --endpoint " + control + " --server-key " +
+                  rig.file("engine.pub") + " --key " + rig.file("desk.key") + " status --json");
+    CHECK_MESSAGE(ctl.status == 0, ctl.out);
+
+    // A key file that is not a key is refused with its place in the config.
+    rig.write("bad.key", "not a key\n");
+    const auto dir = rig.file("");
+    auto load = load_engine_config_text(
+        "data: d\ntrunks: [{name: t, address: \"127.0.0.1:5060\"}]\ncampaigns: [guarded.yaml]\n"
+        "curve: {secret_key: bad.key, authorized_keys: authorized_keys}\n",
+        "engine.yaml", dir);
+    REQUIRE(!load.config);
+    REQUIRE(load.errors.size() == 1);
+    CHECK(load.errors[0].line == 4);
+    CHECK(load.errors[0].message.find("not a CURVE key") != std::string::npos);
 }

@@ -19,6 +19,7 @@
 
 #include "campaigns/duration.h"
 #include "dialer/cli/commands.h"
+#include "dialer/engine/curve.h"
 #include "pacing/distribution.h"
 
 namespace outpace::cli {
@@ -71,6 +72,8 @@ struct AgentArgs {
     std::string talk = "lognormal:20s:0.5", wrap = "uniform:2s:5s", preview_time = "fixed:1s";
     double duration_s = 0;
     unsigned seed = 1;
+    std::string server_key_file, key_file;
+    ClientKeys keys;
 };
 
 // One agent's desktop: its socket and, in --auto, what it is about to do.
@@ -101,6 +104,11 @@ class Desktop {
             d->socket = std::make_unique<zmq::socket_t>(ctx_, zmq::socket_type::dealer);
             d->socket->set(zmq::sockopt::linger, 200);
             d->socket->set(zmq::sockopt::routing_id, "desk-" + d->id);
+            std::string error;
+            if (args_.keys.enabled() && !curve_client(*d->socket, args_.keys, &error)) {
+                std::fprintf(stderr, "outpace agent: %s\n", error.c_str());
+                return 2;
+            }
             d->socket->connect(args_.endpoint);
             json login = {{"type", "login"}, {"agent", d->id}, {"phone", d->phone}};
             if (!args_.campaigns.empty()) login["campaigns"] = args_.campaigns;
@@ -448,12 +456,23 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--seed", args->seed, "Random seed (--auto)");
     cmd->add_flag("--quiet", args->quiet, "Print only the summary");
     cmd->add_flag("--json", args->json_summary, "Summary as JSON");
+    auto* server_key = cmd->add_option("--server-key", args->server_key_file,
+                                       "CurveZMQ: the engine's public key file");
+    cmd->add_option("--key", args->key_file, "CurveZMQ: this desktop's secret key file")
+        ->needs(server_key);
+    server_key->needs("--key");
     cmd->callback([args, &exit_code] {
         std::string error;
         auto talk = parse_dist(args->talk, &error);
         auto wrap = parse_dist(args->wrap, &error);
         auto preview = parse_dist(args->preview_time, &error);
         if (!talk || !wrap || !preview) {
+            std::cerr << "outpace agent: " << error << "\n";
+            exit_code = 2;
+            return;
+        }
+        if (!args->server_key_file.empty() &&
+            !read_client_keys(args->server_key_file, args->key_file, &args->keys, &error)) {
             std::cerr << "outpace agent: " << error << "\n";
             exit_code = 2;
             return;

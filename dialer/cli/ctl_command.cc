@@ -6,13 +6,14 @@
 
 #include "dialer/cli/commands.h"
 #include "dialer/engine/control.h"
+#include "dialer/engine/curve.h"
 #include "dialer/engine/engine_config.h"
 
 namespace outpace::cli {
 namespace {
 
 struct CtlArgs {
-    std::string endpoint, config, command, campaign;
+    std::string endpoint, config, command, campaign, server_key, key;
     bool json = false;
     int timeout_ms = 3000;
 };
@@ -35,7 +36,12 @@ int run_ctl(const CtlArgs& a) {
     nlohmann::json req = {{"command", a.command}};
     if (!a.campaign.empty()) req["campaign"] = a.campaign;
     std::string reply, error;
-    if (!control_request(endpoint, req.dump(), a.timeout_ms, &reply, &error)) {
+    ClientKeys keys;
+    if (!a.server_key.empty() && !read_client_keys(a.server_key, a.key, &keys, &error)) {
+        std::cerr << "outpace ctl: " << error << "\n";
+        return 2;
+    }
+    if (!control_request(endpoint, req.dump(), a.timeout_ms, &reply, &error, keys)) {
         std::cerr << "outpace ctl: " << error << "\n";
         return 1;
     }
@@ -77,6 +83,10 @@ void add_ctl_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--config", a->config, "read the endpoint from the engine's config");
     cmd->add_option("--timeout-ms", a->timeout_ms, "how long to wait for the engine");
     cmd->add_flag("--json", a->json, "print the engine's JSON reply");
+    auto* server_key =
+        cmd->add_option("--server-key", a->server_key, "CurveZMQ: the engine's public key file");
+    cmd->add_option("--key", a->key, "CurveZMQ: this client's secret key file")->needs(server_key);
+    server_key->needs("--key");
     cmd->callback([a, &exit_code] { exit_code = run_ctl(*a); });
 }
 

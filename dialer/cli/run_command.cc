@@ -78,7 +78,7 @@ int run_engine(const RunArgs& a) {
         }
         std::unique_ptr<ControlServer> control;
         if (!config.control.empty()) {
-            control = ControlServer::start(loop, engine, config.control, &error);
+            control = ControlServer::start(loop, engine, config.control, config.curve, &error);
             if (!control) {
                 std::cerr << "outpace run: " << error << "\n";
                 return 2;

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <zmq.hpp>
 
+#include "dialer/engine/curve.h"
+
 namespace outpace {
 namespace {
 
@@ -177,10 +179,15 @@ namespace {
 
 class ZmqAgentChannel final : public AgentChannel {
   public:
-    ZmqAgentChannel(event_base* loop, Handler handler)
+    ZmqAgentChannel(event_base* loop, const CurveConfig& curve, Handler handler)
         : handler_(std::move(handler)),
           router_(ctx_, zmq::socket_type::router),
           pub_(ctx_, zmq::socket_type::pub) {
+        if (curve.enabled()) {
+            guard_ = std::make_unique<CurveGuard>(ctx_, curve);
+            guard_->protect(router_);
+            guard_->protect(pub_);
+        }
         router_.set(zmq::sockopt::linger, 0);
         router_.set(zmq::sockopt::maxmsgsize, std::int64_t{64 * 1024});
         router_.set(zmq::sockopt::router_mandatory, true);  // unknown peer: an error, not a loss
@@ -247,6 +254,7 @@ class ZmqAgentChannel final : public AgentChannel {
     }
 
     void drain() {
+        if (guard_) guard_->serve();
         // Bounded per wake-up so a flood of messages cannot starve calls on the loop.
         for (int i = 0; i < 256; ++i) {
             std::vector<zmq::message_t> frames;
@@ -290,6 +298,7 @@ class ZmqAgentChannel final : public AgentChannel {
 
     Handler handler_;
     zmq::context_t ctx_;
+    std::unique_ptr<CurveGuard> guard_;  // before the sockets: they are closed first
     zmq::socket_t router_, pub_;
     event_base* loop_ = nullptr;
     ::event* read_ev_ = nullptr;
@@ -300,8 +309,9 @@ class ZmqAgentChannel final : public AgentChannel {
 
 std::unique_ptr<AgentChannel> AgentChannel::start(event_base* loop, const std::string& endpoint,
                                                   const std::string& events_endpoint,
-                                                  Handler handler, std::string* error) {
-    auto c = std::make_unique<ZmqAgentChannel>(loop, std::move(handler));
+                                                  const CurveConfig& curve, Handler handler,
+                                                  std::string* error) {
+    auto c = std::make_unique<ZmqAgentChannel>(loop, curve, std::move(handler));
     if (!c->bind(endpoint, events_endpoint, error)) return nullptr;
     return c;
 }

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dialer/engine/engine_config.h"
+
 struct event_base;
 
 namespace outpace {
@@ -52,8 +54,10 @@ class AgentChannel {
     // Binds the ROUTER on `endpoint` and, when not empty, the PUB on `events_endpoint`
     // (tcp://127.0.0.1:PORT or ipc://PATH). Malformed requests are answered with an error
     // message here and never reach `handler`. Null with `error` set when a bind fails.
+    // With `curve` enabled, both sockets admit only the authorized client keys.
     static std::unique_ptr<AgentChannel> start(event_base* loop, const std::string& endpoint,
-                                               const std::string& events_endpoint, Handler handler,
+                                               const std::string& events_endpoint,
+                                               const CurveConfig& curve, Handler handler,
                                                std::string* error);
     virtual ~AgentChannel() = default;
 

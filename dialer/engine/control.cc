@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include "dialer/engine/curve.h"
 #include "dialer/engine/engine.h"
 
 namespace outpace {
@@ -43,8 +44,12 @@ nlohmann::json status_json(const CampaignStatus& s) {
 
 class ZmqControl final : public ControlServer {
   public:
-    ZmqControl(event_base* loop, Engine& engine)
+    ZmqControl(event_base* loop, Engine& engine, const CurveConfig& curve)
         : engine_(engine), socket_(ctx_, zmq::socket_type::rep) {
+        if (curve.enabled()) {
+            guard_ = std::make_unique<CurveGuard>(ctx_, curve);
+            guard_->protect(socket_);
+        }
         socket_.set(zmq::sockopt::linger, 0);
         socket_.set(zmq::sockopt::maxmsgsize,
                     std::int64_t{64 * 1024});  // a request is a small JSON object
@@ -68,6 +73,7 @@ class ZmqControl final : public ControlServer {
   private:
     static void on_poll(evutil_socket_t, short, void* self) {
         auto* c = static_cast<ZmqControl*>(self);
+        if (c->guard_) c->guard_->serve();
         for (int i = 0; i < 16; ++i) {
             zmq::message_t request;
             zmq::recv_result_t got;
@@ -87,6 +93,7 @@ class ZmqControl final : public ControlServer {
 
     Engine& engine_;
     zmq::context_t ctx_;
+    std::unique_ptr<CurveGuard> guard_;
     zmq::socket_t socket_;
     ::event* poll_ = nullptr;
 };
@@ -138,17 +145,18 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
 
 std::unique_ptr<ControlServer> ControlServer::start(event_base* loop, Engine& engine,
                                                     const std::string& endpoint,
-                                                    std::string* error) {
-    auto c = std::make_unique<ZmqControl>(loop, engine);
+                                                    const CurveConfig& curve, std::string* error) {
+    auto c = std::make_unique<ZmqControl>(loop, engine, curve);
     if (!c->bind(endpoint, error)) return nullptr;
     return c;
 }
 
 bool control_request(const std::string& endpoint, const std::string& request, int timeout_ms,
-                     std::string* reply, std::string* error) {
+                     std::string* reply, std::string* error, const ClientKeys& keys) {
     try {
         zmq::context_t ctx;
         zmq::socket_t s(ctx, zmq::socket_type::req);
+        if (keys.enabled() && !curve_client(s, keys, error)) return false;
         s.set(zmq::sockopt::linger, 0);
         s.set(zmq::sockopt::rcvtimeo, timeout_ms);
         s.set(zmq::sockopt::sndtimeo, timeout_ms);

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "dialer/engine/engine_config.h"
+
 struct event_base;
 
 namespace outpace {
@@ -14,9 +16,11 @@ class Engine;
 
 class ControlServer {
   public:
-    // Binds `endpoint` (tcp://127.0.0.1:PORT or ipc://PATH). Null with `error` set on failure.
+    // Binds `endpoint` (tcp://127.0.0.1:PORT or ipc://PATH). With `curve` enabled, only the
+    // authorized client keys get in. Null with `error` set on failure.
     static std::unique_ptr<ControlServer> start(event_base* loop, Engine& engine,
-                                                const std::string& endpoint, std::string* error);
+                                                const std::string& endpoint,
+                                                const CurveConfig& curve, std::string* error);
     virtual ~ControlServer() = default;
 };
 
@@ -29,6 +33,6 @@ std::string handle_control_request(Engine& engine, const std::string& request);
 // Client side, for `outpace ctl`: sends one request, waits up to `timeout_ms` for the reply.
 // Returns false with `error` set when the engine cannot be reached.
 bool control_request(const std::string& endpoint, const std::string& request, int timeout_ms,
-                     std::string* reply, std::string* error);
+                     std::string* reply, std::string* error, const ClientKeys& keys = {});
 
 }  // namespace outpace

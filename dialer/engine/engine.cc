@@ -152,7 +152,7 @@ bool Engine::start(std::vector<std::string>* errors) {
     }
     if (!config_.agents.endpoint.empty()) {
         agent_channel_ = AgentChannel::start(
-            loop_, config_.agents.endpoint, config_.agents.events,
+            loop_, config_.agents.endpoint, config_.agents.events, config_.curve,
             [this](const std::string& peer, const AgentRequest& r) { on_agent_request(peer, r); },
             &error);
         if (!agent_channel_) {

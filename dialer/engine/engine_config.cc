@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "campaigns/yaml_reader.h"
+#include "dialer/engine/curve.h"
 
 namespace outpace {
 namespace {
@@ -17,9 +18,10 @@ namespace fs = std::filesystem;
 const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"",
-         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "stop_after",
+         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "stop_after",
           "drain_timeout", "tick", "stop_when_done"}},
         {"agents", {"endpoint", "events", "heartbeat", "missed_heartbeats"}},
+        {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport"}},
         {"rtp", {"address", "ports"}},
         {"trunks[]",
@@ -111,6 +113,22 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
     r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
     r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});
     r.boolean(root, "stop_when_done", "", c.stop_when_done);
+    if (auto k = root["curve"]; k && r.section(k, "curve")) {
+        std::string secret, authorized, error;
+        r.string(k, "secret_key", "curve.", secret);
+        r.string(k, "authorized_keys", "curve.", authorized);
+        if (secret.empty() || authorized.empty()) {
+            r.error(k,
+                    "'curve' needs 'secret_key' (the engine's key file) and 'authorized_keys' "
+                    "(the clients' public keys, one per line)");
+        } else {
+            c.curve.secret_key = read_key_file(resolve(secret), &error);
+            if (!error.empty()) r.error(k["secret_key"], error);
+            error.clear();
+            if (!read_authorized_keys(resolve(authorized), &c.curve.authorized, &error))
+                r.error(k["authorized_keys"], error);
+        }
+    }
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
         r.string(a, "endpoint", "agents.", c.agents.endpoint);
         if (c.agents.endpoint.empty())

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct AgentsConfig {
     int missed_heartbeats = 3;  // then the agent is logged out
 };
 
+// CurveZMQ on the engine's ZeroMQ sockets (docs/security.md). Off when no secret key is given.
+struct CurveConfig {
+    std::string secret_key;            // the engine's, Z85 (40 characters)
+    std::set<std::string> authorized;  // client public keys, Z85
+    bool enabled() const { return !secret_key.empty(); }
+};
+
+// A client's side of CurveZMQ (`outpace agent`, `outpace ctl`): the engine's public key and the
+// client's own secret key, Z85.
+struct ClientKeys {
+    std::string server_public, secret;
+    bool enabled() const { return !server_public.empty(); }
+};
+
 struct EngineConfig {
     std::string source_path;
     std::string data_dir;
@@ -48,6 +63,7 @@ struct EngineConfig {
     std::vector<TrunkConfig> trunks;
     std::vector<CampaignEntry> campaigns;
     AgentsConfig agents;
+    CurveConfig curve;
     std::string control;   // ZeroMQ endpoint for `outpace ctl`, e.g. ipc:///run/outpace/control
     Millis stop_after{0};  // stop launching after this long (demos, tests); 0 = run until told
     Millis drain_timeout{30'000};  // on stop: how long calls in progress may finish
