@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, build, then dial a demo campaign live against a local
-# carrier (SIPp on 127.0.0.1 answering with recorded people and voicemail, busy, ringing...),
+# carrier (SIPp on 127.0.0.1 answering with recorded people and voicemail, busy, ringing...) for
+# a team of simulated agents (SIPp as their softphones, `outpace agent --auto` as their desktops),
 # with a progress line while it runs and the campaign report at the end.
 # OUTPACE_DEMO_SECONDS (default 60) sets how long it dials; Ctrl-C stops it cleanly.
 set -euo pipefail
@@ -14,8 +15,9 @@ cmake --build build -j2 --target outpace >/dev/null
 outpace=$root/build/dialer/outpace
 work=${OUTPACE_DEMO_DATA:-$(mktemp -d /tmp/outpace-demo-XXXXXX)}
 seconds=${OUTPACE_DEMO_SECONDS:-60}
-carrier_pid=""
-cleanup() { [ -n "$carrier_pid" ] && kill "$carrier_pid" 2>/dev/null; wait 2>/dev/null || true; }
+agents=${OUTPACE_DEMO_AGENTS:-8}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -48,7 +50,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.
 carrier=$(free_port)
 sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf "$work/carrier.xml" \
   > "$work/carrier.log" 2>&1 &
-carrier_pid=$!
+pids+=($!)
+# The agents' softphones: one SIPp answers every agent's URI and echoes what it hears.
+phones=$(free_port)
+sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
+  > "$work/softphones.log" 2>&1 &
+pids+=($!)
 cat > "$work/engine.yaml" <<YAML
 data: data
 sip: {address: 127.0.0.1, port: $(free_port)}
@@ -56,14 +63,21 @@ rtp: {address: 127.0.0.1, ports: 30000-30999}
 trunks:
   - {name: demo-carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 5, max_calls: 20}
 campaigns:
-  - {file: $root/deploy/examples/demo.yaml, unattended_lines: 10}
+  - $root/deploy/examples/demo.yaml
+agents: {endpoint: "ipc://$work/agents"}
 control: ipc://$work/control
 stop_after: ${seconds}s
 drain_timeout: 25s
 YAML
 
 echo
-echo "== 3. dialling for ${seconds} s on 10 lines (outpace ctl --endpoint ipc://$work/control status)"
+echo "== 3. dialling for ${seconds} s for $agents agents (outpace ctl --endpoint ipc://$work/control status)"
+# The agents log in once the engine listens: each talks 10-40 s, wraps up 3-8 s, and picks a
+# disposition at random (never do-not-call).
+( sleep 1; exec "$outpace" agent --auto --count "$agents" --agent agent --endpoint "ipc://$work/agents" \
+    --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:20s:0.5 --wrap uniform:3s:8s \
+    --for $((seconds + 60)) --quiet ) > "$work/agents.log" 2>&1 &
+pids+=($!)
 (cd "$work" && "$outpace" run --config engine.yaml)
 
 echo

@@ -351,7 +351,9 @@ void Engine::complete_wrapup(Agent& a, const std::string& code, const std::strin
 // Where an agent goes when a call is over: logged out or paused if asked during it, else ready.
 void Engine::after_wrapup(Agent& a) {
     if (a.want_logout || a.desktop_lost) {
-        agent_logout(a, a.desktop_lost ? "desktop stopped sending heartbeats" : "logout");
+        agent_logout(a, a.desktop_lost    ? "desktop stopped sending heartbeats"
+                        : stopping_       ? "engine stopped"
+                                          : "logout");
         return;
     }
     if (a.want_pause) {
