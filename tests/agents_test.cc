@@ -56,12 +56,12 @@ std::string agents_section(int port, int events_port = 0, const std::string& hea
 }
 
 std::unique_ptr<Child> auto_agents(const std::string& endpoint_port, const std::string& phone,
-                                   const std::string& log, const std::string& talk, int count = 1) {
+                                   const std::string& log, const std::string& talk,
+                                   const std::string& code = "SALE") {
     return std::make_unique<Child>(
         std::vector<std::string>{OUTPACE_BINARY, "agent", "--auto", "--endpoint",
-                                 "tcp://127.0.0.1:" + endpoint_port, "--phone", phone, "--count",
-                                 std::to_string(count), "--talk", talk, "--wrap", "fixed:500ms",
-                                 "--code", "SALE", "--for", "120"},
+                                 "tcp://127.0.0.1:" + endpoint_port, "--phone", phone, "--talk",
+                                 talk, "--wrap", "fixed:500ms", "--code", code, "--for", "120"},
         log);
 }
 
@@ -293,7 +293,8 @@ TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
         rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
     REQUIRE(wait_tcp_listening(agents_port));
     auto agent =
-        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:60s");
+        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:60s",
+                    "DNC");  // the person asks not to be called again
     const int status = engine->wait(90s);
     INFO(rig.log("engine.log"));
     INFO(rig.log("agent.log"));
@@ -303,8 +304,17 @@ TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
     const auto& a = all["dropped"][0];
     CHECK(a.outcome == Outcome::connected);
     CHECK(a.notes.find("agent softphone dropped") != std::string::npos);
-    CHECK(a.disposition == "SALE");  // the agent still wrapped the conversation up
-    CHECK(a.talk_ms < 8000);         // not the agent's 60 s: the call ended with the phone
+    CHECK(a.disposition == "DNC");  // the agent still wrapped the conversation up
+    auto c = rig.contact("dropped", a.phone);
+    REQUIRE(c);
+    CHECK(c->state == ContactState::dnc);
+    {
+        std::string error;
+        auto store = Store::open(rig.data(), &error);
+        REQUIRE(store);
+        CHECK(store->dnc_many("dropped", {a.phone}) == std::vector<bool>{true});
+    }
+    CHECK(a.talk_ms < 8000);  // not the agent's 60 s: the call ended with the phone
     // The callee heard the safe-harbor message after the drop (their greeting was over long
     // before: what is loud now is the message).
     const auto packets = customer.packets();

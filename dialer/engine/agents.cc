@@ -351,9 +351,9 @@ void Engine::complete_wrapup(Agent& a, const std::string& code, const std::strin
 // Where an agent goes when a call is over: logged out or paused if asked during it, else ready.
 void Engine::after_wrapup(Agent& a) {
     if (a.want_logout || a.desktop_lost) {
-        agent_logout(a, a.desktop_lost    ? "desktop stopped sending heartbeats"
-                        : stopping_       ? "engine stopped"
-                                          : "logout");
+        agent_logout(a, a.desktop_lost ? "desktop stopped sending heartbeats"
+                        : stopping_    ? "engine stopped"
+                                       : "logout");
         return;
     }
     if (a.want_pause) {
@@ -647,20 +647,29 @@ void Engine::agents_tick() {
         waiting_ = std::move(still);
     }
     const auto silent_limit = config_.agents.heartbeat * config_.agents.missed_heartbeats;
-    std::vector<Agent*> lost, overdue;
+    // By id: completing a wrap-up may log an agent out (and free it).
+    std::vector<std::string> lost, overdue;
     for (auto& [id, a] : agents_) {
-        if (!a->desktop_lost && now - a->last_heard > silent_limit) lost.push_back(a.get());
+        if (!a->desktop_lost && now - a->last_heard > silent_limit) lost.push_back(id);
         if (a->state == AgentState::wrapup && a->wrap &&
             now - a->wrap_start > a->wrap_run->campaign.wrapup_max)
-            overdue.push_back(a.get());
+            overdue.push_back(id);
     }
-    for (Agent* a : overdue) {
+    auto find = [&](const std::string& id) -> Agent* {
+        auto it = agents_.find(id);
+        return it == agents_.end() ? nullptr : it->second.get();
+    };
+    for (const auto& id : overdue) {
+        Agent* a = find(id);
+        if (!a || !a->wrap) continue;
         send_agent(*a, {{"type", "wrapup_timeout"}, {"attempt", a->wrap->id}});
         complete_wrapup(*a, "", "wrap-up timed out", 0);
     }
-    for (Agent* a : lost) {
+    for (const auto& id : lost) {
+        Agent* a = find(id);
+        if (!a) continue;
         engine_log(
-            "agent " + a->id + ": no heartbeat for " +
+            "agent " + id + ": no heartbeat for " +
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silent_limit).count()) +
             " s");
         a->desktop_lost = true;
