@@ -414,8 +414,8 @@ class Desktop {
                                     .c_str());
         } else if (!args_.quiet) {
             std::printf(
-                "%zu agents: %ld calls, %ld dispositions, %ld errors; connect median "
-                "%.2f ms, p99 %.2f ms\n",
+                "%zu agents: %ld calls, %ld dispositions, %ld errors; screen pop after the "
+                "verdict: median %.2f ms, p99 %.2f ms\n",
                 desks_.size(), calls, disp, errors, q(0.5), q(0.99));
         }
     }
