@@ -15,23 +15,8 @@ set -euo pipefail
 agents=${1:-500}
 secs=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
-outpace=$root/build/dialer/outpace
-work=$(mktemp -d /tmp/outpace-agents-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n 100000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cd "$work"
-cp -r "$root/deploy/examples/prompts" .
-
-h=$((10#$(date -u +%H))); off=$((12 - h))
-if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
+name=agents
+source "$root/bench/lib.sh"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }

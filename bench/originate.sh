@@ -13,25 +13,9 @@ secs=${2:-60}
 concurrent=${3:-20000}
 streams=${4:-1000}
 root=$(cd "$(dirname "$0")/.." && pwd)
-outpace=$root/build/dialer/outpace
-work=$(mktemp -d /tmp/outpace-originate-XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-cd "$work"
-cp -r "$root/deploy/examples/prompts" .
+name=originate
+source "$root/bench/lib.sh"
 
-# A zone where it is about noon now, so calling hours hold whenever this runs.
-h=$((10#$(date -u +%H))); off=$((12 - h))
-if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
 contacts() {  # NAME COUNT
   awk -v n="$2" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
     printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > "$1.csv"

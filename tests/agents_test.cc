@@ -55,14 +55,19 @@ std::string agents_section(int port, int events_port = 0, const std::string& hea
     return s + ", heartbeat: " + heartbeat + ", missed_heartbeats: 3}\n";
 }
 
-std::unique_ptr<Child> auto_agents(const std::string& endpoint_port, const std::string& phone,
-                                   const std::string& log, const std::string& talk,
-                                   const std::string& code = "SALE") {
-    return std::make_unique<Child>(
-        std::vector<std::string>{OUTPACE_BINARY, "agent", "--auto", "--endpoint",
-                                 "tcp://127.0.0.1:" + endpoint_port, "--phone", phone, "--talk",
-                                 talk, "--wrap", "fixed:500ms", "--code", code, "--for", "120"},
-        log);
+// Runs the engine until nobody is left to dial, with one simulated agent (`outpace agent --auto`)
+// whose softphone is `phone` (%a: the agent's id). Returns the engine's exit status.
+int run_with_agent(Rig& rig, const std::string& phone, const std::string& talk,
+                   const std::string& code = "SALE", const std::string& id = "agent1") {
+    const int agents_port = free_port();
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
+                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", id, "--phone", phone,
+                 "--talk", talk, "--wrap", "fixed:500ms", "--code", code, "--for", "120"},
+                rig.file("agent.log"));
+    return engine->wait(90s);
 }
 
 // A desktop the test drives by hand: one DEALER.
@@ -189,18 +194,12 @@ TEST_CASE("agents: a live answer goes to the agent's softphone, and the voices f
     Rig rig;
     RtpCapture customer;  // the callee's side of the media: what the engine sends them
     Softphones phones(rig.file("softphones.log"));
-    const int agents_port = free_port();
     // The callee says a short greeting (it ends 1.3 s into the 4.6 s file), then plays a 1 kHz
     // tone: once connected, the tone goes to the agent's softphone, which echoes it, and comes
     // back to the callee.
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
     rig.campaign("sales", callee, 2, "", 0);
-    auto engine =
-        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
-    auto agent =
-        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:6s");
-    const int status = engine->wait(90s);
+    const int status = run_with_agent(rig, phones.uri(), "fixed:6s");
     INFO(rig.log("engine.log"));
     INFO(rig.log("agent.log"));
     REQUIRE(status == 0);
@@ -235,18 +234,12 @@ TEST_CASE(
     Rig rig;
     RtpCapture customer;
     Softphones phones(rig.file("softphones.log"));
-    const int agents_port = free_port();
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port());
     const long greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
     // Three lines for the one agent: two of the three people who answer find nobody free.
     rig.mode("power, ratio: 3");
     rig.campaign("busy-team", callee, 3, "", 0);
-    auto engine =
-        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
-    auto agent =
-        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:3s");
-    const int status = engine->wait(90s);
+    const int status = run_with_agent(rig, phones.uri(), "fixed:3s");
     INFO(rig.log("engine.log"));
     REQUIRE(status == 0);
 
@@ -286,16 +279,10 @@ TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
     Rig rig;
     RtpCapture customer;
     Softphones phones(rig.file("softphones.log"), "softphone_drop.xml");  // hangs up after 6 s
-    const int agents_port = free_port();
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port());
     rig.campaign("dropped", callee, 1, "", 0);
-    auto engine =
-        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
-    auto agent =
-        auto_agents(std::to_string(agents_port), phones.uri(), rig.file("agent.log"), "fixed:60s",
-                    "DNC");  // the person asks not to be called again
-    const int status = engine->wait(90s);
+    const int status = run_with_agent(rig, phones.uri(), "fixed:60s",
+                                      "DNC");  // the person asks not to be called again
     INFO(rig.log("engine.log"));
     INFO(rig.log("agent.log"));
     REQUIRE(status == 0);
@@ -494,7 +481,7 @@ TEST_CASE("agents: preview — the agent asks for a contact, skips one, dials th
 TEST_CASE("agents: baresip as the agent's softphone — each side hears the other") {
     Rig rig;
     RtpCapture customer;
-    const int agents_port = free_port(), sip_port = free_port();
+    const int sip_port = free_port();
     int rtp = free_port();
     rtp -= rtp % 2;
     // baresip answers by itself, sends a 600 Hz tone as the agent's voice and dumps what it
@@ -528,15 +515,8 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
 
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
     rig.campaign("softphone", callee, 1, "", 0);
-    auto engine =
-        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
-    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
-                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", "alice", "--phone",
-                 "sip:alice@127.0.0.1:" + std::to_string(sip_port), "--talk", "fixed:6s", "--wrap",
-                 "fixed:500ms", "--code", "SALE", "--for", "60"},
-                rig.file("agent.log"));
-    const int status = engine->wait(90s);
+    const int status = run_with_agent(rig, "sip:%a@127.0.0.1:" + std::to_string(sip_port),
+                                      "fixed:6s", "SALE", "alice");
     INFO(rig.log("engine.log"));
     INFO(rig.log("baresip.log"));
     REQUIRE(status == 0);

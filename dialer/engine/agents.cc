@@ -17,11 +17,6 @@ json error_message(const std::string& reason, Type request) {
     return {{"type", "error"}, {"reason", reason}, {"request", to_string(request)}};
 }
 
-std::string host_port(const std::string& host, int port) {
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-           std::to_string(port);
-}
-
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) return 0;
     const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);

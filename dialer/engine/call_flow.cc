@@ -10,11 +10,6 @@
 namespace outpace {
 namespace {
 
-std::string host_port(const std::string& host, int port) {
-    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-           std::to_string(port);
-}
-
 // Final SIP responses as attempt outcomes. A trunk's own trouble (503, no response, refused
 // credentials) is a carrier error: it must not burn the contact's retries.
 Outcome outcome_for(int status, bool local, bool cancelled_by_us) {

@@ -33,6 +33,12 @@ inline Timestamp wall_now() {
     return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
+// HOST:PORT for a SIP URI, IPv6 literals in brackets.
+inline std::string host_port(const std::string& host, int port) {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+           std::to_string(port);
+}
+
 inline void engine_log(const std::string& line) {
     std::fprintf(stderr, "outpace: %s\n", line.c_str());
 }
