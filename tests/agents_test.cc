@@ -312,7 +312,7 @@ TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
 }
 
 TEST_CASE(
-    "agents: malformed and out-of-order messages get errors; silent desktops are logged out") {
+    "agents: malformed and out-of-order messages get errors, and silent desktops are logged out") {
     Rig rig;
     Softphones phones(rig.file("softphones.log"));
     const int agents_port = free_port(), events_port = free_port(), control_port = free_port();

@@ -219,7 +219,7 @@ TEST_CASE("a short greeting then silence is a person, decided soon after the gre
     CHECK(after_end <= Config{}.after_greeting_silence.count() + 100);
 }
 
-TEST_CASE("a long greeting is a machine; its beep is located and ends the analysis") {
+TEST_CASE("a long greeting is a machine, and its beep is located and ends the analysis") {
     Pcm p;
     silence(p, 300);
     syllables(p, 6000, -12);

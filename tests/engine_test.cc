@@ -174,7 +174,7 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
     CHECK(r.out.find("unknown key 'bogus'") != std::string::npos);
 }
 
-TEST_CASE("engine: ctl pauses a campaign; SIGTERM ends every call and records every outcome") {
+TEST_CASE("engine: ctl pauses a campaign, and SIGTERM ends every call and records every outcome") {
     Rig rig;
     rig.campaign("ringing", "uas_ring.xml", 6, "", 3);
     const std::string endpoint = "ipc://" + rig.file("control");
