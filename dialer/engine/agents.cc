@@ -331,6 +331,8 @@ void Engine::complete_wrapup(Agent& a, const std::string& code, const std::strin
     attempt.callback_at = callback_at;
     attempt.wrap_ms = ms_between(a.wrap_start, SteadyClock::now());
     run.estimator.handled(attempt.talk_ms / 1000.0, attempt.wrap_ms / 1000.0);
+    run.m->talk->Observe(attempt.talk_ms / 1000.0);
+    run.m->wrapup->Observe(attempt.wrap_ms / 1000.0);
     send_agent(a, {{"type", "disposed"}, {"attempt", attempt.id}, {"code", code}});
     if (agent_channel_)
         agent_channel_->publish("call." + run.campaign.name, {{"event", "disposition"},
@@ -558,6 +560,8 @@ void Engine::connect(Call& c, Agent& a) {
     Run& run = *c.run;
     const bool handed_over =
         c.state == Call::State::connected;  // from an agent whose phone dropped
+    if (a.state == AgentState::ready)
+        run.m->agent_wait->Observe(std::chrono::duration<double>(now - a.since).count());
     c.agent = &a;
     c.state = Call::State::connected;
     c.outcome = Outcome::connected;
@@ -686,6 +690,7 @@ void Engine::relayed(SteadyClock::time_point arrived) {
     const double us =
         std::chrono::duration<double, std::micro>(SteadyClock::now() - arrived).count();
     relay_max_us_ = std::max(relay_max_us_, us);
+    metrics_.relay_latency().Observe(us / 1e6);
     // 10 µs bins up to 10 ms, then 1 ms bins up to a second.
     const double v = std::max(0.0, us);
     const auto bin = v < 10'000 ? static_cast<std::size_t>(v / 10)

@@ -77,6 +77,7 @@ void Engine::originate(Run& run, Attempt attempt) {
         return;
     }
     call->sip = id;
+    run.m->dials->Increment();
     ++trunk.in_progress;
     trunk.recent_dials.push_back(now);
     ++run.status.dialled;
@@ -104,6 +105,7 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
     c.answered_at = SteadyClock::now();
     c.attempt.ring_ms = ms_between(c.invited, c.answered_at);
     ++c.run->status.answered;
+    metrics_.sip_response(c.run->trunk->config->name, 200);
     const auto remote = media::parse_answer(sdp);
     std::string error;
     c.rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error, c.rtp_port);
@@ -134,7 +136,7 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
         // The agent dialled this one and is listening already: no detection, no wait.
         c.verdict_at = SteadyClock::now();
         c.attempt.amd_verdict = "";
-        ++c.run->status.window_live;
+        count_live(*c.run);
         if (c.agent)
             connect(c, *c.agent);
         else
@@ -163,6 +165,7 @@ void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds a
                     std::chrono::duration<double, std::milli>(SteadyClock::now() - c.verdict_at)
                         .count();
                 c.run->connect_ms.push_back(ms);
+                c.run->m->connect->Observe(ms / 1000);
                 if (c.run->connect_ms.size() > 100'000)
                     c.run->connect_ms.erase(c.run->connect_ms.begin(),
                                             c.run->connect_ms.begin() + 50'000);
@@ -194,6 +197,8 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
     c.attempt.notes = e.cause;
     const double ring_s = c.attempt.ring_ms / 1000.0;
     run.estimator.amd_decided(std::chrono::duration<double>(e.at).count());
+    run.m->amd_decision->Observe(std::chrono::duration<double>(e.at).count());
+    run.m->verdicts[static_cast<std::size_t>(e.verdict)]->Increment();
     switch (e.verdict) {
         case amd::Verdict::human:
             ++run.status.humans;
@@ -236,7 +241,7 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
 // safe-harbor message and counts as abandoned. Unattended lines have no agents to wait for.
 void Engine::connect_or_abandon(Call& c, const char*) {
     Run& run = *c.run;
-    ++run.status.window_live;
+    count_live(run);
     if (run.unattended > 0) {
         abandon(c);
         return;
@@ -260,7 +265,7 @@ void Engine::connect_or_abandon(Call& c, const char*) {
 void Engine::abandon(Call& c) {
     Run& run = *c.run;
     c.outcome = Outcome::abandoned;
-    ++run.status.window_abandoned;
+    count_abandoned(run);
     if (run.safe_harbor.empty())
         hang_up(c);
     else
@@ -326,6 +331,8 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
     // response before it, that is the trunk's silence, not the callee's.
     if (!c.rang && status == 408) local = true;
     const Outcome o = outcome_for(status, local, c.cancelled);
+    if (!local) metrics_.sip_response(trunk.config->name, status);
+    if (o == Outcome::carrier_error) trunk.m->carrier_errors->Increment();
     if (o == Outcome::carrier_error) {
         // Back off the trunk, doubling up to a minute, instead of burning the list against it.
         if (++trunk.consecutive_errors >= 3) {
@@ -357,7 +364,7 @@ void Engine::on_ended(sip::CallId id, bool by_remote) {
         // Gone before an agent came: abandoned all the same (it was a live answer).
         --c.run->status.waiting;
         c.outcome = Outcome::abandoned;
-        ++c.run->status.window_abandoned;
+        count_abandoned(*c.run);
         c.attempt.notes += "hung up waiting for an agent; ";
     }
     if (c.state == Call::State::connected)
@@ -368,8 +375,8 @@ void Engine::on_ended(sip::CallId id, bool by_remote) {
         const bool spoke = c.amd && c.amd->heard_speech();
         o = spoke ? Outcome::abandoned : Outcome::failed;
         if (spoke) {
-            ++c.run->status.window_live;
-            ++c.run->status.window_abandoned;
+            count_live(*c.run);
+            count_abandoned(*c.run);
         }
         c.attempt.notes = by_remote ? "callee hung up during analysis" : "ended during analysis";
     }
@@ -381,6 +388,12 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
     c.attempt.outcome = o;
     c.attempt.sip_code = sip_code;
     c.attempt.ended_ms = unix_ms(std::chrono::system_clock::now());
+    run.m->outcomes[static_cast<std::size_t>(o)]->Increment();
+    if (c.rtp) {
+        metrics_.rtp_packets_received().Increment(static_cast<double>(c.rtp->stats().packets_in));
+        metrics_.rtp_packets_lost().Increment(static_cast<double>(c.rtp->stats().lost));
+        metrics_.rtp_jitter().Observe(c.rtp->stats().jitter_ms / 1000);
+    }
     if (c.agent && o == Outcome::connected && !c.wrapped) {
         start_wrapup(*c.agent, c);  // the disposition completes the attempt
     } else if (!c.wrapped) {

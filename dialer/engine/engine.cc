@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "answering-detect/audio_file.h"
 #include "campaigns/campaign_loader.h"
@@ -49,6 +50,7 @@ bool Engine::start(std::vector<std::string>* errors) {
     for (const auto& t : config_.trunks) {
         auto tr = std::make_unique<Trunk>();
         tr->config = &t;
+        tr->m = &metrics_.trunk(t.name);
         trunks_[t.name] = std::move(tr);
     }
     auto prompt = [&](const Campaign& c, const std::string& file, const char* what,
@@ -120,6 +122,8 @@ bool Engine::start(std::vector<std::string>* errors) {
         run->status.window_live = static_cast<long>(window.live_answers);
         run->status.window_abandoned = static_cast<long>(window.abandoned);
         run->status.max_abandon_rate = c.max_abandon_rate;
+        run->m = &metrics_.campaign(c.name, c.abandon_window <= Millis{86'400'000} ? "24h" : "30d");
+        run->m->abandon_cap->Set(c.max_abandon_rate);
         if (run->unattended > 0)
             engine_log(c.name + ": " + std::to_string(run->unattended) +
                        " unattended lines: live answers get the safe-harbor message and count as "
@@ -147,6 +151,10 @@ bool Engine::start(std::vector<std::string>* errors) {
     sc.transport = config_.sip_transport;
     sip_ = sip::SipStack::create(loop_, sc, *this, &error);
     if (!sip_) {
+        errors->push_back(error);
+        return false;
+    }
+    if (!config_.metrics.empty() && !metrics_.serve(config_.metrics, &error)) {
         errors->push_back(error);
         return false;
     }
@@ -179,6 +187,7 @@ void Engine::on_tick(int, short, void* self) {
 void Engine::tick() {
     const auto now = SteadyClock::now();
     flush_completed();
+    update_gauges();
     // Ring timeouts (never under 15 s: the campaign loader refuses less), and calls whose
     // analysis never ended because no audio came.
     std::vector<Call*> give_up, no_audio, hang_up_now;
@@ -290,6 +299,13 @@ void Engine::launch(Run& run, Timestamp now) {
     s.trunk_in_flight = trunk.in_progress;
     const auto decision = run.policy->decide(s, run.estimator);
     int n = pacing::apply_caps(decision.calls, s, run.pacing);
+    run.last_decision = decision;
+    run.m->pacing_target->Set(n);
+    int staffed = 0;
+    for (const auto& a : s.agents) staffed += a.state != pacing::AgentState::paused;
+    run.m->pacing_lines_per_agent->Set(staffed ? double(s.in_flight()) / staffed : 0);
+    run.m->pacing_live_rate->Set(run.estimator.live_rate());
+    run.m->pacing_expected_free_agents->Set(decision.expected_free_agents);
     // A token bucket spreads the trunk's calls per second over the ticks instead of sending a
     // second's worth in one burst (past saturation, bursts of INVITEs turn into UDP
     // retransmissions), and holds the configured rate on average whatever the ticks' jitter.
@@ -313,7 +329,10 @@ void Engine::launch(Run& run, Timestamp now) {
     run.status.idle = contacts.empty() && run.status.in_progress == 0;
     if (contacts.empty()) return;
     std::string error;
+    const auto write_start = SteadyClock::now();
     auto attempts = run.ledger->begin(contacts, now, trunk.config->name, &error);
+    metrics_.store_write(true).Observe(
+        std::chrono::duration<double>(SteadyClock::now() - write_start).count());
     if (!error.empty()) {
         // Nothing was claimed and no call may leave: the ledger is the law.
         if (!run.store_error_logged)
@@ -330,7 +349,10 @@ void Engine::flush_completed() {
     const auto now = wall_now();
     for (auto& run : runs_) {
         if (run->completed.empty()) continue;
+        const auto write_start = SteadyClock::now();
         auto st = run->ledger->complete(run->completed, now);
+        metrics_.store_write(false).Observe(
+            std::chrono::duration<double>(SteadyClock::now() - write_start).count());
         if (!st.ok()) engine_log(run->campaign.name + ": recording outcomes: " + st.error);
         run->completed.clear();
     }
@@ -366,6 +388,53 @@ bool Engine::stop_campaign(const std::string& name) {
     Run* run = find_run(name);
     if (run) run->status.state = "stopped";
     return run != nullptr;
+}
+
+// Gauges: twice a second for what moves with calls; contacts every 15 s, counted up to a bound so
+// that a huge list never stalls the loop.
+void Engine::update_gauges() {
+    const auto now = SteadyClock::now();
+    if (now - gauges_at_ < milliseconds(500)) return;
+    gauges_at_ = now;
+    const bool contacts = now - contacts_at_ >= std::chrono::seconds(15);
+    if (contacts) contacts_at_ = now;
+    const auto wall = wall_now();
+    for (const auto& s : status()) {
+        Run* run = find_run(s.name);
+        auto& m = *run->m;
+        m.in_progress->Set(static_cast<double>(s.in_progress));
+        m.waiting->Set(static_cast<double>(s.waiting));
+        m.abandon_rate->Set(s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0);
+        for (auto* g : m.agents) g->Set(0);
+        for (const auto& [id, a] : agents_)
+            if (serves(*a, *run)) m.agents[static_cast<std::size_t>(a->state)]->Increment();
+        if (contacts) {
+            m.hopper_dialable->Set(static_cast<double>(run->hopper->next(wall, 1000).size()));
+            // Pending contacts from the due index, counted up to 100,000.
+            std::size_t pending = 0;
+            for (const auto& zones : store_.zone_groups(run->campaign.name))
+                for (auto c = store_.due_cursor(run->campaign.name, zones,
+                                                std::numeric_limits<std::int64_t>::max());
+                     c->valid() && pending < 100'000; c->next())
+                    ++pending;
+            m.contacts_pending->Set(static_cast<double>(pending + s.in_progress));
+        }
+    }
+    for (auto& [name, trunk] : trunks_) {
+        trunk->m->up->Set(now < trunk->backoff_until ? 0 : 1);
+        trunk->m->calls->Set(trunk->in_progress);
+    }
+    metrics_.agents_logged_in().Set(static_cast<double>(agents_.size()));
+}
+
+void Engine::count_live(Run& run) {
+    ++run.status.window_live;
+    run.m->live_answers->Increment();
+}
+
+void Engine::count_abandoned(Run& run) {
+    ++run.status.window_abandoned;
+    run.m->abandoned->Increment();
 }
 
 }  // namespace outpace

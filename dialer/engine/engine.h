@@ -24,6 +24,7 @@
 #include "dialer/engine/engine_config.h"
 #include "dialer/media/rtp.h"
 #include "dialer/sip/sip_stack.h"
+#include "metrics/metrics.h"
 #include "pacing/policy.h"
 
 struct event_base;
@@ -79,6 +80,7 @@ class Engine final : public sip::CallObserver {
     std::vector<CampaignStatus> status() const;
     std::size_t agents_logged_in() const { return agents_.size(); }
     RelayFigures relay_figures() const;
+    metrics::Metrics& metrics() { return metrics_; }
     std::size_t calls_in_progress() const { return calls_.size(); }
 
     // sip::CallObserver
@@ -133,6 +135,9 @@ class Engine final : public sip::CallObserver {
     void publish_agent(const Agent& agent);
     void fill_agent_view(const Run& run, pacing::Snapshot& s) const;
     void relayed(std::chrono::steady_clock::time_point arrived);
+    void count_live(Run& run);
+    void count_abandoned(Run& run);
+    void update_gauges();
     void flush_completed();
     Run* find_run(const std::string& name);
 
@@ -153,7 +158,8 @@ class Engine final : public sip::CallObserver {
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;
-    std::chrono::steady_clock::time_point started_, stop_at_;
+    metrics::Metrics metrics_;
+    std::chrono::steady_clock::time_point started_, stop_at_, gauges_at_{}, contacts_at_{};
     bool stopping_ = false;
 };
 

@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"",
-         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "stop_after",
-          "drain_timeout", "tick", "stop_when_done"}},
+         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "metrics",
+          "stop_after", "drain_timeout", "tick", "stop_when_done"}},
         {"agents", {"endpoint", "events", "heartbeat", "missed_heartbeats"}},
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport"}},
@@ -109,6 +109,13 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
     if (c.data_dir.empty()) r.error(root, "'data' is required: the folder where the store lives");
     c.data_dir = resolve(c.data_dir);
     r.string(root, "control", "", c.control);
+    r.string(root, "metrics", "", c.metrics);
+    if (!c.metrics.empty()) {
+        std::string host;
+        int port = 0;
+        if (!split_host_port(c.metrics, host, port))
+            r.error(root["metrics"], "'metrics' must be IP:PORT, like 127.0.0.1:9464");
+    }
     r.duration(root, "stop_after", "", c.stop_after, Millis{0}, Millis{365LL * 86'400'000});
     r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
     r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});

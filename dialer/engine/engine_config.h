@@ -64,6 +64,7 @@ struct EngineConfig {
     std::vector<CampaignEntry> campaigns;
     AgentsConfig agents;
     CurveConfig curve;
+    std::string metrics;   // Prometheus endpoint ADDRESS:PORT, e.g. 127.0.0.1:9464; empty = none
     std::string control;   // ZeroMQ endpoint for `outpace ctl`, e.g. ipc:///run/outpace/control
     Millis stop_after{0};  // stop launching after this long (demos, tests); 0 = run until told
     Millis drain_timeout{30'000};  // on stop: how long calls in progress may finish

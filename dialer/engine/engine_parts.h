@@ -48,6 +48,7 @@ struct Engine::Trunk {
     int in_progress = 0;
     std::deque<SteadyClock::time_point> recent_dials;  // the last second's
     int consecutive_errors = 0;
+    metrics::TrunkMetrics* m = nullptr;
     SteadyClock::time_point backoff_until{};
     double tokens = 1;  // calls the rate limit allows now
     SteadyClock::time_point refilled = SteadyClock::now();
@@ -67,6 +68,8 @@ struct Engine::Run {
     std::vector<std::int16_t> safe_harbor, machine_message;
     std::vector<Attempt> completed;  // recorded in the ledger at the next tick, in one batch
     CampaignStatus status;
+    metrics::CampaignMetrics* m = nullptr;
+    pacing::Decision last_decision;
     std::vector<double> connect_ms;  // human verdict to bridged, per connected call
     std::set<std::string> skipped;   // preview: contacts an agent passed over in this run
     SteadyClock::time_point idle_checked{};

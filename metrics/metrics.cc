@@ -1,0 +1,183 @@
+#include "metrics/metrics.h"
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+namespace outpace::metrics {
+namespace {
+
+using prometheus::Histogram;
+
+// Seconds: telephony timings from tens of milliseconds to minutes.
+const Histogram::BucketBoundaries kShort = {0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
+const Histogram::BucketBoundaries kCall = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200, 3600};
+const Histogram::BucketBoundaries kRelay = {0.0001, 0.0005, 0.001, 0.002, 0.005,
+                                            0.01,   0.02,   0.05,  0.1,   0.5};
+
+}  // namespace
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+    auto& r = *registry_;
+    auto& rtp = prometheus::BuildCounter()
+                    .Name("outpace_rtp_packets_total")
+                    .Help("RTP packets from callees, counted when their call ends")
+                    .Register(r);
+    rtp_in_ = &rtp.Add({{"result", "received"}});
+    rtp_lost_ = &rtp.Add({{"result", "lost"}});
+    rtp_jitter_ =
+        &prometheus::BuildHistogram()
+             .Name("outpace_rtp_jitter_seconds")
+             .Help("Interarrival jitter of each answered call's RTP (RFC 3550)")
+             .Register(r)
+             .Add({}, Histogram::BucketBoundaries{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1});
+    relay_ = &prometheus::BuildHistogram()
+                  .Name("outpace_relay_latency_seconds")
+                  .Help("What relaying adds to a packet between customer and agent")
+                  .Register(r)
+                  .Add({}, kRelay);
+    auto& store = prometheus::BuildHistogram()
+                      .Name("outpace_store_write_seconds")
+                      .Help("Synced ledger writes: attempts begun, outcomes recorded")
+                      .Register(r);
+    store_begin_ = &store.Add({{"op", "begin"}}, kShort);
+    store_end_ = &store.Add({{"op", "complete"}}, kShort);
+    agents_logged_in_ = &prometheus::BuildGauge()
+                             .Name("outpace_agents_logged_in")
+                             .Help("Agents logged in, whatever their campaigns")
+                             .Register(r)
+                             .Add({});
+    prometheus::BuildGauge()
+        .Name("outpace_build_info")
+        .Help("Always 1; the version in a label")
+        .Register(r)
+        .Add({{"version", "0.1"}})
+        .Set(1);
+}
+
+Metrics::~Metrics() = default;
+
+bool Metrics::serve(const std::string& address, std::string* error) {
+    try {
+        exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
+    } catch (const std::exception& e) {
+        *error = "metrics endpoint " + address + ": " + e.what();
+        return false;
+    }
+    exposer_->RegisterCollectable(registry_);
+    return true;
+}
+
+CampaignMetrics& Metrics::campaign(const std::string& name, const std::string& window) {
+    auto [it, fresh] = campaigns_.try_emplace(name);
+    CampaignMetrics& m = it->second;
+    if (!fresh) return m;
+    auto& r = *registry_;
+    const prometheus::Labels c = {{"campaign", name}};
+    auto with = [&](const char* key, const std::string& value) {
+        auto l = c;
+        l[key] = value;
+        return l;
+    };
+    auto counter = [&](const char* metric,
+                       const char* help) -> prometheus::Family<prometheus::Counter>& {
+        return prometheus::BuildCounter().Name(metric).Help(help).Register(r);
+    };
+    auto gauge = [&](const char* metric, const char* help) -> prometheus::Gauge& {
+        return prometheus::BuildGauge().Name(metric).Help(help).Register(r).Add(c);
+    };
+    auto histogram = [&](const char* metric, const char* help,
+                         const Histogram::BucketBoundaries& b) -> Histogram& {
+        return prometheus::BuildHistogram().Name(metric).Help(help).Register(r).Add(c, b);
+    };
+    m.dials = &counter("outpace_dials_total", "Calls placed (INVITEs sent)").Add(c);
+    auto& outcomes = counter("outpace_call_outcomes_total", "Attempts completed, by outcome");
+    for (std::size_t i = 0; i < kOutcomes.size(); ++i)
+        m.outcomes[i] = &outcomes.Add(with("result", kOutcomes[i]));
+    auto& verdicts = counter("outpace_amd_verdicts_total", "Answering-machine detection verdicts");
+    for (std::size_t i = 0; i < kVerdicts.size(); ++i)
+        m.verdicts[i] = &verdicts.Add(with("result", kVerdicts[i]));
+    m.live_answers = &counter("outpace_live_answers_total",
+                              "Live answers (people, and unknown verdicts sent to agents)")
+                          .Add(c);
+    m.abandoned = &counter("outpace_abandoned_total",
+                           "Live answers not connected to an agent within the connect grace")
+                       .Add(c);
+    m.in_progress = &gauge("outpace_calls_in_progress", "Calls ringing or answered");
+    m.waiting = &gauge("outpace_calls_waiting_for_agent", "Live answers waiting for an agent");
+    m.abandon_rate = &prometheus::BuildGauge()
+                          .Name("outpace_abandon_rate")
+                          .Help("Abandoned / live answers over the campaign's regulatory window")
+                          .Register(r)
+                          .Add(with("window", window));
+    m.abandon_cap = &gauge("outpace_abandon_rate_cap", "The campaign's abandon-rate cap");
+    m.pacing_target =
+        &gauge("outpace_pacing_target_calls", "Calls the pacing policy asked for at the last tick");
+    m.pacing_lines_per_agent =
+        &gauge("outpace_pacing_lines_per_agent", "Calls in flight per agent not paused");
+    m.pacing_live_rate =
+        &gauge("outpace_pacing_live_rate", "The pacer's estimate of live answers per dial");
+    m.pacing_expected_free_agents = &gauge("outpace_pacing_expected_free_agents",
+                                           "The pacer's expected free agents over its horizon");
+    auto& agents = prometheus::BuildGauge()
+                       .Name("outpace_agents")
+                       .Help("Agents serving the campaign, by state")
+                       .Register(r);
+    for (std::size_t i = 0; i < kAgentStates.size(); ++i)
+        m.agents[i] = &agents.Add(with("state", kAgentStates[i]));
+    m.contacts_pending =
+        &gauge("outpace_contacts_remaining", "Contacts not final yet (pending or in flight)");
+    m.hopper_dialable =
+        &gauge("outpace_hopper_dialable", "Contacts dialable right now (counted up to 1,000)");
+    m.agent_wait = &histogram("outpace_agent_wait_seconds",
+                              "How long an agent was ready before the next call", kCall);
+    m.talk = &histogram("outpace_talk_seconds", "Talk time of connected calls", kCall);
+    m.wrapup = &histogram("outpace_wrapup_seconds", "Wrap-up time, hang-up to disposition", kCall);
+    m.amd_decision = &histogram("outpace_amd_decision_seconds",
+                                "Answer to the answering-machine detection verdict", kShort);
+    m.connect =
+        &histogram("outpace_connect_seconds",
+                   "Human verdict to the agent hearing the customer (2-second rule)", kShort);
+    return m;
+}
+
+TrunkMetrics& Metrics::trunk(const std::string& name) {
+    auto [it, fresh] = trunks_.try_emplace(name);
+    TrunkMetrics& t = it->second;
+    if (!fresh) return t;
+    auto& r = *registry_;
+    const prometheus::Labels l = {{"trunk", name}};
+    t.name = name;
+    t.up = &prometheus::BuildGauge()
+                .Name("outpace_trunk_up")
+                .Help("1 while the trunk takes calls; 0 while backing off after carrier errors")
+                .Register(r)
+                .Add(l);
+    t.up->Set(1);
+    t.calls = &prometheus::BuildGauge()
+                   .Name("outpace_trunk_calls")
+                   .Help("Calls in progress on the trunk")
+                   .Register(r)
+                   .Add(l);
+    t.carrier_errors = &prometheus::BuildCounter()
+                            .Name("outpace_trunk_carrier_errors_total")
+                            .Help("503s, timeouts and transport errors from the trunk")
+                            .Register(r)
+                            .Add(l);
+    return t;
+}
+
+void Metrics::sip_response(const std::string& trunk, int code) {
+    auto key = std::make_pair(trunk, code);
+    auto it = sip_.find(key);
+    if (it == sip_.end()) {
+        auto& family = prometheus::BuildCounter()
+                           .Name("outpace_sip_responses_total")
+                           .Help("Final SIP responses to our INVITEs, by trunk and code")
+                           .Register(*registry_);
+        it = sip_.emplace(key, &family.Add({{"trunk", trunk}, {"code", std::to_string(code)}}))
+                 .first;
+    }
+    it->second->Increment();
+}
+
+}  // namespace outpace::metrics

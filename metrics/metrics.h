@@ -1,0 +1,99 @@
+// Every metric Outpace exports, named in this one place (docs/metrics.md lists them), and the
+// HTTP endpoint Prometheus scrapes. Labels are bounded: campaign, trunk, result, code, state,
+// window, direction; never a phone number or an attempt id.
+//
+// The engine updates metrics from its loop; the exposer reads them from its own threads
+// (prometheus-cpp's metrics are thread-safe).
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+namespace prometheus {
+class Registry;
+class Exposer;
+}  // namespace prometheus
+
+namespace outpace::metrics {
+
+// Indexes for labelled metrics the engine knows in advance.
+constexpr std::array<const char*, 11> kOutcomes = {
+    "none",      "connected", "abandoned", "machine",       "fax", "busy",
+    "no_answer", "failed",    "invalid",   "carrier_error", "lost"};
+constexpr std::array<const char*, 4> kVerdicts = {"human", "machine", "fax", "unknown"};
+constexpr std::array<const char*, 6> kAgentStates = {"connecting", "paused",  "ready",
+                                                     "reserved",   "talking", "wrapup"};
+
+struct CampaignMetrics {
+    prometheus::Counter* dials = nullptr;
+    std::array<prometheus::Counter*, kOutcomes.size()> outcomes{};
+    std::array<prometheus::Counter*, kVerdicts.size()> verdicts{};
+    prometheus::Counter* live_answers = nullptr;
+    prometheus::Counter* abandoned = nullptr;
+    prometheus::Gauge* in_progress = nullptr;
+    prometheus::Gauge* waiting = nullptr;       // live answers waiting for an agent
+    prometheus::Gauge* abandon_rate = nullptr;  // over the campaign's regulatory window
+    prometheus::Gauge* abandon_cap = nullptr;
+    prometheus::Gauge* pacing_target = nullptr;  // calls the policy asked for at the last tick
+    prometheus::Gauge* pacing_lines_per_agent = nullptr;
+    prometheus::Gauge* pacing_live_rate = nullptr;
+    prometheus::Gauge* pacing_expected_free_agents = nullptr;
+    std::array<prometheus::Gauge*, kAgentStates.size()> agents{};
+    prometheus::Gauge* contacts_pending = nullptr;  // not final yet
+    prometheus::Gauge* hopper_dialable = nullptr;   // dialable now (counted up to 1,000)
+    prometheus::Histogram* agent_wait = nullptr;    // ready until the next call
+    prometheus::Histogram* talk = nullptr;
+    prometheus::Histogram* wrapup = nullptr;
+    prometheus::Histogram* amd_decision = nullptr;  // answer to verdict
+    prometheus::Histogram* connect = nullptr;       // human verdict to the agent hearing them
+};
+
+struct TrunkMetrics {
+    prometheus::Gauge* up = nullptr;  // 0 while backing off after carrier errors
+    prometheus::Gauge* calls = nullptr;
+    prometheus::Counter* carrier_errors = nullptr;
+    std::string name;
+};
+
+class Metrics {
+  public:
+    Metrics();
+    ~Metrics();
+    Metrics(const Metrics&) = delete;
+    Metrics& operator=(const Metrics&) = delete;
+
+    // Serves /metrics on ADDRESS:PORT (e.g. 127.0.0.1:9464). False with `error` set.
+    bool serve(const std::string& address, std::string* error);
+
+    CampaignMetrics& campaign(const std::string& name, const std::string& window);
+    TrunkMetrics& trunk(const std::string& name);
+    // Final SIP responses by code, per trunk.
+    void sip_response(const std::string& trunk, int code);
+
+    prometheus::Counter& rtp_packets_received() { return *rtp_in_; }
+    prometheus::Counter& rtp_packets_lost() { return *rtp_lost_; }
+    prometheus::Histogram& rtp_jitter() { return *rtp_jitter_; }
+    prometheus::Histogram& relay_latency() { return *relay_; }
+    prometheus::Histogram& store_write(bool begin) { return begin ? *store_begin_ : *store_end_; }
+    prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
+
+    std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  private:
+    std::shared_ptr<prometheus::Registry> registry_;
+    std::unique_ptr<prometheus::Exposer> exposer_;
+    std::map<std::string, CampaignMetrics> campaigns_;
+    std::map<std::string, TrunkMetrics> trunks_;
+    std::map<std::pair<std::string, int>, prometheus::Counter*> sip_;
+    prometheus::Counter *rtp_in_, *rtp_lost_;
+    prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
+    prometheus::Gauge* agents_logged_in_;
+};
+
+}  // namespace outpace::metrics
