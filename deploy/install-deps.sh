@@ -11,7 +11,7 @@ PACKAGES=(
   libyaml-cpp-dev libphonenumber-dev libicu-dev libcli11-dev nlohmann-json3-dev libcctz-dev tzdata
   libspandsp-dev libsndfile1-dev
   # tests
-  doctest-dev sip-tester python3 espeak-ng sox baresip-core
+  doctest-dev sip-tester python3 espeak-ng sox baresip-core prometheus
 )
 
 missing=()
@@ -32,3 +32,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+# The tests run their own Prometheus on loopback; the package's own daemon (0.0.0.0:9090) is not
+# wanted on a build machine.
+if printf '%s\n' "${missing[@]}" | grep -qx prometheus && command -v systemctl >/dev/null &&
+  systemctl is-active --quiet prometheus 2>/dev/null; then
+  $SUDO systemctl disable --now prometheus || true
+fi
