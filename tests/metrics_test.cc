@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "dialer/engine/engine_config.h"
 #include "tests/engine_rig.h"
 
 using namespace outpace;
@@ -199,4 +200,19 @@ TEST_CASE("deploy: the .deb builds with the binary, unit, config, examples, sche
     CHECK(info.find("postinst") != std::string::npos);
     CHECK(test::run("dpkg-deb --ctrl-tarfile " + file + " | tar -xO ./conffiles").out ==
           "/etc/outpace/engine.yaml\n");
+}
+
+TEST_CASE("deploy: the packaged engine config loads (examples where the package puts them)") {
+    std::string text = read(kDeploy + "/etc/engine.yaml");
+    const std::string installed = "/usr/share/outpace/examples";
+    const auto at = text.find(installed);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, installed.size(), kDeploy + "/examples");
+    auto load = load_engine_config_text(text, "engine.yaml", kDeploy + "/etc");
+    std::string errors;
+    for (const auto& e : load.errors) errors += e.to_string() + "\n";
+    REQUIRE_MESSAGE(load.config, errors);
+    CHECK(load.config->metrics == "127.0.0.1:9464");
+    CHECK(!load.config->agents.endpoint.empty());
+    CHECK(load.config->trunks.size() == 1);
 }
