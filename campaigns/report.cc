@@ -1,5 +1,7 @@
 #include "campaigns/report.h"
 
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -7,8 +9,13 @@
 
 namespace outpace {
 
-CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now) {
+CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now,
+                            bool checks) {
     CampaignReport r;
+    r.checked = checks;
+    r.max_attempts = campaign.max_attempts;
+    std::unordered_map<std::string, std::string> zones;
+    ZoneCache cache;
     r.campaign = campaign.name;
     r.max_abandon_rate = campaign.max_abandon_rate;
     for (int s = 0; s <= static_cast<int>(ContactState::exhausted); ++s)
@@ -17,10 +24,27 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
         ++r.contacts;
         ++r.by_state[to_string(c.state)];
         ++r.by_last_outcome[c.last_outcome.empty() ? "never dialled" : c.last_outcome];
+        if (!checks) return;
+        zones[c.phone] = c.zones;
+        if (campaign.max_attempts > 0 &&
+            c.attempts > static_cast<std::uint32_t>(campaign.max_attempts))
+            ++r.over_attempt_cap;
     });
     const std::int64_t now_ms = now.time_since_epoch().count() * 1000;
     store.for_each_attempt(campaign.name, [&](const Attempt& a) {
         ++r.attempts;
+        if (checks) {
+            auto z = zones.find(a.phone);
+            const Timestamp at{std::chrono::seconds(a.started_ms / 1000)};
+            if (z != zones.end() && !within_calling_hours(campaign.hours, z->second, at, cache))
+                ++r.outside_hours;
+            if (a.outcome == Outcome::connected && !a.agent.empty()) {
+                auto& t = r.agents[a.agent];
+                ++t.calls;
+                t.talk_ms += a.talk_ms;
+                t.wrap_ms += a.wrap_ms;
+            }
+        }
         if (a.in_flight()) {
             ++r.in_flight;
             return;
@@ -78,6 +102,34 @@ std::string report_text(const CampaignReport& r) {
                       w->rate() > r.max_abandon_rate ? "  OVER CAP" : "");
         out << buf;
     }
+    if (r.checked) {
+        out << "\ncompliance checks\n";
+        for (const auto* w : {&r.last_24h, &r.last_30d}) {
+            std::snprintf(buf, sizeof buf, "  abandon rate, last %-4s %6.2f%% <= %.2f%%  %s\n",
+                          w->window.c_str(), w->rate() * 100, r.max_abandon_rate * 100,
+                          w->rate() <= r.max_abandon_rate ? "ok" : "FAILED");
+            out << buf;
+        }
+        std::snprintf(buf, sizeof buf,
+                      "  attempts outside calling hours (callee's time) %4zu  %s\n",
+                      r.outside_hours, r.outside_hours == 0 ? "ok" : "FAILED");
+        out << buf;
+        std::snprintf(buf, sizeof buf, "  contacts over the attempt cap (%d) %15zu  %s\n",
+                      r.max_attempts, r.over_attempt_cap,
+                      r.over_attempt_cap == 0 ? "ok" : "FAILED");
+        out << buf;
+        if (!r.agents.empty()) {
+            out << "\nagents (connected calls)\n";
+            for (const auto& [id, t] : r.agents) {
+                std::snprintf(buf, sizeof buf,
+                              "  %-16s %5zu calls, talk %6.0f s (mean %.0f s), wrap-up %5.0f s\n",
+                              id.c_str(), t.calls, t.talk_ms / 1000.0,
+                              t.talk_ms / 1000.0 / static_cast<double>(t.calls),
+                              t.wrap_ms / 1000.0);
+                out << buf;
+            }
+        }
+    }
     return out.str();
 }
 
@@ -95,6 +147,12 @@ std::string report_json(const CampaignReport& r) {
     for (const auto* w : {&r.last_24h, &r.last_30d})
         j["abandon"][w->window] = {
             {"live_answers", w->live_answers}, {"abandoned", w->abandoned}, {"rate", w->rate()}};
+    if (r.checked) {
+        j["compliance"] = {{"outside_calling_hours", r.outside_hours},
+                           {"over_attempt_cap", r.over_attempt_cap}};
+        for (const auto& [id, t] : r.agents)
+            j["agents"][id] = {{"calls", t.calls}, {"talk_ms", t.talk_ms}, {"wrap_ms", t.wrap_ms}};
+    }
     return j.dump();
 }
 

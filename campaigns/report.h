@@ -28,9 +28,20 @@ struct CampaignReport {
     std::map<std::string, std::size_t> amd_verdicts;  // human | machine | fax | unknown
     AbandonWindow last_24h{"24h"}, last_30d{"30d"};
     double max_abandon_rate = 0;
+    // Compliance checks and agents (only when asked: they hold every contact's zones in memory).
+    bool checked = false;
+    std::size_t outside_hours = 0;     // attempts started outside calling hours, callee's time
+    std::size_t over_attempt_cap = 0;  // contacts with more attempts than max_attempts
+    int max_attempts = 0;
+    struct AgentTotals {
+        std::size_t calls = 0;
+        std::int64_t talk_ms = 0, wrap_ms = 0;
+    };
+    std::map<std::string, AgentTotals> agents;  // by agent id, connected calls
 };
 
-CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now);
+CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now,
+                            bool checks = false);
 std::string report_text(const CampaignReport& r);
 std::string report_json(const CampaignReport& r);
 

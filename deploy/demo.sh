@@ -8,12 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-deploy/install-deps.sh
-echo "== building"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target outpace >/dev/null
-outpace=$root/build/dialer/outpace
+# OUTPACE_DEMO_BINARY: an outpace already built (the end-to-end test): no install, no build.
+if [ -n "${OUTPACE_DEMO_BINARY:-}" ]; then
+  outpace=$OUTPACE_DEMO_BINARY
+else
+  deploy/install-deps.sh
+  echo "== building"
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build -j2 --target outpace >/dev/null
+  outpace=$root/build/dialer/outpace
+fi
 work=${OUTPACE_DEMO_DATA:-$(mktemp -d /tmp/outpace-demo-XXXXXX)}
+mkdir -p "$work"
 seconds=${OUTPACE_DEMO_SECONDS:-60}
 agents=${OUTPACE_DEMO_AGENTS:-8}
 pids=()
@@ -36,8 +42,10 @@ awk -v z="$zone" 'BEGIN { srand(7); print "phone,first_name,last_name,timezone";
   split("Lovelace Hopper Turing Dijkstra Liskov Knuth Allen Thompson Hamilton Backus", l, " ");
   for (i = 0; i < 400; i++) printf "+1%d555%04d,%s,%s,%s\n", 212 + 100 * (i % 7), 1000 + i,
     f[1 + i % 10], l[1 + int(i / 10) % 10], z }' > "$work/demo-list.csv"
-"$outpace" contacts import --data "$work/data" --campaign deploy/examples/demo.yaml \
-  "$work/demo-list.csv"
+# The campaign and its prompts are copied into the work folder, where its recordings go too.
+cp deploy/examples/demo.yaml "$work/demo.yaml"
+cp -r deploy/examples/prompts "$work/"
+"$outpace" contacts import --data "$work/data" --campaign "$work/demo.yaml" "$work/demo-list.csv"
 python3 answering-detect/corpus/make_corpus.py "$work/audio" --seed 7 > /dev/null
 for f in human-short-000 human-twice-001 machine-beep-002 machine-nobeep-003; do
   sox "$work/audio/$f.wav" -t raw -e u-law -r 8000 -c 1 "$work/$f.ulaw"
@@ -59,11 +67,11 @@ pids+=($!)
 cat > "$work/engine.yaml" <<YAML
 data: data
 sip: {address: 127.0.0.1, port: $(free_port)}
-rtp: {address: 127.0.0.1, ports: 30000-30999}
+rtp: {address: 127.0.0.1, ports: ${OUTPACE_DEMO_RTP_PORTS:-30000-30999}}
 trunks:
   - {name: demo-carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 5, max_calls: 20}
 campaigns:
-  - $root/deploy/examples/demo.yaml
+  - $work/demo.yaml
 agents: {endpoint: "ipc://$work/agents"}
 control: ipc://$work/control
 stop_after: ${seconds}s
@@ -75,7 +83,7 @@ echo "== 3. dialling for ${seconds} s for $agents agents (outpace ctl --endpoint
 # The agents log in once the engine listens: each talks 10-40 s, wraps up 3-8 s, and picks a
 # disposition at random (never do-not-call).
 ( sleep 1; exec "$outpace" agent --auto --count "$agents" --agent agent --endpoint "ipc://$work/agents" \
-    --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:20s:0.5 --wrap uniform:3s:8s \
+    --phone "sip:%a@127.0.0.1:$phones" --talk "${OUTPACE_DEMO_TALK:-lognormal:20s:0.5}" --wrap uniform:3s:8s \
     --for $((seconds + 60)) --quiet ) > "$work/agents.log" 2>&1 &
 pids+=($!)
 (cd "$work" && "$outpace" run --config engine.yaml)

@@ -100,7 +100,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
                 exit_code = 1;
                 continue;
             }
-            auto r = build_report(*store, *c, *now);
+            auto r = build_report(*store, *c, *now, true);
             if (json) {
                 std::cout << report_json(r) << "\n";
             } else {

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "dialer/cli/commands.h"
 #include "dialer/engine/control.h"
@@ -28,28 +29,69 @@ struct Loop {
     bool quiet = false;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     int signals = 0;
+    int lines_drawn = 0;  // of the live view, to redraw in place
+    long long last_log_s = -10;
+    std::map<std::string, std::pair<long, std::chrono::steady_clock::time_point>> dialled;
 };
 
-void print_status(const Loop& l, bool final) {
-    const auto secs =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - l.start)
-            .count();
+// The live view. On a terminal: a block of lines redrawn in place every second. Otherwise (logs):
+// the same block every 10 s, and at the end.
+void print_status(Loop& l, bool final) {
+    const auto now = std::chrono::steady_clock::now();
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - l.start).count();
+    if (!l.tty && !final && secs - l.last_log_s < 10) return;
+    l.last_log_s = secs;
+    std::string block;
+    char line[512];
     for (const auto& s : l.engine->status()) {
-        const double rate = s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0;
-        std::fprintf(stderr,
-                     "%s[%4llds] %s %s: dialled %ld, in progress %ld, answered %ld (human %ld, "
-                     "machine %ld, fax %ld, unknown %ld), connected %ld, agents %ld ready / %ld "
-                     "talking / %ld wrap-up / %ld paused, abandoned %ld (window %.1f%%, cap "
-                     "%.1f%%), busy %ld, "
-                     "no answer %ld, failed %ld, carrier errors %ld, RTP lost %ld of %ld%s",
-                     l.tty && !final ? "\r" : "", static_cast<long long>(secs), s.name.c_str(),
-                     s.state.c_str(), s.dialled, s.in_progress, s.answered, s.humans, s.machines,
-                     s.fax, s.unknown, s.connected, s.agents_ready, s.agents_talking,
-                     s.agents_wrapup, s.agents_paused, s.abandoned, 100 * rate,
-                     100 * s.max_abandon_rate, s.busy, s.no_answer, s.failed, s.carrier_errors,
-                     s.rtp_lost, s.rtp_lost + s.rtp_packets, l.tty && !final ? "\033[K" : "\n");
+        auto& prev = l.dialled[s.name];
+        const double elapsed = std::chrono::duration<double>(now - prev.second).count();
+        const double rate = prev.second.time_since_epoch().count() && elapsed > 0
+                                ? double(s.dialled - prev.first) / elapsed
+                                : 0;
+        prev = {s.dialled, now};
+        const double window =
+            s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0;
+        const long staffed = s.agents_ready + s.agents_talking + s.agents_wrapup;
+        const double occupancy =
+            staffed ? double(s.agents_talking + s.agents_wrapup) / double(staffed) : 0;
+        std::snprintf(line, sizeof line,
+                      "[%4llds] %s %s · dialled %ld (%.1f/s) · in progress %ld · waiting for an "
+                      "agent %ld\n",
+                      static_cast<long long>(secs), s.name.c_str(), s.state.c_str(), s.dialled,
+                      rate, s.in_progress, s.waiting);
+        block += line;
+        std::snprintf(line, sizeof line,
+                      "        answered %ld: people %ld, machines %ld, fax %ld, unknown %ld · "
+                      "connected %ld · abandoned %ld (window %.1f%% of %ld, cap %.1f%%)%s\n",
+                      s.answered, s.humans, s.machines, s.fax, s.unknown, s.connected, s.abandoned,
+                      100 * window, s.window_live, 100 * s.max_abandon_rate,
+                      window > s.max_abandon_rate ? "  OVER CAP" : "");
+        block += line;
+        std::snprintf(line, sizeof line,
+                      "        agents %ld ready, %ld talking, %ld wrap-up, %ld paused · occupancy "
+                      "%.0f%% · connect p99 %.0f ms\n",
+                      s.agents_ready, s.agents_talking, s.agents_wrapup, s.agents_paused,
+                      100 * occupancy, s.connect_ms_p99);
+        block += line;
+        std::snprintf(line, sizeof line,
+                      "        busy %ld · no answer %ld · failed %ld · carrier errors %ld · RTP "
+                      "lost %ld of %ld\n",
+                      s.busy, s.no_answer, s.failed, s.carrier_errors, s.rtp_lost,
+                      s.rtp_lost + s.rtp_packets);
+        block += line;
     }
-    if (l.tty && final) std::fprintf(stderr, "\n");
+    if (l.tty && l.lines_drawn > 0) {
+        // Back to the top of the last block, clearing as we redraw.
+        std::fprintf(stderr, "\033[%dA", l.lines_drawn);
+    }
+    int lines = 0;
+    for (std::size_t i = 0, j; i < block.size(); i = j + 1) {
+        j = block.find('\n', i);
+        std::fprintf(stderr, "%s%s\n", l.tty ? "\033[2K" : "", block.substr(i, j - i).c_str());
+        ++lines;
+    }
+    l.lines_drawn = final ? 0 : lines;
 }
 
 int run_engine(const RunArgs& a) {
@@ -91,6 +133,7 @@ int run_engine(const RunArgs& a) {
         auto on_signal = [](evutil_socket_t, short, void* p) {
             auto* l = static_cast<Loop*>(p);
             if (++l->signals == 1) {
+                l->lines_drawn = 0;  // the message goes below the last view
                 std::fprintf(stderr,
                              "\noutpace: stopping: no new calls; waiting for %zu in progress\n",
                              l->engine->calls_in_progress());
