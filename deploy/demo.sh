@@ -56,12 +56,12 @@ sed -e "s|@HUMAN@|$work/human-short-000.ulaw|" -e "s|@TWICE@|$work/human-twice-0
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 carrier=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf "$work/carrier.xml" \
+setsid sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf "$work/carrier.xml" \
   > "$work/carrier.log" 2>&1 &
 pids+=($!)
 # The agents' softphones: one SIPp answers every agent's URI and echoes what it hears.
 phones=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
+setsid sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
   > "$work/softphones.log" 2>&1 &
 pids+=($!)
 cat > "$work/engine.yaml" <<YAML
@@ -82,10 +82,15 @@ echo
 echo "== 3. dialling for ${seconds} s for $agents agents (outpace ctl --endpoint ipc://$work/control status)"
 # The agents log in once the engine listens: each talks 10-40 s, wraps up 3-8 s, and picks a
 # disposition at random (never do-not-call).
-( sleep 1; exec "$outpace" agent --auto --count "$agents" --agent agent --endpoint "ipc://$work/agents" \
+( sleep 1; exec setsid "$outpace" agent --auto --count "$agents" --agent agent --endpoint "ipc://$work/agents" \
     --phone "sip:%a@127.0.0.1:$phones" --talk "${OUTPACE_DEMO_TALK:-lognormal:20s:0.5}" --wrap uniform:3s:8s \
     --for $((seconds + 60)) --quiet ) > "$work/agents.log" 2>&1 &
 pids+=($!)
+# Ctrl-C from here: the engine (in the foreground) stops dialling and lets its calls finish; the
+# carrier, softphones and agents run in their own sessions, so they see no Ctrl-C and serve those
+# calls to the end. The report is printed all the same; the cleanup then stops them.
+interrupted=0
+trap 'interrupted=1' INT TERM
 (cd "$work" && "$outpace" run --config engine.yaml)
 
 echo
@@ -93,3 +98,4 @@ echo "== 4. the campaign report"
 "$outpace" report --data "$work/data" --campaign demo
 echo
 echo "store, list, recordings and logs kept in $work"
+[ "$interrupted" = 0 ] || exit 130
