@@ -313,6 +313,13 @@ void Engine::hang_up(Call& c) {
     if (c.state == Call::State::hanging_up) return;
     if (c.state == Call::State::connected)
         c.attempt.talk_ms = ms_between(c.connected_at, SteadyClock::now());
+    if (c.state == Call::State::waiting_for_agent) {
+        // Ended (the engine stopping) while the person waited: no agent came, so abandoned.
+        --c.run->status.waiting;
+        c.outcome = Outcome::abandoned;
+        count_abandoned(*c.run);
+        c.attempt.notes += "ended waiting for an agent; ";
+    }
     c.state = Call::State::hanging_up;
     sip_->hangup(c.sip);
 }
