@@ -250,7 +250,16 @@ class Desktop {
             const json fields = m.value("fields", json::object());
             for (const auto& [k, v] : fields.items())
                 pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
-            if (!m.value("script", "").empty()) pop += "\n  script: " + m.value("script", "");
+            std::string script = m.value("script", "");
+            // {column} placeholders from the contact's fields.
+            for (const auto& [k, v] : fields.items()) {
+                const std::string key = "{" + k + "}";
+                const std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+                for (auto at = script.find(key); at != std::string::npos;
+                     at = script.find(key, at + value.size()))
+                    script.replace(at, key.size(), value);
+            }
+            if (!script.empty()) pop += "\n  script: " + script;
             std::string codes;
             for (const auto& c : d.dispositions) codes += " " + c.value("code", "");
             pop += "\n  dispositions:" + codes;

@@ -1,9 +1,9 @@
 // The engine: campaigns dialled over SIP trunks on one libevent loop. Each pacing tick asks the
 // campaign's policy how many calls to launch, takes that many contacts from the hopper, records
 // the attempts durably (one synced batch), then sends the INVITEs. Answered calls feed their RTP
-// to answering-machine detection; the verdict decides what happens next (agents: the agents
-// issue; until then an unattended campaign plays its safe-harbor message). Every call ends with
-// its attempt completed in the ledger.
+// to answering-machine detection; the verdict decides what happens next: a person goes to the
+// longest-ready agent (agents.cc) or, with none in time, hears the safe-harbor message. Every call
+// ends with its attempt completed in the ledger (a connected one at its disposition).
 #pragma once
 
 #include <array>

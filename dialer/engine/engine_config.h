@@ -25,7 +25,7 @@ struct TrunkConfig {
 
 struct CampaignEntry {
     std::string file;
-    // Without agents (until agents log in, or for IVR work): keep this many calls in progress;
+    // Without agents (carrier tests, IVR work): keep this many calls in progress;
     // live answers get the safe-harbor message and count as abandoned. 0 = dial for agents only.
     int unattended_lines = 0;
 };
