@@ -50,8 +50,7 @@ void print_status(Loop& l, bool final) {
                                 ? double(s.dialled - prev.first) / elapsed
                                 : 0;
         prev = {s.dialled, now};
-        const double window =
-            s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0;
+        const double window = s.window_abandon_rate();
         const long staffed = s.agents_ready + s.agents_talking + s.agents_wrapup;
         const double occupancy =
             staffed ? double(s.agents_talking + s.agents_wrapup) / double(staffed) : 0;

@@ -306,6 +306,7 @@ void Engine::on_media_tick(int, short, void* self) {
         if (c.recorder) c.recorder->tick(sent);
     }
     for (Call* c : done) e->hang_up(*c);
+    e->expire_waiting();
     e->agents_tick();
 }
 

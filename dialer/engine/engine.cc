@@ -399,15 +399,15 @@ void Engine::update_gauges() {
     const bool contacts = now - contacts_at_ >= std::chrono::seconds(15);
     if (contacts) contacts_at_ = now;
     const auto wall = wall_now();
-    for (const auto& s : status()) {
-        Run* run = find_run(s.name);
+    for (const auto& run : runs_) {
+        const CampaignStatus& s = run->status;
         auto& m = *run->m;
         m.in_progress->Set(static_cast<double>(s.in_progress));
         m.waiting->Set(static_cast<double>(s.waiting));
-        m.abandon_rate->Set(s.window_live ? double(s.window_abandoned) / double(s.window_live) : 0);
-        for (auto* g : m.agents) g->Set(0);
-        for (const auto& [id, a] : agents_)
-            if (serves(*a, *run)) m.agents[static_cast<std::size_t>(a->state)]->Increment();
+        m.abandon_rate->Set(s.window_abandon_rate());
+        const auto agents = agent_counts(*run);
+        for (std::size_t i = 0; i < agents.size(); ++i)
+            m.agents[i]->Set(static_cast<double>(agents[i]));
         if (contacts) {
             m.hopper_dialable->Set(static_cast<double>(run->hopper->next(wall, 1000).size()));
             // Pending contacts from the due index, counted up to 100,000.

@@ -47,6 +47,10 @@ struct CampaignStatus {
     long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
     // Human verdict to the customer's first packet relayed to the agent (ms), connected calls.
     double connect_ms_median = 0, connect_ms_p99 = 0;
+
+    double window_abandon_rate() const {
+        return window_live ? double(window_abandoned) / double(window_live) : 0;
+    }
     long window_live = 0, window_abandoned = 0;
     long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
     double max_abandon_rate = 0;
@@ -130,7 +134,10 @@ class Engine final : public sip::CallObserver {
     bool serves(const Agent& agent, const Run& run) const;
     void connect(Call& call, Agent& agent);
     void route_waiting();
+    void expire_waiting();
     void agents_tick();
+    // Agents serving `run`, by AgentState (metrics::kAgentStates names them in that order).
+    std::array<long, metrics::kAgentStates.size()> agent_counts(const Run& run) const;
     void send_agent(const Agent& agent, const nlohmann::json& message);
     void publish_agent(const Agent& agent);
     void fill_agent_view(const Run& run, pacing::Snapshot& s) const;

@@ -1,6 +1,8 @@
-// The engine's private parts, shared by its two halves: engine.cc (campaigns: start, the pacing
-// tick, launching, control) and call_flow.cc (a call's way through: INVITE, answer, AMD, prompts,
-// outcome). Nothing outside dialer/engine includes this.
+// The engine's private parts, shared by its files: engine.cc (campaigns: start, the pacing tick,
+// launching, control, gauges), call_flow.cc (a call's way through: INVITE, answer, AMD, prompts,
+// outcome), agents.cc (an agent's session: desktop requests, wrap-up, preview, heartbeats) and
+// routing.cc (softphone legs, connecting live answers, the relay). Nothing outside dialer/engine
+// includes this.
 #pragma once
 
 #include <array>
