@@ -67,6 +67,10 @@ struct AmdThresholds {
     Millis maximum_word_length{5000};
 };
 
+// Who asks an automated survey's questions: the engine's IVR (prompts and keypad answers, no
+// agents) or agents reading them from the screen pop.
+enum class SurveyHandledBy { ivr, agents };
+
 struct SurveyQuestion {
     std::string id;
     std::string prompt;
@@ -139,8 +143,14 @@ struct Campaign {
     std::vector<Disposition> dispositions;
 
     // surveys
+    SurveyHandledBy survey_handled_by = SurveyHandledBy::ivr;
     std::vector<SurveyQuestion> survey_questions;
     std::string survey_closing_prompt;
+    std::string survey_invalid_prompt;  // played before a question is asked again
+    int survey_lines = 10;              // IVR: survey sessions at once (the pacer fills them)
+    bool ivr_survey() const {
+        return kind == CampaignKind::survey && survey_handled_by == SurveyHandledBy::ivr;
+    }
 
     const RetryRule& retry_for(RetryOutcome o) const { return retry[static_cast<size_t>(o)]; }
     // A relative path in the campaign file, resolved against the file's folder.

@@ -152,7 +152,13 @@ void read_dispositions(Reader& r, const YAML::Node& node, Campaign& c) {
 
 void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
     if (!r.section(node, "survey")) return;
+    r.choice(node, "handled_by", "survey.", c.survey_handled_by);
+    r.integer(node, "lines", "survey.", c.survey_lines, 1, 10000);
+    r.file(node, "invalid_prompt", "survey.", c.survey_invalid_prompt);
     r.file(node, "closing_prompt", "survey.", c.survey_closing_prompt);
+    // Only checked for survey campaigns (any other kind is told 'survey' does not apply).
+    const bool ivr = c.survey_handled_by == SurveyHandledBy::ivr,
+               check = c.kind == CampaignKind::survey;
     auto qs = node["questions"];
     if (!qs) return;
     if (!qs.IsSequence() || qs.size() == 0) {
@@ -172,6 +178,11 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
         r.integer(item, "retries", p, q.retries, 0, 10);
         if (q.id.empty())
             r.error(item, "a survey question needs an 'id'");
+        else if (check && ivr && q.prompt.empty() && !item["prompt"])
+            r.error(item, "question '" + q.id +
+                              "' needs a 'prompt' (a WAV file): the IVR plays it to ask");
+        else if (check && !ivr && q.text.empty())
+            r.error(item, "question '" + q.id + "' needs a 'text' for the agent to read");
         else if (!ids.insert(q.id).second)
             r.error(item["id"], "question id '" + q.id + "' is used twice");
         if (q.digits.empty() || q.digits.find_first_not_of("0123456789*#") != std::string::npos)
@@ -181,8 +192,13 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
             if (!next.IsMap()) {
                 r.error(next, "'next' maps an answer digit to the id of the question that follows");
             } else {
-                for (const auto& kv : next)
-                    q.next[kv.first.as<std::string>()] = kv.second.as<std::string>();
+                for (const auto& kv : next) {
+                    if (!kv.first.IsScalar() || !kv.second.IsScalar()) {
+                        r.error(next, "'next' maps an answer digit to a question id or end");
+                        continue;
+                    }
+                    q.next[kv.first.Scalar()] = kv.second.Scalar();
+                }
             }
         }
         c.survey_questions.push_back(q);
@@ -197,8 +213,16 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
                 r.error(item["next"], "branch on '" + digit +
                                           "' which is not among the allowed digits '" + q.digits +
                                           "'");
-            if (target != "end" && !ids.count(target))
+            if (target != "end" && !ids.count(target)) {
                 r.error(item["next"], "branch to unknown question '" + target + "'");
+            } else if (target != "end") {
+                // Branches skip ahead ("go to question N"): a survey never asks in a circle.
+                std::size_t to = 0;
+                while (c.survey_questions[to].id != target) ++to;
+                if (to < i)
+                    r.error(item["next"], "branch from '" + q.id + "' back to '" + target +
+                                              "': branches may only skip ahead");
+            }
         }
     }
 }
@@ -350,6 +374,17 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
                 "a survey campaign needs 'survey.questions'");
     if (c.kind != CampaignKind::survey && root["survey"])
         r.error(root["survey"], "'survey' only applies to kind: survey");
+    if (c.ivr_survey()) {
+        // Nobody is there to take a call from an IVR survey.
+        const auto d = root["dialing"];
+        if (c.mode == DialingMode::preview)
+            r.error(d["mode"],
+                    "an IVR survey has no agents to preview its calls; use "
+                    "'survey.handled_by: agents' or another mode");
+        if (c.on_machine == MachineAction::agent)
+            r.error(root["amd"]["on_machine"],
+                    "an IVR survey has no agents to take machines; use hangup or leave_message");
+    }
 }
 
 void set_defaults(Campaign& c) {

@@ -35,7 +35,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"agents", {"skills", "wrapup_max"}},
         {"screen_pop", {"fields", "script"}},
         {"dispositions[]", {"code", "label", "final", "conversation", "dnc", "callback"}},
-        {"survey", {"questions", "closing_prompt"}},
+        {"survey", {"handled_by", "lines", "questions", "invalid_prompt", "closing_prompt"}},
         {"survey.questions[]", {"id", "prompt", "text", "digits", "timeout", "retries", "next"}},
     };
     return tree;
@@ -50,6 +50,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_enums() {
         {"amd.on_machine", {"hangup", "leave_message", "agent"}},
         {"amd.on_fax", {"hangup", "agent"}},
         {"amd.on_unknown", {"hangup", "agent"}},
+        {"survey.handled_by", {"ivr", "agents"}},
         {"calling_hours.windows[].days[]", {"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
     };
     return enums;

@@ -6,7 +6,8 @@ namespace outpace {
 namespace {
 
 constexpr std::uint8_t kContactVersion = 1;
-constexpr std::uint8_t kAttemptVersion = 1;
+// Version 2 added survey answers; version 1 records (no answers) still decode.
+constexpr std::uint8_t kAttemptVersion = 2;
 
 class Writer {
   public:
@@ -164,12 +165,19 @@ std::string Attempt::encode() const {
     w.svarint(callback_at);
     w.str(notes);
     w.str(trunk);
+    w.varint(answers.size());
+    for (const auto& [question, answer] : answers) {
+        w.str(question);
+        w.str(answer);
+    }
+    w.str(survey);
     return w.take();
 }
 
 std::optional<Attempt> Attempt::decode(std::string_view bytes) {
     Reader r(bytes);
-    if (r.u8() != kAttemptVersion) return std::nullopt;
+    const std::uint8_t version = r.u8();
+    if (version != 1 && version != kAttemptVersion) return std::nullopt;
     Attempt a;
     a.id = r.varint();
     a.campaign = r.str();
@@ -190,6 +198,15 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
     a.callback_at = r.svarint();
     a.notes = r.str();
     a.trunk = r.str();
+    if (version >= 2) {
+        const std::uint64_t n = r.varint();
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+            auto question = r.str();
+            auto answer = r.str();
+            a.answers.emplace_back(std::move(question), std::move(answer));
+        }
+        a.survey = r.str();
+    }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return a;
 }

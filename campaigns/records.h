@@ -77,6 +77,10 @@ struct Attempt {
     std::int64_t callback_at = 0;  // unix seconds, when the disposition asks for a callback
     std::string notes;
     std::string trunk;
+    // Survey campaigns: the answers given, question id -> key (IVR) or the agent's answer, in the
+    // order asked. An empty answer: asked, and no valid answer came within its retries.
+    std::vector<std::pair<std::string, std::string>> answers;
+    std::string survey;  // "" (not a survey call), "complete" or "incomplete"
 
     bool in_flight() const { return outcome == Outcome::none; }
     std::string encode() const;

@@ -160,8 +160,9 @@ TEST_CASE("each rule names its problem") {
           "c.yaml:1:1: a survey campaign needs 'survey.questions'");
     CHECK(only_error("name: x\nsurvey: {questions: [{id: q, digits: \"12\"}]}\n") ==
           "c.yaml:2:9: 'survey' only applies to kind: survey");
-    CHECK(only_error("name: x\nkind: survey\nsurvey:\n  questions:\n    - {id: q1, digits: \"12\", "
-                     "next: {\"1\": q9}}\n") == "c.yaml:5:36: branch to unknown question 'q9'");
+    CHECK(only_error("name: x\nkind: survey\nsurvey:\n  handled_by: agents\n  questions:\n"
+                     "    - {id: q1, text: Q, digits: \"12\", next: {\"1\": q9}}\n") ==
+          "c.yaml:6:45: branch to unknown question 'q9'");
     CHECK(only_error("name: x\nname: y\n") == "c.yaml:2:1: duplicate key 'name'");
 }
 
