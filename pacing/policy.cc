@@ -12,9 +12,12 @@ int progressive_calls(const Snapshot& s) {
 }
 
 int apply_caps(int calls, const Snapshot& s, const PacingConfig& c) {
-    const int staffed = static_cast<int>(s.agents.size()) - s.count(AgentState::paused);
-    const int max_in_flight = static_cast<int>(std::floor(c.max_lines_per_agent * staffed));
-    calls = std::min(calls, max_in_flight - s.in_flight());
+    // Lines per agent; a survey has no agents, and the trunk's caps below hold its dials.
+    if (c.mode != Mode::survey) {
+        const int staffed = static_cast<int>(s.agents.size()) - s.count(AgentState::paused);
+        const int max_in_flight = static_cast<int>(std::floor(c.max_lines_per_agent * staffed));
+        calls = std::min(calls, max_in_flight - s.in_flight());
+    }
     calls = std::min(calls, c.max_calls_per_second - s.dials_last_second);
     calls = std::min(calls, c.max_trunk_calls - s.trunk_in_flight);
     return std::max(0, calls);
@@ -82,6 +85,34 @@ class Preview : public Policy {
     Decision decide(const Snapshot& s, const Estimator&) override {
         return {s.preview_requests, "preview"};
     }
+};
+
+// An IVR survey: sessions are the only capacity, and a live answer that finds every line busy
+// still takes the survey (a line is a CPU budget, not a person), so there is no abandon to risk.
+// Cold: one call per free line. Learned: dial until the live answers expected from the calls in
+// flight fill the free lines (machines and failures never hold a line for long).
+class Survey : public Policy {
+  public:
+    explicit Survey(const PacingConfig& c) : c_(c) {}
+    Decision decide(const Snapshot& s, const Estimator& est) override {
+        Decision d;
+        const int free_lines = c_.survey_lines - s.sessions;
+        if (free_lines <= 0) return {0, "survey: every line in a session"};
+        const double p = est.live_rate();
+        if (est.dials_seen() < c_.min_dials_learned || p <= 0)
+            return {std::max(0, c_.survey_lines - s.in_flight()), "survey, cold: one call a line"};
+        const double human = p / std::max(1e-9, p + est.share(DialResult::machine));
+        double live = s.answered_pending * human;
+        for (double age : s.ringing_age_s) live += est.live_given_ringing(age, c_.ring_timeout_s);
+        d.expected_live = live;
+        d.expected_free_agents = free_lines;
+        d.calls = std::max(0, static_cast<int>(std::floor((free_lines - live) / p)));
+        d.reason = "survey";
+        return d;
+    }
+
+  private:
+    PacingConfig c_;
 };
 
 // Model-based pacing: balance live answers expected from calls in flight and new dials against
@@ -207,6 +238,8 @@ std::unique_ptr<Policy> make_policy(const PacingConfig& c) {
             return std::make_unique<Power>(c.power_ratio);
         case Mode::preview:
             return std::make_unique<Preview>();
+        case Mode::survey:
+            return std::make_unique<Survey>(c);
     }
     return std::make_unique<Progressive>();
 }

@@ -9,7 +9,9 @@
 
 namespace outpace::pacing {
 
-enum class Mode { predictive, progressive, power, preview };
+// survey: an IVR survey, no agents. Nobody waits to be connected, so nothing can be abandoned:
+// the policy fills `survey_lines` IVR sessions from the live answers expected.
+enum class Mode { predictive, progressive, power, preview, survey };
 
 struct PacingConfig {
     Mode mode = Mode::predictive;
@@ -18,6 +20,7 @@ struct PacingConfig {
     double ring_timeout_s = 20;
     double connect_grace_s = 2;
     int min_agents_predictive = 5;   // smaller teams dial progressively
+    int survey_lines = 0;            // survey: IVR sessions at once
     double min_dials_learned = 200;  // cold start: progressive until this many dials resolved
     // Caps.
     double max_lines_per_agent = 3;

@@ -310,6 +310,7 @@ class Sim {
         r.policy = sc_.pacing.mode == Mode::predictive    ? "predictive"
                    : sc_.pacing.mode == Mode::progressive ? "progressive"
                    : sc_.pacing.mode == Mode::power       ? "power"
+                   : sc_.pacing.mode == Mode::survey      ? "survey"
                                                           : "preview";
         r.occupancy = logged_in_s_ > 0 ? busy_s_ / logged_in_s_ : 0;
         r.talk_occupancy = logged_in_s_ > 0 ? talk_time_s_ / logged_in_s_ : 0;

@@ -19,6 +19,7 @@ struct Snapshot {
     int answered_pending = 0;           // answered, AMD not decided yet
     int live_waiting = 0;               // human verdicts waiting for an agent
     int preview_requests = 0;           // preview mode: agents who asked to dial their next contact
+    int sessions = 0;                   // survey mode: IVR sessions under way (and their lines)
     // The regulatory window so far (campaign-wide): live answers and abandoned calls.
     long window_live = 0;
     long window_abandoned = 0;
@@ -27,7 +28,7 @@ struct Snapshot {
     int trunk_in_flight = 0;
 
     int in_flight() const {
-        return static_cast<int>(ringing_age_s.size()) + answered_pending + live_waiting;
+        return static_cast<int>(ringing_age_s.size()) + answered_pending + live_waiting + sessions;
     }
     int count(AgentState s) const;
 };
