@@ -5,6 +5,7 @@
 
 #include "campaigns/campaign_loader.h"
 #include "campaigns/report.h"
+#include "campaigns/survey_results.h"
 #include "dialer/cli/commands.h"
 
 namespace outpace::cli {
@@ -80,8 +81,10 @@ void add_report_command(CLI::App& app, int& exit_code) {
     auto* report =
         app.add_subcommand("report", "Counts per contact state and outcome, abandon rates");
     static std::string data, campaign_name, at = "now";
-    static bool json = false;
+    static bool json = false, answers = false;
     report->add_option("--data", data, "store directory")->required();
+    report->add_flag("--answers", answers,
+                     "survey campaigns: per-question answer tallies instead of the report");
     report->add_option("--campaign", campaign_name,
                        "campaign name or file (default: every campaign)");
     report->add_option("--at", at, "report as of this time (default now)");
@@ -100,6 +103,20 @@ void add_report_command(CLI::App& app, int& exit_code) {
                 exit_code = 1;
                 continue;
             }
+            if (answers) {
+                if (c->kind != CampaignKind::survey) {
+                    if (!campaign_name.empty()) {
+                        std::cerr << "outpace: " << c->name << " is not a survey campaign\n";
+                        exit_code = 1;
+                    }
+                    continue;
+                }
+                const auto t = tally_answers(*store, *c);
+                std::cout << (json ? answers_json(t) + "\n"
+                                   : (first ? "" : "\n") + answers_text(t));
+                first = false;
+                continue;
+            }
             auto r = build_report(*store, *c, *now, true);
             if (json) {
                 std::cout << report_json(r) << "\n";
@@ -108,6 +125,50 @@ void add_report_command(CLI::App& app, int& exit_code) {
             }
             first = false;
         }
+    });
+}
+
+void add_export_command(CLI::App& app, int& exit_code) {
+    auto* exp = app.add_subcommand("export",
+                                   "Survey answers, one row per respondent, as CSV or JSON lines");
+    static std::string data, campaign_name, format = "csv", output, fields;
+    exp->add_option("--data", data, "store directory")->required();
+    exp->add_option("--campaign", campaign_name, "survey campaign name or file")->required();
+    exp->add_option("--format", format, "csv | jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+    exp->add_option("--fields", fields,
+                    "list columns to add to each row, comma-separated (e.g. customer_id)");
+    exp->add_option("--output,-o", output, "file to write (default: standard output)");
+    exp->callback([&exit_code] {
+        auto store = open_store(data);
+        if (!store) return void(exit_code = 1);
+        auto c = campaign_arg(*store, campaign_name);
+        if (!c) return void(exit_code = 1);
+        if (c->kind != CampaignKind::survey) {
+            std::cerr << "outpace: " << c->name << " is not a survey campaign\n";
+            return void(exit_code = 1);
+        }
+        std::vector<std::string> columns;
+        std::stringstream ss(fields);
+        for (std::string f; std::getline(ss, f, ',');)
+            if (!f.empty()) columns.push_back(f);
+        const auto fmt = format == "jsonl" ? ExportFormat::jsonl : ExportFormat::csv;
+        std::size_t rows = 0;
+        if (output.empty()) {
+            rows = export_answers(*store, *c, columns, fmt, std::cout);
+        } else {
+            // Written beside, then renamed: a reader never sees half a file.
+            const std::string tmp = output + ".part";
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            if (out) rows = export_answers(*store, *c, columns, fmt, out);
+            out.close();
+            std::error_code ec;
+            if (!out || (std::filesystem::rename(tmp, output, ec), ec)) {
+                std::cerr << "outpace: cannot write " << output << "\n";
+                std::filesystem::remove(tmp, ec);
+                return void(exit_code = 1);
+            }
+        }
+        std::cerr << "outpace: exported " << rows << " respondents of " << c->name << "\n";
     });
 }
 

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     outpace::cli::add_campaign_commands(app, exit_code);
     outpace::cli::add_contacts_commands(app, exit_code);
     outpace::cli::add_report_command(app, exit_code);
+    outpace::cli::add_export_command(app, exit_code);
     outpace::cli::add_simulate_command(app, exit_code);
     outpace::cli::add_amd_command(app, exit_code);
     outpace::cli::add_run_command(app, exit_code);
