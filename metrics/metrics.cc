@@ -102,6 +102,12 @@ CampaignMetrics& Metrics::campaign(const std::string& name, const std::string& w
     m.abandoned = &counter("outpace_abandoned_total",
                            "Live answers not connected to an agent within the connect grace")
                        .Add(c);
+    auto& surveys = counter("outpace_surveys_total",
+                            "IVR surveys ended, by result (complete: the last question answered "
+                            "or passed; incomplete: the person hung up before)");
+    m.surveys = {&surveys.Add(with("result", "complete")),
+                 &surveys.Add(with("result", "incomplete"))};
+    m.survey_sessions = &gauge("outpace_survey_sessions", "IVR survey sessions under way");
     m.in_progress = &gauge("outpace_calls_in_progress", "Calls ringing or answered");
     m.waiting = &gauge("outpace_calls_waiting_for_agent", "Live answers waiting for an agent");
     m.abandon_rate = &prometheus::BuildGauge()

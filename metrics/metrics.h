@@ -36,6 +36,8 @@ struct CampaignMetrics {
     std::array<prometheus::Counter*, kVerdicts.size()> verdicts{};
     prometheus::Counter* live_answers = nullptr;
     prometheus::Counter* abandoned = nullptr;
+    std::array<prometheus::Counter*, 2> surveys{};  // IVR surveys ended: complete, incomplete
+    prometheus::Gauge* survey_sessions = nullptr;
     prometheus::Gauge* in_progress = nullptr;
     prometheus::Gauge* waiting = nullptr;       // live answers waiting for an agent
     prometheus::Gauge* abandon_rate = nullptr;  // over the campaign's regulatory window

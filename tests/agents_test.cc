@@ -612,3 +612,73 @@ TEST_CASE(
     CHECK(load.errors[0].line == 4);
     CHECK(load.errors[0].message.find("not a CURVE key") != std::string::npos);
 }
+
+TEST_CASE(
+    "agents: an agent-led survey — the screen pop carries the questions, the disposition "
+    "the answers") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port();
+    rig.mode("preview");  // the test paces the calls itself
+    rig.kind("survey");
+    rig.campaign("poll", "uas", 2, R"(survey:
+  handled_by: agents
+  questions:
+    - {id: vote, text: "Will you vote?", digits: "12", next: {"2": end}}
+    - {id: issue, text: "Which issue matters most?", digits: "123"}
+)",
+                 0);
+    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
+    REQUIRE(wait_tcp_listening(agents_port));
+    Desk desk(agents_port, "desk-s");
+    desk.send(json{{"type", "login"},
+                   {"agent", "s1"},
+                   {"phone", "sip:s1@127.0.0.1:" + std::to_string(phones.port)}});
+    REQUIRE(!desk.expect("logged_in").is_null());
+    desk.send(json{{"type", "ready"}});
+    REQUIRE(desk.expect("state", 10s)["state"] == "ready");
+    // One call: answers given in full; the other: only the first question answered.
+    const std::vector<json> answers = {{{"vote", "1"}, {"issue", 3}}, {{"vote", "1"}}};
+    for (const auto& given : answers) {
+        desk.send(json{{"type", "next"}});
+        REQUIRE(!desk.expect("preview").is_null());
+        desk.send(json{{"type", "dial"}});
+        auto dialing = desk.expect("dialing");
+        REQUIRE(!dialing.is_null());
+        const auto attempt = dialing["attempt"].get<std::uint64_t>();
+        auto offer = desk.expect("offer", 10s);
+        REQUIRE(!offer.is_null());
+        REQUIRE(offer["survey"].size() == 2);
+        CHECK(offer["survey"][0]["id"] == "vote");
+        CHECK(offer["survey"][0]["text"] == "Will you vote?");
+        CHECK(offer["survey"][0]["next"]["2"] == "end");
+        desk.send(json{{"type", "hangup"}});
+        REQUIRE(!desk.expect("wrapup").is_null());
+        desk.send(json{{"type", "disposition"},
+                       {"attempt", attempt},
+                       {"code", "NOT_INTERESTED"},
+                       {"answers", {{"colour", "red"}}}});
+        auto e = desk.expect("error");
+        REQUIRE(!e.is_null());
+        CHECK(e["reason"] == "'colour' is not a question of poll");
+        desk.send(json{{"type", "disposition"},
+                       {"attempt", attempt},
+                       {"code", "NOT_INTERESTED"},
+                       {"answers", given}});
+        REQUIRE(!desk.expect("disposed").is_null());
+        REQUIRE(desk.expect("state")["state"] == "ready");
+    }
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["poll"].size() == 2);
+    std::sort(all["poll"].begin(), all["poll"].end(),
+              [](const Attempt& a, const Attempt& b) { return a.id < b.id; });
+    using Answers = std::vector<std::pair<std::string, std::string>>;
+    CHECK(all["poll"][0].answers == Answers{{"vote", "1"}, {"issue", "3"}});
+    CHECK(all["poll"][0].survey == "complete");
+    CHECK(all["poll"][1].answers == Answers{{"vote", "1"}});
+    CHECK(all["poll"][1].survey == "incomplete");
+    CHECK(all["poll"][0].notes.find("answers=") == std::string::npos);
+}

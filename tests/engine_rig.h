@@ -127,7 +127,7 @@ class Rig {
                   const std::string& trunk_extra = "") {
         const int port = test::free_port();
         std::ostringstream y;
-        y << "name: " << name << "\nkind: telemarketing\n"
+        y << "name: " << name << "\nkind: " << kind_ << "\n"
           << "dialing: {mode: " << mode_ << ", ring_timeout: 15s, trunk: " << name
           << ", caller_id: \"+12125550100\"}\n"
           << "calling_hours:\n  windows:\n    - {days: [sun, mon, tue, wed, thu, fri, sat], "
@@ -226,6 +226,59 @@ class Rig {
     }
     // The dialing mode of the campaigns added from here on ("progressive", "power, ratio: 3").
     void mode(const std::string& m) { mode_ = m; }
+    // Their kind (telemarketing, collections, survey).
+    void kind(const std::string& k) { kind_ = k; }
+
+    // A survey respondent's scenario: rings, answers offering telephone-events, streams `wav`
+    // from the AMD corpus followed by `tail` (linear PCM: in-band keys), replays the RFC 4733
+    // packets of `pcap` from `pcap_at_ms` after the answer (SIPp times a replay from its first
+    // packet), and hangs up `bye_after_ms` after that (0: waits for the engine's BYE).
+    std::string survey_callee(const std::string& name, const std::string& wav, int ring_ms,
+                              const std::vector<std::int16_t>& tail, const std::string& pcap,
+                              int pcap_at_ms, int bye_after_ms) {
+        const auto raw = tmp_.file(name + ".ulaw");
+        auto r =
+            test::run("sox " + corpus_dir() + "/" + wav + " -t raw -e u-law -r 8000 -c 1 " + raw);
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        {
+            std::ofstream out(raw, std::ios::binary | std::ios::app);
+            for (auto sample : tail) out.put(static_cast<char>(linear_to_ulaw(sample)));
+        }
+        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_survey.xml.in");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string xml = ss.str();
+        auto replace = [&](const std::string& from, const std::string& to) {
+            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
+                xml.replace(i, from.size(), to);
+        };
+        const std::string ok =
+            "<send><![CDATA[\n      SIP/2.0 200 OK\n      [last_Via:]\n      [last_From:]\n"
+            "      [last_To:]\n      [last_Call-ID:]\n      [last_CSeq:]\n"
+            "      Content-Length: 0\n    ]]></send>";
+        const std::string bye =
+            "<pause milliseconds=\"" + std::to_string(bye_after_ms) +
+            "\" />\n  <send retrans=\"500\"><![CDATA[\n      BYE [$contact] SIP/2.0\n"
+            "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+            "      From: [$to];tag=[pid]SIPpTag01[call_number]\n      To: [$from]\n"
+            "      [last_Call-ID:]\n      CSeq: 2 BYE\n"
+            "      Contact: <sip:[local_ip]:[local_port]>\n      Max-Forwards: 70\n"
+            "      Content-Length: 0\n    ]]></send>\n  <recv response=\"200\" />";
+        const std::string remember =
+            "<action>\n      <ereg regexp=\".*\" search_in=\"hdr\" header=\"From:\" "
+            "assign_to=\"from\" />\n      <ereg regexp=\".*\" search_in=\"hdr\" "
+            "header=\"To:\" assign_to=\"to\" />\n      <ereg regexp=\"sip:[^>;]*\" "
+            "search_in=\"hdr\" header=\"Contact:\" assign_to=\"contact\" />\n    </action>";
+        replace("@REMEMBER@", bye_after_ms > 0 ? remember : "");
+        replace("@END@", bye_after_ms > 0 ? bye : "<recv request=\"BYE\" />\n  " + ok);
+        replace("@AUDIO@", raw);
+        replace("@RING_MS@", std::to_string(ring_ms));
+        replace("@PCAP@", pcap.empty() ? ""
+                                       : "<pause milliseconds=\"" + std::to_string(pcap_at_ms) +
+                                             "\" />\n  <nop><action><exec play_pcap_audio=\"" +
+                                             pcap + "\" /></action></nop>");
+        return tmp_.write(name + ".xml", xml);
+    }
 
     std::map<std::string, std::vector<Attempt>> attempts() {
         std::string error;
@@ -248,7 +301,7 @@ class Rig {
   private:
     test::TempDir tmp_;
     std::string zone_;
-    std::string mode_ = "progressive";
+    std::string mode_ = "progressive", kind_ = "telemarketing";
     std::ostringstream trunks_, campaigns_;
     std::vector<std::unique_ptr<test::Child>> carriers_;
 };

@@ -22,6 +22,7 @@ class TempDir {
         path_ = ::mkdtemp(tmpl.data());
     }
     ~TempDir() {
+        if (std::getenv("OUTPACE_KEEP_TEST_FILES")) return;  // for looking at a failure
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);
     }

@@ -67,11 +67,17 @@ void print_status(Loop& l, bool final) {
                       100 * window, s.window_live, 100 * s.max_abandon_rate,
                       window > s.max_abandon_rate ? "  OVER CAP" : "");
         block += line;
-        std::snprintf(line, sizeof line,
-                      "        agents %ld ready, %ld talking, %ld wrap-up, %ld paused · occupancy "
-                      "%.0f%% · connect p99 %.0f ms\n",
-                      s.agents_ready, s.agents_talking, s.agents_wrapup, s.agents_paused,
-                      100 * occupancy, s.connect_ms_p99);
+        if (s.survey_lines > 0)
+            std::snprintf(line, sizeof line,
+                          "        surveys: %ld in progress of %ld lines · complete %ld · "
+                          "incomplete %ld\n",
+                          s.surveys, s.survey_lines, s.surveys_complete, s.surveys_incomplete);
+        else
+            std::snprintf(line, sizeof line,
+                          "        agents %ld ready, %ld talking, %ld wrap-up, %ld paused · "
+                          "occupancy %.0f%% · connect p99 %.0f ms\n",
+                          s.agents_ready, s.agents_talking, s.agents_wrapup, s.agents_paused,
+                          100 * occupancy, s.connect_ms_p99);
         block += line;
         std::snprintf(line, sizeof line,
                       "        busy %ld · no answer %ld · failed %ld · carrier errors %ld · RTP "

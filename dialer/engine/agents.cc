@@ -3,6 +3,7 @@
 // routing, relay) is in routing.cc.
 #include <algorithm>
 
+#include "campaigns/survey.h"
 #include "dialer/engine/engine.h"
 #include "dialer/engine/engine_parts.h"
 
@@ -262,7 +263,28 @@ void Engine::agent_disposition(Agent& a, const AgentRequest& r) {
         r.callback_at <= std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()))
         return refuse("'callback_at' is in the past");
     std::string notes = r.notes;
-    if (!r.answers.is_null()) notes += (notes.empty() ? "" : " ") + ("answers=" + r.answers.dump());
+    if (c.kind == CampaignKind::survey) {
+        // An agent-led survey: the answers go to the attempt, in the questionnaire's order.
+        survey::Answers answers;
+        if (r.answers.is_object()) {
+            for (const auto& [id, value] : r.answers.items()) {
+                const bool known = std::any_of(c.survey_questions.begin(), c.survey_questions.end(),
+                                               [&](const SurveyQuestion& q) { return q.id == id; });
+                if (!known) return refuse("'" + id + "' is not a question of " + c.name);
+                if (!value.is_string() && !value.is_number())
+                    return refuse("the answer to '" + id + "' must be a string or a number");
+            }
+            for (const auto& q : c.survey_questions)
+                if (r.answers.contains(q.id)) {
+                    const auto& v = r.answers[q.id];
+                    answers.emplace_back(q.id, v.is_string() ? v.get<std::string>() : v.dump());
+                }
+        }
+        a.wrap->survey = survey::complete(c.survey_questions, answers) ? "complete" : "incomplete";
+        a.wrap->answers = std::move(answers);
+    } else if (!r.answers.is_null()) {
+        notes += (notes.empty() ? "" : " ") + ("answers=" + r.answers.dump());
+    }
     complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0);
 }
 

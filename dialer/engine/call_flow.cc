@@ -152,6 +152,10 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
 
 void Engine::on_audio(Call& c, std::span<const std::int16_t> pcm, milliseconds at) {
     if (c.recorder && c.state != Call::State::hanging_up) c.recorder->heard(pcm);
+    if (c.state == Call::State::surveying) {
+        if (c.dtmf) c.dtmf->feed(pcm);  // keys as tones, when the phone sends no events
+        return;
+    }
     if (c.state == Call::State::connected) {
         // The customer's voice to the agent, as it arrives: the relay adds no buffering.
         if (c.agent && c.agent->rtp) {
@@ -242,6 +246,10 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
 void Engine::connect_or_abandon(Call& c, const char*) {
     Run& run = *c.run;
     count_live(run);
+    if (run.ivr_survey) {
+        start_survey(c);  // nobody to wait for: the IVR asks the questions
+        return;
+    }
     if (run.unattended > 0) {
         abandon(c);
         return;
@@ -288,6 +296,12 @@ void Engine::on_media_tick(int, short, void* self) {
         if (c.state == Call::State::analysing || c.state == Call::State::waiting_for_beep ||
             c.state == Call::State::waiting_for_agent) {
             sent = kSilence;  // keeps NAT bindings open while we listen
+        } else if (c.state == Call::State::surveying) {
+            if (!e->survey_frame(c, sent)) {
+                done.push_back(&c);
+                continue;
+            }
+            if (c.state == Call::State::hanging_up) continue;
         } else if (c.state == Call::State::playing) {
             const auto& p = *c.prompt;
             if (c.prompt_pos >= p.size()) {
@@ -397,6 +411,14 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
     c.attempt.sip_code = sip_code;
     c.attempt.ended_ms = unix_ms(std::chrono::system_clock::now());
     run.m->outcomes[static_cast<std::size_t>(o)]->Increment();
+    if (c.in_survey) {
+        // The survey's length: the person's time on the line, closing prompt included.
+        c.attempt.talk_ms = ms_between(c.connected_at, SteadyClock::now());
+        --run.status.surveys;
+        const bool complete = c.attempt.survey == "complete";
+        ++(complete ? run.status.surveys_complete : run.status.surveys_incomplete);
+        run.m->surveys[complete ? 0 : 1]->Increment();
+    }
     if (c.rtp) {
         metrics_.rtp_packets_received().Increment(static_cast<double>(c.rtp->stats().packets_in));
         metrics_.rtp_packets_lost().Increment(static_cast<double>(c.rtp->stats().lost));

@@ -39,7 +39,12 @@ nlohmann::json status_json(const CampaignStatus& s) {
               {"wrapup", s.agents_wrapup},
               {"paused", s.agents_paused}}},
             {"connect_ms_median", s.connect_ms_median},
-            {"connect_ms_p99", s.connect_ms_p99}};
+            {"connect_ms_p99", s.connect_ms_p99},
+            {"surveys",
+             {{"lines", s.survey_lines},
+              {"in_progress", s.surveys},
+              {"complete", s.surveys_complete},
+              {"incomplete", s.surveys_incomplete}}}};
 }
 
 class ZmqControl final : public ControlServer {

@@ -93,8 +93,25 @@ bool Engine::start(std::vector<std::string>* errors) {
                               "telemarketing rules require one on every call");
         prompt(c, c.safe_harbor_prompt, "safe-harbor prompt", run->safe_harbor);
         prompt(c, c.machine_message, "voicemail message", run->machine_message);
+        if (c.ivr_survey()) {
+            run->ivr_survey = true;
+            for (const auto& q : c.survey_questions) {
+                run->survey_prompts.emplace_back();
+                prompt(c, q.prompt, "survey prompt", run->survey_prompts.back());
+            }
+            prompt(c, c.survey_invalid_prompt, "survey invalid-input prompt", run->survey_invalid);
+            prompt(c, c.survey_closing_prompt, "survey closing prompt", run->survey_closing);
+            if (run->unattended > 0)
+                errors->push_back(c.name +
+                                  ": an IVR survey's capacity is 'survey.lines' in the campaign "
+                                  "file, not unattended_lines");
+        }
         run->amd = amd_config(c.amd);
-        run->pacing.mode = run->unattended > 0 ? pacing::Mode::progressive : pacing_mode(c.mode);
+        run->pacing.mode = run->ivr_survey       ? pacing::Mode::survey
+                           : run->unattended > 0 ? pacing::Mode::progressive
+                                                 : pacing_mode(c.mode);
+        run->pacing.survey_lines = c.survey_lines;
+        if (run->ivr_survey) run->status.survey_lines = c.survey_lines;
         run->pacing.power_ratio = c.power_ratio;
         run->pacing.max_abandon_rate = c.max_abandon_rate;
         run->pacing.ring_timeout_s = std::chrono::duration<double>(c.ring_timeout).count();
@@ -269,9 +286,10 @@ void Engine::launch(Run& run, Timestamp now) {
     if (run.campaign.mode == DialingMode::preview && run.unattended == 0) return;
     pacing::Snapshot s;
     // Unattended lines stand in for ready agents; otherwise the agents serving the campaign.
+    // IVR surveys need no agents: their lines are the capacity (pacing::Mode::survey).
     if (run.unattended > 0)
         s.agents.assign(static_cast<std::size_t>(run.unattended), {pacing::AgentState::ready, 0});
-    else
+    else if (!run.ivr_survey)
         fill_agent_view(run, s);
     for (const auto& [id, c] : calls_) {
         if (c->run != &run) continue;
@@ -289,7 +307,10 @@ void Engine::launch(Run& run, Timestamp now) {
             default:
                 // Unattended: a line still busy with this call. With agents, a connected call
                 // is an agent talking (in the agents' view) and the rest need no agent.
-                if (run.unattended > 0) ++s.live_waiting;
+                if (c->in_survey)
+                    ++s.sessions;
+                else if (run.unattended > 0)
+                    ++s.live_waiting;
                 break;
         }
     }
@@ -403,6 +424,7 @@ void Engine::update_gauges() {
         const CampaignStatus& s = run->status;
         auto& m = *run->m;
         m.in_progress->Set(static_cast<double>(s.in_progress));
+        m.survey_sessions->Set(static_cast<double>(s.surveys));
         m.waiting->Set(static_cast<double>(s.waiting));
         m.abandon_rate->Set(s.window_abandon_rate());
         const auto agents = agent_counts(*run);

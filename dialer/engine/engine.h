@@ -43,6 +43,9 @@ struct CampaignStatus {
     long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
          connected = 0, abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
     long waiting = 0;  // live answers waiting for an agent now
+    // IVR surveys: sessions under way, and surveys ended complete / incomplete.
+    long survey_lines = 0;  // 0: not an IVR survey
+    long surveys = 0, surveys_complete = 0, surveys_incomplete = 0;
     // Agents serving the campaign, by state.
     long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
     // Human verdict to the customer's first packet relayed to the agent (ms), connected calls.
@@ -111,6 +114,13 @@ class Engine final : public sip::CallObserver {
     void hang_up(Call& call);
     void finish(Call& call, Outcome outcome, int sip_code);
     void abandon(Call& call);
+    // IVR surveys (survey.cc).
+    void start_survey(Call& call);
+    void survey_ask(Call& call, std::size_t question);
+    void survey_key(Call& call, char key, bool inband);
+    void survey_retry(Call& call, bool invalid);
+    void survey_answered(Call& call, const std::string& answer);
+    bool survey_frame(Call& call, std::span<const std::int16_t>& sent);
 
     // Agents (agents.cc): desktops, their softphone legs, routing and wrap-up.
     void on_agent_request(const std::string& peer, const AgentRequest& request);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dialer/engine/engine.h"
+#include "dialer/media/dtmf.h"
 #include "dialer/media/recorder.h"
 
 namespace outpace {
@@ -68,6 +69,10 @@ struct Engine::Run {
     int unattended = 0;
     amd::Config amd;
     std::vector<std::int16_t> safe_harbor, machine_message;
+    // IVR survey: the questions' prompts (in the campaign's order) and the others.
+    bool ivr_survey = false;
+    std::vector<std::vector<std::int16_t>> survey_prompts;
+    std::vector<std::int16_t> survey_invalid, survey_closing;
     std::vector<Attempt> completed;  // recorded in the ledger at the next tick, in one batch
     CampaignStatus status;
     metrics::CampaignMetrics* m = nullptr;
@@ -85,6 +90,7 @@ struct Engine::Call {
         waiting_for_beep,
         waiting_for_agent,  // a live answer, no agent free yet; until connect_deadline
         connected,          // bridged to `agent`
+        surveying,          // an IVR survey: asking questions, listening for keys
         playing,
         hanging_up,
     };
@@ -108,8 +114,19 @@ struct Engine::Call {
     SteadyClock::time_point verdict_at, connect_deadline, connected_at;
     bool preview = false;  // dialled by `agent` from a preview: no AMD, connected on answer
     bool wrapped = false;
-    bool heard_by_agent = false;  // the customer's first packet was relayed to the agent  // the
-                                  // attempt went to the agent's wrap-up, which completes it
+    bool heard_by_agent = false;  // the customer's first packet was relayed to the agent
+    // IVR survey: the question being asked, tries at it so far, whether the prompt is over and
+    // we listen for a key (until listen_until), and the prompt to play after this one.
+    bool in_survey = false;  // a survey session: holds one of the campaign's survey lines
+    std::size_t question = 0;
+    int tries = 0;
+    bool listening = false;
+    SteadyClock::time_point listen_until;
+    const std::vector<std::int16_t>* then = nullptr;
+    std::unique_ptr<media::DtmfDetector> dtmf;  // in-band keys, for phones without RFC 4733
+    bool heard_rfc4733 = false;                 // from then on in-band detection is off
+    char inband_key = 0;                        // the last in-band key and when it came: the
+    SteadyClock::time_point inband_at;          // same key as an event right after is one press
 };
 
 // A logged-in agent: the desktop (ZeroMQ peer) and the softphone leg, kept up for the shift.

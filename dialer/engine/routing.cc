@@ -209,19 +209,28 @@ void Engine::connect(Call& c, Agent& a) {
     for (const auto& d : run.campaign.dispositions)
         dispositions.push_back(
             {{"code", d.code}, {"label", d.label}, {"callback", d.callback}, {"dnc", d.dnc}});
-    send_agent(a, {{"type", "offer"},
-                   {"attempt", c.attempt.id},
-                   {"campaign", run.campaign.name},
-                   {"phone", c.attempt.phone},
-                   {"fields", fields},
-                   {"script", run.campaign.script},
-                   {"amd", c.attempt.amd_verdict},
-                   {"dispositions", dispositions},
-                   // CLOCK_MONOTONIC at the verdict: a desktop on the same host can time its
-                   // screen pop from it.
-                   {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
-                                            c.verdict_at.time_since_epoch())
-                                            .count()}});
+    json offer = {{"type", "offer"},
+                  {"attempt", c.attempt.id},
+                  {"campaign", run.campaign.name},
+                  {"phone", c.attempt.phone},
+                  {"fields", fields},
+                  {"script", run.campaign.script},
+                  {"amd", c.attempt.amd_verdict},
+                  {"dispositions", dispositions},
+                  // CLOCK_MONOTONIC at the verdict: a desktop on the same host can time its
+                  // screen pop from it.
+                  {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                           c.verdict_at.time_since_epoch())
+                                           .count()}};
+    if (run.campaign.kind == CampaignKind::survey) {
+        // An agent-led survey: the questions to read, their answers and where each leads.
+        json questions = json::array();
+        for (const auto& q : run.campaign.survey_questions)
+            questions.push_back(
+                {{"id", q.id}, {"text", q.text}, {"answers", q.digits}, {"next", q.next}});
+        offer["survey"] = questions;
+    }
+    send_agent(a, offer);
     set_state(a, AgentState::talking);
     send_agent(a, {{"type", "connected"}, {"attempt", c.attempt.id}, {"connect_ms", ms}});
     if (agent_channel_)
