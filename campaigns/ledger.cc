@@ -63,6 +63,23 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
     return store_.write(batch, true);
 }
 
+Status Ledger::progress(const std::vector<Attempt>& in_flight) {
+    auto batch = store_.batch();
+    bool any = false;
+    for (const auto& now : in_flight) {
+        auto stored = store_.attempt(campaign_.name, now.id);
+        if (!stored || !stored->in_flight()) continue;
+        Attempt a = now;
+        a.outcome = Outcome::none;
+        a.campaign = stored->campaign;
+        a.phone = stored->phone;
+        a.started_ms = stored->started_ms;
+        batch.put_attempt(a);
+        any = true;
+    }
+    return any ? store_.write(batch, true) : Status{};
+}
+
 std::size_t Ledger::recover(Timestamp now, std::string* error) {
     std::vector<Attempt> lost;
     for (auto& a : store_.in_flight_attempts()) {

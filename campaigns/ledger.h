@@ -28,6 +28,11 @@ class Ledger {
     // never count twice.
     Status complete(const std::vector<Attempt>& finished, Timestamp now);
 
+    // Records what is known so far of attempts still in flight (a survey's answers), in one
+    // synced batch, so that a crash keeps it: recovery completes them as `lost` with it. Their
+    // outcome stays none; attempts completed already are left alone.
+    Status progress(const std::vector<Attempt>& in_flight);
+
     // Completes every attempt of this campaign left in flight by a crash as `lost`: it counts as
     // an attempt (the call may have rung) and the contact is rescheduled by the failed rule.
     // Returns how many were recovered.

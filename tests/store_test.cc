@@ -220,6 +220,43 @@ TEST_CASE("attempts left in flight by a crash are recovered as lost and counted"
     CHECK(c->state == ContactState::pending);
 }
 
+TEST_CASE(
+    "progress on an attempt in flight (survey answers) survives a crash, and never "
+    "overwrites a completed attempt") {
+    Fixture f;
+    f.import("phone\n212 555 0123\n212 555 0124\n");
+    auto t = at("2026-11-24T16:00:00Z");
+    std::vector<Attempt> attempts;
+    {
+        Hopper hopper(*f.store, f.campaign);
+        Ledger ledger(*f.store, f.campaign);
+        std::string err;
+        attempts = ledger.begin(hopper.next(t, 2), t, "main", &err);
+        REQUIRE(attempts.size() == 2);
+        auto a = attempts[0];
+        a.answers = {{"rate", "4"}};
+        a.survey = "incomplete";
+        auto b = attempts[1];
+        b.outcome = Outcome::busy;
+        REQUIRE(ledger.complete({b}, t).ok());
+        b.outcome = Outcome::none;
+        b.answers = {{"rate", "1"}};
+        REQUIRE(ledger.progress({a, b}).ok());
+        // Still in flight: progress is not an outcome.
+        CHECK(f.store->attempt("t", a.id)->in_flight());
+        CHECK(f.store->attempt("t", b.id)->outcome == Outcome::busy);
+        CHECK(f.store->attempt("t", b.id)->answers.empty());
+    }
+    Ledger ledger(*f.store, f.campaign);
+    std::string err;
+    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 1);
+    const auto lost = f.store->attempt("t", attempts[0].id);
+    REQUIRE(lost);
+    CHECK(lost->outcome == Outcome::lost);
+    CHECK(lost->answers == std::vector<std::pair<std::string, std::string>>{{"rate", "4"}});
+    CHECK(lost->survey == "incomplete");
+}
+
 TEST_CASE("abandon rates are computed per window from the ledger") {
     Fixture f;
     f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n212 555 0126\n");

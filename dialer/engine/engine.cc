@@ -369,6 +369,12 @@ void Engine::launch(Run& run, Timestamp now) {
 void Engine::flush_completed() {
     const auto now = wall_now();
     for (auto& run : runs_) {
+        if (!run->progress.empty()) {
+            // First: an attempt may also be among those completed below.
+            auto st = run->ledger->progress(run->progress);
+            if (!st.ok()) engine_log(run->campaign.name + ": recording progress: " + st.error);
+            run->progress.clear();
+        }
         if (run->completed.empty()) continue;
         const auto write_start = SteadyClock::now();
         auto st = run->ledger->complete(run->completed, now);

@@ -74,6 +74,7 @@ struct Engine::Run {
     std::vector<std::vector<std::int16_t>> survey_prompts;
     std::vector<std::int16_t> survey_invalid, survey_closing;
     std::vector<Attempt> completed;  // recorded in the ledger at the next tick, in one batch
+    std::vector<Attempt> progress;   // in flight, with news worth keeping (survey answers)
     CampaignStatus status;
     metrics::CampaignMetrics* m = nullptr;
     pacing::Decision last_decision;

@@ -2,8 +2,9 @@
 // takes keypad answers, RFC 4733 telephone-events or in-band tones. A key is accepted as soon as
 // it comes, also while the prompt still plays (people who know the survey answer early). A wrong
 // key or silence until the question's timeout asks again, up to its retries; then the question
-// is left unanswered and the survey goes on. Answers are kept with the attempt as they come, so
-// a person who hangs up midway leaves the answers given, marked incomplete.
+// is left unanswered and the survey goes on. Each answer is written to the attempt in the ledger
+// at the next tick, so a person who hangs up midway, or an engine crash, leaves the answers given
+// (incomplete).
 #include "campaigns/survey.h"
 #include "dialer/engine/engine.h"
 #include "dialer/engine/engine_parts.h"
@@ -63,6 +64,7 @@ void Engine::survey_answered(Call& c, const std::string& answer) {
     Run& run = *c.run;
     const auto& questions = run.campaign.survey_questions;
     c.attempt.answers.emplace_back(questions[c.question].id, answer);
+    run.progress.push_back(c.attempt);  // on disk at the next tick: a crash keeps the answers
     const auto next = survey::next_question(questions, c.question, answer);
     if (next != survey::kEnd) {
         survey_ask(c, next);
