@@ -56,6 +56,11 @@ class YamlReader {
 
     Diagnostics errors;
 
+    // An error at a 0-based line and column (from a YAML::Exception's mark).
+    void error_at(int line, int column, const std::string& msg) {
+        errors.push_back({file_, line + 1, column + 1, msg});
+    }
+
     void error(const YAML::Node& at, const std::string& msg) {
         YAML::Mark m = at.Mark();
         if (m.is_null())
@@ -74,7 +79,12 @@ class YamlReader {
         const auto& allowed = keys_.at(path);
         std::set<std::string> seen;
         for (const auto& kv : node) {
-            const std::string key = kv.first.as<std::string>();
+            if (!kv.first.IsScalar()) {
+                // YAML allows a list or a map as a key; nothing here has one.
+                error(kv.first, "a key must be a plain word, not a list or a mapping");
+                continue;
+            }
+            const std::string key = kv.first.Scalar();
             if (!seen.insert(key).second) {
                 error(kv.first, "duplicate key '" + key + "'");
                 continue;

@@ -164,6 +164,9 @@ TEST_CASE("each rule names its problem") {
                      "    - {id: q1, text: Q, digits: \"12\", next: {\"1\": q9}}\n") ==
           "c.yaml:6:45: branch to unknown question 'q9'");
     CHECK(only_error("name: x\nname: y\n") == "c.yaml:2:1: duplicate key 'name'");
+    // Found by fuzzing: YAML allows a list or a mapping as a key.
+    CHECK(only_error("name: x\n? [a, b]\n: 1\n") ==
+          "c.yaml:2:3: a key must be a plain word, not a list or a mapping");
 }
 
 TEST_CASE("a file that cannot be opened says so") {

@@ -172,6 +172,13 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
     CHECK(r.out.find("engine.yaml:4:") != std::string::npos);  // trunk address not IP:PORT
     CHECK(r.out.find("file not found") != std::string::npos);
     CHECK(r.out.find("unknown key 'bogus'") != std::string::npos);
+
+    // Found by fuzzing: a mapping as a key inside a trunk ended the process with an uncaught
+    // yaml-cpp exception.
+    const auto odd = tmp.write("odd.yaml", "data: d\ntrunks:\n  - {name: t, {a: b}: 1}\n");
+    r = test::run(std::string(OUTPACE_BINARY) + " run --config " + odd);
+    CHECK(r.status == 2);
+    CHECK(r.out.find("odd.yaml:3:15: a key must be a plain word") != std::string::npos);
 }
 
 TEST_CASE("engine: ctl pauses a campaign, and SIGTERM ends every call and records every outcome") {

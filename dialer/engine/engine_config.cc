@@ -83,28 +83,11 @@ const TrunkConfig* EngineConfig::trunk(const std::string& name) const {
     return nullptr;
 }
 
-EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
-                                         const std::string& base_dir) {
-    EngineConfigLoad out;
-    YamlReader r(display_name, base_dir, keys(), enums(), "the engine config");
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
-        return out;
-    }
-    EngineConfig c;
-    c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
-    auto resolve = [&](const std::string& p) {
-        return p.empty() || fs::path(p).is_absolute()
-                   ? p
-                   : (fs::path(base_dir) / p).lexically_normal().string();
-    };
-    if (!r.section(root, "")) {
-        out.errors = r.errors;
-        return out;
-    }
+namespace {
+
+template <typename Resolve>
+void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
+    if (!r.section(root, "")) return;
     r.string(root, "data", "", c.data_dir);
     if (c.data_dir.empty()) r.error(root, "'data' is required: the folder where the store lives");
     c.data_dir = resolve(c.data_dir);
@@ -219,6 +202,34 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
     }
     if (c.campaigns.empty())
         r.error(root, "no campaigns to run: list campaign files under 'campaigns'");
+}
+
+}  // namespace
+
+EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
+                                         const std::string& base_dir) {
+    EngineConfigLoad out;
+    YamlReader r(display_name, base_dir, keys(), enums(), "the engine config");
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
+        return out;
+    }
+    EngineConfig c;
+    c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
+    auto resolve = [&](const std::string& p) {
+        return p.empty() || fs::path(p).is_absolute()
+                   ? p
+                   : (fs::path(base_dir) / p).lexically_normal().string();
+    };
+    try {
+        read_config(r, root, c, resolve);
+    } catch (const YAML::Exception& e) {
+        // A shape the reader did not foresee: an error at its place, never a crash.
+        r.error_at(e.mark.line, e.mark.column, e.msg);
+    }
     out.errors = r.errors;
     std::sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
         return std::tie(a.line, a.column) < std::tie(b.line, b.column);
