@@ -12,6 +12,8 @@ PACKAGES=(
   libspandsp-dev libsndfile1-dev
   # tests
   doctest-dev sip-tester python3 espeak-ng sox baresip-core prometheus
+  # fuzzing (tests/fuzz): clang and its libFuzzer runtime
+  clang libclang-rt-dev
 )
 
 missing=()

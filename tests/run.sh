@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs the whole suite twice, once
-# optimised (as shipped) and once with AddressSanitizer + UndefinedBehaviorSanitizer.
+# optimised (as shipped) and once with AddressSanitizer + UndefinedBehaviorSanitizer, then runs
+# each libFuzzer target for a bounded time (tests/fuzz/run.sh; OUTPACE_FUZZ_SECONDS, default 20).
 # Usage: bash tests/run.sh [--fast]   (--fast: the optimised build only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +21,6 @@ run_suite build -DCMAKE_BUILD_TYPE=Release
 if [ "${1:-}" != "--fast" ]; then
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPACE_SANITIZE=ON
+  bash tests/fuzz/run.sh "${OUTPACE_FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed"

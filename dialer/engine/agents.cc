@@ -267,7 +267,9 @@ void Engine::agent_disposition(Agent& a, const AgentRequest& r) {
         // An agent-led survey: the answers go to the attempt, in the questionnaire's order.
         survey::Answers answers;
         if (r.answers.is_object()) {
-            for (const auto& [id, value] : r.answers.items()) {
+            for (const auto& item : r.answers.items()) {
+                const std::string id = item.key();
+                const auto& value = item.value();
                 const bool known = std::any_of(c.survey_questions.begin(), c.survey_questions.end(),
                                                [&](const SurveyQuestion& q) { return q.id == id; });
                 if (!known) return refuse("'" + id + "' is not a question of " + c.name);

@@ -1,0 +1,31 @@
+// RTP from the network: the packet parser, then what the engine does with a payload it accepts:
+// G.711 decoding, answering-machine detection and in-band DTMF detection. The first byte picks
+// the law; the rest is the packet.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+extern "C" {
+#include <spandsp.h>
+}
+
+#include "answering-detect/detector.h"
+#include "dialer/media/dtmf.h"
+#include "dialer/media/rtp.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    const bool alaw = data[0] & 1;
+    outpace::media::RtpPacket p;
+    if (!outpace::media::parse_rtp(std::span(data + 1, size - 1), p)) return 0;
+    if (p.payload.size() > 1500) __builtin_trap();  // a view past the packet
+    std::vector<std::int16_t> pcm;
+    for (auto b : p.payload) pcm.push_back(alaw ? alaw_to_linear(b) : ulaw_to_linear(b));
+    outpace::amd::Detector amd(outpace::amd::Config{});
+    outpace::media::DtmfDetector dtmf([](char) {});
+    for (int i = 0; i < 4; ++i) {
+        (void)amd.feed(pcm, std::chrono::milliseconds(20 * i));
+        dtmf.feed(pcm);
+    }
+    return 0;
+}
