@@ -682,3 +682,57 @@ TEST_CASE(
     CHECK(all["poll"][1].survey == "incomplete");
     CHECK(all["poll"][0].notes.find("answers=") == std::string::npos);
 }
+
+TEST_CASE(
+    "agents: every agent pauses while calls are in flight — the people who answer hear the "
+    "safe harbor, are counted as abandoned, and dialling stops") {
+    Rig rig;
+    RtpCapture customer;
+    Softphones phones(rig.file("softphones.log"));
+    // Calls ring for 1.5 s: the agent pauses while they ring.
+    const auto callee = rig.streaming("human-short-000.wav", 1500, customer.port());
+    const long greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
+    rig.mode("power, ratio: 3");
+    rig.campaign("deserted", callee, 6, "", 0);
+    const int agents_port = free_port();
+    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
+    REQUIRE(wait_tcp_listening(agents_port));
+    Desk desk(agents_port, "desk-d");
+    desk.send(json{{"type", "login"},
+                   {"agent", "d1"},
+                   {"phone", "sip:d1@127.0.0.1:" + std::to_string(phones.port)}});
+    REQUIRE(!desk.expect("logged_in").is_null());
+    desk.send(json{{"type", "ready"}});
+    REQUIRE(desk.expect("state", 10s)["state"] == "ready");
+    std::this_thread::sleep_for(500ms);  // the pacer dials three for its one ready agent
+    desk.send(json{{"type", "pause"}, {"reason", "meeting"}});
+    REQUIRE(desk.expect("state")["state"] == "paused");
+    std::this_thread::sleep_for(10s);  // answers, verdicts, 2 s each, messages
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["deserted"].size() == 3);  // nothing dialled once nobody was ready
+    for (const auto& a : all["deserted"]) {
+        CHECK(a.amd_verdict == "human");
+        CHECK(a.outcome == Outcome::abandoned);
+    }
+    // Each of the three heard the message within 2 s of the end of their greeting.
+    const auto streams = by_stream(customer.packets());
+    REQUIRE(streams.size() == 3);
+    for (const auto& [ssrc, packets] : streams) {
+        std::size_t loud = 0;
+        while (loud < packets.size() && packets[loud].peak < 200) ++loud;
+        REQUIRE_MESSAGE(loud < packets.size(), "stream " << ssrc << " heard only silence");
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(packets[loud].at -
+                                                                              packets.front().at)
+                            .count();
+        CHECK_MESSAGE(ms <= greeting_end + 2000, "message after " << ms << " ms");
+    }
+    auto rep = run(std::string(OUTPACE_BINARY) + " report --json --data " + rig.data() +
+                   " --campaign deserted");
+    REQUIRE(rep.status == 0);
+    const auto j = json::parse(rep.out);
+    CHECK(j["abandon"]["24h"]["abandoned"] == 3);
+    CHECK(j["abandon"]["24h"]["live_answers"] == 3);
+}

@@ -148,6 +148,7 @@ class Rig {
         trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << port
                 << "\", max_calls_per_second: 50, max_calls: 50" << trunk_extra << "}\n";
         campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
+        carrier_port_[name] = {port, carriers_.size()};
         carriers_.push_back(std::make_unique<test::Child>(
             test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp.log")));
         REQUIRE(test::wait_udp_bound(port));
@@ -224,6 +225,17 @@ class Rig {
     std::string write(const std::string& name, const std::string& text) {
         return tmp_.write(name, text);
     }
+    // Stops a campaign's carrier (its trunk then refuses with ICMP port unreachable) and, when
+    // `scenario` is given, starts that one in its place on the same port.
+    void swap_carrier(const std::string& name, const std::string& scenario) {
+        const auto [port, index] = carrier_port_.at(name);
+        carriers_[index].reset();
+        if (scenario.empty()) return;
+        carriers_[index] = std::make_unique<test::Child>(
+            test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp2.log"));
+        REQUIRE(test::wait_udp_bound(port));
+    }
+
     // The dialing mode of the campaigns added from here on ("progressive", "power, ratio: 3").
     void mode(const std::string& m) { mode_ = m; }
     // Their kind (telemarketing, collections, survey).
@@ -304,6 +316,7 @@ class Rig {
     std::string mode_ = "progressive", kind_ = "telemarketing";
     std::ostringstream trunks_, campaigns_;
     std::vector<std::unique_ptr<test::Child>> carriers_;
+    std::map<std::string, std::pair<int, std::size_t>> carrier_port_;  // campaign -> port, index
 };
 
 }  // namespace outpace::test

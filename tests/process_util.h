@@ -158,4 +158,29 @@ inline std::vector<std::string> sipp_uas(const std::string& scenario, int port, 
     return a;
 }
 
+// One HTTP/1.0 GET on loopback; the body, or "" when nothing answered.
+inline std::string http_get(int port, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return "";
+    }
+    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), 0) < 0) {
+        ::close(fd);
+        return "";
+    }
+    std::string resp;
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+        resp.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    const auto body = resp.find("\r\n\r\n");
+    return body == std::string::npos ? "" : resp.substr(body + 4);
+}
+
 }  // namespace outpace::test

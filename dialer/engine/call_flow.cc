@@ -354,16 +354,10 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
     if (!c.rang && status == 408) local = true;
     const Outcome o = outcome_for(status, local, c.cancelled);
     if (!local) metrics_.sip_response(trunk.config->name, status);
-    if (o == Outcome::carrier_error) trunk.m->carrier_errors->Increment();
-    if (o == Outcome::carrier_error) {
-        // Back off the trunk, doubling up to a minute, instead of burning the list against it.
-        if (++trunk.consecutive_errors >= 3) {
-            const int doubling = std::min(6, trunk.consecutive_errors - 3);
-            trunk.backoff_until = SteadyClock::now() + milliseconds(1000LL << doubling);
-        }
-    } else {
+    if (o == Outcome::carrier_error)
+        carrier_failed(trunk);
+    else
         trunk.consecutive_errors = 0;
-    }
     const double ring_s = ms_between(c.invited, SteadyClock::now()) / 1000.0;
     if (o == Outcome::no_answer)
         run.estimator.dial_resolved(pacing::DialResult::no_answer, ring_s);
@@ -372,6 +366,17 @@ void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bo
     c.attempt.ring_ms = ms_between(c.invited, SteadyClock::now());
     c.attempt.notes = c.rang ? phrase : phrase + " (no ringing response before it)";
     finish(c, o, status);
+}
+
+// The trunk failed a call (503, no response, no media): after three in a row it rests, doubling
+// up to a minute, instead of burning the list against it; the first call that gets through
+// (any other outcome) ends the backoff.
+void Engine::carrier_failed(Trunk& trunk) {
+    trunk.m->carrier_errors->Increment();
+    if (++trunk.consecutive_errors >= 3) {
+        const int doubling = std::min(6, trunk.consecutive_errors - 3);
+        trunk.backoff_until = SteadyClock::now() + milliseconds(1000LL << doubling);
+    }
 }
 
 void Engine::on_ended(sip::CallId id, bool by_remote) {

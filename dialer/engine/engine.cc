@@ -225,6 +225,16 @@ void Engine::tick() {
         sip_->cancel(c->sip);
     }
     for (Call* c : no_audio) {
+        if (c->rtp && c->rtp->stats().packets_in == 0) {
+            // Answered and not one RTP packet since: the media path is broken (the trunk's or
+            // ours), not the callee's doing. Nobody can be heard or connected; the contact keeps
+            // its attempt and the trunk's error count moves toward a backoff.
+            c->outcome = Outcome::carrier_error;
+            c->attempt.notes = "answered, but no RTP came";
+            carrier_failed(*c->run->trunk);
+            hang_up(*c);
+            continue;
+        }
         amd::Event e;
         e.verdict = amd::Verdict::unknown;
         e.cause = "no-audio";

@@ -114,6 +114,7 @@ class Engine final : public sip::CallObserver {
     void hang_up(Call& call);
     void finish(Call& call, Outcome outcome, int sip_code);
     void abandon(Call& call);
+    void carrier_failed(Trunk& trunk);
     // IVR surveys (survey.cc).
     void start_survey(Call& call);
     void survey_ask(Call& call, std::size_t question);

@@ -1,0 +1,118 @@
+// Faults the engine must ride out: a trunk that refuses everything and then recovers, a trunk
+// that answers and sends no media, every agent pausing while calls are in flight. Real SIPp
+// carriers on loopback, the real store, the engine's own metrics endpoint.
+#include <doctest/doctest.h>
+
+#include <regex>
+
+#include "tests/engine_rig.h"
+
+using namespace outpace;
+using namespace outpace::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A sample's value from the engine's /metrics text (the first series matching `series`, e.g.
+// `outpace_trunk_up{trunk="flaky"}`); -1 when absent.
+double metric(int port, const std::string& series) {
+    const auto text = http_get(port, "/metrics");
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(series, 0) == 0 && line.size() > series.size() && line[series.size()] == ' ')
+            return std::stod(line.substr(series.size() + 1));
+    return -1;
+}
+
+// Polls until `ok` holds or `limit` passes.
+template <typename F>
+bool eventually(F ok, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (ok()) return true;
+        std::this_thread::sleep_for(100ms);
+    }
+    return ok();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "faults: a trunk refusing everything is backed off, the contacts keep their "
+    "attempts, and dialling resumes when the trunk recovers") {
+    Rig rig;
+    rig.campaign("flaky", "uas_503.xml", 30, "", 2);
+    const int metrics_port = free_port();
+    auto engine = rig.start("metrics: \"127.0.0.1:" + std::to_string(metrics_port) + "\"\n");
+    REQUIRE(wait_tcp_listening(metrics_port));
+    const std::string dials = "outpace_dials_total{campaign=\"flaky\"}";
+    const std::string up = "outpace_trunk_up{trunk=\"flaky\"}";
+
+    // Three refusals in a row rest the trunk for 1 s, then 2, 4, 8...: over 6 s a handful of
+    // calls, not the 30 contacts (nor hundreds, as a retry loop at 50 calls/s would).
+    CHECK(eventually([&] { return metric(metrics_port, up) == 0; }, 5s));
+    std::this_thread::sleep_for(6s);
+    const double refused = metric(metrics_port, dials);
+    CHECK(refused >= 3);
+    CHECK(refused <= 9);
+    CHECK(metric(metrics_port, "outpace_trunk_carrier_errors_total{trunk=\"flaky\"}") == refused);
+
+    // The trunk recovers (the same address now answers busy): dialling resumes by itself.
+    rig.swap_carrier("flaky", "uas_busy.xml");
+    CHECK(eventually(
+        [&] {
+            return metric(metrics_port,
+                          "outpace_call_outcomes_total{campaign=\"flaky\",result=\"busy\"}") >= 5;
+        },
+        30s));
+    CHECK(metric(metrics_port, up) == 1);
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    int carrier = 0, busy = 0;
+    for (const auto& a : all["flaky"]) {
+        auto c = rig.contact("flaky", a.phone);
+        REQUIRE(c);
+        if (a.outcome == Outcome::carrier_error) {
+            ++carrier;
+            CHECK(a.sip_code == 503);
+        } else if (a.outcome == Outcome::busy) {
+            ++busy;
+        }
+    }
+    CHECK(carrier == refused);
+    CHECK(busy >= 5);
+    // Not the contacts' fault: an attempt counts only where the callee was busy.
+    for (const auto& a : all["flaky"]) {
+        auto c = rig.contact("flaky", a.phone);
+        int busy_here = 0;
+        for (const auto& b : all["flaky"])
+            busy_here += b.phone == a.phone && b.outcome == Outcome::busy;
+        CHECK_MESSAGE(c->attempts == static_cast<std::uint32_t>(busy_here), a.phone);
+    }
+}
+
+TEST_CASE("faults: a trunk that answers and sends no RTP is a carrier error, not an abandon") {
+    Rig rig;
+    rig.campaign("mute", "uas", 3, "", 3);  // SIPp's built-in UAS: answers, sends no media
+    auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["mute"].size() == 3);
+    for (const auto& a : all["mute"]) {
+        CHECK(a.outcome == Outcome::carrier_error);
+        CHECK(a.notes == "answered, but no RTP came");
+        auto c = rig.contact("mute", a.phone);
+        REQUIRE(c);
+        CHECK(c->attempts == 0);  // retried later, not burned
+        CHECK(c->state == ContactState::pending);
+    }
+    // Nobody was abandoned: the window holds no live answer at all.
+    auto rep = test::run(std::string(OUTPACE_BINARY) + " report --json --data " + rig.data() +
+                         " --campaign mute");
+    REQUIRE(rep.status == 0);
+    const auto j = nlohmann::json::parse(rep.out);
+    CHECK(j["abandon"]["24h"]["live_answers"] == 0);
+}
