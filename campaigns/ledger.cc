@@ -84,7 +84,10 @@ std::size_t Ledger::recover(Timestamp now, std::string* error) {
     std::vector<Attempt> lost;
     for (auto& a : store_.in_flight_attempts()) {
         if (a.campaign != campaign_.name) continue;
-        a.outcome = Outcome::lost;
+        // A person already abandoned or connected when the engine died stays so: the abandon
+        // rate counts them. Anything else may or may not have rung: lost.
+        a.outcome = a.decided != Outcome::none ? a.decided : Outcome::lost;
+        a.notes += (a.notes.empty() ? "" : "; ") + std::string("recovered after the engine stopped");
         lost.push_back(std::move(a));
     }
     if (lost.empty()) return 0;

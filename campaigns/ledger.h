@@ -35,6 +35,7 @@ class Ledger {
 
     // Completes every attempt of this campaign left in flight by a crash as `lost`: it counts as
     // an attempt (the call may have rung) and the contact is rescheduled by the failed rule.
+    // An attempt whose outcome was decided in flight (Attempt::decided) gets that outcome.
     // Returns how many were recovered.
     std::size_t recover(Timestamp now, std::string* error);
 

@@ -6,7 +6,8 @@ namespace outpace {
 namespace {
 
 constexpr std::uint8_t kContactVersion = 1;
-// Version 2 added survey answers; version 1 records (no answers) still decode.
+// Version 2 added survey answers and the outcome decided in flight; version 1 records still
+// decode.
 constexpr std::uint8_t kAttemptVersion = 2;
 
 class Writer {
@@ -171,6 +172,7 @@ std::string Attempt::encode() const {
         w.str(answer);
     }
     w.str(survey);
+    w.u8(static_cast<std::uint8_t>(decided));
     return w.take();
 }
 
@@ -206,6 +208,9 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
             a.answers.emplace_back(std::move(question), std::move(answer));
         }
         a.survey = r.str();
+        const std::uint8_t d = r.u8();
+        if (d > static_cast<std::uint8_t>(Outcome::lost)) return std::nullopt;
+        a.decided = static_cast<Outcome>(d);
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return a;

@@ -81,6 +81,10 @@ struct Attempt {
     // order asked. An empty answer: asked, and no valid answer came within its retries.
     std::vector<std::pair<std::string, std::string>> answers;
     std::string survey;  // "" (not a survey call), "complete" or "incomplete"
+    // While in flight: an outcome already decided with the call still up (a person abandoned,
+    // or connected). If the engine dies before the call ends, recovery completes the attempt
+    // with it instead of `lost`, so the abandon rate's counts survive a crash.
+    Outcome decided = Outcome::none;
 
     bool in_flight() const { return outcome == Outcome::none; }
     std::string encode() const;

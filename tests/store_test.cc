@@ -257,6 +257,35 @@ TEST_CASE(
     CHECK(lost->survey == "incomplete");
 }
 
+TEST_CASE("an outcome decided in flight (a person abandoned or connected) survives a crash") {
+    Fixture f;
+    f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n");
+    auto t = at("2026-11-24T16:00:00Z");
+    std::vector<Attempt> attempts;
+    {
+        Hopper hopper(*f.store, f.campaign);
+        Ledger ledger(*f.store, f.campaign);
+        std::string err;
+        attempts = ledger.begin(hopper.next(t, 3), t, "main", &err);
+        REQUIRE(attempts.size() == 3);
+        attempts[0].decided = Outcome::abandoned;
+        attempts[1].decided = Outcome::connected;
+        REQUIRE(ledger.progress({attempts[0], attempts[1]}).ok());
+    }
+    Ledger ledger(*f.store, f.campaign);
+    std::string err;
+    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 3);
+    CHECK(f.store->attempt("t", attempts[0].id)->outcome == Outcome::abandoned);
+    CHECK(f.store->attempt("t", attempts[1].id)->outcome == Outcome::connected);
+    CHECK(f.store->attempt("t", attempts[2].id)->outcome == Outcome::lost);
+    const auto report = build_report(*f.store, f.campaign, t + std::chrono::minutes(2));
+    CHECK(report.last_24h.abandoned == 1);
+    CHECK(report.last_24h.live_answers == 2);
+    // The abandoned person is not called again for 72 hours (Ofcom), as after any abandon.
+    auto c = f.store->contact("t", attempts[0].phone);
+    CHECK(c->last_outcome == "abandoned");
+}
+
 TEST_CASE("abandon rates are computed per window from the ledger") {
     Fixture f;
     f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n212 555 0126\n");

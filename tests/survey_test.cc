@@ -108,7 +108,7 @@ TEST_CASE("attempt records keep survey answers, and records written before answe
     plain.survey.clear();
     std::string v1 = plain.encode();
     v1[0] = 1;
-    v1.resize(v1.size() - 2);  // no answers (one byte: 0) and no survey (one byte: 0)
+    v1.resize(v1.size() - 3);  // no answers, no survey, nothing decided: one byte each
     const auto old = Attempt::decode(v1);
     REQUIRE(old);
     CHECK(old->phone == a.phone);

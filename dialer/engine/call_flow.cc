@@ -274,10 +274,19 @@ void Engine::abandon(Call& c) {
     Run& run = *c.run;
     c.outcome = Outcome::abandoned;
     count_abandoned(run);
+    decided(c, Outcome::abandoned);
     if (run.safe_harbor.empty())
         hang_up(c);
     else
         play(c, &run.safe_harbor);
+}
+
+// An outcome known while the call is still up goes to the ledger at the next tick, so that a
+// crash before the call ends cannot turn an abandoned or connected person into a `lost` attempt
+// (the abandon rate counts both).
+void Engine::decided(Call& c, Outcome o) {
+    c.attempt.decided = o;
+    c.run->progress.push_back(c.attempt);
 }
 
 void Engine::play(Call& c, const std::vector<std::int16_t>* prompt) {

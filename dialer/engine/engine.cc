@@ -131,8 +131,10 @@ bool Engine::start(std::vector<std::string>* errors) {
         const auto recovered = run->ledger->recover(now, &error);
         if (!error.empty()) errors->push_back(c.name + ": recovering attempts: " + error);
         if (recovered)
-            engine_log(c.name + ": " + std::to_string(recovered) +
-                       " attempts left in flight by a stop were recorded as lost");
+            engine_log(
+                c.name + ": " + std::to_string(recovered) +
+                " attempts left in flight by a stop were recovered (lost, unless a person had "
+                "already been abandoned or connected)");
         const auto report = build_report(store_, c, now);
         const auto& window =
             c.abandon_window <= Millis{86'400'000} ? report.last_24h : report.last_30d;

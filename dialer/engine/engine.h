@@ -115,6 +115,7 @@ class Engine final : public sip::CallObserver {
     void finish(Call& call, Outcome outcome, int sip_code);
     void abandon(Call& call);
     void carrier_failed(Trunk& trunk);
+    void decided(Call& call, Outcome outcome);
     // IVR surveys (survey.cc).
     void start_survey(Call& call);
     void survey_ask(Call& call, std::size_t question);

@@ -194,6 +194,7 @@ void Engine::connect(Call& c, Agent& a) {
     if (!handed_over) {
         c.connected_at = now;
         ++run.status.connected;
+        decided(c, Outcome::connected);
     }
     // The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
     json fields = json::object();

@@ -19,6 +19,7 @@ void Engine::start_survey(Call& c) {
     c.state = Call::State::surveying;
     c.in_survey = true;
     ++run.status.connected;
+    decided(c, Outcome::connected);
     ++run.status.surveys;
     Call* raw = &c;
     c.rtp->on_digit([this, raw](char key) { survey_key(*raw, key, false); });
