@@ -3,7 +3,9 @@
 // carriers on loopback, the real store, the engine's own metrics endpoint.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "tests/engine_rig.h"
 
@@ -115,4 +117,84 @@ TEST_CASE("faults: a trunk that answers and sends no RTP is a carrier error, not
     REQUIRE(rep.status == 0);
     const auto j = nlohmann::json::parse(rep.out);
     CHECK(j["abandon"]["24h"]["live_answers"] == 0);
+}
+
+TEST_CASE(
+    "faults: malformed, oversized and unsolicited SIP from a stranger never stops the "
+    "engine, and is refused") {
+    Rig rig;
+    rig.campaign("steady", rig.streaming("human-short-000.wav", 200), 6, "", 2);
+    auto engine = rig.start("stop_when_done: true\ndrain_timeout: 10s\n");
+    // The engine's SIP port, from the config the rig wrote.
+    std::ifstream cfg(rig.file("engine.yaml"));
+    std::stringstream text;
+    text << cfg.rdbuf();
+    std::smatch m;
+    const std::string t = text.str();
+    REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
+    const std::string engine_port = m[1];
+    REQUIRE(wait_udp_bound(std::stoi(engine_port)));
+
+    std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/hostile.xml.in");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string xml = ss.str();
+    xml.replace(xml.find("@BIG@"), 5, std::string(30'000, 'A'));
+    const auto scenario = rig.write("hostile.xml", xml);
+    // Twenty strangers, one after another, while the campaign dials: from 127.0.0.2, an
+    // address on loopback that is neither the trunk's nor a softphone's.
+    const auto stranger =
+        run("timeout 60 sipp -nostdin -sf " + scenario + " -m 20 -r 10 -i 127.0.0.2 -p " +
+            std::to_string(free_port()) + " -trace_msg -message_file " + rig.file("hostile.log") +
+            " 127.0.0.1:" + engine_port + " >/dev/null 2>&1; echo done");
+    CHECK(stranger.out.find("done") != std::string::npos);
+    REQUIRE(::kill(engine->pid(), 0) == 0);  // still running
+
+    REQUIRE(engine->wait(90s) == 0);  // finished its campaign and stopped by itself
+    auto all = rig.attempts();
+    REQUIRE(all["steady"].size() == 6);
+    for (const auto& a : all["steady"]) CHECK(a.outcome == Outcome::abandoned);
+
+    // What the stranger got back: refusals, never an answer to its INVITEs or its probe.
+    const auto log = rig.log("hostile.log");
+    CHECK(log.find("SIP/2.0 200") == std::string::npos);
+    CHECK(log.find("SIP/2.0 403") != std::string::npos);
+    CHECK(log.find("OPTIONS") != std::string::npos);  // the probe went out, and got a 403
+}
+
+TEST_CASE("faults: the trunk's OPTIONS keep-alive is answered") {
+    Rig rig;
+    rig.campaign("pinged", "uas_busy.xml", 1, "", 1);
+    auto engine = rig.start("");
+    std::ifstream cfg(rig.file("engine.yaml"));
+    std::stringstream text;
+    text << cfg.rdbuf();
+    std::smatch m;
+    const std::string t = text.str();
+    REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
+    REQUIRE(wait_udp_bound(std::stoi(m[1].str())));
+    // SIPp's OPTIONS from 127.0.0.1, the trunk's address.
+    const auto ping = rig.write("ping.xml", R"(<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="options ping">
+  <send><![CDATA[
+OPTIONS sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]
+From: <sip:carrier@[local_ip]>;tag=1
+To: <sip:[remote_ip]>
+Call-ID: ping-[call_id]
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200" timeout="5000" />
+</scenario>
+)");
+    const auto r = run("timeout 30 sipp -nostdin -sf " + ping + " -m 1 -i 127.0.0.1 -p " +
+                       std::to_string(free_port()) + " 127.0.0.1:" + m[1].str() +
+                       " -trace_msg -message_file " + rig.file("ping.log") + " >/dev/null 2>&1");
+    INFO(r.out << rig.log("ping.log"));
+    CHECK(rig.log("ping.log").find("SIP/2.0 200 OK") != std::string::npos);
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(30s) == 0);
 }

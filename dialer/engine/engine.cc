@@ -168,6 +168,7 @@ bool Engine::start(std::vector<std::string>* errors) {
     sc.host = config_.sip_address;
     sc.port = config_.sip_port;
     sc.transport = config_.sip_transport;
+    sc.trusted = [this](const std::string& ip) { return trusted_source(ip); };
     sip_ = sip::SipStack::create(loop_, sc, *this, &error);
     if (!sip_) {
         errors->push_back(error);
@@ -403,6 +404,24 @@ void Engine::stop() {
     stop_at_ = SteadyClock::now();
     for (auto& run : runs_)
         if (run->status.state == "running") run->status.state = "stopping";
+}
+
+// The SIP peers the engine talks to: its trunks, and the softphones of the agents logged in.
+bool Engine::trusted_source(const std::string& ip) const {
+    for (const auto& t : config_.trunks)
+        if (t.host == ip) return true;
+    for (const auto& [id, a] : agents_) {
+        // sip:user@HOST:PORT or sip:user@[V6]:PORT
+        const auto at = a->phone.find('@');
+        if (at == std::string::npos) continue;
+        std::string host = a->phone.substr(at + 1);
+        if (!host.empty() && host[0] == '[')
+            host = host.substr(1, host.find(']') - 1);
+        else
+            host = host.substr(0, host.find_first_of(":;>"));
+        if (host == ip) return true;
+    }
+    return false;
 }
 
 Engine::Run* Engine::find_run(const std::string& name) {

@@ -116,6 +116,7 @@ class Engine final : public sip::CallObserver {
     void abandon(Call& call);
     void carrier_failed(Trunk& trunk);
     void decided(Call& call, Outcome outcome);
+    bool trusted_source(const std::string& ip) const;
     // IVR surveys (survey.cc).
     void start_survey(Call& call);
     void survey_ask(Call& call, std::size_t question);

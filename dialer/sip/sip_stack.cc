@@ -11,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -56,15 +57,17 @@ class NuaStack final : public SipStack {
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
         nua_ = nua_create(root_, &NuaStack::event, this, NUTAG_URL(url.c_str()),
-                          NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
-                          NUTAG_SESSION_TIMER(0),  // on by default in this version
-                          NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
-                          NUTAG_AUTOACK(1),        //
-                          NTATAG_UDP_MTU(65535),   // else INVITEs over 1,300 bytes go TCP
+                          NUTAG_MEDIA_ENABLE(0),         // the engine writes and reads SDP itself
+                          NUTAG_SESSION_TIMER(0),        // on by default in this version
+                          NUTAG_INVITE_TIMER(90),        // the engine CANCELs long before
+                          NUTAG_AUTOACK(1),              //
+                          NUTAG_APPL_METHOD("OPTIONS"),  // answered here, by source
+                          NTATAG_UDP_MTU(65535),         // else INVITEs over 1,300 bytes go TCP
                           SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END());
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
+        trusted_ = c.trusted;
         enlarge_socket_buffers(c.port);
         pump_ = event_new(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
         const timeval every_ms{0, 1000};
@@ -156,6 +159,19 @@ class NuaStack final : public SipStack {
         ::closedir(dir);
     }
 
+    // The IP address a request came from, as text; "" when unknown.
+    static std::string source(msg_t* msg) {
+        su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+        if (!ai || !ai->ai_addr) return "";
+        char buf[INET6_ADDRSTRLEN] = {};
+        const void* a = ai->ai_family == AF_INET6
+                            ? static_cast<const void*>(
+                                  &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr)
+                            : static_cast<const void*>(
+                                  &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr);
+        return ::inet_ntop(ai->ai_family, a, buf, sizeof buf) ? buf : "";
+    }
+
     static bool fail(std::string* error, const std::string& why) {
         if (error) *error = why;
         return false;
@@ -188,6 +204,17 @@ class NuaStack final : public SipStack {
                 // Nobody calls the engine (yet): refuse instead of leaving the caller ringing.
                 if (!c) nua_respond(nh, SIP_403_FORBIDDEN, TAG_END());
                 return;
+            case nua_i_options: {
+                // A trunk's or softphone's keep-alive ping gets its 200; a stranger's probe
+                // learns nothing.
+                const std::string from = source(nua_current_request(nua_));
+                if (trusted_ && !from.empty() && trusted_(from))
+                    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+                else
+                    nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua_), TAG_END());
+                if (!c) nua_handle_destroy(nh);
+                return;
+            }
             case nua_r_invite:
                 if (c) on_invite_response(c, status, phrase, nh, sip);
                 return;
@@ -270,6 +297,7 @@ class NuaStack final : public SipStack {
 
     event_base* loop_;
     CallObserver& observer_;
+    std::function<bool(const std::string&)> trusted_;
     su_root_t* root_ = nullptr;
     nua_t* nua_ = nullptr;
     ::event* pump_ = nullptr;

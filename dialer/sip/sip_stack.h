@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,10 @@ struct StackConfig {
     int port = 5070;
     std::string transport = "udp";  // udp | tcp
     std::string user_agent = "Outpace/0.1";
+    // Out-of-dialog requests nobody else answers (OPTIONS pings) get 200 only from the sources
+    // this accepts (the trunks and the agents' softphones), 403 from anyone else. INVITEs are
+    // refused from everyone: the engine only calls out. Null: every source is a stranger.
+    std::function<bool(const std::string& ip)> trusted;
 };
 
 // A call's life, as the engine needs it. For one call: any number of progress(), then exactly one
