@@ -3,8 +3,10 @@
 // carriers on loopback, the real store, the engine's own metrics endpoint.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/engine_rig.h"
@@ -195,6 +197,71 @@ Content-Length: 0
                        " -trace_msg -message_file " + rig.file("ping.log") + " >/dev/null 2>&1");
     INFO(r.out << rig.log("ping.log"));
     CHECK(rig.log("ping.log").find("SIP/2.0 200 OK") != std::string::npos);
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(30s) == 0);
+}
+
+namespace {
+
+// The engine's own sockets (by inode, from /proc/PID/fd), as "PROTO ADDRESS:PORT STATE" for each
+// one the kernel's tables list (IPv4 and IPv6, TCP and UDP).
+std::vector<std::string> sockets_of(int pid) {
+    std::set<std::string> inodes;
+    for (const auto& e :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(e.path(), ec).string();
+        if (target.rfind("socket:[", 0) == 0) inodes.insert(target.substr(8, target.size() - 9));
+    }
+    std::vector<std::string> out;
+    for (const char* proto : {"tcp", "udp", "tcp6", "udp6"}) {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/net/" + proto);
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) {
+            std::istringstream f(line);
+            std::string slot, local, remote, state, queues, timer, retr, uid, timeout, inode;
+            f >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >>
+                inode;
+            if (inodes.count(inode)) out.push_back(std::string(proto) + " " + local + " " + state);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("security: the engine listens only on the addresses its config names") {
+    Rig rig;
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 1);
+    const int agents = free_port(), events = free_port(), metrics_port = free_port(),
+              control = free_port();
+    auto engine = rig.start("agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents) +
+                            "\", events: \"tcp://127.0.0.1:" + std::to_string(events) +
+                            "\"}\nmetrics: \"127.0.0.1:" + std::to_string(metrics_port) +
+                            "\"\ncontrol: \"tcp://127.0.0.1:" + std::to_string(control) + "\"\n");
+    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE(wait_tcp_listening(metrics_port));
+    REQUIRE(wait_tcp_listening(control));
+    const auto sockets = sockets_of(engine->pid());
+    INFO("engine sockets:\n"
+         << [&] {
+                std::string s;
+                for (const auto& x : sockets) s += x + "\n";
+                return s;
+            }());
+    int listening = 0;
+    for (const auto& s : sockets) {
+        std::istringstream f(s);
+        std::string proto, local, state;
+        f >> proto >> local >> state;
+        const bool udp = proto.rfind("udp", 0) == 0;
+        if (!udp && state != "0A") continue;  // connected TCP sockets: not listening
+        ++listening;
+        // 0100007F: 127.0.0.1 in the kernel's byte order; nothing on 0.0.0.0, :: or elsewhere.
+        CHECK_MESSAGE(local.rfind("0100007F:", 0) == 0, s);
+    }
+    CHECK(listening >= 5);  // SIP, agents, events, metrics, control
     engine->signal(SIGTERM);
     CHECK(engine->wait(30s) == 0);
 }
