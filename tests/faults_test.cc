@@ -265,3 +265,24 @@ TEST_CASE("security: the engine listens only on the addresses its config names")
     engine->signal(SIGTERM);
     CHECK(engine->wait(30s) == 0);
 }
+
+TEST_CASE("faults: a trunk that stops answering times out as a carrier error and is backed off") {
+    Rig rig;
+    rig.campaign("silent", "uas_silent.xml", 4, "", 4);
+    const int metrics_port = free_port();
+    auto engine = rig.start("metrics: \"127.0.0.1:" + std::to_string(metrics_port) + "\"\n");
+    REQUIRE(wait_tcp_listening(metrics_port));
+    // SIP's transaction timer gives up after 32 s; the four calls then count against the trunk.
+    CHECK(eventually(
+        [&] { return metric(metrics_port, "outpace_trunk_up{trunk=\"silent\"}") == 0; }, 45s));
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["silent"].size() == 4);
+    for (const auto& a : all["silent"]) {
+        CHECK(a.outcome == Outcome::carrier_error);
+        CHECK(a.ring_ms >= 30'000);
+        CHECK(a.notes.find("no ringing response") != std::string::npos);
+        CHECK(rig.contact("silent", a.phone)->attempts == 0);
+    }
+}
