@@ -180,19 +180,13 @@ class Rig {
         auto r = test::run("sox " + corpus_dir() + "/" + wav + tail +
                            " -t raw -e u-law -r 8000 -c 1 " + raw);
         REQUIRE_MESSAGE(r.status == 0, r.out);
-        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_answer_audio.xml.in");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string xml = ss.str();
-        auto replace = [&](const std::string& from, const std::string& to) {
-            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
-                xml.replace(i, from.size(), to);
-        };
-        replace("@AUDIO@", raw);
-        replace("@RING_MS@", std::to_string(ring_ms));
-        replace("[rtpstream_audio_port]",
-                media_port ? std::to_string(media_port) : "[rtpstream_audio_port]");
-        return tmp_.write(name + ".xml", xml);
+        return tmp_.write(
+            name + ".xml",
+            filled("uas_answer_audio.xml.in",
+                   {{"@AUDIO@", raw},
+                    {"@RING_MS@", std::to_string(ring_ms)},
+                    {"[rtpstream_audio_port]",
+                     media_port ? std::to_string(media_port) : "[rtpstream_audio_port]"}}));
     }
 
     std::string config(const std::string& extra) {
@@ -256,14 +250,6 @@ class Rig {
             std::ofstream out(raw, std::ios::binary | std::ios::app);
             for (auto sample : tail) out.put(static_cast<char>(linear_to_ulaw(sample)));
         }
-        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_survey.xml.in");
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string xml = ss.str();
-        auto replace = [&](const std::string& from, const std::string& to) {
-            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
-                xml.replace(i, from.size(), to);
-        };
         const std::string ok =
             "<send><![CDATA[\n      SIP/2.0 200 OK\n      [last_Via:]\n      [last_From:]\n"
             "      [last_To:]\n      [last_Call-ID:]\n      [last_CSeq:]\n"
@@ -281,15 +267,19 @@ class Rig {
             "assign_to=\"from\" />\n      <ereg regexp=\".*\" search_in=\"hdr\" "
             "header=\"To:\" assign_to=\"to\" />\n      <ereg regexp=\"sip:[^>;]*\" "
             "search_in=\"hdr\" header=\"Contact:\" assign_to=\"contact\" />\n    </action>";
-        replace("@REMEMBER@", bye_after_ms > 0 ? remember : "");
-        replace("@END@", bye_after_ms > 0 ? bye : "<recv request=\"BYE\" />\n  " + ok);
-        replace("@AUDIO@", raw);
-        replace("@RING_MS@", std::to_string(ring_ms));
-        replace("@PCAP@", pcap.empty() ? ""
+        const std::string replay = pcap.empty()
+                                       ? ""
                                        : "<pause milliseconds=\"" + std::to_string(pcap_at_ms) +
                                              "\" />\n  <nop><action><exec play_pcap_audio=\"" +
-                                             pcap + "\" /></action></nop>");
-        return tmp_.write(name + ".xml", xml);
+                                             pcap + "\" /></action></nop>";
+        return tmp_.write(
+            name + ".xml",
+            filled("uas_survey.xml.in",
+                   {{"@REMEMBER@", bye_after_ms > 0 ? remember : ""},
+                    {"@END@", bye_after_ms > 0 ? bye : "<recv request=\"BYE\" />\n  " + ok},
+                    {"@AUDIO@", raw},
+                    {"@RING_MS@", std::to_string(ring_ms)},
+                    {"@PCAP@", replay}}));
     }
 
     std::map<std::string, std::vector<Attempt>> attempts() {
@@ -311,6 +301,19 @@ class Rig {
     std::string log(const std::string& name) { return test::run("cat " + tmp_.file(name)).out; }
 
   private:
+    // A SIPp scenario template from tests/sipp with its placeholders replaced, in order.
+    static std::string filled(const std::string& name,
+                              const std::vector<std::pair<std::string, std::string>>& values) {
+        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + name);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string xml = ss.str();
+        for (const auto& [from, to] : values)
+            for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
+                xml.replace(i, from.size(), to);
+        return xml;
+    }
+
     test::TempDir tmp_;
     std::string zone_;
     std::string mode_ = "progressive", kind_ = "telemarketing";

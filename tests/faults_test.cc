@@ -28,6 +28,18 @@ double metric(int port, const std::string& series) {
     return -1;
 }
 
+// The SIP port of the engine the rig started (from the config it wrote), once it is bound.
+std::string sip_port(Rig& rig) {
+    std::ifstream cfg(rig.file("engine.yaml"));
+    std::stringstream text;
+    text << cfg.rdbuf();
+    std::smatch m;
+    const std::string t = text.str();
+    REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
+    REQUIRE(wait_udp_bound(std::stoi(m[1].str())));
+    return m[1].str();
+}
+
 // Polls until `ok` holds or `limit` passes.
 template <typename F>
 bool eventually(F ok, std::chrono::milliseconds limit) {
@@ -127,15 +139,7 @@ TEST_CASE(
     Rig rig;
     rig.campaign("steady", rig.streaming("human-short-000.wav", 200), 6, "", 2);
     auto engine = rig.start("stop_when_done: true\ndrain_timeout: 10s\n");
-    // The engine's SIP port, from the config the rig wrote.
-    std::ifstream cfg(rig.file("engine.yaml"));
-    std::stringstream text;
-    text << cfg.rdbuf();
-    std::smatch m;
-    const std::string t = text.str();
-    REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
-    const std::string engine_port = m[1];
-    REQUIRE(wait_udp_bound(std::stoi(engine_port)));
+    const std::string engine_port = sip_port(rig);
 
     std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/hostile.xml.in");
     std::stringstream ss;
@@ -168,13 +172,7 @@ TEST_CASE("faults: the trunk's OPTIONS keep-alive is answered") {
     Rig rig;
     rig.campaign("pinged", "uas_busy.xml", 1, "", 1);
     auto engine = rig.start("");
-    std::ifstream cfg(rig.file("engine.yaml"));
-    std::stringstream text;
-    text << cfg.rdbuf();
-    std::smatch m;
-    const std::string t = text.str();
-    REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
-    REQUIRE(wait_udp_bound(std::stoi(m[1].str())));
+    const std::string engine_port = sip_port(rig);
     // SIPp's OPTIONS from 127.0.0.1, the trunk's address.
     const auto ping = rig.write("ping.xml", R"(<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="options ping">
@@ -193,7 +191,7 @@ Content-Length: 0
 </scenario>
 )");
     const auto r = run("timeout 30 sipp -nostdin -sf " + ping + " -m 1 -i 127.0.0.1 -p " +
-                       std::to_string(free_port()) + " 127.0.0.1:" + m[1].str() +
+                       std::to_string(free_port()) + " 127.0.0.1:" + engine_port +
                        " -trace_msg -message_file " + rig.file("ping.log") + " >/dev/null 2>&1");
     INFO(r.out << rig.log("ping.log"));
     CHECK(rig.log("ping.log").find("SIP/2.0 200 OK") != std::string::npos);
