@@ -172,6 +172,19 @@ Status apply(rocksdb::DB* db, rocksdb::WriteBatch* wb, const rocksdb::WriteOptio
 }
 }  // namespace
 
+Store::Memory Store::memory() const {
+    Memory m;
+    std::uint64_t v = 0;
+    for (auto* cf : cf_) {
+        if (db_->GetIntProperty(cf, "rocksdb.cur-size-all-mem-tables", &v)) m.memtables += v;
+        if (db_->GetIntProperty(cf, "rocksdb.estimate-table-readers-mem", &v)) m.table_readers += v;
+    }
+    // One cache, shared by every column family.
+    if (!cf_.empty() && db_->GetIntProperty(cf_[0], "rocksdb.block-cache-usage", &v))
+        m.block_cache = v;
+    return m;
+}
+
 Status Store::write(Batch& b, bool sync) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;

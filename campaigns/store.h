@@ -113,9 +113,15 @@ class Store {
                           const std::function<void(const Attempt&)>& f) const;
     // Attempts recorded but never completed, across campaigns (what a crash leaves behind).
     std::vector<Attempt> in_flight_attempts() const;
+    // What the store holds in memory, in bytes (RocksDB's own accounting): memtables written
+    // and not flushed yet (up to 4 x 16 MiB per column family), the block cache of data read
+    // (at most 256 MiB), and the table readers' indexes and filters.
+    struct Memory {
+        std::uint64_t memtables = 0, block_cache = 0, table_readers = 0;
+    };
+    Memory memory() const;
     // Reserves `n` consecutive attempt ids; the reservation is written with the next batch.
     std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
-
 
     std::vector<std::string> zone_groups(const std::string& campaign) const;
     // Walks the due index of one zone group in time order, entries with next_eligible <= up_to.
@@ -138,7 +144,6 @@ class Store {
     };
     std::unique_ptr<DueCursor> due_cursor(const std::string& campaign, const std::string& zones,
                                           std::int64_t up_to) const;
-
 
   private:
     Store() = default;

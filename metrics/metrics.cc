@@ -41,6 +41,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Register(r);
     store_begin_ = &store.Add({{"op", "begin"}}, kShort);
     store_end_ = &store.Add({{"op", "complete"}}, kShort);
+    auto& store_memory = prometheus::BuildGauge()
+                             .Name("outpace_store_memory_bytes")
+                             .Help(
+                                 "The store's memory: memtables (written, not yet flushed), "
+                                 "block cache (read data, at most 256 MiB), table readers")
+                             .Register(r);
+    store_memory_ = {&store_memory.Add({{"part", "memtables"}}),
+                     &store_memory.Add({{"part", "block_cache"}}),
+                     &store_memory.Add({{"part", "table_readers"}})};
     agents_logged_in_ = &prometheus::BuildGauge()
                              .Name("outpace_agents_logged_in")
                              .Help("Agents logged in, whatever their campaigns")

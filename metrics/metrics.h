@@ -83,6 +83,8 @@ class Metrics {
     prometheus::Histogram& rtp_jitter() { return *rtp_jitter_; }
     prometheus::Histogram& relay_latency() { return *relay_; }
     prometheus::Histogram& store_write(bool begin) { return begin ? *store_begin_ : *store_end_; }
+    // The store's memory by part: memtables, block cache, table readers.
+    std::array<prometheus::Gauge*, 3>& store_memory() { return store_memory_; }
     prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
 
     std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -95,6 +97,7 @@ class Metrics {
     std::map<std::pair<std::string, int>, prometheus::Counter*> sip_;
     prometheus::Counter *rtp_in_, *rtp_lost_;
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
+    std::array<prometheus::Gauge*, 3> store_memory_{};
     prometheus::Gauge* agents_logged_in_;
 };
 

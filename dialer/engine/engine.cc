@@ -479,6 +479,12 @@ void Engine::update_gauges() {
             m.contacts_pending->Set(static_cast<double>(pending + s.in_progress));
         }
     }
+    if (contacts) {
+        const auto mem = store_.memory();
+        metrics_.store_memory()[0]->Set(static_cast<double>(mem.memtables));
+        metrics_.store_memory()[1]->Set(static_cast<double>(mem.block_cache));
+        metrics_.store_memory()[2]->Set(static_cast<double>(mem.table_readers));
+    }
     for (auto& [name, trunk] : trunks_) {
         trunk->m->up->Set(now < trunk->backoff_until ? 0 : 1);
         trunk->m->calls->Set(trunk->in_progress);

@@ -18,7 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool alaw = data[0] & 1;
     outpace::media::RtpPacket p;
     if (!outpace::media::parse_rtp(std::span(data + 1, size - 1), p)) return 0;
-    if (p.payload.size() > 1500) __builtin_trap();  // a view past the packet
+    // The payload must be a view inside the packet (RTP allows up to 64 KiB of it).
+    if (p.payload.data() < data + 1 || p.payload.data() + p.payload.size() > data + size)
+        __builtin_trap();
     std::vector<std::int16_t> pcm;
     for (auto b : p.payload) pcm.push_back(alaw ? alaw_to_linear(b) : ulaw_to_linear(b));
     outpace::amd::Detector amd(outpace::amd::Config{});
