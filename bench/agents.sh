@@ -21,27 +21,9 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
-# The callee: "Hello?", a second of silence (the human verdict), then two minutes of talk-like
-# noise so that the relay carries audio both ways for the whole call.
-espeak-ng -v en-us -s 150 -w hello.wav "Hello?" 2>/dev/null
-sox hello.wav -r 8000 -c 1 -b 16 -e signed hello8k.wav
-sox -n -r 8000 -c 1 -b 16 -e signed talk.wav synth 120 pinknoise vol 0.05
-sox -n -r 8000 -c 1 -b 16 -e signed gap.wav trim 0 1
-sox hello8k.wav gap.wav talk.wav -t raw -e u-law -r 8000 -c 1 callee.ulaw
-sed -e "s|@AUDIO@|$work/callee.ulaw|" -e "s|@RING_MS@|500|" \
-  "$root/tests/sipp/uas_answer_audio.xml.in" > carrier.xml
-
-carrier=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf carrier.xml \
-  -max_socket 100000 > carrier.log 2>&1 &
-pids+=($!)
-wait_bound "$carrier"
-phones=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
-  -max_socket 100000 > phones.log 2>&1 &
-phones_pid=$!
-pids+=($phones_pid)
-wait_bound "$phones"
+# The callee talks for two minutes, so the relay carries audio both ways for the whole call.
+start_talking_carrier 120 500
+start_softphones
 
 contacts=$((agents * secs / 10 + 1000))
 awk -v n="$contacts" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)

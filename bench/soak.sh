@@ -15,26 +15,14 @@ agents=${2:-50}
 root=$(cd "$(dirname "$0")/.." && pwd)
 name=soak
 source "$root/bench/lib.sh"
+# A copy of the binary: rebuilding during a soak must not touch the engine under test.
+cp "$outpace" "$work/outpace"
+outpace=$work/outpace
 status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
-espeak-ng -v en-us -s 150 -w hello.wav "Hello?" 2>/dev/null
-sox hello.wav -r 8000 -c 1 -b 16 -e signed hello8k.wav
-sox -n -r 8000 -c 1 -b 16 -e signed talk.wav synth 20 pinknoise vol 0.05
-sox -n -r 8000 -c 1 -b 16 -e signed gap.wav trim 0 1
-sox hello8k.wav gap.wav talk.wav -t raw -e u-law -r 8000 -c 1 callee.ulaw
-sed -e "s|@AUDIO@|$work/callee.ulaw|" -e "s|@RING_MS@|1500|" \
-  "$root/tests/sipp/uas_answer_audio.xml.in" > carrier.xml
-carrier=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf carrier.xml \
-  -max_socket 100000 > carrier.log 2>&1 &
-pids+=($!)
-wait_bound "$carrier"
-phones=$(free_port)
-sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
-  -max_socket 100000 > phones.log 2>&1 &
-pids+=($!)
-wait_bound "$phones"
+start_talking_carrier 20 1500
+start_softphones
 
 # Enough people for the whole run: an agent handles a call about every 25 s.
 contacts=$((agents * minutes * 60 / 20 + 1000))
@@ -76,17 +64,27 @@ pids+=($!)
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$engine/status"; }
 fds() { ls "/proc/$engine/fd" | wc -l; }
 echo "machine: $(nproc) cores; $agents agents for $minutes min; sampling every 10 s"
-echo "t_s,rss_kb,fds,in_progress,talking,dialled,connected,abandoned" > soak.csv
+# The store's own memory (RocksDB memtables and block cache grow until their bounds by design).
+store_kb() {
+  python3 - "$metrics_port" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+print(int(sum(float(l.split()[-1]) for l in text.splitlines()
+              if l.startswith("outpace_store_memory_bytes{")) / 1024))
+PY
+}
+echo "t_s,rss_kb,store_kb,fds,in_progress,talking,dialled,connected,abandoned" > soak.csv
 start=$(date +%s)
 end=$((start + minutes * 60))
 while [ "$(date +%s)" -lt "$end" ]; do
   kill -0 "$engine" 2>/dev/null || { echo "the engine died:"; tail -20 engine.log; exit 1; }
-  s=$(status)
+  s=$(status) || { sleep 10; continue; }  # a slow reply is not a reason to stop the soak
   row=$(echo "$s" | python3 -c "import json,sys; d=json.load(sys.stdin); c=d['campaigns'][0]; print(f\"{d['calls_in_progress']},{c['agents']['talking']},{c['dialled']},{c['connected']},{c['abandoned']}\")")
   t=$(( $(date +%s) - start ))
-  echo "$t,$(rss_kb),$(fds),$row" >> soak.csv
+  store=$(store_kb || echo 0)
+  echo "$t,$(rss_kb),$store,$(fds),$row" >> soak.csv
   if [ $((t % 60)) -lt 10 ]; then
-    echo "[$((t / 60)) min] rss $(( $(rss_kb) / 1024 )) MB, fds $(fds), calls/talking/dialled/connected/abandoned $row"
+    echo "[$((t / 60)) min] rss $(( $(rss_kb) / 1024 )) MB (store $((store / 1024)) MB), fds $(fds), calls/talking/dialled/connected/abandoned $row"
   fi
   sleep 10
 done
@@ -100,12 +98,18 @@ if len(after) < 3:
     print("too short to judge: run longer"); sys.exit(0)
 t = [int(r["t_s"]) for r in after]
 rss = [int(r["rss_kb"]) / 1024 for r in after]
+store = [int(r["store_kb"]) / 1024 for r in after]
+rest = [a - b for a, b in zip(rss, store)]
 fds = [int(r["fds"]) for r in after]
-n = len(t); mt = sum(t) / n; mr = sum(rss) / n
-slope = sum((a - mt) * (b - mr) for a, b in zip(t, rss)) / max(1e-9, sum((a - mt) ** 2 for a in t))
+n = len(t); mt = sum(t) / n
+def trend(ys):
+    my = sum(ys) / n
+    return sum((a - mt) * (b - my) for a, b in zip(t, ys)) / max(1e-9, sum((a - mt) ** 2 for a in t)) * 3600
 first, last = after[0], after[-1]
 print(f"after warm-up ({warm} s): RSS {rss[0]:.1f} -> {rss[-1]:.1f} MB (min {min(rss):.1f}, max {max(rss):.1f}), "
-      f"trend {slope * 3600:+.2f} MB/hour")
+      f"trend {trend(rss):+.2f} MB/hour")
+print(f"  of which the store (memtables, block cache): {store[0]:.1f} -> {store[-1]:.1f} MB, trend {trend(store):+.2f} MB/hour")
+print(f"  the rest: {rest[0]:.1f} -> {rest[-1]:.1f} MB (min {min(rest):.1f}, max {max(rest):.1f}), trend {trend(rest):+.2f} MB/hour")
 print(f"open fds {fds[0]} -> {fds[-1]} (min {min(fds)}, max {max(fds)})")
 print(f"calls: dialled {int(last['dialled'])}, connected {int(last['connected'])}, abandoned {int(last['abandoned'])}; "
       f"{(int(last['connected']) - int(first['connected'])) / max(1, (t[-1] - t[0])) * 60:.1f} connects/min after warm-up")
