@@ -235,6 +235,9 @@ std::vector<std::int16_t> inband_keys(const std::string& keys, double gap_s) {
 TEST_CASE(
     "IVR survey: keys as telephone-events and in-band tones, branches, re-prompts, "
     "hang-up midway, report and export") {
+    // SIPp 3.6 replays pcaps through a raw socket.
+    REQUIRE_MESSAGE(::geteuid() == 0, "this test needs root: SIPp sends the respondents' RFC 4733 "
+                                      "key presses from a pcap over a raw socket");
     test::Rig rig;
     rig.kind("survey");
     // Prompts of 0.4 s; the invalid-input prompt of 0.3 s.
