@@ -164,12 +164,15 @@ class NuaStack final : public SipStack {
         su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
         if (!ai || !ai->ai_addr) return "";
         char buf[INET6_ADDRSTRLEN] = {};
-        const void* a = ai->ai_family == AF_INET6
-                            ? static_cast<const void*>(
-                                  &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr)
-                            : static_cast<const void*>(
-                                  &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr);
-        return ::inet_ntop(ai->ai_family, a, buf, sizeof buf) ? buf : "";
+        if (ai->ai_family == AF_INET6) {
+            const auto* a6 = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+            // An IPv4 peer reaching an IPv6 socket (::ffff:a.b.c.d): compared as IPv4.
+            if (IN6_IS_ADDR_V4MAPPED(a6))
+                return ::inet_ntop(AF_INET, a6->s6_addr + 12, buf, sizeof buf) ? buf : "";
+            return ::inet_ntop(AF_INET6, a6, buf, sizeof buf) ? buf : "";
+        }
+        const auto* a4 = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
+        return ::inet_ntop(AF_INET, a4, buf, sizeof buf) ? buf : "";
     }
 
     static bool fail(std::string* error, const std::string& why) {
