@@ -1,15 +1,12 @@
 // Agents end to end: the engine calls each agent's softphone (SIPp, auto-answer, RTP echo) and
 // keeps that leg up; agent desktops (`outpace agent --auto`, or the test's own ZeroMQ DEALER)
 // log in, take calls, dispose them. The carrier is a SIPp UAS whose callee speaks a greeting.
+// An agent-led survey is in survey_test.cc, every agent pausing mid-dial in faults_test.cc.
 #include <doctest/doctest.h>
-
-#include <cmath>
-#include <zmq.hpp>
 
 #include "dialer/engine/agent_channel.h"
 #include "dialer/engine/control.h"
-#include "dialer/engine/curve.h"
-#include "tests/engine_rig.h"
+#include "tests/agent_rig.h"
 
 #include <sndfile.h>
 
@@ -17,152 +14,6 @@ using namespace outpace;
 using namespace outpace::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-namespace {
-
-// Share of a frame's power at `hz` (1 = a pure tone at that frequency).
-double purity(const std::vector<std::int16_t>& pcm, double hz) {
-    if (pcm.empty()) return 0;
-    const double w = 2 * M_PI * hz / 8000.0, coeff = 2 * std::cos(w);
-    double s1 = 0, s2 = 0, total = 0;
-    for (auto x : pcm) {
-        const double s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-        total += double(x) * x;
-    }
-    const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    return total > 0 ? 2 * power / (total * static_cast<double>(pcm.size())) : 0;
-}
-
-// The agents' softphones: one SIPp UAS answers every agent's URI and echoes their RTP.
-struct Softphones {
-    explicit Softphones(const std::string& log, const std::string& scenario = "uas")
-        : port(free_port()) {
-        auto argv = sipp_uas(scenario, port, free_port());
-        argv.push_back("-rtp_echo");
-        child = std::make_unique<Child>(argv, log);
-        REQUIRE(wait_udp_bound(port));
-    }
-    std::string uri() const { return "sip:%a@127.0.0.1:" + std::to_string(port); }
-    int port;
-    std::unique_ptr<Child> child;
-};
-
-std::string agents_section(int port, int events_port = 0, const std::string& heartbeat = "1s") {
-    std::string s = "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(port) + "\"";
-    if (events_port) s += ", events: \"tcp://127.0.0.1:" + std::to_string(events_port) + "\"";
-    return s + ", heartbeat: " + heartbeat + ", missed_heartbeats: 3}\n";
-}
-
-// Runs the engine until nobody is left to dial, with one simulated agent (`outpace agent --auto`)
-// whose softphone is `phone` (%a: the agent's id). Returns the engine's exit status.
-int run_with_agent(Rig& rig, const std::string& phone, const std::string& talk,
-                   const std::string& code = "SALE", const std::string& id = "agent1") {
-    const int agents_port = free_port();
-    auto engine =
-        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
-    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
-                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", id, "--phone", phone,
-                 "--talk", talk, "--wrap", "fixed:500ms", "--code", code, "--for", "120"},
-                rig.file("agent.log"));
-    return engine->wait(90s);
-}
-
-// A desktop the test drives by hand: one DEALER.
-class Desk {
-  public:
-    explicit Desk(int port, const std::string& id = "", const ClientKeys& keys = {})
-        : socket_(ctx_, zmq::socket_type::dealer) {
-        socket_.set(zmq::sockopt::linger, 0);
-        if (!id.empty()) socket_.set(zmq::sockopt::routing_id, id);
-        std::string error;
-        if (keys.enabled()) REQUIRE_MESSAGE(curve_client(socket_, keys, &error), error);
-        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
-    }
-    void send_text(const std::string& text) {
-        socket_.send(zmq::buffer(text), zmq::send_flags::none);
-    }
-    void send(const json& m) { send_text(m.dump()); }
-    // Logs agent `id` in with its softphone on the SIPp at `phones_port`, and makes it ready.
-    void log_in_ready(const std::string& id, int phones_port) {
-        send(json{{"type", "login"},
-                  {"agent", id},
-                  {"phone", "sip:" + id + "@127.0.0.1:" + std::to_string(phones_port)}});
-        REQUIRE(!expect("logged_in").is_null());
-        send(json{{"type", "ready"}});
-        // "paused" may come first (the softphone answered before the request was seen).
-        auto state = expect("state", std::chrono::seconds(10));
-        if (!state.is_null() && state["state"] == "paused")
-            state = expect("state", std::chrono::seconds(10));
-        REQUIRE(!state.is_null());
-        REQUIRE(state["state"] == "ready");
-    }
-    void send_frames(const std::vector<std::string>& frames) {
-        for (std::size_t i = 0; i < frames.size(); ++i)
-            socket_.send(zmq::buffer(frames[i]),
-                         i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
-    // The next message of `type` within `limit` (others are skipped); null when none came.
-    json expect(const std::string& type, std::chrono::milliseconds limit = 5s) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < end) {
-            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq::poll(&item, 1, 50ms);
-            if (!(item.revents & ZMQ_POLLIN)) continue;
-            zmq::message_t m;
-            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
-            auto j = json::parse(m.to_string(), nullptr, false);
-            if (!j.is_discarded() && j.value("type", "") == type) return j;
-        }
-        return nullptr;
-    }
-
-  private:
-    zmq::context_t ctx_;
-    zmq::socket_t socket_;
-};
-
-// A supervisor's view: the engine's PUB socket.
-class Events {
-  public:
-    explicit Events(int port) : socket_(ctx_, zmq::socket_type::sub) {
-        socket_.set(zmq::sockopt::linger, 0);
-        socket_.set(zmq::sockopt::subscribe, "");
-        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
-    }
-    // The next event on `topic` whose fields include `field`=`value`.
-    json expect(const std::string& topic, const std::string& field, const std::string& value,
-                std::chrono::milliseconds limit) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < end) {
-            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq::poll(&item, 1, 50ms);
-            if (!(item.revents & ZMQ_POLLIN)) continue;
-            zmq::message_t t, m;
-            if (!socket_.recv(t, zmq::recv_flags::dontwait)) continue;
-            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
-            auto j = json::parse(m.to_string(), nullptr, false);
-            if (t.to_string() == topic && !j.is_discarded() && j.value(field, "") == value)
-                return j;
-        }
-        return nullptr;
-    }
-
-  private:
-    zmq::context_t ctx_;
-    zmq::socket_t socket_;
-};
-
-std::map<std::uint32_t, std::vector<RtpCapture::Packet>> by_stream(
-    const std::vector<RtpCapture::Packet>& packets) {
-    std::map<std::uint32_t, std::vector<RtpCapture::Packet>> out;
-    for (const auto& p : packets) out[p.ssrc].push_back(p);
-    return out;
-}
-
-}  // namespace
 
 TEST_CASE("agent protocol: requests are parsed and checked") {
     std::string error;
@@ -276,12 +127,9 @@ TEST_CASE(
     REQUIRE(streams.size() == 3);
     int heard_message = 0;
     for (const auto& [ssrc, packets] : streams) {
-        std::size_t loud = 0;
-        while (loud < packets.size() && packets[loud].peak < 200) ++loud;
-        if (loud == packets.size()) continue;  // the connected call: the agent's echo is silence
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(packets[loud].at -
-                                                                              packets.front().at)
-                            .count();
+        const auto heard = first_loud_ms(packets);
+        if (!heard) continue;  // the connected call: the agent's echo is silence
+        const long ms = *heard;
         CHECK_MESSAGE(ms <= greeting_end + 2000, "message after " << ms << " ms");
         CHECK_MESSAGE(ms >= greeting_end + 1000, "message after " << ms << " ms");
         ++heard_message;
@@ -625,118 +473,4 @@ TEST_CASE(
     REQUIRE(load.errors.size() == 1);
     CHECK(load.errors[0].line == 4);
     CHECK(load.errors[0].message.find("not a CURVE key") != std::string::npos);
-}
-
-TEST_CASE(
-    "agents: an agent-led survey — the screen pop carries the questions, the disposition "
-    "the answers") {
-    Rig rig;
-    Softphones phones(rig.file("softphones.log"));
-    const int agents_port = free_port();
-    rig.mode("preview");  // the test paces the calls itself
-    rig.kind("survey");
-    rig.campaign("poll", "uas", 2, R"(survey:
-  handled_by: agents
-  questions:
-    - {id: vote, text: "Will you vote?", digits: "12", next: {"2": end}}
-    - {id: issue, text: "Which issue matters most?", digits: "123"}
-)",
-                 0);
-    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
-    REQUIRE(wait_tcp_listening(agents_port));
-    Desk desk(agents_port, "desk-s");
-    desk.log_in_ready("s1", phones.port);
-    // One call: answers given in full; the other: only the first question answered.
-    const std::vector<json> answers = {{{"vote", "1"}, {"issue", 3}}, {{"vote", "1"}}};
-    for (const auto& given : answers) {
-        desk.send(json{{"type", "next"}});
-        REQUIRE(!desk.expect("preview").is_null());
-        desk.send(json{{"type", "dial"}});
-        auto dialing = desk.expect("dialing");
-        REQUIRE(!dialing.is_null());
-        const auto attempt = dialing["attempt"].get<std::uint64_t>();
-        auto offer = desk.expect("offer", 10s);
-        REQUIRE(!offer.is_null());
-        REQUIRE(offer["survey"].size() == 2);
-        CHECK(offer["survey"][0]["id"] == "vote");
-        CHECK(offer["survey"][0]["text"] == "Will you vote?");
-        CHECK(offer["survey"][0]["next"]["2"] == "end");
-        desk.send(json{{"type", "hangup"}});
-        REQUIRE(!desk.expect("wrapup").is_null());
-        desk.send(json{{"type", "disposition"},
-                       {"attempt", attempt},
-                       {"code", "NOT_INTERESTED"},
-                       {"answers", {{"colour", "red"}}}});
-        auto e = desk.expect("error");
-        REQUIRE(!e.is_null());
-        CHECK(e["reason"] == "'colour' is not a question of poll");
-        desk.send(json{{"type", "disposition"},
-                       {"attempt", attempt},
-                       {"code", "NOT_INTERESTED"},
-                       {"answers", given}});
-        REQUIRE(!desk.expect("disposed").is_null());
-        REQUIRE(desk.expect("state")["state"] == "ready");
-    }
-    engine->signal(SIGTERM);
-    REQUIRE(engine->wait(30s) == 0);
-
-    auto all = rig.attempts();
-    REQUIRE(all["poll"].size() == 2);
-    std::sort(all["poll"].begin(), all["poll"].end(),
-              [](const Attempt& a, const Attempt& b) { return a.id < b.id; });
-    using Answers = std::vector<std::pair<std::string, std::string>>;
-    CHECK(all["poll"][0].answers == Answers{{"vote", "1"}, {"issue", "3"}});
-    CHECK(all["poll"][0].survey == "complete");
-    CHECK(all["poll"][1].answers == Answers{{"vote", "1"}});
-    CHECK(all["poll"][1].survey == "incomplete");
-    CHECK(all["poll"][0].notes.find("answers=") == std::string::npos);
-}
-
-TEST_CASE(
-    "agents: every agent pauses while calls are in flight — the people who answer hear the "
-    "safe harbor, are counted as abandoned, and dialling stops") {
-    Rig rig;
-    RtpCapture customer;
-    Softphones phones(rig.file("softphones.log"));
-    // Calls ring for 1.5 s: the agent pauses while they ring.
-    const auto callee = rig.streaming("human-short-000.wav", 1500, customer.port());
-    const long greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
-    rig.mode("power, ratio: 3");
-    rig.campaign("deserted", callee, 6, "", 0);
-    const int agents_port = free_port();
-    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
-    REQUIRE(wait_tcp_listening(agents_port));
-    Desk desk(agents_port, "desk-d");
-    desk.log_in_ready("d1", phones.port);
-    std::this_thread::sleep_for(500ms);  // the pacer dials three for its one ready agent
-    desk.send(json{{"type", "pause"}, {"reason", "meeting"}});
-    REQUIRE(desk.expect("state")["state"] == "paused");
-    std::this_thread::sleep_for(10s);  // answers, verdicts, 2 s each, messages
-    engine->signal(SIGTERM);
-    REQUIRE(engine->wait(30s) == 0);
-
-    auto all = rig.attempts();
-    REQUIRE(all["deserted"].size() == 3);  // nothing dialled once nobody was ready
-    for (const auto& a : all["deserted"]) {
-        CHECK(a.amd_verdict == "human");
-        CHECK(a.outcome == Outcome::abandoned);
-    }
-    // Each of the three heard the message within 2 s of the end of their greeting.
-    const auto streams = by_stream(customer.packets());
-    REQUIRE(streams.size() == 3);
-    for (const auto& [ssrc, packets] : streams) {
-        std::size_t loud = 0;
-        while (loud < packets.size() && packets[loud].peak < 200) ++loud;
-        REQUIRE_MESSAGE(loud < packets.size(), "stream " << ssrc << " heard only silence");
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(packets[loud].at -
-                                                                              packets.front().at)
-                            .count();
-        CHECK_MESSAGE(ms <= greeting_end + 2000, "message after " << ms << " ms");
-    }
-    auto rep = run(std::string(OUTPACE_BINARY) + " report --json --data " + rig.data() +
-                   " --campaign deserted");
-    REQUIRE(rep.status == 0);
-    const auto j = json::parse(rep.out);
-    CHECK(j["abandon"]["24h"]["abandoned"] == 3);
-    CHECK(j["abandon"]["24h"]["live_answers"] == 3);
 }

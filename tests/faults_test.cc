@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "tests/engine_rig.h"
+#include "tests/agent_rig.h"
 
 using namespace outpace;
 using namespace outpace::test;
@@ -283,4 +283,49 @@ TEST_CASE("faults: a trunk that stops answering times out as a carrier error and
         CHECK(a.notes.find("no ringing response") != std::string::npos);
         CHECK(rig.contact("silent", a.phone)->attempts == 0);
     }
+}
+
+TEST_CASE(
+    "faults: every agent pauses while calls are in flight — the people who answer hear the "
+    "safe harbor, are counted as abandoned, and dialling stops") {
+    Rig rig;
+    RtpCapture customer;
+    Softphones phones(rig.file("softphones.log"));
+    // Calls ring for 1.5 s: the agent pauses while they ring.
+    const auto callee = rig.streaming("human-short-000.wav", 1500, customer.port());
+    const long greeting_end = label("human-short-000.wav")["greeting_end_ms"].get<long>();
+    rig.mode("power, ratio: 3");
+    rig.campaign("deserted", callee, 6, "", 0);
+    const int agents_port = free_port();
+    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
+    REQUIRE(wait_tcp_listening(agents_port));
+    Desk desk(agents_port, "desk-d");
+    desk.log_in_ready("d1", phones.port);
+    std::this_thread::sleep_for(500ms);  // the pacer dials three for its one ready agent
+    desk.send(json{{"type", "pause"}, {"reason", "meeting"}});
+    REQUIRE(desk.expect("state")["state"] == "paused");
+    std::this_thread::sleep_for(10s);  // answers, verdicts, 2 s each, messages
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["deserted"].size() == 3);  // nothing dialled once nobody was ready
+    for (const auto& a : all["deserted"]) {
+        CHECK(a.amd_verdict == "human");
+        CHECK(a.outcome == Outcome::abandoned);
+    }
+    // Each of the three heard the message within 2 s of the end of their greeting.
+    const auto streams = by_stream(customer.packets());
+    REQUIRE(streams.size() == 3);
+    for (const auto& [ssrc, packets] : streams) {
+        const auto heard = first_loud_ms(packets);
+        REQUIRE_MESSAGE(heard, "stream " << ssrc << " heard only silence");
+        CHECK_MESSAGE(*heard <= greeting_end + 2000, "message after " << *heard << " ms");
+    }
+    auto rep = run(std::string(OUTPACE_BINARY) + " report --json --data " + rig.data() +
+                   " --campaign deserted");
+    REQUIRE(rep.status == 0);
+    const auto j = json::parse(rep.out);
+    CHECK(j["abandon"]["24h"]["abandoned"] == 3);
+    CHECK(j["abandon"]["24h"]["live_answers"] == 3);
 }

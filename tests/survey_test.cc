@@ -1,6 +1,6 @@
 // Surveys: the questionnaire's walk, the campaign checks, answers in the ledger, the survey
-// pacer, and IVR surveys end to end against SIPp respondents that press keys as RFC 4733
-// telephone-events (replayed from a pcap) or as in-band tones.
+// pacer, IVR surveys end to end against SIPp respondents that press keys as RFC 4733
+// telephone-events (replayed from a pcap) or as in-band tones, and an agent-led survey.
 #include <fstream>
 
 #include <doctest/doctest.h>
@@ -11,9 +11,10 @@
 #include "campaigns/records.h"
 #include "campaigns/survey.h"
 #include "pacing/policy.h"
-#include "tests/engine_rig.h"
+#include "tests/agent_rig.h"
 
 using namespace outpace;
+using namespace outpace::test;
 
 namespace {
 
@@ -236,8 +237,9 @@ TEST_CASE(
     "IVR survey: keys as telephone-events and in-band tones, branches, re-prompts, "
     "hang-up midway, report and export") {
     // SIPp 3.6 replays pcaps through a raw socket.
-    REQUIRE_MESSAGE(::geteuid() == 0, "this test needs root: SIPp sends the respondents' RFC 4733 "
-                                      "key presses from a pcap over a raw socket");
+    REQUIRE_MESSAGE(::geteuid() == 0,
+                    "this test needs root: SIPp sends the respondents' RFC 4733 "
+                    "key presses from a pcap over a raw socket");
     test::Rig rig;
     rig.kind("survey");
     // Prompts of 0.4 s; the invalid-input prompt of 0.3 s.
@@ -359,4 +361,69 @@ TEST_CASE(
     CHECK(j["answers"]["rate"].is_null());
     CHECK(j["answers"].contains("recommend"));
     CHECK(j["survey"] == "complete");
+}
+
+TEST_CASE(
+    "agent-led survey — the screen pop carries the questions, the disposition "
+    "the answers") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    const int agents_port = free_port();
+    rig.mode("preview");  // the test paces the calls itself
+    rig.kind("survey");
+    rig.campaign("poll", "uas", 2, R"(survey:
+  handled_by: agents
+  questions:
+    - {id: vote, text: "Will you vote?", digits: "12", next: {"2": end}}
+    - {id: issue, text: "Which issue matters most?", digits: "123"}
+)",
+                 0);
+    auto engine = rig.start(agents_section(agents_port, 0, "5s"));
+    REQUIRE(wait_tcp_listening(agents_port));
+    Desk desk(agents_port, "desk-s");
+    desk.log_in_ready("s1", phones.port);
+    // One call: answers given in full; the other: only the first question answered.
+    const std::vector<json> answers = {{{"vote", "1"}, {"issue", 3}}, {{"vote", "1"}}};
+    for (const auto& given : answers) {
+        desk.send(json{{"type", "next"}});
+        REQUIRE(!desk.expect("preview").is_null());
+        desk.send(json{{"type", "dial"}});
+        auto dialing = desk.expect("dialing");
+        REQUIRE(!dialing.is_null());
+        const auto attempt = dialing["attempt"].get<std::uint64_t>();
+        auto offer = desk.expect("offer", 10s);
+        REQUIRE(!offer.is_null());
+        REQUIRE(offer["survey"].size() == 2);
+        CHECK(offer["survey"][0]["id"] == "vote");
+        CHECK(offer["survey"][0]["text"] == "Will you vote?");
+        CHECK(offer["survey"][0]["next"]["2"] == "end");
+        desk.send(json{{"type", "hangup"}});
+        REQUIRE(!desk.expect("wrapup").is_null());
+        desk.send(json{{"type", "disposition"},
+                       {"attempt", attempt},
+                       {"code", "NOT_INTERESTED"},
+                       {"answers", {{"colour", "red"}}}});
+        auto e = desk.expect("error");
+        REQUIRE(!e.is_null());
+        CHECK(e["reason"] == "'colour' is not a question of poll");
+        desk.send(json{{"type", "disposition"},
+                       {"attempt", attempt},
+                       {"code", "NOT_INTERESTED"},
+                       {"answers", given}});
+        REQUIRE(!desk.expect("disposed").is_null());
+        REQUIRE(desk.expect("state")["state"] == "ready");
+    }
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["poll"].size() == 2);
+    std::sort(all["poll"].begin(), all["poll"].end(),
+              [](const Attempt& a, const Attempt& b) { return a.id < b.id; });
+    using Answers = std::vector<std::pair<std::string, std::string>>;
+    CHECK(all["poll"][0].answers == Answers{{"vote", "1"}, {"issue", "3"}});
+    CHECK(all["poll"][0].survey == "complete");
+    CHECK(all["poll"][1].answers == Answers{{"vote", "1"}});
+    CHECK(all["poll"][1].survey == "incomplete");
+    CHECK(all["poll"][0].notes.find("answers=") == std::string::npos);
 }

@@ -1,0 +1,172 @@
+// The agents' side of the engine tests: one SIPp echoing every agent's softphone, the agents
+// config section, a run with a simulated agent (`outpace agent --auto`), a desktop the test drives
+// by hand (ZeroMQ DEALER), a supervisor's view (SUB), and helpers to read what a callee heard.
+#pragma once
+
+#include <cmath>
+#include <optional>
+#include <zmq.hpp>
+
+#include "dialer/engine/curve.h"
+#include "tests/engine_rig.h"
+
+namespace outpace::test {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// Share of a frame's power at `hz` (1 = a pure tone at that frequency).
+inline double purity(const std::vector<std::int16_t>& pcm, double hz) {
+    if (pcm.empty()) return 0;
+    const double w = 2 * M_PI * hz / 8000.0, coeff = 2 * std::cos(w);
+    double s1 = 0, s2 = 0, total = 0;
+    for (auto x : pcm) {
+        const double s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+        total += double(x) * x;
+    }
+    const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    return total > 0 ? 2 * power / (total * static_cast<double>(pcm.size())) : 0;
+}
+
+// The agents' softphones: one SIPp UAS answers every agent's URI and echoes their RTP.
+struct Softphones {
+    explicit Softphones(const std::string& log, const std::string& scenario = "uas")
+        : port(free_port()) {
+        auto argv = sipp_uas(scenario, port, free_port());
+        argv.push_back("-rtp_echo");
+        child = std::make_unique<Child>(argv, log);
+        REQUIRE(wait_udp_bound(port));
+    }
+    std::string uri() const { return "sip:%a@127.0.0.1:" + std::to_string(port); }
+    int port;
+    std::unique_ptr<Child> child;
+};
+
+inline std::string agents_section(int port, int events_port = 0,
+                                  const std::string& heartbeat = "1s") {
+    std::string s = "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(port) + "\"";
+    if (events_port) s += ", events: \"tcp://127.0.0.1:" + std::to_string(events_port) + "\"";
+    return s + ", heartbeat: " + heartbeat + ", missed_heartbeats: 3}\n";
+}
+
+// Runs the engine until nobody is left to dial, with one simulated agent (`outpace agent --auto`)
+// whose softphone is `phone` (%a: the agent's id). Returns the engine's exit status.
+inline int run_with_agent(Rig& rig, const std::string& phone, const std::string& talk,
+                          const std::string& code = "SALE", const std::string& id = "agent1") {
+    const int agents_port = free_port();
+    auto engine =
+        rig.start(agents_section(agents_port) + "stop_when_done: true\ndrain_timeout: 20s\n");
+    REQUIRE(wait_tcp_listening(agents_port));
+    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
+                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", id, "--phone", phone,
+                 "--talk", talk, "--wrap", "fixed:500ms", "--code", code, "--for", "120"},
+                rig.file("agent.log"));
+    return engine->wait(90s);
+}
+
+// A desktop the test drives by hand: one DEALER.
+class Desk {
+  public:
+    explicit Desk(int port, const std::string& id = "", const ClientKeys& keys = {})
+        : socket_(ctx_, zmq::socket_type::dealer) {
+        socket_.set(zmq::sockopt::linger, 0);
+        if (!id.empty()) socket_.set(zmq::sockopt::routing_id, id);
+        std::string error;
+        if (keys.enabled()) REQUIRE_MESSAGE(curve_client(socket_, keys, &error), error);
+        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
+    }
+    void send_text(const std::string& text) {
+        socket_.send(zmq::buffer(text), zmq::send_flags::none);
+    }
+    void send(const json& m) { send_text(m.dump()); }
+    // Logs agent `id` in with its softphone on the SIPp at `phones_port`, and makes it ready.
+    void log_in_ready(const std::string& id, int phones_port) {
+        send(json{{"type", "login"},
+                  {"agent", id},
+                  {"phone", "sip:" + id + "@127.0.0.1:" + std::to_string(phones_port)}});
+        REQUIRE(!expect("logged_in").is_null());
+        send(json{{"type", "ready"}});
+        // "paused" may come first (the softphone answered before the request was seen).
+        auto state = expect("state", std::chrono::seconds(10));
+        if (!state.is_null() && state["state"] == "paused")
+            state = expect("state", std::chrono::seconds(10));
+        REQUIRE(!state.is_null());
+        REQUIRE(state["state"] == "ready");
+    }
+    void send_frames(const std::vector<std::string>& frames) {
+        for (std::size_t i = 0; i < frames.size(); ++i)
+            socket_.send(zmq::buffer(frames[i]),
+                         i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    // The next message of `type` within `limit` (others are skipped); null when none came.
+    json expect(const std::string& type, std::chrono::milliseconds limit = 5s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, 50ms);
+            if (!(item.revents & ZMQ_POLLIN)) continue;
+            zmq::message_t m;
+            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
+            auto j = json::parse(m.to_string(), nullptr, false);
+            if (!j.is_discarded() && j.value("type", "") == type) return j;
+        }
+        return nullptr;
+    }
+
+  private:
+    zmq::context_t ctx_;
+    zmq::socket_t socket_;
+};
+
+// A supervisor's view: the engine's PUB socket.
+class Events {
+  public:
+    explicit Events(int port) : socket_(ctx_, zmq::socket_type::sub) {
+        socket_.set(zmq::sockopt::linger, 0);
+        socket_.set(zmq::sockopt::subscribe, "");
+        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
+    }
+    // The next event on `topic` whose fields include `field`=`value`.
+    json expect(const std::string& topic, const std::string& field, const std::string& value,
+                std::chrono::milliseconds limit) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, 50ms);
+            if (!(item.revents & ZMQ_POLLIN)) continue;
+            zmq::message_t t, m;
+            if (!socket_.recv(t, zmq::recv_flags::dontwait)) continue;
+            if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
+            auto j = json::parse(m.to_string(), nullptr, false);
+            if (t.to_string() == topic && !j.is_discarded() && j.value(field, "") == value)
+                return j;
+        }
+        return nullptr;
+    }
+
+  private:
+    zmq::context_t ctx_;
+    zmq::socket_t socket_;
+};
+
+inline std::map<std::uint32_t, std::vector<RtpCapture::Packet>> by_stream(
+    const std::vector<RtpCapture::Packet>& packets) {
+    std::map<std::uint32_t, std::vector<RtpCapture::Packet>> out;
+    for (const auto& p : packets) out[p.ssrc].push_back(p);
+    return out;
+}
+
+// Milliseconds from a stream's first packet (the engine starts sending at the answer) to its
+// first loud one (a prompt); nullopt when it only ever heard silence.
+inline std::optional<long> first_loud_ms(const std::vector<RtpCapture::Packet>& packets) {
+    for (const auto& p : packets)
+        if (p.peak >= 200)
+            return static_cast<long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(p.at - packets.front().at)
+                    .count());
+    return std::nullopt;
+}
+
+}  // namespace outpace::test
