@@ -133,6 +133,12 @@ CampaignMetrics& Metrics::campaign(const std::string& name, const std::string& w
         &gauge("outpace_pacing_live_rate", "The pacer's estimate of live answers per dial");
     m.pacing_expected_free_agents = &gauge("outpace_pacing_expected_free_agents",
                                            "The pacer's expected free agents over its horizon");
+    m.pacing_abandon_target =
+        &gauge("outpace_pacing_abandon_target",
+               "Predictive: the abandon rate the window's remaining allowance lets pacing aim at");
+    m.pacing_calibration =
+        &gauge("outpace_pacing_calibration",
+               "Predictive: abandons that happened per abandon the pacing model predicted");
     auto& agents = prometheus::BuildGauge()
                        .Name("outpace_agents")
                        .Help("Agents serving the campaign, by state")

@@ -46,6 +46,8 @@ struct CampaignMetrics {
     prometheus::Gauge* pacing_lines_per_agent = nullptr;
     prometheus::Gauge* pacing_live_rate = nullptr;
     prometheus::Gauge* pacing_expected_free_agents = nullptr;
+    prometheus::Gauge* pacing_abandon_target = nullptr;  // rate the budget allows now
+    prometheus::Gauge* pacing_calibration = nullptr;     // realised per predicted abandon
     std::array<prometheus::Gauge*, kAgentStates.size()> agents{};
     prometheus::Gauge* contacts_pending = nullptr;  // not final yet
     prometheus::Gauge* hopper_dialable = nullptr;   // dialable now (counted up to 1,000)

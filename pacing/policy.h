@@ -34,7 +34,8 @@ struct Decision {
     const char* reason = "";
     double expected_free_agents = 0;  // predictive: agents expected free over the horizon
     double expected_live = 0;         // predictive: live answers expected from calls in flight
-    double target_abandon = 0;        // predictive: abandon ratio the budget allows now
+    double target_abandon = 0;        // predictive: abandon rate the budget allows now
+    double calibration = 0;           // predictive: realised abandons per abandon the model saw
 };
 
 class Policy {

@@ -226,3 +226,79 @@ TEST_CASE("predictive beats progressive on the reference scenario without breaki
     CHECK(pred.abandon_rate <= 0.03);
     CHECK(pred.ring_short_of_15s == 0);
 }
+
+TEST_CASE("the abandon budget keeps a call in hand and starts a fresh window near progressive") {
+    PacingConfig c;
+    c.max_abandon_rate = 0.03;
+    // 35 live answers allow 1.05 abandons: the one in hand and a margin leave nothing to spend.
+    CHECK(abandon_target(c, 35, 0) == 0);
+    CHECK(abandon_target(c, 40, 0) > 0);
+    // Spending speeds up as the allowance grows, and never aims above 95% of the cap.
+    double last = 0;
+    for (long live : {100L, 300L, 1000L, 3000L}) {
+        const double t = abandon_target(c, live, 0);
+        INFO(live << " live answers: " << t);
+        CHECK(t > last);
+        last = t;
+    }
+    CHECK(last < 0.95 * 0.03);
+    CHECK(abandon_target(c, 100000, 0) == doctest::Approx(0.95 * 0.03));
+    // A window that sits at 2.9% over 100,000 live answers still has 100 calls to spend.
+    CHECK(abandon_target(c, 100000, 2900) > 0.02);
+}
+
+TEST_CASE("predictive learns how its model's abandons turn into real ones") {
+    PacingConfig c;
+    Estimator est = learned();
+    auto snapshot = [](long live, long abandoned) {
+        Snapshot s = team(3, 17, 0);
+        for (int i = 3; i < 6; ++i) s.agents[i] = {AgentState::wrapup, 25};  // 5 s left
+        s.window_live = live;
+        s.window_abandoned = abandoned;
+        return s;
+    };
+    // The window's history when pacing starts (earlier days) is not the model's doing.
+    auto fresh = make_policy(c);
+    const auto first = fresh->decide(snapshot(20000, 500), est);
+    CHECK(first.calibration == doctest::Approx(4));
+    CHECK(fresh->decide(snapshot(20000, 500), est).calibration == doctest::Approx(4));
+
+    // Far more abandons than the model predicted: it holds back.
+    auto burnt = make_policy(c);
+    burnt->decide(snapshot(20000, 500), est);
+    Decision d;
+    for (int i = 1; i <= 20; ++i) d = burnt->decide(snapshot(20000 + 50 * i, 500 + 2 * i), est);
+    CHECK(d.calibration > 8);
+    CHECK(d.calls < first.calls);
+    CHECK(d.calls >= progressive_calls(snapshot(0, 0)));
+
+    // Thousands of live answers and no abandon: the model was cautious, and it may dial more.
+    auto timid = make_policy(c);
+    timid->decide(snapshot(20000, 500), est);
+    for (int i = 1; i <= 40; ++i) d = timid->decide(snapshot(20000 + 100 * i, 500), est);
+    CHECK(d.calibration < 3);
+    CHECK(d.calls > first.calls);
+}
+
+TEST_CASE("abandon control under forced agent shortages: half the team leaves, the list livens") {
+    // Agents log out and the live rate doubles while calls are in flight for the larger team:
+    // the abandons that follow must not take any hour's window over the cap.
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        Scenario sc;
+        sc.duration_s = 4 * 3600;
+        sc.seed = seed;
+        sc.changes.push_back({3600.0, std::nullopt, std::nullopt, std::nullopt, 10});
+        sc.changes.push_back({5400.0, 0.40, std::nullopt, std::nullopt, std::nullopt});
+        sc.changes.push_back({7200.0, std::nullopt, std::nullopt, std::nullopt, 4});
+        auto r = simulate(sc);
+        INFO("seed " << seed << ": abandon " << r.abandon_rate << ", worst window "
+                     << r.max_window_abandon_rate);
+        CHECK(r.abandoned > 0);  // the shortages did bite
+        CHECK(r.windows_over_cap == 0);
+        CHECK(r.abandon_rate <= 0.03);
+        // A policy with no abandon control, at the same pace, breaks the cap.
+        sc.pacing.mode = Mode::power;
+        sc.pacing.power_ratio = 3;
+        CHECK(simulate(sc).windows_over_cap > 0);
+    }
+}

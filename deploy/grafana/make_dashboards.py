@@ -34,6 +34,8 @@ DASHBOARDS = {
     "outpace-compliance": ("Outpace · compliance", [
         ("Abandon rate over the regulatory window", "outpace_abandon_rate", "percentunit"),
         ("Abandon-rate cap", "outpace_abandon_rate_cap", "percentunit"),
+        ("Pacing: abandon rate the window's allowance lets it aim at", "outpace_pacing_abandon_target", "percentunit"),
+        ("Pacing: abandons per abandon its model predicted", "outpace_pacing_calibration", "short"),
         ("Abandoned per hour", "sum by (campaign) (increase(outpace_abandoned_total[1h]))", "short"),
         ("Verdict to agent, p99 (2-second rule)", "histogram_quantile(0.99, sum by (le, campaign) (rate(outpace_connect_seconds_bucket[15m])))", "s"),
         ("Contacts waiting for calling hours or retry times", "outpace_contacts_remaining - outpace_hopper_dialable", "short"),

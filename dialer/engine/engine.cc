@@ -340,6 +340,8 @@ void Engine::launch(Run& run, Timestamp now) {
     run.m->pacing_lines_per_agent->Set(staffed ? double(s.in_flight()) / staffed : 0);
     run.m->pacing_live_rate->Set(run.estimator.live_rate());
     run.m->pacing_expected_free_agents->Set(decision.expected_free_agents);
+    run.m->pacing_abandon_target->Set(decision.target_abandon);
+    run.m->pacing_calibration->Set(decision.calibration);
     // A token bucket spreads the trunk's calls per second over the ticks instead of sending a
     // second's worth in one burst (past saturation, bursts of INVITEs turn into UDP
     // retransmissions), and holds the configured rate on average whatever the ticks' jitter.
