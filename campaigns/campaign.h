@@ -105,7 +105,10 @@ struct Campaign {
     double max_abandon_rate = 0.03;
     Millis abandon_window{30LL * 86'400'000};
     Millis connect_grace{2000};  // the 2-second rule
+    // Ofcom: calls AMD released as machines that were people count as abandoned (and as live
+    // answers), at the operator's reasoned estimate of how often AMD takes a person for a machine.
     bool count_amd_false_positives = false;
+    double amd_false_positive_rate = 0;  // share of machine releases that were people
 
     // answering machines
     bool amd_enabled = true;

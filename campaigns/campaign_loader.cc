@@ -294,6 +294,13 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         }
         r.duration(p, "connect_grace", "pacing.", c.connect_grace, Millis{0}, Millis{2000});
         r.boolean(p, "count_amd_false_positives", "pacing.", c.count_amd_false_positives);
+        r.number(p, "amd_false_positive_rate", "pacing.", c.amd_false_positive_rate, 0.0, 0.5,
+                 true);
+        // Counting them at an unstated rate would count none: the estimate must be given.
+        if (c.count_amd_false_positives && !p["amd_false_positive_rate"])
+            r.error(p["count_amd_false_positives"],
+                    "'pacing.count_amd_false_positives' needs 'pacing.amd_false_positive_rate', "
+                    "your estimate of the share of machine verdicts that were people (2% or 0.02)");
     }
     if (auto a = root["amd"]; a && r.section(a, "amd")) {
         const std::string p = "amd.";

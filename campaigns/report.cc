@@ -52,15 +52,20 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
         ++r.attempts_by_outcome[to_string(a.outcome)];
         if (!a.amd_verdict.empty()) ++r.amd_verdicts[a.amd_verdict];
         const bool live = a.outcome == Outcome::connected || a.outcome == Outcome::abandoned;
-        if (!live) return;
+        const bool machine = a.outcome == Outcome::machine && !a.amd_verdict.empty();
+        if (!live && !machine) return;
         for (auto* w : {&r.last_24h, &r.last_30d}) {
             const std::int64_t span_ms = (w == &r.last_24h ? 1LL : 30LL) * 86'400'000;
             if (a.ended_ms > now_ms - span_ms) {
-                ++w->live_answers;
+                w->live_answers += live;
                 w->abandoned += (a.outcome == Outcome::abandoned);
+                w->machines += machine;
             }
         }
     });
+    if (campaign.count_amd_false_positives)
+        for (auto* w : {&r.last_24h, &r.last_30d})
+            w->false_positive_rate = campaign.amd_false_positive_rate;
     return r;
 }
 
@@ -101,6 +106,13 @@ std::string report_text(const CampaignReport& r) {
                       w->window.c_str(), w->rate() * 100, w->abandoned, w->live_answers,
                       w->rate() > r.max_abandon_rate ? "  OVER CAP" : "");
         out << buf;
+        if (w->false_positive_rate > 0) {
+            std::snprintf(buf, sizeof buf,
+                          "            counting %.1f estimated AMD false positives (%.2f%% of %zu "
+                          "machine releases) as abandoned live answers\n",
+                          w->false_positives(), w->false_positive_rate * 100, w->machines);
+            out << buf;
+        }
     }
     if (r.checked) {
         out << "\ncompliance checks\n";
@@ -145,8 +157,11 @@ std::string report_json(const CampaignReport& r) {
     j["amd_verdicts"] = r.amd_verdicts;
     j["max_abandon_rate"] = r.max_abandon_rate;
     for (const auto* w : {&r.last_24h, &r.last_30d})
-        j["abandon"][w->window] = {
-            {"live_answers", w->live_answers}, {"abandoned", w->abandoned}, {"rate", w->rate()}};
+        j["abandon"][w->window] = {{"live_answers", w->live_answers},
+                                   {"abandoned", w->abandoned},
+                                   {"machines", w->machines},
+                                   {"estimated_false_positives", w->false_positives()},
+                                   {"rate", w->rate()}};
     if (r.checked) {
         j["compliance"] = {{"outside_calling_hours", r.outside_hours},
                            {"over_attempt_cap", r.over_attempt_cap}};

@@ -14,7 +14,14 @@ struct AbandonWindow {
     std::string window;            // "24h" or "30d"
     std::size_t live_answers = 0;  // connected + abandoned
     std::size_t abandoned = 0;
-    double rate() const { return live_answers ? double(abandoned) / double(live_answers) : 0.0; }
+    std::size_t machines = 0;  // calls AMD released as machines
+    // Ofcom: the campaign's estimate of the share of machine releases that were people; those
+    // count as live answers and as abandoned. 0 unless the campaign counts them.
+    double false_positive_rate = 0;
+    double false_positives() const { return false_positive_rate * static_cast<double>(machines); }
+    double live_counted() const { return static_cast<double>(live_answers) + false_positives(); }
+    double abandoned_counted() const { return static_cast<double>(abandoned) + false_positives(); }
+    double rate() const { return live_counted() > 0 ? abandoned_counted() / live_counted() : 0.0; }
 };
 
 struct CampaignReport {

@@ -209,6 +209,11 @@ class Sim {
                 est_.amd_decided(now_ - c.answer_t);
                 if (c.kind == Kind::machine) {
                     ++machines_;
+                    // Ofcom: whole estimated false positives count as abandoned live answers.
+                    for (fp_carry_ += sc_.amd_false_positive_rate; fp_carry_ >= 1; fp_carry_ -= 1) {
+                        ++live_answers_, ++abandoned_;
+                        ++hours_[hour()].live, ++hours_[hour()].abandoned;
+                    }
                     return;
                 }
                 c.verdict_t = now_;
@@ -379,6 +384,7 @@ class Sim {
     int logged_in_ = 0, busy_ = 0, talking_ = 0;
     int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
     long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;
+    double fp_carry_ = 0;  // Ofcom: estimated AMD false positives not yet counted
     long machines_ = 0, fails_ = 0, no_answers_ = 0, ring_short_ = 0, decisions_ = 0;
     double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;
 };

@@ -31,6 +31,9 @@ struct Scenario {
     Distribution amd_decision = Distribution::uniform(2, 4);
     Distribution talk = Distribution::lognormal(120, 1.0);
     Distribution wrap = Distribution::fixed(30);
+    // Ofcom: each machine release counts this share of an abandoned live answer in the window
+    // (the campaign's estimate of AMD's false positives). 0: not counted.
+    double amd_false_positive_rate = 0;
     double preview_time_s = 10;  // preview mode: time an agent looks at a contact before dialling
     std::vector<ScenarioChange> changes;
 };

@@ -112,6 +112,12 @@ TEST_CASE("each rule names its problem") {
           "c.yaml:2:18: 'dialing.ratio' only applies to mode: power");
     CHECK(only_error("name: x\npacing: {abandon_window: 7d}\n") ==
           "c.yaml:2:26: 'pacing.abandon_window' must be 30d (US TSR) or 24h (Ofcom)");
+    CHECK(only_error("name: x\npacing: {count_amd_false_positives: true}\n") ==
+          "c.yaml:2:37: 'pacing.count_amd_false_positives' needs "
+          "'pacing.amd_false_positive_rate', your estimate of the share of machine verdicts that "
+          "were people (2% or 0.02)");
+    CHECK(only_error("name: x\npacing: {amd_false_positive_rate: 60%}\n") ==
+          "c.yaml:2:35: 'pacing.amd_false_positive_rate' must be between 0 and 0.5, not 60%");
     CHECK(only_error("name: x\npacing: {connect_grace: 3s}\n") ==
           "c.yaml:2:25: 'pacing.connect_grace' must be at most 2s; got 3s");
     CHECK(only_error("name: x\ncalling_hours:\n  windows:\n    - {days: [mon], from: \"07:30\", "

@@ -145,6 +145,24 @@ TEST_CASE("engine: a voicemail's message starts after its beep") {
     CHECK(peak(1, beep_end, beep_end + 2000) > 500);  // then spoke the message
 }
 
+TEST_CASE("engine: Ofcom counting takes machine releases into the abandon window at its estimate") {
+    Rig rig;
+    const auto machine = rig.streaming("machine-beep-000.wav", 200);
+    rig.campaign("ofcom", machine, 4,
+                 "pacing: {abandon_window: 24h, count_amd_false_positives: true, "
+                 "amd_false_positive_rate: 50%}\n",
+                 2);
+    auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["ofcom"].size() == 4);
+    for (const auto& a : all["ofcom"]) CHECK(a.amd_verdict == "machine");
+    // Four machine releases at 50%: two people taken for machines, counted abandoned of two
+    // live answers. Nobody was really abandoned.
+    CHECK(r.out.find("abandoned 0 (window 100.0% of 2, cap 3.0%)  OVER CAP") != std::string::npos);
+}
+
 TEST_CASE("engine: a call that rings on is cancelled at the ring timeout, never before 15 s") {
     Rig rig;
     rig.campaign("rings", "uas_ring.xml", 1);

@@ -302,3 +302,24 @@ TEST_CASE("abandon control under forced agent shortages: half the team leaves, t
         CHECK(simulate(sc).windows_over_cap > 0);
     }
 }
+
+TEST_CASE("Ofcom: estimated AMD false positives spend the abandon budget, and the cap holds") {
+    Scenario sc;
+    sc.duration_s = 4 * 3600;
+    sc.abandon_window_s = 86400;
+    const auto plain = simulate(sc);
+    sc.amd_false_positive_rate = 0.02;
+    const auto ofcom = simulate(sc);
+    // A quarter of dials are machines: at 2% the estimates alone use most of a 3% cap.
+    const double estimated = 0.02 * static_cast<double>(ofcom.machines);
+    INFO("machines " << ofcom.machines << ", abandoned " << ofcom.abandoned);
+    CHECK(static_cast<double>(ofcom.abandoned) >= std::floor(estimated));
+    CHECK(ofcom.windows_over_cap == 0);
+    CHECK(ofcom.abandon_rate <= 0.03);
+    CHECK(ofcom.occupancy < plain.occupancy);  // less left for pacing to spend
+    CHECK(ofcom.occupancy > simulate([&] {
+        auto p = sc;
+        p.pacing.mode = Mode::progressive;
+        return p;
+    }()).occupancy);
+}

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "campaigns/campaign_loader.h"
 #include "campaigns/hopper.h"
 #include "campaigns/importer.h"
@@ -307,4 +309,44 @@ TEST_CASE("abandon rates are computed per window from the ledger") {
     auto later = build_report(*f.store, f.campaign, t + std::chrono::hours(25));
     CHECK(later.last_24h.live_answers == 0);
     CHECK(later.last_30d.live_answers == 3);
+}
+
+TEST_CASE("Ofcom: estimated AMD false positives count as abandoned live answers") {
+    Fixture f;
+    std::string list = "phone\n";
+    for (int i = 0; i < 12; ++i) list += "212 555 01" + std::to_string(10 + i) + "\n";
+    f.import(list);
+    Hopper hopper(*f.store, f.campaign);
+    Ledger ledger(*f.store, f.campaign);
+    auto t = at("2026-11-24T16:00:00Z");
+    std::string err;
+    auto attempts = ledger.begin(hopper.next(t, 12), t, "main", &err);
+    REQUIRE(attempts.size() == 12);
+    // 2 people connected, 10 calls released as machines by AMD (one of them an unknown verdict
+    // the campaign hangs up on), and one machine outcome AMD did not decide (no verdict).
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+        attempts[i].outcome = i < 2 ? Outcome::connected : Outcome::machine;
+        attempts[i].amd_verdict = i < 2 ? "human" : i == 2 ? "unknown" : "machine";
+    }
+    attempts[11].amd_verdict.clear();
+    REQUIRE(ledger.complete(attempts, t).ok());
+
+    auto plain = build_report(*f.store, f.campaign, t + std::chrono::hours(1));
+    CHECK(plain.last_24h.machines == 9);
+    CHECK(plain.last_24h.rate() == 0);  // not counted unless the campaign says so
+
+    f.campaign.count_amd_false_positives = true;
+    f.campaign.amd_false_positive_rate = 0.2;
+    auto r = build_report(*f.store, f.campaign, t + std::chrono::hours(1));
+    CHECK(r.last_24h.false_positives() == doctest::Approx(1.8));
+    // 1.8 people abandoned among 2 + 1.8 live answers.
+    CHECK(r.last_24h.rate() == doctest::Approx(1.8 / 3.8));
+    CHECK(r.last_30d.rate() == doctest::Approx(1.8 / 3.8));
+    const auto text = report_text(r);
+    CHECK(text.find("counting 1.8 estimated AMD false positives (20.00% of 9 machine releases)") !=
+          std::string::npos);
+    CHECK(text.find("OVER CAP") != std::string::npos);
+    const auto j = nlohmann::json::parse(report_json(r));
+    CHECK(j["abandon"]["24h"]["estimated_false_positives"].get<double>() ==
+          doctest::Approx(1.8));
 }

@@ -116,7 +116,8 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
             if (auto c = root["campaign"];
                 c && r.keys(c, "campaign",
                             {"mode", "ratio", "max_abandon_rate", "abandon_window", "ring_timeout",
-                             "connect_grace", "min_agents_predictive", "max_lines_per_agent"})) {
+                             "connect_grace", "min_agents_predictive", "max_lines_per_agent",
+                             "amd_false_positive_rate"})) {
                 bool ok = true;
                 if (c["mode"]) sc.pacing.mode = mode_from(c["mode"].as<std::string>(), ok);
                 if (!ok)
@@ -140,6 +141,9 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 if (c["min_agents_predictive"])
                     sc.pacing.min_agents_predictive = static_cast<int>(
                         r.number(c["min_agents_predictive"], "min_agents_predictive", 1, 1e6));
+                if (c["amd_false_positive_rate"])
+                    sc.amd_false_positive_rate = r.number(c["amd_false_positive_rate"],
+                                                          "amd_false_positive_rate", 0, 0.5);
                 if (c["max_lines_per_agent"])
                     sc.pacing.max_lines_per_agent =
                         r.number(c["max_lines_per_agent"], "max_lines_per_agent", 1, 10);

@@ -213,6 +213,7 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
             ++run.status.machines;
             run.estimator.dial_resolved(pacing::DialResult::machine, ring_s);
             c.outcome = Outcome::machine;
+            count_false_positives(run, 1);
             if (run.campaign.on_machine == MachineAction::leave_message &&
                 !run.machine_message.empty()) {
                 c.state = Call::State::waiting_for_beep;
@@ -234,6 +235,7 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
                 connect_or_abandon(c, "unknown");
             } else {
                 c.outcome = Outcome::machine;
+                count_false_positives(run, 1);
                 hang_up(c);
             }
             return;

@@ -82,6 +82,7 @@ struct Engine::Run {
     std::set<std::string> skipped;   // preview: contacts an agent passed over in this run
     SteadyClock::time_point idle_checked{};
     bool store_error_logged = false;
+    double false_positive_carry = 0;  // Ofcom: estimated AMD false positives not yet counted
 };
 
 struct Engine::Call {
