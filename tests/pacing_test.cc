@@ -318,8 +318,9 @@ TEST_CASE("Ofcom: estimated AMD false positives spend the abandon budget, and th
     CHECK(ofcom.abandon_rate <= 0.03);
     CHECK(ofcom.occupancy < plain.occupancy);  // less left for pacing to spend
     CHECK(ofcom.occupancy > simulate([&] {
-        auto p = sc;
-        p.pacing.mode = Mode::progressive;
-        return p;
-    }()).occupancy);
+                                auto p = sc;
+                                p.pacing.mode = Mode::progressive;
+                                return p;
+                            }())
+                                .occupancy);
 }

@@ -142,8 +142,8 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                     sc.pacing.min_agents_predictive = static_cast<int>(
                         r.number(c["min_agents_predictive"], "min_agents_predictive", 1, 1e6));
                 if (c["amd_false_positive_rate"])
-                    sc.amd_false_positive_rate = r.number(c["amd_false_positive_rate"],
-                                                          "amd_false_positive_rate", 0, 0.5);
+                    sc.amd_false_positive_rate =
+                        r.number(c["amd_false_positive_rate"], "amd_false_positive_rate", 0, 0.5);
                 if (c["max_lines_per_agent"])
                     sc.pacing.max_lines_per_agent =
                         r.number(c["max_lines_per_agent"], "max_lines_per_agent", 1, 10);
