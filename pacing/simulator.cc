@@ -211,7 +211,7 @@ class Sim {
                     ++machines_;
                     // Ofcom: whole estimated false positives count as abandoned live answers.
                     for (fp_carry_ += sc_.amd_false_positive_rate; fp_carry_ >= 1; fp_carry_ -= 1) {
-                        ++live_answers_, ++abandoned_;
+                        ++live_answers_, ++abandoned_, ++false_positives_;
                         ++hours_[hour()].live, ++hours_[hour()].abandoned;
                     }
                     return;
@@ -321,6 +321,7 @@ class Sim {
         r.talk_occupancy = logged_in_s_ > 0 ? talk_time_s_ / logged_in_s_ : 0;
         r.live_answers = live_answers_;
         r.abandoned = abandoned_;
+        r.estimated_false_positives = false_positives_;
         r.abandon_rate = live_answers_ ? double(abandoned_) / double(live_answers_) : 0;
         r.dials = dials_;
         r.machines = machines_;
@@ -385,6 +386,7 @@ class Sim {
     int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
     long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;
     double fp_carry_ = 0;  // Ofcom: estimated AMD false positives not yet counted
+    long false_positives_ = 0;
     long machines_ = 0, fails_ = 0, no_answers_ = 0, ring_short_ = 0, decisions_ = 0;
     double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;
 };

@@ -39,10 +39,11 @@ struct Scenario {
 };
 
 struct SimResult {
-    double occupancy = 0;       // (talk + wrap) / logged-in time
-    double talk_occupancy = 0;  // talk / logged-in time
-    double abandon_rate = 0;    // abandoned / live answers
-    long abandoned = 0;
+    double occupancy = 0;                // (talk + wrap) / logged-in time
+    double talk_occupancy = 0;           // talk / logged-in time
+    double abandon_rate = 0;             // abandoned / live answers
+    long abandoned = 0;                  // including estimated AMD false positives, if counted
+    long estimated_false_positives = 0;  // Ofcom: counted in abandoned and live_answers
     long live_answers = 0;
     long dials = 0;
     long machines = 0, fails = 0, no_answers = 0;

@@ -94,6 +94,18 @@ TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with th
     REQUIRE(prog.status == 0);
     CHECK(nlohmann::json::parse(prog.out)["abandoned"] == 0);
 
+    // Every shipped scenario runs, and the Ofcom one counts AMD's estimated false positives.
+    for (const char* name : {"small-team", "shortage", "ofcom"}) {
+        auto s = test::run(kOutpace + " simulate --json " + std::string(OUTPACE_SOURCE_DIR) +
+                           "/pacing/scenarios/" + name + ".yaml");
+        REQUIRE_MESSAGE(s.status == 0, name << ": " << s.out);
+        auto js = nlohmann::json::parse(s.out);
+        CHECK_MESSAGE(js["windows_over_cap"] == 0, name);
+        CHECK_MESSAGE(
+            (js["estimated_false_positives"].get<long>() > 0) == (std::string(name) == "ofcom"),
+            name);
+    }
+
     test::TempDir dir;
     auto bad = dir.write("s.yaml",
                          "agents: 5\ncampaign:\n  ring_timeout: 10s\ncalls:\n  talk: {dist: "

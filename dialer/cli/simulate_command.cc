@@ -208,6 +208,7 @@ nlohmann::json to_json(const pacing::SimResult& r) {
             {"talk_occupancy", r.talk_occupancy},
             {"abandon_rate", r.abandon_rate},
             {"abandoned", r.abandoned},
+            {"estimated_false_positives", r.estimated_false_positives},
             {"live_answers", r.live_answers},
             {"dials", r.dials},
             {"machines", r.machines},
@@ -262,6 +263,10 @@ int run_simulate(const SimulateArgs& a) {
     std::printf("  live answers               %6ld\n", r.live_answers);
     std::printf("  abandoned                  %6ld  (%.2f%%, cap %.2f%%)\n", r.abandoned,
                 r.abandon_rate * 100, sc->pacing.max_abandon_rate * 100);
+    if (sc->amd_false_positive_rate > 0)
+        std::printf(
+            "    of which AMD false positives, estimated %6ld  (counted in live answers too)\n",
+            r.estimated_false_positives);
     std::printf("  worst 24 h window          %6.2f%%\n", r.max_window_abandon_rate * 100);
     std::printf("  windows over the cap       %6d\n", r.windows_over_cap);
     std::printf("  agent wait mean / p95      %6.1f s / %.1f s\n", r.agent_wait_mean_s,
