@@ -51,7 +51,9 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
         }
         ++r.attempts_by_outcome[to_string(a.outcome)];
         if (!a.amd_verdict.empty()) ++r.amd_verdicts[a.amd_verdict];
-        const bool live = a.outcome == Outcome::connected || a.outcome == Outcome::abandoned;
+        // A machine an agent took (on_machine: agent) is connected, but not a live answer.
+        const bool live = (a.outcome == Outcome::connected && a.amd_verdict != "machine") ||
+                          a.outcome == Outcome::abandoned;
         const bool machine = a.outcome == Outcome::machine && !a.amd_verdict.empty();
         if (!live && !machine) return;
         for (auto* w : {&r.last_24h, &r.last_30d}) {

@@ -137,6 +137,40 @@ TEST_CASE(
     CHECK(heard_message == 2);
 }
 
+TEST_CASE("agents: on_machine agent hands a machine to a ready agent and releases the rest") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    const auto machine = rig.streaming("machine-beep-000.wav", 300);
+    rig.mode("power, ratio: 3");
+    rig.campaign("voicemail-by-hand", machine, 3, "amd: {on_machine: agent}\n", 0);
+    const int status = run_with_agent(rig, phones.uri(), "fixed:3s");
+    INFO(rig.log("engine.log"));
+    REQUIRE(status == 0);
+
+    auto all = rig.attempts();
+    REQUIRE(all["voicemail-by-hand"].size() == 3);
+    int to_agent = 0, released = 0;
+    for (const auto& a : all["voicemail-by-hand"]) {
+        CHECK(a.amd_verdict == "machine");
+        CHECK(a.outcome != Outcome::abandoned);  // a machine is never an abandon
+        if (a.outcome == Outcome::connected) {
+            ++to_agent;
+            CHECK(a.agent == "agent1");
+        }
+        released += a.outcome == Outcome::machine;
+    }
+    // One agent, three machines answering together: at least one reached the agent.
+    CHECK(to_agent >= 1);
+    CHECK(to_agent + released == 3);
+    // Machines are not live answers: the abandon window is empty.
+    auto rep = run(std::string(OUTPACE_BINARY) + " report --json --data " + rig.data() +
+                   " --campaign voicemail-by-hand");
+    REQUIRE(rep.status == 0);
+    const auto j = nlohmann::json::parse(rep.out);
+    CHECK(j["abandon"]["30d"]["live_answers"] == 0);
+    CHECK(j["abandon"]["30d"]["machines"] == released);  // the agent's machine was not released
+}
+
 TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
     Rig rig;
     RtpCapture customer;

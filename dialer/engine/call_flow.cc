@@ -213,6 +213,13 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
             ++run.status.machines;
             run.estimator.dial_resolved(pacing::DialResult::machine, ring_s);
             c.outcome = Outcome::machine;
+            if (run.campaign.on_machine == MachineAction::agent) {
+                // An agent leaves the message in person, if one is ready now. A machine does not
+                // wait for one (it is no abandon): without a ready agent it is released.
+                if (Agent* a = longest_ready(run)) return connect(c, *a);
+                count_false_positives(run, 1);
+                return hang_up(c);
+            }
             count_false_positives(run, 1);
             if (run.campaign.on_machine == MachineAction::leave_message &&
                 !run.machine_message.empty()) {
