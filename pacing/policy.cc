@@ -35,7 +35,7 @@ double abandon_target(const PacingConfig& c, long live, long abandoned) {
     const double spare = budget - 1 - 0.02 * std::sqrt(static_cast<double>(std::max(0L, live)));
     if (spare <= 0) return 0;
     // Spend the rest at a rate that slows as it runs low: with kReserve abandons spare, aim at
-    // under half the cap; near the cap only once the allowance is large. Abandons come one at a
+    // half the cap; near the cap only once the allowance is large. Abandons come one at a
     // time (or in bursts) against an allowance that grows by `cap` per live answer, so pacing that
     // earns its way up from progressive keeps the cap at every point of the window, not only on
     // average, and a fresh window starts near progressive.
