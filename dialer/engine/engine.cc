@@ -138,12 +138,9 @@ bool Engine::start(std::vector<std::string>* errors) {
         const auto report = build_report(store_, c, now);
         const auto& window =
             c.abandon_window <= Millis{86'400'000} ? report.last_24h : report.last_30d;
-        // Ofcom's estimated AMD false positives count as live answers and abandons (whole
-        // calls: the fraction carries over to the next machine release).
         run->status.window_live = static_cast<long>(window.live_answers);
         run->status.window_abandoned = static_cast<long>(window.abandoned);
-        run->false_positive_carry = window.false_positives();
-        count_false_positives(*run, 0);
+        count_false_positives(*run, window.machines);
         run->status.max_abandon_rate = c.max_abandon_rate;
         run->m = &metrics_.campaign(c.name, c.abandon_window <= Millis{86'400'000} ? "24h" : "30d");
         run->m->abandon_cap->Set(c.max_abandon_rate);
@@ -508,9 +505,11 @@ void Engine::count_abandoned(Run& run) {
     run.m->abandoned->Increment();
 }
 
-void Engine::count_false_positives(Run& run, int machine_releases) {
+void Engine::count_false_positives(Run& run, std::size_t machine_releases) {
     if (!run.campaign.count_amd_false_positives) return;
-    run.false_positive_carry += machine_releases * run.campaign.amd_false_positive_rate;
+    // Whole calls: the fraction carries over to the next machine release.
+    run.false_positive_carry +=
+        static_cast<double>(machine_releases) * run.campaign.amd_false_positive_rate;
     for (; run.false_positive_carry >= 1; run.false_positive_carry -= 1) {
         ++run.status.window_live;
         ++run.status.window_abandoned;

@@ -158,8 +158,8 @@ class Engine final : public sip::CallObserver {
     void count_live(Run& run);
     void count_abandoned(Run& run);
     // Ofcom: estimated AMD false positives among `machine_releases` more calls released as
-    // machines count as live answers and abandons in the window.
-    void count_false_positives(Run& run, int machine_releases);
+    // machines (at start: those already in the window) count as live answers and abandons.
+    void count_false_positives(Run& run, std::size_t machine_releases);
     void update_gauges();
     void flush_completed();
     Run* find_run(const std::string& name);
