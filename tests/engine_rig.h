@@ -298,16 +298,13 @@ class Rig {
         return store->contact(campaign, phone);
     }
     std::string data() const { return tmp_.file("data"); }
-    std::string log(const std::string& name) { return test::run("cat " + tmp_.file(name)).out; }
+    std::string log(const std::string& name) { return read_file(tmp_.file(name)); }
 
   private:
     // A SIPp scenario template from tests/sipp with its placeholders replaced, in order.
     static std::string filled(const std::string& name,
                               const std::vector<std::pair<std::string, std::string>>& values) {
-        std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + name);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string xml = ss.str();
+        std::string xml = read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + name);
         for (const auto& [from, to] : values)
             for (auto i = xml.find(from); i != std::string::npos; i = xml.find(from, i + to.size()))
                 xml.replace(i, from.size(), to);

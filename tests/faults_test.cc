@@ -30,11 +30,8 @@ double metric(int port, const std::string& series) {
 
 // The SIP port of the engine the rig started (from the config it wrote), once it is bound.
 std::string sip_port(Rig& rig) {
-    std::ifstream cfg(rig.file("engine.yaml"));
-    std::stringstream text;
-    text << cfg.rdbuf();
     std::smatch m;
-    const std::string t = text.str();
+    const std::string t = read_file(rig.file("engine.yaml"));
     REQUIRE(std::regex_search(t, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)\\}")));
     REQUIRE(wait_udp_bound(std::stoi(m[1].str())));
     return m[1].str();
@@ -141,10 +138,7 @@ TEST_CASE(
     auto engine = rig.start("stop_when_done: true\ndrain_timeout: 10s\n");
     const std::string engine_port = sip_port(rig);
 
-    std::ifstream in(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/hostile.xml.in");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string xml = ss.str();
+    std::string xml = read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/hostile.xml.in");
     xml.replace(xml.find("@BIG@"), 5, std::string(30'000, 'A'));
     const auto scenario = rig.write("hostile.xml", xml);
     // Twenty strangers, one after another, while the campaign dials: from 127.0.0.2, an

@@ -39,13 +39,6 @@ json query(int port, const std::string& expr) {
     return j.is_discarded() ? json() : j;
 }
 
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("deploy: promtool accepts the shipped scrape config and rules") {
@@ -68,7 +61,7 @@ TEST_CASE(
     REQUIRE(wait_tcp_listening(metrics_port));
 
     // The shipped config, pointed at this engine and scraping every second.
-    std::string config = read(kDeploy + "/prometheus/prometheus.yml");
+    std::string config = read_file(kDeploy + "/prometheus/prometheus.yml");
     auto replace = [&](const std::string& from, const std::string& to) {
         const auto at = config.find(from);
         REQUIRE_MESSAGE(at != std::string::npos, from);
@@ -104,8 +97,8 @@ TEST_CASE(
     // Dashboards: every panel's expression returns data.
     std::vector<std::string> exprs;
     for (const char* d : {"campaigns", "agents", "compliance", "carrier", "amd"}) {
-        auto j =
-            json::parse(read(kDeploy + "/grafana/dashboards/outpace-" + std::string(d) + ".json"));
+        auto j = json::parse(
+            read_file(kDeploy + "/grafana/dashboards/outpace-" + std::string(d) + ".json"));
         REQUIRE(j["panels"].size() >= 4);
         for (const auto& p : j["panels"])
             for (const auto& t : p["targets"]) exprs.push_back(t["expr"]);
@@ -178,7 +171,7 @@ TEST_CASE("deploy: the .deb builds with the binary, unit, config, examples, sche
 }
 
 TEST_CASE("deploy: the packaged engine config loads (examples where the package puts them)") {
-    std::string text = read(kDeploy + "/etc/engine.yaml");
+    std::string text = read_file(kDeploy + "/etc/engine.yaml");
     const std::string installed = "/usr/share/outpace/examples";
     const auto at = text.find(installed);
     REQUIRE(at != std::string::npos);

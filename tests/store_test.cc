@@ -1,9 +1,6 @@
 // Import, hopper and ledger against a real RocksDB store in a temporary folder.
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 
 #include "campaigns/campaign_loader.h"
@@ -40,12 +37,7 @@ struct Fixture {
         return s;
     }
 
-    std::string rejects() {
-        std::ifstream in(dir.file("list.csv.rejects.csv"));
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
+    std::string rejects() { return test::read_file(dir.file("list.csv.rejects.csv")); }
 };
 
 std::vector<std::string> phones(const std::vector<Contact>& cs) {
@@ -347,6 +339,5 @@ TEST_CASE("Ofcom: estimated AMD false positives count as abandoned live answers"
           std::string::npos);
     CHECK(text.find("OVER CAP") != std::string::npos);
     const auto j = nlohmann::json::parse(report_json(r));
-    CHECK(j["abandon"]["24h"]["estimated_false_positives"].get<double>() ==
-          doctest::Approx(1.8));
+    CHECK(j["abandon"]["24h"]["estimated_false_positives"].get<double>() == doctest::Approx(1.8));
 }

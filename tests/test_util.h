@@ -7,11 +7,20 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "campaigns/calling_hours.h"
 
 namespace outpace::test {
+
+// A file's whole text; "" when it cannot be read.
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
 
 // A fresh folder under /tmp, removed with everything in it when the test ends.
 class TempDir {
