@@ -38,6 +38,16 @@ struct Fixture {
     }
 
     std::string rejects() { return test::read_file(dir.file("list.csv.rejects.csv")); }
+
+    // Claims up to `n` contacts from the hopper at `t` and begins their attempts.
+    std::vector<Attempt> dial(std::size_t n, Timestamp t) {
+        Hopper hopper(*store, campaign);
+        Ledger ledger(*store, campaign);
+        std::string err;
+        auto attempts = ledger.begin(hopper.next(t, n), t, "main", &err);
+        REQUIRE_MESSAGE(err.empty(), err);
+        return attempts;
+    }
 };
 
 std::vector<std::string> phones(const std::vector<Contact>& cs) {
@@ -197,12 +207,7 @@ TEST_CASE("attempts left in flight by a crash are recovered as lost and counted"
     Fixture f;
     f.import("phone\n212 555 0123\n");
     auto t = at("2026-11-24T16:00:00Z");
-    {
-        Hopper hopper(*f.store, f.campaign);
-        Ledger ledger(*f.store, f.campaign);
-        std::string err;
-        REQUIRE(ledger.begin(hopper.next(t, 1), t, "main", &err).size() == 1);
-    }
+    REQUIRE(f.dial(1, t).size() == 1);
     CHECK(f.store->in_flight_attempts().size() == 1);
     Ledger ledger(*f.store, f.campaign);
     std::string err;
@@ -220,13 +225,10 @@ TEST_CASE(
     Fixture f;
     f.import("phone\n212 555 0123\n212 555 0124\n");
     auto t = at("2026-11-24T16:00:00Z");
-    std::vector<Attempt> attempts;
+    const auto attempts = f.dial(2, t);
+    REQUIRE(attempts.size() == 2);
     {
-        Hopper hopper(*f.store, f.campaign);
         Ledger ledger(*f.store, f.campaign);
-        std::string err;
-        attempts = ledger.begin(hopper.next(t, 2), t, "main", &err);
-        REQUIRE(attempts.size() == 2);
         auto a = attempts[0];
         a.answers = {{"rate", "4"}};
         a.survey = "incomplete";
@@ -255,17 +257,12 @@ TEST_CASE("an outcome decided in flight (a person abandoned or connected) surviv
     Fixture f;
     f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n");
     auto t = at("2026-11-24T16:00:00Z");
-    std::vector<Attempt> attempts;
-    {
-        Hopper hopper(*f.store, f.campaign);
-        Ledger ledger(*f.store, f.campaign);
-        std::string err;
-        attempts = ledger.begin(hopper.next(t, 3), t, "main", &err);
-        REQUIRE(attempts.size() == 3);
-        attempts[0].decided = Outcome::abandoned;
-        attempts[1].decided = Outcome::connected;
-        REQUIRE(ledger.progress({attempts[0], attempts[1]}).ok());
-    }
+    auto attempts = f.dial(3, t);
+    REQUIRE(attempts.size() == 3);
+    attempts[0].decided = Outcome::abandoned;
+    attempts[1].decided = Outcome::connected;
+    REQUIRE(Ledger(*f.store, f.campaign).progress({attempts[0], attempts[1]}).ok());
+    // The engine dies here; the next one recovers.
     Ledger ledger(*f.store, f.campaign);
     std::string err;
     CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 3);
@@ -283,12 +280,10 @@ TEST_CASE("an outcome decided in flight (a person abandoned or connected) surviv
 TEST_CASE("abandon rates are computed per window from the ledger") {
     Fixture f;
     f.import("phone\n212 555 0123\n212 555 0124\n212 555 0125\n212 555 0126\n");
-    Hopper hopper(*f.store, f.campaign);
-    Ledger ledger(*f.store, f.campaign);
     auto t = at("2026-11-24T16:00:00Z");
-    std::string err;
-    auto attempts = ledger.begin(hopper.next(t, 4), t, "main", &err);
+    auto attempts = f.dial(4, t);
     REQUIRE(attempts.size() == 4);
+    Ledger ledger(*f.store, f.campaign);
     attempts[0].outcome = Outcome::abandoned;
     attempts[1].outcome = Outcome::connected;
     attempts[2].outcome = Outcome::connected;
@@ -308,12 +303,10 @@ TEST_CASE("Ofcom: estimated AMD false positives count as abandoned live answers"
     std::string list = "phone\n";
     for (int i = 0; i < 12; ++i) list += "212 555 01" + std::to_string(10 + i) + "\n";
     f.import(list);
-    Hopper hopper(*f.store, f.campaign);
-    Ledger ledger(*f.store, f.campaign);
     auto t = at("2026-11-24T16:00:00Z");
-    std::string err;
-    auto attempts = ledger.begin(hopper.next(t, 12), t, "main", &err);
+    auto attempts = f.dial(12, t);
     REQUIRE(attempts.size() == 12);
+    Ledger ledger(*f.store, f.campaign);
     // 2 people connected, 10 calls released as machines by AMD (one of them an unknown verdict
     // the campaign hangs up on), and one machine outcome AMD did not decide (no verdict).
     for (std::size_t i = 0; i < attempts.size(); ++i) {
