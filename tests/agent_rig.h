@@ -100,6 +100,17 @@ class Desk {
             socket_.send(zmq::buffer(frames[i]),
                          i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
     }
+    // Preview mode: dials the contact previewed, and returns the offer that follows (within
+    // 10 s), whose "attempt" is the one the dialing announced.
+    json dial_previewed() {
+        send(json{{"type", "dial"}});
+        auto dialing = expect("dialing");
+        REQUIRE(!dialing.is_null());
+        auto offer = expect("offer", 10s);
+        REQUIRE(!offer.is_null());
+        REQUIRE(offer["attempt"] == dialing["attempt"]);
+        return offer;
+    }
     // The next message of `type` within `limit` (others are skipped); null when none came.
     json expect(const std::string& type, std::chrono::milliseconds limit = 5s) {
         const auto end = std::chrono::steady_clock::now() + limit;

@@ -317,12 +317,8 @@ TEST_CASE("agents: preview — the agent asks for a contact, skips one, dials th
     REQUIRE(!second.is_null());
     const std::string dialled = second["phone"];
     CHECK(dialled != skipped);
-    desk.send(json{{"type", "dial"}});
-    auto dialing = desk.expect("dialing");
-    REQUIRE(!dialing.is_null());
-    const auto attempt = dialing["attempt"].get<std::uint64_t>();
-    auto offer = desk.expect("offer", 10s);
-    REQUIRE(!offer.is_null());
+    auto offer = desk.dial_previewed();
+    const auto attempt = offer["attempt"].get<std::uint64_t>();
     CHECK(offer["phone"] == dialled);
     REQUIRE(!desk.expect("connected").is_null());
     desk.send(json{{"type", "hangup"}});

@@ -387,12 +387,8 @@ TEST_CASE(
     for (const auto& given : answers) {
         desk.send(json{{"type", "next"}});
         REQUIRE(!desk.expect("preview").is_null());
-        desk.send(json{{"type", "dial"}});
-        auto dialing = desk.expect("dialing");
-        REQUIRE(!dialing.is_null());
-        const auto attempt = dialing["attempt"].get<std::uint64_t>();
-        auto offer = desk.expect("offer", 10s);
-        REQUIRE(!offer.is_null());
+        auto offer = desk.dial_previewed();
+        const auto attempt = offer["attempt"].get<std::uint64_t>();
         REQUIRE(offer["survey"].size() == 2);
         CHECK(offer["survey"][0]["id"] == "vote");
         CHECK(offer["survey"][0]["text"] == "Will you vote?");
