@@ -18,43 +18,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 name=agents
 source "$root/bench/lib.sh"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 # The callee talks for two minutes, so the relay carries audio both ways for the whole call.
 start_talking_carrier 120 500
 start_softphones
 
-contacts=$((agents * secs / 10 + 1000))
-awk -v n="$contacts" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
-  printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > bench.csv
-cat > bench.yaml <<YAML
-name: bench
-dialing: {mode: progressive, ring_timeout: 30s, trunk: carrier, caller_id: "+12125550100"}
-calling_hours:
-  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
-timezone: {policy: column, column: timezone, default: $zone}
-safe_harbor: {prompt: prompts/safe-harbor.wav}
-agents: {wrapup_max: 60s}
-YAML
-"$outpace" contacts import --data data --campaign bench.yaml bench.csv > /dev/null
-agents_port=$(free_port)
-cat > engine.yaml <<YAML
-data: data
-sip: {address: 127.0.0.1, port: $(free_port)}
-rtp: {address: 127.0.0.1, ports: 10000-31999}
-trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 200, max_calls: $((agents * 2))}]
-campaigns: [{file: bench.yaml}]
-agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s}
-control: ipc://$work/ctl
-tick: 50ms
-drain_timeout: 30s
-YAML
-"$outpace" run --quiet --config engine.yaml 2> engine.log &
-engine=$!
-pids+=($engine)
-sleep 1
-kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+make_campaign bench $((agents * secs / 10 + 1000)) "mode: progressive"
+start_engine bench 200 $((agents * 2)) "tick: 50ms"
 "$outpace" agent --auto --count "$agents" --endpoint "tcp://127.0.0.1:$agents_port" \
   --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:30s:0.5 --wrap uniform:1s:3s \
   --code SALE --for $((secs + 60)) --json > agents.json 2> agents.log &

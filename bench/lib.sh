@@ -49,3 +49,48 @@ start_softphones() {
   pids+=($phones_pid)
   wait_bound "$phones"
 }
+
+# The engine's status (JSON) over its control socket, and a field of it: status | field 'd[...]'.
+status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+
+# Campaign NAME over COUNT contacts in `zone`, dialled on the carrier with DIALING (the mode and
+# its keys, as in the campaign's dialing section), imported into data/.
+make_campaign() {
+  local name=$1 count=$2 dialing=$3
+  awk -v n="$count" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
+    printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > "$name.csv"
+  cat > "$name.yaml" <<YAML
+name: $name
+dialing: {$dialing, ring_timeout: 30s, trunk: carrier, caller_id: "+12125550100"}
+calling_hours:
+  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
+timezone: {policy: column, column: timezone, default: $zone}
+safe_harbor: {prompt: prompts/safe-harbor.wav}
+agents: {wrapup_max: 60s}
+YAML
+  "$outpace" contacts import --data data --campaign "$name.yaml" "$name.csv" > /dev/null
+}
+
+# The engine running campaign NAME on the carrier at CPS calls per second and MAX_CALLS at once,
+# with EXTRA lines added to its config. Sets `agents_port` (the desktops' endpoint) and `engine`.
+start_engine() {
+  local name=$1 cps=$2 max_calls=$3 extra=${4:-}
+  agents_port=$(free_port)
+  cat > engine.yaml <<YAML
+data: data
+sip: {address: 127.0.0.1, port: $(free_port)}
+rtp: {address: 127.0.0.1, ports: 10000-31999}
+trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: $cps, max_calls: $max_calls}]
+campaigns: [{file: $name.yaml}]
+agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s}
+control: ipc://$work/ctl
+drain_timeout: 30s
+$extra
+YAML
+  "$outpace" run --quiet --config engine.yaml 2> engine.log &
+  engine=$!
+  pids+=($engine)
+  sleep 1
+  kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+}

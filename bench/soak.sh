@@ -18,44 +18,14 @@ source "$root/bench/lib.sh"
 # A copy of the binary: rebuilding during a soak must not touch the engine under test.
 cp "$outpace" "$work/outpace"
 outpace=$work/outpace
-status() { "$outpace" ctl --timeout-ms 5000 --endpoint "ipc://$work/ctl" status --json; }
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
 
 start_talking_carrier 20 1500
 start_softphones
 
 # Enough people for the whole run: an agent handles a call about every 25 s.
-contacts=$((agents * minutes * 60 / 20 + 1000))
-awk -v n="$contacts" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
-  printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > soak.csv
-cat > soak.yaml <<YAML
-name: soak
-dialing: {mode: predictive, min_agents_predictive: 5, ring_timeout: 30s, trunk: carrier, caller_id: "+12125550100"}
-calling_hours:
-  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
-timezone: {policy: column, column: timezone, default: $zone}
-safe_harbor: {prompt: prompts/safe-harbor.wav}
-agents: {wrapup_max: 60s}
-YAML
-"$outpace" contacts import --data data --campaign soak.yaml soak.csv > /dev/null
-agents_port=$(free_port)
+make_campaign soak $((agents * minutes * 60 / 20 + 1000)) "mode: predictive, min_agents_predictive: 5"
 metrics_port=$(free_port)
-cat > engine.yaml <<YAML
-data: data
-sip: {address: 127.0.0.1, port: $(free_port)}
-rtp: {address: 127.0.0.1, ports: 10000-31999}
-trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 50, max_calls: $((agents * 3))}]
-campaigns: [{file: soak.yaml}]
-agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s}
-control: ipc://$work/ctl
-metrics: "127.0.0.1:$metrics_port"
-drain_timeout: 30s
-YAML
-"$outpace" run --quiet --config engine.yaml 2> engine.log &
-engine=$!
-pids+=($engine)
-sleep 1
-kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+start_engine soak 50 $((agents * 3)) "metrics: \"127.0.0.1:$metrics_port\""
 "$outpace" agent --auto --count "$agents" --endpoint "tcp://127.0.0.1:$agents_port" \
   --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:20s:0.3 --wrap uniform:1s:3s \
   --code NOT_INTERESTED --for $((minutes * 60 + 120)) > agents.log 2>&1 &
