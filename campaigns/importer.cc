@@ -9,6 +9,7 @@
 #include "campaigns/calling_hours.h"
 #include "campaigns/csv.h"
 #include "campaigns/phone.h"
+#include "campaigns/text_encoding.h"
 
 namespace outpace {
 namespace {
@@ -132,6 +133,28 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
                      const std::string& list_path, const ImportOptions& options,
                      ImportSummary& summary, std::string* error) {
     const auto t0 = std::chrono::steady_clock::now();
+    summary.encoding = options.encoding.empty() ? "auto" : options.encoding;
+    if (summary.encoding == "auto") {
+        const auto detected = detect_list_encoding(list_path, error);
+        if (!detected) return false;
+        summary.encoding = detected->encoding;
+        summary.encoding_note = detected->note;
+    }
+    auto decoder = TextDecoder::open(summary.encoding, error);
+    if (!decoder) return false;
+    // Every field to UTF-8; false (and the row rejected) when one cannot be decoded.
+    auto decode = [&](CsvRecord& rec, std::string* why) {
+        std::string out;
+        for (std::size_t i = 0; i < rec.fields.size(); ++i) {
+            if (!decoder->to_utf8(rec.fields[i], out)) {
+                if (why)
+                    *why = "field " + std::to_string(i + 1) + " is not valid " + summary.encoding;
+                return false;
+            }
+            rec.fields[i].swap(out);
+        }
+        return true;
+    };
     CsvReader csv(list_path);
     if (!csv.is_open()) {
         if (error) *error = "cannot read " + list_path;
@@ -140,6 +163,10 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     CsvRecord header;
     if (!csv.next(header) || !header.error.empty()) {
         if (error) *error = list_path + ": the first row must name the columns";
+        return false;
+    }
+    if (std::string why; !decode(header, &why)) {
+        if (error) *error = list_path + ":" + std::to_string(header.line) + ": the header's " + why;
         return false;
     }
     for (auto& h : header.fields)
@@ -268,7 +295,10 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
                 eof = true;
                 break;
             }
-            checker.check(r);
+            if (r.rec.error.empty() && !decode(r.rec, &r.detail))
+                r.reject = "cannot decode text";
+            else
+                checker.check(r);
             rows.push_back(std::move(r));
         }
         if (writer.valid()) writer.get();

@@ -14,6 +14,10 @@ namespace outpace {
 struct ImportOptions {
     std::string phone_column;  // empty = the campaign's list.phone_column
     std::string rejects_path;  // empty = LIST.rejects.csv beside the list
+    // The list's character encoding: empty or "auto" = UTF-8 when the file is (BOM or not),
+    // else windows-1252; or any name ICU knows. The store keeps UTF-8 only: a row with bytes
+    // that have no character in the encoding is rejected ("cannot decode text").
+    std::string encoding;
     // Called now and then with (bytes read, file size) for a progress display.
     std::function<void(std::size_t, std::size_t)> progress;
 };
@@ -26,6 +30,8 @@ struct ImportSummary {
     std::map<std::string, std::size_t> reject_reasons;  // reason class -> rows
     std::size_t dnc_loaded = 0;  // numbers loaded from the campaign's DNC files
     std::string rejects_path;
+    std::string encoding;       // the one the list was read as
+    std::string encoding_note;  // why, when "auto" did not find UTF-8
     double seconds = 0;
 };
 

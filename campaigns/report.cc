@@ -1,3 +1,4 @@
+#include "campaigns/json_text.h"
 #include "campaigns/report.h"
 
 #include <unordered_map>
@@ -170,7 +171,7 @@ std::string report_json(const CampaignReport& r) {
         for (const auto& [id, t] : r.agents)
             j["agents"][id] = {{"calls", t.calls}, {"talk_ms", t.talk_ms}, {"wrap_ms", t.wrap_ms}};
     }
-    return j.dump();
+    return json_text(j);
 }
 
 }  // namespace outpace

@@ -1,3 +1,4 @@
+#include "campaigns/json_text.h"
 #include "campaigns/survey_results.h"
 
 #include <algorithm>
@@ -88,12 +89,11 @@ std::string answers_json(const SurveyTallies& t) {
                              {"asked", q.asked},
                              {"answers", q.answers},
                              {"no_answer", q.no_answer}});
-    return nlohmann::json{{"campaign", t.campaign},
+    return json_text(nlohmann::json{{"campaign", t.campaign},
                           {"respondents", t.respondents},
                           {"complete", t.complete},
                           {"incomplete", t.incomplete},
-                          {"questions", questions}}
-        .dump();
+                          {"questions", questions}});
 }
 
 std::size_t export_answers(const Store& store, const Campaign& c,
@@ -156,7 +156,7 @@ std::size_t export_answers(const Store& store, const Campaign& c,
                 for (std::size_t i = 0; i < fields.size(); ++i) f[fields[i]] = values[i];
                 j["fields"] = f;
             }
-            out << j.dump() << "\n";
+            out << json_text(j) << "\n";
         }
     }
     return rows.size();

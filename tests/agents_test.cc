@@ -453,7 +453,14 @@ TEST_CASE(
     }
     // keygen refuses to overwrite a key.
     CHECK(test::run(std::string(OUTPACE_BINARY) + " keygen " + rig.file("desk")).status != 0);
-    test::run("cp " + rig.file("desk.pub") + " " + rig.file("authorized_keys"));
+    // The desk's key may log in as k1 only; the controller's key as no agent.
+    for (const char* who : {"ctl"}) {
+        auto r = test::run(std::string(OUTPACE_BINARY) + " keygen " + rig.file(who));
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+    }
+    rig.write("authorized_keys", test::read_file(rig.file("desk.pub")).substr(0, 40) +
+                                     " agents=k1  # the k1 desk\n" +
+                                     test::read_file(rig.file("ctl.pub")));
     const int agents_port = free_port(), control_port = free_port();
     rig.campaign("guarded", "uas_busy.xml", 1, "", 0);
     const std::string control = "tcp://127.0.0.1:" + std::to_string(control_port);
@@ -461,8 +468,9 @@ TEST_CASE(
                             "\"\ncurve: {secret_key: engine.key, authorized_keys: "
                             "authorized_keys}\n");
     REQUIRE(wait_tcp_listening(agents_port));
-    ClientKeys desk_keys, intruder_keys;
+    ClientKeys desk_keys, intruder_keys, ctl_keys;
     std::string error;
+    REQUIRE(read_client_keys(rig.file("engine.pub"), rig.file("ctl.key"), &ctl_keys, &error));
     REQUIRE(read_client_keys(rig.file("engine.pub"), rig.file("desk.key"), &desk_keys, &error));
     REQUIRE(
         read_client_keys(rig.file("engine.pub"), rig.file("intruder.key"), &intruder_keys, &error));
@@ -476,7 +484,19 @@ TEST_CASE(
     Desk intruder(agents_port, "desk-intruder", intruder_keys);
     intruder.send(login);
     CHECK(intruder.expect("logged_in", 1500ms).is_null());
+    // An authorized key logs in only as the agents its line names.
+    Desk ctl_desk(agents_port, "desk-ctl", ctl_keys);
+    ctl_desk.send(login);
+    auto refused = ctl_desk.expect("error");
+    REQUIRE(!refused.is_null());
+    CHECK(refused["reason"] == "this desktop's key may not log in as agent k1");
     Desk desk(agents_port, "desk-keyed", desk_keys);
+    json as_k2 = login;
+    as_k2["agent"] = "k2";
+    desk.send(as_k2);
+    refused = desk.expect("error");
+    REQUIRE(!refused.is_null());
+    CHECK(refused["reason"] == "this desktop's key may not log in as agent k2");
     desk.send(login);
     CHECK(!desk.expect("logged_in").is_null());
 

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/json_text.h"
 #include "campaigns/duration.h"
 #include "dialer/cli/commands.h"
 #include "dialer/engine/curve.h"
@@ -184,7 +185,7 @@ class Desktop {
     }
 
     void send(Desk& d, const json& m) {
-        const std::string text = m.dump();
+        const std::string text = json_text(m);
         try {
             d.socket->send(zmq::buffer(text), zmq::send_flags::dontwait);
         } catch (const zmq::error_t&) {
@@ -249,12 +250,12 @@ class Desktop {
                               m.value("campaign", "") + " · " + m.value("phone", "") + " ──";
             const json fields = m.value("fields", json::object());
             for (const auto& [k, v] : fields.items())
-                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : json_text(v));
             std::string script = m.value("script", "");
             // {column} placeholders from the contact's fields.
             for (const auto& [k, v] : fields.items()) {
                 const std::string key = "{" + k + "}";
-                const std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+                const std::string value = v.is_string() ? v.get<std::string>() : json_text(v);
                 for (auto at = script.find(key); at != std::string::npos;
                      at = script.find(key, at + value.size()))
                     script.replace(at, key.size(), value);
@@ -286,7 +287,7 @@ class Desktop {
                 "── preview · " + m.value("campaign", "") + " · " + m.value("phone", "") + " ──";
             const json fields = m.value("fields", json::object());
             for (const auto& [k, v] : fields.items())
-                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : v.dump());
+                pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : json_text(v));
             say(d, pop + "\n  c: call · s: skip");
             if (args_.automatic)
                 d.dial_at = now + std::chrono::duration_cast<Clock::duration>(
@@ -413,13 +414,12 @@ class Desktop {
             return ms.empty() ? 0.0 : ms[static_cast<std::size_t>(p * (ms.size() - 1) + 0.5)];
         };
         if (args_.json_summary) {
-            std::printf("%s\n", json{{"agents", desks_.size()},
+            std::printf("%s\n", json_text(json{{"agents", desks_.size()},
                                      {"calls", calls},
                                      {"dispositions", disp},
                                      {"errors", errors},
                                      {"offer_ms_median", q(0.5)},
-                                     {"offer_ms_p99", q(0.99)}}
-                                    .dump()
+                                     {"offer_ms_p99", q(0.99)}})
                                     .c_str());
         } else if (!args_.quiet) {
             std::printf(

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/json_text.h"
 #include "answering-detect/audio_file.h"
 #include "answering-detect/detector.h"
 #include "campaigns/campaign_loader.h"
@@ -52,7 +53,7 @@ int run_amd(const AmdArgs& a) {
                 j["beep_hz"] = std::lround(r.beep->beep_hz);
             }
             if (r.greeting_ended) j["greeting_ended_ms"] = r.greeting_ended->at.count();
-            std::cout << j.dump() << "\n";
+            std::cout << json_text(j) << "\n";
         } else {
             std::printf("%s: %s (%s) at %ld ms", file.c_str(), verdict, cause, decision);
             if (r.beep)

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/json_text.h"
 #include "campaigns/campaign_loader.h"
 #include "campaigns/hopper.h"
 #include "campaigns/importer.h"
@@ -16,7 +17,7 @@ namespace outpace::cli {
 namespace {
 
 struct ImportArgs {
-    std::string data, campaign_file, list, phone_column, rejects;
+    std::string data, campaign_file, list, phone_column, rejects, encoding;
 };
 
 struct NextArgs {
@@ -46,6 +47,7 @@ int run_import(const ImportArgs& a) {
     ImportOptions opts;
     opts.phone_column = a.phone_column;
     opts.rejects_path = a.rejects;
+    opts.encoding = a.encoding;
     const bool tty = isatty(STDERR_FILENO);
     if (tty) opts.progress = progress_bar;
     ImportSummary s;
@@ -60,6 +62,7 @@ int run_import(const ImportArgs& a) {
         "%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
         a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
         s.seconds > 0 ? s.rows / s.seconds : 0.0);
+    if (!s.encoding_note.empty()) std::printf("  %s\n", s.encoding_note.c_str());
     for (const auto& [reason, n] : s.reject_reasons)
         std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
     if (s.dnc_loaded) std::printf("  do-not-call numbers loaded: %zu\n", s.dnc_loaded);
@@ -89,7 +92,7 @@ int run_next(const NextArgs& a) {
                                 {"attempts", c.attempts},
                                 {"line", c.line}};
             for (const auto& [k, v] : c.fields) j["fields"][k] = v;
-            std::cout << j.dump() << "\n";
+            std::cout << json_text(j) << "\n";
         } else {
             std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(),
                         c.zones.c_str(), c.attempts);
@@ -122,6 +125,9 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
                        "column holding the number (default: list.phone_column)");
     import->add_option("--rejects", ia->rejects,
                        "where to write rejected rows (default: LIST.rejects.csv)");
+    import->add_option("--encoding", ia->encoding,
+                       "the list's encoding: auto (UTF-8, else windows-1252), utf-8, "
+                       "windows-1252, iso-8859-15, ... (default auto)");
     import->add_option("list", ia->list, "CSV file whose first row names the columns")
         ->required()
         ->check(CLI::ExistingFile);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
 #include "dialer/engine/control.h"
 #include "dialer/engine/curve.h"
@@ -41,7 +42,7 @@ int run_ctl(const CtlArgs& a) {
         std::cerr << "outpace ctl: " << error << "\n";
         return 2;
     }
-    if (!control_request(endpoint, req.dump(), a.timeout_ms, &reply, &error, keys)) {
+    if (!control_request(endpoint, json_text(req), a.timeout_ms, &reply, &error, keys)) {
         std::cerr << "outpace ctl: " << error << "\n";
         return 1;
     }

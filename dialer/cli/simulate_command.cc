@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/json_text.h"
 #include "campaigns/duration.h"
 #include "dialer/cli/commands.h"
 #include "pacing/simulator.h"
@@ -252,7 +253,7 @@ int run_simulate(const SimulateArgs& a) {
     }
     const auto r = pacing::simulate(*sc);
     if (a.json) {
-        std::cout << to_json(r).dump() << "\n";
+        std::cout << json_text(to_json(r)) << "\n";
         return 0;
     }
     std::printf("%s pacing, %d agents, %.1f h simulated\n", r.policy.c_str(), sc->agents,

@@ -1,3 +1,4 @@
+#include "campaigns/json_text.h"
 #include "dialer/engine/agent_channel.h"
 
 #include <event2/event.h>
@@ -228,7 +229,7 @@ class ZmqAgentChannel final : public AgentChannel {
     }
 
     void send(const std::string& peer, const json& message) override {
-        const std::string text = message.dump();
+        const std::string text = json_text(message);
         try {
             if (!router_.send(zmq::buffer(peer),
                               zmq::send_flags::sndmore | zmq::send_flags::dontwait))
@@ -240,7 +241,7 @@ class ZmqAgentChannel final : public AgentChannel {
     }
 
     void publish(const std::string& topic, const json& event) override {
-        const std::string text = event.dump();
+        const std::string text = json_text(event);
         try {
             if (pub_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
                 pub_.send(zmq::buffer(text), zmq::send_flags::dontwait);
@@ -292,7 +293,9 @@ class ZmqAgentChannel final : public AgentChannel {
                 send(peer, {{"type", "error"}, {"reason", error}});
                 continue;
             }
-            handler_(peer, *request);
+            // CurveGuard made the client's key the connection's User-Id.
+            const char* key = zmq_msg_gets(frames.back().handle(), "User-Id");
+            handler_(peer, key ? key : "", *request);
         }
     }
 

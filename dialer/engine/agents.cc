@@ -3,6 +3,7 @@
 // routing, relay) is in routing.cc.
 #include <algorithm>
 
+#include "campaigns/json_text.h"
 #include "campaigns/survey.h"
 #include "dialer/engine/engine.h"
 #include "dialer/engine/engine_parts.h"
@@ -61,13 +62,14 @@ void Engine::set_state(Agent& a, AgentState state, const std::string& reason) {
 
 // ---- The desktop's requests --------------------------------------------------------------------
 
-void Engine::on_agent_request(const std::string& peer, const AgentRequest& r) {
+void Engine::on_agent_request(const std::string& peer, const std::string& key,
+                              const AgentRequest& r) {
     if (r.type == Type::login) {
-        agent_login(peer, r);
+        agent_login(peer, key, r);
         return;
     }
     auto it = agents_by_peer_.find(peer);
-    if (it == agents_by_peer_.end()) {
+    if (it == agents_by_peer_.end() || it->second->key != key) {
         agent_channel_->send(peer, error_message("log in first", r.type));
         return;
     }
@@ -130,18 +132,38 @@ void Engine::on_agent_request(const std::string& peer, const AgentRequest& r) {
     }
 }
 
-void Engine::agent_login(const std::string& peer, const AgentRequest& r) {
+void Engine::agent_login(const std::string& peer, const std::string& key, const AgentRequest& r) {
     auto refuse = [&](const std::string& why) {
         agent_channel_->send(peer, error_message(why, Type::login));
     };
+    if (config_.curve.enabled()) {
+        // With CurveZMQ, a key logs in only as the agents its authorized_keys line names.
+        auto k = config_.curve.authorized.find(key);
+        if (k == config_.curve.authorized.end() || !k->second.may_be(r.agent))
+            return refuse("this desktop's key may not log in as agent " + r.agent);
+    }
     for (const auto& name : r.campaigns)
         if (!find_run(name)) return refuse("no campaign '" + name + "' in this engine");
+    if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_); !why.empty())
+        return refuse(why);
     auto it = agents_.find(r.agent);
     if (it != agents_.end()) {
-        // The same agent again: a desktop restarted or reconnected. It takes over the session.
+        // The same agent again. Only the desktop that holds the session (the same routing id
+        // and key: a desktop that reconnects with its ZMQ_ROUTING_ID) may resume it, or any
+        // desktop allowed to be this agent once the session's heartbeats have lapsed. The reply
+        // says nothing of the session (its phone, its desktop).
         Agent& a = *it->second;
+        const bool same_desktop = a.peer == peer && a.key == key;
+        if (!same_desktop && !a.desktop_lost)
+            return refuse("agent " + r.agent +
+                          " is logged in at another desktop; log out there first, or wait for "
+                          "that session to time out");
         if (a.phone != r.phone)
-            return refuse("agent " + r.agent + " is logged in with " + a.phone + "; log out first");
+            return refuse("agent " + r.agent + " is logged in with another phone; log out first");
+        if (auto other = agents_by_peer_.find(peer);
+            other != agents_by_peer_.end() && other->second != &a)
+            return refuse("this desktop is already logged in as " + other->second->id);
+        a.key = key;
         if (a.peer != peer) {
             agents_by_peer_.erase(a.peer);
             a.peer = peer;
@@ -161,8 +183,12 @@ void Engine::agent_login(const std::string& peer, const AgentRequest& r) {
     }
     if (agents_by_peer_.count(peer))
         return refuse("this desktop is already logged in as " + agents_by_peer_[peer]->id);
+    if (agents_.size() >= max_agents_)
+        return refuse("no room for another agent: " + std::to_string(max_agents_) +
+                      " are logged in (agents.max_logged_in)");
     auto a = std::make_unique<Agent>();
     a->id = r.agent;
+    a->key = key;
     a->peer = peer;
     a->phone = r.phone;
     a->campaigns = r.campaigns;
@@ -279,13 +305,13 @@ void Engine::agent_disposition(Agent& a, const AgentRequest& r) {
             for (const auto& q : c.survey_questions)
                 if (r.answers.contains(q.id)) {
                     const auto& v = r.answers[q.id];
-                    answers.emplace_back(q.id, v.is_string() ? v.get<std::string>() : v.dump());
+                    answers.emplace_back(q.id, v.is_string() ? v.get<std::string>() : json_text(v));
                 }
         }
         a.wrap->survey = survey::complete(c.survey_questions, answers) ? "complete" : "incomplete";
         a.wrap->answers = std::move(answers);
     } else if (!r.answers.is_null()) {
-        notes += (notes.empty() ? "" : " ") + ("answers=" + r.answers.dump());
+        notes += (notes.empty() ? "" : " ") + ("answers=" + json_text(r.answers));
     }
     complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0);
 }

@@ -1,3 +1,4 @@
+#include "campaigns/json_text.h"
 #include "dialer/engine/control.h"
 
 #include <event2/event.h>
@@ -109,7 +110,7 @@ std::string status_report_json(Engine& engine) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : engine.status()) list.push_back(status_json(s));
     const auto relay = engine.relay_figures();
-    return nlohmann::json{{"ok", true},
+    return json_text(nlohmann::json{{"ok", true},
                           {"agents_logged_in", engine.agents_logged_in()},
                           {"relay",
                            {{"packets", relay.packets},
@@ -118,13 +119,12 @@ std::string status_report_json(Engine& engine) {
                             {"latency_max_us", relay.max_us}}},
                           {"stopping", engine.stopping()},
                           {"calls_in_progress", engine.calls_in_progress()},
-                          {"campaigns", list}}
-        .dump();
+                          {"campaigns", list}});
 }
 
 std::string handle_control_request(Engine& engine, const std::string& text) {
     auto error = [](const std::string& why) {
-        return nlohmann::json{{"ok", false}, {"error", why}}.dump();
+        return json_text(nlohmann::json{{"ok", false}, {"error", why}});
     };
     const auto req = nlohmann::json::parse(text, nullptr, false);
     if (req.is_discarded() || !req.is_object()) return error("request is not a JSON object");
@@ -134,7 +134,7 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (cmd == "status") return status_report_json(engine);
     if (cmd == "shutdown") {
         engine.stop();
-        return nlohmann::json{{"ok", true}}.dump();
+        return json_text(nlohmann::json{{"ok", true}});
     }
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
         return error("unknown command '" + cmd + "' (status, pause, resume, stop, shutdown)");
@@ -145,7 +145,7 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
                        : cmd == "resume" ? engine.resume(name)
                                          : engine.stop_campaign(name);
     if (!found) return error("no campaign '" + name + "' in this engine");
-    return nlohmann::json{{"ok", true}}.dump();
+    return json_text(nlohmann::json{{"ok", true}});
 }
 
 std::unique_ptr<ControlServer> ControlServer::start(event_base* loop, Engine& engine,

@@ -1,6 +1,7 @@
 #include "dialer/engine/curve.h"
 
 #include <fstream>
+#include <sstream>
 
 namespace outpace {
 namespace {
@@ -42,7 +43,7 @@ std::string read_key_file(const std::string& path, std::string* error) {
     return "";
 }
 
-bool read_authorized_keys(const std::string& path, std::set<std::string>* keys,
+bool read_authorized_keys(const std::string& path, std::map<std::string, AuthorizedKey>* keys,
                           std::string* error) {
     std::ifstream in(path);
     if (!in) {
@@ -59,7 +60,17 @@ bool read_authorized_keys(const std::string& path, std::set<std::string>* keys,
             *error = path + ":" + std::to_string(n) + ": not a public key (40 Z85 characters)";
             return false;
         }
-        keys->insert(key);
+        // "agents=a1,a2" (or "agents=*") after the key: the agent ids this key's desktop may log
+        // in as. Other words are a comment.
+        AuthorizedKey k;
+        std::istringstream words(line.substr(key.size()));
+        for (std::string w; words >> w;) {
+            if (w.rfind("agents=", 0) != 0) continue;
+            std::istringstream ids(w.substr(7));
+            for (std::string id; std::getline(ids, id, ',');)
+                if (!id.empty()) k.agents.insert(id);
+        }
+        (*keys)[key] = std::move(k);
     }
     return true;
 }
@@ -94,15 +105,18 @@ void CurveGuard::serve() {
             return;
         }
         bool ok = false;
+        std::string user;  // the key, as the connection's User-Id: desktops are known by it
         if (frames.size() >= 7 && frames[5].to_string() == "CURVE" && frames[6].size() == 32) {
             char z85[41];
-            if (zmq_z85_encode(z85, static_cast<const std::uint8_t*>(frames[6].data()), 32))
+            if (zmq_z85_encode(z85, static_cast<const std::uint8_t*>(frames[6].data()), 32)) {
                 ok = config_.authorized.count(z85) > 0;
+                if (ok) user = z85;
+            }
         }
         if (!ok) ++refused_;
         const std::string id = frames.size() >= 2 ? frames[1].to_string() : "";
         const std::string reply[] = {
-            "1.0", id, ok ? "200" : "400", ok ? "OK" : "key not authorized", "", ""};
+            "1.0", id, ok ? "200" : "400", ok ? "OK" : "key not authorized", user, ""};
         try {
             for (std::size_t f = 0; f < 6; ++f)
                 handler_.send(zmq::buffer(reply[f]),

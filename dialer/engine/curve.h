@@ -5,6 +5,7 @@
 // writes them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,7 +20,10 @@ namespace outpace {
 // Empty with `error` set when it is not.
 std::string read_key_file(const std::string& path, std::string* error);
 // One public key per line ('#' comments, blank lines ignored). False with `error` on a bad line.
-bool read_authorized_keys(const std::string& path, std::set<std::string>* keys, std::string* error);
+// A key may be followed by "agents=ID,ID" (or "agents=*"): the agents a desktop holding it may log
+// in as; without it, the key serves `outpace ctl` and event subscribers, and logs in no agent.
+bool read_authorized_keys(const std::string& path, std::map<std::string, AuthorizedKey>* keys,
+                          std::string* error);
 
 // Answers ZeroMQ's authentication requests (ZAP) for the sockets of one context.
 class CurveGuard {

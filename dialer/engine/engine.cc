@@ -182,13 +182,22 @@ bool Engine::start(std::vector<std::string>* errors) {
     if (!config_.agents.endpoint.empty()) {
         agent_channel_ = AgentChannel::start(
             loop_, config_.agents.endpoint, config_.agents.events, config_.curve,
-            [this](const std::string& peer, const AgentRequest& r) { on_agent_request(peer, r); },
+            [this](const std::string& peer, const std::string& key, const AgentRequest& r) {
+                on_agent_request(peer, key, r);
+            },
             &error);
         if (!agent_channel_) {
             errors->push_back(error);
             return false;
         }
     }
+    phone_networks_ = config_.agents.phone_networks.empty()
+                          ? default_phone_networks(config_.sip_address)
+                          : config_.agents.phone_networks;
+    for (const auto& t : config_.trunks) trunk_addresses_.push_back({t.host, t.port});
+    max_agents_ = config_.agents.max_logged_in > 0
+                      ? static_cast<std::size_t>(config_.agents.max_logged_in)
+                      : static_cast<std::size_t>(config_.rtp_last_port - config_.rtp_first_port + 1) / 2;
     started_ = SteadyClock::now();
     stop_at_ = started_ + config_.stop_after;
     tick_ev_ = event_new(loop_, -1, EV_PERSIST, &Engine::on_tick, this);

@@ -126,8 +126,9 @@ class Engine final : public sip::CallObserver {
     bool survey_frame(Call& call, std::span<const std::int16_t>& sent);
 
     // Agents (agents.cc): desktops, their softphone legs, routing and wrap-up.
-    void on_agent_request(const std::string& peer, const AgentRequest& request);
-    void agent_login(const std::string& peer, const AgentRequest& request);
+    void on_agent_request(const std::string& peer, const std::string& key,
+                          const AgentRequest& request);
+    void agent_login(const std::string& peer, const std::string& key, const AgentRequest& request);
     void agent_ready(Agent& agent);
     void agent_pause(Agent& agent, const std::string& reason);
     void agent_disposition(Agent& agent, const AgentRequest& request);
@@ -178,6 +179,9 @@ class Engine final : public sip::CallObserver {
     std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id
     std::unordered_map<std::string, Agent*> agents_by_peer_;
     std::unordered_map<sip::CallId, Agent*> legs_;
+    std::vector<IpNetwork> phone_networks_;  // where a login's softphone may be
+    std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
+    std::size_t max_agents_ = 0;             // logged in at once (each holds an RTP port)
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

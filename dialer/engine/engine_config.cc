@@ -20,7 +20,9 @@ const YamlReader::KeyTree& keys() {
         {"",
          {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "metrics",
           "stop_after", "drain_timeout", "tick", "stop_when_done"}},
-        {"agents", {"endpoint", "events", "heartbeat", "missed_heartbeats"}},
+        {"agents",
+         {"endpoint", "events", "heartbeat", "missed_heartbeats", "phone_networks",
+          "max_logged_in"}},
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport"}},
         {"rtp", {"address", "ports"}},
@@ -128,6 +130,14 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
         r.string(a, "events", "agents.", c.agents.events);
         r.duration(a, "heartbeat", "agents.", c.agents.heartbeat, Millis{500}, Millis{60'000});
         r.integer(a, "missed_heartbeats", "agents.", c.agents.missed_heartbeats, 1, 100);
+        for (const auto& n : r.string_list(a, "phone_networks", "agents.")) {
+            if (auto net = IpNetwork::parse(n))
+                c.agents.phone_networks.push_back(*net);
+            else
+                r.error(a["phone_networks"], "'agents.phone_networks': '" + n +
+                                                 "' is not a network like 192.0.2.0/24 or fd00::/8");
+        }
+        r.integer(a, "max_logged_in", "agents.", c.agents.max_logged_in, 0, 100000);
     }
 
     if (auto sip = root["sip"]; sip && r.section(sip, "sip")) {

@@ -2,6 +2,7 @@
 // RTP addresses, the trunks, the campaigns to run. Errors carry FILE:LINE:COL like campaign files.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "campaigns/diagnostics.h"
 #include "campaigns/duration.h"
+#include "dialer/engine/agent_phone.h"
 
 namespace outpace {
 
@@ -36,12 +38,23 @@ struct AgentsConfig {
     std::string events;         // ZeroMQ PUB for supervisors and CRMs; empty = none
     Millis heartbeat{5000};     // desktops send one at least this often
     int missed_heartbeats = 3;  // then the agent is logged out
+    // Where agents' softphones may be (a login's phone is called by the engine). Empty = the
+    // default: loopback and the subnet of the engine's SIP address.
+    std::vector<IpNetwork> phone_networks;
+    // Agents logged in at once; each holds an RTP port for its softphone leg. 0 = half the RTP
+    // port range, so that logins can never take the ports calls need.
+    int max_logged_in = 0;
 };
 
 // CurveZMQ on the engine's ZeroMQ sockets (docs/security.md). Off when no secret key is given.
+struct AuthorizedKey {
+    std::set<std::string> agents;  // the agent ids it may log in as; "*" = any
+    bool may_be(const std::string& agent) const { return agents.count("*") || agents.count(agent); }
+};
+
 struct CurveConfig {
-    std::string secret_key;            // the engine's, Z85 (40 characters)
-    std::set<std::string> authorized;  // client public keys, Z85
+    std::string secret_key;                           // the engine's, Z85 (40 characters)
+    std::map<std::string, AuthorizedKey> authorized;  // client public keys, Z85
     bool enabled() const { return !secret_key.empty(); }
 };
 

@@ -135,6 +135,7 @@ struct Engine::Call {
 struct Engine::Agent {
     using State = AgentState;
     std::string id, peer, phone, pause_reason;
+    std::string key;  // the desktop's CURVE key (empty without CURVE): with `peer`, its identity
     std::vector<std::string> campaigns, skills;
     State state = State::connecting;
     SteadyClock::time_point since = SteadyClock::now(), last_heard = SteadyClock::now();
