@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <sndfile.h>
+#include <sys/stat.h>
 
 #include "dialer/engine/control.h"
 #include "tests/engine_rig.h"
@@ -193,6 +194,16 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
 
     // Found by fuzzing: a mapping as a key inside a trunk ended the process with an uncaught
     // yaml-cpp exception.
+    // A control socket others can reach needs CurveZMQ.
+    const auto open_control = tmp.write(
+        "open.yaml", "data: d\ntrunks: [{name: t, address: \"127.0.0.1:5060\"}]\n"
+                     "campaigns: [" + test::example("telemarketing.yaml") +
+                         "]\ncontrol: \"tcp://0.0.0.0:5999\"\n");
+    r = test::run(std::string(OUTPACE_BINARY) + " run --config " + open_control);
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(r.out.find("open.yaml:4:10: 'control' tcp://0.0.0.0:5999 is reachable from "
+                             "other machines") != std::string::npos,
+                  r.out);
     const auto odd = tmp.write("odd.yaml", "data: d\ntrunks:\n  - {name: t, {a: b}: 1}\n");
     r = test::run(std::string(OUTPACE_BINARY) + " run --config " + odd);
     CHECK(r.status == 2);
@@ -203,7 +214,10 @@ TEST_CASE("engine: ctl pauses a campaign, and SIGTERM ends every call and record
     Rig rig;
     rig.campaign("ringing", "uas_ring.xml", 6, "", 3);
     const std::string endpoint = "ipc://" + rig.file("control");
+    // Started under umask 000, the control socket is still 0660: nobody else can stop campaigns.
+    const mode_t umask_before = ::umask(0);
     auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    ::umask(umask_before);
     auto ctl = [&](const std::string& args) {
         return test::run(std::string(OUTPACE_BINARY) + " ctl --endpoint " + endpoint + " " + args);
     };
@@ -221,6 +235,9 @@ TEST_CASE("engine: ctl pauses a campaign, and SIGTERM ends every call and record
     }
     INFO(rig.log("engine.log"));
     REQUIRE(s.value("in_progress", 0) == 3);
+    struct stat socket_stat {};
+    REQUIRE(::stat(rig.file("control").c_str(), &socket_stat) == 0);
+    CHECK((socket_stat.st_mode & 0777) == 0660);
     auto paused = ctl("pause ringing");
     CHECK(paused.status == 0);
     CHECK(status()["state"] == "paused");

@@ -204,14 +204,14 @@ class ZmqAgentChannel final : public AgentChannel {
 
     bool bind(const std::string& endpoint, const std::string& events, std::string* error) {
         try {
-            router_.bind(endpoint);
+            bind_private(router_, endpoint);
         } catch (const zmq::error_t& e) {
             *error = "agent socket " + endpoint + ": " + e.what();
             return false;
         }
         if (!events.empty()) {
             try {
-                pub_.bind(events);
+                bind_private(pub_, events);
             } catch (const zmq::error_t& e) {
                 *error = "agent events socket " + events + ": " + e.what();
                 return false;

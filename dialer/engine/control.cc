@@ -66,7 +66,7 @@ class ZmqControl final : public ControlServer {
     }
     bool bind(const std::string& endpoint, std::string* error) {
         try {
-            socket_.bind(endpoint);
+            bind_private(socket_, endpoint);
         } catch (const zmq::error_t& e) {
             *error = "control socket " + endpoint + ": " + e.what();
             return false;

@@ -1,5 +1,7 @@
 #include "dialer/engine/curve.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -124,6 +126,24 @@ void CurveGuard::serve() {
         } catch (const zmq::error_t&) {
         }
     }
+}
+
+void bind_private(zmq::socket_t& socket, const std::string& endpoint) {
+    if (endpoint.rfind("ipc://", 0) != 0) {
+        socket.bind(endpoint);
+        return;
+    }
+    // The umask covers the moment between the socket file's creation and the chmod.
+    const mode_t old = ::umask(007);
+    try {
+        socket.bind(endpoint);
+    } catch (...) {
+        ::umask(old);
+        throw;
+    }
+    ::umask(old);
+    const std::string path = endpoint.substr(6);
+    if (!path.empty() && path[0] != '@') ::chmod(path.c_str(), 0660);  // '@': abstract, no file
 }
 
 bool read_client_keys(const std::string& server_public_file, const std::string& secret_file,

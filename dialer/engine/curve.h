@@ -41,6 +41,11 @@ class CurveGuard {
     long refused_ = 0;
 };
 
+// Binds `socket` to `endpoint`. An ipc:// socket file is created 0660 (owner and group: the
+// service's user and the operators' group), whatever the process's umask. Throws zmq::error_t
+// like bind().
+void bind_private(zmq::socket_t& socket, const std::string& endpoint);
+
 // Client side: `socket` will authenticate to the server whose public key `keys` holds, with the
 // client's own secret key (its public key is derived from it). False with `error` set.
 bool curve_client(zmq::socket_t& socket, const ClientKeys& keys, std::string* error);

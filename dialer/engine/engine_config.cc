@@ -68,6 +68,20 @@ bool split_host_port(const std::string& s, std::string& host, int& port) {
     return true;
 }
 
+// tcp://HOST:PORT whose HOST is a loopback address (or the loopback interface's name).
+bool loopback_endpoint(const std::string& endpoint) {
+    std::string rest = endpoint.substr(6);
+    std::string host;
+    if (!rest.empty() && rest[0] == '[') {
+        host = rest.substr(1, rest.find(']') - 1);
+    } else {
+        host = rest.substr(0, rest.rfind(':'));
+    }
+    if (host == "localhost" || host == "lo" || host == "::1") return true;
+    in_addr a{};
+    return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 void read_transport(YamlReader& r, const YAML::Node& map, const std::string& path,
                     std::string& out) {
     r.string(map, "transport", path, out);
@@ -121,6 +135,13 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
                 r.error(k["authorized_keys"], error);
         }
     }
+    // Whoever reaches the control socket can stop every campaign: off this machine only with
+    // CurveZMQ. (ipc:// sockets are created 0660.)
+    if (c.control.rfind("tcp://", 0) == 0 && !loopback_endpoint(c.control) && !c.curve.enabled())
+        r.error(root["control"], "'control' " + c.control +
+                                     " is reachable from other machines: use a loopback address "
+                                     "(tcp://127.0.0.1:PORT) or ipc://, or turn CurveZMQ on "
+                                     "('curve')");
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
         r.string(a, "endpoint", "agents.", c.agents.endpoint);
         if (c.agents.endpoint.empty())
