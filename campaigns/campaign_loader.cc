@@ -435,16 +435,13 @@ const char* to_string(DialingMode m) {
 }
 
 CampaignLoad load_campaign_text(const std::string& text, const std::string& display_name,
-                                const std::string& base_dir) {
+                                const std::string& base_dir, bool check_files) {
     CampaignLoad out;
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
-        return out;
-    }
+    const auto document = load_yaml_document(text, display_name, out.errors);
+    if (!document) return out;
+    const YAML::Node& root = *document;
     Reader r(display_name, base_dir);
+    if (!check_files) r.skip_file_checks();
     Campaign c;
     c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
     set_defaults(c);

@@ -19,8 +19,9 @@ struct CampaignLoad {
 CampaignLoad load_campaign_file(const std::string& path);
 
 // Same, from text; `display_name` is what error messages call the file and `base_dir` is where
-// relative paths are resolved.
+// relative paths are resolved. Without `check_files`, the files it names need not exist (a
+// stored campaign read by a report, anywhere).
 CampaignLoad load_campaign_text(const std::string& text, const std::string& display_name,
-                                const std::string& base_dir = ".");
+                                const std::string& base_dir = ".", bool check_files = true);
 
 }  // namespace outpace

@@ -23,6 +23,14 @@ std::string csv_quote(const std::string& s) {
     return out + "\"";
 }
 
+// Text from the list quoted in a message: a 50 MB "header" is not echoed whole.
+std::string quoted(const std::string& s, std::size_t max = 60) {
+    if (s.size() <= max) return "'" + s + "'";
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 start
+    return "'" + s.substr(0, cut) + "…' (" + std::to_string(s.size()) + " bytes)";
+}
+
 std::string join_row(const std::vector<std::string>& fields) {
     std::string out;
     for (std::size_t i = 0; i < fields.size(); ++i) {
@@ -61,11 +69,11 @@ class RowChecker {
             return reject(r, "no phone number", "phone column is empty");
         r.phone = phones_.normalize(raw);
         if (!r.phone.ok())
-            return reject(r, "invalid phone number", "'" + raw + "': " + r.phone.error);
+            return reject(r, "invalid phone number", quoted(raw) + ": " + r.phone.error);
         std::string column = tz_col_ < r.rec.fields.size() ? r.rec.fields[tz_col_] : std::string();
         if (!column.empty() && !zones_.get(column))
             return reject(r, "unknown time zone",
-                          "time zone column '" + column + "' is not an IANA zone");
+                          "time zone column " + quoted(column) + " is not an IANA zone");
         const std::string from_number = zones_for_number(r.phone.e164, r.phone.region);
         switch (c_.timezone_policy) {
             case TimezonePolicy::number_then_column:
@@ -171,6 +179,17 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     }
     for (auto& h : header.fields)
         h.erase(h.find_last_not_of(" \t") + 1), h.erase(0, h.find_first_not_of(" \t"));
+    std::unordered_map<std::string, std::size_t> column_of;
+    for (std::size_t i = 0; i < header.fields.size(); ++i) {
+        auto [it, fresh] = column_of.emplace(header.fields[i], i);
+        if (fresh) continue;
+        if (error)
+            *error = list_path + ":" + std::to_string(header.line) + ": the column " +
+                     quoted(header.fields[i]) + " appears twice (columns " +
+                     std::to_string(it->second + 1) + " and " + std::to_string(i + 1) +
+                     "): name each column once";
+        return false;
+    }
     const std::string phone_name =
         options.phone_column.empty() ? campaign.phone_column : options.phone_column;
     auto col = [&](const std::string& name) {
@@ -181,7 +200,7 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     if (phone_col == header.fields.size()) {
         if (error)
             *error = list_path + ":" + std::to_string(header.line) + ": no column named '" +
-                     phone_name + "' (columns: " + join_row(header.fields) +
+                     phone_name + "' (columns: " + quoted(join_row(header.fields), 200) +
                      "); set list.phone_column or --phone-column";
         return false;
     }

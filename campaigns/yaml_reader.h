@@ -4,6 +4,7 @@
 // config.
 #pragma once
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -37,6 +38,34 @@ inline std::string join(const std::vector<std::string>& v, const char* sep = ", 
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
     return out;
+}
+
+// Campaign files, engine configs and scenarios are a few KiB. A bigger file is a mistake (or an
+// attack: yaml-cpp needs ~50 bytes of memory per byte of a flow list), refused before parsing.
+inline constexpr std::size_t kMaxYamlBytes = 1 << 20;
+inline constexpr int kMaxYamlDepth = 2000;  // yaml-cpp's own DepthGuard limit
+
+// Parses one YAML document; nullopt with the reason in `errors` (FILE:LINE:COL where known).
+inline std::optional<YAML::Node> load_yaml_document(const std::string& text,
+                                                    const std::string& display_name,
+                                                    Diagnostics& errors) {
+    if (text.size() > kMaxYamlBytes) {
+        errors.push_back({display_name, 0, 0,
+                          "the file has " + std::to_string(text.size()) +
+                              " bytes; a YAML file here may have at most " +
+                              std::to_string(kMaxYamlBytes) + " (1 MiB)"});
+        return std::nullopt;
+    }
+    try {
+        return YAML::Load(text);
+    } catch (const YAML::DeepRecursion& e) {
+        errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1,
+                          "lists or mappings nested more than " + std::to_string(kMaxYamlDepth) +
+                              " levels deep"});
+    } catch (const YAML::Exception& e) {
+        errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
+    }
+    return std::nullopt;
 }
 
 // Walks the YAML tree, collecting every error with its position instead of stopping at the first.
@@ -242,7 +271,12 @@ class YamlReader {
         out = *s;
     }
 
+    // Reports, exports and `contacts next` read a stored campaign wherever they run: the files it
+    // names (prompts, DNC lists) are the engine's and the importer's business, not theirs.
+    void skip_file_checks() { check_files_ = false; }
+
     void check_file(const YAML::Node& at, const std::string& p, const std::string& what) {
+        if (!check_files_) return;
         namespace fs = std::filesystem;
         fs::path full = fs::path(p).is_absolute() ? fs::path(p) : fs::path(base_) / p;
         std::error_code ec;
@@ -256,6 +290,7 @@ class YamlReader {
     const KeyTree& keys_;
     const KeyTree& enums_;
     std::string document_;
+    bool check_files_ = true;
 };
 
 }  // namespace outpace

@@ -116,3 +116,53 @@ TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with th
     CHECK(e.out.find(bad + ":6:3: unknown key 'colour' in calls") != std::string::npos);
     CHECK(e.out.find("unknown or incomplete distribution 'normal'") != std::string::npos);
 }
+
+TEST_CASE("operator files: oversized or deep YAML, odd CSV headers, reports from anywhere") {
+    test::TempDir dir;
+    // A 2 MB flow list is refused before parsing, with the limit.
+    std::string big = "name: x\nlist: [";
+    while (big.size() < 2'000'000) big += "1,";
+    big += "1]\n";
+    auto r = test::run(kOutpace + " campaign check " + dir.write("big.yaml", big));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("a YAML file here may have at most 1048576 (1 MiB)") != std::string::npos);
+    // Nesting past the parser's limit says what the limit is (it said "bad file").
+    r = test::run(kOutpace + " campaign check " +
+                  dir.write("deep.yaml", "name: x\nlist: " + std::string(3000, '[') +
+                                             std::string(3000, ']') + "\n"));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("nested more than 2000 levels deep") != std::string::npos);
+    CHECK(r.out.find("bad file") == std::string::npos);
+    // The engine config and simulator scenarios go through the same door.
+    r = test::run(kOutpace + " run --config " + dir.write("engine.yaml", big));
+    CHECK(r.out.find("at most 1048576") != std::string::npos);
+    r = test::run(kOutpace + " simulate " + dir.write("scenario.yaml", big));
+    CHECK(r.out.find("at most 1048576") != std::string::npos);
+
+    const std::string data = dir.file("data");
+    const std::string campaign = test::example("telemarketing.yaml");
+    // A header of 1 MB is quoted in part, not echoed whole.
+    r = test::run(kOutpace + " contacts import --data " + data + " --campaign " + campaign + " " +
+                  dir.write("wide.csv", std::string(1'000'000, 'h') + "\n1,2\n"));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("no column named 'phone'") != std::string::npos);
+    CHECK(r.out.find("(1000000 bytes)") != std::string::npos);
+    CHECK(r.out.size() < 2000);
+    // The same column twice is refused (which one would be the phone?).
+    r = test::run(kOutpace + " contacts import --data " + data + " --campaign " + campaign + " " +
+                  dir.write("twice.csv", "phone,name,phone\n2125550123,Ada,2125550124\n"));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("the column 'phone' appears twice (columns 1 and 3)") != std::string::npos);
+
+    // A report needs no prompt files: run from a folder where the campaign's relative prompt
+    // paths lead nowhere.
+    test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples " + dir.file("ex"));
+    r = test::run("cd " + dir.path() + " && " + kOutpace + " contacts import --data " + data +
+                  " --campaign ex/telemarketing.yaml " +
+                  dir.write("list.csv", "phone\n212 555 0123\n"));
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    r = test::run("cd / && " + kOutpace + " report --data " + data);
+    CHECK_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("file not found") == std::string::npos);
+    CHECK(r.out.find("spring-renewals") != std::string::npos);
+}

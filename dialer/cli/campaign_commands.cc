@@ -37,7 +37,7 @@ std::optional<Campaign> campaign_arg(const Store& store, const std::string& name
         return std::nullopt;
     }
     auto dir = std::filesystem::path(stored->path).parent_path().string();
-    auto load = load_campaign_text(stored->yaml, stored->path, dir.empty() ? "." : dir);
+    auto load = load_campaign_text(stored->yaml, stored->path, dir.empty() ? "." : dir, false);
     for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
     if (load.campaign) load.campaign->source_path = stored->path;
     return load.campaign;

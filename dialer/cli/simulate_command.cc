@@ -11,6 +11,7 @@
 
 #include "campaigns/json_text.h"
 #include "campaigns/duration.h"
+#include "campaigns/yaml_reader.h"
 #include "dialer/cli/commands.h"
 #include "pacing/simulator.h"
 
@@ -105,9 +106,14 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                                               std::vector<std::string>& errors) {
     ScenarioReader r{path, {}};
     pacing::Scenario sc;
-    YAML::Node root;
+    Diagnostics parse_errors;
+    const auto document = load_yaml_document(text, path, parse_errors);
+    if (!document) {
+        for (const auto& e : parse_errors) errors.push_back(e.to_string());
+        return std::nullopt;
+    }
+    const YAML::Node& root = *document;
     try {
-        root = YAML::Load(text);
         if (r.keys(root, "the scenario",
                    {"agents", "duration", "seed", "campaign", "calls", "changes"})) {
             if (root["agents"])

@@ -241,13 +241,9 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
                                          const std::string& base_dir) {
     EngineConfigLoad out;
     YamlReader r(display_name, base_dir, keys(), enums(), "the engine config");
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        out.errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
-        return out;
-    }
+    const auto document = load_yaml_document(text, display_name, out.errors);
+    if (!document) return out;
+    const YAML::Node& root = *document;
     EngineConfig c;
     c.source_path = (fs::path(base_dir) / fs::path(display_name).filename()).string();
     auto resolve = [&](const std::string& p) {
