@@ -1,7 +1,11 @@
 // The SIP face against a real carrier: SIPp as UAS on loopback, Sofia-SIP's nua on libevent.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <map>
@@ -159,4 +163,119 @@ TEST_CASE("sip: a port already in use is a clear error") {
     CHECK(error.find("cannot listen") != std::string::npos);
     first.reset();
     event_base_free(loop);
+}
+
+namespace {
+
+// A scripted SIP peer on a plain UDP socket: enough of a callee to answer one INVITE, and to
+// send hand-made requests from any loopback address.
+struct UdpPeer {
+    int fd = -1, port = 0;
+    explicit UdpPeer(const char* ip) {
+        fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        ::inet_pton(AF_INET, ip, &a.sin_addr);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~UdpPeer() { ::close(fd); }
+    void send(int to_port, const std::string& text) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(to_port));
+        ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        ::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    // The next datagram (the loop is pumped meanwhile), or "" after `limit`.
+    std::string recv(Harness& h, std::chrono::milliseconds limit = 3s) {
+        std::string got;
+        h.run_until(
+            [&] {
+                char buf[65536];
+                const auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (n > 0) got.assign(buf, static_cast<std::size_t>(n));
+                return n > 0;
+            },
+            limit);
+        return got;
+    }
+};
+
+std::string header(const std::string& msg, const std::string& name) {
+    const auto at = msg.find("\r\n" + name + ":");
+    if (at == std::string::npos) return "";
+    const auto start = msg.find_first_not_of(' ', at + name.size() + 3);
+    return msg.substr(start, msg.find("\r\n", start) - start);
+}
+
+std::string request(const std::string& method, int engine_port, const std::string& from_ip,
+                    int from_port, const std::string& call_id, const std::string& from,
+                    const std::string& to, int cseq, const std::string& extra = "") {
+    return method + " sip:outpace@127.0.0.1:" + std::to_string(engine_port) +
+           " SIP/2.0\r\nVia: SIP/2.0/UDP " + from_ip + ":" + std::to_string(from_port) +
+           ";branch=z9hG4bK" + method + std::to_string(cseq) + "\r\nFrom: " + from +
+           "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) +
+           " " + method + "\r\nMax-Forwards: 70\r\nContact: <sip:x@" + from_ip + ":" +
+           std::to_string(from_port) + ">\r\n" + extra + "Content-Length: 0\r\n\r\n";
+}
+
+int status_of(const std::string& response) {
+    return response.rfind("SIP/2.0 ", 0) == 0 ? std::stoi(response.substr(8, 3)) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("sip: a forged BYE cannot end a call, and strangers' MESSAGE and REFER get 405") {
+    Harness h;
+    UdpPeer callee("127.0.0.1"), stranger("127.0.0.2");
+    const auto id = h.dial(callee.port);
+    REQUIRE(id != 0);
+    const auto invite = callee.recv(h);
+    REQUIRE(invite.rfind("INVITE ", 0) == 0);
+    // Answer it, as the callee.
+    const std::string to = header(invite, "To") + ";tag=callee1";
+    const std::string from = header(invite, "From"), call_id = header(invite, "Call-ID");
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 40002 RTP/AVP 0\r\n";
+    callee.send(h.port, "SIP/2.0 200 OK\r\nVia: " + header(invite, "Via") + "\r\nFrom: " + from +
+                            "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " +
+                            header(invite, "CSeq") + "\r\nContact: <sip:callee@127.0.0.1:" +
+                            std::to_string(callee.port) +
+                            ">\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                            std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
+    REQUIRE(h.run_until([&] { return h.rec.calls[id].answered; }, 3s));
+    CHECK(callee.recv(h).rfind("ACK ", 0) == 0);
+
+    // In the dialog's own words (Call-ID, tags), from another address: the call stays up, and the
+    // forger gets no answer (this Sofia ends a session on any final answer to a BYE, so silence
+    // is the only refusal that keeps the customer's call).
+    stranger.send(h.port, request("BYE", h.port, "127.0.0.2", stranger.port, call_id, to, from, 2));
+    CHECK(stranger.recv(h, 600ms).empty());
+    CHECK_FALSE(h.rec.calls[id].ended);
+    CHECK(h.stack->forged_requests() == 1);
+    // Out of any dialog: no 200 for MESSAGE, no 202 and NOTIFYs for REFER.
+    stranger.send(h.port, request("MESSAGE", h.port, "127.0.0.2", stranger.port, "m1@x",
+                                  "<sip:s@127.0.0.2>;tag=s1", "<sip:outpace@127.0.0.1>", 1,
+                                  "Content-Type: text/plain\r\n"));
+    CHECK(status_of(stranger.recv(h)) == 405);
+    stranger.send(h.port, request("REFER", h.port, "127.0.0.2", stranger.port, "r1@x",
+                                  "<sip:s@127.0.0.2>;tag=s2", "<sip:outpace@127.0.0.1>", 1,
+                                  "Refer-To: <sip:+19005550199@127.0.0.2>\r\n"));
+    CHECK(status_of(stranger.recv(h)) == 405);
+    CHECK(stranger.recv(h, 500ms).empty());  // and nothing after: no NOTIFY
+    // Inside the dialog, REFER is refused too.
+    stranger.send(h.port, request("REFER", h.port, "127.0.0.2", stranger.port, call_id, to, from,
+                                  3, "Refer-To: <sip:+19005550199@127.0.0.2>\r\n"));
+    CHECK(status_of(stranger.recv(h)) == 405);
+
+    // The callee's own BYE ends the call.
+    callee.send(h.port,
+                request("BYE", h.port, "127.0.0.1", callee.port, call_id, to, from, 4));
+    CHECK(status_of(callee.recv(h)) == 200);
+    CHECK(h.run_until([&] { return h.rec.calls[id].ended; }, 3s));
+    CHECK(h.rec.calls[id].by_remote);
 }

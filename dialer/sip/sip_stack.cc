@@ -35,6 +35,7 @@ struct Call {
     CallId id = 0;
     nua_handle_t* nh = nullptr;
     std::string user, password;
+    std::string peer;  // the IP in-dialog requests may come from
     int auth_tries = 0;
     bool answered = false, done = false, cancelled = false, bye_sent = false;
 };
@@ -61,7 +62,12 @@ class NuaStack final : public SipStack {
                           NUTAG_SESSION_TIMER(0),        // on by default in this version
                           NUTAG_INVITE_TIMER(90),        // the engine CANCELs long before
                           NUTAG_AUTOACK(1),              //
-                          NUTAG_APPL_METHOD("OPTIONS"),  // answered here, by source
+                          // Answered here, by source: a keep-alive ping from a peer, a BYE from
+                          // the dialog's own peer (a forged one must not end a customer's call).
+                          NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
+                          // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
+                          // NOTIFYs to any Contact it named (an amplifier). Now 405.
+                          SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
                           NTATAG_UDP_MTU(65535),         // else INVITEs over 1,300 bytes go TCP
                           SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END());
         if (!nua_)
@@ -85,6 +91,7 @@ class NuaStack final : public SipStack {
         call->id = next_id_++;
         call->user = d.user;
         call->password = d.password;
+        call->peer = d.peer.empty() ? uri_host(d.to) : d.peer;
         call->nh =
             nua_handle(nua_, reinterpret_cast<nua_hmagic_t*>(call.get()),
                        SIPTAG_TO_STR(d.to.c_str()), SIPTAG_FROM_STR(d.from.c_str()), TAG_END());
@@ -111,6 +118,7 @@ class NuaStack final : public SipStack {
     }
 
     std::size_t calls() const override { return calls_.size(); }
+    std::uint64_t forged_requests() const override { return forged_; }
 
     void shutdown(std::chrono::milliseconds limit) override {
         if (!nua_) {
@@ -159,6 +167,24 @@ class NuaStack final : public SipStack {
         ::closedir(dir);
     }
 
+    // Two IP addresses as text, the same address (IPv4 also as ::ffff:a.b.c.d).
+    static bool same_address(const std::string& a, const std::string& b) {
+        auto norm = [](const std::string& s) {
+            unsigned char buf[16];
+            char out[INET6_ADDRSTRLEN] = {};
+            if (::inet_pton(AF_INET, s.c_str(), buf) == 1)
+                return std::string(::inet_ntop(AF_INET, buf, out, sizeof out));
+            if (::inet_pton(AF_INET6, s.c_str(), buf) == 1) {
+                const auto* a6 = reinterpret_cast<const in6_addr*>(buf);
+                if (IN6_IS_ADDR_V4MAPPED(a6))
+                    return std::string(::inet_ntop(AF_INET, buf + 12, out, sizeof out));
+                return std::string(::inet_ntop(AF_INET6, buf, out, sizeof out));
+            }
+            return s;
+        };
+        return !a.empty() && norm(a) == norm(b);
+    }
+
     // The IP address a request came from, as text; "" when unknown.
     static std::string source(msg_t* msg) {
         su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
@@ -173,6 +199,14 @@ class NuaStack final : public SipStack {
         }
         const auto* a4 = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
         return ::inet_ntop(AF_INET, a4, buf, sizeof buf) ? buf : "";
+    }
+
+    // The host of sip:USER@HOST[:PORT][;...] (an IPv6 literal without its brackets).
+    static std::string uri_host(const std::string& uri) {
+        const auto at = uri.find('@');
+        std::string rest = uri.substr(at == std::string::npos ? uri.find(':') + 1 : at + 1);
+        if (!rest.empty() && rest[0] == '[') return rest.substr(1, rest.find(']') - 1);
+        return rest.substr(0, rest.find_first_of(":;?>"));
     }
 
     static bool fail(std::string* error, const std::string& why) {
@@ -221,12 +255,23 @@ class NuaStack final : public SipStack {
             case nua_r_invite:
                 if (c) on_invite_response(c, status, phrase, nh, sip);
                 return;
-            case nua_i_bye:
+            case nua_i_bye: {
+                // Only the dialog's peer may end it: right Call-ID and tags from another address
+                // are a forgery. It stays unanswered: this Sofia (1.12.11) ends the session on
+                // any final response to a BYE, 403 included. When the call ends, nua answers
+                // the pending forgery 487.
+                const std::string from = source(nua_current_request(nua_));
+                if (c && !c->peer.empty() && !same_address(from, c->peer)) {
+                    ++forged_;
+                    return;
+                }
+                nua_respond(nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua_), TAG_END());
                 if (c && c->answered && !c->done) {
                     c->done = true;
                     observer_.on_ended(c->id, true);
                 }
                 return;
+            }
             case nua_r_bye:
                 if (c && !c->done) {
                     c->done = true;
@@ -305,6 +350,7 @@ class NuaStack final : public SipStack {
     nua_t* nua_ = nullptr;
     ::event* pump_ = nullptr;
     bool shut_down_ = false;
+    std::uint64_t forged_ = 0;
     CallId next_id_ = 1;
     std::unordered_map<CallId, std::unique_ptr<Call>> calls_;
 };

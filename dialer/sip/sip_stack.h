@@ -25,7 +25,9 @@ struct StackConfig {
     std::string user_agent = "Outpace/0.1";
     // Out-of-dialog requests nobody else answers (OPTIONS pings) get 200 only from the sources
     // this accepts (the trunks and the agents' softphones), 403 from anyone else. INVITEs are
-    // refused from everyone: the engine only calls out. Null: every source is a stranger.
+    // refused from everyone: the engine only calls out. Methods other than INVITE, ACK, BYE,
+    // CANCEL and OPTIONS (MESSAGE, REFER, SUBSCRIBE, REGISTER...) get 405 from Sofia itself.
+    // Null: every source is a stranger.
     std::function<bool(const std::string& ip)> trusted;
 };
 
@@ -46,6 +48,10 @@ struct Dial {
     std::string from;  // sip:CALLER@HOST
     std::string sdp;   // the offer
     std::string user, password;  // digest credentials for the trunk, if it asks
+    // The address the call's in-dialog requests (BYE) may come from; empty = the request URI's
+    // host. A BYE from anywhere else is left unanswered and the call stays up (this Sofia ends
+    // the session on any final response to a BYE, a 403 included).
+    std::string peer;
 };
 
 class SipStack {
@@ -62,6 +68,8 @@ class SipStack {
     // Hangs up an answered call (BYE); ends in on_ended(by_remote = false).
     virtual void hangup(CallId call) = 0;
     virtual std::size_t calls() const = 0;
+    // In-dialog requests refused because they came from another address than the dialog's peer.
+    virtual std::uint64_t forged_requests() const = 0;
     // Ends every call and stops the stack; returns when nua has shut down (bounded).
     virtual void shutdown(std::chrono::milliseconds limit) = 0;
 };
