@@ -132,7 +132,7 @@ TEST_CASE("faults: a trunk that answers and sends no RTP is a carrier error, not
 
 TEST_CASE(
     "faults: malformed, oversized and unsolicited SIP from a stranger never stops the "
-    "engine, and is refused") {
+    "engine, and never reaches it") {
     Rig rig;
     rig.campaign("steady", rig.streaming("human-short-000.wav", 200), 6, "", 2);
     auto engine = rig.start("stop_when_done: true\ndrain_timeout: 10s\n");
@@ -146,8 +146,8 @@ TEST_CASE(
     const auto stranger =
         run("timeout 60 sipp -nostdin -sf " + scenario + " -m 20 -r 10 -i 127.0.0.2 -p " +
             std::to_string(free_port()) + " -trace_msg -message_file " + rig.file("hostile.log") +
-            " 127.0.0.1:" + engine_port + " >/dev/null 2>&1; echo done");
-    CHECK(stranger.out.find("done") != std::string::npos);
+            " 127.0.0.1:" + engine_port + " >/dev/null 2>&1");
+    CHECK(stranger.status == 0);  // SIPp sent its twenty rounds
     REQUIRE(::kill(engine->pid(), 0) == 0);  // still running
 
     REQUIRE(engine->wait(90s) == 0);  // finished its campaign and stopped by itself
@@ -155,11 +155,12 @@ TEST_CASE(
     REQUIRE(all["steady"].size() == 6);
     for (const auto& a : all["steady"]) CHECK(a.outcome == Outcome::abandoned);
 
-    // What the stranger got back: refusals, never an answer to its INVITEs or its probe.
+    // What the stranger got back: nothing. Its requests are dropped by the kernel's filter on
+    // the SIP socket before Sofia sees them: no answer to reflect, no transaction to hold.
     const auto log = rig.log("hostile.log");
-    CHECK(log.find("SIP/2.0 200") == std::string::npos);
-    CHECK(log.find("SIP/2.0 403") != std::string::npos);
-    CHECK(log.find("OPTIONS") != std::string::npos);  // the probe went out, and got a 403
+    CHECK(log.find("OPTIONS") != std::string::npos);  // the probe went out
+    CHECK(log.find("\nSIP/2.0 ") == std::string::npos);  // and no response of any kind came
+    CHECK(log.find("message received") == std::string::npos);
 }
 
 TEST_CASE("faults: the trunk's OPTIONS keep-alive is answered") {

@@ -203,6 +203,7 @@ void Engine::agent_login(const std::string& peer, const std::string& key, const 
                 {"state", "connecting"},
                 {"heartbeat_s", std::chrono::duration<double>(config_.agents.heartbeat).count()}});
     publish_agent(agent);
+    refresh_sip_peers();
     dial_leg(agent);
 }
 
@@ -264,6 +265,7 @@ void Engine::agent_logout(Agent& a, const std::string& reason) {
         if (c->agent == &a) c->agent = nullptr;
     agents_by_peer_.erase(a.peer);
     agents_.erase(a.id);  // `a` is gone from here on
+    refresh_sip_peers();
 }
 
 void Engine::agent_disposition(Agent& a, const AgentRequest& r) {

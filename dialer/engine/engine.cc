@@ -1,6 +1,7 @@
 #include "dialer/engine/engine.h"
 
 #include <event2/event.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <cmath>
@@ -175,6 +176,7 @@ bool Engine::start(std::vector<std::string>* errors) {
         errors->push_back(error);
         return false;
     }
+    refresh_sip_peers();
     if (!config_.metrics.empty() && !metrics_.serve(config_.metrics, &error)) {
         errors->push_back(error);
         return false;
@@ -419,21 +421,25 @@ void Engine::stop() {
 }
 
 // The SIP peers the engine talks to: its trunks, and the softphones of the agents logged in.
+std::vector<std::string> Engine::sip_peers() const {
+    std::vector<std::string> out;
+    for (const auto& t : config_.trunks) out.push_back(t.host);
+    for (const auto& [id, a] : agents_)
+        if (auto host = sip_uri_host(a->phone)) out.push_back(*host);
+    return out;
+}
+
 bool Engine::trusted_source(const std::string& ip) const {
-    for (const auto& t : config_.trunks)
-        if (t.host == ip) return true;
-    for (const auto& [id, a] : agents_) {
-        // sip:user@HOST:PORT or sip:user@[V6]:PORT
-        const auto at = a->phone.find('@');
-        if (at == std::string::npos) continue;
-        std::string host = a->phone.substr(at + 1);
-        if (!host.empty() && host[0] == '[')
-            host = host.substr(1, host.find(']') - 1);
-        else
-            host = host.substr(0, host.find_first_of(":;>"));
-        if (host == ip) return true;
+    const auto peers = sip_peers();
+    return std::find(peers.begin(), peers.end(), ip) != peers.end();
+}
+
+void Engine::refresh_sip_peers() {
+    if (sip_ && !sip_->set_peers(sip_peers()) && !sip_filter_warned_) {
+        sip_filter_warned_ = true;
+        engine_log("warning: no socket filter on the SIP port (IPv6 or TCP): requests from "
+                   "strangers reach the SIP stack");
     }
-    return false;
 }
 
 Engine::Run* Engine::find_run(const std::string& name) {
@@ -467,7 +473,12 @@ void Engine::update_gauges() {
     if (now - gauges_at_ < milliseconds(500)) return;
     gauges_at_ = now;
     const bool contacts = now - contacts_at_ >= std::chrono::seconds(15);
-    if (contacts) contacts_at_ = now;
+    if (contacts) {
+        contacts_at_ = now;
+        // A burst of SIP from strangers (each request a Sofia transaction kept 32 s) leaves
+        // hundreds of MB free in malloc's arenas but held by the process: give it back.
+        ::malloc_trim(0);
+    }
     const auto wall = wall_now();
     for (const auto& run : runs_) {
         const CampaignStatus& s = run->status;

@@ -117,6 +117,9 @@ class Engine final : public sip::CallObserver {
     void carrier_failed(Trunk& trunk);
     void decided(Call& call, Outcome outcome);
     bool trusted_source(const std::string& ip) const;
+    // The trunks' and logged-in agents' addresses: SIP requests from anyone else are dropped.
+    std::vector<std::string> sip_peers() const;
+    void refresh_sip_peers();
     // IVR surveys (survey.cc).
     void start_survey(Call& call);
     void survey_ask(Call& call, std::size_t question);
@@ -182,6 +185,7 @@ class Engine final : public sip::CallObserver {
     std::vector<IpNetwork> phone_networks_;  // where a login's softphone may be
     std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
     std::size_t max_agents_ = 0;             // logged in at once (each holds an RTP port)
+    bool sip_filter_warned_ = false;
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -74,7 +75,15 @@ class NuaStack final : public SipStack {
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
         trusted_ = c.trusted;
-        enlarge_socket_buffers(c.port);
+        udp_fds_ = udp_sockets(c.port);
+        for (int fd : udp_fds_) {
+            // At thousands of calls per second a burst of responses outgrows the kernel's
+            // default 208 KiB receive buffer while the loop is busy, and the kernel drops SIP
+            // messages (seen in /proc/net/udp). Ask for 4 MiB each way (capped at rmem_max).
+            const int size = 4 << 20;
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+            ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        }
         pump_ = event_new(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
         const timeval every_ms{0, 1000};
         event_add(pump_, &every_ms);
@@ -138,13 +147,45 @@ class NuaStack final : public SipStack {
     }
 
   private:
-    // At thousands of calls per second a burst of responses outgrows the kernel's default
-    // 208 KiB receive buffer while the loop is busy, and the kernel drops SIP messages (seen in
-    // /proc/net/udp). This Sofia version has no tag for the socket buffers, so find its UDP
-    // socket by the port it bound and ask for 4 MiB each way (the kernel caps it at rmem_max).
-    static void enlarge_socket_buffers(int port) {
+    bool set_peers(const std::vector<std::string>& ips) override {
+        // Classic BPF over the datagram: [SKF_NET_OFF + 12] is the IPv4 source, [8] the first
+        // byte of the UDP payload ('S' of "SIP/2.0": a response).
+        std::vector<sock_filter> prog;
+        std::vector<in_addr_t> addrs;
+        for (const auto& ip : ips) {
+            in_addr a{};
+            if (::inet_pton(AF_INET, ip.c_str(), &a) == 1) addrs.push_back(ntohl(a.s_addr));
+        }
+        if (addrs.size() > 1000) return false;  // a filter has at most 4096 instructions
+        // ld src; for each peer: jeq addr ? accept : next; ldb [8]; jeq 'S' ? accept : drop.
+        prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<__u32>(SKF_NET_OFF + 12)));
+        for (const auto addr : addrs) {
+            prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, addr, 0, 1));
+            prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF));
+        }
+        prog.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8));
+        prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'S', 0, 1));
+        prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF));
+        prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0));
+        sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+        bool attached = false;
+        for (int fd : udp_fds_) {
+            sockaddr_storage a{};
+            socklen_t len = sizeof a;
+            if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+                a.ss_family != AF_INET)
+                continue;
+            attached |= ::setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog) == 0;
+        }
+        return attached;
+    }
+
+    // Sofia's UDP sockets bound to `port` (this Sofia version exposes neither the sockets nor
+    // tags for their buffers): found among the process's descriptors.
+    static std::vector<int> udp_sockets(int port) {
+        std::vector<int> out;
         DIR* dir = ::opendir("/proc/self/fd");
-        if (!dir) return;
+        if (!dir) return out;
         while (dirent* e = ::readdir(dir)) {
             const int fd = std::atoi(e->d_name);
             if (fd <= 2) continue;
@@ -159,12 +200,10 @@ class NuaStack final : public SipStack {
                 a.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port)
                 : a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
                                           : -1;
-            if (bound != port) continue;
-            const int size = 4 << 20;
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-            ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+            if (bound == port) out.push_back(fd);
         }
         ::closedir(dir);
+        return out;
     }
 
     // Two IP addresses as text, the same address (IPv4 also as ::ffff:a.b.c.d).
@@ -351,6 +390,7 @@ class NuaStack final : public SipStack {
     ::event* pump_ = nullptr;
     bool shut_down_ = false;
     std::uint64_t forged_ = 0;
+    std::vector<int> udp_fds_;
     CallId next_id_ = 1;
     std::unordered_map<CallId, std::unique_ptr<Call>> calls_;
 };

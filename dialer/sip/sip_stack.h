@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct event_base;
 
@@ -70,6 +71,13 @@ class SipStack {
     virtual std::size_t calls() const = 0;
     // In-dialog requests refused because they came from another address than the dialog's peer.
     virtual std::uint64_t forged_requests() const = 0;
+    // The addresses (IPv4 literals) whose requests reach the SIP stack at all: the trunks and the
+    // logged-in agents' softphones. Requests from anyone else are dropped by the kernel (a socket
+    // filter on the UDP socket) before Sofia sees them: a flood of REGISTERs from a stranger
+    // used to cost a Sofia transaction (~10 KB, kept 32 s) each. Responses are let through
+    // (they match no transaction unless we sent the request). Only for an IPv4 UDP socket;
+    // false when no filter could be attached (then every source reaches Sofia, as before).
+    virtual bool set_peers(const std::vector<std::string>& ips) = 0;
     // Ends every call and stops the stack; returns when nua has shut down (bounded).
     virtual void shutdown(std::chrono::milliseconds limit) = 0;
 };
