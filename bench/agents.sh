@@ -75,8 +75,8 @@ d = json.load(open(sys.argv[1]))
 r = d["relay"]; c = d["campaigns"][0]
 print(f"relay adds (socket arrival to relayed send): median {r['latency_p50_us']:.0f} us, "
       f"p99 {r['latency_p99_us']:.0f} us, max {r['latency_max_us']:.0f} us over {r['packets']} packets")
-print(f"human verdict to the agent hearing the customer: median {c['connect_ms_median']:.1f} ms, "
-      f"p99 {c['connect_ms_p99']:.1f} ms (goal <= 50 / 200 ms) over {c['connected']} calls")
+print(f"human verdict to the agent hearing the customer: median {c['heard_ms_median']:.1f} ms, "
+      f"p99 {c['heard_ms_p99']:.1f} ms (goal <= 50 / 200 ms) over {c['connected']} calls")
 print(f"abandoned {c['abandoned']} of {c['humans']} live answers; RTP lost {c['rtp_lost']} of {c['rtp_packets'] + c['rtp_lost']}")
 PY
 "$outpace" ctl --endpoint "ipc://$work/ctl" shutdown > /dev/null || true

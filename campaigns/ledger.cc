@@ -5,7 +5,8 @@
 namespace outpace {
 
 std::vector<Attempt> Ledger::begin(const std::vector<Contact>& contacts, Timestamp now,
-                                   const std::string& trunk, std::string* error) {
+                                   const std::string& trunk, std::string* error,
+                                   std::int64_t started_ms) {
     std::vector<Attempt> out;
     auto batch = store_.batch();
     std::vector<std::string> phones;
@@ -14,7 +15,7 @@ std::vector<Attempt> Ledger::begin(const std::vector<Contact>& contacts, Timesta
     std::size_t claimable = 0;
     for (const auto& c : current) claimable += (c && c->state == ContactState::pending);
     std::uint64_t id = store_.reserve_attempt_ids(batch, claimable);
-    const std::int64_t now_ms = now.time_since_epoch().count() * 1000;
+    const std::int64_t now_ms = started_ms ? started_ms : now.time_since_epoch().count() * 1000;
     for (auto& c : current) {
         if (!c || c->state != ContactState::pending) continue;
         Contact after = *c;
@@ -87,7 +88,8 @@ std::size_t Ledger::recover(Timestamp now, std::string* error) {
         // A person already abandoned or connected when the engine died stays so: the abandon
         // rate counts them. Anything else may or may not have rung: lost.
         a.outcome = a.decided != Outcome::none ? a.decided : Outcome::lost;
-        a.notes += (a.notes.empty() ? "" : "; ") + std::string("recovered after the engine stopped");
+        a.notes +=
+            (a.notes.empty() ? "" : "; ") + std::string("recovered after the engine stopped");
         lost.push_back(std::move(a));
     }
     if (lost.empty()) return 0;

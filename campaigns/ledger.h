@@ -19,9 +19,11 @@ class Ledger {
     // Claims the contacts (they leave the hopper) and records one in-flight attempt for each, in
     // one synced batch: after it returns, a crash cannot forget that these calls may have gone
     // out. Contacts no longer pending are skipped. `error` is set when the store failed, in which
-    // case nothing was claimed and no call may be placed.
+    // case nothing was claimed and no call may be placed. `started_ms` is the attempts' start to
+    // the millisecond (unix ms); 0 = `now`, whose resolution is a second.
     std::vector<Attempt> begin(const std::vector<Contact>& contacts, Timestamp now,
-                               const std::string& trunk, std::string* error);
+                               const std::string& trunk, std::string* error,
+                               std::int64_t started_ms = 0);
 
     // Completes attempts (outcome and timings filled in by the caller) in one synced batch and
     // applies the retry rules. An attempt already completed is refused, so a duplicate event can

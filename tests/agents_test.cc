@@ -322,6 +322,10 @@ TEST_CASE("agents: preview — the agent asks for a contact, skips one, dials th
     CHECK(offer["phone"] == dialled);
     REQUIRE(!desk.expect("connected").is_null());
     desk.send(json{{"type", "hangup"}});
+    auto ended = desk.expect("hangup");
+    REQUIRE(!ended.is_null());
+    CHECK(ended["by"] == "agent");  // the desktop can tell who hung up
+    CHECK(ended["attempt"].get<std::uint64_t>() == attempt);
     auto wrap = desk.expect("wrapup");
     REQUIRE(!wrap.is_null());
     CHECK(wrap["attempt"].get<std::uint64_t>() == attempt);

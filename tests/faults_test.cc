@@ -147,7 +147,7 @@ TEST_CASE(
         run("timeout 60 sipp -nostdin -sf " + scenario + " -m 20 -r 10 -i 127.0.0.2 -p " +
             std::to_string(free_port()) + " -trace_msg -message_file " + rig.file("hostile.log") +
             " 127.0.0.1:" + engine_port + " >/dev/null 2>&1");
-    CHECK(stranger.status == 0);  // SIPp sent its twenty rounds
+    CHECK(stranger.status == 0);             // SIPp sent its twenty rounds
     REQUIRE(::kill(engine->pid(), 0) == 0);  // still running
 
     REQUIRE(engine->wait(90s) == 0);  // finished its campaign and stopped by itself
@@ -158,7 +158,7 @@ TEST_CASE(
     // What the stranger got back: nothing. Its requests are dropped by the kernel's filter on
     // the SIP socket before Sofia sees them: no answer to reflect, no transaction to hold.
     const auto log = rig.log("hostile.log");
-    CHECK(log.find("OPTIONS") != std::string::npos);  // the probe went out
+    CHECK(log.find("OPTIONS") != std::string::npos);     // the probe went out
     CHECK(log.find("\nSIP/2.0 ") == std::string::npos);  // and no response of any kind came
     CHECK(log.find("message received") == std::string::npos);
 }
@@ -323,4 +323,33 @@ TEST_CASE(
     const auto j = json::parse(rep.out);
     CHECK(j["abandon"]["24h"]["abandoned"] == 3);
     CHECK(j["abandon"]["24h"]["live_answers"] == 3);
+}
+
+TEST_CASE("faults: RTP ports another program holds are never offered, so no answer is dropped") {
+    Rig rig;
+    rig.campaign("crowded", rig.streaming("human-short-000.wav", 200), 4, "", 2);
+    // The rig's RTP range (engine_rig.h): 100 ports from 20000 + (pid % 120) * 100. Another
+    // program holds all its even ports but the highest five; the engine takes the lowest first.
+    const int first = 20000 + (::getpid() % 120) * 100;
+    std::vector<int> held;
+    for (int port = first; port < first + 90; port += 2) {
+        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        held.push_back(fd);
+    }
+    const auto r = rig.run();
+    for (int fd : held) ::close(fd);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    // Every person who answered was a live answer heard out (abandoned: nobody to take them on
+    // unattended lines), not a silent hang-up recorded `failed`.
+    auto all = rig.attempts();
+    REQUIRE(all["crowded"].size() == 4);
+    for (const auto& a : all["crowded"]) {
+        CHECK_MESSAGE(a.outcome == Outcome::abandoned, a.notes);
+        CHECK(a.amd_verdict == "human");
+    }
 }

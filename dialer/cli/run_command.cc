@@ -75,14 +75,14 @@ void print_status(Loop& l, bool final) {
         else
             std::snprintf(line, sizeof line,
                           "        agents %ld ready, %ld talking, %ld wrap-up, %ld paused · "
-                          "occupancy %.0f%% · connect p99 %.0f ms\n",
+                          "occupancy %.0f%% · agent hears the customer p99 %.0f ms\n",
                           s.agents_ready, s.agents_talking, s.agents_wrapup, s.agents_paused,
-                          100 * occupancy, s.connect_ms_p99);
+                          100 * occupancy, s.heard_ms_p99);
         block += line;
         std::snprintf(line, sizeof line,
-                      "        busy %ld · no answer %ld · failed %ld · carrier errors %ld · RTP "
-                      "lost %ld of %ld\n",
-                      s.busy, s.no_answer, s.failed, s.carrier_errors, s.rtp_lost,
+                      "        busy %ld · no answer %ld · invalid %ld · failed %ld · carrier "
+                      "errors %ld · RTP lost %ld of %ld\n",
+                      s.busy, s.no_answer, s.invalid, s.failed, s.carrier_errors, s.rtp_lost,
                       s.rtp_lost + s.rtp_packets);
         block += line;
     }

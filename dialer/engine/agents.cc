@@ -94,6 +94,7 @@ void Engine::on_agent_request(const std::string& peer, const std::string& key,
         case Type::hangup: {
             auto c = calls_.find(a.customer);
             if (a.customer == 0 || c == calls_.end()) return refuse("no call to hang up");
+            c->second->ended_by = "agent";
             if (c->second->state == Call::State::ringing) {
                 c->second->cancelled = true;
                 sip_->cancel(c->second->sip);
@@ -144,7 +145,8 @@ void Engine::agent_login(const std::string& peer, const std::string& key, const 
     }
     for (const auto& name : r.campaigns)
         if (!find_run(name)) return refuse("no campaign '" + name + "' in this engine");
-    if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_); !why.empty())
+    if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_);
+        !why.empty())
         return refuse(why);
     auto it = agents_.find(r.agent);
     if (it != agents_.end()) {
@@ -368,8 +370,10 @@ void Engine::start_wrapup(Agent& a, Call& c) {
     a.wrap = c.attempt;
     a.wrap_run = c.run;
     a.wrap_start = SteadyClock::now();
-    send_agent(
-        a, {{"type", "hangup"}, {"attempt", c.attempt.id}, {"talk_s", c.attempt.talk_ms / 1000.0}});
+    send_agent(a, {{"type", "hangup"},
+                   {"attempt", c.attempt.id},
+                   {"talk_s", c.attempt.talk_ms / 1000.0},
+                   {"by", c.ended_by.empty() ? "customer" : c.ended_by}});
     set_state(a, AgentState::wrapup);
     send_agent(a, {{"type", "wrapup"},
                    {"attempt", c.attempt.id},
@@ -419,7 +423,8 @@ void Engine::agent_dial(Agent& a) {
     Contact contact = std::move(*a.preview);
     a.preview.reset();
     std::string error;
-    auto attempts = run.ledger->begin({contact}, wall_now(), run.trunk->config->name, &error);
+    auto attempts = run.ledger->begin({contact}, wall_now(), run.trunk->config->name, &error,
+                                      unix_ms(std::chrono::system_clock::now()));
     if (attempts.empty()) {
         send_agent(a, error_message(error.empty() ? "the contact was taken meanwhile"
                                                   : "cannot record the attempt: " + error,

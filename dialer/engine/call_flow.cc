@@ -47,8 +47,15 @@ void Engine::originate(Run& run, Attempt attempt) {
     call->invited = now;
     std::string error;
     // The port is only reserved now and bound when the call is answered: a ringing call holds
-    // no socket, so tens of thousands can ring at once within the process's file limit.
-    const auto port = ports_.take();
+    // no socket, so tens of thousands can ring at once within the process's file limit. A port
+    // another program holds now is skipped (it goes back to the far end of the pool, so one
+    // pass over the pool visits each port once).
+    auto port = ports_.take();
+    for (std::size_t tries = ports_.free();
+         port && tries > 0 && !media::port_bindable(config_.rtp_address, *port); --tries) {
+        ports_.give(*port);
+        port = ports_.take();
+    }
     sip::CallId id = 0;
     if (!port) {
         error = "no free RTP port in the configured range";
@@ -111,9 +118,23 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
     c.rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error, c.rtp_port);
     c.rtp_port = 0;  // the session owns it now
     if (!c.rtp) {
-        c.outcome = Outcome::failed;
-        c.attempt.notes = "cannot open the offered RTP port: " + error;
-        hang_up(c);
+        // Another program took the offered port between the INVITE and the answer. The callee
+        // may be a person: never a silent hang-up. Speak from any free port (carriers take
+        // media from where it comes), and count an abandoned live answer: nothing of the callee
+        // can be heard, so nobody can be connected.
+        c.attempt.notes = "the offered RTP port could not be bound (" + error +
+                          "): the callee could not be heard; ";
+        engine_log(c.run->campaign.name + ": " + c.attempt.notes);
+        c.rtp = media::RtpSession::open(loop_, config_.rtp_address, ports_, &error);
+        if (c.rtp && remote.ok()) c.rtp->set_remote(remote);
+        count_live(*c.run);
+        c.outcome = Outcome::abandoned;
+        count_abandoned(*c.run);
+        decided(c, Outcome::abandoned);
+        if (c.rtp && !c.run->safe_harbor.empty())
+            play(c, &c.run->safe_harbor);
+        else
+            hang_up(c);
         return;
     }
     Call* raw = &c;
@@ -405,6 +426,10 @@ void Engine::on_ended(sip::CallId id, bool by_remote) {
     auto it = calls_.find(id);
     if (it == calls_.end()) return;
     Call& c = *it->second;
+    if (by_remote)
+        c.ended_by = "customer";
+    else if (c.ended_by.empty())
+        c.ended_by = "engine";
     if (c.state == Call::State::waiting_for_agent) {
         // Gone before an agent came: abandoned all the same (it was a live answer).
         --c.run->status.waiting;
@@ -458,7 +483,8 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
             send_agent(a, {{"type", "hangup"},
                            {"attempt", c.attempt.id},
                            {"outcome", to_string(o)},
-                           {"sip_code", sip_code}});
+                           {"sip_code", sip_code},
+                           {"by", c.ended_by.empty() ? "customer" : c.ended_by}});
             after_wrapup(a);
         }
     }
@@ -476,8 +502,10 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
             ++run.status.carrier_errors;
             break;
         case Outcome::failed:
-        case Outcome::invalid:
             ++run.status.failed;
+            break;
+        case Outcome::invalid:
+            ++run.status.invalid;  // as the ledger says: 404/484/604, final for the contact
             break;
         default:
             break;

@@ -1,5 +1,5 @@
-#include "campaigns/json_text.h"
 #include "dialer/engine/control.h"
+#include "campaigns/json_text.h"
 
 #include <event2/event.h>
 
@@ -28,6 +28,7 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"busy", s.busy},
             {"no_answer", s.no_answer},
             {"failed", s.failed},
+            {"invalid", s.invalid},
             {"carrier_errors", s.carrier_errors},
             {"window_live", s.window_live},
             {"window_abandoned", s.window_abandoned},
@@ -39,8 +40,8 @@ nlohmann::json status_json(const CampaignStatus& s) {
               {"talking", s.agents_talking},
               {"wrapup", s.agents_wrapup},
               {"paused", s.agents_paused}}},
-            {"connect_ms_median", s.connect_ms_median},
-            {"connect_ms_p99", s.connect_ms_p99},
+            {"heard_ms_median", s.heard_ms_median},
+            {"heard_ms_p99", s.heard_ms_p99},
             {"surveys",
              {{"lines", s.survey_lines},
               {"in_progress", s.surveys},
@@ -111,15 +112,15 @@ std::string status_report_json(Engine& engine) {
     for (const auto& s : engine.status()) list.push_back(status_json(s));
     const auto relay = engine.relay_figures();
     return json_text(nlohmann::json{{"ok", true},
-                          {"agents_logged_in", engine.agents_logged_in()},
-                          {"relay",
-                           {{"packets", relay.packets},
-                            {"latency_p50_us", relay.p50_us},
-                            {"latency_p99_us", relay.p99_us},
-                            {"latency_max_us", relay.max_us}}},
-                          {"stopping", engine.stopping()},
-                          {"calls_in_progress", engine.calls_in_progress()},
-                          {"campaigns", list}});
+                                    {"agents_logged_in", engine.agents_logged_in()},
+                                    {"relay",
+                                     {{"packets", relay.packets},
+                                      {"latency_p50_us", relay.p50_us},
+                                      {"latency_p99_us", relay.p99_us},
+                                      {"latency_max_us", relay.max_us}}},
+                                    {"stopping", engine.stopping()},
+                                    {"calls_in_progress", engine.calls_in_progress()},
+                                    {"campaigns", list}});
 }
 
 std::string handle_control_request(Engine& engine, const std::string& text) {

@@ -41,7 +41,8 @@ struct CampaignStatus {
     std::string name;
     std::string state;  // running | paused | stopped | finished
     long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
-         connected = 0, abandoned = 0, failed = 0, no_answer = 0, busy = 0, carrier_errors = 0;
+         connected = 0, abandoned = 0, failed = 0, invalid = 0, no_answer = 0, busy = 0,
+         carrier_errors = 0;
     long waiting = 0;  // live answers waiting for an agent now
     // IVR surveys: sessions under way, and surveys ended complete / incomplete.
     long survey_lines = 0;  // 0: not an IVR survey
@@ -49,7 +50,7 @@ struct CampaignStatus {
     // Agents serving the campaign, by state.
     long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
     // Human verdict to the customer's first packet relayed to the agent (ms), connected calls.
-    double connect_ms_median = 0, connect_ms_p99 = 0;
+    double heard_ms_median = 0, heard_ms_p99 = 0;
 
     double window_abandon_rate() const {
         return window_live ? double(window_abandoned) / double(window_live) : 0;
@@ -182,9 +183,9 @@ class Engine final : public sip::CallObserver {
     std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id
     std::unordered_map<std::string, Agent*> agents_by_peer_;
     std::unordered_map<sip::CallId, Agent*> legs_;
-    std::vector<IpNetwork> phone_networks_;  // where a login's softphone may be
+    std::vector<IpNetwork> phone_networks_;      // where a login's softphone may be
     std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
-    std::size_t max_agents_ = 0;             // logged in at once (each holds an RTP port)
+    std::size_t max_agents_ = 0;                 // logged in at once (each holds an RTP port)
     bool sip_filter_warned_ = false;
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s

@@ -108,6 +108,9 @@ struct Engine::Call {
     std::optional<milliseconds> audio_offset;  // first packet's arrival after the answer
     bool cancelled = false;
     bool rang = false;  // a provisional response (180/183) came
+    // Who ended the call, for the desktop's `hangup`: customer, agent, engine (ring timeout,
+    // stop, a prompt's end) or softphone.
+    std::string ended_by;
     const std::vector<std::int16_t>* prompt = nullptr;
     std::size_t prompt_pos = 0;
     std::array<std::int16_t, 160> frame{};  // the prompt's next 20 ms

@@ -330,8 +330,8 @@ std::vector<CampaignStatus> Engine::status() const {
         s.agents_talking = count(AgentState::talking) + count(AgentState::reserved);
         s.agents_wrapup = count(AgentState::wrapup);
         s.agents_paused = count(AgentState::paused) + count(AgentState::connecting);
-        s.connect_ms_median = percentile(run->connect_ms, 0.5);
-        s.connect_ms_p99 = percentile(run->connect_ms, 0.99);
+        s.heard_ms_median = percentile(run->connect_ms, 0.5);
+        s.heard_ms_p99 = percentile(run->connect_ms, 0.99);
         out.push_back(s);
     }
     return out;

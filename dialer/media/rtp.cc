@@ -34,6 +34,30 @@ void RtpPortPool::give(int port) {
     free_.insert(free_.begin(), port);  // reused last: late packets of a call go nowhere
 }
 
+bool port_bindable(const std::string& address, int port) {
+    sockaddr_storage local{};
+    socklen_t len = 0;
+    const bool v6 = address.find(':') != std::string::npos;
+    if (v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&local);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<std::uint16_t>(port));
+        inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&local);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<std::uint16_t>(port));
+        inet_pton(AF_INET, address.c_str(), &a->sin_addr);
+        len = sizeof *a;
+    }
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&local), len) == 0;
+    ::close(fd);
+    return ok;
+}
+
 bool parse_rtp(std::span<const std::uint8_t> p, RtpPacket& out) {
     if (p.size() < 12 || (p[0] >> 6) != 2) return false;
     const bool padding = p[0] & 0x20, extension = p[0] & 0x10;

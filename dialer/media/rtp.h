@@ -30,6 +30,10 @@ class RtpPortPool {
     std::vector<int> free_;
 };
 
+// Whether `port` on `address` can be bound now (bound and closed at once): a port another program
+// holds is skipped when an offer is made, instead of failing when the call is answered.
+bool port_bindable(const std::string& address, int port);
+
 struct RtpStats {
     std::uint64_t packets_in = 0, packets_out = 0, lost = 0, malformed = 0, foreign = 0;
     double jitter_ms = 0;
