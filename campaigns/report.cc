@@ -1,5 +1,5 @@
-#include "campaigns/json_text.h"
 #include "campaigns/report.h"
+#include "campaigns/json_text.h"
 
 #include <unordered_map>
 

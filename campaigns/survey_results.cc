@@ -1,5 +1,5 @@
-#include "campaigns/json_text.h"
 #include "campaigns/survey_results.h"
+#include "campaigns/json_text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -90,10 +90,10 @@ std::string answers_json(const SurveyTallies& t) {
                              {"answers", q.answers},
                              {"no_answer", q.no_answer}});
     return json_text(nlohmann::json{{"campaign", t.campaign},
-                          {"respondents", t.respondents},
-                          {"complete", t.complete},
-                          {"incomplete", t.incomplete},
-                          {"questions", questions}});
+                                    {"respondents", t.respondents},
+                                    {"complete", t.complete},
+                                    {"incomplete", t.incomplete},
+                                    {"questions", questions}});
 }
 
 std::size_t export_answers(const Store& store, const Campaign& c,

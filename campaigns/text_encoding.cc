@@ -21,10 +21,14 @@ bool valid_utf8(std::string_view s) {
         int n = 0;
         unsigned min = 0;
         unsigned cp = 0;
-        if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F, min = 0x80;
-        else if ((c & 0xF0) == 0xE0) n = 2, cp = c & 0x0F, min = 0x800;
-        else if ((c & 0xF8) == 0xF0) n = 3, cp = c & 0x07, min = 0x10000;
-        else return false;
+        if ((c & 0xE0) == 0xC0)
+            n = 1, cp = c & 0x1F, min = 0x80;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2, cp = c & 0x0F, min = 0x800;
+        else if ((c & 0xF8) == 0xF0)
+            n = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return false;
         if (end - p <= n) return false;
         for (int i = 1; i <= n; ++i) {
             if ((p[i] & 0xC0) != 0x80) return false;

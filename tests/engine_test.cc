@@ -195,10 +195,11 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
     // Found by fuzzing: a mapping as a key inside a trunk ended the process with an uncaught
     // yaml-cpp exception.
     // A control socket others can reach needs CurveZMQ.
-    const auto open_control = tmp.write(
-        "open.yaml", "data: d\ntrunks: [{name: t, address: \"127.0.0.1:5060\"}]\n"
-                     "campaigns: [" + test::example("telemarketing.yaml") +
-                         "]\ncontrol: \"tcp://0.0.0.0:5999\"\n");
+    const auto open_control =
+        tmp.write("open.yaml",
+                  "data: d\ntrunks: [{name: t, address: \"127.0.0.1:5060\"}]\n"
+                  "campaigns: [" +
+                      test::example("telemarketing.yaml") + "]\ncontrol: \"tcp://0.0.0.0:5999\"\n");
     r = test::run(std::string(OUTPACE_BINARY) + " run --config " + open_control);
     CHECK(r.status == 2);
     CHECK_MESSAGE(r.out.find("open.yaml:4:10: 'control' tcp://0.0.0.0:5999 is reachable from "

@@ -217,8 +217,8 @@ std::string request(const std::string& method, int engine_port, const std::strin
     return method + " sip:outpace@127.0.0.1:" + std::to_string(engine_port) +
            " SIP/2.0\r\nVia: SIP/2.0/UDP " + from_ip + ":" + std::to_string(from_port) +
            ";branch=z9hG4bK" + method + std::to_string(cseq) + "\r\nFrom: " + from +
-           "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) +
-           " " + method + "\r\nMax-Forwards: 70\r\nContact: <sip:x@" + from_ip + ":" +
+           "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) + " " +
+           method + "\r\nMax-Forwards: 70\r\nContact: <sip:x@" + from_ip + ":" +
            std::to_string(from_port) + ">\r\n" + extra + "Content-Length: 0\r\n\r\n";
 }
 
@@ -242,9 +242,9 @@ TEST_CASE("sip: a forged BYE cannot end a call, and strangers' MESSAGE and REFER
         "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
         "m=audio 40002 RTP/AVP 0\r\n";
     callee.send(h.port, "SIP/2.0 200 OK\r\nVia: " + header(invite, "Via") + "\r\nFrom: " + from +
-                            "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " +
-                            header(invite, "CSeq") + "\r\nContact: <sip:callee@127.0.0.1:" +
-                            std::to_string(callee.port) +
+                            "\r\nTo: " + to + "\r\nCall-ID: " + call_id +
+                            "\r\nCSeq: " + header(invite, "CSeq") +
+                            "\r\nContact: <sip:callee@127.0.0.1:" + std::to_string(callee.port) +
                             ">\r\nContent-Type: application/sdp\r\nContent-Length: " +
                             std::to_string(sdp.size()) + "\r\n\r\n" + sdp);
     REQUIRE(h.run_until([&] { return h.rec.calls[id].answered; }, 3s));
@@ -268,13 +268,12 @@ TEST_CASE("sip: a forged BYE cannot end a call, and strangers' MESSAGE and REFER
     CHECK(status_of(stranger.recv(h)) == 405);
     CHECK(stranger.recv(h, 500ms).empty());  // and nothing after: no NOTIFY
     // Inside the dialog, REFER is refused too.
-    stranger.send(h.port, request("REFER", h.port, "127.0.0.2", stranger.port, call_id, to, from,
-                                  3, "Refer-To: <sip:+19005550199@127.0.0.2>\r\n"));
+    stranger.send(h.port, request("REFER", h.port, "127.0.0.2", stranger.port, call_id, to, from, 3,
+                                  "Refer-To: <sip:+19005550199@127.0.0.2>\r\n"));
     CHECK(status_of(stranger.recv(h)) == 405);
 
     // The callee's own BYE ends the call.
-    callee.send(h.port,
-                request("BYE", h.port, "127.0.0.1", callee.port, call_id, to, from, 4));
+    callee.send(h.port, request("BYE", h.port, "127.0.0.1", callee.port, call_id, to, from, 4));
     CHECK(status_of(callee.recv(h)) == 200);
     CHECK(h.run_until([&] { return h.rec.calls[id].ended; }, 3s));
     CHECK(h.rec.calls[id].by_remote);

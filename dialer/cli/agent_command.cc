@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "campaigns/json_text.h"
 #include "campaigns/duration.h"
+#include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
 #include "dialer/engine/curve.h"
 #include "pacing/distribution.h"
@@ -415,11 +415,11 @@ class Desktop {
         };
         if (args_.json_summary) {
             std::printf("%s\n", json_text(json{{"agents", desks_.size()},
-                                     {"calls", calls},
-                                     {"dispositions", disp},
-                                     {"errors", errors},
-                                     {"offer_ms_median", q(0.5)},
-                                     {"offer_ms_p99", q(0.99)}})
+                                               {"calls", calls},
+                                               {"dispositions", disp},
+                                               {"errors", errors},
+                                               {"offer_ms_median", q(0.5)},
+                                               {"offer_ms_p99", q(0.99)}})
                                     .c_str());
         } else if (!args_.quiet) {
             std::printf(

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "campaigns/json_text.h"
 #include "answering-detect/audio_file.h"
 #include "answering-detect/detector.h"
 #include "campaigns/campaign_loader.h"
+#include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
 #include "dialer/engine/amd_settings.h"
 

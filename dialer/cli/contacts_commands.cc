@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "campaigns/json_text.h"
 #include "campaigns/campaign_loader.h"
 #include "campaigns/hopper.h"
 #include "campaigns/importer.h"
+#include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
 
 namespace outpace::cli {

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "campaigns/json_text.h"
 #include "campaigns/duration.h"
+#include "campaigns/json_text.h"
 #include "campaigns/yaml_reader.h"
 #include "dialer/cli/commands.h"
 #include "pacing/simulator.h"

@@ -1,5 +1,5 @@
-#include "campaigns/json_text.h"
 #include "dialer/engine/agent_channel.h"
+#include "campaigns/json_text.h"
 
 #include <event2/event.h>
 

@@ -50,8 +50,8 @@ class AgentChannel {
   public:
     // `peer` is the desktop's ZeroMQ routing id: replies go back to it. `key` is its CURVE public
     // key (Z85) when CurveZMQ is on, else empty: with the routing id, the desktop's identity.
-    using Handler = std::function<void(const std::string& peer, const std::string& key,
-                                       const AgentRequest&)>;
+    using Handler =
+        std::function<void(const std::string& peer, const std::string& key, const AgentRequest&)>;
 
     // Binds the ROUTER on `endpoint` and, when not empty, the PUB on `events_endpoint`
     // (tcp://127.0.0.1:PORT or ipc://PATH). Malformed requests are answered with an error

@@ -94,13 +94,11 @@ std::vector<IpNetwork> default_phone_networks(const std::string& sip_address) {
                             : &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr;
         if (!inet_ntop(family, a, buf, sizeof buf) || !same_ip(buf, sip_address)) continue;
         const auto* m = reinterpret_cast<const unsigned char*>(
-            family == AF_INET
-                ? static_cast<const void*>(
-                      &reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr)
-                : &reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask)->sin6_addr);
+            family == AF_INET ? static_cast<const void*>(
+                                    &reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr)
+                              : &reinterpret_cast<const sockaddr_in6*>(i->ifa_netmask)->sin6_addr);
         int prefix = 0;
-        for (int b = 0; b < (family == AF_INET ? 4 : 16); ++b)
-            prefix += __builtin_popcount(m[b]);
+        for (int b = 0; b < (family == AF_INET ? 4 : 16); ++b) prefix += __builtin_popcount(m[b]);
         if (auto n = IpNetwork::parse(std::string(buf) + "/" + std::to_string(prefix)))
             out.push_back(*n);
     }
@@ -130,7 +128,8 @@ std::string check_agent_phone(const std::string& phone, const std::vector<IpNetw
         if (!same_ip(t.host, *host)) continue;
         const bool local = loopback4.contains(t.host) || same_ip(t.host, "::1");
         if (!local || t.port == port)
-            return "'phone' " + *host + " is a trunk's address: agents' phones are never called "
+            return "'phone' " + *host +
+                   " is a trunk's address: agents' phones are never called "
                    "through a carrier";
     }
     for (const auto& n : networks)

@@ -155,8 +155,9 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
             if (auto net = IpNetwork::parse(n))
                 c.agents.phone_networks.push_back(*net);
             else
-                r.error(a["phone_networks"], "'agents.phone_networks': '" + n +
-                                                 "' is not a network like 192.0.2.0/24 or fd00::/8");
+                r.error(a["phone_networks"],
+                        "'agents.phone_networks': '" + n +
+                            "' is not a network like 192.0.2.0/24 or fd00::/8");
         }
         r.integer(a, "max_logged_in", "agents.", c.agents.max_logged_in, 0, 100000);
     }

@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <event2/event.h>
-#include <netinet/in.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -59,17 +59,17 @@ class NuaStack final : public SipStack {
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
         nua_ = nua_create(root_, &NuaStack::event, this, NUTAG_URL(url.c_str()),
-                          NUTAG_MEDIA_ENABLE(0),         // the engine writes and reads SDP itself
-                          NUTAG_SESSION_TIMER(0),        // on by default in this version
-                          NUTAG_INVITE_TIMER(90),        // the engine CANCELs long before
-                          NUTAG_AUTOACK(1),              //
+                          NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
+                          NUTAG_SESSION_TIMER(0),  // on by default in this version
+                          NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
+                          NUTAG_AUTOACK(1),        //
                           // Answered here, by source: a keep-alive ping from a peer, a BYE from
                           // the dialog's own peer (a forged one must not end a customer's call).
                           NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
                           // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
                           // NOTIFYs to any Contact it named (an amplifier). Now 405.
                           SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
-                          NTATAG_UDP_MTU(65535),         // else INVITEs over 1,300 bytes go TCP
+                          NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
                           SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END());
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
