@@ -34,24 +34,31 @@ void RtpPortPool::give(int port) {
     free_.insert(free_.begin(), port);  // reused last: late packets of a call go nowhere
 }
 
-bool port_bindable(const std::string& address, int port) {
-    sockaddr_storage local{};
-    socklen_t len = 0;
-    const bool v6 = address.find(':') != std::string::npos;
-    if (v6) {
+namespace {
+
+// `address`:`port` as a socket address; its length.
+socklen_t local_address(const std::string& address, int port, sockaddr_storage& local) {
+    local = {};
+    if (address.find(':') != std::string::npos) {
         auto* a = reinterpret_cast<sockaddr_in6*>(&local);
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(static_cast<std::uint16_t>(port));
         inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
-        len = sizeof *a;
-    } else {
-        auto* a = reinterpret_cast<sockaddr_in*>(&local);
-        a->sin_family = AF_INET;
-        a->sin_port = htons(static_cast<std::uint16_t>(port));
-        inet_pton(AF_INET, address.c_str(), &a->sin_addr);
-        len = sizeof *a;
+        return sizeof *a;
     }
-    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    auto* a = reinterpret_cast<sockaddr_in*>(&local);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<std::uint16_t>(port));
+    inet_pton(AF_INET, address.c_str(), &a->sin_addr);
+    return sizeof *a;
+}
+
+}  // namespace
+
+bool port_bindable(const std::string& address, int port) {
+    sockaddr_storage local;
+    const socklen_t len = local_address(address, port, local);
+    const int fd = ::socket(local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&local), len) == 0;
     ::close(fd);
@@ -100,19 +107,7 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
         }
         const int fd =
             ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (v6) {
-            auto* a = reinterpret_cast<sockaddr_in6*>(&local);
-            a->sin6_family = AF_INET6;
-            a->sin6_port = htons(static_cast<std::uint16_t>(*port));
-            inet_pton(AF_INET6, address.c_str(), &a->sin6_addr);
-            len = sizeof *a;
-        } else {
-            auto* a = reinterpret_cast<sockaddr_in*>(&local);
-            a->sin_family = AF_INET;
-            a->sin_port = htons(static_cast<std::uint16_t>(*port));
-            inet_pton(AF_INET, address.c_str(), &a->sin_addr);
-            len = sizeof *a;
-        }
+        len = local_address(address, *port, local);
         if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&local), len) == 0) {
             const int on = 1;  // arrival stamps (relay latency); harmless when unsupported
             ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
