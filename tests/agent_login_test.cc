@@ -21,6 +21,9 @@ TEST_CASE("agent phones: networks, SIP URIs, and never a trunk's address") {
     CHECK(sip_uri_host("sip:a1@[::1]:5060") == "::1");
     CHECK_FALSE(sip_uri_host("sip:10.0.0.5"));
     CHECK_FALSE(sip_uri_host("tel:+19005550199"));
+    CHECK(sip_uri_address("sip:a1@[::1]:5062")->port == 5062);
+    CHECK(sip_uri_address("sip:a1@10.0.0.5;transport=tcp")->port == 5060);
+    CHECK_FALSE(sip_uri_address("sip:a1@10.0.0.5:"));
 
     const std::vector<IpNetwork> nets = {*lan, *IpNetwork::parse("127.0.0.0/8")};
     const std::vector<TrunkAddress> carrier = {{"198.51.100.1", 5060}};

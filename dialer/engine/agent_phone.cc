@@ -4,6 +4,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace outpace {
@@ -64,19 +65,30 @@ bool IpNetwork::contains(const std::string& s) const {
     return true;
 }
 
-std::optional<std::string> sip_uri_host(const std::string& uri) {
+std::optional<SipUriAddress> sip_uri_address(const std::string& uri) {
     if (uri.rfind("sip:", 0) != 0) return std::nullopt;
     const auto at = uri.find('@');
     if (at == std::string::npos || at == 4) return std::nullopt;
-    std::string rest = uri.substr(at + 1);
+    const std::string rest = uri.substr(at + 1);
     if (rest.find('@') != std::string::npos) return std::nullopt;
+    SipUriAddress out;
+    std::size_t after = 0;  // where the host ends in `rest`
     if (!rest.empty() && rest[0] == '[') {
         const auto close = rest.find(']');
         if (close == std::string::npos) return std::nullopt;
-        return rest.substr(1, close - 1);
+        out.host = rest.substr(1, close - 1);
+        after = close + 1;
+    } else {
+        after = std::min(rest.find_first_of(":;?>"), rest.size());
+        out.host = rest.substr(0, after);
     }
-    const auto end = rest.find_first_of(":;?>");
-    return rest.substr(0, end);
+    if (after < rest.size() && rest[after] == ':') {
+        const auto digits = rest.substr(after + 1, 5);
+        const auto n = std::min(digits.find_first_not_of("0123456789"), digits.size());
+        if (n == 0) return std::nullopt;  // ':' and no port
+        out.port = std::stoi(digits.substr(0, n));
+    }
+    return out;
 }
 
 std::vector<IpNetwork> default_phone_networks(const std::string& sip_address) {
@@ -108,21 +120,13 @@ std::vector<IpNetwork> default_phone_networks(const std::string& sip_address) {
 
 std::string check_agent_phone(const std::string& phone, const std::vector<IpNetwork>& networks,
                               const std::vector<TrunkAddress>& trunks) {
-    const auto host = sip_uri_host(phone);
-    if (!host) return "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
+    const auto address = sip_uri_address(phone);
+    if (!address) return "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
+    const std::string* host = &address->host;
+    const int port = address->port;
     if (!parse_ip(*host))
         return "'phone' must name the softphone by IP address (sip:USER@IP:PORT), not '" + *host +
                "'";
-    // The port as written (5060 when none is).
-    int port = 5060;
-    const auto at = phone.find('@');
-    const auto after_host = phone.find(*host, at) + host->size() + (phone[at + 1] == '[' ? 1 : 0);
-    if (after_host < phone.size() && phone[after_host] == ':') {
-        const auto digits = phone.substr(after_host + 1, 5);
-        const auto n = digits.find_first_not_of("0123456789");
-        if (n == 0) return "'phone' has no port after ':'";
-        port = std::stoi(digits.substr(0, n));
-    }
     static const auto loopback4 = *IpNetwork::parse("127.0.0.0/8");
     for (const auto& t : trunks) {
         if (!same_ip(t.host, *host)) continue;

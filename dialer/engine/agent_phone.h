@@ -23,9 +23,17 @@ struct IpNetwork {
     bool contains(const std::string& ip) const;
 };
 
-// The host of sip:USER@HOST[:PORT][;params] (IPv6 in brackets, returned without them), or
-// nullopt when the URI is not of that form.
-std::optional<std::string> sip_uri_host(const std::string& uri);
+// sip:USER@HOST[:PORT][;params]: the host (IPv6 without its brackets) and the port (5060 when
+// none is written), or nullopt when the URI is not of that form.
+struct SipUriAddress {
+    std::string host;
+    int port = 5060;
+};
+std::optional<SipUriAddress> sip_uri_address(const std::string& uri);
+inline std::optional<std::string> sip_uri_host(const std::string& uri) {
+    auto a = sip_uri_address(uri);
+    return a ? std::optional<std::string>(a->host) : std::nullopt;
+}
 
 // Loopback (127.0.0.0/8, ::1) and the subnet of the interface that holds `sip_address`.
 std::vector<IpNetwork> default_phone_networks(const std::string& sip_address);
