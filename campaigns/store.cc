@@ -1,12 +1,18 @@
 #include "campaigns/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
 #include <cassert>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
 
 namespace outpace {
 namespace {
@@ -118,8 +124,43 @@ void Store::Batch::put_zone_group(const std::string& campaign, const std::string
     wb_->Put(store_->cf_[kMeta], "zones/" + contact_key(campaign, zones), "");
 }
 
+namespace {
+
+// RocksDB's own LOG file is written through a file writer that asserts (aborts the process) on
+// the write after one that failed: a full disk killed `outpace run` and `outpace report` there.
+// Warnings and errors go to stderr instead; nothing is written to the store's folder.
+class StderrLogger final : public rocksdb::Logger {
+  public:
+    StderrLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+    using rocksdb::Logger::Logv;
+    void Logv(const char* format, va_list ap) override {
+        char line[1024];
+        std::vsnprintf(line, sizeof line, format, ap);
+        // One line per message: RocksDB appends dumps (version edits) after a newline.
+        std::fprintf(stderr, "outpace: store: %.*s\n", static_cast<int>(std::strcspn(line, "\n")),
+                     line);
+    }
+};
+
+// A RocksDB error as the store reports it: a full disk in words an operator acts on.
+Status store_error(const rocksdb::Status& st, const std::string& dir, const std::string& what) {
+    Status out;
+    out.io = true;
+    out.no_space = st.IsNoSpace() || st.ToString().find("No space left") != std::string::npos;
+    out.error =
+        out.no_space ? "no space left on " + dir + " (" + what + ")" : what + ": " + st.ToString();
+    return out;
+}
+
+}  // namespace
+
 std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
     rocksdb::Options options;
+    options.info_log = std::make_shared<StderrLogger>();
+    // No preallocated WAL blocks (17 MiB at a time): a full disk shows at the first write that
+    // does not fit, so the engine stalls while the outcomes it holds are few, instead of some
+    // 30,000 attempts later in the middle of a memtable flush.
+    options.allow_fallocate = false;
     options.create_if_missing = true;
     options.create_missing_column_families = true;
     options.IncreaseParallelism(2);
@@ -143,10 +184,11 @@ std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
     rocksdb::DB* db = nullptr;
     auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs, &s->cf_, &db);
     if (!st.ok()) {
-        if (error) *error = "cannot open the store in " + dir + ": " + st.ToString();
+        if (error) *error = store_error(st, dir, "cannot open the store in " + dir).error;
         return nullptr;
     }
     s->db_.reset(db);
+    s->dir_ = dir;
     std::string seq;
     if (s->db_->Get({}, s->cf_[kMeta], kSeqKey, &seq).ok() && seq.size() == 8)
         s->next_attempt_id_ = get_be64(seq.data());
@@ -164,13 +206,26 @@ Store::Batch Store::batch() {
 }
 
 namespace {
-Status apply(rocksdb::DB* db, rocksdb::WriteBatch* wb, const rocksdb::WriteOptions& wo) {
+Status apply(rocksdb::DB* db, rocksdb::WriteBatch* wb, const rocksdb::WriteOptions& wo,
+             const std::string& dir) {
     auto st = db->Write(wo, wb);
-    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    if (!st.ok()) return store_error(st, dir, "store write failed");
     wb->Clear();
     return {};
 }
 }  // namespace
+
+Status Store::resume() {
+    auto st = db_->Resume();
+    if (!st.ok()) return store_error(st, dir_, "store still cannot write");
+    return {};
+}
+
+std::uint64_t Store::free_bytes() const {
+    struct statvfs v {};
+    if (::statvfs(dir_.c_str(), &v) != 0) return 0;
+    return static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize;
+}
 
 Store::Memory Store::memory() const {
     Memory m;
@@ -188,20 +243,20 @@ Store::Memory Store::memory() const {
 Status Store::write(Batch& b, bool sync) {
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    return apply(db_.get(), b.wb_.get(), wo);
+    return apply(db_.get(), b.wb_.get(), wo, dir_);
 }
 
 Status Store::write_unlogged(Batch& b) {
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
-    return apply(db_.get(), b.wb_.get(), wo);
+    return apply(db_.get(), b.wb_.get(), wo, dir_);
 }
 
 Status Store::flush() {
     rocksdb::FlushOptions fo;
     fo.wait = true;
     auto st = db_->Flush(fo, cf_);
-    if (!st.ok()) return {"store flush failed: " + st.ToString()};
+    if (!st.ok()) return store_error(st, dir_, "store flush failed");
     return {};
 }
 
@@ -212,7 +267,7 @@ Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     auto st = db_->Put(wo, cf_[kMeta], "campaign/" + name, v);
-    if (!st.ok()) return {"store write failed: " + st.ToString()};
+    if (!st.ok()) return store_error(st, dir_, "store write failed");
     return {};
 }
 

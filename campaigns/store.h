@@ -33,7 +33,9 @@ class Iterator;
 namespace outpace {
 
 struct Status {
-    std::string error;  // empty when it worked
+    std::string error;      // empty when it worked
+    bool io = false;        // the store could not write (else: the request itself was refused)
+    bool no_space = false;  // the disk is full: writing again may work once space returns
     bool ok() const { return error.empty(); }
 };
 
@@ -53,6 +55,11 @@ class Store {
   public:
     // Opens (creating if needed) the store in `dir`. Only one process may hold it.
     static std::unique_ptr<Store> open(const std::string& dir, std::string* error);
+    // After a failed write (a full disk) RocksDB refuses every write until it recovers: this
+    // asks it to, and works once space has returned.
+    Status resume();
+    // Bytes free on the store's filesystem for this process (0 when unknown).
+    std::uint64_t free_bytes() const;
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -150,6 +157,7 @@ class Store {
     friend class Batch;
     std::unique_ptr<rocksdb::DB> db_;
     std::vector<rocksdb::ColumnFamilyHandle*> cf_;
+    std::string dir_;
     std::uint64_t next_attempt_id_ = 1;
 };
 

@@ -50,6 +50,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     store_memory_ = {&store_memory.Add({{"part", "memtables"}}),
                      &store_memory.Add({{"part", "block_cache"}}),
                      &store_memory.Add({{"part", "table_readers"}})};
+    store_stalled_ = &prometheus::BuildGauge()
+                          .Name("outpace_store_stalled")
+                          .Help(
+                              "1 while the store cannot write (a full disk): no call is placed, "
+                              "outcomes wait in memory")
+                          .Register(r)
+                          .Add({});
+    store_free_bytes_ = &prometheus::BuildGauge()
+                             .Name("outpace_store_free_bytes")
+                             .Help("Free space on the store's filesystem, every 15 s")
+                             .Register(r)
+                             .Add({});
     agents_logged_in_ = &prometheus::BuildGauge()
                              .Name("outpace_agents_logged_in")
                              .Help("Agents logged in, whatever their campaigns")

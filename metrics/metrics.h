@@ -88,6 +88,9 @@ class Metrics {
     // The store's memory by part: memtables, block cache, table readers.
     std::array<prometheus::Gauge*, 3>& store_memory() { return store_memory_; }
     prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
+    // 1 while the store cannot write (a full disk): no call is placed, outcomes wait in memory.
+    prometheus::Gauge& store_stalled() { return *store_stalled_; }
+    prometheus::Gauge& store_free_bytes() { return *store_free_bytes_; }
 
     std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
@@ -101,6 +104,7 @@ class Metrics {
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
     std::array<prometheus::Gauge*, 3> store_memory_{};
     prometheus::Gauge* agents_logged_in_;
+    prometheus::Gauge *store_stalled_, *store_free_bytes_;
 };
 
 }  // namespace outpace::metrics

@@ -193,6 +193,11 @@ bool Engine::start(std::vector<std::string>* errors) {
             return false;
         }
     }
+    // A store that is nearly full will stall dialling soon: say so now.
+    if (const auto free = store_.free_bytes(); free > 0 && free < (1ULL << 30))
+        engine_log("warning: only " + std::to_string(free >> 20) + " MiB free on " +
+                   config_.data_dir + ": dialling stalls when the store cannot write");
+    metrics_.store_free_bytes().Set(static_cast<double>(store_.free_bytes()));
     phone_networks_ = config_.agents.phone_networks.empty()
                           ? default_phone_networks(config_.sip_address)
                           : config_.agents.phone_networks;
@@ -280,7 +285,14 @@ void Engine::tick() {
                     agent_logout(*a, "engine stopped");
                 }
             }
-            flush_completed();
+            flush_completed(true);
+            if (!store_stall_.ok()) {
+                std::size_t held = 0;
+                for (const auto& run : runs_) held += run->completed.size();
+                engine_log("stopping with " + std::to_string(held) +
+                           " outcomes the store could not write (" + store_stall_.error +
+                           "): their attempts stay in flight and are recovered at the next start");
+            }
             event_base_loopexit(loop_, nullptr);
         } else if (now - stop_at_ >= config_.drain_timeout) {
             std::vector<Call*> all;
@@ -303,6 +315,7 @@ void Engine::tick() {
 
 void Engine::launch(Run& run, Timestamp now) {
     if (!run.trunk) return;
+    if (!store_stall_.ok()) return;  // no call leaves that the ledger cannot record
     Trunk& trunk = *run.trunk;
     const auto steady = SteadyClock::now();
     if (steady < trunk.backoff_until) return;
@@ -389,23 +402,42 @@ void Engine::launch(Run& run, Timestamp now) {
         std::chrono::duration<double>(SteadyClock::now() - write_start).count());
     if (!error.empty()) {
         // Nothing was claimed and no call may leave: the ledger is the law.
-        if (!run.store_error_logged)
-            engine_log(run.campaign.name + ": cannot record attempts: " + error);
-        run.store_error_logged = true;
+        Status st;
+        st.error = error;
+        st.io = true;
+        st.no_space = error.rfind("no space left", 0) == 0;
+        store_failed(st);
         return;
     }
-    run.store_error_logged = false;
     trunk.tokens -= static_cast<double>(attempts.size());
     for (auto& a : attempts) originate(run, std::move(a));
 }
 
-void Engine::flush_completed() {
+void Engine::flush_completed(bool retry_now) {
     const auto now = wall_now();
+    const auto steady = SteadyClock::now();
+    if (!store_stall_.ok()) {
+        if (!retry_now && steady < store_retry_at_) return;
+        store_retry_at_ = steady + milliseconds(1000);
+        if (!store_.resume().ok()) return;
+    }
+    bool written = true;
+    // A batch the store could not write stays for the next try; one the ledger refused (an
+    // attempt completed twice) is logged and dropped, as retrying cannot help it.
+    auto keep = [&](const Status& st, Run& run, const char* what) {
+        if (st.ok()) return false;
+        if (st.io) {
+            store_failed(st);
+            written = false;
+            return true;
+        }
+        engine_log(run.campaign.name + ": " + what + ": " + st.error);
+        return false;
+    };
     for (auto& run : runs_) {
         if (!run->progress.empty()) {
             // First: an attempt may also be among those completed below.
-            auto st = run->ledger->progress(run->progress);
-            if (!st.ok()) engine_log(run->campaign.name + ": recording progress: " + st.error);
+            if (keep(run->ledger->progress(run->progress), *run, "recording progress")) break;
             run->progress.clear();
         }
         if (run->completed.empty()) continue;
@@ -413,9 +445,30 @@ void Engine::flush_completed() {
         auto st = run->ledger->complete(run->completed, now);
         metrics_.store_write(false).Observe(
             std::chrono::duration<double>(SteadyClock::now() - write_start).count());
-        if (!st.ok()) engine_log(run->campaign.name + ": recording outcomes: " + st.error);
+        if (keep(st, *run, "recording outcomes")) break;
         run->completed.clear();
     }
+    if (written && !store_stall_.ok()) {
+        engine_log("the store writes again after " +
+                   std::to_string(ms_between(store_stalled_at_, steady) / 1000) +
+                   " s: outcomes held meanwhile are recorded, dialling resumes");
+        store_stall_ = {};
+        metrics_.store_stalled().Set(0);
+    }
+}
+
+void Engine::store_failed(const Status& st) {
+    if (!store_stall_.ok()) {
+        store_stall_ = st;
+        return;
+    }
+    store_stall_ = st;
+    store_stalled_at_ = SteadyClock::now();
+    store_retry_at_ = store_stalled_at_ + milliseconds(1000);
+    metrics_.store_stalled().Set(1);
+    engine_log("dialling stalled: " + st.error +
+               ". Outcomes are held in memory and written when the store can write again; "
+               "no call is placed until then");
 }
 
 void Engine::stop() {
@@ -485,6 +538,7 @@ void Engine::update_gauges() {
         // A burst of SIP from strangers (each request a Sofia transaction kept 32 s) leaves
         // hundreds of MB free in malloc's arenas but held by the process: give it back.
         ::malloc_trim(0);
+        metrics_.store_free_bytes().Set(static_cast<double>(store_.free_bytes()));
     }
     const auto wall = wall_now();
     for (const auto& run : runs_) {

@@ -166,7 +166,11 @@ class Engine final : public sip::CallObserver {
     // machines (at start: those already in the window) count as live answers and abandons.
     void count_false_positives(Run& run, std::size_t machine_releases);
     void update_gauges();
-    void flush_completed();
+    // Writes the outcomes and progress held for the ledger. When the store cannot write (a full
+    // disk), they stay in memory, dialling stalls, and each call (at most once a second, or at
+    // once with `retry_now`) asks the store to recover first.
+    void flush_completed(bool retry_now = false);
+    void store_failed(const Status& status);
     Run* find_run(const std::string& name);
 
     EngineConfig config_;
@@ -187,6 +191,10 @@ class Engine final : public sip::CallObserver {
     std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
     std::size_t max_agents_ = 0;                 // logged in at once (each holds an RTP port)
     bool sip_filter_warned_ = false;
+    // The store's last write error while it cannot write (empty when it can), since when, and
+    // when to try again.
+    Status store_stall_;
+    std::chrono::steady_clock::time_point store_stalled_at_{}, store_retry_at_{};
     std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

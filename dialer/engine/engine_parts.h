@@ -81,7 +81,6 @@ struct Engine::Run {
     std::vector<double> connect_ms;  // human verdict to bridged, per connected call
     std::set<std::string> skipped;   // preview: contacts an agent passed over in this run
     SteadyClock::time_point idle_checked{};
-    bool store_error_logged = false;
     double false_positive_carry = 0;  // Ofcom: estimated AMD false positives not yet counted
 };
 

@@ -324,6 +324,8 @@ std::vector<CampaignStatus> Engine::status() const {
     std::vector<CampaignStatus> out;
     for (const auto& run : runs_) {
         CampaignStatus s = run->status;
+        if (!store_stall_.ok() && s.state == "running")
+            s.state = store_stall_.no_space ? "stalled: disk full" : "stalled: store error";
         const auto n = agent_counts(*run);
         auto count = [&](AgentState st) { return n[static_cast<std::size_t>(st)]; };
         s.agents_ready = count(AgentState::ready);
