@@ -121,14 +121,18 @@ class Desk {
             zmq::message_t m;
             if (!socket_.recv(m, zmq::recv_flags::dontwait)) continue;
             auto j = json::parse(m.to_string(), nullptr, false);
+            if (!j.is_discarded()) received_.push_back(j);
             if (!j.is_discarded() && j.value("type", "") == type) return j;
         }
         return nullptr;
     }
+    // Every message this desk has read so far, in order (those `expect` skipped included).
+    const std::vector<json>& received() const { return received_; }
 
   private:
     zmq::context_t ctx_;
     zmq::socket_t socket_;
+    std::vector<json> received_;
 };
 
 // A supervisor's view: the engine's PUB socket.
