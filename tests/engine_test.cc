@@ -24,10 +24,28 @@ TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
     rig.campaign("unavailable", "uas_480.xml", 2);
     rig.campaign("signed-in", "uas_auth.xml", 1, "", 1, ", username: acme, password: secret");
     rig.campaign("bad-password", "uas_auth.xml", 1, "", 1, ", username: acme, password: wrong");
-    auto r = rig.run();
+    // With the final status as JSON on stdout (what `ctl status` returns).
+    auto r =
+        test::run("timeout 120 " + std::string(OUTPACE_BINARY) + " run --quiet --json --config " +
+                  rig.config("stop_when_done: true\ndrain_timeout: 10s\n"));
     INFO(r.out);
     REQUIRE(r.status == 0);
     auto all = rig.attempts();
+    // The status counts outcomes as the ledger does: a 404 is invalid, not a failure.
+    const auto final_status = nlohmann::json::parse(r.out.substr(r.out.find('{')), nullptr, false);
+    REQUIRE(final_status.is_object());
+    std::map<std::string, nlohmann::json> status_of;
+    for (const auto& c : final_status["campaigns"]) status_of[c["campaign"]] = c;
+    CHECK(status_of["nobody"]["invalid"] == 2);
+    CHECK(status_of["nobody"]["failed"] == 0);
+    CHECK(status_of["hangs-up"]["failed"] == 2);
+    CHECK(status_of["hangs-up"]["invalid"] == 0);
+    // Attempts start to the millisecond, not the second.
+    std::size_t whole_seconds = 0, attempts = 0;
+    for (const auto& [name, list] : all)
+        for (const auto& a : list) ++attempts, whole_seconds += a.started_ms % 1000 == 0;
+    CHECK(attempts >= 15);
+    CHECK(whole_seconds < attempts / 2);
 
     // Each contact dialled once: the retry delays are hours away.
     for (const auto& [name, attempts] : all) {
