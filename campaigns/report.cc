@@ -1,4 +1,5 @@
 #include "campaigns/report.h"
+#include "campaigns/abandon_window.h"
 #include "campaigns/json_text.h"
 
 #include <unordered_map>
@@ -52,17 +53,15 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
         }
         ++r.attempts_by_outcome[to_string(a.outcome)];
         if (!a.amd_verdict.empty()) ++r.amd_verdicts[a.amd_verdict];
-        // A machine an agent took (on_machine: agent) is connected, but not a live answer.
-        const bool live = (a.outcome == Outcome::connected && a.amd_verdict != "machine") ||
-                          a.outcome == Outcome::abandoned;
-        const bool machine = a.outcome == Outcome::machine && !a.amd_verdict.empty();
-        if (!live && !machine) return;
+        // The engine's rolling window counts the same events by the same rule.
+        const auto e = window_event(a);
+        if (!e.counts()) return;
         for (auto* w : {&r.last_24h, &r.last_30d}) {
-            const std::int64_t span_ms = (w == &r.last_24h ? 1LL : 30LL) * 86'400'000;
-            if (a.ended_ms > now_ms - span_ms) {
-                w->live_answers += live;
-                w->abandoned += (a.outcome == Outcome::abandoned);
-                w->machines += machine;
+            const std::chrono::milliseconds span((w == &r.last_24h ? 1LL : 30LL) * 86'400'000);
+            if (in_abandon_window(a.ended_ms, now_ms, span)) {
+                w->live_answers += e.live;
+                w->abandoned += e.abandoned;
+                w->machines += e.machine;
             }
         }
     });

@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 
 #include <cassert>
+#include <filesystem>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -182,6 +183,9 @@ std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
 
     std::unique_ptr<Store> s(new Store());
     rocksdb::DB* db = nullptr;
+    // RocksDB would log an error for a folder that does not exist yet before creating it.
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
     auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs, &s->cf_, &db);
     if (!st.ok()) {
         if (error) *error = store_error(st, dir, "cannot open the store in " + dir).error;

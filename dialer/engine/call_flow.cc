@@ -238,10 +238,10 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
                 // An agent leaves the message in person, if one is ready now. A machine does not
                 // wait for one (it is no abandon): without a ready agent it is released.
                 if (Agent* a = longest_ready(run)) return connect(c, *a);
-                count_false_positives(run, 1);
+                count_machine_release(run);
                 return hang_up(c);
             }
-            count_false_positives(run, 1);
+            count_machine_release(run);
             if (run.campaign.on_machine == MachineAction::leave_message &&
                 !run.machine_message.empty()) {
                 c.state = Call::State::waiting_for_beep;
@@ -263,7 +263,7 @@ void Engine::on_verdict(Call& c, const amd::Event& e) {
                 connect_or_abandon(c, "unknown");
             } else {
                 c.outcome = Outcome::machine;
-                count_false_positives(run, 1);
+                count_machine_release(run);
                 hang_up(c);
             }
             return;

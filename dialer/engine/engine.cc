@@ -10,7 +10,6 @@
 
 #include "answering-detect/audio_file.h"
 #include "campaigns/campaign_loader.h"
-#include "campaigns/report.h"
 #include "dialer/engine/amd_settings.h"
 #include "dialer/engine/engine_parts.h"
 
@@ -136,12 +135,12 @@ bool Engine::start(std::vector<std::string>* errors) {
                 c.name + ": " + std::to_string(recovered) +
                 " attempts left in flight by a stop were recovered (lost, unless a person had "
                 "already been abandoned or connected)");
-        const auto report = build_report(store_, c, now);
-        const auto& window =
-            c.abandon_window <= Millis{86'400'000} ? report.last_24h : report.last_30d;
-        run->status.window_live = static_cast<long>(window.live_answers);
-        run->status.window_abandoned = static_cast<long>(window.abandoned);
-        count_false_positives(*run, window.machines);
+        // The window as the report computes it from the ledger; from here on it rolls.
+        run->window = std::make_unique<RollingAbandonWindow>(c.abandon_window <= Millis{86'400'000}
+                                                                 ? Millis{86'400'000}
+                                                                 : Millis{30LL * 86'400'000});
+        run->window->seed(store_, c, unix_ms(std::chrono::system_clock::now()));
+        refresh_window(*run);
         run->status.max_abandon_rate = c.max_abandon_rate;
         run->m = &metrics_.campaign(c.name, c.abandon_window <= Millis{86'400'000} ? "24h" : "30d");
         run->m->abandon_cap->Set(c.max_abandon_rate);
@@ -309,8 +308,10 @@ void Engine::tick() {
         return;
     }
     const auto wall = wall_now();
-    for (auto& run : runs_)
+    for (auto& run : runs_) {
+        refresh_window(*run);  // the window rolls: old abandons leave it
         if (run->status.state == "running") launch(*run, wall);
+    }
 }
 
 void Engine::launch(Run& run, Timestamp now) {
@@ -577,24 +578,32 @@ void Engine::update_gauges() {
 }
 
 void Engine::count_live(Run& run) {
-    ++run.status.window_live;
+    run.window->add(unix_ms(std::chrono::system_clock::now()), {.live = true});
+    refresh_window(run);
     run.m->live_answers->Increment();
 }
 
 void Engine::count_abandoned(Run& run) {
-    ++run.status.window_abandoned;
+    run.window->add(unix_ms(std::chrono::system_clock::now()), {.abandoned = true});
+    refresh_window(run);
     run.m->abandoned->Increment();
 }
 
-void Engine::count_false_positives(Run& run, std::size_t machine_releases) {
-    if (!run.campaign.count_amd_false_positives) return;
-    // Whole calls: the fraction carries over to the next machine release.
-    run.false_positive_carry +=
-        static_cast<double>(machine_releases) * run.campaign.amd_false_positive_rate;
-    for (; run.false_positive_carry >= 1; run.false_positive_carry -= 1) {
-        ++run.status.window_live;
-        ++run.status.window_abandoned;
-    }
+void Engine::count_machine_release(Run& run) {
+    run.window->add(unix_ms(std::chrono::system_clock::now()), {.machine = true});
+    refresh_window(run);
+}
+
+void Engine::refresh_window(Run& run) {
+    RollingAbandonWindow& w = *run.window;
+    w.roll(unix_ms(std::chrono::system_clock::now()));
+    // Ofcom: the estimated false positives among the window's machine releases, in whole calls.
+    const auto estimated = run.campaign.count_amd_false_positives
+                               ? static_cast<std::int64_t>(static_cast<double>(w.machines()) *
+                                                           run.campaign.amd_false_positive_rate)
+                               : 0;
+    run.status.window_live = static_cast<long>(w.live_answers() + estimated);
+    run.status.window_abandoned = static_cast<long>(w.abandoned() + estimated);
 }
 
 }  // namespace outpace

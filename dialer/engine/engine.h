@@ -162,9 +162,11 @@ class Engine final : public sip::CallObserver {
     void relayed(std::chrono::steady_clock::time_point arrived);
     void count_live(Run& run);
     void count_abandoned(Run& run);
-    // Ofcom: estimated AMD false positives among `machine_releases` more calls released as
-    // machines (at start: those already in the window) count as live answers and abandons.
-    void count_false_positives(Run& run, std::size_t machine_releases);
+    // A call AMD released as a machine: under Ofcom counting, the campaign's estimated share of
+    // them were people, and count as live answers and abandons.
+    void count_machine_release(Run& run);
+    // Rolls the campaign's abandon window to now and reads its figures into the status.
+    void refresh_window(Run& run);
     void update_gauges();
     // Writes the outcomes and progress held for the ledger. When the store cannot write (a full
     // disk), they stay in memory, dialling stalls, and each call (at most once a second, or at

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "campaigns/abandon_window.h"
 #include "dialer/engine/engine.h"
 #include "dialer/media/dtmf.h"
 #include "dialer/media/recorder.h"
@@ -81,7 +82,9 @@ struct Engine::Run {
     std::vector<double> connect_ms;  // human verdict to bridged, per connected call
     std::set<std::string> skipped;   // preview: contacts an agent passed over in this run
     SteadyClock::time_point idle_checked{};
-    double false_positive_carry = 0;  // Ofcom: estimated AMD false positives not yet counted
+    // The regulatory abandon window (24 h or 30 days), rolling by the minute while the engine
+    // runs; status.window_* are read from it (with Ofcom's estimates, in whole calls).
+    std::unique_ptr<RollingAbandonWindow> window;
 };
 
 struct Engine::Call {
