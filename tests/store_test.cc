@@ -274,7 +274,17 @@ TEST_CASE("an outcome decided in flight (a person abandoned or connected) surviv
     CHECK(report.last_24h.live_answers == 2);
     // The abandoned person is not called again for 72 hours (Ofcom), as after any abandon.
     auto c = f.store->contact("t", attempts[0].phone);
+    REQUIRE(c);
     CHECK(c->last_outcome == "abandoned");
+    CHECK(c->next_eligible >= std::chrono::system_clock::to_time_t(t) + 72 * 3600);
+    Hopper hopper(*f.store, f.campaign);
+    const auto due = [&](Timestamp when) {
+        const auto next = hopper.next(when, 10);
+        return std::any_of(next.begin(), next.end(),
+                           [&](const Contact& x) { return x.phone == attempts[0].phone; });
+    };
+    CHECK_FALSE(due(t + std::chrono::hours(71)));
+    CHECK(due(t + std::chrono::hours(73)));
 }
 
 TEST_CASE("abandon rates are computed per window from the ledger") {
