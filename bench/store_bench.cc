@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
     ms.clear();
     for (int i = 0; i < 21; ++i) {
         auto t = Clock::now();
-        auto attempts = ledger.begin(hopper.next(now, k), now, "main", &err);
+        auto attempts = ledger.begin(hopper.next(now, k), now, "main").value;
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
         if (attempts.empty()) break;
     }

@@ -4,9 +4,8 @@
 
 namespace outpace {
 
-std::vector<Attempt> Ledger::begin(const std::vector<Contact>& contacts, Timestamp now,
-                                   const std::string& trunk, std::string* error,
-                                   std::int64_t started_ms) {
+Result<std::vector<Attempt>> Ledger::begin(const std::vector<Contact>& contacts, Timestamp now,
+                                           const std::string& trunk, std::int64_t started_ms) {
     std::vector<Attempt> out;
     auto batch = store_.batch();
     std::vector<std::string> phones;
@@ -30,11 +29,9 @@ std::vector<Attempt> Ledger::begin(const std::vector<Contact>& contacts, Timesta
         batch.put_attempt(a);
         out.push_back(std::move(a));
     }
-    if (auto st = store_.write(batch, true); !st.ok()) {
-        if (error) *error = st.error;
-        return {};
-    }
-    return out;
+    if (auto st = store_.write(batch, true); !st.ok())
+        return Result<std::vector<Attempt>>::failed(st);
+    return {std::move(out), {}};
 }
 
 Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
@@ -81,7 +78,7 @@ Status Ledger::progress(const std::vector<Attempt>& in_flight) {
     return any ? store_.write(batch, true) : Status{};
 }
 
-std::size_t Ledger::recover(Timestamp now, std::string* error) {
+Result<std::size_t> Ledger::recover(Timestamp now) {
     std::vector<Attempt> lost;
     for (auto& a : store_.in_flight_attempts()) {
         if (a.campaign != campaign_.name) continue;
@@ -92,12 +89,9 @@ std::size_t Ledger::recover(Timestamp now, std::string* error) {
             (a.notes.empty() ? "" : "; ") + std::string("recovered after the engine stopped");
         lost.push_back(std::move(a));
     }
-    if (lost.empty()) return 0;
-    if (auto st = complete(lost, now); !st.ok()) {
-        if (error) *error = st.error;
-        return 0;
-    }
-    return lost.size();
+    if (lost.empty()) return {};
+    if (auto st = complete(lost, now); !st.ok()) return Result<std::size_t>::failed(st);
+    return {lost.size(), {}};
 }
 
 }  // namespace outpace

@@ -18,12 +18,11 @@ class Ledger {
 
     // Claims the contacts (they leave the hopper) and records one in-flight attempt for each, in
     // one synced batch: after it returns, a crash cannot forget that these calls may have gone
-    // out. Contacts no longer pending are skipped. `error` is set when the store failed, in which
-    // case nothing was claimed and no call may be placed. `started_ms` is the attempts' start to
+    // out. Contacts no longer pending are skipped. When the store failed, nothing was claimed
+    // and no call may be placed (the status says why). `started_ms` is the attempts' start to
     // the millisecond (unix ms); 0 = `now`, whose resolution is a second.
-    std::vector<Attempt> begin(const std::vector<Contact>& contacts, Timestamp now,
-                               const std::string& trunk, std::string* error,
-                               std::int64_t started_ms = 0);
+    Result<std::vector<Attempt>> begin(const std::vector<Contact>& contacts, Timestamp now,
+                                       const std::string& trunk, std::int64_t started_ms = 0);
 
     // Completes attempts (outcome and timings filled in by the caller) in one synced batch and
     // applies the retry rules. An attempt already completed is refused, so a duplicate event can
@@ -39,7 +38,7 @@ class Ledger {
     // an attempt (the call may have rung) and the contact is rescheduled by the failed rule.
     // An attempt whose outcome was decided in flight (Attempt::decided) gets that outcome.
     // Returns how many were recovered.
-    std::size_t recover(Timestamp now, std::string* error);
+    Result<std::size_t> recover(Timestamp now);
 
   private:
     Store& store_;

@@ -13,6 +13,8 @@
 // hours instead of scanning past their contacts.
 #pragma once
 
+#include "campaigns/status.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,12 +34,6 @@ class Iterator;
 
 namespace outpace {
 
-struct Status {
-    std::string error;      // empty when it worked
-    bool io = false;        // the store could not write (else: the request itself was refused)
-    bool no_space = false;  // the disk is full: writing again may work once space returns
-    bool ok() const { return error.empty(); }
-};
 
 struct StoredCampaign {
     std::string path;

@@ -38,7 +38,7 @@ Campaign crash_campaign(const std::string& dir) {
     Ledger ledger(*store, c);
     auto t = test::at("2026-11-24T16:00:00Z");
     for (;;) {
-        auto attempts = ledger.begin(hopper.next(t, 25), t, "main", &err);
+        auto attempts = ledger.begin(hopper.next(t, 25), t, "main").value;
         std::string msg;
         for (const auto& a : attempts) msg += "B " + std::to_string(a.id) + "\n";
         if (!msg.empty() && write(out, msg.data(), msg.size()) < 0) _exit(4);
@@ -130,7 +130,7 @@ TEST_CASE("a process killed with SIGKILL loses no acknowledged attempt and tears
         // Recovery completes whatever the kill left in flight, then the next round goes on.
         Ledger recovery(*store, c);
         const std::size_t stuck = store->in_flight_attempts().size();
-        CHECK(recovery.recover(test::at("2026-11-24T16:00:00Z"), &err) == stuck);
+        CHECK(recovery.recover(test::at("2026-11-24T16:00:00Z")).value == stuck);
         CHECK(store->in_flight_attempts().empty());
         for (const auto& [id, a] : ledger) completed.insert(id);
     }

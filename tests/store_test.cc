@@ -44,8 +44,9 @@ struct Fixture {
         Hopper hopper(*store, campaign);
         Ledger ledger(*store, campaign);
         std::string err;
-        auto attempts = ledger.begin(hopper.next(t, n), t, "main", &err);
-        REQUIRE_MESSAGE(err.empty(), err);
+        auto begun = ledger.begin(hopper.next(t, n), t, "main");
+        REQUIRE_MESSAGE(begun.ok(), begun.status.error);
+        auto attempts = std::move(begun.value);
         return attempts;
     }
 };
@@ -111,7 +112,7 @@ TEST_CASE("re-importing the same list is idempotent") {
     auto t = at("2026-11-24T16:00:00Z");
     Hopper hopper(*f.store, f.campaign);
     std::string err;
-    auto attempts = ledger.begin(hopper.next(t, 1), t, "main", &err);
+    auto attempts = ledger.begin(hopper.next(t, 1), t, "main").value;
     REQUIRE(attempts.size() == 1);
     auto second = f.import(csv);
     CHECK(second.imported == 0);
@@ -172,7 +173,7 @@ TEST_CASE("the ledger claims contacts, completes attempts once and applies the r
     Ledger ledger(*f.store, f.campaign);
     auto t = at("2026-11-24T16:00:00Z");
     std::string err;
-    auto attempts = ledger.begin(hopper.next(t, 10), t, "main", &err);
+    auto attempts = ledger.begin(hopper.next(t, 10), t, "main").value;
     REQUIRE(attempts.size() == 2);
     CHECK(attempts[0].id != attempts[1].id);
     CHECK(hopper.next(t, 10).empty());  // claimed contacts leave the hopper
@@ -211,7 +212,7 @@ TEST_CASE("attempts left in flight by a crash are recovered as lost and counted"
     CHECK(f.store->in_flight_attempts().size() == 1);
     Ledger ledger(*f.store, f.campaign);
     std::string err;
-    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 1);
+    CHECK(ledger.recover(t + std::chrono::minutes(1)).value == 1);
     CHECK(f.store->in_flight_attempts().empty());
     auto c = f.store->contact("t", "+12125550123");
     CHECK(c->attempts == 1);
@@ -245,7 +246,7 @@ TEST_CASE(
     }
     Ledger ledger(*f.store, f.campaign);
     std::string err;
-    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 1);
+    CHECK(ledger.recover(t + std::chrono::minutes(1)).value == 1);
     const auto lost = f.store->attempt("t", attempts[0].id);
     REQUIRE(lost);
     CHECK(lost->outcome == Outcome::lost);
@@ -265,7 +266,7 @@ TEST_CASE("an outcome decided in flight (a person abandoned or connected) surviv
     // The engine dies here; the next one recovers.
     Ledger ledger(*f.store, f.campaign);
     std::string err;
-    CHECK(ledger.recover(t + std::chrono::minutes(1), &err) == 3);
+    CHECK(ledger.recover(t + std::chrono::minutes(1)).value == 3);
     CHECK(f.store->attempt("t", attempts[0].id)->outcome == Outcome::abandoned);
     CHECK(f.store->attempt("t", attempts[1].id)->outcome == Outcome::connected);
     CHECK(f.store->attempt("t", attempts[2].id)->outcome == Outcome::lost);

@@ -116,7 +116,8 @@ int run_engine(const RunArgs& a) {
     event_base* loop = event_base_new();
     int status = 0;
     {
-        Engine engine(config, *store, loop);
+        LoopEnv env(loop);
+        Engine engine(config, *store, env);
         std::vector<std::string> errors;
         if (!engine.start(&errors)) {
             for (const auto& e : errors) std::cerr << "outpace run: " << e << "\n";

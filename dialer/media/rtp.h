@@ -49,7 +49,9 @@ struct RtpPacket {
 };
 bool parse_rtp(std::span<const std::uint8_t> packet, RtpPacket& out);
 
-class RtpSession {
+// One call's audio as the engine uses it: what the engine hears (PCM, keys) and sends. RtpSession
+// is the real one; in-process engine tests play a carrier's audio through their own.
+class AudioChannel {
   public:
     // Audio heard from the callee: linear PCM and its time since the first packet (from the RTP
     // timestamps, so the detector sees gaps where packets were lost).
@@ -58,26 +60,38 @@ class RtpSession {
     // RFC 4733 telephone-event: the digit ('0'-'9', '*', '#', 'A'-'D'), once per key press.
     using DigitHandler = std::function<void(char)>;
 
+    virtual ~AudioChannel() = default;
+    virtual int port() const = 0;
+    // Where to send, what codec; from the answer's SDP. Packets from other addresses are dropped.
+    virtual bool set_remote(const RemoteMedia& remote) = 0;
+    virtual void on_audio(AudioHandler h) = 0;
+    virtual void on_digit(DigitHandler h) = 0;
+    // Sends 20 ms (160 samples) of audio.
+    virtual void send(std::span<const std::int16_t> pcm) = 0;
+    virtual const RtpStats& stats() const = 0;
+    // When the packet being handled reached us (the kernel's receive timestamp), for measuring
+    // what the engine adds to relayed audio. Valid inside the audio handler.
+    virtual std::chrono::steady_clock::time_point arrived() const = 0;
+};
+
+class RtpSession final : public AudioChannel {
+  public:
     // Binds a port from the pool, or exactly `port` when given (a port the caller took from the
     // pool earlier, e.g. for an offer sent before the call was answered; the session owns it
     // from here on, even when binding fails).
     static std::unique_ptr<RtpSession> open(event_base* loop, const std::string& address,
                                             RtpPortPool& ports, std::string* error, int port = 0);
-    ~RtpSession();
+    ~RtpSession() override;
     RtpSession(const RtpSession&) = delete;
     RtpSession& operator=(const RtpSession&) = delete;
 
-    int port() const { return port_; }
-    // Where to send, what codec; from the answer's SDP. Packets from other addresses are dropped.
-    bool set_remote(const RemoteMedia& remote);
-    void on_audio(AudioHandler h) { audio_ = std::move(h); }
-    void on_digit(DigitHandler h) { digit_ = std::move(h); }
-    // Sends 20 ms (160 samples) of audio.
-    void send(std::span<const std::int16_t> pcm);
-    const RtpStats& stats() const { return stats_; }
-    // When the packet being handled reached our socket (the kernel's receive timestamp), for
-    // measuring what the engine adds to relayed audio. Valid inside the audio handler.
-    std::chrono::steady_clock::time_point arrived() const { return arrived_; }
+    int port() const override { return port_; }
+    bool set_remote(const RemoteMedia& remote) override;
+    void on_audio(AudioHandler h) override { audio_ = std::move(h); }
+    void on_digit(DigitHandler h) override { digit_ = std::move(h); }
+    void send(std::span<const std::int16_t> pcm) override;
+    const RtpStats& stats() const override { return stats_; }
+    std::chrono::steady_clock::time_point arrived() const override { return arrived_; }
 
   private:
     RtpSession(RtpPortPool& ports) : ports_(ports) {}

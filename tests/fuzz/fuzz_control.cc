@@ -17,6 +17,7 @@ namespace {
 struct World {
     outpace::EngineConfig config;
     std::unique_ptr<outpace::Store> store;
+    std::unique_ptr<outpace::LoopEnv> env;
     std::unique_ptr<outpace::Engine> engine;
     World() {
         const std::string dir = "/tmp/outpace-fuzz-control-" + std::to_string(::getpid());
@@ -26,7 +27,8 @@ struct World {
         if (!store) __builtin_trap();
         config.rtp_first_port = 40000;
         config.rtp_last_port = 40001;
-        engine = std::make_unique<outpace::Engine>(config, *store, nullptr);
+        env = std::make_unique<outpace::LoopEnv>(nullptr);
+        engine = std::make_unique<outpace::Engine>(config, *store, *env);
     }
 };
 

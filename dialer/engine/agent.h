@@ -1,0 +1,48 @@
+// A logged-in agent: the desktop (ZeroMQ peer) and the softphone leg kept up for the shift, the
+// customer being talked to, the attempt in wrap-up and the contact shown in preview. Owned by the
+// AgentPool; the state machine lives there.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaigns/records.h"
+#include "dialer/engine/clock.h"
+#include "dialer/media/rtp.h"
+#include "dialer/sip/sip_stack.h"
+
+namespace outpace {
+
+class CampaignRun;
+
+// An agent's state as the desktop and supervisors see it (docs/agent-protocol.md).
+enum class AgentState { connecting, paused, ready, reserved, talking, wrapup };
+const char* to_string(AgentState s);
+
+struct Agent {
+    using State = AgentState;
+    std::string id, peer, phone, pause_reason;
+    std::string key;  // the desktop's CURVE key (empty without CURVE): with `peer`, its identity
+    std::vector<std::string> campaigns, skills;
+    State state = State::connecting;
+    SteadyTime since, last_heard;
+    bool want_ready = false, want_pause = false, want_logout = false, desktop_lost = false;
+    std::string want_pause_reason;
+    // The softphone leg.
+    sip::CallId leg = 0;
+    int leg_port = 0;  // reserved for the offer until the leg answers
+    std::unique_ptr<media::AudioChannel> rtp;
+    // The customer being talked to, or dialled in preview.
+    sip::CallId customer = 0;
+    // Wrap-up: the attempt waiting for a disposition.
+    std::optional<Attempt> wrap;
+    CampaignRun* wrap_run = nullptr;
+    SteadyTime wrap_start;
+    // Preview: the contact shown and not dialled yet.
+    std::optional<Contact> preview;
+    CampaignRun* preview_run = nullptr;
+};
+
+}  // namespace outpace

@@ -1,0 +1,496 @@
+// An agent's session: the desktop's requests, its states, wrap-up and dispositions, preview
+// dialling, heartbeats. How a live answer reaches an agent (softphone legs, routing, the relay)
+// is in agent_routing.cc.
+#include <algorithm>
+#include <set>
+
+#include "campaigns/json_text.h"
+#include "campaigns/survey.h"
+#include "dialer/engine/agent_pool.h"
+#include "dialer/engine/engine_util.h"
+
+namespace outpace {
+namespace {
+
+using Type = AgentRequest::Type;
+
+}  // namespace
+
+AgentPool::AgentPool(const EngineConfig& config, Host& host, EngineEnv& env, Store& store,
+                     media::RtpPortPool& ports, metrics::Metrics& metrics)
+    : config_(config), host_(host), env_(env), store_(store), ports_(ports), metrics_(metrics) {
+    phone_networks_ = config.agents.phone_networks.empty()
+                          ? default_phone_networks(config.sip_address)
+                          : config.agents.phone_networks;
+    for (const auto& t : config.trunks) trunk_addresses_.push_back({t.host, t.port});
+    max_agents_ =
+        config.agents.max_logged_in > 0
+            ? static_cast<std::size_t>(config.agents.max_logged_in)
+            : static_cast<std::size_t>(config.rtp_last_port - config.rtp_first_port + 1) / 2;
+}
+
+AgentPool::~AgentPool() = default;
+
+void AgentPool::attach(sip::SipStack* sip, AgentChannel* channel) {
+    sip_ = sip;
+    protocol_.attach(channel);
+}
+
+std::vector<std::string> AgentPool::phone_hosts() const {
+    std::vector<std::string> out;
+    for (const auto& [id, a] : agents_)
+        if (auto host = sip_uri_host(a->phone)) out.push_back(*host);
+    return out;
+}
+
+Agent* AgentPool::find_agent(const std::string& id) {
+    auto it = agents_.find(id);
+    return it == agents_.end() ? nullptr : it->second.get();
+}
+
+void AgentPool::set_state(Agent& a, AgentState state, const std::string& reason) {
+    a.state = state;
+    a.since = now();
+    a.pause_reason = state == AgentState::paused ? reason : "";
+    protocol_.state(a, reason);
+    protocol_.agent_event(a);
+    if (state == AgentState::ready) route_waiting();
+}
+
+// ---- The desktop's requests --------------------------------------------------------------------
+
+void AgentPool::request(const std::string& peer, const std::string& key, const AgentRequest& r) {
+    if (r.type == Type::login) {
+        login(peer, key, r);
+        return;
+    }
+    auto it = by_peer_.find(peer);
+    if (it == by_peer_.end() || it->second->key != key) {
+        protocol_.error(peer, "log in first", r.type);
+        return;
+    }
+    Agent& a = *it->second;
+    a.last_heard = now();
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, r.type); };
+    switch (r.type) {
+        case Type::heartbeat:
+            protocol_.heartbeat(a);
+            return;
+        case Type::ready:
+            if (a.state == AgentState::wrapup)
+                return refuse("wrap-up ends with a disposition for attempt " +
+                              std::to_string(a.wrap->id));
+            if (a.state == AgentState::talking || a.state == AgentState::reserved)
+                return refuse("in a call");
+            ready(a);
+            return;
+        case Type::pause:
+            pause(a, r.reason.empty() ? "break" : r.reason);
+            return;
+        case Type::hangup:
+            hangup(a);
+            return;
+        case Type::disposition:
+            disposition(a, r);
+            return;
+        case Type::logout:
+            if (a.state == AgentState::talking || a.state == AgentState::reserved ||
+                a.state == AgentState::wrapup) {
+                a.want_logout = true;
+                protocol_.logout_pending(a);
+                return;
+            }
+            logout(a, "logout");
+            return;
+        case Type::next:
+            next(a);
+            return;
+        case Type::dial:
+            dial(a);
+            return;
+        case Type::skip:
+            skip(a);
+            return;
+        case Type::login:
+            return;
+    }
+}
+
+void AgentPool::login(const std::string& peer, const std::string& key, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(peer, why, Type::login); };
+    if (config_.curve.enabled()) {
+        // With CurveZMQ, a key logs in only as the agents its authorized_keys line names.
+        auto k = config_.curve.authorized.find(key);
+        if (k == config_.curve.authorized.end() || !k->second.may_be(r.agent))
+            return refuse("this desktop's key may not log in as agent " + r.agent);
+    }
+    for (const auto& name : r.campaigns)
+        if (!host_.find_run(name)) return refuse("no campaign '" + name + "' in this engine");
+    if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_);
+        !why.empty())
+        return refuse(why);
+    const double heartbeat_s = std::chrono::duration<double>(config_.agents.heartbeat).count();
+    if (Agent* existing = find_agent(r.agent)) {
+        // The same agent again. Only the desktop that holds the session (the same routing id
+        // and key: a desktop that reconnects with its ZMQ_ROUTING_ID) may resume it, or any
+        // desktop allowed to be this agent once the session's heartbeats have lapsed. The reply
+        // says nothing of the session (its phone, its desktop).
+        Agent& a = *existing;
+        const bool same_desktop = a.peer == peer && a.key == key;
+        if (!same_desktop && !a.desktop_lost)
+            return refuse("agent " + r.agent +
+                          " is logged in at another desktop; log out there first, or wait for "
+                          "that session to time out");
+        if (a.phone != r.phone)
+            return refuse("agent " + r.agent + " is logged in with another phone; log out first");
+        if (auto other = by_peer_.find(peer); other != by_peer_.end() && other->second != &a)
+            return refuse("this desktop is already logged in as " + other->second->id);
+        a.key = key;
+        if (a.peer != peer) {
+            by_peer_.erase(a.peer);
+            a.peer = peer;
+            by_peer_[peer] = &a;
+        }
+        a.desktop_lost = false;
+        a.last_heard = now();
+        a.campaigns = r.campaigns;
+        a.skills = r.skills;
+        protocol_.logged_in(a, heartbeat_s);
+        return;
+    }
+    if (auto other = by_peer_.find(peer); other != by_peer_.end())
+        return refuse("this desktop is already logged in as " + other->second->id);
+    if (agents_.size() >= max_agents_)
+        return refuse("no room for another agent: " + std::to_string(max_agents_) +
+                      " are logged in (agents.max_logged_in)");
+    auto owned = std::make_unique<Agent>();
+    Agent& a = *owned;
+    a.id = r.agent;
+    a.key = key;
+    a.peer = peer;
+    a.phone = r.phone;
+    a.campaigns = r.campaigns;
+    a.skills = r.skills;
+    a.since = a.last_heard = now();
+    agents_[r.agent] = std::move(owned);
+    by_peer_[peer] = &a;
+    engine_log("agent " + a.id + " logged in from " + a.phone);
+    protocol_.logged_in(a, heartbeat_s);
+    protocol_.agent_event(a);
+    host_.phones_changed();
+    dial_leg(a);
+}
+
+void AgentPool::ready(Agent& a) {
+    a.want_pause = false;
+    if (a.state == AgentState::ready) {
+        protocol_.state(a, "");
+        return;
+    }
+    if (!a.rtp) {
+        // No softphone leg (it dropped, or never answered): call it again first.
+        a.want_ready = true;
+        if (a.leg == 0) dial_leg(a);
+        if (a.state != AgentState::connecting) set_state(a, AgentState::connecting);
+        return;
+    }
+    set_state(a, AgentState::ready);
+}
+
+void AgentPool::pause(Agent& a, const std::string& reason) {
+    switch (a.state) {
+        case AgentState::ready:
+        case AgentState::paused:
+            set_state(a, AgentState::paused, reason);
+            return;
+        case AgentState::connecting:
+            a.want_ready = false;
+            protocol_.state(a, "");
+            return;
+        default:
+            // In a call or wrap-up: paused once the disposition is in.
+            a.want_pause = true;
+            a.want_pause_reason = reason;
+            protocol_.pause_pending(a, reason);
+            return;
+    }
+}
+
+void AgentPool::hangup(Agent& a) {
+    Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
+    if (!c) return protocol_.error(a, "no call to hang up", Type::hangup);
+    c->end("agent");
+}
+
+void AgentPool::logout(Agent& a, const std::string& reason) {
+    engine_log("agent " + a.id + " logged out (" + reason + ")" +
+               (a.rtp ? "; softphone RTP in " + std::to_string(a.rtp->stats().packets_in) +
+                            ", out " + std::to_string(a.rtp->stats().packets_out) + ", foreign " +
+                            std::to_string(a.rtp->stats().foreign) + ", malformed " +
+                            std::to_string(a.rtp->stats().malformed)
+                      : ""));
+    protocol_.logged_out(a, reason);
+    protocol_.agent_gone(a.id);
+    if (a.leg) {
+        legs_.erase(a.leg);
+        if (a.rtp)
+            sip_->hangup(a.leg);
+        else
+            sip_->cancel(a.leg);
+    }
+    if (a.leg_port) ports_.give(a.leg_port);
+    if (Call* c = a.customer ? host_.find_call(a.customer) : nullptr; c && c->agent() == &a)
+        c->forget_agent();
+    by_peer_.erase(a.peer);
+    agents_.erase(a.id);  // `a` is gone from here on
+    host_.phones_changed();
+}
+
+void AgentPool::disposition(Agent& a, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, Type::disposition); };
+    if (a.state != AgentState::wrapup || !a.wrap)
+        return refuse(a.state == AgentState::talking ? "the call is still up: hang up first"
+                                                     : "no call waiting for a disposition");
+    if (r.attempt != a.wrap->id)
+        return refuse("the call in wrap-up is attempt " + std::to_string(a.wrap->id));
+    const Campaign& c = a.wrap_run->campaign();
+    const Disposition* d = nullptr;
+    for (const auto& x : c.dispositions)
+        if (x.code == r.code) d = &x;
+    if (!d) {
+        std::string codes;
+        for (const auto& x : c.dispositions) codes += (codes.empty() ? "" : ", ") + x.code;
+        return refuse("'" + r.code + "' is not a disposition of " + c.name + " (" + codes + ")");
+    }
+    if (d->callback && r.callback_at <= 0) return refuse("'" + r.code + "' needs 'callback_at'");
+    if (r.callback_at > 0 &&
+        r.callback_at <= std::chrono::system_clock::to_time_t(env_.clock().wall()))
+        return refuse("'callback_at' is in the past");
+    std::string notes = r.notes;
+    if (c.kind == CampaignKind::survey) {
+        // An agent-led survey: the answers go to the attempt, in the questionnaire's order.
+        survey::Answers answers;
+        if (r.answers.is_object()) {
+            for (const auto& item : r.answers.items()) {
+                const std::string id = item.key();
+                const auto& value = item.value();
+                const bool known = std::any_of(c.survey_questions.begin(), c.survey_questions.end(),
+                                               [&](const SurveyQuestion& q) { return q.id == id; });
+                if (!known) return refuse("'" + id + "' is not a question of " + c.name);
+                if (!value.is_string() && !value.is_number())
+                    return refuse("the answer to '" + id + "' must be a string or a number");
+            }
+            for (const auto& q : c.survey_questions)
+                if (r.answers.contains(q.id)) {
+                    const auto& v = r.answers[q.id];
+                    answers.emplace_back(q.id, v.is_string() ? v.get<std::string>() : json_text(v));
+                }
+        }
+        a.wrap->survey = survey::complete(c.survey_questions, answers) ? "complete" : "incomplete";
+        a.wrap->answers = std::move(answers);
+    } else if (!r.answers.is_null()) {
+        notes += (notes.empty() ? "" : " ") + ("answers=" + json_text(r.answers));
+    }
+    complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0);
+}
+
+void AgentPool::start_wrapup(Agent& a, Call& c) {
+    a.customer = 0;
+    a.wrap = c.attempt();
+    a.wrap_run = &c.run();
+    a.wrap_start = now();
+    protocol_.hangup(a, {.attempt = c.attempt().id,
+                         .by = c.ended_by(),
+                         .talk_s = c.attempt().talk_ms / 1000.0,
+                         .outcome = std::nullopt,
+                         .sip_code = std::nullopt});
+    set_state(a, AgentState::wrapup);
+    protocol_.wrapup(a, c.attempt().id,
+                     std::chrono::duration<double>(c.run().campaign().wrapup_max).count());
+    if (a.desktop_lost) complete_wrapup(a, "", "agent desktop lost", 0);
+}
+
+// The attempt in wrap-up goes to the ledger with its disposition; the agent moves on.
+void AgentPool::complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
+                                std::int64_t callback_at) {
+    CampaignRun& run = *a.wrap_run;
+    Attempt attempt = std::move(*a.wrap);
+    a.wrap.reset();
+    attempt.disposition = code;
+    if (!notes.empty()) attempt.notes += (attempt.notes.empty() ? "" : "; ") + notes;
+    attempt.callback_at = callback_at;
+    attempt.wrap_ms = ms_between(a.wrap_start, now());
+    run.estimator().handled(attempt.talk_ms / 1000.0, attempt.wrap_ms / 1000.0);
+    run.metrics().talk->Observe(attempt.talk_ms / 1000.0);
+    run.metrics().wrapup->Observe(attempt.wrap_ms / 1000.0);
+    protocol_.disposed(a, attempt.id, code);
+    protocol_.call_disposed(run.name(), attempt.id, a.id, code);
+    run.completed(std::move(attempt));
+    a.wrap_run = nullptr;
+    after_wrapup(a);
+}
+
+// Where an agent goes when a call is over: logged out or paused if asked during it, else ready.
+void AgentPool::after_wrapup(Agent& a) {
+    if (a.want_logout || a.desktop_lost) {
+        logout(a, a.desktop_lost     ? "desktop stopped sending heartbeats"
+                  : host_.stopping() ? "engine stopped"
+                                     : "logout");
+        return;
+    }
+    if (a.want_pause) {
+        a.want_pause = false;
+        set_state(a, AgentState::paused, a.want_pause_reason);
+        return;
+    }
+    if (!a.rtp) {
+        set_state(a, AgentState::paused, "softphone disconnected");
+        return;
+    }
+    set_state(a, AgentState::ready);
+}
+
+bool AgentPool::call_ended(Call& c, Outcome o, int sip_code) {
+    Agent* a = c.agent();
+    if (!a || c.wrapped()) return c.wrapped();
+    if (o == Outcome::connected) {
+        start_wrapup(*a, c);  // the disposition completes the attempt
+        return true;
+    }
+    if (c.preview()) {
+        // A preview call that never reached anyone: the agent moves on.
+        a->customer = 0;
+        protocol_.hangup(*a, {.attempt = c.attempt().id,
+                              .by = c.ended_by(),
+                              .talk_s = std::nullopt,
+                              .outcome = o,
+                              .sip_code = sip_code});
+        c.forget_agent();
+        after_wrapup(*a);
+    }
+    return false;
+}
+
+bool AgentPool::wrapping() const {
+    return std::any_of(agents_.begin(), agents_.end(),
+                       [](const auto& a) { return a.second->wrap.has_value(); });
+}
+
+void AgentPool::log_everyone_out() {
+    std::vector<std::string> ids;
+    for (const auto& [id, a] : agents_) ids.push_back(id);
+    for (const auto& id : ids) {
+        Agent* a = find_agent(id);
+        if (!a) continue;
+        if (a->wrap) {
+            a->want_logout = true;
+            complete_wrapup(*a, "", "engine stopped during wrap-up", 0);
+        } else {
+            logout(*a, "engine stopped");
+        }
+    }
+}
+
+// ---- Preview -----------------------------------------------------------------------------------
+
+void AgentPool::next(Agent& a) {
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, Type::next); };
+    if (a.state != AgentState::ready) return refuse("ask for the next contact when ready");
+    CampaignRun* run = nullptr;
+    for (CampaignRun* r : host_.runs())
+        if (r->campaign().mode == DialingMode::preview && r->running() && serves(a, *r)) run = r;
+    if (!run) return refuse("no running preview campaign for this agent");
+    std::set<std::string> taken = run->skipped();
+    for (const auto& [id, other] : agents_)
+        if (other->preview && other->preview_run == run) taken.insert(other->preview->phone);
+    for (const auto& contact : run->hopper().next(env_.clock().wall_s(), taken.size() + 1)) {
+        if (taken.count(contact.phone)) continue;
+        a.preview = contact;
+        a.preview_run = run;
+        set_state(a, AgentState::reserved);
+        protocol_.preview(a, run->campaign(), contact);
+        return;
+    }
+    refuse("nobody to call now in " + run->name());
+}
+
+void AgentPool::dial(Agent& a) {
+    if (a.state != AgentState::reserved || !a.preview)
+        return protocol_.error(a, "ask for a contact ('next') first", Type::dial);
+    CampaignRun& run = *a.preview_run;
+    Contact contact = std::move(*a.preview);
+    a.preview.reset();
+    const auto& clock = env_.clock();
+    auto begun =
+        run.ledger().begin({contact}, clock.wall_s(), run.trunk()->config().name, clock.wall_ms());
+    if (begun.value.empty()) {
+        protocol_.error(a,
+                        begun.ok() ? "the contact was taken meanwhile"
+                                   : "cannot record the attempt: " + begun.status.error,
+                        Type::dial);
+        set_state(a, AgentState::ready);
+        return;
+    }
+    const auto id = begun.value.front().id;
+    Call* c = host_.place_call(run, std::move(begun.value.front()));
+    if (!c) {
+        // It could not be placed (and was completed as a carrier error).
+        protocol_.error(a, "the call could not be placed", Type::dial);
+        set_state(a, AgentState::ready);
+        return;
+    }
+    c->set_preview(a);
+    a.customer = c->id();
+    protocol_.dialing(a, id, contact.phone);
+}
+
+void AgentPool::skip(Agent& a) {
+    if (a.state != AgentState::reserved || !a.preview)
+        return protocol_.error(a, "nothing to skip", Type::skip);
+    a.preview_run->skipped().insert(a.preview->phone);
+    a.preview.reset();
+    set_state(a, AgentState::ready);
+}
+
+// Heartbeats, wrap-up limits and expired waits (every media tick).
+void AgentPool::tick() {
+    expire_waiting();
+    const auto t = now();
+    const auto silent_limit = config_.agents.heartbeat * config_.agents.missed_heartbeats;
+    // By id: completing a wrap-up may log an agent out (and free it).
+    std::vector<std::string> lost, overdue;
+    for (auto& [id, a] : agents_) {
+        if (!a->desktop_lost && t - a->last_heard > silent_limit) lost.push_back(id);
+        if (a->state == AgentState::wrapup && a->wrap &&
+            t - a->wrap_start > a->wrap_run->campaign().wrapup_max)
+            overdue.push_back(id);
+    }
+    for (const auto& id : overdue) {
+        Agent* a = find_agent(id);
+        if (!a || !a->wrap) continue;
+        protocol_.wrapup_timeout(*a, a->wrap->id);
+        complete_wrapup(*a, "", "wrap-up timed out", 0);
+    }
+    for (const auto& id : lost) {
+        Agent* a = find_agent(id);
+        if (!a) continue;
+        engine_log(
+            "agent " + id + ": no heartbeat for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(silent_limit).count()) +
+            " s");
+        a->desktop_lost = true;
+        switch (a->state) {
+            case AgentState::talking:
+                break;  // the conversation goes on; logged out after it
+            case AgentState::wrapup:
+                complete_wrapup(*a, "", "agent desktop lost", 0);
+                break;
+            default:
+                if (a->preview) a->preview.reset();
+                logout(*a, "desktop stopped sending heartbeats");
+                break;
+        }
+    }
+}
+
+}  // namespace outpace

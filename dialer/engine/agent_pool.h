@@ -1,0 +1,132 @@
+// The agents logged in: their desktops' requests (docs/agent-protocol.md), their states, the
+// softphone leg kept up for each agent's shift, routing live answers to the longest-ready agent
+// within the 2-second rule, the relay between customer and agent, wrap-up and dispositions,
+// preview dialling and heartbeats. Messages to desktops are built by AgentProtocol.
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dialer/engine/agent.h"
+#include "dialer/engine/agent_phone.h"
+#include "dialer/engine/agent_protocol.h"
+#include "dialer/engine/call.h"
+#include "dialer/engine/campaign_run.h"
+#include "pacing/policy.h"
+
+namespace outpace {
+
+// What the relay adds to the audio between customer and agent: from a packet's arrival at the
+// engine's socket (kernel timestamp) to the relayed packet's send, over every relayed packet.
+struct RelayFigures {
+    std::uint64_t packets = 0;
+    double p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+class AgentPool {
+  public:
+    // What the pool needs from the engine that owns the calls and campaigns.
+    class Host {
+      public:
+        virtual ~Host() = default;
+        virtual CampaignRun* find_run(const std::string& name) = 0;
+        virtual std::vector<CampaignRun*> runs() = 0;
+        virtual Call* find_call(sip::CallId id) = 0;
+        // Records the attempt and places the call (preview); null when it could not.
+        virtual Call* place_call(CampaignRun& run, Attempt attempt) = 0;
+        // The agents' softphones changed: the SIP filter's peers follow.
+        virtual void phones_changed() = 0;
+        virtual bool stopping() const = 0;
+    };
+
+    AgentPool(const EngineConfig& config, Host& host, EngineEnv& env, Store& store,
+              media::RtpPortPool& ports, metrics::Metrics& metrics);
+    ~AgentPool();
+    // The SIP stack (for softphone legs) and the desktops' channel, once they exist.
+    void attach(sip::SipStack* sip, AgentChannel* channel);
+
+    std::size_t size() const { return agents_.size(); }
+    // Hosts of the logged-in agents' softphones.
+    std::vector<std::string> phone_hosts() const;
+
+    // A desktop's request (already validated by the channel).
+    void request(const std::string& peer, const std::string& key, const AgentRequest& r);
+
+    // Softphone legs: SIP events for calls that are legs (false: not a leg).
+    bool leg_answered(sip::CallId id, const std::string& sdp);
+    bool leg_failed(sip::CallId id, int status, const std::string& phrase);
+    bool leg_ended(sip::CallId id);
+
+    // Routing. A live answer goes to the longest-ready agent serving its campaign now, or waits
+    // (oldest first) until its deadline, then hears the safe-harbor message.
+    void route(Call& call);
+    // AMD heard a machine and the campaign wants an agent to leave the message.
+    bool take_machine(Call& call);
+    // The customer's audio to the agent; false when no agent can hear it.
+    bool relay_to_agent(Call& call, std::span<const std::int16_t> pcm, SteadyTime arrived);
+    // The call ended with `outcome`: its agent goes to wrap-up (a conversation) or, for a preview
+    // call that reached nobody, moves on. False when no agent takes the attempt (the owner
+    // completes it).
+    bool call_ended(Call& call, Outcome outcome, int sip_code);
+
+    // Heartbeats, wrap-up limits and expired waits (every media tick).
+    void tick();
+    // Whether an agent is still in wrap-up (the engine's stop waits for dispositions).
+    bool wrapping() const;
+    // The engine stops: wrap-ups are completed and everyone is logged out.
+    void log_everyone_out();
+
+    // For pacing and status: the agents serving `run`.
+    void fill_view(const CampaignRun& run, pacing::Snapshot& s) const;
+    std::array<long, metrics::kAgentStates.size()> counts(const CampaignRun& run) const;
+    RelayFigures relay_figures() const;
+
+  private:
+    SteadyTime now() const { return env_.clock().now(); }
+    bool serves(const Agent& a, const CampaignRun& run) const;
+    Agent* longest_ready(const CampaignRun& run);
+    Agent* find_agent(const std::string& id);
+    void set_state(Agent& a, AgentState state, const std::string& reason = "");
+    void login(const std::string& peer, const std::string& key, const AgentRequest& r);
+    void ready(Agent& a);
+    void pause(Agent& a, const std::string& reason);
+    void hangup(Agent& a);
+    void logout(Agent& a, const std::string& reason);
+    void disposition(Agent& a, const AgentRequest& r);
+    void next(Agent& a);
+    void dial(Agent& a);
+    void skip(Agent& a);
+    void start_wrapup(Agent& a, Call& c);
+    void complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
+                         std::int64_t callback_at);
+    void after_wrapup(Agent& a);
+    void connect(Call& c, Agent& a);
+    void route_waiting();
+    void expire_waiting();
+    void dial_leg(Agent& a);
+    void relayed(SteadyTime arrived);
+
+    const EngineConfig& config_;
+    Host& host_;
+    EngineEnv& env_;
+    Store& store_;
+    media::RtpPortPool& ports_;
+    metrics::Metrics& metrics_;
+    sip::SipStack* sip_ = nullptr;
+    AgentProtocol protocol_;
+    std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id
+    std::unordered_map<std::string, Agent*> by_peer_;
+    std::unordered_map<sip::CallId, Agent*> legs_;
+    std::vector<sip::CallId> waiting_;           // live answers waiting for an agent, oldest first
+    std::vector<IpNetwork> phone_networks_;      // where a login's softphone may be
+    std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
+    std::size_t max_agents_ = 0;                 // logged in at once (each holds an RTP port)
+    std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
+    double relay_max_us_ = 0;
+};
+
+}  // namespace outpace

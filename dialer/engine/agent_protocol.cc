@@ -1,0 +1,180 @@
+#include "dialer/engine/agent_protocol.h"
+
+#include <algorithm>
+
+namespace outpace {
+
+using nlohmann::json;
+
+const char* to_string(AgentState s) {
+    switch (s) {
+        case AgentState::connecting:
+            return "connecting";
+        case AgentState::paused:
+            return "paused";
+        case AgentState::ready:
+            return "ready";
+        case AgentState::reserved:
+            return "reserved";
+        case AgentState::talking:
+            return "talking";
+        case AgentState::wrapup:
+            return "wrapup";
+    }
+    return "?";
+}
+
+void AgentProtocol::send(const Agent& a, const json& m) const {
+    if (channel_ && !a.desktop_lost) channel_->send(a.peer, m);
+}
+
+void AgentProtocol::error(const std::string& peer, const std::string& reason,
+                          AgentRequest::Type request) const {
+    if (channel_)
+        channel_->send(peer,
+                       {{"type", "error"}, {"reason", reason}, {"request", to_string(request)}});
+}
+
+void AgentProtocol::error(const Agent& a, const std::string& reason) const {
+    send(a, {{"type", "error"}, {"reason", reason}});
+}
+
+void AgentProtocol::error(const Agent& a, const std::string& reason,
+                          AgentRequest::Type request) const {
+    send(a, {{"type", "error"}, {"reason", reason}, {"request", to_string(request)}});
+}
+
+void AgentProtocol::logged_in(const Agent& a, double heartbeat_s) const {
+    json m = {{"type", "logged_in"},
+              {"agent", a.id},
+              {"state", to_string(a.state)},
+              {"heartbeat_s", heartbeat_s}};
+    if (a.wrap) m["wrapup_attempt"] = a.wrap->id;
+    send(a, m);
+}
+
+void AgentProtocol::state(const Agent& a, const std::string& reason) const {
+    json m = {{"type", "state"}, {"state", to_string(a.state)}};
+    if (!reason.empty()) m["reason"] = reason;
+    send(a, m);
+}
+
+void AgentProtocol::heartbeat(const Agent& a) const {
+    send(a, {{"type", "heartbeat"}, {"state", to_string(a.state)}});
+}
+
+void AgentProtocol::pause_pending(const Agent& a, const std::string& reason) const {
+    send(a, {{"type", "pause_pending"}, {"reason", reason}});
+}
+
+void AgentProtocol::logout_pending(const Agent& a) const {
+    send(a, {{"type", "logout_pending"}, {"reason", "after this call's disposition"}});
+}
+
+void AgentProtocol::logged_out(const Agent& a, const std::string& reason) const {
+    send(a, {{"type", "logged_out"}, {"reason", reason}});
+}
+
+void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
+    const Campaign& c = *v.campaign;
+    json fields = json::object();
+    for (const auto& [k, value] : v.fields) fields[k] = value;
+    json dispositions = json::array();
+    for (const auto& d : c.dispositions)
+        dispositions.push_back(
+            {{"code", d.code}, {"label", d.label}, {"callback", d.callback}, {"dnc", d.dnc}});
+    json m = {{"type", "offer"},
+              {"attempt", v.attempt},
+              {"campaign", c.name},
+              {"phone", v.phone},
+              {"fields", fields},
+              {"script", c.script},
+              {"amd", v.amd},
+              {"dispositions", dispositions},
+              {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                       v.verdict_at.time_since_epoch())
+                                       .count()}};
+    if (c.kind == CampaignKind::survey) {
+        // An agent-led survey: the questions to read, their answers and where each leads.
+        json questions = json::array();
+        for (const auto& q : c.survey_questions)
+            questions.push_back(
+                {{"id", q.id}, {"text", q.text}, {"answers", q.digits}, {"next", q.next}});
+        m["survey"] = questions;
+    }
+    send(a, m);
+}
+
+void AgentProtocol::connected(const Agent& a, std::uint64_t attempt, double connect_ms) const {
+    send(a, {{"type", "connected"}, {"attempt", attempt}, {"connect_ms", connect_ms}});
+}
+
+void AgentProtocol::hangup(const Agent& a, const HangupView& v) const {
+    json m = {{"type", "hangup"}, {"attempt", v.attempt}, {"by", v.by.empty() ? "customer" : v.by}};
+    if (v.talk_s) m["talk_s"] = *v.talk_s;
+    if (v.outcome) m["outcome"] = to_string(*v.outcome);
+    if (v.sip_code) m["sip_code"] = *v.sip_code;
+    send(a, m);
+}
+
+void AgentProtocol::wrapup(const Agent& a, std::uint64_t attempt, double max_s) const {
+    send(a, {{"type", "wrapup"}, {"attempt", attempt}, {"max_s", max_s}});
+}
+
+void AgentProtocol::wrapup_timeout(const Agent& a, std::uint64_t attempt) const {
+    send(a, {{"type", "wrapup_timeout"}, {"attempt", attempt}});
+}
+
+void AgentProtocol::disposed(const Agent& a, std::uint64_t attempt, const std::string& code) const {
+    send(a, {{"type", "disposed"}, {"attempt", attempt}, {"code", code}});
+}
+
+void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& contact) const {
+    json fields = json::object();
+    for (const auto& [k, v] : contact.fields) fields[k] = v;
+    send(a, {{"type", "preview"},
+             {"campaign", c.name},
+             {"phone", contact.phone},
+             {"fields", fields},
+             {"attempts", contact.attempts},
+             {"script", c.script}});
+}
+
+void AgentProtocol::dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const {
+    send(a, {{"type", "dialing"}, {"attempt", attempt}, {"phone", phone}});
+}
+
+void AgentProtocol::agent_event(const Agent& a) const {
+    if (!channel_) return;
+    json e = {{"event", "agent"}, {"agent", a.id}, {"state", to_string(a.state)}};
+    if (a.state == AgentState::paused) e["reason"] = a.pause_reason;
+    channel_->publish("agent." + a.id, e);
+}
+
+void AgentProtocol::agent_gone(const std::string& agent) const {
+    if (channel_)
+        channel_->publish("agent." + agent,
+                          {{"event", "agent"}, {"agent", agent}, {"state", "logged_out"}});
+}
+
+void AgentProtocol::call_connected(const std::string& campaign, std::uint64_t attempt,
+                                   const std::string& agent, double connect_ms) const {
+    if (channel_)
+        channel_->publish("call." + campaign, {{"event", "connected"},
+                                               {"campaign", campaign},
+                                               {"attempt", attempt},
+                                               {"agent", agent},
+                                               {"connect_ms", connect_ms}});
+}
+
+void AgentProtocol::call_disposed(const std::string& campaign, std::uint64_t attempt,
+                                  const std::string& agent, const std::string& code) const {
+    if (channel_)
+        channel_->publish("call." + campaign, {{"event", "disposition"},
+                                               {"campaign", campaign},
+                                               {"attempt", attempt},
+                                               {"agent", agent},
+                                               {"code", code}});
+}
+
+}  // namespace outpace

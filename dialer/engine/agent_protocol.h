@@ -1,0 +1,73 @@
+// Every message the engine sends to desktops and publishes to supervisors, built in one typed
+// place (docs/agent-protocol.md's tables; tests/protocol_doc_test.cc holds the two together).
+// Nothing else in the engine writes the protocol's JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaigns/campaign.h"
+#include "dialer/engine/agent.h"
+#include "dialer/engine/agent_channel.h"
+
+namespace outpace {
+
+// What a screen pop shows: the contact, the script, the campaign's dispositions (and an
+// agent-led survey's questions).
+struct OfferView {
+    std::uint64_t attempt = 0;
+    const Campaign* campaign = nullptr;
+    std::string phone, amd;
+    std::vector<std::pair<std::string, std::string>> fields;
+    SteadyTime verdict_at;  // CLOCK_MONOTONIC: a desktop on the same host can time its pop
+};
+
+// How a call ended, for the desktop's `hangup`.
+struct HangupView {
+    std::uint64_t attempt = 0;
+    std::string by;                  // customer | agent | engine | softphone
+    std::optional<double> talk_s;    // a conversation that happened
+    std::optional<Outcome> outcome;  // a preview call that reached nobody
+    std::optional<int> sip_code;
+};
+
+class AgentProtocol {
+  public:
+    void attach(AgentChannel* channel) { channel_ = channel; }
+
+    // To one desktop. Nothing is sent to a desktop that stopped sending heartbeats.
+    void error(const std::string& peer, const std::string& reason,
+               AgentRequest::Type request) const;
+    void error(const Agent& a, const std::string& reason) const;
+    void error(const Agent& a, const std::string& reason, AgentRequest::Type request) const;
+    void logged_in(const Agent& a, double heartbeat_s) const;
+    void state(const Agent& a, const std::string& reason) const;
+    void heartbeat(const Agent& a) const;
+    void pause_pending(const Agent& a, const std::string& reason) const;
+    void logout_pending(const Agent& a) const;
+    void logged_out(const Agent& a, const std::string& reason) const;
+    void offer(const Agent& a, const OfferView& v) const;
+    void connected(const Agent& a, std::uint64_t attempt, double connect_ms) const;
+    void hangup(const Agent& a, const HangupView& v) const;
+    void wrapup(const Agent& a, std::uint64_t attempt, double max_s) const;
+    void wrapup_timeout(const Agent& a, std::uint64_t attempt) const;
+    void disposed(const Agent& a, std::uint64_t attempt, const std::string& code) const;
+    void preview(const Agent& a, const Campaign& c, const Contact& contact) const;
+    void dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const;
+
+    // Events for supervisors and CRMs (PUB).
+    void agent_event(const Agent& a) const;
+    void agent_gone(const std::string& agent) const;
+    void call_connected(const std::string& campaign, std::uint64_t attempt,
+                        const std::string& agent, double connect_ms) const;
+    void call_disposed(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
+                       const std::string& code) const;
+
+  private:
+    void send(const Agent& a, const nlohmann::json& m) const;
+    AgentChannel* channel_ = nullptr;
+};
+
+}  // namespace outpace

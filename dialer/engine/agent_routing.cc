@@ -1,0 +1,298 @@
+// How a live answer reaches an agent: which agents serve a campaign, the softphone leg kept up for
+// each agent's shift, connecting a customer to the longest-ready agent within the 2-second rule
+// (or the safe-harbor message), and the media relay and its figures.
+#include <algorithm>
+
+#include "dialer/engine/agent_pool.h"
+#include "dialer/engine/engine_util.h"
+#include "dialer/media/sdp.h"
+
+namespace outpace {
+
+bool AgentPool::serves(const Agent& a, const CampaignRun& run) const {
+    if (!a.campaigns.empty() &&
+        std::find(a.campaigns.begin(), a.campaigns.end(), run.name()) == a.campaigns.end())
+        return false;
+    const auto& skills = run.campaign().skills;
+    if (skills.empty()) return true;
+    for (const auto& s : skills)
+        if (std::find(a.skills.begin(), a.skills.end(), s) != a.skills.end()) return true;
+    return false;
+}
+
+Agent* AgentPool::longest_ready(const CampaignRun& run) {
+    Agent* best = nullptr;
+    for (auto& [id, a] : agents_)
+        if (a->state == AgentState::ready && a->rtp && serves(*a, run) &&
+            (!best || a->since < best->since))
+            best = a.get();
+    return best;
+}
+
+void AgentPool::fill_view(const CampaignRun& run, pacing::Snapshot& s) const {
+    const auto t = now();
+    for (const auto& [id, a] : agents_) {
+        if (!serves(*a, run)) continue;
+        pacing::AgentView v;
+        v.in_state_s = seconds_between(a->since, t);
+        switch (a->state) {
+            case AgentState::ready:
+                v.state = pacing::AgentState::ready;
+                break;
+            case AgentState::reserved:
+                v.state = pacing::AgentState::reserved;
+                break;
+            case AgentState::talking:
+                v.state = pacing::AgentState::talking;
+                break;
+            case AgentState::wrapup:
+                v.state = pacing::AgentState::wrapup;
+                break;
+            default:
+                v.state = pacing::AgentState::paused;
+                break;
+        }
+        s.agents.push_back(v);
+    }
+}
+
+static_assert(static_cast<std::size_t>(AgentState::wrapup) + 1 == metrics::kAgentStates.size());
+
+std::array<long, metrics::kAgentStates.size()> AgentPool::counts(const CampaignRun& run) const {
+    std::array<long, metrics::kAgentStates.size()> n{};
+    for (const auto& [id, a] : agents_)
+        if (serves(*a, run)) ++n[static_cast<std::size_t>(a->state)];
+    return n;
+}
+
+// ---- The softphone leg -------------------------------------------------------------------------
+
+void AgentPool::dial_leg(Agent& a) {
+    const auto port = ports_.take();
+    if (!port) {
+        protocol_.error(a, "no free RTP port for the softphone leg");
+        set_state(a, AgentState::paused, "no RTP port");
+        return;
+    }
+    a.leg_port = *port;
+    sip::Dial d;
+    d.to = a.phone;
+    d.from = "sip:outpace@" + host_port(config_.sip_address, config_.sip_port);
+    d.sdp = media::make_offer(config_.rtp_address, *port, 1);
+    a.leg = sip_ ? sip_->invite(d) : 0;
+    if (!a.leg) {
+        ports_.give(a.leg_port);
+        a.leg_port = 0;
+        set_state(a, AgentState::paused, "the SIP stack refused to call " + a.phone);
+        return;
+    }
+    legs_[a.leg] = &a;
+}
+
+bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
+    auto it = legs_.find(id);
+    if (it == legs_.end()) return false;
+    Agent& a = *it->second;
+    std::string error;
+    const auto remote = media::parse_answer(sdp);
+    a.rtp = env_.open_audio(config_.rtp_address, ports_, &error, a.leg_port);
+    a.leg_port = 0;
+    if (a.rtp && !remote.ok())
+        error = "the softphone's answer has no usable audio: " + remote.error;
+    if (!a.rtp || !remote.ok() || !a.rtp->set_remote(remote)) {
+        a.rtp.reset();
+        sip_->hangup(a.leg);
+        protocol_.error(a, error);
+        set_state(a, AgentState::paused, "softphone: " + error);
+        return true;
+    }
+    Agent* raw = &a;
+    a.rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+        // The agent's voice to the customer, as it arrives: the relay adds no buffering.
+        Call* c = raw->customer ? host_.find_call(raw->customer) : nullptr;
+        if (!c || c->state() != Call::State::connected) return;
+        c->send_to_customer(pcm);
+        relayed(raw->rtp->arrived());
+    });
+    engine_log("agent " + a.id + ": softphone answered");
+    if (a.want_ready) {
+        a.want_ready = false;
+        set_state(a, AgentState::ready);
+    } else {
+        set_state(a, AgentState::paused, "logged in");
+    }
+    return true;
+}
+
+bool AgentPool::leg_failed(sip::CallId id, int status, const std::string& phrase) {
+    auto it = legs_.find(id);
+    if (it == legs_.end()) return false;
+    Agent& a = *it->second;
+    legs_.erase(it);
+    a.leg = 0;
+    if (a.leg_port) ports_.give(a.leg_port);
+    a.leg_port = 0;
+    a.want_ready = false;
+    const std::string why =
+        "cannot reach the softphone " + a.phone + ": " + std::to_string(status) + " " + phrase;
+    engine_log("agent " + a.id + ": " + why);
+    protocol_.error(a, why);
+    set_state(a, AgentState::paused, "softphone unreachable");
+    return true;
+}
+
+// The softphone hung up (or its leg failed mid-shift). A customer talking to this agent is never
+// left in silence: another ready agent takes the call, or the safe-harbor message ends it.
+bool AgentPool::leg_ended(sip::CallId id) {
+    auto it = legs_.find(id);
+    if (it == legs_.end()) return false;
+    Agent& a = *it->second;
+    legs_.erase(it);
+    a.leg = 0;
+    a.rtp.reset();
+    engine_log("agent " + a.id + ": softphone leg ended");
+    Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
+    if (c && c->state() == Call::State::connected) {
+        if (Agent* other = longest_ready(c->run())) {
+            a.customer = 0;
+            c->attempt().notes += "agent " + a.id + " softphone dropped; ";
+            protocol_.hangup(a, {.attempt = c->attempt().id,
+                                 .by = "softphone",
+                                 .talk_s = std::nullopt,
+                                 .outcome = std::nullopt,
+                                 .sip_code = std::nullopt});
+            c->forget_agent();
+            connect(*c, *other);
+            set_state(a, AgentState::paused, "softphone disconnected");
+        } else {
+            // The agent wraps the conversation up; the customer hears the message and goes.
+            c->release_after_agent_lost();
+            start_wrapup(a, *c);
+        }
+        return true;
+    }
+    if (a.state == AgentState::ready || a.state == AgentState::connecting)
+        set_state(a, AgentState::paused, "softphone disconnected");
+    return true;
+}
+
+// ---- Routing -----------------------------------------------------------------------------------
+
+void AgentPool::route(Call& c) {
+    if (c.preview()) {
+        connect(c, *c.agent());  // the agent who dialled it is listening already
+        return;
+    }
+    if (Agent* a = longest_ready(c.run())) {
+        connect(c, *a);
+        return;
+    }
+    c.wait_for_agent();
+    waiting_.push_back(c.id());
+}
+
+bool AgentPool::take_machine(Call& c) {
+    Agent* a = longest_ready(c.run());
+    if (a) connect(c, *a);
+    return a != nullptr;
+}
+
+void AgentPool::connect(Call& c, Agent& a) {
+    const auto t = now();
+    CampaignRun& run = c.run();
+    if (a.state == AgentState::ready)
+        run.metrics().agent_wait->Observe(seconds_between(a.since, t));
+    c.connect(a);
+    a.customer = c.id();
+    const double ms = std::chrono::duration<double, std::milli>(t - c.verdict_at()).count();
+    // The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
+    OfferView offer;
+    offer.attempt = c.attempt().id;
+    offer.campaign = &run.campaign();
+    offer.phone = c.attempt().phone;
+    offer.amd = c.attempt().amd_verdict;
+    offer.verdict_at = c.verdict_at();
+    const auto& only = run.campaign().screen_pop_fields;
+    if (auto contact = store_.contact(run.name(), c.attempt().phone))
+        for (const auto& [k, v] : contact->fields)
+            if (only.empty() || std::find(only.begin(), only.end(), k) != only.end())
+                offer.fields.emplace_back(k, v);
+    protocol_.offer(a, offer);
+    set_state(a, AgentState::talking);
+    protocol_.connected(a, c.attempt().id, ms);
+    protocol_.call_connected(run.name(), c.attempt().id, a.id, ms);
+}
+
+// Live answers waiting for an agent, oldest first, go to agents who are ready now.
+void AgentPool::route_waiting() {
+    if (waiting_.empty()) return;
+    std::vector<sip::CallId> still;
+    for (auto id : waiting_) {
+        Call* c = host_.find_call(id);
+        if (!c || c->state() != Call::State::waiting_for_agent) continue;
+        if (Agent* a = longest_ready(c->run()))
+            connect(*c, *a);
+        else
+            still.push_back(id);
+    }
+    waiting_ = std::move(still);
+}
+
+// Live answers whose 2-second deadline passed with no agent: the safe-harbor message, abandoned.
+void AgentPool::expire_waiting() {
+    if (waiting_.empty()) return;
+    const auto t = now();
+    std::vector<sip::CallId> still;
+    for (auto id : waiting_) {
+        Call* c = host_.find_call(id);
+        if (!c || c->state() != Call::State::waiting_for_agent) continue;
+        if (t >= c->connect_deadline())
+            c->abandon("no agent within the connect grace; ");
+        else
+            still.push_back(id);
+    }
+    waiting_ = std::move(still);
+}
+
+bool AgentPool::relay_to_agent(Call& c, std::span<const std::int16_t> pcm, SteadyTime arrived) {
+    Agent* a = c.agent();
+    if (!a || !a->rtp) return false;
+    a->rtp->send(pcm);
+    relayed(arrived);
+    return true;
+}
+
+void AgentPool::relayed(SteadyTime arrived) {
+    // Measured on the real clock: the packet's kernel timestamp is real time.
+    const double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - arrived)
+            .count();
+    relay_max_us_ = std::max(relay_max_us_, us);
+    metrics_.relay_latency().Observe(us / 1e6);
+    // 10 µs bins up to 10 ms, then 1 ms bins up to a second.
+    const double v = std::max(0.0, us);
+    const auto bin = v < 10'000 ? static_cast<std::size_t>(v / 10)
+                                : 1000 + static_cast<std::size_t>((v - 10'000) / 1000);
+    ++relay_bins_[std::min(bin, relay_bins_.size() - 1)];
+}
+
+RelayFigures AgentPool::relay_figures() const {
+    RelayFigures f;
+    for (auto n : relay_bins_) f.packets += n;
+    if (!f.packets) return f;
+    auto at = [&](double q) {
+        const auto want = static_cast<std::uint64_t>(q * static_cast<double>(f.packets - 1)) + 1;
+        std::uint64_t seen = 0;
+        for (std::size_t i = 0; i < relay_bins_.size(); ++i)
+            if ((seen += relay_bins_[i]) >= want)
+                return i < 1000 ? (static_cast<double>(i) + 0.5) * 10
+                                : 10'000 + (static_cast<double>(i - 1000) + 0.5) * 1000;
+        return relay_max_us_;
+    };
+    f.p50_us = at(0.5);
+    f.p99_us = at(0.99);
+    f.max_us = relay_max_us_;
+    return f;
+}
+
+}  // namespace outpace

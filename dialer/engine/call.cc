@@ -1,0 +1,480 @@
+#include "dialer/engine/call.h"
+
+#include <algorithm>
+
+#include "dialer/engine/agent.h"
+#include "dialer/engine/campaign_run.h"
+#include "dialer/engine/engine_util.h"
+#include "dialer/media/sdp.h"
+
+namespace outpace {
+namespace {
+
+// Final SIP responses as attempt outcomes. A trunk's own trouble (503, no response, refused
+// credentials) is a carrier error: it must not burn the contact's retries.
+Outcome outcome_for(int status, bool local, bool cancelled_by_us) {
+    if (cancelled_by_us && status == 487) return Outcome::no_answer;
+    if (local) return Outcome::carrier_error;
+    switch (status) {
+        case 486:
+        case 600:
+            return Outcome::busy;
+        case 404:
+        case 484:
+        case 604:
+            return Outcome::invalid;
+        case 480:
+        case 408:
+        case 487:
+            return Outcome::no_answer;
+        case 401:
+        case 407:
+        case 503:
+            return Outcome::carrier_error;
+        default:
+            return Outcome::failed;
+    }
+}
+
+const std::int16_t kSilence[160] = {};
+
+}  // namespace
+
+Call::Call(CallContext& ctx, CampaignRun& run, Attempt attempt)
+    : ctx_(ctx), run_(run), attempt_(std::move(attempt)), invited_(ctx.env.clock().now()) {}
+
+Call::~Call() {
+    if (rtp_port_) ctx_.ports.give(rtp_port_);
+}
+
+std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt attempt,
+                                  std::string* error) {
+    std::unique_ptr<Call> call(new Call(ctx, run, std::move(attempt)));
+    // The port is only reserved now and bound when the call is answered: a ringing call holds
+    // no socket, so tens of thousands can ring at once within the process's file limit. A port
+    // another program holds now is skipped (it goes back to the far end of the pool, so one
+    // pass over the pool visits each port once).
+    auto port = ctx.ports.take();
+    for (std::size_t tries = ctx.ports.free();
+         port && tries > 0 && !ctx.env.port_bindable(ctx.config.rtp_address, *port); --tries) {
+        ctx.ports.give(*port);
+        port = ctx.ports.take();
+    }
+    if (!port) {
+        *error = "no free RTP port in the configured range";
+        return nullptr;
+    }
+    call->rtp_port_ = *port;
+    const TrunkConfig& trunk = run.trunk()->config();
+    sip::Dial d;
+    d.to = "sip:" + call->attempt_.phone + "@" + host_port(trunk.host, trunk.port) +
+           (trunk.transport == "tcp" ? ";transport=tcp" : "");
+    d.from =
+        "sip:" + run.caller_id() + "@" + host_port(ctx.config.sip_address, ctx.config.sip_port);
+    d.sdp = media::make_offer(ctx.config.rtp_address, *port, call->attempt_.id);
+    d.user = trunk.username;
+    d.password = trunk.password;
+    call->sip_ = ctx.sip.invite(d);
+    if (!call->sip_) {
+        *error = "the SIP stack refused the call";
+        return nullptr;
+    }
+    return call;
+}
+
+void Call::to(State s) {
+    if (state_ == State::waiting_for_agent && s != State::waiting_for_agent)
+        --run_.status().waiting;
+    if (s == State::waiting_for_agent && state_ != s) ++run_.status().waiting;
+    state_ = s;
+}
+
+void Call::set_preview(Agent& agent) {
+    preview_ = true;
+    agent_ = &agent;
+}
+
+void Call::answered(const std::string& sdp) {
+    answered_at_ = now();
+    attempt_.ring_ms = ms_between(invited_, answered_at_);
+    ++run_.status().answered;
+    ctx_.metrics.sip_response(run_.trunk()->config().name, 200);
+    const auto remote = media::parse_answer(sdp);
+    std::string error;
+    rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
+    rtp_port_ = 0;  // the session owns it now
+    if (!rtp_) {
+        // Another program took the offered port between the INVITE and the answer. The callee
+        // may be a person: never a silent hang-up. Speak from any free port (carriers take
+        // media from where it comes), and count an abandoned live answer: nothing of the callee
+        // can be heard, so nobody can be connected.
+        attempt_.notes = "the offered RTP port could not be bound (" + error +
+                         "): the callee could not be heard; ";
+        engine_log(run_.name() + ": " + attempt_.notes);
+        rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error);
+        if (rtp_ && remote.ok()) rtp_->set_remote(remote);
+        run_.count_live(wall_ms());
+        if (rtp_)
+            abandon();
+        else {
+            outcome_ = Outcome::abandoned;
+            run_.count_abandoned(wall_ms());
+            decided(Outcome::abandoned);
+            hang_up();
+        }
+        return;
+    }
+    rtp_->on_audio([this](std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
+        on_audio(pcm, at);
+    });
+    if (!remote.ok() || !rtp_->set_remote(remote)) {
+        outcome_ = Outcome::failed;
+        attempt_.notes = "unusable SDP answer: " + remote.error;
+        hang_up();
+        return;
+    }
+    const Campaign& c = run_.campaign();
+    if (c.record_calls) {
+        const auto path = c.resolve_path(c.recording_folder) + "/" + c.name + "/" +
+                          std::to_string(attempt_.id) + ".wav";
+        recorder_ = media::Recorder::create(path, &error);
+        if (!recorder_) engine_log(c.name + ": not recording: " + error);
+    }
+    if (preview_ || !c.amd_enabled) {
+        // A preview call: the agent dialled it and is listening already. Without AMD: every
+        // answer is taken for a person. No detection, no wait.
+        verdict_at_ = now();
+        attempt_.amd_verdict = "";
+        live_answer();
+        return;
+    }
+    amd_ = std::make_unique<amd::Detector>(run_.amd());
+    to(State::analysing);
+}
+
+void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
+    if (recorder_ && state_ != State::hanging_up) recorder_->heard(pcm);
+    if (state_ == State::surveying) {
+        if (dtmf_) dtmf_->feed(pcm);  // keys as tones, when the phone sends no events
+        return;
+    }
+    if (state_ == State::connected) {
+        // The customer's voice to the agent, as it arrives: the relay adds no buffering.
+        if (ctx_.events.call_audio(*this, pcm, rtp_->arrived()) && !heard_by_agent_) {
+            // The agent hears the customer from now: the connect time the 2-second rule cares
+            // about, measured from the human verdict.
+            heard_by_agent_ = true;
+            run_.heard(std::chrono::duration<double, std::milli>(now() - verdict_at_).count());
+        }
+        return;
+    }
+    if (!amd_ || (state_ != State::analysing && state_ != State::waiting_for_beep)) return;
+    if (!audio_offset_) audio_offset_ = std::chrono::milliseconds(ms_between(answered_at_, now()));
+    for (const auto& e : amd_->feed(pcm, at + *audio_offset_)) {
+        if (e.kind == amd::Event::Kind::verdict)
+            on_verdict(e);
+        else if (state_ == State::waiting_for_beep)
+            play(&run_.prompts().machine_message);  // the beep (or greeting) ended: speak now
+    }
+}
+
+void Call::on_verdict(const amd::Event& e) {
+    if (state_ != State::analysing) return;
+    verdict_at_ = now();
+    attempt_.amd_verdict = amd::to_string(e.verdict);
+    attempt_.amd_ms = e.at.count();
+    attempt_.notes = e.cause;
+    const double ring_s = attempt_.ring_ms / 1000.0;
+    const double amd_s = std::chrono::duration<double>(e.at).count();
+    auto& estimator = run_.estimator();
+    estimator.amd_decided(amd_s);
+    run_.metrics().amd_decision->Observe(amd_s);
+    run_.metrics().verdicts[static_cast<std::size_t>(e.verdict)]->Increment();
+    const Campaign& c = run_.campaign();
+    CampaignStatus& status = run_.status();
+    switch (e.verdict) {
+        case amd::Verdict::human:
+            ++status.humans;
+            estimator.dial_resolved(pacing::DialResult::live, ring_s);
+            live_answer();
+            return;
+        case amd::Verdict::machine:
+            ++status.machines;
+            estimator.dial_resolved(pacing::DialResult::machine, ring_s);
+            outcome_ = Outcome::machine;
+            // An agent leaves the message in person, if one is ready now. A machine does not
+            // wait for one (it is no abandon): without a ready agent it is released.
+            if (c.on_machine == MachineAction::agent && ctx_.events.call_machine_to_agent(*this))
+                return;
+            run_.count_machine_release(wall_ms());
+            if (c.on_machine == MachineAction::leave_message &&
+                !run_.prompts().machine_message.empty()) {
+                to(State::waiting_for_beep);
+                if (amd_->finished()) play(&run_.prompts().machine_message);
+            } else {
+                hang_up();
+            }
+            return;
+        case amd::Verdict::fax:
+            ++status.fax;
+            estimator.dial_resolved(pacing::DialResult::fail, ring_s);
+            outcome_ = Outcome::fax;
+            hang_up();
+            return;
+        case amd::Verdict::unknown:
+            ++status.unknown;
+            estimator.dial_resolved(pacing::DialResult::live, ring_s);
+            if (c.on_unknown == AmdAction::agent) {
+                live_answer();
+            } else {
+                outcome_ = Outcome::machine;
+                run_.count_machine_release(wall_ms());
+                hang_up();
+            }
+            return;
+    }
+}
+
+// A live answer: an IVR survey asks its questions; unattended lines (and a preview call whose
+// agent has gone) have nobody to wait for; otherwise the owner finds an agent.
+void Call::live_answer() {
+    run_.count_live(wall_ms());
+    if (run_.ivr_survey()) return start_survey();
+    if (run_.unattended() > 0 || (preview_ && !agent_)) return abandon();
+    ctx_.events.call_is_live(*this);
+}
+
+bool Call::connect(Agent& agent) {
+    const bool handed_over = state_ == State::connected;  // from an agent whose phone dropped
+    agent_ = &agent;
+    to(State::connected);
+    outcome_ = Outcome::connected;
+    attempt_.agent = agent.id;
+    if (!handed_over) {
+        connected_at_ = now();
+        ++run_.status().connected;
+        decided(Outcome::connected);
+    }
+    return !handed_over;
+}
+
+// The greeting ended `after_greeting_silence` before the verdict; the message must start within
+// the grace from there, with room for its first packet to reach the person.
+void Call::wait_for_agent() {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(run_.campaign().connect_grace) -
+        run_.amd().after_greeting_silence - std::chrono::milliseconds(200);
+    connect_deadline_ = now() + std::max(std::chrono::milliseconds(0), left);
+    to(State::waiting_for_agent);
+}
+
+// The person hears the safe-harbor message (or, without one, the call ends) and the call counts
+// as abandoned in the regulatory window.
+void Call::abandon(const std::string& note) {
+    outcome_ = Outcome::abandoned;
+    attempt_.notes += note;
+    run_.count_abandoned(wall_ms());
+    decided(Outcome::abandoned);
+    if (run_.prompts().safe_harbor.empty())
+        hang_up();
+    else
+        play(&run_.prompts().safe_harbor);
+}
+
+void Call::release_after_agent_lost() {
+    attempt_.notes += "agent softphone dropped; ";
+    attempt_.talk_ms = ms_between(connected_at_, now());
+    attempt_.outcome = Outcome::connected;
+    attempt_.sip_code = 200;
+    attempt_.ended_ms = wall_ms();
+    agent_ = nullptr;
+    wrapped_ = true;
+    if (run_.prompts().safe_harbor.empty())
+        hang_up();
+    else
+        play(&run_.prompts().safe_harbor);
+}
+
+void Call::send_to_customer(std::span<const std::int16_t> pcm) {
+    if (state_ != State::connected || !rtp_) return;
+    rtp_->send(pcm);
+    if (recorder_) recorder_->tick(pcm);
+}
+
+// An outcome known while the call is still up goes to the ledger at the next tick, so that a
+// crash before the call ends cannot turn an abandoned or connected person into a `lost` attempt
+// (the abandon rate counts both).
+void Call::decided(Outcome o) {
+    attempt_.decided = o;
+    run_.decided(attempt_);
+}
+
+void Call::play(const std::vector<std::int16_t>* prompt) {
+    prompt_ = prompt;
+    prompt_pos_ = 0;
+    to(State::playing);
+}
+
+bool Call::prompt_frame(std::span<const std::int16_t>& sent) {
+    const auto& p = *prompt_;
+    if (prompt_pos_ >= p.size()) return false;
+    const std::size_t n = std::min<std::size_t>(160, p.size() - prompt_pos_);
+    std::copy_n(p.data() + prompt_pos_, n, frame_.begin());
+    std::fill(frame_.begin() + static_cast<std::ptrdiff_t>(n), frame_.end(), 0);
+    prompt_pos_ += n;
+    sent = frame_;
+    return true;
+}
+
+bool Call::media_frame() {
+    std::span<const std::int16_t> sent;
+    switch (state_) {
+        case State::analysing:
+        case State::waiting_for_beep:
+        case State::waiting_for_agent:
+            sent = kSilence;  // keeps NAT bindings open while we listen
+            break;
+        case State::surveying:
+            if (!survey_frame(sent)) return false;
+            if (state_ == State::hanging_up) return true;
+            break;
+        case State::playing:
+            if (!prompt_frame(sent)) return false;
+            break;
+        default:
+            return true;
+    }
+    rtp_->send(sent);
+    if (recorder_) recorder_->tick(sent);
+    return true;
+}
+
+void Call::check_timeouts() {
+    const auto t = now();
+    if (state_ == State::ringing && !cancelled_ && t - invited_ >= run_.campaign().ring_timeout) {
+        // Never under 15 s: the campaign loader refuses less.
+        cancelled_ = true;
+        ended_by_ = "engine";
+        ctx_.sip.cancel(sip_);
+    } else if (state_ == State::waiting_for_beep &&
+               t - answered_at_ >= run_.amd().beep_timeout + std::chrono::milliseconds(1000)) {
+        hang_up();
+    } else if (state_ == State::analysing &&
+               t - answered_at_ >=
+                   run_.amd().total_analysis_time + std::chrono::milliseconds(1000)) {
+        if (rtp_ && rtp_->stats().packets_in == 0) {
+            // Answered and not one RTP packet since: the media path is broken (the trunk's or
+            // ours), not the callee's doing. Nobody can be heard or connected; the contact keeps
+            // its attempt and the trunk's error count moves toward a backoff.
+            outcome_ = Outcome::carrier_error;
+            attempt_.notes = "answered, but no RTP came";
+            run_.trunk()->failed(t);
+            hang_up();
+            return;
+        }
+        amd::Event e;
+        e.verdict = amd::Verdict::unknown;
+        e.cause = "no-audio";
+        e.at = std::chrono::milliseconds(ms_between(answered_at_, t));
+        on_verdict(e);
+    }
+}
+
+void Call::end(const std::string& by) {
+    if (!by.empty()) ended_by_ = by;
+    if (state_ == State::ringing) {
+        if (!cancelled_) {
+            cancelled_ = true;
+            ctx_.sip.cancel(sip_);
+        }
+    } else {
+        hang_up();
+    }
+}
+
+void Call::hang_up() {
+    if (state_ == State::hanging_up) return;
+    if (state_ == State::connected) attempt_.talk_ms = ms_between(connected_at_, now());
+    if (state_ == State::waiting_for_agent && outcome_ != Outcome::abandoned) {
+        // Ended (the engine stopping) while the person waited: no agent came, so abandoned.
+        outcome_ = Outcome::abandoned;
+        run_.count_abandoned(wall_ms());
+        attempt_.notes += "ended waiting for an agent; ";
+    }
+    to(State::hanging_up);
+    ctx_.sip.hangup(sip_);
+}
+
+Outcome Call::failed(int status, const std::string& phrase, bool local) {
+    Trunk& trunk = *run_.trunk();
+    // nua answers an INVITE nobody responded to with a 408 of its own: without even a ringing
+    // response before it, that is the trunk's silence, not the callee's.
+    if (!rang_ && status == 408) local = true;
+    const Outcome o = outcome_for(status, local, cancelled_);
+    if (!local) ctx_.metrics.sip_response(trunk.config().name, status);
+    const auto t = now();
+    if (o == Outcome::carrier_error)
+        trunk.failed(t);
+    else
+        trunk.succeeded();
+    const double ring_s = ms_between(invited_, t) / 1000.0;
+    if (o == Outcome::no_answer)
+        run_.estimator().dial_resolved(pacing::DialResult::no_answer, ring_s);
+    else if (o != Outcome::carrier_error)
+        run_.estimator().dial_resolved(pacing::DialResult::fail, ring_s);
+    attempt_.ring_ms = ms_between(invited_, t);
+    attempt_.notes = rang_ ? phrase : phrase + " (no ringing response before it)";
+    return o;
+}
+
+Outcome Call::ended(bool by_remote) {
+    if (by_remote)
+        ended_by_ = "customer";
+    else if (ended_by_.empty())
+        ended_by_ = "engine";
+    if (state_ == State::waiting_for_agent) {
+        // Gone before an agent came: abandoned all the same (it was a live answer).
+        to(State::hanging_up);
+        outcome_ = Outcome::abandoned;
+        run_.count_abandoned(wall_ms());
+        attempt_.notes += "hung up waiting for an agent; ";
+    }
+    if (state_ == State::connected) attempt_.talk_ms = ms_between(connected_at_, now());
+    if (outcome_ != Outcome::none) return outcome_;
+    // Hung up before a verdict: if someone spoke, they were not connected (count it).
+    const bool spoke = amd_ && amd_->heard_speech();
+    if (spoke) {
+        run_.count_live(wall_ms());
+        run_.count_abandoned(wall_ms());
+    }
+    attempt_.notes = by_remote ? "callee hung up during analysis" : "ended during analysis";
+    return spoke ? Outcome::abandoned : Outcome::failed;
+}
+
+void Call::finish(Outcome o, int sip_code) {
+    CampaignStatus& status = run_.status();
+    attempt_.outcome = o;
+    attempt_.sip_code = sip_code;
+    attempt_.ended_ms = wall_ms();
+    if (in_survey_) {
+        // The survey's length: the person's time on the line, closing prompt included.
+        attempt_.talk_ms = ms_between(connected_at_, now());
+        --status.surveys;
+        const bool complete = attempt_.survey == "complete";
+        ++(complete ? status.surveys_complete : status.surveys_incomplete);
+        run_.metrics().surveys[complete ? 0 : 1]->Increment();
+    }
+    if (rtp_) {
+        const auto& st = rtp_->stats();
+        ctx_.metrics.rtp_packets_received().Increment(static_cast<double>(st.packets_in));
+        ctx_.metrics.rtp_packets_lost().Increment(static_cast<double>(st.lost));
+        ctx_.metrics.rtp_jitter().Observe(st.jitter_ms / 1000);
+        status.rtp_packets += static_cast<long>(st.packets_in);
+        status.rtp_lost += static_cast<long>(st.lost);
+    }
+    run_.ended(o);
+    --status.in_progress;
+    run_.trunk()->call_ended();
+}
+
+}  // namespace outpace

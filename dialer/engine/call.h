@@ -1,0 +1,195 @@
+// One outbound call: its state machine from the INVITE to the end, and everything it owns on the
+// way (the RTP port and session, the answering-machine detector, the recorder, the prompt being
+// played, an IVR survey's state). It knows its campaign run, and tells its owner (CallEvents)
+// only what needs someone else: a live answer that wants an agent, the customer's audio for the
+// agent. Agents and the other calls are not its business.
+//
+//   ringing ─► analysing ─┬─► waiting_for_agent ─► connected ─► hanging_up
+//      │                  ├─► connected (an agent was ready)        ▲
+//      │ (no AMD)         ├─► surveying (IVR) ──────────────────────┤
+//      └─► connected/...  ├─► waiting_for_beep ─► playing ──────────┤
+//                         └─► playing (safe harbor) / hanging_up ───┘
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "answering-detect/detector.h"
+#include "campaigns/records.h"
+#include "dialer/engine/engine_config.h"
+#include "dialer/engine/engine_env.h"
+#include "dialer/media/dtmf.h"
+#include "dialer/media/recorder.h"
+#include "metrics/metrics.h"
+
+namespace outpace {
+
+struct Agent;
+class Call;
+class CampaignRun;
+
+class CallEvents {
+  public:
+    virtual ~CallEvents() = default;
+    // A live answer nobody has yet (a person, or an unknown verdict sent to agents): connect it to
+    // an agent, let it wait for one, or abandon it.
+    virtual void call_is_live(Call& call) = 0;
+    // AMD heard a machine and the campaign wants an agent to leave the message: true when one
+    // took the call.
+    virtual bool call_machine_to_agent(Call& call) = 0;
+    // The customer's audio while connected: to the agent. False when nobody could hear it.
+    virtual bool call_audio(Call& call, std::span<const std::int16_t> pcm, SteadyTime arrived) = 0;
+};
+
+// What every call shares.
+struct CallContext {
+    const EngineConfig& config;
+    EngineEnv& env;
+    sip::SipStack& sip;
+    media::RtpPortPool& ports;
+    metrics::Metrics& metrics;
+    CallEvents& events;
+};
+
+class Call {
+  public:
+    enum class State {
+        ringing,
+        analysing,
+        waiting_for_beep,
+        waiting_for_agent,  // a live answer, no agent free yet; until connect_deadline()
+        connected,          // bridged to agent()
+        surveying,          // an IVR survey: asking questions, listening for keys
+        playing,
+        hanging_up,
+    };
+
+    // Reserves an RTP port for the offer (skipping ports another program holds) and sends the
+    // INVITE through the run's trunk. Null with `error` when it cannot (the caller completes the
+    // attempt as a carrier error: our trouble, not the contact's).
+    static std::unique_ptr<Call> place(CallContext& ctx, CampaignRun& run, Attempt attempt,
+                                       std::string* error);
+    ~Call();
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+
+    sip::CallId id() const { return sip_; }
+    CampaignRun& run() { return run_; }
+    const CampaignRun& run() const { return run_; }
+    Attempt& attempt() { return attempt_; }
+    const Attempt& attempt() const { return attempt_; }
+    State state() const { return state_; }
+    bool in_survey() const { return in_survey_; }
+    bool preview() const { return preview_; }
+    Agent* agent() const { return agent_; }
+    const std::string& ended_by() const { return ended_by_; }
+    SteadyTime verdict_at() const { return verdict_at_; }
+    SteadyTime invited() const { return invited_; }
+    bool wrapped() const { return wrapped_; }
+    const media::AudioChannel* audio() const { return rtp_.get(); }
+
+    // A preview call: dialled by `agent`, who listens already; no AMD, connected on answer.
+    void set_preview(Agent& agent);
+    // The agent is gone (logged out): the call goes on without one.
+    void forget_agent() { agent_ = nullptr; }
+
+    // SIP: a provisional response; the answer with its SDP.
+    void progress() { rang_ = true; }
+    void answered(const std::string& sdp);
+    // Ring timeout, analysis that never ended, the beep that never came (every tick).
+    void check_timeouts();
+    // The next 20 ms this call sends, if it sends any (every media tick). False when the call is
+    // to end now (a prompt ended).
+    bool media_frame();
+
+    // Routing, by the owner: to `agent` (returns false when the call was already connected to
+    // another agent whose phone dropped: a handover, not a new connection); to wait for one
+    // until 2 s after the greeting's end; or the safe-harbor message, abandoned.
+    bool connect(Agent& agent);
+    void wait_for_agent();
+    SteadyTime connect_deadline() const { return connect_deadline_; }
+    void abandon(const std::string& note = "");
+    // The agent's voice to the customer.
+    void send_to_customer(std::span<const std::int16_t> pcm);
+    // The agent's softphone dropped and nobody else can take the call: the agent wraps the
+    // conversation up; the customer hears the message and is released.
+    void release_after_agent_lost();
+
+    // Ends the call: CANCEL while ringing, BYE once answered. `by` for the desktop's hangup.
+    void end(const std::string& by);
+    void hang_up();
+
+    // SIP's last word on the call: never answered / ended after an answer. Both decide the
+    // outcome; finish() then records it.
+    Outcome failed(int status, const std::string& phrase, bool local);
+    Outcome ended(bool by_remote);
+    // Fills the attempt's end, counts it in the run's status and metrics and gives back the
+    // port. The attempt goes to the ledger (or to the agent's wrap-up) by the owner.
+    void finish(Outcome o, int sip_code);
+
+  private:
+    Call(CallContext& ctx, CampaignRun& run, Attempt attempt);
+    SteadyTime now() const { return ctx_.env.clock().now(); }
+    std::int64_t wall_ms() const { return ctx_.env.clock().wall_ms(); }
+    // Every state change: the run's count of live answers waiting follows it.
+    void to(State s);
+    void on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds at);
+    void on_verdict(const amd::Event& e);
+    void live_answer();
+    void play(const std::vector<std::int16_t>* prompt);
+    bool prompt_frame(std::span<const std::int16_t>& sent);
+    void decided(Outcome o);
+    void record_heard();
+    // IVR surveys (call_survey.cc).
+    void start_survey();
+    void survey_ask(std::size_t question);
+    void survey_key(char key, bool inband);
+    void survey_retry(bool invalid);
+    void survey_answered(const std::string& answer);
+    bool survey_frame(std::span<const std::int16_t>& sent);
+
+    CallContext& ctx_;
+    CampaignRun& run_;
+    Attempt attempt_;
+    sip::CallId sip_ = 0;
+    int rtp_port_ = 0;  // reserved for the offer; bound (and owned by `rtp_`) once answered
+    std::unique_ptr<media::AudioChannel> rtp_;
+    std::unique_ptr<amd::Detector> amd_;
+    std::unique_ptr<media::Recorder> recorder_;
+    State state_ = State::ringing;
+    SteadyTime invited_, answered_at_;
+    std::optional<std::chrono::milliseconds> audio_offset_;  // first packet after the answer
+    bool cancelled_ = false;
+    bool rang_ = false;  // a provisional response (180/183) came
+    // Who ended the call, for the desktop's `hangup`: customer, agent, engine (ring timeout,
+    // stop, a prompt's end) or softphone.
+    std::string ended_by_;
+    const std::vector<std::int16_t>* prompt_ = nullptr;
+    std::size_t prompt_pos_ = 0;
+    std::array<std::int16_t, 160> frame_{};  // the prompt's next 20 ms
+    Outcome outcome_ = Outcome::none;        // decided; recorded when the call ends
+    Agent* agent_ = nullptr;                 // connected to (or, for a preview call, dialled by)
+    SteadyTime verdict_at_, connect_deadline_, connected_at_;
+    bool preview_ = false;
+    bool wrapped_ = false;         // the attempt went to an agent's wrap-up already
+    bool heard_by_agent_ = false;  // the customer's first packet was relayed to the agent
+    // IVR survey: the question being asked, tries at it so far, whether the prompt is over and
+    // we listen for a key (until listen_until_), and the prompt to play after this one.
+    bool in_survey_ = false;
+    std::size_t question_ = 0;
+    int tries_ = 0;
+    bool listening_ = false;
+    SteadyTime listen_until_;
+    const std::vector<std::int16_t>* then_ = nullptr;
+    std::unique_ptr<media::DtmfDetector> dtmf_;  // in-band keys, for phones without RFC 4733
+    bool heard_rfc4733_ = false;                 // from then on in-band detection is off
+    char inband_key_ = 0;                        // the last in-band key and when it came: the
+    SteadyTime inband_at_;                       // same key as an event right after is one press
+};
+
+}  // namespace outpace

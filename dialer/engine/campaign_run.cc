@@ -1,0 +1,260 @@
+#include "dialer/engine/campaign_run.h"
+
+#include <algorithm>
+
+#include "answering-detect/audio_file.h"
+#include "campaigns/campaign_loader.h"
+#include "dialer/engine/amd_settings.h"
+#include "dialer/engine/engine_util.h"
+
+namespace outpace {
+namespace {
+
+pacing::Mode pacing_mode(DialingMode m) {
+    switch (m) {
+        case DialingMode::predictive:
+            return pacing::Mode::predictive;
+        case DialingMode::progressive:
+            return pacing::Mode::progressive;
+        case DialingMode::power:
+            return pacing::Mode::power;
+        case DialingMode::preview:
+            return pacing::Mode::preview;
+    }
+    return pacing::Mode::progressive;
+}
+
+constexpr Millis kDay{86'400'000};
+
+}  // namespace
+
+const char* to_string(CampaignState s) {
+    switch (s) {
+        case CampaignState::running:
+            return "running";
+        case CampaignState::paused:
+            return "paused";
+        case CampaignState::stopping:
+            return "stopping";
+        case CampaignState::stopped:
+            return "stopped";
+    }
+    return "?";
+}
+
+std::unique_ptr<CampaignRun> CampaignRun::load(
+    const CampaignEntry& entry, const EngineConfig& config,
+    std::map<std::string, std::unique_ptr<Trunk>>& trunks, Store& store, metrics::Metrics& metrics,
+    const Clock& clock, std::vector<std::string>* errors) {
+    auto load = load_campaign_file(entry.file);
+    for (const auto& e : load.errors) errors->push_back(e.to_string());
+    if (!load.campaign) return nullptr;
+    std::unique_ptr<CampaignRun> run(new CampaignRun);
+    run->campaign_ = std::move(*load.campaign);
+    const Campaign& c = run->campaign_;
+    run->status_.name = c.name;
+    run->unattended_ = entry.unattended_lines;
+    if (!c.trunk.empty()) {
+        auto it = trunks.find(c.trunk);
+        if (it == trunks.end())
+            errors->push_back(c.name + ": trunk '" + c.trunk + "' is not in " + config.source_path);
+        else
+            run->trunk_ = it->second.get();
+    } else if (trunks.size() == 1) {
+        run->trunk_ = trunks.begin()->second.get();
+    } else {
+        errors->push_back(c.name + ": the campaign names no trunk and the config has " +
+                          std::to_string(trunks.size()));
+    }
+    run->caller_id_ = !c.caller_id.empty() ? c.caller_id
+                      : run->trunk_        ? run->trunk_->config().caller_id
+                                           : "";
+    if (run->caller_id_.empty())
+        errors->push_back(c.name +
+                          ": no caller ID (campaign 'caller_id' or the trunk's): "
+                          "telemarketing rules require one on every call");
+    auto prompt = [&](const std::string& file, const char* what, std::vector<std::int16_t>& out) {
+        if (file.empty()) return;
+        auto audio = amd::read_audio(c.resolve_path(file));
+        if (!audio.error.empty())
+            errors->push_back(c.name + ": " + what + " " + file + ": " + audio.error);
+        out = std::move(audio.pcm);
+    };
+    Prompts& p = run->prompts_;
+    prompt(c.safe_harbor_prompt, "safe-harbor prompt", p.safe_harbor);
+    prompt(c.machine_message, "voicemail message", p.machine_message);
+    if (c.ivr_survey()) {
+        run->ivr_survey_ = true;
+        for (const auto& q : c.survey_questions) {
+            p.survey_questions.emplace_back();
+            prompt(q.prompt, "survey prompt", p.survey_questions.back());
+        }
+        prompt(c.survey_invalid_prompt, "survey invalid-input prompt", p.survey_invalid);
+        prompt(c.survey_closing_prompt, "survey closing prompt", p.survey_closing);
+        if (run->unattended_ > 0)
+            errors->push_back(c.name +
+                              ": an IVR survey's capacity is 'survey.lines' in the campaign "
+                              "file, not unattended_lines");
+        run->status_.survey_lines = c.survey_lines;
+    }
+    run->amd_ = amd_config(c.amd);
+    pacing::PacingConfig& pc = run->pacing_;
+    pc.mode = run->ivr_survey_       ? pacing::Mode::survey
+              : run->unattended_ > 0 ? pacing::Mode::progressive
+                                     : pacing_mode(c.mode);
+    pc.survey_lines = c.survey_lines;
+    pc.power_ratio = c.power_ratio;
+    pc.max_abandon_rate = c.max_abandon_rate;
+    pc.ring_timeout_s = std::chrono::duration<double>(c.ring_timeout).count();
+    pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
+    pc.min_agents_predictive = c.min_agents_predictive;
+    pc.max_lines_per_agent = c.max_lines_per_agent;
+    if (run->trunk_) {
+        // The trunk's own token bucket holds its calls per second; the pacer's one-second window
+        // is only a backstop against a runaway policy.
+        pc.max_calls_per_second = 2 * run->trunk_->config().max_calls_per_second;
+        pc.max_trunk_calls = run->trunk_->config().max_calls;
+    }
+    run->policy_ = pacing::make_policy(pc);
+    run->hopper_ = std::make_unique<Hopper>(store, run->campaign_);
+    run->ledger_ = std::make_unique<Ledger>(store, run->campaign_);
+    const auto recovered = run->ledger_->recover(clock.wall_s());
+    if (!recovered.ok())
+        errors->push_back(c.name + ": recovering attempts: " + recovered.status.error);
+    else if (recovered.value)
+        engine_log(c.name + ": " + std::to_string(recovered.value) +
+                   " attempts left in flight by a stop were recovered (lost, unless a person had "
+                   "already been abandoned or connected)");
+    // The window as the report computes it from the ledger; from here on it rolls.
+    const bool day = c.abandon_window <= kDay;
+    run->window_ = std::make_unique<RollingAbandonWindow>(day ? kDay : Millis{30 * kDay.count()});
+    run->window_->seed(store, c, clock.wall_ms());
+    run->refresh_window(clock.wall_ms());
+    run->status_.max_abandon_rate = c.max_abandon_rate;
+    run->m_ = &metrics.campaign(c.name, day ? "24h" : "30d");
+    run->m_->abandon_cap->Set(c.max_abandon_rate);
+    if (run->unattended_ > 0)
+        engine_log(c.name + ": " + std::to_string(run->unattended_) +
+                   " unattended lines: live answers get the safe-harbor message and count as "
+                   "abandoned");
+    return run;
+}
+
+void CampaignRun::count_live(std::int64_t now_ms) {
+    window_->add(now_ms, {.live = true});
+    refresh_window(now_ms);
+    m_->live_answers->Increment();
+}
+
+void CampaignRun::count_abandoned(std::int64_t now_ms) {
+    window_->add(now_ms, {.abandoned = true});
+    refresh_window(now_ms);
+    m_->abandoned->Increment();
+}
+
+void CampaignRun::count_machine_release(std::int64_t now_ms) {
+    window_->add(now_ms, {.machine = true});
+    refresh_window(now_ms);
+}
+
+void CampaignRun::refresh_window(std::int64_t now_ms) {
+    RollingAbandonWindow& w = *window_;
+    w.roll(now_ms);
+    // Ofcom: the estimated false positives among the window's machine releases, in whole calls.
+    const auto estimated = campaign_.count_amd_false_positives
+                               ? static_cast<std::int64_t>(static_cast<double>(w.machines()) *
+                                                           campaign_.amd_false_positive_rate)
+                               : 0;
+    status_.window_live = static_cast<long>(w.live_answers() + estimated);
+    status_.window_abandoned = static_cast<long>(w.abandoned() + estimated);
+}
+
+int CampaignRun::plan(pacing::Snapshot& s, int allowance) {
+    s.window_live = status_.window_live;
+    s.window_abandoned = status_.window_abandoned;
+    const auto decision = policy_->decide(s, estimator_);
+    const int n = pacing::apply_caps(decision.calls, s, pacing_);
+    auto& m = *m_;
+    m.pacing_target->Set(n);
+    int staffed = 0;
+    for (const auto& a : s.agents) staffed += a.state != pacing::AgentState::paused;
+    m.pacing_lines_per_agent->Set(staffed ? double(s.in_flight()) / staffed : 0);
+    m.pacing_live_rate->Set(estimator_.live_rate());
+    m.pacing_expected_free_agents->Set(decision.expected_free_agents);
+    m.pacing_abandon_target->Set(decision.target_abandon);
+    m.pacing_calibration->Set(decision.calibration);
+    return std::min(n, allowance);
+}
+
+void CampaignRun::ended(Outcome o) {
+    m_->outcomes[static_cast<std::size_t>(o)]->Increment();
+    switch (o) {
+        case Outcome::abandoned:
+            ++status_.abandoned;
+            break;
+        case Outcome::busy:
+            ++status_.busy;
+            break;
+        case Outcome::no_answer:
+            ++status_.no_answer;
+            break;
+        case Outcome::carrier_error:
+            ++status_.carrier_errors;
+            break;
+        case Outcome::failed:
+            ++status_.failed;
+            break;
+        case Outcome::invalid:
+            ++status_.invalid;  // as the ledger says: 404/484/604, final for the contact
+            break;
+        default:
+            break;
+    }
+}
+
+Status CampaignRun::flush(Timestamp now, metrics::Metrics& metrics) {
+    auto refused = [&](const Status& st, const char* what) {
+        if (st.ok() || st.io) return false;
+        engine_log(name() + ": " + what + ": " + st.error);
+        return true;
+    };
+    if (!progress_.empty()) {
+        // First: an attempt may also be among those completed below.
+        auto st = ledger_->progress(progress_);
+        if (st.io) return st;
+        refused(st, "recording progress");
+        progress_.clear();
+    }
+    if (completed_.empty()) return {};
+    const auto start = std::chrono::steady_clock::now();
+    auto st = ledger_->complete(completed_, now);
+    metrics.store_write(false).Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (st.io) return st;
+    refused(st, "recording outcomes");
+    completed_.clear();
+    return {};
+}
+
+void CampaignRun::heard(double ms) {
+    connect_ms_.push_back(ms);
+    m_->connect->Observe(ms / 1000);
+    if (connect_ms_.size() > 100'000)
+        connect_ms_.erase(connect_ms_.begin(), connect_ms_.begin() + 50'000);
+}
+
+double CampaignRun::heard_percentile(double q) const {
+    if (connect_ms_.empty()) return 0;
+    std::vector<double> v = connect_ms_;
+    const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+void CampaignRun::check_idle(SteadyTime now, Timestamp wall) {
+    if (now - idle_checked_ < std::chrono::seconds(1)) return;
+    idle_checked_ = now;
+    status_.idle = status_.in_progress == 0 && hopper_->next(wall, 1).empty();
+}
+
+}  // namespace outpace

@@ -1,0 +1,150 @@
+// One campaign while the engine runs: its hopper and ledger, its pacing policy and estimator, the
+// trunk it dials through, its prompts, its status counters and metrics, the outcomes waiting for
+// the ledger's next batch, and the regulatory abandon window, rolling by the minute.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "answering-detect/detector.h"
+#include "campaigns/abandon_window.h"
+#include "campaigns/campaign.h"
+#include "campaigns/hopper.h"
+#include "campaigns/ledger.h"
+#include "campaigns/store.h"
+#include "dialer/engine/clock.h"
+#include "dialer/engine/engine_config.h"
+#include "dialer/engine/trunk.h"
+#include "metrics/metrics.h"
+#include "pacing/policy.h"
+
+namespace outpace {
+
+// stopping: the engine is stopping (calls in progress may end). stopped: by `ctl stop`.
+enum class CampaignState { running, paused, stopping, stopped };
+const char* to_string(CampaignState s);
+
+// What `outpace run` shows while it runs and `outpace ctl status` returns.
+struct CampaignStatus {
+    std::string name;
+    std::string state;  // running | paused | stopping | stopped | stalled: disk full | ...
+    long dialled = 0, in_progress = 0, answered = 0, humans = 0, machines = 0, fax = 0, unknown = 0,
+         connected = 0, abandoned = 0, failed = 0, invalid = 0, no_answer = 0, busy = 0,
+         carrier_errors = 0;
+    long waiting = 0;  // live answers waiting for an agent now
+    // IVR surveys: sessions under way, and surveys ended complete / incomplete.
+    long survey_lines = 0;  // 0: not an IVR survey
+    long surveys = 0, surveys_complete = 0, surveys_incomplete = 0;
+    // Agents serving the campaign, by state.
+    long agents_ready = 0, agents_talking = 0, agents_wrapup = 0, agents_paused = 0;
+    // Human verdict to the customer's first packet relayed to the agent (ms), connected calls.
+    double heard_ms_median = 0, heard_ms_p99 = 0;
+
+    double window_abandon_rate() const {
+        return window_live ? double(window_abandoned) / double(window_live) : 0;
+    }
+    long window_live = 0, window_abandoned = 0;
+    long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
+    double max_abandon_rate = 0;
+    bool idle = false;  // nothing to dial now and no call in progress
+};
+
+// The campaign's audio, read at start.
+struct Prompts {
+    std::vector<std::int16_t> safe_harbor, machine_message;
+    // IVR survey: the questions' prompts (in the campaign's order) and the others.
+    std::vector<std::vector<std::int16_t>> survey_questions;
+    std::vector<std::int16_t> survey_invalid, survey_closing;
+};
+
+class CampaignRun {
+  public:
+    // Loads the campaign file of `entry`, its prompts and trunk, recovers attempts a crash left
+    // in flight and seeds the abandon window from the ledger. Null with `errors` when it cannot.
+    static std::unique_ptr<CampaignRun> load(const CampaignEntry& entry, const EngineConfig& config,
+                                             std::map<std::string, std::unique_ptr<Trunk>>& trunks,
+                                             Store& store, metrics::Metrics& metrics,
+                                             const Clock& clock, std::vector<std::string>* errors);
+
+    const Campaign& campaign() const { return campaign_; }
+    const std::string& name() const { return campaign_.name; }
+    CampaignState state() const { return state_; }
+    void set_state(CampaignState s) { state_ = s; }
+    bool running() const { return state_ == CampaignState::running; }
+    Trunk* trunk() { return trunk_; }
+    const std::string& caller_id() const { return caller_id_; }
+    int unattended() const { return unattended_; }  // lines standing in for agents
+    bool ivr_survey() const { return ivr_survey_; }
+    bool preview() const { return campaign_.mode == DialingMode::preview && unattended_ == 0; }
+    const amd::Config& amd() const { return amd_; }
+    const Prompts& prompts() const { return prompts_; }
+    pacing::Estimator& estimator() { return estimator_; }
+    metrics::CampaignMetrics& metrics() { return *m_; }
+    Hopper& hopper() { return *hopper_; }
+    Ledger& ledger() { return *ledger_; }
+    CampaignStatus& status() { return status_; }
+    const CampaignStatus& status() const { return status_; }
+
+    // The abandon window (24 h or 30 days). Live answers, abandons and AMD machine releases are
+    // added with their time; refresh() rolls it and reads its figures (with Ofcom's estimated
+    // false positives among machine releases) into the status.
+    void count_live(std::int64_t now_ms);
+    void count_abandoned(std::int64_t now_ms);
+    void count_machine_release(std::int64_t now_ms);
+    void refresh_window(std::int64_t now_ms);
+
+    // The pacing decision for this tick: how many calls to place now, after the policy's caps
+    // and the trunk's `allowance`. Sets the pacing gauges.
+    int plan(pacing::Snapshot& s, int allowance);
+
+    // Outcomes. decided(): known while the call is still up (abandoned, connected) or news worth
+    // keeping (a survey answer): written at the next tick so a crash keeps it. completed(): the
+    // attempt's end, written at the next tick in one batch. ended(): the status counters.
+    void decided(const Attempt& a) { progress_.push_back(a); }
+    void completed(Attempt a) { completed_.push_back(std::move(a)); }
+    void ended(Outcome o);
+    std::size_t held() const { return completed_.size(); }
+    // Writes progress and outcomes held. A store that cannot write keeps them for the next try
+    // (the status says so); an attempt the ledger refused is logged and dropped.
+    Status flush(Timestamp now, metrics::Metrics& metrics);
+
+    // Human verdict to the agent hearing the customer.
+    void heard(double ms);
+    double heard_percentile(double q) const;
+
+    // Preview: contacts an agent passed over in this run.
+    std::set<std::string>& skipped() { return skipped_; }
+    // Whether anyone is left to dial at all (checked at most once a second).
+    void check_idle(SteadyTime now, Timestamp wall);
+
+  private:
+    CampaignRun() = default;
+
+    Campaign campaign_;
+    CampaignState state_ = CampaignState::running;
+    std::unique_ptr<Hopper> hopper_;
+    std::unique_ptr<Ledger> ledger_;
+    pacing::PacingConfig pacing_;
+    std::unique_ptr<pacing::Policy> policy_;
+    pacing::Estimator estimator_;
+    Trunk* trunk_ = nullptr;
+    std::string caller_id_;
+    int unattended_ = 0;
+    bool ivr_survey_ = false;
+    amd::Config amd_;
+    Prompts prompts_;
+    std::vector<Attempt> completed_;  // recorded in the ledger at the next tick, in one batch
+    std::vector<Attempt> progress_;   // in flight, with news worth keeping
+    CampaignStatus status_;
+    metrics::CampaignMetrics* m_ = nullptr;
+    std::vector<double> connect_ms_;
+    std::set<std::string> skipped_;
+    SteadyTime idle_checked_{};
+    std::unique_ptr<RollingAbandonWindow> window_;
+};
+
+}  // namespace outpace
