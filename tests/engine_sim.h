@@ -1,0 +1,490 @@
+// The engine in-process on a fake clock: a real Engine, store, campaign and pacing, given a
+// FakeClock, a scripted SIP stack that plays the carrier (and answers agents' softphone legs), call
+// audio that plays a scripted greeting into the engine and records what the engine sends, and a
+// desktop channel the test speaks for. Time moves only when the test says, so timing rules are
+// checked to the millisecond in milliseconds of wall time. What only the wire shows (SDP, RTP
+// timing, Sofia) stays with the SIPp tests.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "answering-detect/audio_file.h"
+#include "campaigns/campaign_loader.h"
+#include "campaigns/importer.h"
+#include "campaigns/store.h"
+#include "dialer/engine/engine.h"
+#include "tests/test_util.h"
+
+namespace outpace::test {
+
+using namespace std::chrono_literals;
+
+// What the scripted carrier does with one INVITE.
+struct CarrierPlan {
+    std::chrono::milliseconds ring{300};          // INVITE to the final response
+    int final_code = 200;                         // 200: answered; else the failure's code
+    bool ringing = true;                          // a 180 at once
+    std::vector<std::int16_t> greeting;           // played from the answer, then silence
+    std::chrono::milliseconds hang_up_after{-1};  // after the answer; -1: never (BYE from us)
+};
+
+class Sim;
+
+// One call's audio as the engine sees it: the scripted carrier's frames in, the engine's out.
+class FakeAudio final : public media::AudioChannel {
+  public:
+    struct Sent {
+        SteadyTime at;
+        int peak = 0;
+    };
+    // What one channel sent, kept after the channel is gone.
+    struct Log {
+        int port = 0;
+        SteadyTime opened;
+        std::vector<Sent> sent;
+        FakeAudio* live = nullptr;
+    };
+    FakeAudio(media::RtpPortPool& pool, int port, const Clock& clock, std::shared_ptr<Log> log)
+        : pool_(pool), port_(port), clock_(clock), log_(std::move(log)) {
+        log_->live = this;
+    }
+    ~FakeAudio() override {
+        log_->live = nullptr;
+        pool_.give(port_);
+    }
+    int port() const override { return port_; }
+    bool set_remote(const media::RemoteMedia&) override { return true; }
+    void on_audio(AudioHandler h) override { audio_ = std::move(h); }
+    void on_digit(DigitHandler h) override { digit_ = std::move(h); }
+    void send(std::span<const std::int16_t> pcm) override {
+        int peak = 0;
+        for (auto s : pcm) peak = std::max(peak, std::abs(int(s)));
+        log_->sent.push_back({clock_.now(), peak});
+        ++stats_.packets_out;
+    }
+    const media::RtpStats& stats() const override { return stats_; }
+    SteadyTime arrived() const override { return std::chrono::steady_clock::now(); }
+
+    // One 20 ms frame from the far end.
+    void feed(std::span<const std::int16_t> pcm) {
+        ++stats_.packets_in;
+        if (audio_) audio_(pcm, std::chrono::milliseconds(20 * (stats_.packets_in - 1)));
+    }
+    void key(char k) {
+        if (digit_) digit_(k);
+    }
+
+  private:
+    media::RtpPortPool& pool_;
+    int port_;
+    const Clock& clock_;
+    AudioHandler audio_;
+    DigitHandler digit_;
+    media::RtpStats stats_;
+    std::shared_ptr<Log> log_;
+};
+
+// The SIP stack, played by the test: INVITEs are recorded and answered by plan as time moves.
+class ScriptedSip final : public sip::SipStack {
+  public:
+    struct Invite {
+        sip::CallId id = 0;
+        sip::Dial dial;
+        SteadyTime at, cancelled_at{}, answered_at{}, ended_at{};
+        bool cancelled = false, answered = false, over = false, agent_leg = false;
+        CarrierPlan plan;
+        std::size_t frame = 0;  // greeting frames played so far
+        bool ended_by_us = false;
+    };
+    ScriptedSip(sip::CallObserver& observer, const Clock& clock)
+        : observer_(observer), clock_(clock) {}
+
+    sip::CallId invite(const sip::Dial& dial) override {
+        Invite i;
+        i.id = next_++;
+        i.dial = dial;
+        i.at = clock_.now();
+        invites_.push_back(i);
+        return i.id;
+    }
+    void cancel(sip::CallId id) override {
+        Invite* i = find(id);
+        if (!i || i->over || i->cancelled) return;
+        i->cancelled = true;
+        i->cancelled_at = clock_.now();
+        if (!i->answered)
+            queue_.push_back([this, id] { finish_failed(id, 487, "Request Terminated"); });
+    }
+    void hangup(sip::CallId id) override {
+        Invite* i = find(id);
+        if (!i || i->over || !i->answered) return;
+        i->ended_by_us = true;
+        queue_.push_back([this, id] { finish_ended(id, false); });
+    }
+    std::size_t calls() const override { return invites_.size(); }
+    std::uint64_t forged_requests() const override { return 0; }
+    bool set_peers(const std::vector<std::string>&) override { return true; }
+    void shutdown(std::chrono::milliseconds) override {}
+
+    Invite* find(sip::CallId id) {
+        for (auto& i : invites_)
+            if (i.id == id) return &i;
+        return nullptr;
+    }
+    std::deque<Invite>& invites() { return invites_; }
+    // Responses queued by cancel/hangup, delivered outside the engine's own calls (as Sofia's
+    // come from the loop, never from inside invite/cancel/hangup).
+    void deliver() {
+        while (!queue_.empty()) {
+            auto f = std::move(queue_.front());
+            queue_.pop_front();
+            f();
+        }
+    }
+    void finish_failed(sip::CallId id, int code, const std::string& phrase) {
+        Invite* i = find(id);
+        if (!i || i->over) return;
+        i->over = true;
+        i->ended_at = clock_.now();
+        observer_.on_failed(id, code, phrase, false);
+    }
+    void finish_ended(sip::CallId id, bool by_remote) {
+        Invite* i = find(id);
+        if (!i || i->over) return;
+        i->over = true;
+        i->ended_at = clock_.now();
+        observer_.on_ended(id, by_remote);
+    }
+    sip::CallObserver& observer() { return observer_; }
+
+  private:
+    sip::CallObserver& observer_;
+    const Clock& clock_;
+    std::deque<Invite> invites_;
+    std::deque<std::function<void()>> queue_;
+    sip::CallId next_ = 1;
+};
+
+// The desktops' channel, spoken for by the test: requests go in, the engine's messages are kept
+// per desktop with the time they were sent.
+class FakeChannel final : public AgentChannel {
+  public:
+    struct Message {
+        SteadyTime at;
+        nlohmann::json body;
+    };
+    FakeChannel(Handler handler, const Clock& clock)
+        : handler_(std::move(handler)), clock_(clock) {}
+    void send(const std::string& peer, const nlohmann::json& m) override {
+        to_[peer].push_back({clock_.now(), m});
+    }
+    void publish(const std::string& topic, const nlohmann::json& e) override {
+        events_.push_back({clock_.now(), {{"topic", topic}, {"event", e}}});
+    }
+    // A desktop's request, as its JSON text.
+    void request(const std::string& peer, const std::string& text) {
+        std::string error;
+        auto r = parse_agent_request(text, &error);
+        REQUIRE_MESSAGE(r, error);
+        handler_(peer, "", *r);
+    }
+    std::vector<Message>& to(const std::string& peer) { return to_[peer]; }
+    // The first message of `type` to `peer` (none yet: nullopt).
+    std::optional<Message> first(const std::string& peer, const std::string& type) {
+        for (const auto& m : to_[peer])
+            if (m.body.value("type", "") == type) return m;
+        return std::nullopt;
+    }
+
+    // The first event published on `topic` whose `field` is `value`.
+    std::optional<Message> event(const std::string& topic, const std::string& field,
+                                 const std::string& value) {
+        for (const auto& m : events_)
+            if (m.body["topic"] == topic && m.body["event"].value(field, "") == value) return m;
+        return std::nullopt;
+    }
+
+  private:
+    Handler handler_;
+    const Clock& clock_;
+    std::map<std::string, std::vector<Message>> to_;
+    std::vector<Message> events_;
+};
+
+class SimEnv final : public EngineEnv {
+  public:
+    explicit SimEnv(WallTime start) : clock_(start) {}
+    Clock& clock() override { return clock_; }
+    FakeClock& fake_clock() { return clock_; }
+    std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig&, sip::CallObserver& observer,
+                                            std::string*) override {
+        auto s = std::make_unique<ScriptedSip>(observer, clock_);
+        sip_ = s.get();
+        return s;
+    }
+    std::unique_ptr<media::AudioChannel> open_audio(const std::string&, media::RtpPortPool& ports,
+                                                    std::string* error, int port) override {
+        if (port == 0) {
+            auto p = ports.take();
+            if (!p) {
+                *error = "no free RTP port";
+                return nullptr;
+            }
+            port = *p;
+        }
+        auto log = std::make_shared<FakeAudio::Log>();
+        log->port = port;
+        log->opened = clock_.now();
+        logs_.push_back(log);
+        return std::make_unique<FakeAudio>(ports, port, clock_, log);
+    }
+    bool port_bindable(const std::string&, int) override { return true; }
+    std::unique_ptr<AgentChannel> open_agent_channel(const std::string&, const std::string&,
+                                                     const CurveConfig&,
+                                                     AgentChannel::Handler handler,
+                                                     std::string*) override {
+        auto c = std::make_unique<FakeChannel>(std::move(handler), clock_);
+        channel_ = c.get();
+        return c;
+    }
+    void finished() override { finished_ = true; }
+
+    ScriptedSip* sip() { return sip_; }
+    FakeChannel* channel() { return channel_; }
+    // What was sent on `port` by the channel opened there last at or after `since` (null: none).
+    const FakeAudio::Log* log(int port, SteadyTime since) const {
+        for (auto it = logs_.rbegin(); it != logs_.rend(); ++it)
+            if ((*it)->port == port && (*it)->opened >= since) return it->get();
+        return nullptr;
+    }
+    // The channel open on `port` now (null: none).
+    FakeAudio* audio(int port, SteadyTime since) {
+        const auto* l = log(port, since);
+        return l ? l->live : nullptr;
+    }
+    bool is_finished() const { return finished_; }
+
+  private:
+    FakeClock clock_;
+    ScriptedSip* sip_ = nullptr;
+    FakeChannel* channel_ = nullptr;
+    std::vector<std::shared_ptr<FakeAudio::Log>> logs_;
+    bool finished_ = false;
+};
+
+// A wall time from "YYYY-MM-DDTHH:MM:SSZ" (whole seconds) plus `ms`.
+inline WallTime wall_at(const std::string& iso, int ms = 0) {
+    return WallTime(std::chrono::duration_cast<WallTime::duration>(
+               test::at(iso.c_str()).time_since_epoch())) +
+           std::chrono::milliseconds(ms);
+}
+
+// One engine on a fake clock: one campaign, its contacts, one trunk played by ScriptedSip.
+class Sim {
+  public:
+    struct Options {
+        std::string campaign_yaml;  // after name/kind/dialing; may override calling hours etc.
+        std::string mode = "progressive";
+        int contacts = 1;
+        std::string zone = "America/New_York";
+        int unattended_lines = 0;
+        int max_calls_per_second = 50;
+        WallTime start = wall_at("2026-12-02T17:00:00Z");  // noon in New York, a Wednesday
+        bool agents = false;
+    };
+
+    explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
+        test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
+                  dir_.path());
+        std::ostringstream y;
+        y << "name: sim\n"
+          << "dialing: {mode: " << o_.mode
+          << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
+          << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
+          << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
+          << o_.campaign_yaml;
+        yaml_ = y.str();
+        const auto file = dir_.write("sim.yaml", yaml_);
+        std::ostringstream csv;
+        csv << "phone,timezone\n";
+        for (int i = 0; i < o_.contacts; ++i)
+            csv << "+1415555" << 1000 + i << "," << o_.zone << "\n";
+        const auto list = dir_.write("sim.csv", csv.str());
+        std::string error;
+        store_ = Store::open(dir_.file("data"), &error);
+        REQUIRE_MESSAGE(store_, error);
+        auto load = load_campaign_text(yaml_, file, dir_.path());
+        for (const auto& e : load.errors) FAIL(e.to_string());
+        campaign_ = *load.campaign;
+        ImportSummary summary;
+        REQUIRE_MESSAGE(import_contacts(*store_, campaign_, yaml_, list, {}, summary, &error),
+                        error);
+        REQUIRE(summary.imported == static_cast<std::size_t>(o_.contacts));
+
+        config_.data_dir = dir_.file("data");
+        config_.source_path = dir_.file("engine.yaml");
+        config_.rtp_first_port = 40000;
+        config_.rtp_last_port = 40999;
+        TrunkConfig t;
+        t.name = "carrier";
+        t.host = "127.0.0.1";
+        t.port = 5999;
+        t.max_calls_per_second = o_.max_calls_per_second;
+        t.max_calls = 100;
+        config_.trunks.push_back(t);
+        config_.campaigns.push_back({file, o_.unattended_lines});
+        if (o_.agents) config_.agents.endpoint = "inproc://desktops";
+        config_.tick = 100ms;
+        config_.drain_timeout = 5s;
+    }
+
+    EngineConfig& config() { return config_; }
+    // The carrier's plan for each customer INVITE (agent legs are answered at once).
+    void carrier(std::function<CarrierPlan(const ScriptedSip::Invite&)> plan) {
+        plan_ = std::move(plan);
+    }
+
+    void start() {
+        engine_ = std::make_unique<Engine>(config_, *store_, env_);
+        std::vector<std::string> errors;
+        const bool ok = engine_->start(&errors);
+        std::string all;
+        for (const auto& e : errors) all += e + "\n";
+        REQUIRE_MESSAGE(ok, all);
+    }
+
+    // Moves time by `d` in steps of `step`: the carrier answers, plays and hangs up on plan, the
+    // engine's timers fire.
+    void run_for(std::chrono::milliseconds d, std::chrono::milliseconds step = 1ms) {
+        const auto until = clock().now() + d;
+        while (clock().now() < until) {
+            play_carrier();
+            env_.sip()->deliver();
+            const auto left =
+                std::chrono::duration_cast<std::chrono::microseconds>(until - clock().now());
+            clock().advance(std::min<std::chrono::microseconds>(step, left));
+        }
+        play_carrier();
+        env_.sip()->deliver();
+    }
+    // Jumps the clock (as a machine that slept): each timer fires once at the new time.
+    void jump(std::chrono::milliseconds d) {
+        clock().jump(d);
+        env_.sip()->deliver();
+    }
+
+    Engine& engine() { return *engine_; }
+    FakeClock& clock() { return env_.fake_clock(); }
+    SimEnv& env() { return env_; }
+    ScriptedSip& sip() { return *env_.sip(); }
+    FakeChannel& desk() { return *env_.channel(); }
+    Store& store() { return *store_; }
+    const Campaign& campaign() const { return campaign_; }
+    CampaignStatus status() { return engine_->status().at(0); }
+    std::vector<Attempt> attempts() {
+        std::vector<Attempt> out;
+        store_->for_each_attempt("sim", [&](const Attempt& a) { out.push_back(a); });
+        return out;
+    }
+    // The customer INVITEs (not agents' legs), in order.
+    std::vector<ScriptedSip::Invite*> calls() {
+        std::vector<ScriptedSip::Invite*> out;
+        for (auto& i : sip().invites())
+            if (!i.agent_leg) out.push_back(&i);
+        return out;
+    }
+    // The audio of a call, by its INVITE (the port of its offer): open now, and what it sent.
+    FakeAudio* audio(const ScriptedSip::Invite& i) {
+        return env_.audio(offer_port(i.dial.sdp), i.at);
+    }
+    const FakeAudio::Log* sent(const ScriptedSip::Invite& i) {
+        return env_.log(offer_port(i.dial.sdp), i.at);
+    }
+    // Ends the call from the far end (BYE).
+    void far_end_hangs_up(const ScriptedSip::Invite& i) { sip().finish_ended(i.id, true); }
+
+    static int offer_port(const std::string& sdp) {
+        std::smatch m;
+        static const std::regex re("m=audio (\\d+)");
+        return std::regex_search(sdp, m, re) ? std::stoi(m[1]) : 0;
+    }
+
+  private:
+    void play_carrier() {
+        const auto now = clock().now();
+        auto& invites = sip().invites();
+        for (std::size_t k = 0; k < invites.size(); ++k) {  // by index: an answer may add some
+            auto& i = invites[k];
+            if (i.over) continue;
+            if (!planned_.count(i.id)) {  // first sight: the plan for this INVITE
+                planned_.insert(i.id);
+                i.agent_leg = i.dial.to.find("@127.0.0.1:5999") == std::string::npos;
+                i.plan = i.agent_leg ? CarrierPlan{20ms, 200, false, {}, -1ms}
+                         : plan_     ? plan_(i)
+                                     : CarrierPlan{};
+                if (i.plan.ringing) sip().observer().on_progress(i.id, 180);
+                if (i.over) continue;
+            }
+            if (!i.answered && !i.cancelled && now - i.at >= i.plan.ring) {
+                if (i.plan.final_code != 200) {
+                    sip().finish_failed(i.id, i.plan.final_code, "scripted");
+                    continue;
+                }
+                i.answered = true;
+                i.answered_at = now;
+                sip().observer().on_answered(
+                    i.id,
+                    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                    "m=audio 30000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                    "a=rtpmap:101 telephone-event/8000\r\n");
+                continue;
+            }
+            if (!i.answered || i.over) continue;
+            // 20 ms frames from the answer on: the greeting, then silence.
+            const auto due = static_cast<std::size_t>((now - i.answered_at) / 20ms);
+            FakeAudio* a = audio(i);
+            while (a && i.frame < due && !i.over) {
+                std::array<std::int16_t, 160> frame{};
+                const std::size_t from = i.frame * 160;
+                if (from < i.plan.greeting.size())
+                    std::copy_n(i.plan.greeting.begin() + static_cast<std::ptrdiff_t>(from),
+                                std::min<std::size_t>(160, i.plan.greeting.size() - from),
+                                frame.begin());
+                ++i.frame;
+                a->feed(frame);
+                a = audio(i);  // the engine may have ended the call meanwhile
+            }
+            if (!i.over && i.plan.hang_up_after.count() >= 0 &&
+                now - i.answered_at >= i.plan.hang_up_after)
+                sip().finish_ended(i.id, true);
+        }
+    }
+
+    Options o_;
+    TempDir dir_;
+    SimEnv env_;
+    std::string yaml_;
+    Campaign campaign_;
+    std::unique_ptr<Store> store_;
+    EngineConfig config_;
+    std::unique_ptr<Engine> engine_;
+    std::function<CarrierPlan(const ScriptedSip::Invite&)> plan_;
+    std::set<sip::CallId> planned_;
+};
+
+}  // namespace outpace::test
