@@ -87,12 +87,6 @@ const char* to_string(Outcome o) {
     return kOutcomeNames[static_cast<int>(o)];
 }
 
-std::optional<Outcome> outcome_from_string(std::string_view s) {
-    for (std::size_t i = 0; i < std::size(kOutcomeNames); ++i)
-        if (s == kOutcomeNames[i]) return static_cast<Outcome>(i);
-    return std::nullopt;
-}
-
 std::string Contact::encode() const {
     Writer w;
     w.u8(kContactVersion);

@@ -36,7 +36,6 @@ enum class Outcome : std::uint8_t {
     lost,           // the engine stopped while the attempt was in flight (recovered at restart)
 };
 const char* to_string(Outcome o);
-std::optional<Outcome> outcome_from_string(std::string_view s);
 
 struct Contact {
     std::string phone;   // E.164, the key within a campaign

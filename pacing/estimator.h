@@ -50,7 +50,6 @@ class Estimator {
     const DurationHistogram& handle() const { return handle_; }
     const DurationHistogram& talk() const { return talk_; }
     const DurationHistogram& wrap() const { return wrap_; }
-    double amd_mean_s() const { return amd_.mean(); }
 
   private:
     double decay_;

@@ -13,6 +13,7 @@
 #include "dialer/engine/control.h"
 #include "dialer/engine/engine.h"
 #include "dialer/engine/engine_config.h"
+#include "dialer/loop_event.h"
 
 namespace outpace::cli {
 namespace {
@@ -146,26 +147,23 @@ int run_engine(const RunArgs& a) {
                 l->engine->stop();
             }
         };
-        event* term = evsignal_new(loop, SIGTERM, on_signal, &l);
-        event* intr = evsignal_new(loop, SIGINT, on_signal, &l);
-        event_add(term, nullptr);
-        event_add(intr, nullptr);
-        event* show = event_new(
+        LoopEvent term(loop, SIGTERM, EV_SIGNAL | EV_PERSIST, on_signal, &l);
+        LoopEvent intr(loop, SIGINT, EV_SIGNAL | EV_PERSIST, on_signal, &l);
+        LoopEvent show(
             loop, -1, EV_PERSIST,
             [](evutil_socket_t, short, void* p) {
                 auto* l = static_cast<Loop*>(p);
                 if (!l->quiet) print_status(*l, false);
             },
             &l);
-        const timeval second{1, 0};
-        event_add(show, &second);
+        if (!term.add() || !intr.add() || !show.add(std::chrono::seconds(1))) {
+            std::cerr << "outpace run: cannot arm the signal handlers on the event loop\n";
+            return 1;
+        }
         std::signal(SIGPIPE, SIG_IGN);
         event_base_dispatch(loop);
         print_status(l, true);
         if (a.json) std::printf("%s\n", status_report_json(engine).c_str());
-        event_free(show);
-        event_free(term);
-        event_free(intr);
     }
     event_base_free(loop);
     return status;

@@ -1,5 +1,7 @@
 #include "dialer/engine/agent_channel.h"
+
 #include "campaigns/json_text.h"
+#include "dialer/loop_event.h"
 
 #include <event2/event.h>
 
@@ -197,10 +199,7 @@ class ZmqAgentChannel final : public AgentChannel {
         pub_.set(zmq::sockopt::sndhwm, 10000);
         loop_ = loop;
     }
-    ~ZmqAgentChannel() override {
-        if (read_ev_) event_free(read_ev_);
-        if (timer_ev_) event_free(timer_ev_);
-    }
+    ~ZmqAgentChannel() override = default;
 
     bool bind(const std::string& endpoint, const std::string& events, std::string* error) {
         try {
@@ -220,11 +219,12 @@ class ZmqAgentChannel final : public AgentChannel {
         // ZeroMQ's descriptor signals "something changed" (edge-like): drain on every wake-up,
         // and once more on a short timer in case a wake-up was consumed by our own sends.
         const auto fd = router_.get(zmq::sockopt::fd);
-        read_ev_ = event_new(loop_, fd, EV_READ | EV_PERSIST, &ZmqAgentChannel::wake, this);
-        event_add(read_ev_, nullptr);
-        timer_ev_ = event_new(loop_, -1, EV_PERSIST, &ZmqAgentChannel::wake, this);
-        const timeval every{0, 20'000};
-        event_add(timer_ev_, &every);
+        read_ev_ = LoopEvent(loop_, fd, EV_READ | EV_PERSIST, &ZmqAgentChannel::wake, this);
+        timer_ev_ = LoopEvent(loop_, -1, EV_PERSIST, &ZmqAgentChannel::wake, this);
+        if (!read_ev_.add() || !timer_ev_.add(std::chrono::milliseconds(20))) {
+            *error = "agent socket " + endpoint + ": cannot watch it on the event loop";
+            return false;
+        }
         return true;
     }
 
@@ -304,8 +304,7 @@ class ZmqAgentChannel final : public AgentChannel {
     std::unique_ptr<CurveGuard> guard_;  // before the sockets: they are closed first
     zmq::socket_t router_, pub_;
     event_base* loop_ = nullptr;
-    ::event* read_ev_ = nullptr;
-    ::event* timer_ev_ = nullptr;
+    LoopEvent read_ev_, timer_ev_;
 };
 
 }  // namespace

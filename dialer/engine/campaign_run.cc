@@ -73,49 +73,8 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
         errors->push_back(c.name +
                           ": no caller ID (campaign 'caller_id' or the trunk's): "
                           "telemarketing rules require one on every call");
-    auto prompt = [&](const std::string& file, const char* what, std::vector<std::int16_t>& out) {
-        if (file.empty()) return;
-        auto audio = amd::read_audio(c.resolve_path(file));
-        if (!audio.error.empty())
-            errors->push_back(c.name + ": " + what + " " + file + ": " + audio.error);
-        out = std::move(audio.pcm);
-    };
-    Prompts& p = run->prompts_;
-    prompt(c.safe_harbor_prompt, "safe-harbor prompt", p.safe_harbor);
-    prompt(c.machine_message, "voicemail message", p.machine_message);
-    if (c.ivr_survey()) {
-        run->ivr_survey_ = true;
-        for (const auto& q : c.survey_questions) {
-            p.survey_questions.emplace_back();
-            prompt(q.prompt, "survey prompt", p.survey_questions.back());
-        }
-        prompt(c.survey_invalid_prompt, "survey invalid-input prompt", p.survey_invalid);
-        prompt(c.survey_closing_prompt, "survey closing prompt", p.survey_closing);
-        if (run->unattended_ > 0)
-            errors->push_back(c.name +
-                              ": an IVR survey's capacity is 'survey.lines' in the campaign "
-                              "file, not unattended_lines");
-        run->status_.survey_lines = c.survey_lines;
-    }
-    run->amd_ = amd_config(c.amd);
-    pacing::PacingConfig& pc = run->pacing_;
-    pc.mode = run->ivr_survey_       ? pacing::Mode::survey
-              : run->unattended_ > 0 ? pacing::Mode::progressive
-                                     : pacing_mode(c.mode);
-    pc.survey_lines = c.survey_lines;
-    pc.power_ratio = c.power_ratio;
-    pc.max_abandon_rate = c.max_abandon_rate;
-    pc.ring_timeout_s = std::chrono::duration<double>(c.ring_timeout).count();
-    pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
-    pc.min_agents_predictive = c.min_agents_predictive;
-    pc.max_lines_per_agent = c.max_lines_per_agent;
-    if (run->trunk_) {
-        // The trunk's own token bucket holds its calls per second; the pacer's one-second window
-        // is only a backstop against a runaway policy.
-        pc.max_calls_per_second = 2 * run->trunk_->config().max_calls_per_second;
-        pc.max_trunk_calls = run->trunk_->config().max_calls;
-    }
-    run->policy_ = pacing::make_policy(pc);
+    run->read_prompts(errors);
+    run->configure_pacing();
     run->hopper_ = std::make_unique<Hopper>(store, run->campaign_);
     run->ledger_ = std::make_unique<Ledger>(store, run->campaign_);
     const auto recovered = run->ledger_->recover(clock.wall_s());
@@ -138,6 +97,58 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
                    " unattended lines: live answers get the safe-harbor message and count as "
                    "abandoned");
     return run;
+}
+
+// The campaign's audio: safe harbor, voicemail message, an IVR survey's prompts.
+void CampaignRun::read_prompts(std::vector<std::string>* errors) {
+    const Campaign& c = campaign_;
+    auto prompt = [&](const std::string& file, const char* what, std::vector<std::int16_t>& out) {
+        if (file.empty()) return;
+        auto audio = amd::read_audio(c.resolve_path(file));
+        if (!audio.error.empty())
+            errors->push_back(c.name + ": " + what + " " + file + ": " + audio.error);
+        out = std::move(audio.pcm);
+    };
+    Prompts& p = prompts_;
+    prompt(c.safe_harbor_prompt, "safe-harbor prompt", p.safe_harbor);
+    prompt(c.machine_message, "voicemail message", p.machine_message);
+    if (c.ivr_survey()) {
+        ivr_survey_ = true;
+        for (const auto& q : c.survey_questions) {
+            p.survey_questions.emplace_back();
+            prompt(q.prompt, "survey prompt", p.survey_questions.back());
+        }
+        prompt(c.survey_invalid_prompt, "survey invalid-input prompt", p.survey_invalid);
+        prompt(c.survey_closing_prompt, "survey closing prompt", p.survey_closing);
+        if (unattended_ > 0)
+            errors->push_back(c.name +
+                              ": an IVR survey's capacity is 'survey.lines' in the campaign "
+                              "file, not unattended_lines");
+        status_.survey_lines = c.survey_lines;
+    }
+}
+
+void CampaignRun::configure_pacing() {
+    const Campaign& c = campaign_;
+    amd_ = amd_config(c.amd);
+    pacing::PacingConfig& pc = pacing_;
+    pc.mode = ivr_survey_       ? pacing::Mode::survey
+              : unattended_ > 0 ? pacing::Mode::progressive
+                                : pacing_mode(c.mode);
+    pc.survey_lines = c.survey_lines;
+    pc.power_ratio = c.power_ratio;
+    pc.max_abandon_rate = c.max_abandon_rate;
+    pc.ring_timeout_s = std::chrono::duration<double>(c.ring_timeout).count();
+    pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
+    pc.min_agents_predictive = c.min_agents_predictive;
+    pc.max_lines_per_agent = c.max_lines_per_agent;
+    if (trunk_) {
+        // The trunk's own token bucket holds its calls per second; the pacer's one-second window
+        // is only a backstop against a runaway policy.
+        pc.max_calls_per_second = 2 * trunk_->config().max_calls_per_second;
+        pc.max_trunk_calls = trunk_->config().max_calls;
+    }
+    policy_ = pacing::make_policy(pacing_);
 }
 
 void CampaignRun::count_live(std::int64_t now_ms) {

@@ -123,6 +123,8 @@ class CampaignRun {
 
   private:
     CampaignRun() = default;
+    void read_prompts(std::vector<std::string>* errors);
+    void configure_pacing();
 
     Campaign campaign_;
     CampaignState state_ = CampaignState::running;

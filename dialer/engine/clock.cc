@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "dialer/engine/loop_event.h"
+#include "dialer/loop_event.h"
 
 namespace outpace {
 namespace {

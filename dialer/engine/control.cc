@@ -1,5 +1,7 @@
 #include "dialer/engine/control.h"
+
 #include "campaigns/json_text.h"
+#include "dialer/loop_event.h"
 
 #include <event2/event.h>
 
@@ -60,10 +62,7 @@ class ZmqControl final : public ControlServer {
         socket_.set(zmq::sockopt::linger, 0);
         socket_.set(zmq::sockopt::maxmsgsize,
                     std::int64_t{64 * 1024});  // a request is a small JSON object
-        poll_ = event_new(loop, -1, EV_PERSIST, &ZmqControl::on_poll, this);
-    }
-    ~ZmqControl() override {
-        if (poll_) event_free(poll_);
+        poll_ = LoopEvent(loop, -1, EV_PERSIST, &ZmqControl::on_poll, this);
     }
     bool bind(const std::string& endpoint, std::string* error) {
         try {
@@ -72,8 +71,10 @@ class ZmqControl final : public ControlServer {
             *error = "control socket " + endpoint + ": " + e.what();
             return false;
         }
-        const timeval every{0, 50'000};
-        event_add(poll_, &every);
+        if (!poll_.add(std::chrono::milliseconds(50))) {
+            *error = "control socket " + endpoint + ": cannot watch it on the event loop";
+            return false;
+        }
         return true;
     }
 
@@ -102,7 +103,7 @@ class ZmqControl final : public ControlServer {
     zmq::context_t ctx_;
     std::unique_ptr<CurveGuard> guard_;
     zmq::socket_t socket_;
-    ::event* poll_ = nullptr;
+    LoopEvent poll_;
 };
 
 }  // namespace

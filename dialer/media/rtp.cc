@@ -1,5 +1,7 @@
 #include "dialer/media/rtp.h"
 
+#include "dialer/loop_event.h"
+
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -122,8 +124,11 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
         if (error) *error = "cannot bind an RTP port on " + address + ": " + std::strerror(errno);
         return nullptr;
     }
-    s->ev_ = event_new(loop, s->fd_, EV_READ | EV_PERSIST, &RtpSession::readable, s.get());
-    event_add(s->ev_, nullptr);
+    s->ev_ = LoopEvent(loop, s->fd_, EV_READ | EV_PERSIST, &RtpSession::readable, s.get());
+    if (!s->ev_.add()) {
+        if (error) *error = "cannot watch the RTP socket on the event loop";
+        return nullptr;  // the session closes its socket and gives the port back
+    }
     static thread_local std::mt19937 rng{std::random_device{}()};
     s->out_seq_ = static_cast<std::uint16_t>(rng());
     s->out_ts_ = static_cast<std::uint32_t>(rng());
@@ -132,7 +137,7 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
 }
 
 RtpSession::~RtpSession() {
-    if (ev_) event_free(ev_);
+    ev_.reset();  // before its socket closes
     if (fd_ >= 0) {
         ::close(fd_);
         ports_.give(port_);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dialer/loop_event.h"
 #include "dialer/media/sdp.h"
 
 struct event_base;
@@ -100,7 +101,7 @@ class RtpSession final : public AudioChannel {
 
     RtpPortPool& ports_;
     int fd_ = -1, port_ = 0;
-    ::event* ev_ = nullptr;
+    LoopEvent ev_;
     AudioHandler audio_;
     DigitHandler digit_;
     int payload_ = kPcmu, telephone_event_ = -1;

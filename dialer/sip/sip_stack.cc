@@ -1,5 +1,7 @@
 #include "dialer/sip/sip_stack.h"
 
+#include "dialer/loop_event.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <event2/event.h>
@@ -9,6 +11,7 @@
 
 #include <cstdlib>
 
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -32,9 +35,21 @@ extern su_log_t nua_log[];
 namespace outpace::sip {
 namespace {
 
+// Owners for Sofia's handles: each is destroyed exactly once, by whoever holds it last.
+struct NuaHandleFree {
+    void operator()(nua_handle_t* h) const { nua_handle_destroy(h); }
+};
+using NuaHandle = std::unique_ptr<nua_handle_t, NuaHandleFree>;
+struct NuaFree {
+    void operator()(nua_t* n) const { nua_destroy(n); }
+};
+struct RootFree {
+    void operator()(su_root_t* r) const { su_root_destroy(r); }
+};
+
 struct Call {
     CallId id = 0;
-    nua_handle_t* nh = nullptr;
+    NuaHandle nh;  // destroyed with the call (before the nua that made it)
     std::string user, password;
     std::string peer;  // the IP in-dialog requests may come from
     int auth_tries = 0;
@@ -54,23 +69,24 @@ class NuaStack final : public SipStack {
             for (su_log_t* log : {su_log_default, nta_log, tport_log, nua_log})
                 su_log_soft_set_level(log, 0);
         });
-        root_ = su_root_create(nullptr);
+        root_.reset(su_root_create(nullptr));
         if (!root_) return fail(error, "cannot create the SIP event root");
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
-        nua_ = nua_create(root_, &NuaStack::event, this, NUTAG_URL(url.c_str()),
-                          NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
-                          NUTAG_SESSION_TIMER(0),  // on by default in this version
-                          NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
-                          NUTAG_AUTOACK(1),        //
-                          // Answered here, by source: a keep-alive ping from a peer, a BYE from
-                          // the dialog's own peer (a forged one must not end a customer's call).
-                          NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
-                          // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
-                          // NOTIFYs to any Contact it named (an amplifier). Now 405.
-                          SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
-                          NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
-                          SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END());
+        nua_.reset(
+            nua_create(root_.get(), &NuaStack::event, this, NUTAG_URL(url.c_str()),
+                       NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
+                       NUTAG_SESSION_TIMER(0),  // on by default in this version
+                       NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
+                       NUTAG_AUTOACK(1),        //
+                       // Answered here, by source: a keep-alive ping from a peer, a BYE from
+                       // the dialog's own peer (a forged one must not end a customer's call).
+                       NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
+                       // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
+                       // NOTIFYs to any Contact it named (an amplifier). Now 405.
+                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
+                       NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
+                       SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END()));
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
@@ -84,16 +100,13 @@ class NuaStack final : public SipStack {
             ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
             ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
         }
-        pump_ = event_new(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
-        const timeval every_ms{0, 1000};
-        event_add(pump_, &every_ms);
+        pump_ = LoopEvent(loop_, -1, EV_PERSIST, &NuaStack::pump, this);
+        if (!pump_.add(std::chrono::microseconds(1000)))
+            return fail(error, "cannot arm the SIP stack's timer on the event loop");
         return true;
     }
 
-    ~NuaStack() override {
-        shutdown(std::chrono::milliseconds(2000));
-        if (pump_) event_free(pump_);
-    }
+    ~NuaStack() override { shutdown(std::chrono::milliseconds(2000)); }
 
     CallId invite(const Dial& d) override {
         auto call = std::make_unique<Call>();
@@ -101,11 +114,11 @@ class NuaStack final : public SipStack {
         call->user = d.user;
         call->password = d.password;
         call->peer = d.peer.empty() ? uri_host(d.to) : d.peer;
-        call->nh =
-            nua_handle(nua_, reinterpret_cast<nua_hmagic_t*>(call.get()),
-                       SIPTAG_TO_STR(d.to.c_str()), SIPTAG_FROM_STR(d.from.c_str()), TAG_END());
+        call->nh.reset(nua_handle(nua_.get(), reinterpret_cast<nua_hmagic_t*>(call.get()),
+                                  SIPTAG_TO_STR(d.to.c_str()), SIPTAG_FROM_STR(d.from.c_str()),
+                                  TAG_END()));
         if (!call->nh) return 0;
-        nua_invite(call->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+        nua_invite(call->nh.get(), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(d.sdp.c_str()), TAG_END());
         const CallId id = call->id;
         calls_.emplace(id, std::move(call));
@@ -116,14 +129,14 @@ class NuaStack final : public SipStack {
         Call* c = find(id);
         if (!c || c->answered || c->done || c->cancelled) return;
         c->cancelled = true;
-        nua_cancel(c->nh, TAG_END());
+        nua_cancel(c->nh.get(), TAG_END());
     }
 
     void hangup(CallId id) override {
         Call* c = find(id);
         if (!c || !c->answered || c->done || c->bye_sent) return;
         c->bye_sent = true;
-        nua_bye(c->nh, TAG_END());
+        nua_bye(c->nh.get(), TAG_END());
     }
 
     std::size_t calls() const override { return calls_.size(); }
@@ -131,19 +144,18 @@ class NuaStack final : public SipStack {
 
     void shutdown(std::chrono::milliseconds limit) override {
         if (!nua_) {
-            if (root_) su_root_destroy(root_);  // start() failed after creating the root
-            root_ = nullptr;
+            root_.reset();  // start() failed after creating the root
             return;
         }
-        if (pump_) event_del(pump_);
-        nua_shutdown(nua_);
+        pump_.remove();
+        nua_shutdown(nua_.get());
         const auto end = std::chrono::steady_clock::now() + limit;
-        while (!shut_down_ && std::chrono::steady_clock::now() < end) su_root_step(root_, 10);
-        nua_destroy(nua_);
-        nua_ = nullptr;
+        while (!shut_down_ && std::chrono::steady_clock::now() < end) su_root_step(root_.get(), 10);
+        // Sessions still here were ended by nua_shutdown; nua_destroy frees their handles.
+        for (auto& [id, c] : calls_) (void)c->nh.release();
         calls_.clear();
-        su_root_destroy(root_);
-        root_ = nullptr;
+        nua_.reset();
+        root_.reset();
     }
 
   private:
@@ -260,7 +272,7 @@ class NuaStack final : public SipStack {
 
     static void pump(evutil_socket_t, short, void* self) {
         auto* s = static_cast<NuaStack*>(self);
-        for (int i = 0; i < 4 && s->nua_; ++i) su_root_step(s->root_, 0);
+        for (int i = 0; i < 4 && s->nua_; ++i) su_root_step(s->root_.get(), 0);
     }
 
     static void event(nua_event_t e, int status, char const* phrase, nua_t*, nua_magic_t* magic,
@@ -283,12 +295,14 @@ class NuaStack final : public SipStack {
             case nua_i_options: {
                 // A trunk's or softphone's keep-alive ping gets its 200; a stranger's probe
                 // learns nothing.
-                const std::string from = source(nua_current_request(nua_));
+                const std::string from = source(nua_current_request(nua_.get()));
                 if (trusted_ && !from.empty() && trusted_(from))
-                    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_), TAG_END());
+                    nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua_.get()), TAG_END());
                 else
-                    nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua_), TAG_END());
-                if (!c) nua_handle_destroy(nh);
+                    nua_respond(nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(nua_.get()), TAG_END());
+                if (!c) {
+                    NuaHandle stray(nh);  // a stray request's handle: ours to destroy
+                }
                 return;
             }
             case nua_r_invite:
@@ -299,12 +313,12 @@ class NuaStack final : public SipStack {
                 // are a forgery. It stays unanswered: this Sofia (1.12.11) ends the session on
                 // any final response to a BYE, 403 included. When the call ends, nua answers
                 // the pending forgery 487.
-                const std::string from = source(nua_current_request(nua_));
+                const std::string from = source(nua_current_request(nua_.get()));
                 if (c && !c->peer.empty() && !same_address(from, c->peer)) {
                     ++forged_;
                     return;
                 }
-                nua_respond(nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua_), TAG_END());
+                nua_respond(nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua_.get()), TAG_END());
                 if (c && c->answered && !c->done) {
                     c->done = true;
                     observer_.on_ended(c->id, true);
@@ -322,7 +336,7 @@ class NuaStack final : public SipStack {
                 tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
                 if (state != nua_callstate_terminated) return;
                 if (!c) {
-                    nua_handle_destroy(nh);
+                    NuaHandle stray(nh);
                     return;
                 }
                 if (!c->done) {
@@ -332,8 +346,7 @@ class NuaStack final : public SipStack {
                     else
                         observer_.on_failed(c->id, status >= 300 ? status : 500, phrase, true);
                 }
-                nua_handle_destroy(nh);
-                calls_.erase(c->id);
+                calls_.erase(c->id);  // and with it, its handle
                 return;
             }
             default:
@@ -385,9 +398,9 @@ class NuaStack final : public SipStack {
     event_base* loop_;
     CallObserver& observer_;
     std::function<bool(const std::string&)> trusted_;
-    su_root_t* root_ = nullptr;
-    nua_t* nua_ = nullptr;
-    ::event* pump_ = nullptr;
+    std::unique_ptr<su_root_t, RootFree> root_;
+    std::unique_ptr<nua_t, NuaFree> nua_;
+    LoopEvent pump_;
     bool shut_down_ = false;
     std::uint64_t forged_ = 0;
     std::vector<int> udp_fds_;

@@ -1,5 +1,6 @@
 // The one owner of a libevent event: created with its callback, freed exactly once when the owner
-// goes (never a raw event_new/event_free pair in the engine). Move-only.
+// goes. The SIP stack, RTP sessions, the agents' channel, the control socket and the engine's
+// timers all hold their events through it: no raw event_new/event_free pair anywhere. Move-only.
 #pragma once
 
 #include <event2/event.h>
@@ -36,6 +37,10 @@ class LoopEvent {
         return ev_ && event_add(ev_, &tv) == 0;
     }
     bool add() { return ev_ && event_add(ev_, nullptr) == 0; }
+    // Disarms it (it stays owned).
+    void remove() {
+        if (ev_) event_del(ev_);
+    }
     void reset() {
         if (ev_) event_free(ev_);
         ev_ = nullptr;
