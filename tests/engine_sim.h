@@ -211,6 +211,8 @@ class FakeChannel final : public AgentChannel {
         return std::nullopt;
     }
 
+    // Everything published: {"topic", "event"}.
+    const std::vector<Message>& events() const { return events_; }
     // The first event published on `topic` whose `field` is `value`.
     std::optional<Message> event(const std::string& topic, const std::string& field,
                                  const std::string& value) {

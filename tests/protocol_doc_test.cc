@@ -8,6 +8,8 @@
 #include <set>
 
 #include "tests/agent_rig.h"
+#include "tests/engine_rig.h"
+#include "tests/engine_sim.h"
 
 using namespace outpace;
 using namespace outpace::test;
@@ -47,7 +49,85 @@ std::map<std::string, DocRow> documented_messages() {
     return rows;
 }
 
+// The "Events (PUB)" table: event -> its fields and optional fields.
+std::map<std::string, DocRow> documented_events() {
+    const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/agent-protocol.md");
+    const auto start = doc.find("## Events (PUB)");
+    REQUIRE(start != std::string::npos);
+    const auto end = doc.find("\n## ", start + 1);
+    std::istringstream section(doc.substr(start, end - start));
+    std::map<std::string, DocRow> rows;
+    for (std::string line; std::getline(section, line);) {
+        if (line.rfind("| `", 0) != 0) continue;
+        std::vector<std::string> cells;
+        std::istringstream parts(line);
+        for (std::string cell; std::getline(parts, cell, '|');) cells.push_back(cell);
+        REQUIRE(cells.size() >= 6);
+        const auto event = ticked(cells[1]);
+        REQUIRE(event.size() == 1);
+        rows[*event.begin()] = {ticked(cells[3]), ticked(cells[4])};
+    }
+    return rows;
+}
+
 }  // namespace
+
+TEST_CASE("protocol docs: every event the engine publishes is in the table, as published") {
+    const auto docs = documented_events();
+    REQUIRE(docs.size() == 3);
+    Sim::Options o;
+    o.agents = true;
+    Sim sim(o);
+    auto hello = amd::read_audio(corpus_dir() + "/human-short-000.wav");
+    REQUIRE(hello.error.empty());
+    sim.carrier([&](const ScriptedSip::Invite&) {
+        return CarrierPlan{400ms, 200, true, hello.pcm, 6s};
+    });
+    sim.start();
+    // A shift in short: login, ready, a customer connected and hung up, a disposition, a pause,
+    // a logout.
+    sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
+    sim.run_for(100ms);
+    sim.desk().request("d", R"({"type":"ready"})");
+    sim.run_for(8s);
+    const auto wrap = sim.desk().first("d", "wrapup");
+    REQUIRE(wrap);
+    sim.desk().request("d", R"({"type":"disposition","attempt":)" +
+                                std::to_string(wrap->body["attempt"].get<std::uint64_t>()) +
+                                R"(,"code":"SALE"})");
+    sim.desk().request("d", R"({"type":"pause","reason":"lunch"})");
+    sim.desk().request("d", R"({"type":"logout"})");
+    sim.run_for(100ms);
+
+    std::set<std::string> seen;
+    for (const auto& m : sim.desk().events()) {
+        const auto& e = m.body["event"];
+        const std::string type = e.value("event", "");
+        CAPTURE(e.dump());
+        REQUIRE_MESSAGE(docs.count(type), "event '" << type << "' is not in the table");
+        seen.insert(type);
+        const auto& row = docs.at(type);
+        for (const auto& f : row.fields) CHECK_MESSAGE(e.contains(f), "missing " << f);
+        for (const auto& [k, v] : e.items())
+            if (k != "event")
+                CHECK_MESSAGE((row.fields.count(k) || row.optional.count(k)),
+                              "'" << k << "' is sent but not documented");
+        // The topic the table names.
+        const std::string topic = m.body["topic"];
+        CHECK(topic == (type == "agent" ? "agent." + e.value("agent", "")
+                                        : "call." + e.value("campaign", "")));
+    }
+    for (const auto& [type, row] : docs) CHECK_MESSAGE(seen.count(type), "never saw " << type);
+    // A pause says why; the session's end is published.
+    bool paused_with_reason = false, logged_out = false;
+    for (const auto& m : sim.desk().events()) {
+        const auto& e = m.body["event"];
+        paused_with_reason |= e.value("state", "") == "paused" && e.value("reason", "") == "lunch";
+        logged_out |= e.value("state", "") == "logged_out";
+    }
+    CHECK(paused_with_reason);
+    CHECK(logged_out);
+}
 
 TEST_CASE("protocol docs: every message the engine sends a desktop is in the table, as sent") {
     const auto docs = documented_messages();
