@@ -182,21 +182,6 @@ TEST_CASE("engine: Ofcom counting takes machine releases into the abandon window
     CHECK(r.out.find("abandoned 0 (window 100.0% of 2, cap 3.0%)  OVER CAP") != std::string::npos);
 }
 
-TEST_CASE("engine: a call that rings on is cancelled at the ring timeout, never before 15 s") {
-    Rig rig;
-    rig.campaign("rings", "uas_ring.xml", 1);
-    auto r = rig.run();
-    INFO(r.out);
-    REQUIRE(r.status == 0);
-    auto all = rig.attempts();
-    REQUIRE(all["rings"].size() == 1);
-    const auto& a = all["rings"][0];
-    CHECK(a.outcome == Outcome::no_answer);
-    CHECK(a.sip_code == 487);
-    CHECK(a.ring_ms >= 15000);
-    CHECK(a.ring_ms <= 16500);
-}
-
 TEST_CASE("engine: a bad config is refused with its place, and nothing is dialled") {
     test::TempDir tmp;
     const auto cfg = tmp.write("engine.yaml",

@@ -141,7 +141,40 @@ TEST_CASE(
     const auto attempts = sim.attempts();
     REQUIRE(!attempts.empty());
     CHECK(attempts[0].outcome == Outcome::no_answer);
+    CHECK(attempts[0].sip_code == 487);
     CHECK(attempts[0].ring_ms >= 15'000);
+}
+
+TEST_CASE(
+    "engine timing: a trunk refusing every call rests 1, 2, then 4 s after three carrier "
+    "errors, and the contacts keep their attempts") {
+    Sim::Options o;
+    o.unattended_lines = 1;
+    o.contacts = 20;
+    Sim sim(o);
+    sim.carrier([](const ScriptedSip::Invite&) { return CarrierPlan{50ms, 503, false, {}, -1ms}; });
+    sim.start();
+    sim.run_for(12s, 2ms);
+    const auto calls = sim.calls();
+    REQUIRE(calls.size() >= 6);
+    std::vector<long> gaps;
+    for (std::size_t i = 1; i < calls.size(); ++i)
+        gaps.push_back(ms(calls[i - 1]->at, calls[i]->at));
+    INFO("gaps between INVITEs (ms): " << nlohmann::json(gaps).dump());
+    CHECK(gaps[0] < 500);  // the first three go at the line's pace
+    CHECK(gaps[1] < 500);
+    CHECK(gaps[2] >= 1000);  // then it rests, doubling
+    CHECK(gaps[2] < 1300);
+    CHECK(gaps[3] >= 2000);
+    CHECK(gaps[3] < 2300);
+    CHECK(gaps[4] >= 4000);
+    CHECK(gaps[4] < 4300);
+    for (const auto& a : sim.attempts()) {
+        CHECK(a.outcome == Outcome::carrier_error);
+        auto c = sim.store().contact("sim", a.phone);
+        REQUIRE(c);
+        CHECK(c->attempts == 0);  // the trunk's fault, not the contact's
+    }
 }
 
 TEST_CASE("engine timing: wrap-up ends at the campaign's limit without a disposition") {
