@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <zmq.hpp>
@@ -66,6 +67,95 @@ const char* to_string(AgentRequest::Type t) {
     return "?";
 }
 
+namespace {
+
+// A request's fields, each checked for its type and size; false with `error` set when wrong.
+struct Fields {
+    const json& m;
+    const std::string& type;
+    std::string* error;
+
+    bool text(const char* key, std::string& out, bool required) const {
+        if (!m.contains(key)) {
+            if (required) *error = "'" + type + "' needs '" + key + "'";
+            return !required;
+        }
+        if (!m[key].is_string() || m[key].get<std::string>().size() > 4096) {
+            *error = std::string("'") + key + "' must be a string (at most 4096 bytes)";
+            return false;
+        }
+        out = m[key];
+        return true;
+    }
+    bool list(const char* key, std::vector<std::string>& out) const {
+        if (!m.contains(key)) return true;
+        const bool ok =
+            m[key].is_array() && m[key].size() <= 256 &&
+            std::all_of(m[key].begin(), m[key].end(), [](const json& v) { return v.is_string(); });
+        if (!ok) {
+            *error = std::string("'") + key + "' must be a list of strings";
+            return false;
+        }
+        for (const auto& v : m[key]) out.push_back(v);
+        return true;
+    }
+    bool attempt(std::uint64_t& out, bool required) const {
+        if (!m.contains("attempt")) {
+            if (required) *error = "'" + type + "' needs 'attempt'";
+            return !required;
+        }
+        if (!m["attempt"].is_number_unsigned()) {
+            *error = "'attempt' must be the attempt id (a positive integer)";
+            return false;
+        }
+        out = m["attempt"];
+        return true;
+    }
+};
+
+bool parse_login(const Fields& f, AgentRequest& r) {
+    if (!f.text("agent", r.agent, true) || !f.text("phone", r.phone, true) ||
+        !f.list("campaigns", r.campaigns) || !f.list("skills", r.skills))
+        return false;
+    if (r.agent.empty() || r.agent.size() > 64) {
+        *f.error = "'agent' must be 1 to 64 characters";
+        return false;
+    }
+    if (r.phone.rfind("sip:", 0) != 0) {
+        *f.error = "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
+        return false;
+    }
+    return true;
+}
+
+bool parse_disposition(const Fields& f, AgentRequest& r) {
+    if (!f.attempt(r.attempt, true) || !f.text("code", r.code, true) ||
+        !f.text("notes", r.notes, false))
+        return false;
+    const json& m = f.m;
+    if (m.contains("callback_at")) {
+        const auto& cb = m["callback_at"];
+        std::optional<std::int64_t> t;
+        if (cb.is_number_integer()) t = cb.get<std::int64_t>();
+        if (cb.is_string()) t = parse_utc(cb.get<std::string>());
+        if (!t || *t <= 0) {
+            *f.error = "'callback_at' must be unix seconds or a time like 2026-11-24T10:30:00Z";
+            return false;
+        }
+        r.callback_at = *t;
+    }
+    if (m.contains("answers")) {
+        if (!m["answers"].is_object()) {
+            *f.error = "'answers' must be an object (question id -> answer)";
+            return false;
+        }
+        r.answers = m["answers"];
+    }
+    return true;
+}
+
+}  // namespace
+
 std::optional<AgentRequest> parse_agent_request(std::string_view text, std::string* error) {
     const auto m = json::parse(text, nullptr, false);
     if (m.is_discarded() || !m.is_object()) {
@@ -85,96 +175,27 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
         *error = "unknown type '" + type + "'";
         return std::nullopt;
     }
-    auto text_field = [&](const char* key, std::string& out, bool required) {
-        if (!m.contains(key)) {
-            if (required) *error = "'" + type + "' needs '" + key + "'";
-            return !required;
-        }
-        if (!m[key].is_string() || m[key].get<std::string>().size() > 4096) {
-            *error = std::string("'") + key + "' must be a string (at most 4096 bytes)";
-            return false;
-        }
-        out = m[key];
-        return true;
-    };
-    auto list_field = [&](const char* key, std::vector<std::string>& out) {
-        if (!m.contains(key)) return true;
-        if (!m[key].is_array() || m[key].size() > 256) {
-            *error = std::string("'") + key + "' must be a list of strings";
-            return false;
-        }
-        for (const auto& v : m[key]) {
-            if (!v.is_string()) {
-                *error = std::string("'") + key + "' must be a list of strings";
-                return false;
-            }
-            out.push_back(v);
-        }
-        return true;
-    };
-    auto attempt_field = [&](bool required) {
-        if (!m.contains("attempt")) {
-            if (required) *error = "'" + type + "' needs 'attempt'";
-            return !required;
-        }
-        if (!m["attempt"].is_number_unsigned()) {
-            *error = "'attempt' must be the attempt id (a positive integer)";
-            return false;
-        }
-        r.attempt = m["attempt"];
-        return true;
-    };
+    const Fields f{m, type, error};
+    bool ok = true;
     switch (r.type) {
         case AgentRequest::Type::login:
-            if (!text_field("agent", r.agent, true) || !text_field("phone", r.phone, true) ||
-                !list_field("campaigns", r.campaigns) || !list_field("skills", r.skills))
-                return std::nullopt;
-            if (r.agent.empty() || r.agent.size() > 64) {
-                *error = "'agent' must be 1 to 64 characters";
-                return std::nullopt;
-            }
-            if (r.phone.rfind("sip:", 0) != 0) {
-                *error = "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
-                return std::nullopt;
-            }
+            ok = parse_login(f, r);
             break;
         case AgentRequest::Type::pause:
-            if (!text_field("reason", r.reason, false)) return std::nullopt;
+            ok = f.text("reason", r.reason, false);
             break;
         case AgentRequest::Type::disposition:
-            if (!attempt_field(true) || !text_field("code", r.code, true) ||
-                !text_field("notes", r.notes, false))
-                return std::nullopt;
-            if (m.contains("callback_at")) {
-                const auto& cb = m["callback_at"];
-                std::optional<std::int64_t> t;
-                if (cb.is_number_integer()) t = cb.get<std::int64_t>();
-                if (cb.is_string()) t = parse_utc(cb.get<std::string>());
-                if (!t || *t <= 0) {
-                    *error =
-                        "'callback_at' must be unix seconds or a time like 2026-11-24T10:30:00Z";
-                    return std::nullopt;
-                }
-                r.callback_at = *t;
-            }
-            if (m.contains("answers")) {
-                if (!m["answers"].is_object()) {
-                    *error = "'answers' must be an object (question id -> answer)";
-                    return std::nullopt;
-                }
-                r.answers = m["answers"];
-            }
+            ok = parse_disposition(f, r);
             break;
         case AgentRequest::Type::dial:
         case AgentRequest::Type::skip:
-            if (!attempt_field(false)) return std::nullopt;
-            break;
         case AgentRequest::Type::hangup:
-            if (!attempt_field(false)) return std::nullopt;
+            ok = f.attempt(r.attempt, false);
             break;
         default:
             break;
     }
+    if (!ok) return std::nullopt;
     return r;
 }
 

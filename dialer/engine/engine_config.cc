@@ -102,23 +102,7 @@ const TrunkConfig* EngineConfig::trunk(const std::string& name) const {
 namespace {
 
 template <typename Resolve>
-void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
-    if (!r.section(root, "")) return;
-    r.string(root, "data", "", c.data_dir);
-    if (c.data_dir.empty()) r.error(root, "'data' is required: the folder where the store lives");
-    c.data_dir = resolve(c.data_dir);
-    r.string(root, "control", "", c.control);
-    r.string(root, "metrics", "", c.metrics);
-    if (!c.metrics.empty()) {
-        std::string host;
-        int port = 0;
-        if (!split_host_port(c.metrics, host, port))
-            r.error(root["metrics"], "'metrics' must be IP:PORT, like 127.0.0.1:9464");
-    }
-    r.duration(root, "stop_after", "", c.stop_after, Millis{0}, Millis{365LL * 86'400'000});
-    r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
-    r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});
-    r.boolean(root, "stop_when_done", "", c.stop_when_done);
+void read_curve(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
     if (auto k = root["curve"]; k && r.section(k, "curve")) {
         std::string secret, authorized, error;
         r.string(k, "secret_key", "curve.", secret);
@@ -135,13 +119,9 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
                 r.error(k["authorized_keys"], error);
         }
     }
-    // Whoever reaches the control socket can stop every campaign: off this machine only with
-    // CurveZMQ. (ipc:// sockets are created 0660.)
-    if (c.control.rfind("tcp://", 0) == 0 && !loopback_endpoint(c.control) && !c.curve.enabled())
-        r.error(root["control"], "'control' " + c.control +
-                                     " is reachable from other machines: use a loopback address "
-                                     "(tcp://127.0.0.1:PORT) or ipc://, or turn CurveZMQ on "
-                                     "('curve')");
+}
+
+void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
         r.string(a, "endpoint", "agents.", c.agents.endpoint);
         if (c.agents.endpoint.empty())
@@ -161,7 +141,9 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
         }
         r.integer(a, "max_logged_in", "agents.", c.agents.max_logged_in, 0, 100000);
     }
+}
 
+void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
     if (auto sip = root["sip"]; sip && r.section(sip, "sip")) {
         r.string(sip, "address", "sip.", c.sip_address);
         if (!ip_literal(c.sip_address))
@@ -185,6 +167,9 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
                 c.rtp_first_port = a, c.rtp_last_port = b;
         }
     }
+}
+
+void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
     std::set<std::string> names;
     if (auto trunks = root["trunks"]) {
         if (!trunks.IsSequence()) r.error(trunks, "'trunks' must be a list");
@@ -212,6 +197,11 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
         }
     }
     if (c.trunks.empty()) r.error(root, "at least one trunk is needed under 'trunks'");
+}
+
+template <typename Resolve>
+void read_campaigns(YamlReader& r, const YAML::Node& root, EngineConfig& c,
+                    const Resolve& resolve) {
     if (auto list = root["campaigns"]) {
         if (!list.IsSequence()) r.error(list, "'campaigns' must be a list");
         for (const auto& e : list.IsSequence() ? list : YAML::Node()) {
@@ -232,6 +222,39 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
             c.campaigns.push_back(ce);
         }
     }
+}
+
+template <typename Resolve>
+void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
+    if (!r.section(root, "")) return;
+    r.string(root, "data", "", c.data_dir);
+    if (c.data_dir.empty()) r.error(root, "'data' is required: the folder where the store lives");
+    c.data_dir = resolve(c.data_dir);
+    r.string(root, "control", "", c.control);
+    r.string(root, "metrics", "", c.metrics);
+    if (!c.metrics.empty()) {
+        std::string host;
+        int port = 0;
+        if (!split_host_port(c.metrics, host, port))
+            r.error(root["metrics"], "'metrics' must be IP:PORT, like 127.0.0.1:9464");
+    }
+    r.duration(root, "stop_after", "", c.stop_after, Millis{0}, Millis{365LL * 86'400'000});
+    r.duration(root, "drain_timeout", "", c.drain_timeout, Millis{0}, Millis{3'600'000});
+    r.duration(root, "tick", "", c.tick, Millis{10}, Millis{1000});
+    r.boolean(root, "stop_when_done", "", c.stop_when_done);
+    read_curve(r, root, c, resolve);
+    // Whoever reaches the control socket can stop every campaign: off this machine only with
+    // CurveZMQ. (ipc:// sockets are created 0660.)
+    if (c.control.rfind("tcp://", 0) == 0 && !loopback_endpoint(c.control) && !c.curve.enabled())
+        r.error(root["control"], "'control' " + c.control +
+                                     " is reachable from other machines: use a loopback address "
+                                     "(tcp://127.0.0.1:PORT) or ipc://, or turn CurveZMQ on "
+                                     "('curve')");
+    read_agents(r, root, c);
+
+    read_sip_rtp(r, root, c);
+    read_trunks(r, root, c);
+    read_campaigns(r, root, c, resolve);
     if (c.campaigns.empty())
         r.error(root, "no campaigns to run: list campaign files under 'campaigns'");
 }
