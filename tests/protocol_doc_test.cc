@@ -28,10 +28,11 @@ std::set<std::string> ticked(const std::string& cell) {
     return out;
 }
 
-// The "Engine → desktop" table: type -> its fields and optional fields.
-std::map<std::string, DocRow> documented_messages() {
+// A table of docs/agent-protocol.md under `heading`: the name in the first column -> the fields
+// in column `fields` and the optional ones in the column after it.
+std::map<std::string, DocRow> documented(const std::string& heading, std::size_t fields) {
     const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/agent-protocol.md");
-    const auto start = doc.find("## Engine → desktop");
+    const auto start = doc.find(heading);
     REQUIRE(start != std::string::npos);
     const auto end = doc.find("\n## ", start + 1);
     std::istringstream section(doc.substr(start, end - start));
@@ -41,33 +42,22 @@ std::map<std::string, DocRow> documented_messages() {
         std::vector<std::string> cells;
         std::istringstream parts(line);
         for (std::string cell; std::getline(parts, cell, '|');) cells.push_back(cell);
-        REQUIRE(cells.size() >= 5);
-        const auto type = ticked(cells[1]);
-        REQUIRE(type.size() == 1);
-        rows[*type.begin()] = {ticked(cells[2]), ticked(cells[3])};
+        REQUIRE(cells.size() >= fields + 3);
+        const auto name = ticked(cells[1]);
+        REQUIRE(name.size() == 1);
+        rows[*name.begin()] = {ticked(cells[fields]), ticked(cells[fields + 1])};
     }
     return rows;
 }
 
-// The "Events (PUB)" table: event -> its fields and optional fields.
+// The "Engine → desktop" table: type | fields | optional fields | meaning.
+std::map<std::string, DocRow> documented_messages() {
+    return documented("## Engine → desktop", 2);
+}
+
+// The "Events (PUB)" table: event | topic | fields | optional fields | meaning.
 std::map<std::string, DocRow> documented_events() {
-    const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/agent-protocol.md");
-    const auto start = doc.find("## Events (PUB)");
-    REQUIRE(start != std::string::npos);
-    const auto end = doc.find("\n## ", start + 1);
-    std::istringstream section(doc.substr(start, end - start));
-    std::map<std::string, DocRow> rows;
-    for (std::string line; std::getline(section, line);) {
-        if (line.rfind("| `", 0) != 0) continue;
-        std::vector<std::string> cells;
-        std::istringstream parts(line);
-        for (std::string cell; std::getline(parts, cell, '|');) cells.push_back(cell);
-        REQUIRE(cells.size() >= 6);
-        const auto event = ticked(cells[1]);
-        REQUIRE(event.size() == 1);
-        rows[*event.begin()] = {ticked(cells[3]), ticked(cells[4])};
-    }
-    return rows;
+    return documented("## Events (PUB)", 3);
 }
 
 }  // namespace
