@@ -233,9 +233,9 @@ void AgentPool::logout(Agent& a, const std::string& reason) {
     protocol_.agent_gone(a.id);
     if (a.leg) {
         legs_.erase(a.leg);
-        if (a.rtp)
+        if (sip_ && a.rtp)
             sip_->hangup(a.leg);
-        else
+        else if (sip_)
             sip_->cancel(a.leg);
     }
     if (a.leg_port) ports_.give(a.leg_port);

@@ -101,7 +101,7 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
         error = "the softphone's answer has no usable audio: " + remote.error;
     if (!a.rtp || !remote.ok() || !a.rtp->set_remote(remote)) {
         a.rtp.reset();
-        sip_->hangup(a.leg);
+        if (sip_) sip_->hangup(a.leg);
         protocol_.error(a, error);
         set_state(a, AgentState::paused, "softphone: " + error);
         return true;

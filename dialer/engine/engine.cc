@@ -21,6 +21,10 @@ Engine::~Engine() {
     tick_timer_.reset();
     media_timer_.reset();
     calls_.clear();
+    // The SIP stack's shutdown may still report on softphone legs: it goes while the agents
+    // (declared after it) are alive.
+    sip_.reset();
+    agents_.attach(nullptr, channel_.get());
 }
 
 bool Engine::start(std::vector<std::string>* errors) {
