@@ -114,14 +114,7 @@ void Call::answered(const std::string& sdp) {
         rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error);
         if (rtp_ && remote.ok()) rtp_->set_remote(remote);
         run_.count_live(wall_ms());
-        if (rtp_)
-            abandon();
-        else {
-            outcome_ = Outcome::abandoned;
-            run_.count_abandoned(wall_ms());
-            decided(Outcome::abandoned);
-            hang_up();
-        }
+        abandon();  // from the fallback port; with none open, the call just ends
         return;
     }
     rtp_->on_audio([this](std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
@@ -275,10 +268,14 @@ void Call::abandon(const std::string& note) {
     attempt_.notes += note;
     run_.count_abandoned(wall_ms());
     decided(Outcome::abandoned);
-    if (run_.prompts().safe_harbor.empty())
-        hang_up();
-    else
+    safe_harbor_or_hang_up();
+}
+
+void Call::safe_harbor_or_hang_up() {
+    if (rtp_ && !run_.prompts().safe_harbor.empty())
         play(&run_.prompts().safe_harbor);
+    else
+        hang_up();
 }
 
 void Call::release_after_agent_lost() {
@@ -289,10 +286,7 @@ void Call::release_after_agent_lost() {
     attempt_.ended_ms = wall_ms();
     agent_ = nullptr;
     wrapped_ = true;
-    if (run_.prompts().safe_harbor.empty())
-        hang_up();
-    else
-        play(&run_.prompts().safe_harbor);
+    safe_harbor_or_hang_up();
 }
 
 void Call::send_to_customer(std::span<const std::int16_t> pcm) {

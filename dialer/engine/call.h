@@ -142,6 +142,9 @@ class Call {
     void on_verdict(const amd::Event& e);
     void live_answer();
     void play(const std::vector<std::int16_t>* prompt);
+    // The person hears the safe-harbor message, then the call ends; without a message (or a
+    // socket to play it from) it ends now.
+    void safe_harbor_or_hang_up();
     bool prompt_frame(std::span<const std::int16_t>& sent);
     void decided(Outcome o);
     void record_heard();

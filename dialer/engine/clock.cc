@@ -56,11 +56,15 @@ void FakeClock::step() {
                           ->get()
                           ->due;
     now_ = std::max(now_, next);
-    // A copy: a callback may add or stop timers.
-    const auto due = timers_;
+    fire_due(false);
+}
+
+void FakeClock::fire_due(bool restart) {
+    std::erase_if(timers_, [](const auto& e) { return !e->alive; });
+    const auto due = timers_;  // a copy: a callback may add or stop timers
     for (const auto& e : due) {
         if (!e->alive || e->due > now_) continue;
-        e->nominal += e->period;
+        e->nominal = restart ? now_ + e->period : e->nominal + e->period;
         e->due = std::max(e->nominal + late(), now_ + std::chrono::microseconds(1));
         e->fn();
     }
@@ -83,14 +87,7 @@ std::chrono::microseconds FakeClock::late() {
 
 void FakeClock::jump(std::chrono::microseconds d) {
     now_ += d;
-    std::erase_if(timers_, [](const auto& e) { return !e->alive; });
-    const auto due = timers_;
-    for (const auto& e : due) {
-        if (!e->alive || e->due > now_) continue;
-        e->nominal = now_ + e->period;
-        e->due = e->nominal;
-        e->fn();
-    }
+    fire_due(true);
 }
 
 void FakeClock::advance(std::chrono::microseconds d) {

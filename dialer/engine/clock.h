@@ -90,6 +90,9 @@ class FakeClock final : public Clock {
     SteadyTime steady0_, now_;
     WallTime wall0_;
     std::chrono::microseconds late();
+    // Fires every live timer due by now; the next period counts from its nominal time, or from
+    // now when `restart` (a jump).
+    void fire_due(bool restart);
     std::vector<std::shared_ptr<Entry>> timers_;
     std::chrono::microseconds jitter_{0};
     std::uint64_t rng_ = 1;
