@@ -67,6 +67,21 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                              .Help("Agents logged in, whatever their campaigns")
                              .Register(r)
                              .Add({});
+    register_family_ = &prometheus::BuildCounter()
+                            .Name("outpace_sip_register_total")
+                            .Help("REGISTERs from softphones answered, by result")
+                            .Register(r);
+    agents_registered_ = &prometheus::BuildGauge()
+                              .Name("outpace_agents_registered")
+                              .Help("Agent accounts with at least one registered softphone")
+                              .Register(r)
+                              .Add({});
+    register_lockouts_ =
+        &prometheus::BuildGauge()
+             .Name("outpace_sip_register_lockouts")
+             .Help("Source addresses locked out for repeated wrong credentials now")
+             .Register(r)
+             .Add({});
     prometheus::BuildGauge()
         .Name("outpace_build_info")
         .Help("Always 1; the version in a label")
@@ -211,6 +226,12 @@ void Metrics::sip_response(const std::string& trunk, int code) {
                  .first;
     }
     it->second->Increment();
+}
+
+prometheus::Counter& Metrics::sip_register(const std::string& result) {
+    auto& c = register_[result];
+    if (!c) c = &register_family_->Add({{"result", result}});
+    return *c;
 }
 
 }  // namespace outpace::metrics

@@ -88,6 +88,12 @@ class Metrics {
     // The store's memory by part: memtables, block cache, table readers.
     std::array<prometheus::Gauge*, 3>& store_memory() { return store_memory_; }
     prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
+    // Softphones registering (docs/agents.md): REGISTERs answered, by result (ok, challenged,
+    // wrong_credentials, stale_nonce, rate_limited, locked_out, forbidden, malformed,
+    // interval_too_brief), the accounts with a live binding, the sources locked out.
+    prometheus::Counter& sip_register(const std::string& result);
+    prometheus::Gauge& agents_registered() { return *agents_registered_; }
+    prometheus::Gauge& register_lockouts() { return *register_lockouts_; }
     // 1 while the store cannot write (a full disk): no call is placed, outcomes wait in memory.
     prometheus::Gauge& store_stalled() { return *store_stalled_; }
     prometheus::Gauge& store_free_bytes() { return *store_free_bytes_; }
@@ -104,6 +110,9 @@ class Metrics {
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
     std::array<prometheus::Gauge*, 3> store_memory_{};
     prometheus::Gauge* agents_logged_in_;
+    prometheus::Family<prometheus::Counter>* register_family_;
+    std::map<std::string, prometheus::Counter*> register_;
+    prometheus::Gauge *agents_registered_, *register_lockouts_;
     prometheus::Gauge *store_stalled_, *store_free_bytes_;
 };
 

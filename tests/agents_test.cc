@@ -37,7 +37,7 @@ TEST_CASE("agent protocol: requests are parsed and checked") {
         {"[1]", "one JSON object"},
         {R"({"agent":"a"})", "missing 'type'"},
         {R"({"type":"fly"})", "unknown type 'fly'"},
-        {R"({"type":"login","agent":"a"})", "'login' needs 'phone'"},
+        {R"({"type":"login","agent":"a","password":7})", "'password' must be a string"},
         {R"({"type":"login","agent":"a","phone":"tel:+1"})", "SIP URI"},
         {R"({"type":"login","agent":"","phone":"sip:a@1.2.3.4"})", "1 to 64"},
         {R"({"type":"login","agent":"a","phone":"sip:a@1.2.3.4","skills":"x"})", "list of strings"},

@@ -132,8 +132,27 @@ class ScriptedSip final : public sip::SipStack {
     }
     std::size_t calls() const override { return invites_.size(); }
     std::uint64_t forged_requests() const override { return 0; }
-    bool set_peers(const std::vector<std::string>&) override { return true; }
+    bool set_peers(const std::vector<std::string>& ips, const std::vector<std::string>&,
+                   const std::vector<std::string>& banned) override {
+        peers_ = ips;
+        banned_ = banned;
+        return true;
+    }
     void shutdown(std::chrono::milliseconds) override {}
+    // Keep-alive OPTIONS: recorded; the test answers them (or not) with answer_pings().
+    void ping(const std::string& uri, std::function<void(int)> done) override {
+        pings_.emplace_back(uri, std::move(done));
+    }
+    std::size_t answer_pings(int status) {
+        auto pending = std::move(pings_);
+        pings_.clear();
+        for (auto& [uri, done] : pending) done(status);
+        return pending.size();
+    }
+    const std::vector<std::string>& peers() const { return peers_; }
+    // The engine's registrar, as the SIP stack would call it for a REGISTER.
+    std::function<sip::RegisterReply(const sip::RegisterRequest&)> on_register;
+    const std::vector<std::string>& banned() const { return banned_; }
 
     Invite* find(sip::CallId id) {
         for (auto& i : invites_)
@@ -171,6 +190,8 @@ class ScriptedSip final : public sip::SipStack {
     const Clock& clock_;
     std::deque<Invite> invites_;
     std::deque<std::function<void()>> queue_;
+    std::vector<std::pair<std::string, std::function<void(int)>>> pings_;
+    std::vector<std::string> peers_, banned_;
     sip::CallId next_ = 1;
 };
 
@@ -227,9 +248,10 @@ class SimEnv final : public EngineEnv {
     explicit SimEnv(WallTime start) : clock_(start) {}
     Clock& clock() override { return clock_; }
     FakeClock& fake_clock() { return clock_; }
-    std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig&, sip::CallObserver& observer,
-                                            std::string*) override {
+    std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig& config,
+                                            sip::CallObserver& observer, std::string*) override {
         auto s = std::make_unique<ScriptedSip>(observer, clock_);
+        s->on_register = config.on_register;
         sip_ = s.get();
         return s;
     }
@@ -259,6 +281,10 @@ class SimEnv final : public EngineEnv {
         return c;
     }
     void finished() override {}  // the test decides when time stops
+    // Slow work runs at once: the fake clock does not move meanwhile.
+    void off_loop(std::function<bool()> work, std::function<void(bool)> done) override {
+        done(work());
+    }
 
     ScriptedSip* sip() { return sip_; }
     FakeChannel* channel() { return channel_; }

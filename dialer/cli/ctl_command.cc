@@ -61,6 +61,19 @@ int run_ctl(const CtlArgs& a) {
     }
     std::printf("%s; %lld calls in progress\n", r.value("stopping", false) ? "stopping" : "running",
                 r.value("calls_in_progress", 0LL));
+    if (r.contains("registrations") && r["registrations"].is_object())
+        for (const auto& [agent, list] : r["registrations"].items())
+            for (const auto& b : list)
+                std::printf("  agent %-16s registered from %s (%s), %llds left, %s\n",
+                            agent.c_str(), b.value("source", std::string()).c_str(),
+                            b.value("transport", std::string()).c_str(),
+                            b.value("expires_in_s", 0LL),
+                            b.value("user_agent", std::string()).c_str());
+    if (r.contains("registration_lockouts"))
+        for (const auto& ip : r["registration_lockouts"])
+            if (ip.is_string())
+                std::printf("  locked out (wrong credentials): %s\n",
+                            ip.get<std::string>().c_str());
     for (const auto& c : r["campaigns"])
         std::printf("  %-24s %-9s dialled %lld, in progress %lld, abandoned %lld of %lld live\n",
                     c.value("campaign", std::string()).c_str(),
@@ -76,8 +89,10 @@ void add_ctl_command(CLI::App& app, int& exit_code) {
     auto a = std::make_shared<CtlArgs>();
     auto* cmd = app.add_subcommand(
         "ctl",
-        "Control a running engine: status | pause NAME | resume NAME | stop NAME | shutdown");
-    cmd->add_option("command", a->command, "status, pause, resume, stop or shutdown")->required();
+        "Control a running engine: status | pause NAME | resume NAME | stop NAME | shutdown | "
+        "reload-agents");
+    cmd->add_option("command", a->command, "status, pause, resume, stop, shutdown or reload-agents")
+        ->required();
     cmd->add_option("campaign", a->campaign, "campaign name (pause, resume, stop)");
     cmd->add_option("--endpoint", a->endpoint,
                     "the engine's control endpoint (ipc://... or tcp://...)");

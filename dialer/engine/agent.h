@@ -24,6 +24,10 @@ const char* to_string(AgentState s);
 struct Agent {
     using State = AgentState;
     std::string id, peer, phone, pause_reason;
+    // The softphone registers (the agents file gives no fixed phone): its leg goes where the
+    // registrar last saw it, `leg_source` being that address (RTP is latched to it).
+    bool registered = false;
+    std::string leg_source;
     std::string key;  // the desktop's CURVE key (empty without CURVE): with `peer`, its identity
     std::vector<std::string> campaigns, skills;
     State state = State::connecting;

@@ -114,14 +114,17 @@ struct Fields {
 };
 
 bool parse_login(const Fields& f, AgentRequest& r) {
-    if (!f.text("agent", r.agent, true) || !f.text("phone", r.phone, true) ||
-        !f.list("campaigns", r.campaigns) || !f.list("skills", r.skills))
+    // Without an agents file (lab mode) the phone is required and no password is checked; with
+    // one, the password is, and the phone comes from the file or the softphone's registration.
+    if (!f.text("agent", r.agent, true) || !f.text("password", r.password, false) ||
+        !f.text("phone", r.phone, false) || !f.list("campaigns", r.campaigns) ||
+        !f.list("skills", r.skills))
         return false;
     if (r.agent.empty() || r.agent.size() > 64) {
         *f.error = "'agent' must be 1 to 64 characters";
         return false;
     }
-    if (r.phone.rfind("sip:", 0) != 0) {
+    if (!r.phone.empty() && r.phone.rfind("sip:", 0) != 0) {
         *f.error = "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
         return false;
     }

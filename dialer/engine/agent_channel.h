@@ -22,7 +22,7 @@ namespace outpace {
 
 struct AgentRequest {
     enum class Type {
-        login,        // agent, phone (the softphone's SIP URI), campaigns, skills
+        login,        // agent, password, phone (a fixed softphone's SIP URI), campaigns, skills
         ready,        // take calls
         pause,        // reason; after the current call when in one
         hangup,       // end the customer's call (the agent leg stays up)
@@ -34,7 +34,7 @@ struct AgentRequest {
         heartbeat,
     };
     Type type = Type::heartbeat;
-    std::string agent, phone, reason, code, notes;
+    std::string agent, password, phone, reason, code, notes;
     std::vector<std::string> campaigns, skills;
     std::uint64_t attempt = 0;
     std::int64_t callback_at = 0;  // unix seconds

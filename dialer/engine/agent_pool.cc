@@ -14,6 +14,9 @@ namespace {
 
 using Type = AgentRequest::Type;
 
+constexpr int kLoginFailures = 5;
+constexpr auto kLoginPause = std::chrono::seconds(60);
+
 }  // namespace
 
 AgentPool::AgentPool(const EngineConfig& config, Host& host, EngineEnv& env, Store& store,
@@ -40,7 +43,38 @@ std::vector<std::string> AgentPool::phone_hosts() const {
     std::vector<std::string> out;
     for (const auto& [id, a] : agents_)
         if (auto host = sip_uri_host(a->phone)) out.push_back(*host);
-    return out;
+    return out;  // registered softphones are the registrar's
+}
+
+std::string AgentPool::phone_label(const Agent& a) const {
+    if (!a.registered) return a.phone;
+    const Registrar::Binding* b = host_.registered(a.id);
+    return b ? "the softphone registered at " + b->source_ip + ":" + std::to_string(b->source_port)
+             : "a registered softphone (none registered now)";
+}
+
+void AgentPool::registration_changed(const std::string& id) {
+    Agent* a = find_agent(id);
+    if (!a || !a->registered || a->leg || a->rtp || !host_.registered(id)) return;
+    engine_log("agent " + id + ": softphone registered; calling it");
+    dial_leg(*a);
+}
+
+void AgentPool::accounts_changed() {
+    const AgentDirectory* dir = host_.directory();
+    std::vector<Agent*> gone;
+    for (auto& [id, a] : agents_)
+        if (dir && !dir->find(id)) gone.push_back(a.get());
+    for (Agent* a : gone) {
+        engine_log("agent " + a->id + ": no longer in the agents file");
+        if (a->state == AgentState::talking || a->state == AgentState::reserved ||
+            a->state == AgentState::wrapup) {
+            a->want_logout = true;
+            protocol_.logout_pending(*a);
+        } else {
+            logout(*a, "removed from the agents file");
+        }
+    }
 }
 
 Agent* AgentPool::find_agent(const std::string& id) {
@@ -116,8 +150,85 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
     }
 }
 
+// Logging in. With an agents file, the desktop proves it is the agent (its password, checked
+// off the loop: Argon2id costs ~60 ms) before anything else happens; an unknown agent costs the
+// same check and gets the same answer as a wrong password. Without one (lab mode) any desktop
+// may be any agent, as the docs warn.
 void AgentPool::login(const std::string& peer, const std::string& key, const AgentRequest& r) {
     auto refuse = [&](const std::string& why) { protocol_.error(peer, why, Type::login); };
+    const AgentDirectory* dir = host_.directory();
+    if (!dir) {
+        if (r.phone.empty()) return refuse("'login' needs 'phone' (the softphone's SIP URI)");
+        return start_session(peer, key, r);
+    }
+    const auto t = now();
+    if (auto f = login_failures_.find(r.agent); f != login_failures_.end() && f->second.until > t)
+        return refuse("too many failed logins for this agent; try again in " +
+                      std::to_string(ms_between(t, f->second.until) / 1000 + 1) + " s");
+    if (checking_.count(peer)) return refuse("a login from this desktop is being checked");
+    // A known hash for unknown agents: they cost the same and learn the same.
+    static const std::string kNobody =
+        "$argon2id$v=19$m=65536,t=2,p=1$9GZfQW9cZkY9UQx4hDewiA$"
+        "rduVNIHmVJTDDbCGhJdc3UDARU/drMTbeEUask+SBPY";
+    const AgentAccount* account = dir->find(r.agent);
+    const std::string hash = account ? account->desktop_password : kNobody;
+    checking_.insert(peer);
+    env_.off_loop([hash, password = r.password] { return check_desktop_password(hash, password); },
+                  [this, peer, key, r, known = account != nullptr](bool ok) {
+                      checking_.erase(peer);
+                      if (ok && known) {
+                          login_failures_.erase(r.agent);
+                          return start_session(peer, key, r);
+                      }
+                      if (login_failures_.size() > 10'000) {
+                          const auto t = now();
+                          std::erase_if(login_failures_,
+                                        [&](const auto& kv) { return kv.second.until <= t; });
+                      }
+                      auto& f = login_failures_[r.agent];
+                      if (++f.count >= kLoginFailures) {
+                          f.count = 0;
+                          f.until = now() + kLoginPause;
+                      }
+                      engine_log("login as '" + printable(r.agent, 64) +
+                                 "' refused: unknown agent or wrong password");
+                      protocol_.error(peer, "unknown agent or wrong password", Type::login);
+                  });
+}
+
+std::string AgentPool::apply_account(const AgentAccount& account, AgentRequest& r) const {
+    if (!account.campaigns.empty()) {
+        for (const auto& name : r.campaigns)
+            if (std::find(account.campaigns.begin(), account.campaigns.end(), name) ==
+                account.campaigns.end())
+                return "agent " + r.agent + " does not work campaign '" + name +
+                       "' (the agents file)";
+        if (r.campaigns.empty()) r.campaigns = account.campaigns;
+    }
+    for (const auto& skill : r.skills)
+        if (std::find(account.skills.begin(), account.skills.end(), skill) == account.skills.end())
+            return "agent " + r.agent + " has no skill '" + skill + "' (the agents file)";
+    if (r.skills.empty()) r.skills = account.skills;
+    if (!account.phone.empty()) {
+        if (!r.phone.empty() && r.phone != account.phone)
+            return "agent " + r.agent +
+                   "'s phone is set in the agents file; log in without 'phone'";
+        r.phone = account.phone;
+    } else if (!r.phone.empty()) {
+        return "agent " + r.agent + "'s softphone registers; log in without 'phone'";
+    }
+    return "";
+}
+
+void AgentPool::start_session(const std::string& peer, const std::string& key, AgentRequest r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(peer, why, Type::login); };
+    const AgentDirectory* dir = host_.directory();
+    const AgentAccount* account = dir ? dir->find(r.agent) : nullptr;
+    if (dir && !account)  // removed by a reload while its password was being checked
+        return refuse("unknown agent or wrong password");
+    if (account)
+        if (const auto why = apply_account(*account, r); !why.empty()) return refuse(why);
+    const bool registers = account && r.phone.empty();
     if (config_.curve.enabled()) {
         // With CurveZMQ, a key logs in only as the agents its authorized_keys line names.
         auto k = config_.curve.authorized.find(key);
@@ -126,9 +237,10 @@ void AgentPool::login(const std::string& peer, const std::string& key, const Age
     }
     for (const auto& name : r.campaigns)
         if (!host_.find_run(name)) return refuse("no campaign '" + name + "' in this engine");
-    if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_);
-        !why.empty())
-        return refuse(why);
+    if (!registers)
+        if (const auto why = check_agent_phone(r.phone, phone_networks_, trunk_addresses_);
+            !why.empty())
+            return refuse(why);
     const double heartbeat_s = std::chrono::duration<double>(config_.agents.heartbeat).count();
     if (Agent* existing = find_agent(r.agent)) {
         // The same agent again. Only the desktop that holds the session (the same routing id
@@ -141,7 +253,7 @@ void AgentPool::login(const std::string& peer, const std::string& key, const Age
             return refuse("agent " + r.agent +
                           " is logged in at another desktop; log out there first, or wait for "
                           "that session to time out");
-        if (a.phone != r.phone)
+        if (a.phone != r.phone || a.registered != registers)
             return refuse("agent " + r.agent + " is logged in with another phone; log out first");
         if (auto other = by_peer_.find(peer); other != by_peer_.end() && other->second != &a)
             return refuse("this desktop is already logged in as " + other->second->id);
@@ -169,12 +281,13 @@ void AgentPool::login(const std::string& peer, const std::string& key, const Age
     a.key = key;
     a.peer = peer;
     a.phone = r.phone;
+    a.registered = registers;
     a.campaigns = r.campaigns;
     a.skills = r.skills;
     a.since = a.last_heard = now();
     agents_[r.agent] = std::move(owned);
     by_peer_[peer] = &a;
-    engine_log("agent " + a.id + " logged in from " + a.phone);
+    engine_log("agent " + a.id + " logged in with " + phone_label(a));
     protocol_.logged_in(a, heartbeat_s);
     protocol_.agent_event(a);
     host_.phones_changed();

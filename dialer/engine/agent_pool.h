@@ -7,15 +7,18 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "dialer/engine/agent.h"
+#include "dialer/engine/agent_accounts.h"
 #include "dialer/engine/agent_phone.h"
 #include "dialer/engine/agent_protocol.h"
 #include "dialer/engine/call.h"
 #include "dialer/engine/campaign_run.h"
+#include "dialer/engine/registrar.h"
 #include "pacing/policy.h"
 
 namespace outpace {
@@ -40,6 +43,10 @@ class AgentPool {
         virtual Call* place_call(CampaignRun& run, Attempt attempt) = 0;
         // The agents' softphones changed: the SIP filter's peers follow.
         virtual void phones_changed() = 0;
+        // The agents file (null in lab mode: any desktop may be any agent, phones are given at
+        // login) and where an agent's softphone is registered (null: not registered).
+        virtual const AgentDirectory* directory() const = 0;
+        virtual const Registrar::Binding* registered(const std::string& agent) const = 0;
         virtual bool stopping() const = 0;
     };
 
@@ -55,6 +62,12 @@ class AgentPool {
 
     // A desktop's request (already validated by the channel).
     void request(const std::string& peer, const std::string& key, const AgentRequest& r);
+
+    // An agent's registered softphone appeared, moved or went: a logged-in agent waiting for it
+    // is called now.
+    void registration_changed(const std::string& agent);
+    // The agents file was reloaded: agents no longer in it are logged out (after their call).
+    void accounts_changed();
 
     // Softphone legs: SIP events for calls that are legs (false: not a leg).
     bool leg_answered(sip::CallId id, const std::string& sdp);
@@ -92,6 +105,11 @@ class AgentPool {
     Agent* find_agent(const std::string& id);
     void set_state(Agent& a, AgentState state, const std::string& reason = "");
     void login(const std::string& peer, const std::string& key, const AgentRequest& r);
+    // After the password (if any) was checked: the session starts or resumes.
+    void start_session(const std::string& peer, const std::string& key, AgentRequest r);
+    // With an agents file: the account's campaigns, skills and phone into `r`; else the refusal.
+    std::string apply_account(const AgentAccount& account, AgentRequest& r) const;
+    std::string phone_label(const Agent& a) const;
     void ready(Agent& a);
     void pause(Agent& a, const std::string& reason);
     void hangup(Agent& a);
@@ -121,10 +139,18 @@ class AgentPool {
     std::map<std::string, std::unique_ptr<Agent>> agents_;  // by agent id
     std::unordered_map<std::string, Agent*> by_peer_;
     std::unordered_map<sip::CallId, Agent*> legs_;
-    std::vector<sip::CallId> waiting_;           // live answers waiting for an agent, oldest first
-    std::vector<IpNetwork> phone_networks_;      // where a login's softphone may be
-    std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
-    std::size_t max_agents_ = 0;                 // logged in at once (each holds an RTP port)
+    std::vector<sip::CallId> waiting_;  // live answers waiting for an agent, oldest first
+    // Desktop logins being checked (by desktop), and failed ones by agent id: after
+    // kLoginFailures in a row, that id is refused for kLoginPause.
+    std::set<std::string> checking_;
+    struct LoginFailures {
+        int count = 0;
+        SteadyTime until{};
+    };
+    std::map<std::string, LoginFailures> login_failures_;
+    std::vector<IpNetwork> phone_networks_;         // where a login's softphone may be
+    std::vector<TrunkAddress> trunk_addresses_;     // never an agent's phone
+    std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;
 };

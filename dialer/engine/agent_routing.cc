@@ -68,6 +68,24 @@ std::array<long, metrics::kAgentStates.size()> AgentPool::counts(const CampaignR
 // ---- The softphone leg -------------------------------------------------------------------------
 
 void AgentPool::dial_leg(Agent& a) {
+    sip::Dial d;
+    if (a.registered) {
+        const Registrar::Binding* b = host_.registered(a.id);
+        if (!b) {
+            // Called as soon as it registers (registration_changed).
+            protocol_.error(a,
+                            "your softphone is not registered: it is called as soon as it "
+                            "registers");
+            if (a.state != AgentState::connecting) set_state(a, AgentState::connecting);
+            return;
+        }
+        d.to = b->uri;
+        d.next_hop = b->next_hop();
+        d.peer = b->source_ip;
+        a.leg_source = b->source_ip;
+    } else {
+        d.to = a.phone;
+    }
     const auto port = ports_.take();
     if (!port) {
         protocol_.error(a, "no free RTP port for the softphone leg");
@@ -75,15 +93,13 @@ void AgentPool::dial_leg(Agent& a) {
         return;
     }
     a.leg_port = *port;
-    sip::Dial d;
-    d.to = a.phone;
     d.from = "sip:outpace@" + host_port(config_.sip_address, config_.sip_port);
     d.sdp = media::make_offer(config_.rtp_address, *port, 1);
     a.leg = sip_ ? sip_->invite(d) : 0;
     if (!a.leg) {
         ports_.give(a.leg_port);
         a.leg_port = 0;
-        set_state(a, AgentState::paused, "the SIP stack refused to call " + a.phone);
+        set_state(a, AgentState::paused, "the SIP stack refused to call " + phone_label(a));
         return;
     }
     legs_[a.leg] = &a;
@@ -94,7 +110,13 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     if (it == legs_.end()) return false;
     Agent& a = *it->second;
     std::string error;
-    const auto remote = media::parse_answer(sdp);
+    auto remote = media::parse_answer(sdp);
+    if (a.registered && remote.ok()) {
+        // Behind NAT the SDP names a private address: media goes back where the softphone's
+        // SIP came from, to the port its RTP comes from (symmetric RTP, as softphones do).
+        remote.address = a.leg_source;
+        remote.latch = true;
+    }
     a.rtp = env_.open_audio(config_.rtp_address, ports_, &error, a.leg_port);
     a.leg_port = 0;
     if (a.rtp && !remote.ok())
@@ -134,7 +156,7 @@ bool AgentPool::leg_failed(sip::CallId id, int status, const std::string& phrase
     a.leg_port = 0;
     a.want_ready = false;
     const std::string why =
-        "cannot reach the softphone " + a.phone + ": " + std::to_string(status) + " " + phrase;
+        "cannot reach " + phone_label(a) + ": " + std::to_string(status) + " " + phrase;
     engine_log("agent " + a.id + ": " + why);
     protocol_.error(a, why);
     set_state(a, AgentState::paused, "softphone unreachable");

@@ -112,8 +112,30 @@ std::string status_report_json(Engine& engine) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : engine.status()) list.push_back(status_json(s));
     const auto relay = engine.relay_figures();
+    // Registered softphones: agent → its bindings (where from, until when, which device).
+    nlohmann::json registrations = nlohmann::json::object();
+    nlohmann::json locked = nlohmann::json::array();
+    if (const Registrar* reg = engine.registrar()) {
+        const auto now = engine.now();
+        for (const auto& agent : reg->agents()) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& b : reg->bindings(agent))
+                list.push_back(
+                    {{"contact", b.uri},
+                     {"source", b.source_ip + ":" + std::to_string(b.source_port)},
+                     {"transport", b.transport},
+                     {"expires_in_s",
+                      std::chrono::duration_cast<std::chrono::seconds>(b.expires - now).count()},
+                     {"user_agent", b.user_agent},
+                     {"missed_keepalives", b.missed_pings}});
+            registrations[agent] = list;
+        }
+        for (const auto& ip : reg->locked_out()) locked.push_back(ip);
+    }
     return json_text(nlohmann::json{{"ok", true},
                                     {"agents_logged_in", engine.agents_logged_in()},
+                                    {"registrations", registrations},
+                                    {"registration_lockouts", locked},
                                     {"relay",
                                      {{"packets", relay.packets},
                                       {"latency_p50_us", relay.p50_us},
@@ -131,15 +153,25 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     const auto req = nlohmann::json::parse(text, nullptr, false);
     if (req.is_discarded() || !req.is_object()) return error("request is not a JSON object");
     if (!req.contains("command") || !req["command"].is_string())
-        return error("missing 'command' (status, pause, resume, stop, shutdown)");
+        return error("missing 'command' (status, pause, resume, stop, shutdown, reload-agents)");
     const std::string cmd = req["command"];
     if (cmd == "status") return status_report_json(engine);
     if (cmd == "shutdown") {
         engine.stop();
         return json_text(nlohmann::json{{"ok", true}});
     }
+    if (cmd == "reload-agents") {
+        std::vector<std::string> errors;
+        if (!engine.reload_agents(&errors)) {
+            std::string all;
+            for (const auto& e : errors) all += (all.empty() ? "" : "\n") + e;
+            return error("the agents file was not reloaded (the old accounts stay): " + all);
+        }
+        return json_text(nlohmann::json{{"ok", true}});
+    }
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
-        return error("unknown command '" + cmd + "' (status, pause, resume, stop, shutdown)");
+        return error("unknown command '" + cmd +
+                     "' (status, pause, resume, stop, shutdown, reload-agents)");
     if (!req.contains("campaign") || !req["campaign"].is_string())
         return error("'" + cmd + "' needs 'campaign'");
     const std::string name = req["campaign"];

@@ -49,12 +49,15 @@ bool Engine::start(std::vector<std::string>* errors) {
                        std::to_string(hi) + ": an answered call may find its port taken");
         std::fclose(f);
     }
+    if (!load_agents(errors)) return false;
     std::string error;
     sip::StackConfig sc;
     sc.host = config_.sip_address;
     sc.port = config_.sip_port;
     sc.transport = config_.sip_transport;
     sc.trusted = [this](const std::string& ip) { return trusted_source(ip); };
+    if (registrar_)
+        sc.on_register = [this](const sip::RegisterRequest& r) { return registrar_->handle(r); };
     sip_ = env_.open_sip(sc, *this, &error);
     if (!sip_) {
         errors->push_back(error);
@@ -92,6 +95,51 @@ bool Engine::start(std::vector<std::string>* errors) {
         errors->push_back("cannot arm the engine's timers on the event loop");
         return false;
     }
+    return true;
+}
+
+// The agents file: accounts for desktop logins and, for softphones that register, the
+// registrar. Without one the engine runs in lab mode, and says so.
+bool Engine::load_agents(std::vector<std::string>* errors) {
+    if (config_.agents.accounts.empty()) {
+        if (!config_.agents.endpoint.empty())
+            engine_log(
+                "warning: no agents file (agents.accounts): any desktop may log in as any agent "
+                "with any phone (lab mode; docs/agents.md)");
+        return true;
+    }
+    auto load = load_agent_directory(config_.agents.accounts);
+    if (!load.directory) {
+        for (const auto& e : load.errors) errors->push_back(e.to_string());
+        return false;
+    }
+    std::map<std::string, std::string> ha1;
+    for (const auto& [id, a] : load.directory->accounts)
+        if (!a.sip_ha1.empty()) ha1[id] = a.sip_ha1;
+    if (!registrar_ || directory_->realm != load.directory->realm) {
+        registrar_ = std::make_unique<Registrar>(config_.agents.registration, load.directory->realm,
+                                                 env_.clock(), metrics_);
+        registrar_->on_change = [this](const std::string& agent) {
+            refresh_sip_peers();
+            if (!agent.empty()) agents_.registration_changed(agent);
+        };
+    }
+    directory_ = std::move(load.directory);
+    registrar_->set_accounts(ha1);
+    engine_log("agents file " + config_.agents.accounts + ": " +
+               std::to_string(directory_->accounts.size()) + " agents, " +
+               std::to_string(ha1.size()) + " with registering softphones");
+    return true;
+}
+
+bool Engine::reload_agents(std::vector<std::string>* errors) {
+    if (config_.agents.accounts.empty()) {
+        errors->push_back("this engine has no agents file (agents.accounts in its config)");
+        return false;
+    }
+    if (!load_agents(errors)) return false;
+    agents_.accounts_changed();
+    refresh_sip_peers();
     return true;
 }
 
@@ -149,6 +197,10 @@ void Engine::media_tick() {
     for (auto id : done)
         if (Call* c = find_call(id)) c->hang_up();
     agents_.tick();
+    if (registrar_ && sip_)
+        registrar_->tick([this](const std::string& uri, std::function<void(int)> done) {
+            sip_->ping(uri, std::move(done));
+        });
 }
 
 void Engine::launch(CampaignRun& run) {
@@ -375,6 +427,8 @@ std::vector<std::string> Engine::sip_peers() const {
     std::vector<std::string> out;
     for (const auto& t : config_.trunks) out.push_back(t.host);
     for (auto& host : agents_.phone_hosts()) out.push_back(std::move(host));
+    if (registrar_)
+        for (auto& host : registrar_->sources()) out.push_back(std::move(host));
     return out;
 }
 
@@ -384,7 +438,20 @@ bool Engine::trusted_source(const std::string& ip) const {
 }
 
 void Engine::refresh_sip_peers() {
-    if (sip_ && !sip_->set_peers(sip_peers()) && !sip_filter_warned_) {
+    // With registering softphones, requests from where they may be (agents.phone_networks) get
+    // through too; sources locked out for bad credentials never do (a trunk is never locked).
+    std::vector<std::string> networks, banned;
+    if (registrar_) {
+        for (const auto& n : config_.agents.phone_networks.empty()
+                                 ? default_phone_networks(config_.sip_address)
+                                 : config_.agents.phone_networks)
+            networks.push_back(n.text.find('/') == std::string::npos ? n.text + "/32" : n.text);
+        for (auto& ip : registrar_->locked_out())
+            if (std::none_of(config_.trunks.begin(), config_.trunks.end(),
+                             [&](const auto& t) { return t.host == ip; }))
+                banned.push_back(std::move(ip));
+    }
+    if (sip_ && !sip_->set_peers(sip_peers(), networks, banned) && !sip_filter_warned_) {
         sip_filter_warned_ = true;
         engine_log(
             "warning: no socket filter on the SIP port (IPv6 or TCP): requests from "

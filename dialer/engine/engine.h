@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,14 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     bool stop_campaign(const std::string& campaign);
     std::vector<CampaignStatus> status() const;
     std::size_t agents_logged_in() const { return agents_.size(); }
+    // Reads the agents file again (accounts, credentials): logged-in agents no longer in it are
+    // logged out after their call; calls go on. False with the file's errors, the old accounts
+    // kept.
+    bool reload_agents(std::vector<std::string>* errors);
+    // Registered softphones for `ctl status`: agent → its bindings (null without an agents
+    // file), and the sources locked out.
+    const Registrar* registrar() const { return registrar_.get(); }
+    SteadyTime now() const { return env_.clock().now(); }
     RelayFigures relay_figures() const { return agents_.relay_figures(); }
     metrics::Metrics& metrics() { return metrics_; }
     std::size_t calls_in_progress() const { return calls_.size(); }
@@ -67,6 +76,11 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     Call* find_call(sip::CallId id) override;
     Call* place_call(CampaignRun& run, Attempt attempt) override;
     void phones_changed() override { refresh_sip_peers(); }
+    const AgentDirectory* directory() const override { return directory_ ? &*directory_ : nullptr; }
+    const Registrar::Binding* registered(const std::string& agent) const override {
+        return registrar_ ? registrar_->contact(agent) : nullptr;
+    }
+    bool load_agents(std::vector<std::string>* errors);
 
     void tick();
     void media_tick();
@@ -83,7 +97,6 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // once with `retry_now`) asks the store to recover first.
     void flush_completed(bool retry_now = false);
     void store_failed(const Status& status);
-    SteadyTime now() const { return env_.clock().now(); }
 
     const EngineConfig config_;
     Store& store_;
@@ -92,6 +105,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     media::RtpPortPool ports_;
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;
     std::vector<std::unique_ptr<CampaignRun>> runs_;
+    std::optional<AgentDirectory> directory_;  // the agents file; none in lab mode
+    std::unique_ptr<Registrar> registrar_;     // with an agents file
     std::unique_ptr<sip::SipStack> sip_;
     std::unique_ptr<AgentChannel> channel_;
     std::unique_ptr<CallContext> call_context_;

@@ -21,8 +21,11 @@ const YamlReader::KeyTree& keys() {
          {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "metrics",
           "stop_after", "drain_timeout", "tick", "stop_when_done"}},
         {"agents",
-         {"endpoint", "events", "heartbeat", "missed_heartbeats", "phone_networks",
-          "max_logged_in"}},
+         {"endpoint", "events", "heartbeat", "missed_heartbeats", "phone_networks", "max_logged_in",
+          "accounts", "registration"}},
+        {"agents.registration",
+         {"min_expires", "max_expires", "keepalive", "missed_keepalives", "source_rate",
+          "source_burst", "failures_before_lockout", "lockout", "max_contacts"}},
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport"}},
         {"rtp", {"address", "ports"}},
@@ -121,7 +124,8 @@ void read_curve(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Re
     }
 }
 
-void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
+template <typename Resolve>
+void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
         r.string(a, "endpoint", "agents.", c.agents.endpoint);
         if (c.agents.endpoint.empty())
@@ -140,6 +144,23 @@ void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
                             "' is not a network like 192.0.2.0/24 or fd00::/8");
         }
         r.integer(a, "max_logged_in", "agents.", c.agents.max_logged_in, 0, 100000);
+        r.file(a, "accounts", "agents.", c.agents.accounts);
+        c.agents.accounts = resolve(c.agents.accounts);
+        if (auto g = a["registration"]; g && r.section(g, "agents.registration")) {
+            const std::string p = "agents.registration.";
+            auto& reg = c.agents.registration;
+            r.duration(g, "min_expires", p, reg.min_expires, Millis{10'000}, Millis{3'600'000});
+            r.duration(g, "max_expires", p, reg.max_expires, Millis{10'000}, Millis{86'400'000});
+            if (reg.max_expires < reg.min_expires)
+                r.error(g, "'agents.registration.max_expires' is shorter than 'min_expires'");
+            r.duration(g, "keepalive", p, reg.keepalive, Millis{5'000}, Millis{600'000});
+            r.integer(g, "missed_keepalives", p, reg.missed_keepalives, 1, 100);
+            r.number(g, "source_rate", p, reg.source_rate, 0.1, 1000);
+            r.integer(g, "source_burst", p, reg.source_burst, 1, 10000);
+            r.integer(g, "failures_before_lockout", p, reg.failures_before_lockout, 1, 1000);
+            r.duration(g, "lockout", p, reg.lockout, Millis{1'000}, Millis{86'400'000});
+            r.integer(g, "max_contacts", p, reg.max_contacts, 1, 20);
+        }
     }
 }
 
@@ -250,7 +271,7 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
                                      " is reachable from other machines: use a loopback address "
                                      "(tcp://127.0.0.1:PORT) or ipc://, or turn CurveZMQ on "
                                      "('curve')");
-    read_agents(r, root, c);
+    read_agents(r, root, c, resolve);
 
     read_sip_rtp(r, root, c);
     read_trunks(r, root, c);

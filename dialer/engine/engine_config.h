@@ -33,6 +33,19 @@ struct CampaignEntry {
 };
 
 // Agent desktops (docs/agent-protocol.md). Without an endpoint, no agent can log in.
+// Softphones that register to the engine (docs/agents.md).
+struct RegistrationConfig {
+    Millis min_expires{60'000};       // shorter asks get 423 Interval Too Brief
+    Millis max_expires{3'600'000};    // longer asks are granted this
+    Millis keepalive{25'000};         // OPTIONS to each binding this often (NAT mappings stay open)
+    int missed_keepalives = 3;        // unanswered in a row: the binding is dropped
+    double source_rate = 2;           // REGISTERs per second per source address, sustained
+    int source_burst = 20;            // ... and in a burst; beyond: 503 with Retry-After
+    int failures_before_lockout = 5;  // wrong credentials from one address in a row...
+    Millis lockout{300'000};          // ... lock it out for this long (its packets are dropped)
+    int max_contacts = 5;             // bindings per account; a new one replaces the oldest
+};
+
 struct AgentsConfig {
     std::string endpoint;       // ZeroMQ ROUTER, e.g. tcp://127.0.0.1:5570
     std::string events;         // ZeroMQ PUB for supervisors and CRMs; empty = none
@@ -44,6 +57,10 @@ struct AgentsConfig {
     // Agents logged in at once; each holds an RTP port for its softphone leg. 0 = half the RTP
     // port range, so that logins can never take the ports calls need.
     int max_logged_in = 0;
+    // The agents file (docs/agents.md): accounts, credentials, registration. Empty = lab mode:
+    // any desktop may log in as any agent with a fixed phone URI (a warning at start).
+    std::string accounts;
+    RegistrationConfig registration;
 };
 
 // CurveZMQ on the engine's ZeroMQ sockets (docs/security.md). Off when no secret key is given.

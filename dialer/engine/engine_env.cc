@@ -1,8 +1,92 @@
 #include "dialer/engine/engine_env.h"
 
 #include <event2/event.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "dialer/loop_event.h"
 
 namespace outpace {
+
+// One thread for slow work, and an eventfd that wakes the loop when results are ready.
+struct LoopEnv::Worker {
+    struct Job {
+        std::function<bool()> work;
+        std::function<void(bool)> done;
+        bool result = false;
+    };
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<Job> queue, results;
+    bool stop = false;
+    int wake = -1;
+    LoopEvent ev;
+    std::thread thread;
+
+    explicit Worker(event_base* loop) {
+        wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        ev = LoopEvent(loop, wake, EV_READ | EV_PERSIST, &Worker::ready, this);
+        ev.add();
+        thread = std::thread([this] { run(); });
+    }
+    ~Worker() {
+        {
+            std::lock_guard lock(mu);
+            stop = true;
+        }
+        cv.notify_all();
+        thread.join();
+        ev.reset();
+        if (wake >= 0) ::close(wake);
+    }
+    void run() {
+        std::unique_lock lock(mu);
+        while (true) {
+            cv.wait(lock, [&] { return stop || !queue.empty(); });
+            if (stop) return;
+            Job job = std::move(queue.front());
+            queue.pop_front();
+            lock.unlock();
+            job.result = job.work();
+            lock.lock();
+            results.push_back(std::move(job));
+            const std::uint64_t one = 1;
+            (void)!::write(wake, &one, sizeof one);
+        }
+    }
+    static void ready(evutil_socket_t fd, short, void* self) {
+        auto* w = static_cast<Worker*>(self);
+        std::uint64_t n = 0;
+        (void)!::read(fd, &n, sizeof n);
+        std::deque<Job> done;
+        {
+            std::lock_guard lock(w->mu);
+            done.swap(w->results);
+        }
+        for (auto& job : done) job.done(job.result);
+    }
+};
+
+LoopEnv::LoopEnv(event_base* loop) : loop_(loop), clock_(loop) {}
+LoopEnv::~LoopEnv() = default;
+
+void LoopEnv::off_loop(std::function<bool()> work, std::function<void(bool)> done) {
+    if (!worker_) worker_ = std::make_unique<Worker>(loop_);
+    {
+        std::lock_guard lock(worker_->mu);
+        if (worker_->queue.size() < kOffLoopQueue) {
+            worker_->queue.push_back({std::move(work), std::move(done)});
+            worker_->cv.notify_one();
+            return;
+        }
+    }
+    done(false);
+}
 
 std::unique_ptr<sip::SipStack> LoopEnv::open_sip(const sip::StackConfig& config,
                                                  sip::CallObserver& observer, std::string* error) {

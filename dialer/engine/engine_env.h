@@ -3,6 +3,7 @@
 // and the loop's end. LoopEnv is the real one: libevent, Sofia-SIP, RTP sockets, ZeroMQ.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,13 +35,19 @@ class EngineEnv {
                                                              const CurveConfig& curve,
                                                              AgentChannel::Handler handler,
                                                              std::string* error) = 0;
+    // Runs `work` off the engine's loop (slow CPU work: checking a desktop password costs
+    // ~60 ms of Argon2id) and then `done` with its result on the loop. At most `kOffLoopQueue`
+    // jobs wait; beyond that `done(false)` is called at once, so a flood cannot queue memory.
+    static constexpr std::size_t kOffLoopQueue = 16;
+    virtual void off_loop(std::function<bool()> work, std::function<void(bool)> done) = 0;
     // The engine has stopped: the loop may end.
     virtual void finished() = 0;
 };
 
 class LoopEnv final : public EngineEnv {
   public:
-    explicit LoopEnv(event_base* loop) : loop_(loop), clock_(loop) {}
+    explicit LoopEnv(event_base* loop);
+    ~LoopEnv() override;
     Clock& clock() override { return clock_; }
     std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig& config,
                                             sip::CallObserver& observer,
@@ -54,11 +61,14 @@ class LoopEnv final : public EngineEnv {
                                                      const CurveConfig& curve,
                                                      AgentChannel::Handler handler,
                                                      std::string* error) override;
+    void off_loop(std::function<bool()> work, std::function<void(bool)> done) override;
     void finished() override;
 
   private:
+    struct Worker;
     event_base* loop_;
     LoopClock clock_;
+    std::unique_ptr<Worker> worker_;  // started by the first off_loop()
 };
 
 }  // namespace outpace

@@ -25,6 +25,15 @@ inline std::string host_port(const std::string& host, int port) {
            std::to_string(port);
 }
 
+// Text from the network for a log line: at most `max` bytes, anything but printable ASCII as
+// '?' (a SIP header cannot forge log lines or send terminal escapes).
+inline std::string printable(const std::string& s, std::size_t max) {
+    std::string out = s.substr(0, max);
+    for (char& c : out)
+        if (c < 0x20 || c > 0x7e) c = '?';
+    return out;
+}
+
 inline void engine_log(const std::string& line) {
     std::fprintf(stderr, "outpace: %s\n", line.c_str());
 }

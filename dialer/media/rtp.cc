@@ -161,6 +161,7 @@ bool RtpSession::set_remote(const RemoteMedia& r) {
     }
     payload_ = r.payload;
     telephone_event_ = r.telephone_event;
+    latch_ = r.latch;
     have_remote_ = true;
     return true;
 }
@@ -219,6 +220,17 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
     if (!parse_rtp(data, p)) {
         ++stats_.malformed;
         return;
+    }
+    if (latch_) {
+        // Same address (checked above), maybe another port: a NAT's mapping. Answer there.
+        const auto* f = static_cast<const sockaddr*>(from);
+        auto* r = reinterpret_cast<sockaddr*>(remote_);
+        if (f->sa_family == AF_INET)
+            reinterpret_cast<sockaddr_in*>(r)->sin_port =
+                reinterpret_cast<const sockaddr_in*>(f)->sin_port;
+        else
+            reinterpret_cast<sockaddr_in6*>(r)->sin6_port =
+                reinterpret_cast<const sockaddr_in6*>(f)->sin6_port;
     }
     const auto now = std::chrono::steady_clock::now();
     if (first_ || p.ssrc != ssrc_) {

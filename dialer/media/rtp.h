@@ -107,7 +107,7 @@ class RtpSession final : public AudioChannel {
     int payload_ = kPcmu, telephone_event_ = -1;
     unsigned char remote_[28] = {};  // sockaddr_in or sockaddr_in6
     unsigned remote_len_ = 0;
-    bool have_remote_ = false;
+    bool have_remote_ = false, latch_ = false;
     // Receive state.
     bool first_ = true;
     std::uint32_t ssrc_ = 0, ts0_ = 0;

@@ -19,6 +19,9 @@ struct RemoteMedia {
     int payload = -1;          // kPcmu or kPcma
     int telephone_event = -1;  // payload type of telephone-events, -1 when not offered
     std::string error;         // set when the SDP cannot be used
+    // Symmetric RTP (a softphone behind NAT): send to the port this address's packets come
+    // from, whatever the SDP said. Set by the engine, never by parsing.
+    bool latch = false;
     bool ok() const { return error.empty(); }
 };
 

@@ -1,6 +1,7 @@
 #include "dialer/sip/sip_stack.h"
 
 #include "dialer/loop_event.h"
+#include "dialer/sip/sofia_home.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -22,8 +23,10 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
 
 // Sofia's per-module logs (exported by the library, not declared in its public headers).
 extern "C" {
@@ -73,24 +76,28 @@ class NuaStack final : public SipStack {
         if (!root_) return fail(error, "cannot create the SIP event root");
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
-        nua_.reset(
-            nua_create(root_.get(), &NuaStack::event, this, NUTAG_URL(url.c_str()),
-                       NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
-                       NUTAG_SESSION_TIMER(0),  // on by default in this version
-                       NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
-                       NUTAG_AUTOACK(1),        //
-                       // Answered here, by source: a keep-alive ping from a peer, a BYE from
-                       // the dialog's own peer (a forged one must not end a customer's call).
-                       NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
-                       // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
-                       // NOTIFYs to any Contact it named (an amplifier). Now 405.
-                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
-                       NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
-                       SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END()));
+        nua_.reset(nua_create(
+            root_.get(), &NuaStack::event, this, NUTAG_URL(url.c_str()),
+            NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
+            NUTAG_SESSION_TIMER(0),  // on by default in this version
+            NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
+            NUTAG_AUTOACK(1),        //
+            // Answered here, by source: a keep-alive ping from a peer, a BYE from
+            // the dialog's own peer (a forged one must not end a customer's call).
+            NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
+            // Nothing else: a stranger's MESSAGE got 200 and a REFER 202 plus
+            // NOTIFYs to any Contact it named (an amplifier). Now 405. REGISTER
+            // only when the engine is a registrar for its agents.
+            TAG_IF(c.on_register, NUTAG_APPL_METHOD("REGISTER")),
+            SIPTAG_ALLOW_STR(c.on_register ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
+                                           : "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+            NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
+            SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END()));
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
         trusted_ = c.trusted;
+        on_register_ = c.on_register;
         udp_fds_ = udp_sockets(c.port);
         for (int fd : udp_fds_) {
             // At thousands of calls per second a burst of responses outgrows the kernel's
@@ -114,9 +121,11 @@ class NuaStack final : public SipStack {
         call->user = d.user;
         call->password = d.password;
         call->peer = d.peer.empty() ? uri_host(d.to) : d.peer;
-        call->nh.reset(nua_handle(nua_.get(), reinterpret_cast<nua_hmagic_t*>(call.get()),
-                                  SIPTAG_TO_STR(d.to.c_str()), SIPTAG_FROM_STR(d.from.c_str()),
-                                  TAG_END()));
+        call->nh.reset(nua_handle(
+            nua_.get(), reinterpret_cast<nua_hmagic_t*>(call.get()), SIPTAG_TO_STR(d.to.c_str()),
+            SIPTAG_FROM_STR(d.from.c_str()),
+            TAG_IF(!d.next_hop.empty(), NUTAG_PROXY(URL_STRING_MAKE(d.next_hop.c_str()))),
+            TAG_END()));
         if (!call->nh) return 0;
         nua_invite(call->nh.get(), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                    SIPTAG_PAYLOAD_STR(d.sdp.c_str()), TAG_END());
@@ -140,6 +149,16 @@ class NuaStack final : public SipStack {
     }
 
     std::size_t calls() const override { return calls_.size(); }
+
+    void ping(const std::string& uri, std::function<void(int)> done) override {
+        nua_handle_t* nh = nua_handle(nua_.get(), nullptr, SIPTAG_TO_STR(uri.c_str()), TAG_END());
+        if (!nh) {
+            if (done) done(500);
+            return;
+        }
+        pings_.emplace(nh, std::move(done));
+        nua_options(nh, NUTAG_URL(uri.c_str()), TAG_END());
+    }
     std::uint64_t forged_requests() const override { return forged_; }
 
     void shutdown(std::chrono::milliseconds limit) override {
@@ -154,25 +173,57 @@ class NuaStack final : public SipStack {
         // Sessions still here were ended by nua_shutdown; nua_destroy frees their handles.
         for (auto& [id, c] : calls_) (void)c->nh.release();
         calls_.clear();
+        pings_.clear();  // their handles went with nua_shutdown too
         nua_.reset();
         root_.reset();
     }
 
   private:
-    bool set_peers(const std::vector<std::string>& ips) override {
+    bool set_peers(const std::vector<std::string>& ips, const std::vector<std::string>& networks,
+                   const std::vector<std::string>& banned) override {
         // Classic BPF over the datagram: [SKF_NET_OFF + 12] is the IPv4 source, [8] the first
         // byte of the UDP payload ('S' of "SIP/2.0": a response).
-        std::vector<sock_filter> prog;
-        std::vector<in_addr_t> addrs;
-        for (const auto& ip : ips) {
+        auto v4 = [](const std::string& ip, in_addr_t& out) {
             in_addr a{};
-            if (::inet_pton(AF_INET, ip.c_str(), &a) == 1) addrs.push_back(ntohl(a.s_addr));
+            if (::inet_pton(AF_INET, ip.c_str(), &a) != 1) return false;
+            out = ntohl(a.s_addr);
+            return true;
+        };
+        std::vector<in_addr_t> addrs, drops;
+        std::vector<std::pair<in_addr_t, in_addr_t>> nets;  // (network, mask)
+        for (const auto& ip : ips)
+            if (in_addr_t a; v4(ip, a)) addrs.push_back(a);
+        for (const auto& ip : banned)
+            if (in_addr_t a; v4(ip, a)) drops.push_back(a);
+        for (const auto& cidr : networks) {
+            const auto slash = cidr.find('/');
+            const int prefix =
+                slash == std::string::npos ? 32 : std::atoi(cidr.c_str() + slash + 1);
+            in_addr_t a = 0;
+            if (prefix < 0 || prefix > 32 || !v4(cidr.substr(0, slash), a)) continue;
+            const in_addr_t mask = prefix == 0 ? 0 : ~in_addr_t{0} << (32 - prefix);
+            nets.emplace_back(a & mask, mask);
         }
-        if (addrs.size() > 1000) return false;  // a filter has at most 4096 instructions
-        // ld src; for each peer: jeq addr ? accept : next; ldb [8]; jeq 'S' ? accept : drop.
-        prog.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<__u32>(SKF_NET_OFF + 12)));
+        // A filter has at most 4096 instructions.
+        if (2 * (addrs.size() + drops.size()) + 4 * nets.size() > 4000) return false;
+        const sock_filter src =
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<__u32>(SKF_NET_OFF + 12));
+        std::vector<sock_filter> prog;
+        // ld src; each banned source: drop; each peer: accept; each network: accept; then
+        // ldb [8]; jeq 'S' ? accept : drop.
+        prog.push_back(src);
+        for (const auto addr : drops) {
+            prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, addr, 0, 1));
+            prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0));
+        }
         for (const auto addr : addrs) {
             prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, addr, 0, 1));
+            prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF));
+        }
+        for (const auto& [net, mask] : nets) {
+            prog.push_back(src);
+            prog.push_back(BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask));
+            prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, net, 0, 1));
             prog.push_back(BPF_STMT(BPF_RET | BPF_K, 0xFFFFFFFF));
         }
         prog.push_back(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8));
@@ -234,6 +285,15 @@ class NuaStack final : public SipStack {
             return s;
         };
         return !a.empty() && norm(a) == norm(b);
+    }
+
+    // The port a request came from; 0 when unknown.
+    static int source_port(msg_t* msg) {
+        su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+        if (!ai || !ai->ai_addr) return 0;
+        if (ai->ai_family == AF_INET6)
+            return ntohs(reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_port);
+        return ntohs(reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_port);
     }
 
     // The IP address a request came from, as text; "" when unknown.
@@ -305,6 +365,18 @@ class NuaStack final : public SipStack {
                 }
                 return;
             }
+            case nua_i_register:
+                on_register_request(nh, sip);
+                return;
+            case nua_r_options: {
+                auto it = pings_.find(nh);
+                if (it == pings_.end() || status < 200) return;
+                auto done = std::move(it->second);
+                pings_.erase(it);
+                nua_handle_destroy(nh);
+                if (done) done(status);
+                return;
+            }
             case nua_r_invite:
                 if (c) on_invite_response(c, status, phrase, nh, sip);
                 return;
@@ -354,6 +426,71 @@ class NuaStack final : public SipStack {
         }
     }
 
+    // A REGISTER: described for the registrar, answered with its reply. Its handle belongs to
+    // no dialog and is destroyed once answered.
+    void on_register_request(nua_handle_t* nh, sip_t const* sip) {
+        NuaHandle owned(nh);
+        if (!on_register_ || !sip || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq) {
+            nua_respond(nh, SIP_400_BAD_REQUEST, NUTAG_WITH_THIS(nua_.get()), TAG_END());
+            return;
+        }
+        Home home;
+        msg_t* msg = nua_current_request(nua_.get());
+        RegisterRequest r;
+        r.source_ip = source(msg);
+        r.source_port = source_port(msg);
+        r.transport = "udp";
+        if (sip->sip_via && sip->sip_via->v_protocol &&
+            su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TCP"))
+            r.transport = "tcp";
+        if (sip->sip_to->a_url->url_user) r.user = sip->sip_to->a_url->url_user;
+        for (const sip_authorization_t* au = sip->sip_authorization; au; au = au->au_next)
+            if (au->au_scheme && su_casematch(au->au_scheme, "Digest")) {
+                if (const char* v =
+                        sip_header_as_string(home.home, reinterpret_cast<const sip_header_t*>(au)))
+                    r.authorization = v;
+                break;
+            }
+        const std::string port = std::to_string(r.source_port);
+        const std::string host =
+            r.source_ip.find(':') != std::string::npos ? "[" + r.source_ip + "]" : r.source_ip;
+        for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
+            if (m->m_url->url_type == url_any) {
+                r.remove_all = true;
+                continue;
+            }
+            RegisterRequest::Contact c;
+            if (const char* u = url_as_string(home.home, m->m_url)) c.uri = u;
+            if (m->m_expires) c.expires = std::atoi(m->m_expires);
+            if (url_t* at = url_hdup(home.home, m->m_url)) {
+                at->url_host = host.c_str();
+                at->url_port = port.c_str();
+                if (const char* u = url_as_string(home.home, at)) c.at_source = u;
+            }
+            if (!c.uri.empty() && !c.at_source.empty()) r.contacts.push_back(std::move(c));
+        }
+        if (sip->sip_expires) r.expires = static_cast<int>(sip->sip_expires->ex_delta);
+        if (sip->sip_call_id->i_id) r.call_id = sip->sip_call_id->i_id;
+        r.cseq = sip->sip_cseq->cs_seq;
+        if (sip->sip_user_agent && sip->sip_user_agent->g_string)
+            r.user_agent = sip->sip_user_agent->g_string;
+
+        const RegisterReply reply = on_register_(r);
+        std::string contacts;
+        for (const auto& b : reply.bindings)
+            contacts +=
+                (contacts.empty() ? "<" : ", <") + b.uri + ">;expires=" + std::to_string(b.expires);
+        const std::string min_expires = std::to_string(reply.min_expires);
+        const std::string retry_after = std::to_string(reply.retry_after);
+        nua_respond(nh, reply.status, reply.phrase.c_str(), NUTAG_WITH_THIS(nua_.get()),
+                    TAG_IF(!reply.www_authenticate.empty(),
+                           SIPTAG_WWW_AUTHENTICATE_STR(reply.www_authenticate.c_str())),
+                    TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
+                    TAG_IF(reply.min_expires > 0, SIPTAG_MIN_EXPIRES_STR(min_expires.c_str())),
+                    TAG_IF(reply.retry_after > 0, SIPTAG_RETRY_AFTER_STR(retry_after.c_str())),
+                    TAG_END());
+    }
+
     void on_invite_response(Call* c, int status, const char* phrase, nua_handle_t* nh,
                             sip_t const* sip) {
         if (c->done) return;
@@ -398,6 +535,8 @@ class NuaStack final : public SipStack {
     event_base* loop_;
     CallObserver& observer_;
     std::function<bool(const std::string&)> trusted_;
+    std::function<RegisterReply(const RegisterRequest&)> on_register_;
+    std::unordered_map<nua_handle_t*, std::function<void(int)>> pings_;  // OPTIONS in flight
     std::unique_ptr<su_root_t, RootFree> root_;
     std::unique_ptr<nua_t, NuaFree> nua_;
     LoopEvent pump_;

@@ -30,6 +30,41 @@ struct StackConfig {
     // CANCEL and OPTIONS (MESSAGE, REFER, SUBSCRIBE, REGISTER...) get 405 from Sofia itself.
     // Null: every source is a stranger.
     std::function<bool(const std::string& ip)> trusted;
+    // Softphones that register (docs/agents.md): when set, REGISTER is allowed and each one is
+    // answered with what this returns. Null: REGISTER gets 405 like any other unknown method.
+    std::function<struct RegisterReply(const struct RegisterRequest&)> on_register;
+};
+
+// A REGISTER as the registrar needs it. Sofia has checked its syntax; nothing else is trusted.
+struct RegisterRequest {
+    std::string source_ip;  // where it came from (RFC 3581: the binding is reached there)
+    int source_port = 0;
+    std::string transport;      // "udp" | "tcp"
+    std::string user;           // the To header's user part: the account it registers
+    std::string authorization;  // the Authorization header ("Digest ...") or ""
+    struct Contact {
+        std::string uri;        // as the softphone wrote it (often a private address)
+        std::string at_source;  // the same URI with the source's address and port (NAT)
+        int expires = -1;       // its ;expires parameter, -1 when absent
+    };
+    std::vector<Contact> contacts;
+    bool remove_all = false;  // Contact: * (with Expires: 0)
+    int expires = -1;         // the Expires header, -1 when absent
+    std::string call_id, user_agent;
+    std::uint32_t cseq = 0;
+};
+
+struct RegisterReply {
+    int status = 500;
+    std::string phrase = "Server Internal Error";
+    std::string www_authenticate;  // with 401
+    struct Binding {
+        std::string uri;
+        int expires = 0;
+    };
+    std::vector<Binding> bindings;  // with 200: every current contact of the account
+    int min_expires = 0;            // with 423
+    int retry_after = 0;            // with 503
 };
 
 // A call's life, as the engine needs it. For one call: any number of progress(), then exactly one
@@ -53,6 +88,10 @@ struct Dial {
     // host. A BYE from anywhere else is left unanswered and the call stays up (this Sofia ends
     // the session on any final response to a BYE, a 403 included).
     std::string peer;
+    // Where to send the INVITE and the dialog's later requests instead of the request URI's
+    // host (sip:IP:PORT;transport=...): a registered softphone behind NAT is reached at the
+    // address its REGISTER came from, whatever its Contact says.
+    std::string next_hop;
 };
 
 class SipStack {
@@ -69,6 +108,10 @@ class SipStack {
     // Hangs up an answered call (BYE); ends in on_ended(by_remote = false).
     virtual void hangup(CallId call) = 0;
     virtual std::size_t calls() const = 0;
+    // An out-of-dialog OPTIONS to `uri` (a registered softphone behind NAT: keeps its router's
+    // mapping open and tells whether it is still there). `done` gets the final status (408
+    // when nothing answered). Sent to the URI's host and port as written.
+    virtual void ping(const std::string& uri, std::function<void(int status)> done) = 0;
     // In-dialog requests refused because they came from another address than the dialog's peer.
     virtual std::uint64_t forged_requests() const = 0;
     // The addresses (IPv4 literals) whose requests reach the SIP stack at all: the trunks and the
@@ -77,7 +120,12 @@ class SipStack {
     // used to cost a Sofia transaction (~10 KB, kept 32 s) each. Responses are let through
     // (they match no transaction unless we sent the request). Only for an IPv4 UDP socket;
     // false when no filter could be attached (then every source reaches Sofia, as before).
-    virtual bool set_peers(const std::vector<std::string>& ips) = 0;
+    // `networks`: sources whose requests are let through as well (CIDR "a.b.c.d/n"; where
+    // softphones may register from). `banned`: sources dropped before anything else (locked
+    // out for bad credentials).
+    virtual bool set_peers(const std::vector<std::string>& ips,
+                           const std::vector<std::string>& networks = {},
+                           const std::vector<std::string>& banned = {}) = 0;
     // Ends every call and stops the stack; returns when nua has shut down (bounded).
     virtual void shutdown(std::chrono::milliseconds limit) = 0;
 };
