@@ -3,6 +3,7 @@
 // by hand (ZeroMQ DEALER), a supervisor's view (SUB), and helpers to read what a callee heard.
 #pragma once
 
+#include <sndfile.h>
 #include <cmath>
 #include <optional>
 #include <zmq.hpp>
@@ -65,6 +66,59 @@ inline int run_with_agent(Rig& rig, const std::string& phone, const std::string&
                 rig.file("agent.log"));
     return engine->wait(90s);
 }
+
+// baresip as an agent's softphone, in its own folder under the rig: listens on `listen`
+// (IP:PORT), plays a 600 Hz tone as the agent's voice and writes what it hears to WAV files
+// (its sndfile module). `account`: its accounts line (auto-answer, or registering to the engine).
+class Baresip {
+  public:
+    Baresip(Rig& rig, const std::string& listen, const std::string& account)
+        : dir_(rig.file("baresip")) {
+        int rtp = free_port();
+        rtp -= rtp % 2;
+        test::run("mkdir -p " + dir_);
+        REQUIRE(test::run("sox -n -r 8000 -c 1 -b 16 -e signed " + dir_ +
+                          "/voice.wav synth 60 sine 600 vol 0.3")
+                    .status == 0);
+        rig.write("baresip/config",
+                  "sip_listen " + listen + "\nnet_interface 127.0.0.1\naudio_player aufile," +
+                      dir_ + "/played.wav\naudio_source aufile," + dir_ +
+                      "/voice.wav\naudio_alert aufile,/dev/null\nrtp_ports " + std::to_string(rtp) +
+                      "-" + std::to_string(rtp + 20) +
+                      "\nmodule_path /usr/lib/baresip/modules\n"
+                      "module g711.so\nmodule aufile.so\nmodule sndfile.so\nsnd_path " +
+                      dir_ + "\nmodule_app account.so\nmodule_app menu.so\n");
+        rig.write("baresip/accounts", account + "\n");
+        child_ = std::make_unique<Child>(std::vector<std::string>{"baresip", "-f", dir_},
+                                         dir_ + "/baresip.log");
+    }
+    // 20 ms frames of what the softphone heard that are a loud, pure tone at `hz`.
+    int heard_frames(double hz) const {
+        const auto heard = test::run("ls " + dir_ + "/ | grep -- '-dec.wav$' | head -1").out;
+        REQUIRE(!heard.empty());
+        const auto wav = dir_ + "/" + heard.substr(0, heard.find('\n'));
+        SF_INFO info{};
+        SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
+        REQUIRE(f);
+        std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames * info.channels));
+        sf_read_short(f, pcm.data(), static_cast<sf_count_t>(pcm.size()));
+        sf_close(f);
+        int frames = 0;
+        for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
+            std::vector<std::int16_t> frame(pcm.begin() + static_cast<std::ptrdiff_t>(i),
+                                            pcm.begin() + static_cast<std::ptrdiff_t>(i + 160));
+            int peak = 0;
+            for (auto x : frame) peak = std::max(peak, std::abs(int(x)));
+            frames += peak > 2000 && purity(frame, hz) > 0.8;
+        }
+        return frames;
+    }
+    std::string log() const { return test::run("cat " + dir_ + "/baresip.log").out; }
+
+  private:
+    std::string dir_;
+    std::unique_ptr<Child> child_;
+};
 
 // A desktop the test drives by hand: one DEALER.
 class Desk {

@@ -378,35 +378,10 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
     Rig rig;
     RtpCapture customer;
     const int sip_port = free_port();
-    int rtp = free_port();
-    rtp -= rtp % 2;
     // baresip answers by itself, sends a 600 Hz tone as the agent's voice and dumps what it
     // hears to a WAV file (its sndfile module).
-    const auto dir = rig.file("baresip");
-    test::run("mkdir -p " + dir);
-    auto made = test::run("sox -n -r 8000 -c 1 -b 16 -e signed " + dir +
-                          "/voice.wav synth 60 sine 600 vol 0.3");
-    REQUIRE(made.status == 0);
-    rig.write("baresip/config", "sip_listen 127.0.0.1:" + std::to_string(sip_port) +
-                                    "\nnet_interface 127.0.0.1\n"
-                                    "audio_player aufile," +
-                                    dir +
-                                    "/played.wav\n"
-                                    "audio_source aufile," +
-                                    dir +
-                                    "/voice.wav\n"
-                                    "audio_alert aufile,/dev/null\n"
-                                    "rtp_ports " +
-                                    std::to_string(rtp) + "-" + std::to_string(rtp + 20) +
-                                    "\nmodule_path /usr/lib/baresip/modules\n"
-                                    "module g711.so\nmodule aufile.so\nmodule sndfile.so\n"
-                                    "snd_path " +
-                                    dir +
-                                    "\nmodule_app account.so\n"
-                                    "module_app menu.so\n");
-    rig.write("baresip/accounts",
-              "<sip:alice@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU\n");
-    Child baresip({"baresip", "-f", dir}, rig.file("baresip.log"));
+    Baresip baresip(rig, "127.0.0.1:" + std::to_string(sip_port),
+                    "<sip:alice@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU");
     REQUIRE(wait_udp_bound(sip_port));
 
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
@@ -414,7 +389,7 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
     const int status = run_with_agent(rig, "sip:%a@127.0.0.1:" + std::to_string(sip_port),
                                       "fixed:6s", "SALE", "alice");
     INFO(rig.log("engine.log"));
-    INFO(rig.log("baresip.log"));
+    INFO(rig.log("baresip/baresip.log"));
     REQUIRE(status == 0);
     auto all = rig.attempts();
     REQUIRE(all["softphone"].size() == 1);
@@ -427,23 +402,7 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
         agent_voice += p.peak > 2000 && purity(p.pcm, 600) > 0.8;
     CHECK_MESSAGE(agent_voice >= 100, agent_voice << " packets of the agent's voice");
     // ...and the customer's tone (1 kHz) reached the agent's softphone.
-    const auto heard = test::run("ls " + dir + "/ | grep -- '-dec.wav$' | head -1").out;
-    REQUIRE(!heard.empty());
-    const auto wav = dir + "/" + heard.substr(0, heard.find('\n'));
-    SF_INFO info{};
-    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
-    REQUIRE(f);
-    std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames * info.channels));
-    sf_read_short(f, pcm.data(), static_cast<sf_count_t>(pcm.size()));
-    sf_close(f);
-    int tone_frames = 0;
-    for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
-        std::vector<std::int16_t> frame(pcm.begin() + static_cast<std::ptrdiff_t>(i),
-                                        pcm.begin() + static_cast<std::ptrdiff_t>(i + 160));
-        int peak = 0;
-        for (auto x : frame) peak = std::max(peak, std::abs(int(x)));
-        tone_frames += peak > 2000 && purity(frame, 1000) > 0.8;
-    }
+    const int tone_frames = baresip.heard_frames(1000);
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
 }
 

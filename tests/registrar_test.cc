@@ -228,7 +228,7 @@ TEST_CASE("registrar: expiry bounds, Contact *, out-of-order CSeq, too many devi
     CHECK(rig.reg->contact("alice") == nullptr);
 }
 
-TEST_CASE("registrar: NAT rebinding moves the binding; another agent's account is refused") {
+TEST_CASE("registrar: NAT rebinding moves the binding, and another agent's account is refused") {
     RegistrarRig rig;
     REQUIRE(rig.send(RegistrarRig::request("alice", "sip:alice@10.0.0.5:5060", 40001), kAliceHa1)
                 .status == 200);
@@ -251,7 +251,7 @@ TEST_CASE("registrar: NAT rebinding moves the binding; another agent's account i
     CHECK(rig.reg->contact("bob") == nullptr);
 }
 
-TEST_CASE("registrar: wrong passwords lock the source out for a while; a flood is rate-limited") {
+TEST_CASE("registrar: wrong passwords lock the source out for a while, and a flood is rate-limited") {
     RegistrationConfig c;
     c.failures_before_lockout = 3;
     c.lockout = 60s;
@@ -289,7 +289,7 @@ TEST_CASE("registrar: wrong passwords lock the source out for a while; a flood i
     CHECK(rig.reg->handle(RegistrarRig::request("mallory", "sip:m@10.0.0.66")).status == 401);
 }
 
-TEST_CASE("registrar: keep-alives every interval; a softphone that answers none is dropped") {
+TEST_CASE("registrar: keep-alives every interval, and a softphone that answers none is dropped") {
     RegistrationConfig c;
     c.keepalive = 25s;
     c.missed_keepalives = 3;

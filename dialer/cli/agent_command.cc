@@ -8,6 +8,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -66,7 +68,7 @@ std::optional<Distribution> parse_dist(const std::string& text, std::string* err
 
 struct AgentArgs {
     std::string endpoint = "tcp://127.0.0.1:5570";
-    std::string id = "agent1", phone;
+    std::string id = "agent1", phone, password;
     std::vector<std::string> campaigns, skills, codes;
     bool automatic = false, preview = false, quiet = false, json_summary = false;
     int count = 1;
@@ -111,7 +113,9 @@ class Desktop {
                 return 2;
             }
             d->socket->connect(args_.endpoint);
-            json login = {{"type", "login"}, {"agent", d->id}, {"phone", d->phone}};
+            json login = {{"type", "login"}, {"agent", d->id}};
+            if (!d->phone.empty()) login["phone"] = d->phone;
+            if (!args_.password.empty()) login["password"] = args_.password;
             if (!args_.campaigns.empty()) login["campaigns"] = args_.campaigns;
             if (!args_.skills.empty()) login["skills"] = args_.skills;
             send(*d, login);
@@ -231,7 +235,9 @@ class Desktop {
             d.state = m.value("state", "");
             heartbeat_ = std::chrono::milliseconds(
                 static_cast<long>(1000 * m.value("heartbeat_s", 5.0) / 2));
-            say(d, "logged in as " + d.id + " (" + d.phone + "): " + d.state);
+            say(d, "logged in as " + d.id + " (" +
+                       (d.phone.empty() ? std::string("its phone per the agents file") : d.phone) +
+                       "): " + d.state);
             if (args_.automatic) send(d, {{"type", "ready"}});
         } else if (type == "state") {
             d.state = m.value("state", "");
@@ -446,8 +452,13 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--endpoint", args->endpoint, "The engine's agent socket (agents.endpoint)");
     cmd->add_option("--agent", args->id, "Agent id (with --count: the prefix, numbered from 1)");
     cmd->add_option("--phone", args->phone,
-                    "The softphone's SIP URI the engine calls; %a stands for the agent id")
-        ->required();
+                    "Lab mode (no agents file): the softphone's SIP URI the engine calls; %a "
+                    "stands for the agent id. With an agents file the phone is the file's or "
+                    "the registered softphone");
+    auto password_file = std::make_shared<std::string>();
+    cmd->add_option("--password-file", *password_file,
+                    "A file whose first line is the desktop password (else the environment's "
+                    "OUTPACE_AGENT_PASSWORD)");
     cmd->add_option("--campaign", args->campaigns, "Campaigns to serve (default: all)");
     cmd->add_option("--skill", args->skills, "Skills");
     cmd->add_flag("--auto", args->automatic,
@@ -470,8 +481,19 @@ void add_agent_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--key", args->key_file, "CurveZMQ: this desktop's secret key file")
         ->needs(server_key);
     server_key->needs("--key");
-    cmd->callback([args, &exit_code] {
+    cmd->callback([args, password_file, &exit_code] {
         std::string error;
+        if (!password_file->empty()) {
+            std::ifstream in(*password_file);
+            if (!in || !std::getline(in, args->password)) {
+                std::cerr << "outpace agent: cannot read the password from " << *password_file
+                          << "\n";
+                exit_code = 2;
+                return;
+            }
+        } else if (const char* env = std::getenv("OUTPACE_AGENT_PASSWORD")) {
+            args->password = env;
+        }
         auto talk = parse_dist(args->talk, &error);
         auto wrap = parse_dist(args->wrap, &error);
         auto preview = parse_dist(args->preview_time, &error);
@@ -486,7 +508,8 @@ void add_agent_command(CLI::App& app, int& exit_code) {
             exit_code = 2;
             return;
         }
-        if (args->count > 1 && args->phone.find("%a") == std::string::npos) {
+        if (args->count > 1 && !args->phone.empty() &&
+            args->phone.find("%a") == std::string::npos) {
             std::cerr << "outpace agent: --count needs %a in --phone (one softphone URI each)\n";
             exit_code = 2;
             return;

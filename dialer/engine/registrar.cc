@@ -44,16 +44,15 @@ void Registrar::set_accounts(const std::map<std::string, std::string>& ha1_by_ag
     }
 }
 
-sip::RegisterReply Registrar::refuse(int status, const char* phrase, const char* result) {
+sip::RegisterReply Registrar::refuse(int status, const char* result) {
     count(result);
     sip::RegisterReply reply;
     reply.status = status;
-    reply.phrase = phrase;
     return reply;
 }
 
 sip::RegisterReply Registrar::challenge(const sip::DigestServer::Verdict& v, const char* result) {
-    auto reply = refuse(401, "Unauthorized", result);
+    auto reply = refuse(401, result);
     reply.www_authenticate = v.challenge;
     return reply;
 }
@@ -76,14 +75,13 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
         std::erase_if(sources_, [&](const auto& kv) {
             return kv.second.failures == 0 && !locks_.count(kv.first);
         });
-        if (sources_.size() >= kMaxSources)
-            return refuse(503, "Service Unavailable", "rate_limited");
+        if (sources_.size() >= kMaxSources) return refuse(503, "rate_limited");
     }
     Source& s = sources_[r.source_ip];
     if (auto lock = locks_.find(r.source_ip); lock != locks_.end() && lock->second > now)
-        return refuse(403, "Forbidden", "locked_out");
+        return refuse(403, "locked_out");
     if (!admit(s, now)) {
-        auto reply = refuse(503, "Service Unavailable", "rate_limited");
+        auto reply = refuse(503, "rate_limited");
         reply.retry_after = static_cast<int>(std::ceil(1.0 / config_.source_rate));
         return reply;
     }
@@ -95,7 +93,7 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
         case Kind::stale:
             return challenge(v, "stale_nonce");
         case Kind::malformed:
-            return refuse(400, "Bad Request", "malformed");
+            return refuse(400, "malformed");
         case Kind::wrong: {
             ++s.failures;
             engine_log("registration from " + r.source_ip + ": wrong credentials for '" +
@@ -110,14 +108,14 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
                            " s after repeated wrong credentials");
                 if (on_change) on_change("");
             }
-            return refuse(403, "Forbidden", "wrong_credentials");
+            return refuse(403, "wrong_credentials");
         }
         case Kind::ok:
             break;
     }
     s.failures = 0;
     // The credentials are this user's: it may register only its own account.
-    if (v.user != r.user) return refuse(403, "Forbidden", "forbidden");
+    if (v.user != r.user) return refuse(403, "forbidden");
     return update(r);
 }
 
@@ -135,7 +133,7 @@ sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {
         // Contact: * is only for removing every binding (RFC 3261 §10.3 step 6).
         if (r.expires != 0 || !r.contacts.empty()) {
             if (list.empty()) bindings_.erase(r.user);
-            return refuse(400, "Bad Request", "malformed");
+            return refuse(400, "malformed");
         }
         list.clear();
         return finish();
@@ -148,7 +146,7 @@ sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {
         long long e = c.expires >= 0 ? c.expires : r.expires >= 0 ? r.expires : max_s.count();
         if (e > 0 && e < min_s.count()) {
             if (list.empty()) bindings_.erase(r.user);
-            auto reply = refuse(423, "Interval Too Brief", "interval_too_brief");
+            auto reply = refuse(423, "interval_too_brief");
             reply.min_expires = static_cast<int>(min_s.count());
             return reply;
         }
@@ -156,7 +154,7 @@ sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {
                                [&](const Binding& b) { return b.uri == c.uri; });
         if (it != list.end() && it->call_id == r.call_id && r.cseq <= it->cseq) {
             if (list.empty()) bindings_.erase(r.user);
-            return refuse(500, "Server Internal Error", "malformed");  // out of order
+            return refuse(500, "malformed");  // out of order
         }
         expires.push_back(std::min<long long>(e, max_s.count()));
     }
@@ -194,7 +192,6 @@ sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {
 sip::RegisterReply Registrar::current(const std::string& agent, SteadyTime now) const {
     sip::RegisterReply reply;
     reply.status = 200;
-    reply.phrase = "OK";
     if (auto it = bindings_.find(agent); it != bindings_.end())
         for (const auto& b : it->second)
             reply.bindings.push_back({b.uri, static_cast<int>(seconds_left(b.expires, now))});

@@ -73,7 +73,7 @@ class Registrar {
         SteadyTime at;
         int failures = 0;  // wrong credentials in a row
     };
-    sip::RegisterReply refuse(int status, const char* phrase, const char* result);
+    sip::RegisterReply refuse(int status, const char* result);
     sip::RegisterReply challenge(const sip::DigestServer::Verdict& v, const char* result);
     sip::RegisterReply update(const sip::RegisterRequest& r);
     sip::RegisterReply current(const std::string& agent, SteadyTime now) const;

@@ -446,9 +446,11 @@ class NuaStack final : public SipStack {
         if (sip->sip_to->a_url->url_user) r.user = sip->sip_to->a_url->url_user;
         for (const sip_authorization_t* au = sip->sip_authorization; au; au = au->au_next)
             if (au->au_scheme && su_casematch(au->au_scheme, "Digest")) {
-                if (const char* v =
-                        sip_header_as_string(home.home, reinterpret_cast<const sip_header_t*>(au)))
-                    r.authorization = v;
+                // From its parsed parameters, as they came (re-encoding the header with
+                // sip_header_as_string lost baresip's last one, nc).
+                r.authorization = "Digest";
+                for (const msg_param_t* p = au->au_params; p && *p; ++p)
+                    r.authorization += std::string(p == au->au_params ? " " : ", ") + *p;
                 break;
             }
         const std::string port = std::to_string(r.source_port);
@@ -482,7 +484,10 @@ class NuaStack final : public SipStack {
                 (contacts.empty() ? "<" : ", <") + b.uri + ">;expires=" + std::to_string(b.expires);
         const std::string min_expires = std::to_string(reply.min_expires);
         const std::string retry_after = std::to_string(reply.retry_after);
-        nua_respond(nh, reply.status, reply.phrase.c_str(), NUTAG_WITH_THIS(nua_.get()),
+        // nua_respond is carried out later, from nua's queue: its tags are copied, the phrase is
+        // not (a std::string's buffer was read after it was gone). Sofia's own static phrases.
+        const char* phrase = sip_status_phrase(reply.status);
+        nua_respond(nh, reply.status, phrase ? phrase : "", NUTAG_WITH_THIS(nua_.get()),
                     TAG_IF(!reply.www_authenticate.empty(),
                            SIPTAG_WWW_AUTHENTICATE_STR(reply.www_authenticate.c_str())),
                     TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),

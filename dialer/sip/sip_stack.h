@@ -55,8 +55,7 @@ struct RegisterRequest {
 };
 
 struct RegisterReply {
-    int status = 500;
-    std::string phrase = "Server Internal Error";
+    int status = 500;              // sent with Sofia's standard phrase for it
     std::string www_authenticate;  // with 401
     struct Binding {
         std::string uri;
