@@ -254,7 +254,11 @@ void Registrar::tick(const Ping& ping) {
                 b.ping_in_flight = true;
                 b.next_ping = now + config_.keepalive;
                 const std::string who = agent, uri = b.uri;
-                ping(b.target, [this, who, uri](int status) {
+                // The answer may come after this registrar is gone (a reload that changed the
+                // realm makes a new one): it then finds nobody to tell.
+                std::weak_ptr<bool> alive = alive_;
+                ping(b.target, [this, alive, who, uri](int status) {
+                    if (alive.expired()) return;
                     auto it = bindings_.find(who);
                     if (it == bindings_.end()) return;
                     for (auto& x : it->second)

@@ -92,6 +92,7 @@ class Registrar {
     std::unordered_map<std::string, Source> sources_;       // by IP
     std::map<std::string, SteadyTime> locks_;               // locked-out IPs, until
     SteadyTime next_sweep_{};
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for answers arriving late
 };
 
 }  // namespace outpace
