@@ -3,7 +3,6 @@
 // fake clock (tests/engine_sim.h). The same over real SIP, with real softphones, is
 // tests/softphones_e2e.sh.
 #include <doctest/doctest.h>
-#include <sodium.h>
 
 #include "dialer/engine/agent_accounts.h"
 #include "dialer/engine/control.h"
@@ -16,16 +15,6 @@ using namespace outpace::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Argon2id at libsodium's lowest cost: the engine reads the cost from the hash, and tests need
-// not spend 60 ms per check.
-std::string quick_hash(const std::string& password) {
-    REQUIRE(sodium_init() >= 0);
-    char out[crypto_pwhash_STRBYTES] = {};
-    REQUIRE(crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_MIN,
-                                  crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13) == 0);
-    return out;
-}
 
 std::string agents_file(bool with_alice = true) {
     std::string y = "realm: outpace\nagents:\n";

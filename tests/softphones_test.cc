@@ -3,26 +3,19 @@
 // playing a softphone for what real ones will not do on demand (wrong passwords, a new port, a
 // flood). The registrar's rules themselves are tested on a fake clock in registrar_test.cc.
 #include <doctest/doctest.h>
-#include <sodium.h>
 
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "dialer/sip/digest.h"
 #include "tests/agent_rig.h"
+#include "tests/test_util.h"
 
 using namespace outpace;
 using namespace outpace::test;
 
 namespace {
-
-std::string quick_hash(const std::string& password) {
-    REQUIRE(sodium_init() >= 0);
-    char out[crypto_pwhash_STRBYTES] = {};
-    REQUIRE(crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_MIN,
-                                  crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13) == 0);
-    return out;
-}
 
 // An agents file with `ids`, each with SIP password "<id>-sip-pw" and desktop "<id>-desk-pw".
 std::string write_agents(Rig& rig, const std::vector<std::string>& ids) {
@@ -79,6 +72,12 @@ TEST_CASE("softphones: baresip registers with its password, takes a live call, b
     auto engine = start_engine(rig, agents_port, accounts);
     // The desktop first: the agent waits, connecting, until its softphone registers.
     auto agent = start_agent(rig, agents_port, "alice");
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        waiting = rig.log("agent.log").find("logged in as alice") != std::string::npos;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE_MESSAGE(waiting, rig.log("agent.log"));
     const int engine_port = engine_sip_port(rig);
     REQUIRE(wait_udp_bound(engine_port));
     // A softphone as an agent sets it up: server, user, password; it answers by itself here

@@ -1,6 +1,7 @@
 // Small helpers shared by the tests: temporary folders, files, running the CLI.
 #pragma once
 
+#include <sodium.h>
 #include <sys/wait.h>
 #include <array>
 #include <cstdio>
@@ -13,6 +14,17 @@
 #include "campaigns/calling_hours.h"
 
 namespace outpace::test {
+
+// A desktop password's Argon2id hash at libsodium's lowest cost (the engine reads the cost from
+// the hash; tests need not spend 60 ms and 64 MiB per check). Empty if libsodium fails.
+inline std::string quick_hash(const std::string& password) {
+    char out[crypto_pwhash_STRBYTES] = {};
+    if (sodium_init() < 0 ||
+        crypto_pwhash_str_alg(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_MIN,
+                              crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return "";
+    return out;
+}
 
 // A file's whole text; "" when it cannot be read.
 inline std::string read_file(const std::string& path) {
