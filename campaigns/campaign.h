@@ -124,6 +124,8 @@ struct Campaign {
     // law asks for consent.
     bool record_calls = false;
     std::string recording_folder = "recordings";
+    // The agent may pause the recording (a card number read aloud): silence in the WAV there.
+    bool agent_can_pause_recording = false;
 
     // retries and caps
     std::array<RetryRule, static_cast<size_t>(RetryOutcome::count_)> retry{};
@@ -141,7 +143,12 @@ struct Campaign {
     // agents
     std::vector<std::string> skills;
     Millis wrapup_max{60'000};
+    // A personal callback ("for: me") is the asking agent's alone until this long after its
+    // time; then anyone's.
+    Millis callback_grace{30 * 60'000};
+    std::string hold_prompt;  // WAV looped to a customer on hold ("": a built-in soft chime)
     std::vector<std::string> screen_pop_fields;
+    int screen_pop_history = 5;  // the contact's previous attempts in the screen pop
     std::string script;
     std::vector<Disposition> dispositions;
 

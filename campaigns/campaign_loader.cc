@@ -329,6 +329,7 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     if (auto s = root["recording"]; s && r.section(s, "recording")) {
         r.boolean(s, "enabled", "recording.", c.record_calls);
         r.string(s, "folder", "recording.", c.recording_folder);
+        r.boolean(s, "agent_can_pause", "recording.", c.agent_can_pause_recording);
         if (c.recording_folder.empty())
             r.error(s["folder"] ? s["folder"] : s, "'recording.folder' must name a folder");
     }
@@ -369,10 +370,14 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     if (auto a = root["agents"]; a && r.section(a, "agents")) {
         c.skills = r.string_list(a, "skills", "agents.");
         r.duration(a, "wrapup_max", "agents.", c.wrapup_max, Millis{0}, Millis{3'600'000});
+        r.file(a, "hold_prompt", "agents.", c.hold_prompt);
+        r.duration(a, "callback_grace", "agents.", c.callback_grace, Millis{0},
+                   Millis{7LL * 86'400'000});
     }
     if (auto s = root["screen_pop"]; s && r.section(s, "screen_pop")) {
         c.screen_pop_fields = r.string_list(s, "fields", "screen_pop.");
         r.string(s, "script", "screen_pop.", c.script);
+        r.integer(s, "history", "screen_pop.", c.screen_pop_history, 0, 16);
     }
     if (auto d = root["dispositions"]) read_dispositions(r, d, c);
     if (auto s = root["survey"]) read_survey(r, s, c);

@@ -43,15 +43,29 @@ std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
         auto dnc = store_.dnc_many(campaign_.name, phones);
         for (std::size_t i = 0; i < contacts.size(); ++i) {
             // The index can be stale for a moment (an entry whose contact moved on) and rules can
-            // change under a running campaign: the contact itself has the last word.
+            // change under a running campaign: the contact itself has the last word. (Calling
+            // hours were checked for its zone group above.)
             auto& c = contacts[i];
             if (!c || dnc[i] || c->state != ContactState::pending || c->next_eligible > t ||
                 cap_blocks(campaign_, *c, now))
+                continue;
+            // A personal callback is its agent's alone until the grace has passed.
+            if (!c->callback_agent.empty() &&
+                t < c->next_eligible +
+                        std::chrono::duration_cast<Seconds>(campaign_.callback_grace).count())
                 continue;
             out.push_back(std::move(*c));
         }
     }
     return out;
+}
+
+std::optional<std::string> Hopper::rules_block(const Contact& c, Timestamp now) {
+    if (store_.dnc_many(campaign_.name, {c.phone}).front()) return "on a do-not-call list";
+    if (c.zones.empty()) return "the callee's time zone is unknown";
+    if (!within_calling_hours(campaign_.hours, c.zones, now, zones_))
+        return "outside calling hours in the callee's time zone (" + c.zones + ")";
+    return cap_blocks(campaign_, c, now);
 }
 
 }  // namespace outpace

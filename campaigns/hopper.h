@@ -1,6 +1,7 @@
 // The hopper: which contacts may be dialled now.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,12 @@ class Hopper {
     // next eligible time, inside calling hours in every zone the callee may be in, under every
     // cap, not on a do-not-call list. Reads only; Ledger::begin claims them.
     std::vector<Contact> next(Timestamp now, std::size_t k);
+
+    // Why `c` may not be called at `now` under the rules every call obeys, or nullopt when it
+    // may: a do-not-call list (the campaign's or the global one), calling hours in every zone the
+    // callee may be in, the attempt caps and quiet periods (rules.h). next() hands out only
+    // contacts that pass; an agent's manual dial is held to the same.
+    std::optional<std::string> rules_block(const Contact& c, Timestamp now);
 
   private:
     const Store& store_;

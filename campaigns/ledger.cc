@@ -34,6 +34,36 @@ Result<std::vector<Attempt>> Ledger::begin(const std::vector<Contact>& contacts,
     return {std::move(out), {}};
 }
 
+Result<Attempt> Ledger::begin_one(const Contact& contact, bool create, Timestamp now,
+                                  const std::string& trunk, std::int64_t started_ms,
+                                  const std::string& origin, const std::string& agent) {
+    auto batch = store_.batch();
+    auto current = store_.contact(campaign_.name, contact.phone);
+    const bool existed = current.has_value();
+    if (!existed) {
+        if (!create) return {Attempt{}, {}};
+        current = contact;
+        current->state = ContactState::pending;
+        batch.put_zone_group(campaign_.name, contact.zones);
+    } else if (current->state != ContactState::pending) {
+        return {Attempt{}, {}};
+    }
+    Contact after = *current;
+    after.state = ContactState::in_flight;
+    batch.put_contact(campaign_.name, existed ? &*current : nullptr, after);
+    Attempt a;
+    a.id = store_.reserve_attempt_ids(batch, 1);
+    a.campaign = campaign_.name;
+    a.phone = contact.phone;
+    a.started_ms = started_ms ? started_ms : now.time_since_epoch().count() * 1000;
+    a.trunk = trunk;
+    a.origin = origin;
+    a.agent = agent;
+    batch.put_attempt(a);
+    if (auto st = store_.write(batch, true); !st.ok()) return Result<Attempt>::failed(st);
+    return {std::move(a), {}};
+}
+
 Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
     auto batch = store_.batch();
     for (const auto& done : finished) {

@@ -24,6 +24,14 @@ class Ledger {
     Result<std::vector<Attempt>> begin(const std::vector<Contact>& contacts, Timestamp now,
                                        const std::string& trunk, std::int64_t started_ms = 0);
 
+    // One attempt an agent asked for (`origin` "preview" or "manual", `agent` its id) on
+    // `contact`, in one synced batch like begin(). With `create`, a contact the campaign does not
+    // have yet is added first (a number dialled by hand); else it must exist and be pending.
+    // The attempt, or an empty id when the contact is not there or not pending.
+    Result<Attempt> begin_one(const Contact& contact, bool create, Timestamp now,
+                              const std::string& trunk, std::int64_t started_ms,
+                              const std::string& origin, const std::string& agent);
+
     // Completes attempts (outcome and timings filled in by the caller) in one synced batch and
     // applies the retry rules. An attempt already completed is refused, so a duplicate event can
     // never count twice.

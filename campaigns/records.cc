@@ -5,10 +5,11 @@
 namespace outpace {
 namespace {
 
-constexpr std::uint8_t kContactVersion = 1;
+// Version 2 added the ids of the contact's recent attempts (the screen pop's history).
+constexpr std::uint8_t kContactVersion = 2;
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
 // decode.
-constexpr std::uint8_t kAttemptVersion = 2;
+constexpr std::uint8_t kAttemptVersion = 3;  // 3: hold, mute and recording pauses
 
 class Writer {
   public:
@@ -106,12 +107,16 @@ std::string Contact::encode() const {
     w.svarint(last_abandon);
     w.str(last_outcome);
     w.str(final_reason);
+    w.varint(recent_ids.size());
+    for (auto id : recent_ids) w.varint(id);
+    w.str(callback_agent);
     return w.take();
 }
 
 std::optional<Contact> Contact::decode(std::string_view bytes) {
     Reader r(bytes);
-    if (r.u8() != kContactVersion) return std::nullopt;
+    const std::uint8_t version = r.u8();
+    if (version != 1 && version != kContactVersion) return std::nullopt;
     Contact c;
     c.phone = r.str();
     c.zones = r.str();
@@ -136,6 +141,12 @@ std::optional<Contact> Contact::decode(std::string_view bytes) {
     c.last_abandon = r.svarint();
     c.last_outcome = r.str();
     c.final_reason = r.str();
+    if (version >= 2) {
+        n = r.varint();
+        if (n > bytes.size()) return std::nullopt;
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) c.recent_ids.push_back(r.varint());
+        c.callback_agent = r.str();
+    }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return c;
 }
@@ -167,13 +178,20 @@ std::string Attempt::encode() const {
     }
     w.str(survey);
     w.u8(static_cast<std::uint8_t>(decided));
+    w.svarint(hold_ms);
+    w.varint(holds);
+    w.svarint(mute_ms);
+    w.varint(recording_paused.size());
+    for (const auto& [from, to] : recording_paused) w.svarint(from), w.svarint(to);
+    w.str(origin);
+    w.str(callback_for);
     return w.take();
 }
 
 std::optional<Attempt> Attempt::decode(std::string_view bytes) {
     Reader r(bytes);
     const std::uint8_t version = r.u8();
-    if (version != 1 && version != kAttemptVersion) return std::nullopt;
+    if (version < 1 || version > kAttemptVersion) return std::nullopt;
     Attempt a;
     a.id = r.varint();
     a.campaign = r.str();
@@ -205,6 +223,19 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
         const std::uint8_t d = r.u8();
         if (d > static_cast<std::uint8_t>(Outcome::lost)) return std::nullopt;
         a.decided = static_cast<Outcome>(d);
+    }
+    if (version >= 3) {
+        a.hold_ms = r.svarint();
+        a.holds = static_cast<std::uint32_t>(r.varint());
+        a.mute_ms = r.svarint();
+        const std::uint64_t n = r.varint();
+        if (n > bytes.size()) return std::nullopt;
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+            const std::int64_t from = r.svarint();
+            a.recording_paused.emplace_back(from, r.svarint());
+        }
+        a.origin = r.str();
+        a.callback_for = r.str();
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return a;

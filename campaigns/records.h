@@ -37,6 +37,10 @@ enum class Outcome : std::uint8_t {
 };
 const char* to_string(Outcome o);
 
+// A contact an agent dialled by hand that was not on the campaign's list: kept for its caps and
+// history, never dialled again by the campaign (except for a callback the customer asked for).
+inline constexpr const char* kManualSource = "manual";
+
 struct Contact {
     std::string phone;   // E.164, the key within a campaign
     std::string zones;   // IANA zone(s) joined by '|'
@@ -53,6 +57,12 @@ struct Contact {
     std::int64_t last_abandon = 0;
     std::string last_outcome;
     std::string final_reason;
+    // The ids of the attempts that reached the callee, newest last, at most 16: the screen pop's
+    // history (contacts recorded before version 2 start with none).
+    std::vector<std::uint64_t> recent_ids;
+    // A personal callback: the agent who asked to call back (at next_eligible). Nobody else is
+    // given the contact until the campaign's agents.callback_grace has passed after that time.
+    std::string callback_agent;
 
     std::string encode() const;
     static std::optional<Contact> decode(std::string_view bytes);
@@ -84,6 +94,17 @@ struct Attempt {
     // or connected). If the engine dies before the call ends, recovery completes the attempt
     // with it instead of `lost`, so the abandon rate's counts survive a crash.
     Outcome decided = Outcome::none;
+    // The agent's call controls: time the customer spent on hold and how many holds, time the
+    // agent was muted, and the stretches of the recording paused by the agent (ms from the
+    // recording's start, [from, to)): the WAV holds silence there.
+    std::int64_t hold_ms = 0;
+    std::uint32_t holds = 0;
+    std::int64_t mute_ms = 0;
+    std::vector<std::pair<std::int64_t, std::int64_t>> recording_paused;
+    // Who asked for the call: "" (the pacer), "preview" or "manual" (an agent dialled a number).
+    std::string origin;
+    // A callback disposition "for: me": the agent who keeps the callback.
+    std::string callback_for;
 
     bool in_flight() const { return outcome == Outcome::none; }
     std::string encode() const;

@@ -85,6 +85,7 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
     const std::int64_t t = now.time_since_epoch().count();
     const std::int64_t started = a.started_ms / 1000;
     c.last_outcome = to_string(a.outcome);
+    c.callback_agent.clear();  // a personal callback ends with the next attempt
     c.state = ContactState::pending;
 
     if (a.outcome == Outcome::carrier_error) {
@@ -95,8 +96,11 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
     ++c.attempts;
     c.recent_attempts.push_back(started);
     if (c.recent_attempts.size() > kRecentKept) c.recent_attempts.erase(c.recent_attempts.begin());
+    c.recent_ids.push_back(a.id);
+    if (c.recent_ids.size() > kRecentKept) c.recent_ids.erase(c.recent_ids.begin());
 
     std::int64_t next = t;
+    bool callback = false;
     switch (a.outcome) {
         case Outcome::invalid:
             return finish(c, ContactState::invalid,
@@ -111,6 +115,8 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
                 return finish(c, ContactState::dnc, "asked not to be called (" + d->code + ")");
             if (d && d->callback && a.callback_at > 0) {
                 next = a.callback_at;
+                callback = true;
+                c.callback_agent = a.callback_for;
                 break;
             }
             if (!d || d->final)
@@ -135,6 +141,10 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
     if (static_cast<int>(c.attempts) >= campaign.max_attempts)
         return finish(c, ContactState::exhausted,
                       "attempt cap reached (" + std::to_string(c.attempts) + ")");
+    // A number an agent dialled by hand is not the campaign's to retry; a callback the customer
+    // asked for is.
+    if (c.source == kManualSource && !callback)
+        return finish(c, ContactState::done, "dialled by hand (not on the list)");
     c.next_eligible = earliest_under_caps(campaign, c, next);
 }
 

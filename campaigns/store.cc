@@ -10,10 +10,10 @@
 #include <sys/statvfs.h>
 
 #include <cassert>
-#include <filesystem>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace outpace {
 namespace {
@@ -69,6 +69,14 @@ std::string id_key(std::uint64_t id) {
     return k;
 }
 const std::string kSeqKey = "seq/attempt";
+// Personal callbacks by agent (meta): callback/CAMPAIGN\0AGENT\0PHONE -> the time (be64).
+std::string callback_prefix(const std::string& campaign, const std::string& agent) {
+    return "callback/" + contact_key(campaign, agent) + '\0';
+}
+std::string callback_key(const std::string& campaign, const std::string& agent,
+                         const std::string& phone) {
+    return callback_prefix(campaign, agent) + phone;
+}
 
 // Upper bound of a prefix scan: the prefix with its last byte incremented.
 std::string prefix_end(std::string p) {
@@ -103,9 +111,17 @@ void Store::Batch::put_contact(const std::string& campaign, const Contact* befor
                                const Contact& after) {
     if (before && before->state == ContactState::pending)
         wb_->Delete(store_->cf_[kDue], due_key(campaign, *before));
+    if (before && !before->callback_agent.empty())
+        wb_->Delete(store_->cf_[kMeta],
+                    callback_key(campaign, before->callback_agent, before->phone));
     wb_->Put(store_->cf_[kContacts], contact_key(campaign, after.phone), after.encode());
     if (after.state == ContactState::pending)
         wb_->Put(store_->cf_[kDue], due_key(campaign, after), "");
+    if (after.state == ContactState::pending && !after.callback_agent.empty()) {
+        std::string at;
+        put_be64(at, time_key(after.next_eligible));
+        wb_->Put(store_->cf_[kMeta], callback_key(campaign, after.callback_agent, after.phone), at);
+    }
 }
 
 void Store::Batch::put_attempt(const Attempt& a) {
@@ -410,6 +426,20 @@ std::uint64_t Store::reserve_attempt_ids(Batch& b, std::uint64_t n) {
     put_be64(v, next_attempt_id_);
     b.wb_->Put(cf_[kMeta], kSeqKey, v);
     return first;
+}
+
+std::vector<Store::PersonalCallback> Store::personal_callbacks(const std::string& campaign,
+                                                               const std::string& agent) const {
+    std::vector<PersonalCallback> out;
+    const std::string prefix = callback_prefix(campaign, agent);
+    scan_prefix(
+        db_.get(), cf_[kMeta], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+            if (v.size() == 8)
+                out.push_back({std::string(k.data() + prefix.size(), k.size() - prefix.size()),
+                               time_from_key(get_be64(v.data()))});
+            return out.size() < 1000;
+        });
+    return out;
 }
 
 std::vector<std::string> Store::zone_groups(const std::string& campaign) const {

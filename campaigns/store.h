@@ -34,7 +34,6 @@ class Iterator;
 
 namespace outpace {
 
-
 struct StoredCampaign {
     std::string path;
     std::string yaml;
@@ -127,6 +126,13 @@ class Store {
     std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
 
     std::vector<std::string> zone_groups(const std::string& campaign) const;
+    // The personal callbacks `agent` asked for in `campaign` and not yet dialled (at most 1,000).
+    struct PersonalCallback {
+        std::string phone;
+        std::int64_t at = 0;  // unix seconds
+    };
+    std::vector<PersonalCallback> personal_callbacks(const std::string& campaign,
+                                                     const std::string& agent) const;
     // Walks the due index of one zone group in time order, entries with next_eligible <= up_to.
     class DueCursor {
       public:

@@ -51,6 +51,8 @@ class FakeAudio final : public media::AudioChannel {
     struct Sent {
         SteadyTime at;
         int peak = 0;
+        char event = 0;  // an RFC 4733 packet for this key (peak 0)
+        bool event_end = false;
     };
     // What one channel sent, kept after the channel is gone.
     struct Log {
@@ -70,7 +72,12 @@ class FakeAudio final : public media::AudioChannel {
     int port() const override { return port_; }
     bool set_remote(const media::RemoteMedia&) override { return true; }
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
-    void on_digit(DigitHandler) override {}  // no test plays keys yet
+    void on_digit(DigitHandler h) override { digit_ = std::move(h); }
+    bool sends_events() const override { return events_; }
+    void send_event(char digit, std::uint16_t, bool end) override {
+        log_->sent.push_back({clock_.now(), 0, digit, end});
+        ++stats_.packets_out;
+    }
     void send(std::span<const std::int16_t> pcm) override {
         int peak = 0;
         for (auto s : pcm) peak = std::max(peak, std::abs(int(s)));
@@ -80,6 +87,12 @@ class FakeAudio final : public media::AudioChannel {
     const media::RtpStats& stats() const override { return stats_; }
     SteadyTime arrived() const override { return std::chrono::steady_clock::now(); }
 
+    // Whether the far end took telephone-events (the scripted answers offer them).
+    void set_events(bool on) { events_ = on; }
+    // A key pressed at the far end, as an RFC 4733 event.
+    void press(char digit) {
+        if (digit_) digit_(digit);
+    }
     // One 20 ms frame from the far end.
     void feed(std::span<const std::int16_t> pcm) {
         ++stats_.packets_in;
@@ -91,6 +104,8 @@ class FakeAudio final : public media::AudioChannel {
     int port_;
     const Clock& clock_;
     AudioHandler audio_;
+    DigitHandler digit_;
+    bool events_ = true;
     media::RtpStats stats_;
     std::shared_ptr<Log> log_;
 };
@@ -472,7 +487,8 @@ class Sim {
                     "a=rtpmap:101 telephone-event/8000\r\n");
                 continue;
             }
-            if (!i.answered || i.over) continue;
+            // Agents' phones send nothing unless a test speaks for them.
+            if (!i.answered || i.over || i.agent_leg) continue;
             // 20 ms frames from the answer on: the greeting, then silence.
             const auto due = static_cast<std::size_t>((now - i.answered_at) / 20ms);
             FakeAudio* a = audio(i);

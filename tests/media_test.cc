@@ -11,6 +11,7 @@
 #include <cmath>
 #include <random>
 
+#include "dialer/media/dtmf.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
 #include "tests/process_util.h"
@@ -202,5 +203,55 @@ TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strang
     CHECK(second.timestamp - first.timestamp == 160);
     s.reset();
     CHECK(pool.free() == 50);
+    event_base_free(loop);
+}
+
+TEST_CASE("rtp: keys sent as RFC 4733 events are heard once each, without events as tones") {
+    event_base* loop = event_base_new();
+    RtpPortPool pool(46100, 46199);
+    std::string error;
+    auto sender = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    auto receiver = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE(sender);
+    REQUIRE(receiver);
+    REQUIRE(sender->set_remote({"127.0.0.1", receiver->port(), kPcmu, 101, ""}));
+    REQUIRE(receiver->set_remote({"127.0.0.1", sender->port(), kPcmu, 101, ""}));
+    std::string heard;
+    receiver->on_digit([&](char d) { heard += d; });
+    std::vector<std::int16_t> pcm;
+    receiver->on_audio([&](std::span<const std::int16_t> p, std::chrono::milliseconds) {
+        pcm.insert(pcm.end(), p.begin(), p.end());
+    });
+    auto pump = [&] {
+        for (int i = 0; i < 5; ++i) event_base_loop(loop, EVLOOP_NONBLOCK);
+    };
+    KeyPresses keys;
+    CHECK(sender->sends_events());
+    REQUIRE(keys.add("1*9"));
+    CHECK_FALSE(keys.add(std::string(KeyPresses::kMaxQueued, '5')));  // all or nothing
+    int frames = 0;
+    for (; keys.busy() && frames < 100; ++frames) {
+        keys.frame(*sender);
+        pump();
+    }
+    CHECK(heard == "1*9");
+    CHECK(frames == 3 * 8);  // 100 ms on, 60 ms off, each
+    CHECK(pcm.empty());      // events only: no audio was sent for them
+
+    // A far end that takes no events: spandsp's tones, which spandsp's detector hears.
+    REQUIRE(sender->set_remote({"127.0.0.1", receiver->port(), kPcmu, -1, ""}));
+    CHECK_FALSE(sender->sends_events());
+    heard.clear();
+    DtmfDetector detector([&](char d) { heard += d; });
+    REQUIRE(keys.add("42#"));
+    for (frames = 0; keys.busy() && frames < 100; ++frames) {
+        keys.frame(*sender);
+        pump();
+    }
+    detector.feed(pcm);
+    CHECK(heard == "42#");
+    CHECK(frames >= 3 * 8);
+    sender.reset();
+    receiver.reset();
     event_base_free(loop);
 }

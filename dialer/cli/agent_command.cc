@@ -124,7 +124,10 @@ class Desktop {
         if (!args_.automatic)
             std::printf(
                 "keys: r ready · p [reason] pause · h hang up · d CODE [notes] disposition · "
-                "cb CODE TIME callback · n next (preview) · c call it · s skip · q log out\n");
+                "cb CODE TIME callback · n next (preview) · c call it · s skip · q log out\n"
+                "in a call: hold · unhold · mute · unmute · rp / rr pause / resume the "
+                "recording · k DIGITS keys to the customer\n"
+                "m NUMBER [CAMPAIGN] dial a number by hand\n");
         const auto started = Clock::now();
         auto login_deadline = started + std::chrono::seconds(10);
         bool leaving = false;
@@ -267,6 +270,7 @@ class Desktop {
                     script.replace(at, key.size(), value);
             }
             if (!script.empty()) pop += "\n  script: " + script;
+            pop += history_lines(m);
             std::string codes;
             for (const auto& c : d.dispositions) codes += " " + c.value("code", "");
             pop += "\n  dispositions:" + codes;
@@ -294,7 +298,7 @@ class Desktop {
             const json fields = m.value("fields", json::object());
             for (const auto& [k, v] : fields.items())
                 pop += "\n  " + k + ": " + (v.is_string() ? v.get<std::string>() : json_text(v));
-            say(d, pop + "\n  c: call · s: skip");
+            say(d, pop + history_lines(m) + "\n  c: call · s: skip");
             if (args_.automatic)
                 d.dial_at = now + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(preview_.sample(rng_)));
@@ -308,7 +312,34 @@ class Desktop {
                 d.next_at = now + std::chrono::seconds(2);  // nobody to call yet: ask again
         } else if (type == "disposed") {
             ++d.dispositions_sent;
+        } else if (type == "controls") {
+            say(d, std::string(m.value("on_hold", false) ? "on hold" : "not on hold") +
+                       (m.value("muted", false) ? " · muted" : "") + " · recording " +
+                       m.value("recording", ""));
+        } else if (type == "dtmf") {
+            say(d, "the customer pressed " + m.value("digit", ""));
+        } else if (type == "dialing") {
+            d.attempt = m.value("attempt", d.attempt);
+            say(d, "dialling " + m.value("phone", "") + " (attempt " + std::to_string(d.attempt) +
+                       ")");
+        } else if (type == "keys_sent") {
+            say(d, "keys sent: " + m.value("digits", ""));
         }
+    }
+
+    // The screen pop's history: one line per earlier attempt, newest first.
+    static std::string history_lines(const json& m) {
+        std::string out;
+        const json history = m.value("history", json::array());
+        if (!history.is_array()) return out;
+        for (const auto& h : history) {
+            if (!h.is_object()) continue;
+            out += "\n  earlier: " + h.value("at", "") + " " + h.value("outcome", "");
+            if (!h.value("disposition", "").empty()) out += " " + h.value("disposition", "");
+            if (!h.value("agent", "").empty()) out += " by " + h.value("agent", "");
+            if (!h.value("notes", "").empty()) out += " · " + h.value("notes", "");
+        }
+        return out;
     }
 
     // --auto: hang up when the talk time is over, dispose when the wrap-up time is.
@@ -384,7 +415,27 @@ class Desktop {
             send(d, {{"type", "dial"}});
         else if (k == "s")
             send(d, {{"type", "skip"}});
-        else if (k == "q")
+        else if (k == "hold" || k == "unhold" || k == "mute" || k == "unmute")
+            send(d, {{"type", k}});
+        else if (k == "rp")
+            send(d, {{"type", "record_pause"}});
+        else if (k == "rr")
+            send(d, {{"type", "record_resume"}});
+        else if (k == "k")
+            send(d, {{"type", "dtmf"}, {"digits", rest}});
+        else if (k == "m") {
+            // The number may contain spaces; a last word that is not part of it names a campaign.
+            std::string number = rest, campaign;
+            const auto space = rest.rfind(' ');
+            if (space != std::string::npos &&
+                rest.find_first_of("0123456789", space) == std::string::npos) {
+                number = rest.substr(0, space);
+                campaign = rest.substr(space + 1);
+            }
+            json m = {{"type", "manual_dial"}, {"phone", number}};
+            if (!campaign.empty()) m["campaign"] = campaign;
+            send(d, m);
+        } else if (k == "q")
             return false;
         else if (k == "d" || k == "cb") {
             std::istringstream r(rest);

@@ -10,6 +10,7 @@
 
 #include "campaigns/records.h"
 #include "dialer/engine/clock.h"
+#include "dialer/media/dtmf.h"
 #include "dialer/media/rtp.h"
 #include "dialer/sip/sip_stack.h"
 
@@ -38,6 +39,7 @@ struct Agent {
     sip::CallId leg = 0;
     int leg_port = 0;  // reserved for the offer until the leg answers
     std::unique_ptr<media::AudioChannel> rtp;
+    std::unique_ptr<media::KeyPresses> keys;  // the customer's keys, to the softphone
     // The customer being talked to, or dialled in preview.
     sip::CallId customer = 0;
     // Wrap-up: the attempt waiting for a disposition.
@@ -47,6 +49,7 @@ struct Agent {
     // Preview: the contact shown and not dialled yet.
     std::optional<Contact> preview;
     CampaignRun* preview_run = nullptr;
+    bool preview_callback = false;  // the contact shown is this agent's personal callback
 };
 
 }  // namespace outpace

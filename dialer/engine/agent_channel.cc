@@ -32,6 +32,14 @@ constexpr TypeName kTypes[] = {
     {AgentRequest::Type::skip, "skip"},
     {AgentRequest::Type::logout, "logout"},
     {AgentRequest::Type::heartbeat, "heartbeat"},
+    {AgentRequest::Type::hold, "hold"},
+    {AgentRequest::Type::unhold, "unhold"},
+    {AgentRequest::Type::mute, "mute"},
+    {AgentRequest::Type::unmute, "unmute"},
+    {AgentRequest::Type::record_pause, "record_pause"},
+    {AgentRequest::Type::record_resume, "record_resume"},
+    {AgentRequest::Type::dtmf, "dtmf"},
+    {AgentRequest::Type::manual_dial, "manual_dial"},
 };
 
 // "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
@@ -120,8 +128,10 @@ bool parse_login(const Fields& f, AgentRequest& r) {
         !f.text("phone", r.phone, false) || !f.list("campaigns", r.campaigns) ||
         !f.list("skills", r.skills))
         return false;
-    if (r.agent.empty() || r.agent.size() > 64) {
-        *f.error = "'agent' must be 1 to 64 characters";
+    if (r.agent.empty() || r.agent.size() > 64 ||
+        std::any_of(r.agent.begin(), r.agent.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
+        *f.error = "'agent' must be 1 to 64 characters, none of them control characters";
         return false;
     }
     if (!r.phone.empty() && r.phone.rfind("sip:", 0) != 0) {
@@ -146,6 +156,13 @@ bool parse_disposition(const Fields& f, AgentRequest& r) {
             return false;
         }
         r.callback_at = *t;
+    }
+    if (m.contains("for")) {
+        if (m["for"] != "me") {
+            *f.error = "'for' can only be \"me\" (a personal callback)";
+            return false;
+        }
+        r.callback_for_me = true;
     }
     if (m.contains("answers")) {
         if (!m["answers"].is_object()) {
@@ -189,6 +206,21 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
             break;
         case AgentRequest::Type::disposition:
             ok = parse_disposition(f, r);
+            break;
+        case AgentRequest::Type::dtmf:
+            ok = f.text("digits", r.digits, true);
+            if (ok && (r.digits.empty() || r.digits.size() > 32 ||
+                       r.digits.find_first_not_of("0123456789*#ABCD") != std::string::npos)) {
+                *error = "'digits' must be 1 to 32 keys from 0-9 * # A-D";
+                ok = false;
+            }
+            break;
+        case AgentRequest::Type::manual_dial:
+            ok = f.text("phone", r.phone, true) && f.text("campaign", r.campaign, false);
+            if (ok && (r.phone.empty() || r.phone.size() > 64)) {
+                *error = "'phone' must be the number to call (1 to 64 characters)";
+                ok = false;
+            }
             break;
         case AgentRequest::Type::dial:
         case AgentRequest::Type::skip:

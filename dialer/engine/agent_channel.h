@@ -32,12 +32,21 @@ struct AgentRequest {
         skip,         // preview: not this one
         logout,
         heartbeat,
+        hold,  // the customer on hold (music), the agent hears nothing
+        unhold,
+        mute,  // the customer hears silence in place of the agent
+        unmute,
+        record_pause,  // silence in the recording (campaign recording.agent_can_pause)
+        record_resume,
+        dtmf,         // digits: keys to the customer (an IVR the agent reached)
+        manual_dial,  // phone, campaign: a number the agent dials (the campaign's rules apply)
     };
     Type type = Type::heartbeat;
-    std::string agent, password, phone, reason, code, notes;
+    std::string agent, password, phone, reason, code, notes, digits, campaign;
     std::vector<std::string> campaigns, skills;
     std::uint64_t attempt = 0;
     std::int64_t callback_at = 0;  // unix seconds
+    bool callback_for_me = false;  // "for": "me": a personal callback
     nlohmann::json answers;        // survey answers, kept with the attempt's notes
 };
 

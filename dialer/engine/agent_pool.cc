@@ -5,6 +5,7 @@
 #include <set>
 
 #include "campaigns/json_text.h"
+#include "campaigns/phone.h"
 #include "campaigns/survey.h"
 #include "dialer/engine/agent_pool.h"
 #include "dialer/engine/engine_util.h"
@@ -145,9 +146,86 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
         case Type::skip:
             skip(a);
             return;
+        case Type::hold:
+        case Type::unhold:
+        case Type::mute:
+        case Type::unmute:
+        case Type::record_pause:
+        case Type::record_resume:
+        case Type::dtmf:
+            control(a, r);
+            return;
+        case Type::manual_dial:
+            manual_dial(a, r);
+            return;
         case Type::login:
             return;
     }
+}
+
+void AgentPool::control(Agent& a, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, r.type); };
+    Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
+    if (!c || c->agent() != &a) return refuse("no call in progress");
+    if (c->state() != Call::State::connected) return refuse("the call is not connected");
+    const Campaign& campaign = c->run().campaign();
+    switch (r.type) {
+        case Type::hold:
+            if (c->held()) return refuse("the customer is on hold already");
+            c->hold(true);
+            break;
+        case Type::unhold:
+            if (!c->held()) return refuse("the customer is not on hold");
+            c->hold(false);
+            break;
+        case Type::mute:
+            if (c->muted()) return refuse("muted already");
+            c->mute(true);
+            break;
+        case Type::unmute:
+            if (!c->muted()) return refuse("not muted");
+            c->mute(false);
+            break;
+        case Type::record_pause:
+            if (!campaign.agent_can_pause_recording)
+                return refuse(campaign.name +
+                              " does not let agents pause the recording "
+                              "(recording.agent_can_pause)");
+            if (!c->recording()) return refuse("this call is not being recorded");
+            if (c->recording_paused()) return refuse("the recording is paused already");
+            c->pause_recording(true);
+            break;
+        case Type::record_resume:
+            if (!c->recording_paused()) return refuse("the recording is not paused");
+            c->pause_recording(false);
+            break;
+        case Type::dtmf:
+            if (!c->send_keys(r.digits)) return refuse("too many keys waiting to be sent");
+            protocol_.keys_sent(a, c->attempt().id, r.digits);
+            return;
+        default:
+            return;
+    }
+    const ControlsView v{.attempt = c->attempt().id,
+                         .on_hold = c->held(),
+                         .muted = c->muted(),
+                         .recording = !c->recording()         ? "off"
+                                      : c->recording_paused() ? "paused"
+                                                              : "on"};
+    protocol_.controls(a, v);
+    protocol_.call_controls(c->run().name(), a.id, v);
+}
+
+std::vector<Attempt> AgentPool::history(const CampaignRun& run, const Contact& contact,
+                                        std::uint64_t except) const {
+    std::vector<Attempt> out;
+    const auto want = static_cast<std::size_t>(run.campaign().screen_pop_history);
+    for (auto it = contact.recent_ids.rbegin(); it != contact.recent_ids.rend(); ++it) {
+        if (out.size() >= want) break;
+        if (*it == except) continue;
+        if (auto a = store_.attempt(run.name(), *it)) out.push_back(std::move(*a));
+    }
+    return out;
 }
 
 // Logging in. With an agents file, the desktop proves it is the agent (its password, checked
@@ -404,7 +482,9 @@ void AgentPool::disposition(Agent& a, const AgentRequest& r) {
     } else if (!r.answers.is_null()) {
         notes += (notes.empty() ? "" : " ") + ("answers=" + json_text(r.answers));
     }
-    complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0);
+    if (r.callback_for_me && !d->callback)
+        return refuse("'for: me' goes with a callback disposition");
+    complete_wrapup(a, r.code, notes, d->callback ? r.callback_at : 0, r.callback_for_me);
 }
 
 void AgentPool::start_wrapup(Agent& a, Call& c) {
@@ -425,13 +505,14 @@ void AgentPool::start_wrapup(Agent& a, Call& c) {
 
 // The attempt in wrap-up goes to the ledger with its disposition; the agent moves on.
 void AgentPool::complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
-                                std::int64_t callback_at) {
+                                std::int64_t callback_at, bool callback_for_me) {
     CampaignRun& run = *a.wrap_run;
     Attempt attempt = std::move(*a.wrap);
     a.wrap.reset();
     attempt.disposition = code;
     if (!notes.empty()) attempt.notes += (attempt.notes.empty() ? "" : "; ") + notes;
     attempt.callback_at = callback_at;
+    if (callback_at > 0 && callback_for_me) attempt.callback_for = a.id;
     attempt.wrap_ms = ms_between(a.wrap_start, now());
     run.estimator().handled(attempt.talk_ms / 1000.0, attempt.wrap_ms / 1000.0);
     run.metrics().talk->Observe(attempt.talk_ms / 1000.0);
@@ -521,7 +602,7 @@ void AgentPool::next(Agent& a) {
         a.preview = contact;
         a.preview_run = run;
         set_state(a, AgentState::reserved);
-        protocol_.preview(a, run->campaign(), contact);
+        protocol_.preview(a, run->campaign(), contact, history(*run, contact));
         return;
     }
     refuse("nobody to call now in " + run->name());
@@ -544,17 +625,95 @@ void AgentPool::dial(Agent& a) {
         set_state(a, AgentState::ready);
         return;
     }
-    const auto id = begun.value.front().id;
-    Call* c = host_.place_call(run, std::move(begun.value.front()));
+    Attempt attempt = std::move(begun.value.front());
+    attempt.origin = a.preview_callback ? "callback" : "preview";
+    a.preview_callback = false;
+    place_for(a, run, std::move(attempt), Type::dial);
+}
+
+void AgentPool::place_for(Agent& a, CampaignRun& run, Attempt attempt, Type request) {
+    const auto id = attempt.id;
+    const std::string phone = attempt.phone;
+    Call* c = host_.place_call(run, std::move(attempt));
     if (!c) {
         // It could not be placed (and was completed as a carrier error).
-        protocol_.error(a, "the call could not be placed", Type::dial);
-        set_state(a, AgentState::ready);
+        protocol_.error(a, "the call could not be placed", request);
+        after_wrapup(a);
         return;
     }
     c->set_preview(a);
     a.customer = c->id();
-    protocol_.dialing(a, id, contact.phone);
+    protocol_.dialing(a, id, phone);
+}
+
+void AgentPool::manual_dial(Agent& a, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, Type::manual_dial); };
+    if (a.state == AgentState::talking || a.customer)
+        return refuse("finish the current call first");
+    if (a.state == AgentState::wrapup) return refuse("send the disposition first");
+    if (a.state == AgentState::reserved) return refuse("dial or skip the contact shown first");
+    if (a.state == AgentState::connecting || !a.rtp)
+        return refuse("your softphone is not connected");
+    // Which campaign: the one named, else the only running one this agent serves.
+    CampaignRun* run = nullptr;
+    if (!r.campaign.empty()) {
+        run = host_.find_run(r.campaign);
+        if (!run || !serves(a, *run))
+            return refuse("you do not work campaign '" + r.campaign + "'");
+    } else {
+        std::string names;
+        for (CampaignRun* x : host_.runs())
+            if (x->running() && serves(a, *x)) {
+                names += (run ? ", " : "") + x->name();
+                if (run) return refuse("say which campaign ('campaign': one of " + names + ")");
+                run = x;
+            }
+        if (!run) return refuse("no running campaign for this agent");
+    }
+    if (!run->running()) return refuse("campaign " + run->name() + " is not running");
+    const Campaign& campaign = run->campaign();
+    const auto number = normalize_phone(r.phone, campaign.default_region);
+    if (!number.ok()) return refuse("not a number that can be called: " + number.error);
+    // The contact on the list, or a new one for this number.
+    const auto stored = store_.contact(run->name(), number.e164);
+    Contact contact;
+    if (stored) {
+        contact = *stored;
+        if (contact.state == ContactState::in_flight)
+            return refuse("that number is being called now");
+        if (contact.state != ContactState::pending)
+            return refuse("the contact is " + std::string(to_string(contact.state)) +
+                          (contact.final_reason.empty() ? "" : ": " + contact.final_reason));
+    } else {
+        contact.phone = number.e164;
+        contact.source = kManualSource;
+        if (campaign.timezone_policy != TimezonePolicy::campaign)
+            contact.zones = zones_for_number(number.e164, number.region);
+        // The campaign's default zone stands in only for numbers of its own region: a foreign
+        // number whose zone the number cannot tell is not called on a guess.
+        if (contact.zones.empty() && (number.region == campaign.default_region ||
+                                      campaign.timezone_policy == TimezonePolicy::campaign))
+            contact.zones = campaign.default_timezone;
+        if (contact.zones.empty())
+            return refuse("cannot tell the callee's time zone from " + number.e164);
+        contact.fields = {{"dialled_by", a.id}};
+    }
+    // The rules the hopper applies to every call: DNC, calling hours, caps, quiet periods.
+    const auto& clock = env_.clock();
+    if (auto why = run->hopper().rules_block(contact, clock.wall_s())) return refuse(*why);
+    auto begun =
+        run->ledger().begin_one(contact, !stored, clock.wall_s(), run->trunk()->config().name,
+                                clock.wall_ms(), "manual", a.id);
+    if (!begun.ok()) return refuse("cannot record the attempt: " + begun.status.error);
+    if (!begun.value.id) return refuse("the contact was taken meanwhile");
+    engine_log("agent " + a.id + " dials " + number.e164 + " by hand (" + run->name() + ")");
+    if (a.state == AgentState::paused) {
+        // Back to the pause after this call, not to taking calls.
+        a.want_pause = true;
+        a.want_pause_reason = a.pause_reason;
+    }
+    set_state(a, AgentState::reserved);
+    place_for(a, *run, std::move(begun.value), Type::manual_dial);
 }
 
 void AgentPool::skip(Agent& a) {
@@ -562,17 +721,54 @@ void AgentPool::skip(Agent& a) {
         return protocol_.error(a, "nothing to skip", Type::skip);
     a.preview_run->skipped().insert(a.preview->phone);
     a.preview.reset();
+    a.preview_callback = false;
     set_state(a, AgentState::ready);
 }
 
 // Heartbeats, wrap-up limits and expired waits (every media tick).
+void AgentPool::offer_personal_callbacks() {
+    const auto wall = env_.clock().wall_s();
+    const std::int64_t t = wall.time_since_epoch().count();
+    for (auto& [id, a] : agents_) {
+        if (a->state != AgentState::ready || !a->rtp || a->preview || a->customer) continue;
+        for (CampaignRun* run : host_.runs()) {
+            if (!run->running() || !serves(*a, *run)) continue;
+            bool offered = false;
+            for (const auto& due : store_.personal_callbacks(run->name(), a->id)) {
+                if (due.at > t || run->skipped().count(due.phone)) continue;
+                auto contact = store_.contact(run->name(), due.phone);
+                // Stale entries (dialled meanwhile) and callbacks the rules hold back now (calling
+                // hours in the callee's zone, DNC since) wait.
+                if (!contact || contact->state != ContactState::pending ||
+                    contact->callback_agent != a->id || contact->next_eligible > t ||
+                    run->hopper().rules_block(*contact, wall))
+                    continue;
+                a->preview = *contact;
+                a->preview_run = run;
+                a->preview_callback = true;
+                set_state(*a, AgentState::reserved, "personal callback");
+                protocol_.preview(*a, run->campaign(), *contact, history(*run, *contact),
+                                  contact->next_eligible);
+                offered = true;
+                break;
+            }
+            if (offered) break;
+        }
+    }
+}
+
 void AgentPool::tick() {
     expire_waiting();
     const auto t = now();
+    if (t >= next_callback_check_) {
+        next_callback_check_ = t + std::chrono::seconds(1);
+        offer_personal_callbacks();
+    }
     const auto silent_limit = config_.agents.heartbeat * config_.agents.missed_heartbeats;
     // By id: completing a wrap-up may log an agent out (and free it).
     std::vector<std::string> lost, overdue;
     for (auto& [id, a] : agents_) {
+        if (a->keys && a->rtp && a->keys->busy()) a->keys->frame(*a->rtp);  // customer's keys
         if (!a->desktop_lost && t - a->last_heard > silent_limit) lost.push_back(id);
         if (a->state == AgentState::wrapup && a->wrap &&
             t - a->wrap_start > a->wrap_run->campaign().wrapup_max)

@@ -81,6 +81,8 @@ class AgentPool {
     bool take_machine(Call& call);
     // The customer's audio to the agent; false when no agent can hear it.
     bool relay_to_agent(Call& call, std::span<const std::int16_t> pcm, SteadyTime arrived);
+    // The customer pressed a key: to the agent's desktop and softphone.
+    void customer_key(Call& call, char key);
     // The call ended with `outcome`: its agent goes to wrap-up (a conversation) or, for a preview
     // call that reached nobody, moves on. False when no agent takes the attempt (the owner
     // completes it).
@@ -118,9 +120,21 @@ class AgentPool {
     void next(Agent& a);
     void dial(Agent& a);
     void skip(Agent& a);
+    // A number the agent dials, held to the campaign's rules like every other call.
+    void manual_dial(Agent& a, const AgentRequest& r);
+    // Places `attempt` for `a`, who listens from the first ring (preview and manual calls).
+    void place_for(Agent& a, CampaignRun& run, Attempt attempt, AgentRequest::Type request);
+    // hold, unhold, mute, unmute, record_pause, record_resume, dtmf.
+    void control(Agent& a, const AgentRequest& r);
+    // The contact's earlier attempts for the screen pop, newest first (not `except`).
+    std::vector<Attempt> history(const CampaignRun& run, const Contact& contact,
+                                 std::uint64_t except = 0) const;
     void start_wrapup(Agent& a, Call& c);
     void complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
-                         std::int64_t callback_at);
+                         std::int64_t callback_at, bool callback_for_me = false);
+    // Ready agents whose personal callbacks are due are shown them (as a preview), once a
+    // second.
+    void offer_personal_callbacks();
     void after_wrapup(Agent& a);
     void connect(Call& c, Agent& a);
     void route_waiting();
@@ -148,8 +162,9 @@ class AgentPool {
         SteadyTime until{};
     };
     std::map<std::string, LoginFailures> login_failures_;
-    std::vector<IpNetwork> phone_networks_;         // where a login's softphone may be
-    std::vector<TrunkAddress> trunk_addresses_;     // never an agent's phone
+    std::vector<IpNetwork> phone_networks_;      // where a login's softphone may be
+    std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
+    SteadyTime next_callback_check_{};
     std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "campaigns/calling_hours.h"
+
 namespace outpace {
 
 using nlohmann::json;
@@ -23,6 +25,26 @@ const char* to_string(AgentState s) {
     }
     return "?";
 }
+
+namespace {
+
+// The screen pop's history: one object per earlier attempt, newest first.
+json history_json(const std::vector<Attempt>& history) {
+    json out = json::array();
+    for (const auto& h : history) {
+        json item = {{"attempt", h.id},
+                     {"at", format_timestamp(Timestamp(Seconds(h.started_ms / 1000)))},
+                     {"outcome", to_string(h.outcome)},
+                     {"disposition", h.disposition},
+                     {"agent", h.agent},
+                     {"notes", h.notes}};
+        if (h.talk_ms > 0) item["talk_s"] = static_cast<double>(h.talk_ms) / 1000;
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+}  // namespace
 
 void AgentProtocol::send(const Agent& a, const json& m) const {
     if (channel_ && !a.desktop_lost) channel_->send(a.peer, m);
@@ -91,6 +113,7 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
               {"script", c.script},
               {"amd", v.amd},
               {"dispositions", dispositions},
+              {"history", history_json(v.history)},
               {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                        v.verdict_at.time_since_epoch())
                                        .count()}};
@@ -129,15 +152,34 @@ void AgentProtocol::disposed(const Agent& a, std::uint64_t attempt, const std::s
     send(a, {{"type", "disposed"}, {"attempt", attempt}, {"code", code}});
 }
 
-void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& contact) const {
+void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& contact,
+                            const std::vector<Attempt>& history,
+                            std::optional<std::int64_t> callback_at) const {
     json fields = json::object();
     for (const auto& [k, v] : contact.fields) fields[k] = v;
-    send(a, {{"type", "preview"},
-             {"campaign", c.name},
-             {"phone", contact.phone},
-             {"fields", fields},
-             {"attempts", contact.attempts},
-             {"script", c.script}});
+    json m = {
+        {"type", "preview"}, {"campaign", c.name},           {"phone", contact.phone},
+        {"fields", fields},  {"attempts", contact.attempts}, {"history", history_json(history)},
+        {"script", c.script}};
+    if (callback_at) m["callback_at"] = format_timestamp(Timestamp(Seconds(*callback_at)));
+    send(a, m);
+}
+
+void AgentProtocol::controls(const Agent& a, const ControlsView& v) const {
+    send(a, {{"type", "controls"},
+             {"attempt", v.attempt},
+             {"on_hold", v.on_hold},
+             {"muted", v.muted},
+             {"recording", v.recording}});
+}
+
+void AgentProtocol::customer_key(const Agent& a, std::uint64_t attempt, char digit) const {
+    send(a, {{"type", "dtmf"}, {"attempt", attempt}, {"digit", std::string(1, digit)}});
+}
+
+void AgentProtocol::keys_sent(const Agent& a, std::uint64_t attempt,
+                              const std::string& digits) const {
+    send(a, {{"type", "keys_sent"}, {"attempt", attempt}, {"digits", digits}});
 }
 
 void AgentProtocol::dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const {
@@ -175,6 +217,18 @@ void AgentProtocol::call_disposed(const std::string& campaign, std::uint64_t att
                                                {"attempt", attempt},
                                                {"agent", agent},
                                                {"code", code}});
+}
+
+void AgentProtocol::call_controls(const std::string& campaign, const std::string& agent,
+                                  const ControlsView& v) const {
+    if (channel_)
+        channel_->publish("call." + campaign, {{"event", "controls"},
+                                               {"campaign", campaign},
+                                               {"attempt", v.attempt},
+                                               {"agent", agent},
+                                               {"on_hold", v.on_hold},
+                                               {"muted", v.muted},
+                                               {"recording", v.recording}});
 }
 
 }  // namespace outpace

@@ -15,12 +15,13 @@
 namespace outpace {
 
 // What a screen pop shows: the contact, the script, the campaign's dispositions (and an
-// agent-led survey's questions).
+// agent-led survey's questions), and the contact's previous attempts, newest first.
 struct OfferView {
     std::uint64_t attempt = 0;
     const Campaign* campaign = nullptr;
     std::string phone, amd;
     std::vector<std::pair<std::string, std::string>> fields;
+    std::vector<Attempt> history;
     SteadyTime verdict_at;  // CLOCK_MONOTONIC: a desktop on the same host can time its pop
 };
 
@@ -31,6 +32,13 @@ struct HangupView {
     std::optional<double> talk_s;    // a conversation that happened
     std::optional<Outcome> outcome;  // a preview call that reached nobody
     std::optional<int> sip_code;
+};
+
+// The call controls' state after a change (hold, mute, recording pause).
+struct ControlsView {
+    std::uint64_t attempt = 0;
+    bool on_hold = false, muted = false;
+    std::string recording;  // on | paused | off
 };
 
 class AgentProtocol {
@@ -54,7 +62,14 @@ class AgentProtocol {
     void wrapup(const Agent& a, std::uint64_t attempt, double max_s) const;
     void wrapup_timeout(const Agent& a, std::uint64_t attempt) const;
     void disposed(const Agent& a, std::uint64_t attempt, const std::string& code) const;
-    void preview(const Agent& a, const Campaign& c, const Contact& contact) const;
+    // `callback_at`: a personal callback's time (unix seconds), when it is one.
+    void preview(const Agent& a, const Campaign& c, const Contact& contact,
+                 const std::vector<Attempt>& history,
+                 std::optional<std::int64_t> callback_at = std::nullopt) const;
+    void controls(const Agent& a, const ControlsView& v) const;
+    // The customer pressed `digit`; the agent's `digits` were queued for the customer.
+    void customer_key(const Agent& a, std::uint64_t attempt, char digit) const;
+    void keys_sent(const Agent& a, std::uint64_t attempt, const std::string& digits) const;
     void dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const;
 
     // Events for supervisors and CRMs (PUB).
@@ -64,6 +79,8 @@ class AgentProtocol {
                         const std::string& agent, double connect_ms) const;
     void call_disposed(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
                        const std::string& code) const;
+    void call_controls(const std::string& campaign, const std::string& agent,
+                       const ControlsView& v) const;
 
   private:
     void send(const Agent& a, const nlohmann::json& m) const;

@@ -136,6 +136,12 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
         c->send_to_customer(pcm);
         relayed(raw->rtp->arrived());
     });
+    a.rtp->on_digit([this, raw](char key) {
+        // The agent's keys to the customer (an IVR the agent reached).
+        Call* c = raw->customer ? host_.find_call(raw->customer) : nullptr;
+        if (c && c->state() == Call::State::connected && c->agent() == raw)
+            c->send_keys(std::string(1, key));
+    });
     engine_log("agent " + a.id + ": softphone answered");
     if (a.want_ready) {
         a.want_ready = false;
@@ -235,10 +241,12 @@ void AgentPool::connect(Call& c, Agent& a) {
     offer.amd = c.attempt().amd_verdict;
     offer.verdict_at = c.verdict_at();
     const auto& only = run.campaign().screen_pop_fields;
-    if (auto contact = store_.contact(run.name(), c.attempt().phone))
+    if (auto contact = store_.contact(run.name(), c.attempt().phone)) {
         for (const auto& [k, v] : contact->fields)
             if (only.empty() || std::find(only.begin(), only.end(), k) != only.end())
                 offer.fields.emplace_back(k, v);
+        offer.history = history(run, *contact, c.attempt().id);
+    }
     protocol_.offer(a, offer);
     set_state(a, AgentState::talking);
     protocol_.connected(a, c.attempt().id, ms);
@@ -279,9 +287,19 @@ void AgentPool::expire_waiting() {
 bool AgentPool::relay_to_agent(Call& c, std::span<const std::int16_t> pcm, SteadyTime arrived) {
     Agent* a = c.agent();
     if (!a || !a->rtp) return false;
+    if (a->keys && a->keys->busy()) return true;  // a key of the customer's is being played
     a->rtp->send(pcm);
     relayed(arrived);
     return true;
+}
+
+void AgentPool::customer_key(Call& c, char key) {
+    Agent* a = c.agent();
+    if (!a) return;
+    protocol_.customer_key(*a, c.attempt().id, key);
+    if (!a->rtp) return;
+    if (!a->keys) a->keys = std::make_unique<media::KeyPresses>();
+    a->keys->add(std::string(1, key));  // a full queue drops the key for the phone, not the desk
 }
 
 void AgentPool::relayed(SteadyTime arrived) {

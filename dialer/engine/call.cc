@@ -83,6 +83,7 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
 }
 
 void Call::to(State s) {
+    if (state_ == State::connected && s != State::connected) end_controls();
     if (state_ == State::waiting_for_agent && s != State::waiting_for_agent)
         --run_.status().waiting;
     if (s == State::waiting_for_agent && state_ != s) ++run_.status().waiting;
@@ -120,6 +121,10 @@ void Call::answered(const std::string& sdp) {
     rtp_->on_audio([this](std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
         on_audio(pcm, at);
     });
+    // The customer's keys while talking to an agent (an IVR survey takes them over).
+    rtp_->on_digit([this](char key) {
+        if (state_ == State::connected) ctx_.events.call_key(*this, key);
+    });
     if (!remote.ok() || !rtp_->set_remote(remote)) {
         outcome_ = Outcome::failed;
         attempt_.notes = "unusable SDP answer: " + remote.error;
@@ -152,6 +157,7 @@ void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds
         return;
     }
     if (state_ == State::connected) {
+        if (held_) return;  // on hold: the agent hears nothing
         // The customer's voice to the agent, as it arrives: the relay adds no buffering.
         if (ctx_.events.call_audio(*this, pcm, rtp_->arrived()) && !heard_by_agent_) {
             // The agent hears the customer from now: the connect time the 2-second rule cares
@@ -239,6 +245,7 @@ void Call::live_answer() {
 
 bool Call::connect(Agent& agent) {
     const bool handed_over = state_ == State::connected;  // from an agent whose phone dropped
+    if (handed_over) end_controls();  // the new agent starts with the call off hold, unmuted
     agent_ = &agent;
     to(State::connected);
     outcome_ = Outcome::connected;
@@ -290,9 +297,74 @@ void Call::release_after_agent_lost() {
 }
 
 void Call::send_to_customer(std::span<const std::int16_t> pcm) {
-    if (state_ != State::connected || !rtp_) return;
+    // On hold the customer hears the hold prompt, and keys being sent take the line: both are
+    // sent on the media tick.
+    if (state_ != State::connected || !rtp_ || held_ || (keys_ && keys_->busy())) return;
+    if (muted_) pcm = std::span<const std::int16_t>(kSilence);
     rtp_->send(pcm);
     if (recorder_) recorder_->tick(pcm);
+}
+
+bool Call::hold(bool on) {
+    if (state_ != State::connected || held_ == on) return false;
+    held_ = on;
+    if (on) {
+        held_since_ = now();
+        hold_pos_ = 0;
+        ++attempt_.holds;
+    } else {
+        attempt_.hold_ms += ms_between(held_since_, now());
+    }
+    return true;
+}
+
+bool Call::mute(bool on) {
+    if (state_ != State::connected || muted_ == on) return false;
+    muted_ = on;
+    if (on)
+        muted_since_ = now();
+    else
+        attempt_.mute_ms += ms_between(muted_since_, now());
+    return true;
+}
+
+bool Call::pause_recording(bool on) {
+    if (state_ != State::connected || !recorder_ || recorder_->paused() == on) return false;
+    if (on)
+        paused_from_ms_ = recorder_->position_ms();
+    else
+        attempt_.recording_paused.emplace_back(paused_from_ms_, recorder_->position_ms());
+    recorder_->pause(on);
+    return true;
+}
+
+bool Call::send_keys(const std::string& keys) {
+    if (state_ != State::connected || !rtp_) return false;
+    if (!keys_) keys_ = std::make_unique<media::KeyPresses>();
+    return keys_->add(keys);
+}
+
+void Call::end_controls() {
+    hold(false);
+    mute(false);
+    pause_recording(false);
+}
+
+// Connected: keys being sent, or the hold prompt; else nothing (the agent's voice is relayed as
+// it arrives). False: nothing to send this tick.
+bool Call::connected_frame(std::span<const std::int16_t>& sent) {
+    if (keys_ && keys_->busy() && keys_->frame(*rtp_)) {
+        if (recorder_) recorder_->tick({});
+        return false;
+    }
+    if (!held_) return false;
+    const auto& music = run_.prompts().hold;
+    for (std::size_t i = 0; i < frame_.size(); ++i) {
+        frame_[i] = music.empty() ? 0 : music[hold_pos_];
+        if (!music.empty()) hold_pos_ = (hold_pos_ + 1) % music.size();
+    }
+    sent = frame_;
+    return true;
 }
 
 // An outcome known while the call is still up goes to the ledger at the next tick, so that a
@@ -334,6 +406,9 @@ bool Call::media_frame() {
             break;
         case State::playing:
             if (!prompt_frame(sent)) return false;
+            break;
+        case State::connected:
+            if (!connected_frame(sent)) return true;
             break;
         default:
             return true;

@@ -44,6 +44,8 @@ class CallEvents {
     virtual bool call_machine_to_agent(Call& call) = 0;
     // The customer's audio while connected: to the agent. False when nobody could hear it.
     virtual bool call_audio(Call& call, std::span<const std::int16_t> pcm, SteadyTime arrived) = 0;
+    // The customer pressed a key (RFC 4733) while connected: for the agent's phone and desktop.
+    virtual void call_key(Call& call, char key) = 0;
 };
 
 // What every call shares.
@@ -120,6 +122,23 @@ class Call {
     // conversation up; the customer hears the message and is released.
     void release_after_agent_lost();
 
+    // The agent's call controls, while connected (false otherwise, nothing changed).
+    // Hold: the customer hears the campaign's hold prompt looped, the agent hears nothing, and
+    // the agent's voice does not reach the customer; the attempt counts holds and their time.
+    bool hold(bool on);
+    bool held() const { return held_; }
+    // Mute: the customer hears silence in place of the agent (the call stays up).
+    bool mute(bool on);
+    bool muted() const { return muted_; }
+    // Recording pause: silence in the WAV for the stretch, kept with the attempt. False also when
+    // the call is not being recorded.
+    bool pause_recording(bool on);
+    bool recording() const { return recorder_ != nullptr; }
+    bool recording_paused() const { return recorder_ && recorder_->paused(); }
+    // Keys to the customer (RFC 4733 events, or tones when the customer's SDP took none), sent
+    // on the media tick; the agent's voice waits meanwhile. False when too many are queued.
+    bool send_keys(const std::string& keys);
+
     // Ends the call: CANCEL while ringing, BYE once answered. `by` for the desktop's hangup.
     void end(const std::string& by);
     void hang_up();
@@ -148,6 +167,9 @@ class Call {
     bool prompt_frame(std::span<const std::int16_t>& sent);
     void decided(Outcome o);
     void record_heard();
+    // Closes a hold, mute or recording pause still open (the call ends or changes agent).
+    void end_controls();
+    bool connected_frame(std::span<const std::int16_t>& sent);
     // IVR surveys (call_survey.cc).
     void start_survey();
     void survey_ask(std::size_t question);
@@ -193,6 +215,12 @@ class Call {
     bool heard_rfc4733_ = false;                 // from then on in-band detection is off
     char inband_key_ = 0;                        // the last in-band key and when it came: the
     SteadyTime inband_at_;                       // same key as an event right after is one press
+    // Call controls.
+    bool held_ = false, muted_ = false;
+    SteadyTime held_since_, muted_since_;
+    std::int64_t paused_from_ms_ = 0;  // where in the recording the current pause began
+    std::size_t hold_pos_ = 0;         // in the looped hold prompt
+    std::unique_ptr<media::KeyPresses> keys_;
 };
 
 }  // namespace outpace

@@ -1,6 +1,7 @@
 #include "dialer/engine/campaign_run.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "answering-detect/audio_file.h"
 #include "campaigns/campaign_loader.h"
@@ -99,6 +100,26 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
     return run;
 }
 
+// What a customer on hold hears without a campaign's hold prompt: a soft two-note chime every
+// four seconds (never dead air, which sounds like a dropped call).
+std::vector<std::int16_t> default_hold_music() {
+    constexpr int kRate = 8000;
+    std::vector<std::int16_t> pcm(4 * kRate, 0);
+    auto note = [&](int start_ms, int length_ms, double hz) {
+        const int first = start_ms * kRate / 1000, n = length_ms * kRate / 1000;
+        for (int i = 0; i < n; ++i) {
+            const double t = static_cast<double>(i) / kRate;
+            // 10 ms attack, then a gentle decay: no clicks.
+            const double envelope = std::min(1.0, i / 80.0) * std::exp(-3.0 * i / n);
+            pcm[static_cast<std::size_t>(first + i)] =
+                static_cast<std::int16_t>(4000 * envelope * std::sin(2 * M_PI * hz * t));
+        }
+    };
+    note(0, 400, 659.25);    // E5
+    note(450, 600, 523.25);  // C5
+    return pcm;
+}
+
 // The campaign's audio: safe harbor, voicemail message, an IVR survey's prompts.
 void CampaignRun::read_prompts(std::vector<std::string>* errors) {
     const Campaign& c = campaign_;
@@ -112,6 +133,8 @@ void CampaignRun::read_prompts(std::vector<std::string>* errors) {
     Prompts& p = prompts_;
     prompt(c.safe_harbor_prompt, "safe-harbor prompt", p.safe_harbor);
     prompt(c.machine_message, "voicemail message", p.machine_message);
+    prompt(c.hold_prompt, "hold prompt", p.hold);
+    if (p.hold.empty()) p.hold = default_hold_music();
     if (c.ivr_survey()) {
         ivr_survey_ = true;
         for (const auto& q : c.survey_questions) {

@@ -56,10 +56,14 @@ struct CampaignStatus {
 // The campaign's audio, read at start.
 struct Prompts {
     std::vector<std::int16_t> safe_harbor, machine_message;
+    std::vector<std::int16_t> hold;  // looped to a customer on hold (never empty)
     // IVR survey: the questions' prompts (in the campaign's order) and the others.
     std::vector<std::vector<std::int16_t>> survey_questions;
     std::vector<std::int16_t> survey_invalid, survey_closing;
 };
+
+// The built-in music on hold: four seconds, looped.
+std::vector<std::int16_t> default_hold_music();
 
 class CampaignRun {
   public:

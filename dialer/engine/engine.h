@@ -67,6 +67,7 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // CallEvents
     void call_is_live(Call& call) override { agents_.route(call); }
     bool call_machine_to_agent(Call& call) override { return agents_.take_machine(call); }
+    void call_key(Call& call, char key) override { agents_.customer_key(call, key); }
     bool call_audio(Call& call, std::span<const std::int16_t> pcm, SteadyTime arrived) override {
         return agents_.relay_to_agent(call, pcm, arrived);
     }

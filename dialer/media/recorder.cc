@@ -30,7 +30,7 @@ Recorder::~Recorder() {
 
 void Recorder::heard(std::span<const std::int16_t> pcm) {
     // Keep at most a second: a far end sending faster than real time cannot grow this.
-    if (heard_.size() + pcm.size() > 8000) return;
+    if (paused_ || heard_.size() + pcm.size() > 8000) return;
     heard_.insert(heard_.end(), pcm.begin(), pcm.end());
 }
 
@@ -42,7 +42,13 @@ void Recorder::tick(std::span<const std::int16_t> sent) {
     heard_.erase(heard_.begin(), heard_.begin() + static_cast<std::ptrdiff_t>(n));
     // Jitter can leave a little extra; more than a frame behind means the clocks drifted: drop.
     if (heard_.size() > 2 * kFrame) heard_.clear();
-    for (std::size_t i = 0; i < std::min(kFrame, sent.size()); ++i) frame_[2 * i + 1] = sent[i];
+    if (paused_) {
+        heard_.clear();
+        std::fill(frame_.begin(), frame_.end(), 0);
+    } else {
+        for (std::size_t i = 0; i < std::min(kFrame, sent.size()); ++i) frame_[2 * i + 1] = sent[i];
+    }
+    ++frames_;
     sf_writef_short(static_cast<SNDFILE*>(file_), frame_.data(), kFrame);
 }
 

@@ -22,12 +22,20 @@ class Recorder {
     void heard(std::span<const std::int16_t> pcm);
     // One 20 ms tick: what was sent (empty: silence) beside what was heard since the last tick.
     void tick(std::span<const std::int16_t> sent);
+    // Paused (the agent's record_pause), both channels are written as silence: what is said then
+    // never reaches the file, and the recording keeps its timeline.
+    void pause(bool on) { paused_ = on; }
+    bool paused() const { return paused_; }
+    // Where the recording is: milliseconds written so far.
+    std::int64_t position_ms() const { return frames_ * 20; }
 
   private:
     Recorder() = default;
     void* file_ = nullptr;  // SNDFILE*
     std::vector<std::int16_t> heard_;
     std::vector<std::int16_t> frame_;
+    bool paused_ = false;
+    std::int64_t frames_ = 0;
 };
 
 }  // namespace outpace::media

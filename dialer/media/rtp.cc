@@ -275,21 +275,51 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
     if (audio_) audio_(pcm_, std::chrono::milliseconds((p.timestamp - ts0_) / 8));
 }
 
-void RtpSession::send(std::span<const std::int16_t> pcm) {
-    if (!have_remote_ || pcm.size() > 480) return;
+void RtpSession::send_packet(int payload_type, bool marker, std::uint32_t timestamp,
+                             std::span<const std::uint8_t> payload) {
     std::uint8_t buf[12 + 480];
+    if (payload.size() > 480) return;
     buf[0] = 0x80;
-    buf[1] = static_cast<std::uint8_t>(payload_);
+    buf[1] = static_cast<std::uint8_t>(payload_type | (marker ? 0x80 : 0));
     buf[2] = static_cast<std::uint8_t>(out_seq_ >> 8);
     buf[3] = static_cast<std::uint8_t>(out_seq_);
-    for (int i = 0; i < 4; ++i) buf[4 + i] = static_cast<std::uint8_t>(out_ts_ >> (24 - 8 * i));
+    for (int i = 0; i < 4; ++i) buf[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
     for (int i = 0; i < 4; ++i) buf[8 + i] = static_cast<std::uint8_t>(out_ssrc_ >> (24 - 8 * i));
-    for (std::size_t i = 0; i < pcm.size(); ++i)
-        buf[12 + i] = payload_ == kPcmu ? linear_to_ulaw(pcm[i]) : linear_to_alaw(pcm[i]);
-    ::sendto(fd_, buf, 12 + pcm.size(), 0, reinterpret_cast<const sockaddr*>(remote_), remote_len_);
+    std::copy(payload.begin(), payload.end(), buf + 12);
+    ::sendto(fd_, buf, 12 + payload.size(), 0, reinterpret_cast<const sockaddr*>(remote_),
+             remote_len_);
     ++out_seq_;
-    out_ts_ += static_cast<std::uint32_t>(pcm.size());
     ++stats_.packets_out;
+}
+
+void RtpSession::send(std::span<const std::int16_t> pcm) {
+    if (!have_remote_ || pcm.size() > 480) return;
+    std::uint8_t payload[480];
+    for (std::size_t i = 0; i < pcm.size(); ++i)
+        payload[i] = payload_ == kPcmu ? linear_to_ulaw(pcm[i]) : linear_to_alaw(pcm[i]);
+    send_packet(payload_, false, out_ts_, {payload, pcm.size()});
+    out_ts_ += static_cast<std::uint32_t>(pcm.size());
+}
+
+void RtpSession::send_event(char digit, std::uint16_t duration, bool end) {
+    static constexpr std::string_view kDigits = "0123456789*#ABCD";
+    const auto code = kDigits.find(digit);
+    if (!sends_events() || code == std::string_view::npos) return;
+    const bool first = !event_on_;
+    if (first) {
+        event_on_ = true;
+        event_ts_ = out_ts_;
+    }
+    // RFC 4733 2.3: event, E bit and volume (-10 dBm0), duration.
+    const std::uint8_t payload[4] = {
+        static_cast<std::uint8_t>(code), static_cast<std::uint8_t>((end ? 0x80 : 0) | 10),
+        static_cast<std::uint8_t>(duration >> 8), static_cast<std::uint8_t>(duration)};
+    for (int i = 0; i < (end ? 3 : 1); ++i)
+        send_packet(telephone_event_, first && i == 0, event_ts_, payload);
+    if (end) {
+        event_on_ = false;
+        out_ts_ = event_ts_ + duration;  // audio resumes after the event's span
+    }
 }
 
 }  // namespace outpace::media

@@ -69,6 +69,12 @@ class AudioChannel {
     virtual void on_digit(DigitHandler h) = 0;
     // Sends 20 ms (160 samples) of audio.
     virtual void send(std::span<const std::int16_t> pcm) = 0;
+    // Whether the far end takes RFC 4733 telephone-events (its SDP named one).
+    virtual bool sends_events() const = 0;
+    // One packet of a key press as an RFC 4733 event: `digit` ('0'-'9', '*', '#', 'A'-'D'),
+    // `duration` in samples so far (one packet per 20 ms). With `end`, the event's last packet,
+    // sent three times as RFC 4733 asks; the next call starts a new event.
+    virtual void send_event(char digit, std::uint16_t duration, bool end) = 0;
     virtual const RtpStats& stats() const = 0;
     // When the packet being handled reached us (the kernel's receive timestamp), for measuring
     // what the engine adds to relayed audio. Valid inside the audio handler.
@@ -91,11 +97,15 @@ class RtpSession final : public AudioChannel {
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
     void on_digit(DigitHandler h) override { digit_ = std::move(h); }
     void send(std::span<const std::int16_t> pcm) override;
+    bool sends_events() const override { return have_remote_ && telephone_event_ >= 0; }
+    void send_event(char digit, std::uint16_t duration, bool end) override;
     const RtpStats& stats() const override { return stats_; }
     std::chrono::steady_clock::time_point arrived() const override { return arrived_; }
 
   private:
     RtpSession(RtpPortPool& ports) : ports_(ports) {}
+    void send_packet(int payload_type, bool marker, std::uint32_t timestamp,
+                     std::span<const std::uint8_t> payload);
     static void readable(int fd, short, void* self);
     void receive(std::span<const std::uint8_t> data, const void* from, unsigned from_len);
 
@@ -119,6 +129,8 @@ class RtpSession final : public AudioChannel {
     // Send state.
     std::uint16_t out_seq_;
     std::uint32_t out_ts_, out_ssrc_;
+    bool event_on_ = false;       // an event is being sent: its packets carry
+    std::uint32_t event_ts_ = 0;  // the timestamp of its start
     std::vector<std::int16_t> pcm_;
     std::chrono::steady_clock::time_point arrived_;
     RtpStats stats_;
