@@ -17,9 +17,9 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 // Share of a frame's power at `hz` (1 = a pure tone at that frequency).
-inline double purity(const std::vector<std::int16_t>& pcm, double hz) {
+inline double purity(const std::vector<std::int16_t>& pcm, double hz, double rate = 8000) {
     if (pcm.empty()) return 0;
-    const double w = 2 * M_PI * hz / 8000.0, coeff = 2 * std::cos(w);
+    const double w = 2 * M_PI * hz / rate, coeff = 2 * std::cos(w);
     double s1 = 0, s2 = 0, total = 0;
     for (auto x : pcm) {
         const double s0 = x + coeff * s1 - s2;
@@ -70,6 +70,29 @@ inline int run_with_agent(Rig& rig, const std::string& phone, const std::string&
 // baresip as an agent's softphone, in its own folder under the rig: listens on `listen`
 // (IP:PORT), plays a 600 Hz tone as the agent's voice and writes what it hears to WAV files
 // (its sndfile module). `account`: its accounts line (auto-answer, or registering to the engine).
+// 20 ms frames of a WAV (first channel, any rate) that are a loud, pure tone at `hz`.
+inline int tone_frames(const std::string& wav, double hz) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
+    REQUIRE_MESSAGE(f, wav);
+    std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * info.channels));
+    sf_readf_short(f, all.data(), info.frames);
+    sf_close(f);
+    const auto n = static_cast<std::size_t>(info.samplerate / 50);
+    const auto channels = static_cast<std::size_t>(info.channels);
+    int frames = 0;
+    for (std::size_t i = 0; (i + n) * channels <= all.size(); i += n) {
+        std::vector<std::int16_t> frame(n);
+        int peak = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            frame[k] = all[(i + k) * channels];
+            peak = std::max(peak, std::abs(int(frame[k])));
+        }
+        frames += peak > 2000 && purity(frame, hz, info.samplerate) > 0.8;
+    }
+    return frames;
+}
+
 class Baresip {
   public:
     Baresip(Rig& rig, const std::string& listen, const std::string& account)
@@ -96,28 +119,72 @@ class Baresip {
     int heard_frames(double hz) const {
         const auto heard = test::run("ls " + dir_ + "/ | grep -- '-dec.wav$' | head -1").out;
         REQUIRE(!heard.empty());
-        const auto wav = dir_ + "/" + heard.substr(0, heard.find('\n'));
-        SF_INFO info{};
-        SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
-        REQUIRE(f);
-        std::vector<std::int16_t> pcm(static_cast<std::size_t>(info.frames * info.channels));
-        sf_read_short(f, pcm.data(), static_cast<sf_count_t>(pcm.size()));
-        sf_close(f);
-        int frames = 0;
-        for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
-            std::vector<std::int16_t> frame(pcm.begin() + static_cast<std::ptrdiff_t>(i),
-                                            pcm.begin() + static_cast<std::ptrdiff_t>(i + 160));
-            int peak = 0;
-            for (auto x : frame) peak = std::max(peak, std::abs(int(x)));
-            frames += peak > 2000 && purity(frame, hz) > 0.8;
-        }
-        return frames;
+        return tone_frames(dir_ + "/" + heard.substr(0, heard.find('\n')), hz);
     }
     std::string log() const { return test::run("cat " + dir_ + "/baresip.log").out; }
 
   private:
     std::string dir_;
     std::unique_ptr<Child> child_;
+};
+
+// linphonec (Debian's linphone-cli) as an agent sets it up: a SIP account that registers with
+// its password, not answering by itself. Commands go to its stdin (a FIFO): `answer` when the
+// engine's leg rings. Audio from and to WAV files (its "files" sound card): it says 600 Hz.
+class Linphone {
+  public:
+    Linphone(Rig& rig, int sip_port, const std::string& user, const std::string& password,
+             int registrar_port)
+        : dir_(rig.file("linphone")) {
+        int rtp = free_port();
+        rtp -= rtp % 2;
+        test::run("mkdir -p " + dir_ + "/.local/share/linphone && mkfifo " + dir_ + "/in");
+        REQUIRE(test::run("sox -n -r 8000 -c 1 -b 16 -e signed " + dir_ +
+                          "/voice.wav synth 60 sine 600 vol 0.3")
+                    .status == 0);
+        rig.write("linphone/rc", "[sip]\nsip_port=" + std::to_string(sip_port) +
+                                     "\nsip_tcp_port=-1\nsip_tls_port=-1\ndefault_proxy=0\n"
+                                     "[rtp]\naudio_rtp_port=" +
+                                     std::to_string(rtp) +
+                                     "\n[sound]\nechocancellation=0\n"
+                                     "[proxy_0]\nreg_proxy=sip:127.0.0.1:" +
+                                     std::to_string(registrar_port) + "\nreg_identity=sip:" + user +
+                                     "@127.0.0.1\nreg_expires=120\nreg_sendregister=1\npublish=0\n"
+                                     "[auth_info_0]\nusername=" +
+                                     user + "\npasswd=" + password + "\nrealm=outpace\n");
+        // linphonec needs a writable home for its databases, else it never registers.
+        child_ = std::make_unique<Child>(
+            std::vector<std::string>{"sh", "-c",
+                                     "HOME=" + dir_ + " exec linphonec -c " + dir_ +
+                                         "/rc -d 5 -l " + dir_ + "/linphone.log < " + dir_ + "/in"},
+            dir_ + "/out.log");
+        fifo_ = ::open((dir_ + "/in").c_str(), O_WRONLY);  // once the shell opened it to read
+        REQUIRE(fifo_ >= 0);
+        command("soundcard use files");
+        command("play " + dir_ + "/voice.wav");
+        command("record " + dir_ + "/heard.wav");
+    }
+    ~Linphone() {
+        command("quit");
+        ::close(fifo_);
+        child_->wait(std::chrono::seconds(5));
+    }
+    Linphone(const Linphone&) = delete;
+    Linphone& operator=(const Linphone&) = delete;
+
+    void command(const std::string& c) {
+        const std::string line = c + "\n";
+        REQUIRE(::write(fifo_, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    }
+    std::string output() const { return test::run("cat " + dir_ + "/out.log").out; }
+    std::string log() const { return test::run("tail -c 20000 " + dir_ + "/linphone.log").out; }
+    // Frames of what it heard that are a loud, pure tone at `hz`.
+    int heard_frames(double hz) const { return tone_frames(dir_ + "/heard.wav", hz); }
+
+  private:
+    std::string dir_;
+    std::unique_ptr<Child> child_;
+    int fifo_ = -1;
 };
 
 // A desktop the test drives by hand: one DEALER.
