@@ -4,7 +4,10 @@
 # engine's SIP port.
 # Prints, second by second, the engine's RSS and the calls it dialled, then the dial rate before,
 # during and after the flood (the reference: the same run's own rate before it) and peak RSS.
-# Usage: bench/flood.sh [METHOD=REGISTER] [N=100000] [CPS=100] [RATE=10000]
+# With REGISTRAR=1 the engine has an agents file, so REGISTERs from 127.0.0.2 (a loopback
+# address: inside the default phone networks) reach its registrar and its per-source limit
+# instead of the socket filter; the registrar's answers by result are printed too.
+# Usage: [REGISTRAR=1] bench/flood.sh [METHOD=REGISTER] [N=100000] [CPS=100] [RATE=10000]
 # Needs the Release build (cmake --build build) and sip-tester. Not run by CI.
 set -euo pipefail
 method=${1:-REGISTER}
@@ -35,6 +38,14 @@ control: ipc://$work/ctl
 drain_timeout: 5s
 stop_after: 80s
 YAML
+if [ -n "${REGISTRAR:-}" ]; then
+  metrics_port=$(free_port)
+  { echo "agents:"; echo "  - id: alice"; printf 'sip-pass-1\ndesk-pass-1\n' | "$outpace" agent-passwd alice; } > agents.yaml
+  cat >> engine.yaml <<YAML
+agents: {endpoint: "tcp://127.0.0.1:$(free_port)", accounts: agents.yaml}
+metrics: "127.0.0.1:$metrics_port"
+YAML
+fi
 "$outpace" run --quiet --config engine.yaml 2> engine.log &
 engine=$!
 pids+=($engine)
@@ -84,3 +95,8 @@ alive = [r for r in rows if r[1] > 0]
 print(f"RSS: before {rows[9][1]} MB, peak {max(r[1] for r in rows)} MB, "
       f"last sample ({alive[-1][0]} s) {alive[-1][1]} MB")
 PY
+if [ -n "${REGISTRAR:-}" ] && kill -0 "$engine" 2>/dev/null; then
+  echo "the registrar's answers (outpace_sip_register_total):"
+  python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$metrics_port/metrics').read().decode())" \
+    | grep '^outpace_sip_register_total' || echo "  none (the engine had stopped)"
+fi

@@ -83,7 +83,7 @@ sip: {address: 127.0.0.1, port: $(free_port)}
 rtp: {address: 127.0.0.1, ports: 10000-31999}
 trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: $cps, max_calls: $max_calls}]
 campaigns: [{file: $name.yaml}]
-agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s}
+agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s${agents_extra:-}}
 control: ipc://$work/ctl
 drain_timeout: 30s
 $extra

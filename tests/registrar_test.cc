@@ -251,7 +251,8 @@ TEST_CASE("registrar: NAT rebinding moves the binding, and another agent's accou
     CHECK(rig.reg->contact("bob") == nullptr);
 }
 
-TEST_CASE("registrar: wrong passwords lock the source out for a while, and a flood is rate-limited") {
+TEST_CASE(
+    "registrar: wrong passwords lock the source out for a while, and a flood is rate-limited") {
     RegistrationConfig c;
     c.failures_before_lockout = 3;
     c.lockout = 60s;
@@ -289,6 +290,38 @@ TEST_CASE("registrar: wrong passwords lock the source out for a while, and a flo
     CHECK(rig.reg->handle(RegistrarRig::request("mallory", "sip:m@10.0.0.66")).status == 401);
 }
 
+TEST_CASE(
+    "registrar: an office of 300 agents behind one NAT address re-registering every minute "
+    "is never rate-limited, while a guesser there is") {
+    RegistrationConfig c;  // the defaults: 2 REGISTERs a second from one address, bursts of 20
+    RegistrarRig rig(c);
+    std::vector<std::pair<std::string, std::string>> accounts;
+    for (int i = 0; i < 300; ++i) {
+        const std::string id = "agent" + std::to_string(i);
+        accounts.emplace_back(id, digest_ha1(id, "outpace", "pw-" + id));
+    }
+    rig.reg->set_accounts(std::map<std::string, std::string>(accounts.begin(), accounts.end()));
+    int refused = 0, registered = 0;
+    // Three minutes; each agent refreshes once a minute, spread evenly (one every 200 ms).
+    for (int tick = 0; tick < 3 * 300; ++tick) {
+        rig.clock.advance(200ms);
+        const auto& [id, ha1] = accounts[static_cast<std::size_t>(tick % 300)];
+        auto r = RegistrarRig::request(id, "sip:" + id + "@10.0.0.5", 5062, 120);
+        const auto reply = rig.send(r, ha1);
+        if (reply.status == 200) ++registered;
+        if (reply.status == 503) ++refused;
+    }
+    CHECK(refused == 0);
+    CHECK(registered == 900);
+    // 4 REGISTERs a second (each refresh is two), twice the per-address rate: only possible
+    // because proven softphones give their tokens back. A guesser at the same address is not.
+    int guesses_refused = 0;
+    for (int i = 0; i < 40; ++i)
+        guesses_refused +=
+            rig.reg->handle(RegistrarRig::request("mallory", "sip:m@10.0.0.66")).status == 503;
+    CHECK(guesses_refused >= 15);
+}
+
 TEST_CASE("registrar: keep-alives every interval, and a softphone that answers none is dropped") {
     RegistrationConfig c;
     c.keepalive = 25s;
@@ -320,9 +353,9 @@ TEST_CASE("registrar: keep-alives every interval, and a softphone that answers n
 
     // An answer that arrives after its registrar is gone (a reload that changed the realm makes
     // a new one) is ignored, not delivered to freed memory (ASan would see it).
-    REQUIRE(rig.send(RegistrarRig::request("alice", "sip:alice@10.0.0.5:5060", 40001, 3600),
-                     kAliceHa1)
-                .status == 200);
+    REQUIRE(
+        rig.send(RegistrarRig::request("alice", "sip:alice@10.0.0.5:5060", 40001, 3600), kAliceHa1)
+            .status == 200);
     rig.clock.advance(25s);
     rig.tick();
     REQUIRE(rig.pings.size() == 1);

@@ -116,6 +116,10 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
     s.failures = 0;
     // The credentials are this user's: it may register only its own account.
     if (v.user != r.user) return refuse(403, "forbidden");
+    // A softphone that proved itself gives back what it and its challenge cost: the limit is
+    // for strangers and guessers, and an office of agents behind one NAT address refreshing
+    // their registrations never runs into it.
+    s.tokens = std::min<double>(config_.source_burst, s.tokens + 2);
     return update(r);
 }
 
