@@ -9,7 +9,11 @@
 # same streams (the reference), what relaying adds to each packet (socket arrival to relayed send,
 # kernel timestamps), the human verdict to the agent hearing the customer, and the verdict to the
 # desktop's screen pop (ZeroMQ).
-# Usage: bench/agents.sh [AGENTS=500] [SECONDS=60]
+# With REGISTERED=N, the agents come from an agents file (each with a desktop password and its
+# fixed softphone) and N more accounts keep a softphone registered throughout (SIPp from
+# 127.0.0.3, re-registering every 60 s and answering the engine's keep-alives): run once with
+# REGISTERED=0 and once with REGISTERED=1000 to see what the registrar costs the relay.
+# Usage: [REGISTERED=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
 set -euo pipefail
 agents=${1:-500}
@@ -24,14 +28,49 @@ start_talking_carrier 120 500
 start_softphones
 
 make_campaign bench $((agents * secs / 10 + 1000)) "mode: progressive"
+login=(--phone "sip:%a@127.0.0.1:$phones")
+registered=${REGISTERED:-}
+if [ -n "$registered" ]; then
+  # One desktop hash for every agent (same password; the salt is in the hash).
+  echo desk-pass-1 > desk.pw
+  hash=$(printf 'unused-sip-pass\ndesk-pass-1\n' | "$outpace" agent-passwd x | awk '/desktop_password/ {print $2}')
+  python3 - "$agents" "$registered" "$phones" "$hash" > agents.yaml 2> users.csv <<'PY'
+import hashlib, sys
+agents, registered, phones, desk = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+print("agents:")
+for i in range(1, agents + 1):
+    print(f"  - {{id: agent{i}, phone: 'sip:agent{i}@127.0.0.1:{phones}', desktop_password: {desk}}}")
+sys.stderr.write("SEQUENTIAL\n")
+for i in range(1, registered + 1):
+    user, pw = f"reg{i}", f"sip-pass-{i}"
+    ha1 = hashlib.md5(f"{user}:outpace:{pw}".encode()).hexdigest()
+    print(f"  - {{id: {user}, sip_ha1: {ha1}, desktop_password: {desk}}}")
+    sys.stderr.write(f"{user};{pw}\n")
+PY
+  agents_extra=", accounts: agents.yaml"
+  login=(--password-file desk.pw)
+fi
 start_engine bench 200 $((agents * 2)) "tick: 50ms"
+if [ -n "$registered" ] && [ "$registered" -gt 0 ]; then
+  sip_port=$(awk -F'port: ' '/^sip:/ {sub(/}.*/, "", $2); print $2}' engine.yaml)
+  sipp -nostdin -aa -i 127.0.0.3 -p "$(free_port)" -sf "$root/bench/register_loop.xml" \
+    -inf users.csv -m "$registered" -l "$registered" -r 200 "127.0.0.1:$sip_port" \
+    > registering.log 2>&1 &
+  pids+=($!)
+  for _ in $(seq 120); do
+    n=$(status | field 'sum(len(v) for v in d["registrations"].values())' 2>/dev/null || echo 0)
+    [ "$n" -ge "$registered" ] && break
+    sleep 0.5
+  done
+  echo "registered softphones: $n of $registered"
+fi
 "$outpace" agent --auto --count "$agents" --endpoint "tcp://127.0.0.1:$agents_port" \
-  --phone "sip:%a@127.0.0.1:$phones" --talk lognormal:30s:0.5 --wrap uniform:1s:3s \
+  "${login[@]}" --talk lognormal:30s:0.5 --wrap uniform:1s:3s \
   --code SALE --for $((secs + 60)) --json > agents.json 2> agents.log &
 desks=$!
 pids+=($desks)
 
-echo "machine: $(nproc) cores; $agents agents for $secs s"
+echo "machine: $(nproc) cores; $agents agents for $secs s${registered:+; $registered more softphones registered}"
 # Warm-up: until most agents are talking (or a minute).
 for _ in $(seq 120); do
   talking=$(status | field 'd["campaigns"][0]["agents"]["talking"]' 2>/dev/null || echo 0)

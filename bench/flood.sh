@@ -80,7 +80,18 @@ for i in range(n):
 print(f"sent {n} {method} in {time.time() - t0:.1f} s")
 PY
 flooder=$!
-for s in $(seq 11 65); do sample "$s" >> samples.txt; sleep 1; done
+registrar_answers() {
+  python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$metrics_port/metrics').read().decode())" \
+    | grep -E '^outpace_sip_register_(total|lockouts)' || true
+}
+for s in $(seq 11 65); do
+  sample "$s" >> samples.txt
+  # The registrar's answers, once the flood is over (the engine stops at 80 s).
+  if [ -n "${REGISTRAR:-}" ] && ! kill -0 "$flooder" 2>/dev/null && [ ! -s answers.txt ]; then
+    registrar_answers > answers.txt
+  fi
+  sleep 1
+done
 wait "$flooder" || true
 echo "second rss_MB dialled"; cat samples.txt
 cat flood.out
@@ -95,8 +106,7 @@ alive = [r for r in rows if r[1] > 0]
 print(f"RSS: before {rows[9][1]} MB, peak {max(r[1] for r in rows)} MB, "
       f"last sample ({alive[-1][0]} s) {alive[-1][1]} MB")
 PY
-if [ -n "${REGISTRAR:-}" ] && kill -0 "$engine" 2>/dev/null; then
-  echo "the registrar's answers (outpace_sip_register_total):"
-  python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$metrics_port/metrics').read().decode())" \
-    | grep '^outpace_sip_register_total' || echo "  none (the engine had stopped)"
+if [ -n "${REGISTRAR:-}" ]; then
+  echo "the registrar's answers to the flood (metrics):"
+  cat answers.txt
 fi

@@ -288,6 +288,34 @@ TEST_CASE(
     CHECK(refused >= 40);
     rig.clock.advance(1s);
     CHECK(rig.reg->handle(RegistrarRig::request("mallory", "sip:m@10.0.0.66")).status == 401);
+    CHECK(rig.reg->locked_out().empty());  // 40 over the limit: not yet a flood
+
+    // flood_lockout_after (100) refused in a row: the address is locked out like a guesser,
+    // so the kernel drops the rest and Sofia keeps no transactions for them.
+    rig.changes.clear();
+    for (int i = 0; i < 130; ++i)
+        rig.reg->handle(RegistrarRig::request("mallory", "sip:m@10.0.0.66"));
+    CHECK(rig.reg->locked_out() == std::vector<std::string>{"192.0.2.10"});
+    CHECK(rig.changes == std::vector<std::string>{""});
+}
+
+TEST_CASE("registrar: flood_lockout_after is the number of refusals in a row that locks out") {
+    RegistrationConfig c;
+    c.source_rate = 1;
+    c.source_burst = 1;
+    c.flood_lockout_after = 5;
+    RegistrarRig rig(c);
+    CHECK(rig.reg->handle(RegistrarRig::request("m", "sip:m@10.0.0.66")).status == 401);
+    for (int i = 0; i < 4; ++i)
+        CHECK(rig.reg->handle(RegistrarRig::request("m", "sip:m@10.0.0.66")).status == 503);
+    CHECK(rig.reg->locked_out().empty());
+    // One admitted in between starts the count again.
+    rig.clock.advance(1s);
+    CHECK(rig.reg->handle(RegistrarRig::request("m", "sip:m@10.0.0.66")).status == 401);
+    for (int i = 0; i < 4; ++i) rig.reg->handle(RegistrarRig::request("m", "sip:m@10.0.0.66"));
+    CHECK(rig.reg->locked_out().empty());
+    rig.reg->handle(RegistrarRig::request("m", "sip:m@10.0.0.66"));
+    CHECK(rig.reg->locked_out().size() == 1);
 }
 
 TEST_CASE(

@@ -25,7 +25,8 @@ const YamlReader::KeyTree& keys() {
           "accounts", "registration"}},
         {"agents.registration",
          {"min_expires", "max_expires", "keepalive", "missed_keepalives", "source_rate",
-          "source_burst", "failures_before_lockout", "lockout", "max_contacts"}},
+          "source_burst", "flood_lockout_after", "failures_before_lockout", "lockout",
+          "max_contacts"}},
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport"}},
         {"rtp", {"address", "ports"}},
@@ -157,6 +158,7 @@ void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
             r.integer(g, "missed_keepalives", p, reg.missed_keepalives, 1, 100);
             r.number(g, "source_rate", p, reg.source_rate, 0.1, 1000);
             r.integer(g, "source_burst", p, reg.source_burst, 1, 10000);
+            r.integer(g, "flood_lockout_after", p, reg.flood_lockout_after, 1, 1'000'000);
             r.integer(g, "failures_before_lockout", p, reg.failures_before_lockout, 1, 1000);
             r.duration(g, "lockout", p, reg.lockout, Millis{1'000}, Millis{86'400'000});
             r.integer(g, "max_contacts", p, reg.max_contacts, 1, 20);

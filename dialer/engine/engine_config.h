@@ -35,12 +35,15 @@ struct CampaignEntry {
 // Agent desktops (docs/agent-protocol.md). Without an endpoint, no agent can log in.
 // Softphones that register to the engine (docs/agents.md).
 struct RegistrationConfig {
-    Millis min_expires{60'000};       // shorter asks get 423 Interval Too Brief
-    Millis max_expires{3'600'000};    // longer asks are granted this
-    Millis keepalive{25'000};         // OPTIONS to each binding this often (NAT mappings stay open)
-    int missed_keepalives = 3;        // unanswered in a row: the binding is dropped
-    double source_rate = 2;           // REGISTERs per second per source address, sustained
-    int source_burst = 20;            // ... and in a burst; beyond: 503 with Retry-After
+    Millis min_expires{60'000};     // shorter asks get 423 Interval Too Brief
+    Millis max_expires{3'600'000};  // longer asks are granted this
+    Millis keepalive{25'000};       // OPTIONS to each binding this often (NAT mappings stay open)
+    int missed_keepalives = 3;      // unanswered in a row: the binding is dropped
+    double source_rate = 2;         // REGISTERs per second per source address, sustained
+    int source_burst = 20;          // ... and in a burst; beyond: 503 with Retry-After
+    // REGISTERs refused by that limit in a row from one address: it is a flood, and the address
+    // is locked out like a guesser (the kernel drops its packets; Sofia keeps no transactions).
+    int flood_lockout_after = 100;
     int failures_before_lockout = 5;  // wrong credentials from one address in a row...
     Millis lockout{300'000};          // ... lock it out for this long (its packets are dropped)
     int max_contacts = 5;             // bindings per account; a new one replaces the oldest

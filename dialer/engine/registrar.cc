@@ -81,10 +81,17 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
     if (auto lock = locks_.find(r.source_ip); lock != locks_.end() && lock->second > now)
         return refuse(403, "locked_out");
     if (!admit(s, now)) {
+        if (++s.limited >= config_.flood_lockout_after) {
+            s.limited = 0;
+            lock_out(r.source_ip, now,
+                     std::to_string(config_.flood_lockout_after) +
+                         " REGISTERs over the rate limit in a row (a flood)");
+        }
         auto reply = refuse(503, "rate_limited");
         reply.retry_after = static_cast<int>(std::ceil(1.0 / config_.source_rate));
         return reply;
     }
+    s.limited = 0;
     const auto v = digest_.check("REGISTER", r.authorization);
     using Kind = sip::DigestServer::Verdict::Kind;
     switch (v.kind) {
@@ -100,13 +107,8 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
                        printable(v.user.empty() ? r.user : v.user, 64) + "' (" +
                        std::to_string(s.failures) + " in a row)");
             if (s.failures >= config_.failures_before_lockout) {
-                locks_[r.source_ip] = now + config_.lockout;
                 s.failures = 0;
-                metrics_.register_lockouts().Set(static_cast<double>(locks_.size()));
-                engine_log("registration from " + r.source_ip + ": locked out for " +
-                           std::to_string(seconds_left(locks_[r.source_ip], now)) +
-                           " s after repeated wrong credentials");
-                if (on_change) on_change("");
+                lock_out(r.source_ip, now, "repeated wrong credentials");
             }
             return refuse(403, "wrong_credentials");
         }
@@ -121,6 +123,14 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
     // their registrations never runs into it.
     s.tokens = std::min<double>(config_.source_burst, s.tokens + 2);
     return update(r);
+}
+
+void Registrar::lock_out(const std::string& ip, SteadyTime now, const std::string& why) {
+    locks_[ip] = now + config_.lockout;
+    metrics_.register_lockouts().Set(static_cast<double>(locks_.size()));
+    engine_log("registration from " + ip + ": locked out for " +
+               std::to_string(seconds_left(locks_[ip], now)) + " s after " + why);
+    if (on_change) on_change("");  // the SIP socket's filter drops it from now on
 }
 
 sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {

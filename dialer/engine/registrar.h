@@ -72,10 +72,12 @@ class Registrar {
         double tokens = 0;
         SteadyTime at;
         int failures = 0;  // wrong credentials in a row
+        int limited = 0;   // refused by the rate limit in a row
     };
     sip::RegisterReply refuse(int status, const char* result);
     sip::RegisterReply challenge(const sip::DigestServer::Verdict& v, const char* result);
     sip::RegisterReply update(const sip::RegisterRequest& r);
+    void lock_out(const std::string& ip, SteadyTime now, const std::string& why);
     sip::RegisterReply current(const std::string& agent, SteadyTime now) const;
     bool admit(Source& s, SteadyTime now);
     void remove(const std::string& agent, const std::string& uri);
