@@ -165,6 +165,22 @@ TEST_CASE(
     CHECK(sim.desk().first("d5", "logged_in"));
 }
 
+TEST_CASE("accounts: logins the engine is too busy to check are refused as busy, not as failures") {
+    AccountsSim t;
+    auto& sim = t.sim;
+    sim.env().off_loop_full = true;  // a whole floor's logins being checked already
+    for (int i = 0; i < 6; ++i) {
+        sim.desk().request("d1", R"({"type":"login","agent":"alice","password":"alice-desk-pw"})");
+        sim.run_for(10ms);
+        CHECK(last_error(sim, "d1").rfind("busy", 0) == 0);
+    }
+    // Six busy answers did not lock alice out: the same login goes through once there is room.
+    sim.env().off_loop_full = false;
+    sim.desk().request("d1", R"({"type":"login","agent":"alice","password":"alice-desk-pw"})");
+    sim.run_for(10ms);
+    CHECK(sim.desk().first("d1", "logged_in"));
+}
+
 TEST_CASE("accounts: the leg waits for the softphone to register, then goes where it registered") {
     AccountsSim t;
     auto& sim = t.sim;

@@ -297,9 +297,12 @@ class SimEnv final : public EngineEnv {
     }
     void finished() override {}  // the test decides when time stops
     // Slow work runs at once: the fake clock does not move meanwhile.
-    void off_loop(std::function<bool()> work, std::function<void(bool)> done) override {
+    bool off_loop(std::function<bool()> work, std::function<void(bool)> done) override {
+        if (off_loop_full) return false;
         done(work());
+        return true;
     }
+    bool off_loop_full = false;  // a test's way of filling the queue
 
     ScriptedSip* sip() { return sip_; }
     FakeChannel* channel() { return channel_; }

@@ -17,6 +17,8 @@ using Type = AgentRequest::Type;
 
 constexpr int kLoginFailures = 5;
 constexpr auto kLoginPause = std::chrono::seconds(60);
+// docs/agent-protocol.md: a login refused with a reason starting "busy" may be sent again.
+constexpr const char* kLoginBusy = "busy checking other logins: send it again in a second";
 
 }  // namespace
 
@@ -251,27 +253,33 @@ void AgentPool::login(const std::string& peer, const std::string& key, const Age
     const AgentAccount* account = dir->find(r.agent);
     const std::string hash = account ? account->desktop_password : kNobody;
     checking_.insert(peer);
-    env_.off_loop([hash, password = r.password] { return check_desktop_password(hash, password); },
-                  [this, peer, key, r, known = account != nullptr](bool ok) {
-                      checking_.erase(peer);
-                      if (ok && known) {
-                          login_failures_.erase(r.agent);
-                          return start_session(peer, key, r);
-                      }
-                      if (login_failures_.size() > 10'000) {
-                          const auto t = now();
-                          std::erase_if(login_failures_,
-                                        [&](const auto& kv) { return kv.second.until <= t; });
-                      }
-                      auto& f = login_failures_[r.agent];
-                      if (++f.count >= kLoginFailures) {
-                          f.count = 0;
-                          f.until = now() + kLoginPause;
-                      }
-                      engine_log("login as '" + printable(r.agent, 64) +
-                                 "' refused: unknown agent or wrong password");
-                      protocol_.error(peer, "unknown agent or wrong password", Type::login);
-                  });
+    const bool queued = env_.off_loop(
+        [hash, password = r.password] { return check_desktop_password(hash, password); },
+        [this, peer, key, r, known = account != nullptr](bool ok) {
+            checking_.erase(peer);
+            if (ok && known) {
+                login_failures_.erase(r.agent);
+                return start_session(peer, key, r);
+            }
+            if (login_failures_.size() > 10'000) {
+                const auto t = now();
+                std::erase_if(login_failures_,
+                              [&](const auto& kv) { return kv.second.until <= t; });
+            }
+            auto& f = login_failures_[r.agent];
+            if (++f.count >= kLoginFailures) {
+                f.count = 0;
+                f.until = now() + kLoginPause;
+            }
+            engine_log("login as '" + printable(r.agent, 64) +
+                       "' refused: unknown agent or wrong password");
+            protocol_.error(peer, "unknown agent or wrong password", Type::login);
+        });
+    if (!queued) {
+        // Many logins at once (a shift starting): not a failure, and not counted as one.
+        checking_.erase(peer);
+        refuse(kLoginBusy);
+    }
 }
 
 std::string AgentPool::apply_account(const AgentAccount& account, AgentRequest& r) const {

@@ -75,17 +75,13 @@ struct LoopEnv::Worker {
 LoopEnv::LoopEnv(event_base* loop) : loop_(loop), clock_(loop) {}
 LoopEnv::~LoopEnv() = default;
 
-void LoopEnv::off_loop(std::function<bool()> work, std::function<void(bool)> done) {
+bool LoopEnv::off_loop(std::function<bool()> work, std::function<void(bool)> done) {
     if (!worker_) worker_ = std::make_unique<Worker>(loop_);
-    {
-        std::lock_guard lock(worker_->mu);
-        if (worker_->queue.size() < kOffLoopQueue) {
-            worker_->queue.push_back({std::move(work), std::move(done)});
-            worker_->cv.notify_one();
-            return;
-        }
-    }
-    done(false);
+    std::lock_guard lock(worker_->mu);
+    if (worker_->queue.size() >= kOffLoopQueue) return false;
+    worker_->queue.push_back({std::move(work), std::move(done)});
+    worker_->cv.notify_one();
+    return true;
 }
 
 std::unique_ptr<sip::SipStack> LoopEnv::open_sip(const sip::StackConfig& config,

@@ -37,9 +37,10 @@ class EngineEnv {
                                                              std::string* error) = 0;
     // Runs `work` off the engine's loop (slow CPU work: checking a desktop password costs
     // ~60 ms of Argon2id) and then `done` with its result on the loop. At most `kOffLoopQueue`
-    // jobs wait; beyond that `done(false)` is called at once, so a flood cannot queue memory.
-    static constexpr std::size_t kOffLoopQueue = 16;
-    virtual void off_loop(std::function<bool()> work, std::function<void(bool)> done) = 0;
+    // jobs wait (a whole floor logging in at the start of a shift); beyond that nothing is
+    // queued and false is returned, so a flood cannot queue memory and the caller says "busy".
+    static constexpr std::size_t kOffLoopQueue = 512;
+    virtual bool off_loop(std::function<bool()> work, std::function<void(bool)> done) = 0;
     // The engine has stopped: the loop may end.
     virtual void finished() = 0;
 };
@@ -61,7 +62,7 @@ class LoopEnv final : public EngineEnv {
                                                      const CurveConfig& curve,
                                                      AgentChannel::Handler handler,
                                                      std::string* error) override;
-    void off_loop(std::function<bool()> work, std::function<void(bool)> done) override;
+    bool off_loop(std::function<bool()> work, std::function<void(bool)> done) override;
     void finished() override;
 
   private:
