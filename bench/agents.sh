@@ -47,14 +47,15 @@ for i in range(1, registered + 1):
     print(f"  - {{id: {user}, sip_ha1: {ha1}, desktop_password: {desk}}}")
     sys.stderr.write(f"{user};{pw}\n")
 PY
-  agents_extra=", accounts: agents.yaml"
-  login=(--password-file desk.pw)
+  # All N come from one address (127.0.0.3): an office behind one NAT, registering at start.
+  agents_extra=", accounts: agents.yaml, registration: {source_rate: 50, source_burst: 100}"
+  login=(--agent agent --password-file desk.pw)
 fi
 start_engine bench 200 $((agents * 2)) "tick: 50ms"
 if [ -n "$registered" ] && [ "$registered" -gt 0 ]; then
   sip_port=$(awk -F'port: ' '/^sip:/ {sub(/}.*/, "", $2); print $2}' engine.yaml)
   sipp -nostdin -aa -i 127.0.0.3 -p "$(free_port)" -sf "$root/bench/register_loop.xml" \
-    -inf users.csv -m "$registered" -l "$registered" -r 200 "127.0.0.1:$sip_port" \
+    -inf users.csv -m "$registered" -l "$registered" -r 40 "127.0.0.1:$sip_port" \
     > registering.log 2>&1 &
   pids+=($!)
   for _ in $(seq 120); do
