@@ -10,8 +10,9 @@
 # kernel timestamps), the human verdict to the agent hearing the customer, and the verdict to the
 # desktop's screen pop (ZeroMQ).
 # With REGISTERED=N, the agents come from an agents file (each with a desktop password and its
-# fixed softphone) and N more accounts keep a softphone registered throughout (SIPp from
-# 127.0.0.3, re-registering every 60 s and answering the engine's keep-alives): run once with
+# fixed softphone) and N more accounts keep a softphone registered throughout
+# (bench/softphones.py from 127.0.0.3, re-registering every 60 s and answering the engine's
+# keep-alives): run once with
 # REGISTERED=0 and once with REGISTERED=1000 to see what the registrar costs the relay.
 # Usage: [REGISTERED=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
@@ -47,18 +48,17 @@ for i in range(1, registered + 1):
     print(f"  - {{id: {user}, sip_ha1: {ha1}, desktop_password: {desk}}}")
     sys.stderr.write(f"{user};{pw}\n")
 PY
-  # All N come from one address (127.0.0.3): an office behind one NAT, registering at start.
-  agents_extra=", accounts: agents.yaml, registration: {source_rate: 50, source_burst: 100}"
+  # All N come from one address (127.0.0.3), an office behind one NAT, with the registrar's
+  # default limits.
+  agents_extra=", accounts: agents.yaml"
   login=(--agent agent --password-file desk.pw)
 fi
 start_engine bench 200 $((agents * 2)) "tick: 50ms"
 if [ -n "$registered" ] && [ "$registered" -gt 0 ]; then
   sip_port=$(awk -F'port: ' '/^sip:/ {sub(/}.*/, "", $2); print $2}' engine.yaml)
-  sipp -nostdin -aa -i 127.0.0.3 -p "$(free_port)" -sf "$root/bench/register_loop.xml" \
-    -inf users.csv -m "$registered" -l "$registered" -r 40 "127.0.0.1:$sip_port" \
-    > registering.log 2>&1 &
+  python3 "$root/bench/softphones.py" "$registered" "$sip_port" 127.0.0.3 > registering.log 2>&1 &
   pids+=($!)
-  for _ in $(seq 120); do
+  for _ in $(seq 150); do
     n=$(status | field 'sum(len(v) for v in d["registrations"].values())' 2>/dev/null || echo 0)
     [ "$n" -ge "$registered" ] && break
     sleep 0.5
