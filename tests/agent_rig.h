@@ -70,6 +70,13 @@ inline int run_with_agent(Rig& rig, const std::string& phone, const std::string&
 // baresip as an agent's softphone, in its own folder under the rig: listens on `listen`
 // (IP:PORT), plays a 600 Hz tone as the agent's voice and writes what it hears to WAV files
 // (its sndfile module). `account`: its accounts line (auto-answer, or registering to the engine).
+// Packets a capture received that are a loud, pure tone at `hz` (an agent's 600 Hz voice).
+inline int tone_packets(RtpCapture& capture, double hz) {
+    int n = 0;
+    for (const auto& p : capture.packets()) n += p.peak > 2000 && purity(p.pcm, hz) > 0.8;
+    return n;
+}
+
 // 20 ms frames of a WAV (first channel, any rate) that are a loud, pure tone at `hz`.
 inline int tone_frames(const std::string& wav, double hz) {
     SF_INFO info{};

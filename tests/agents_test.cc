@@ -397,9 +397,7 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
     CHECK(all["softphone"][0].agent == "alice");
 
     // The agent's voice (600 Hz) reached the customer...
-    int agent_voice = 0;
-    for (const auto& p : customer.packets())
-        agent_voice += p.peak > 2000 && purity(p.pcm, 600) > 0.8;
+    const int agent_voice = tone_packets(customer, 600);
     CHECK_MESSAGE(agent_voice >= 100, agent_voice << " packets of the agent's voice");
     // ...and the customer's tone (1 kHz) reached the agent's softphone.
     const int tone_frames = baresip.heard_frames(1000);

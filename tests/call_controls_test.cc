@@ -102,10 +102,7 @@ TEST_CASE(
     Sim::Options o;
     o.agents = true;
     Sim sim(o);
-    const auto hello = greeting();
-    sim.carrier([&](const ScriptedSip::Invite&) {
-        return CarrierPlan{400ms, 200, true, hello, -1ms};
-    });
+    sim.answer_all(greeting());
     sim.start();
     const Talking t = connect_one(sim);
 
@@ -184,10 +181,7 @@ TEST_CASE("call controls: keys both ways, as RFC 4733 events or tones") {
     Sim::Options o;
     o.agents = true;
     Sim sim(o);
-    const auto hello = greeting();
-    sim.carrier([&](const ScriptedSip::Invite&) {
-        return CarrierPlan{400ms, 200, true, hello, -1ms};
-    });
+    sim.answer_all(greeting());
     sim.start();
     const Talking t = connect_one(sim);
 
@@ -243,10 +237,7 @@ TEST_CASE("call controls: a paused recording holds silence, and the attempt keep
     o.agents = true;
     o.campaign_yaml = "recording: {enabled: true, folder: rec, agent_can_pause: true}\n";
     Sim sim(o);
-    const auto hello = greeting();
-    sim.carrier([&](const ScriptedSip::Invite&) {
-        return CarrierPlan{400ms, 200, true, hello, -1ms};
-    });
+    sim.answer_all(greeting());
     sim.start();
     const Talking t = connect_one(sim);
     agent_speaks(sim, t, 1s);
@@ -364,10 +355,7 @@ TEST_CASE(
     o.agents = true;
     o.campaign_yaml = "recording: {enabled: true, folder: rec, agent_can_pause: true}\n";
     Sim sim(o);
-    const auto hello = greeting();
-    sim.carrier([&](const ScriptedSip::Invite&) {
-        return CarrierPlan{400ms, 200, true, hello, 3s};
-    });
+    sim.answer_all(greeting(), 3s);
     sim.start();
     const char* controls[] = {R"({"type":"hold"})",
                               R"({"type":"unhold"})",

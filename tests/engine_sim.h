@@ -396,6 +396,14 @@ class Sim {
     void carrier(std::function<CarrierPlan(const ScriptedSip::Invite&)> plan) {
         plan_ = std::move(plan);
     }
+    // Every callee answers after 400 ms with `greeting`, then stays on the line (or hangs up
+    // `hang_up_after` the answer).
+    void answer_all(std::vector<std::int16_t> greeting,
+                    std::chrono::milliseconds hang_up_after = std::chrono::milliseconds(-1)) {
+        plan_ = [greeting = std::move(greeting), hang_up_after](const ScriptedSip::Invite&) {
+            return CarrierPlan{std::chrono::milliseconds(400), 200, true, greeting, hang_up_after};
+        };
+    }
 
     void start() {
         engine_ = std::make_unique<Engine>(config_, *store_, env_);

@@ -228,9 +228,7 @@ TEST_CASE("protocol docs: the customer's keys reach the desktop as the table say
     Sim sim(o);
     auto hello = amd::read_audio(corpus_dir() + "/human-short-000.wav");
     REQUIRE(hello.error.empty());
-    sim.carrier([&](const ScriptedSip::Invite&) {
-        return CarrierPlan{400ms, 200, true, hello.pcm, -1ms};
-    });
+    sim.answer_all(hello.pcm);
     sim.start();
     sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
     sim.run_for(100ms);

@@ -97,9 +97,7 @@ TEST_CASE("softphones: baresip registers with its password, takes a live call, b
     CHECK(all["softphone"][0].agent == "alice");
     CHECK(rig.log("engine.log").find("agent alice: softphone registered; calling it") !=
           std::string::npos);
-    int agent_voice = 0;
-    for (const auto& p : customer.packets())
-        agent_voice += p.peak > 2000 && purity(p.pcm, 600) > 0.8;
+    const int agent_voice = tone_packets(customer, 600);
     CHECK_MESSAGE(agent_voice >= 100, agent_voice << " packets of the agent's voice");
     const int tone_frames = baresip.heard_frames(1000);
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
@@ -147,9 +145,7 @@ TEST_CASE(
     REQUIRE(all["softphone"].size() == 1);
     CHECK(all["softphone"][0].outcome == Outcome::connected);
     CHECK(all["softphone"][0].agent == "bob");
-    int agent_voice = 0;
-    for (const auto& p : customer.packets())
-        agent_voice += p.peak > 2000 && purity(p.pcm, 600) > 0.8;
+    const int agent_voice = tone_packets(customer, 600);
     CHECK_MESSAGE(agent_voice >= 100, agent_voice << " packets of the agent's voice");
     const int tone_frames = phone.heard_frames(1000);
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");

@@ -293,15 +293,6 @@ bool AgentPool::relay_to_agent(Call& c, std::span<const std::int16_t> pcm, Stead
     return true;
 }
 
-void AgentPool::customer_key(Call& c, char key) {
-    Agent* a = c.agent();
-    if (!a) return;
-    protocol_.customer_key(*a, c.attempt().id, key);
-    if (!a->rtp) return;
-    if (!a->keys) a->keys = std::make_unique<media::KeyPresses>();
-    a->keys->add(std::string(1, key));  // a full queue drops the key for the phone, not the desk
-}
-
 void AgentPool::relayed(SteadyTime arrived) {
     // Measured on the real clock: the packet's kernel timestamp is real time.
     const double us =
