@@ -177,6 +177,35 @@ TEST_CASE(
     CHECK(last(sim, "error")["reason"] == "no call in progress");
 }
 
+TEST_CASE("call controls: a campaign's hold_prompt is what the customer on hold hears, looped") {
+    Sim::Options o;
+    o.agents = true;
+    o.campaign_yaml = "agents: {hold_prompt: prompts/safe-harbor.wav}\n";
+    Sim sim(o);
+    sim.answer_all(greeting());
+    sim.start();
+    const Talking t = connect_one(sim);
+    const auto prompt = amd::read_audio(sim.campaign().resolve_path("prompts/safe-harbor.wav")).pcm;
+    REQUIRE(prompt.size() >= 160);
+    sim.desk().request("d", R"({"type":"hold"})");
+    const auto held_at = sim.clock().now();
+    agent_speaks(sim, t, 1100ms);
+    // Frame by frame, the prompt from its start and again (it is shorter than a second): peaks
+    // as in the file.
+    std::vector<int> sent;
+    for (const auto& s : sim.sent(*t.customer)->sent)
+        if (s.at >= held_at && !s.event) sent.push_back(s.peak);
+    REQUIRE(sent.size() >= 50);
+    int same = 0;
+    for (std::size_t k = 0; k < 50; ++k) {
+        int peak = 0;
+        for (std::size_t i = 160 * k; i < 160 * (k + 1); ++i)
+            peak = std::max(peak, std::abs(int(prompt[i % prompt.size()])));
+        same += std::abs(sent[k] - peak) <= 1;
+    }
+    CHECK(same == 50);
+}
+
 TEST_CASE("call controls: keys both ways, as RFC 4733 events or tones") {
     Sim::Options o;
     o.agents = true;
