@@ -89,7 +89,7 @@ class Metrics {
     std::array<prometheus::Gauge*, 3>& store_memory() { return store_memory_; }
     prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
     // Softphones registering (docs/agents.md): REGISTERs answered, by result (ok, challenged,
-    // wrong_credentials, stale_nonce, rate_limited, locked_out, forbidden, malformed,
+    // wrong_credentials, stale_nonce, replayed, rate_limited, locked_out, forbidden, malformed,
     // interval_too_brief), the accounts with a live binding, the sources locked out.
     prometheus::Counter& sip_register(const std::string& result);
     prometheus::Gauge& agents_registered() { return *agents_registered_; }

@@ -49,14 +49,60 @@ TEST_CASE("digest: a challenge, the right answer, a wrong one, an unknown user, 
     CHECK(server.check("INVITE", good).kind == DigestServer::Verdict::Kind::wrong);
 
     // A password changed by reloading the accounts: the old answer no longer works, the nonce
-    // handed out before still does.
+    // handed out before still does (with the next count: 1 was used).
     server.set_users({{"alice", digest_ha1("alice", "outpace", "n3w")}});
     CHECK(server.check("REGISTER", good).kind == DigestServer::Verdict::Kind::wrong);
     CHECK(server
-              .check("REGISTER", DigestServer::answer(first.challenge, "alice",
-                                                      digest_ha1("alice", "outpace", "n3w"),
-                                                      "REGISTER", "sip:127.0.0.1:5070"))
+              .check("REGISTER",
+                     DigestServer::answer(first.challenge, "alice",
+                                          digest_ha1("alice", "outpace", "n3w"), "REGISTER",
+                                          "sip:127.0.0.1:5070", "0a4f113b", 2))
               .kind == DigestServer::Verdict::Kind::ok);
+}
+
+TEST_CASE("digest: one nonce answers many requests counting up, and no count is accepted twice") {
+    using Kind = DigestServer::Verdict::Kind;
+    const auto ha1 = digest_ha1("alice", "outpace", "s3cret");
+    DigestServer server({.realm = "outpace", .nonce_lifetime = std::chrono::seconds(300)});
+    server.set_users({{"alice", ha1}, {"bob", digest_ha1("bob", "outpace", "b0b")}});
+    const auto challenge = server.check("REGISTER", "").challenge;
+    auto with = [&](unsigned nc, const std::string& user = "alice") {
+        return DigestServer::answer(challenge, user,
+                                    user == "alice" ? ha1 : digest_ha1("bob", "outpace", "b0b"),
+                                    "REGISTER", "sip:127.0.0.1:5070", "c0ffee", nc);
+    };
+    // A softphone refreshing without a new challenge: nc 1, 2, 3 (and it may skip).
+    CHECK(server.check("REGISTER", with(1)).kind == Kind::ok);
+    CHECK(server.check("REGISTER", with(2)).kind == Kind::ok);
+    CHECK(server.check("REGISTER", with(5)).kind == Kind::ok);
+    // A copy of an answer already accepted (an eavesdropper's, with its own Contact): refused
+    // with a new nonce marked stale, so an honest client that lost count re-asks by itself.
+    auto replay = server.check("REGISTER", with(2));
+    CHECK(replay.kind == Kind::replayed);
+    CHECK(replay.user == "alice");
+    CHECK(replay.challenge.find("stale=true") != std::string::npos);
+    CHECK(server.check("REGISTER", with(5)).kind == Kind::replayed);
+    // The new nonce is a new nonce, and answering it works from 1.
+    const auto again = DigestServer::answer(replay.challenge, "alice", ha1, "REGISTER",
+                                            "sip:127.0.0.1:5070", "c0ffee", 1);
+    CHECK(replay.challenge.find(challenge.substr(challenge.find("nonce="), 30)) ==
+          std::string::npos);
+    CHECK(server.check("REGISTER", again).kind == Kind::ok);
+    CHECK(server.check("REGISTER", again).kind == Kind::replayed);
+    // Counts are each user's own: bob's first use of the same nonce is his nc=1.
+    CHECK(server.check("REGISTER", with(1, "bob")).kind == Kind::ok);
+    // A count above 1 on a nonce never answered before cannot be told from a replay.
+    const auto unseen = server.check("REGISTER", "").challenge;
+    CHECK(server
+              .check("REGISTER", DigestServer::answer(unseen, "alice", ha1, "REGISTER",
+                                                      "sip:127.0.0.1:5070", "c0ffee", 7))
+              .kind == Kind::replayed);
+    // A wrong password is still wrong, whatever its count.
+    CHECK(server
+              .check("REGISTER", DigestServer::answer(
+                                     challenge, "alice", digest_ha1("alice", "outpace", "guess"),
+                                     "REGISTER", "sip:127.0.0.1:5070", "c0ffee", 9))
+              .kind == Kind::wrong);
 }
 
 TEST_CASE("digest: a forged nonce and garbage credentials are refused, never crash") {
@@ -249,6 +295,34 @@ TEST_CASE("registrar: NAT rebinding moves the binding, and another agent's accou
     CHECK(rig.counted("forbidden") == 1);
     CHECK(rig.reg->bindings("alice").size() == 1);
     CHECK(rig.reg->contact("bob") == nullptr);
+}
+
+TEST_CASE(
+    "registrar: a refresh counting up on its nonce is accepted, a copied answer moves nothing") {
+    RegistrarRig rig;
+    auto r = RegistrarRig::request("alice", "sip:alice@10.0.0.5:5060", 40001);
+    const auto challenge = rig.reg->handle(r).www_authenticate;
+    auto answered = [&](unsigned nc) {
+        r.authorization = DigestServer::answer(challenge, "alice", kAliceHa1, "REGISTER",
+                                               "sip:127.0.0.1:5070", "c0ffee", nc);
+        r.cseq = ++RegistrarRig::cseq();
+        return rig.reg->handle(r);
+    };
+    REQUIRE(answered(1).status == 200);
+    rig.clock.advance(60s);
+    CHECK(answered(2).status == 200);  // baresip's and Linphone's refresh: no new challenge
+    CHECK(rig.counted("challenged") == 1);
+    // Somebody who saw that REGISTER sends it again with its own Contact and address.
+    auto copy = r;
+    copy.source_ip = "198.51.100.66";
+    copy.contacts = {{"sip:alice@198.51.100.66:5060", "sip:alice@198.51.100.66:5060", -1}};
+    copy.cseq = ++RegistrarRig::cseq();
+    auto refused = rig.reg->handle(copy);
+    CHECK(refused.status == 401);
+    CHECK(refused.www_authenticate.find("stale=true") != std::string::npos);
+    CHECK(rig.counted("replayed") == 1);
+    REQUIRE(rig.reg->bindings("alice").size() == 1);
+    CHECK(rig.reg->contact("alice")->next_hop() == "sip:192.0.2.10:40001;transport=udp");
 }
 
 TEST_CASE(

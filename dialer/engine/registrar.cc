@@ -99,6 +99,10 @@ sip::RegisterReply Registrar::handle(const sip::RegisterRequest& r) {
             return challenge(v, "challenged");
         case Kind::stale:
             return challenge(v, "stale_nonce");
+        case Kind::replayed:
+            // A count already used with its nonce: a copy of an earlier answer, or a client that
+            // lost count. Not a failure (the password was right); a new nonce puts it right.
+            return challenge(v, "replayed");
         case Kind::malformed:
             return refuse(400, "malformed");
         case Kind::wrong: {

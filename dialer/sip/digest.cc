@@ -2,8 +2,13 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <unordered_map>
 
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/auth_module.h>
@@ -46,7 +51,28 @@ bool is_ha1(const std::string& s) {
 struct DigestServer::Impl {
     std::string master_key;  // random per engine start: nonces are HMACs under it
     std::unique_ptr<auth_mod_t, AuthModFree> module;
+    // Per user, the nonces it has answered with and the highest count used with each, oldest
+    // first. Only users that proved themselves are here, so it grows with the accounts file.
+    struct Used {
+        std::string nonce;
+        unsigned long nc = 0;
+        std::chrono::steady_clock::time_point first;
+    };
+    std::unordered_map<std::string, std::deque<Used>> used;
 };
+
+namespace {
+// Nonces one user may have in use at once (one per device, and a few re-challenges); beyond it
+// the oldest is forgotten, and its later counts are asked to start over.
+constexpr std::size_t kNoncesPerUser = 16;
+
+std::string param(msg_param_t const* params, const char* name) {
+    const char* v = params ? msg_params_find(params, name) : nullptr;
+    std::string out = v ? v : "";
+    if (out.size() >= 2 && out.front() == '"') out = out.substr(1, out.size() - 2);
+    return out;
+}
+}  // namespace
 
 DigestServer::DigestServer(Settings settings)
     : settings_(std::move(settings)), impl_(std::make_unique<Impl>()) {
@@ -112,6 +138,8 @@ DigestServer::Verdict DigestServer::check(const std::string& method,
     if (as->as_status == 0) {
         v.kind = Verdict::Kind::ok;
         v.user = as->as_user ? as->as_user : v.user;
+        v = fresh_count(v.user, param(credentials->au_params, "nonce="),
+                        param(credentials->au_params, "nc="));
     } else if (as->as_status == 401 && as->as_response) {
         v.challenge = header_value(as->as_home, as->as_response);
         if (as->as_stale)
@@ -124,6 +152,37 @@ DigestServer::Verdict DigestServer::check(const std::string& method,
         v.kind = Verdict::Kind::malformed;
     }
     su_home_deinit(as->as_home);
+    return v;
+}
+
+DigestServer::Verdict DigestServer::fresh_count(const std::string& user, const std::string& nonce,
+                                                const std::string& nc) {
+    Verdict v;
+    v.user = user;
+    char* end = nullptr;
+    const unsigned long count = std::strtoul(nc.c_str(), &end, 16);
+    if (nonce.empty() || nc.empty() || *end != '\0' || count == 0) return v;  // malformed
+    const auto now = std::chrono::steady_clock::now();
+    auto& list = impl_->used[user];
+    // A nonce first used a lifetime ago has expired: Sofia refuses it before it gets here.
+    while (!list.empty() && now - list.front().first >= settings_.nonce_lifetime) list.pop_front();
+    auto it = std::find_if(list.begin(), list.end(),
+                           [&](const Impl::Used& u) { return u.nonce == nonce; });
+    // A count above 1 for a nonce not seen (forgotten, or never used) cannot be told from a
+    // replay of a forgotten one: the client is asked to start over with a new nonce.
+    if (it == list.end() ? count != 1 : count <= it->nc) {
+        const auto fresh = check("REGISTER", "");
+        v.kind = Verdict::Kind::replayed;
+        v.challenge = fresh.challenge + ", stale=true";
+        return v;
+    }
+    if (it == list.end()) {
+        if (list.size() >= kNoncesPerUser) list.pop_front();
+        list.push_back({nonce, count, now});
+    } else {
+        it->nc = count;
+    }
+    v.kind = Verdict::Kind::ok;
     return v;
 }
 

@@ -3,6 +3,11 @@
 // (HMAC of the issue time under a random key made at start), and checks of a client's
 // Authorization against the account's HA1. The checking is Sofia-SIP's own auth_module; this
 // wrapper keeps Sofia's types out of the rest of the engine.
+//
+// A client may answer many requests with one nonce, counting up (nc=1, 2, …): baresip, Linphone
+// and Zoiper refresh their registrations that way, without a new challenge each time. Each count
+// is accepted once: the request's other headers (its Contact) are not covered by the answer, so a
+// replayed answer must not let an eavesdropper move a registration.
 #pragma once
 
 #include <chrono>
@@ -41,6 +46,8 @@ class DigestServer {
             challenge,  // no credentials for this realm: answer 401 with `challenge`
             stale,      // a nonce that expired: answer 401 with a fresh `challenge` (stale=true)
             wrong,      // wrong response, or unknown user: answer 401 with `challenge`
+            replayed,   // right, but a nonce count already used with this nonce: answer 401
+                        // with a fresh `challenge` (stale=true), so an honest client re-asks
             malformed,  // credentials missing a part: answer 400
         };
         Kind kind = Kind::malformed;
@@ -61,6 +68,7 @@ class DigestServer {
 
   private:
     struct Impl;
+    Verdict fresh_count(const std::string& user, const std::string& nonce, const std::string& nc);
     Settings settings_;
     std::unique_ptr<Impl> impl_;
 };
