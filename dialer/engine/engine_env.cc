@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "dialer/loop_event.h"
+#include "dialer/thread_priority.h"
 
 namespace outpace {
 
@@ -45,6 +46,7 @@ struct LoopEnv::Worker {
         if (wake >= 0) ::close(wake);
     }
     void run() {
+        lower_thread(0, 10, "outpace-slow");
         std::unique_lock lock(mu);
         while (true) {
             cv.wait(lock, [&] { return stop || !queue.empty(); });

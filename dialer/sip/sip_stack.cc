@@ -2,6 +2,7 @@
 
 #include "dialer/loop_event.h"
 #include "dialer/sip/sofia_home.h"
+#include "dialer/thread_priority.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -76,6 +77,7 @@ class NuaStack final : public SipStack {
         if (!root_) return fail(error, "cannot create the SIP event root");
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
+        const auto threads_before = thread_ids();
         nua_.reset(nua_create(
             root_.get(), &NuaStack::event, this, NUTAG_URL(url.c_str()),
             NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
@@ -93,6 +95,9 @@ class NuaStack final : public SipStack {
                                            : "INVITE, ACK, BYE, CANCEL, OPTIONS"),
             NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
             SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END()));
+        // nua_create started the SIP stack's thread: it yields to the loop's audio.
+        for (long tid : thread_ids())
+            if (!threads_before.count(tid)) lower_thread(tid, 3, "outpace-sip");
         if (!nua_)
             return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
                                    " (" + c.transport + "): address in use or not local");
