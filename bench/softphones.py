@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Keeps N softphones registered to the engine, as an office behind one NAT address would:
 accounts reg1..regN with SIP passwords sip-pass-1..N, digest (RFC 2617, qop=auth), a REGISTER
-every 60 s per phone (spread over the minute), and a 200 to every keep-alive OPTIONS. SIPp cannot
+every 60 s per phone (spread over the minute), and a 200 to every keep-alive OPTIONS. Like
+baresip, Linphone and Zoiper, a phone refreshes with the nonce it last answered and the next
+count (nc=2, 3, ...), and answers a new challenge only when the engine sends one. SIPp cannot
 do this (its [authentication] keyword takes no per-call user name from an injection file).
+Sleeps between events, so that the load it adds to the machine is its messages, not polling.
 
 Usage: bench/softphones.py N ENGINE_SIP_PORT [SOURCE_IP=127.0.0.3]
 Prints one line every 10 s: registered, REGISTERs sent, 200s, 401s, other answers, OPTIONS
 answered. Runs until killed. Used by bench/agents.sh REGISTERED=N.
 """
 import hashlib
+import heapq
 import random
 import re
 import select
@@ -37,6 +41,8 @@ class Phone:
         self.call_id = f"reg{i}-{random.getrandbits(48):x}@{source}"
         self.cseq = 0
         self.registered = False
+        self.params = None  # the last challenge answered
+        self.nc = 0
         self.due = now + 60.0 * (i - 1) / n  # spread over the first minute
 
     def register(self, authorization=None):
@@ -57,19 +63,31 @@ class Phone:
         lines += ["Content-Length: 0", "", ""]
         sock.sendto("\r\n".join(lines).encode(), engine)
 
-    def answer(self, challenge):
-        params = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge))
+    def answer(self, challenge=None):
+        """Answers `challenge` (nc=1), or with no challenge the last one again (next count)."""
+        if challenge is not None:
+            self.params = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge))
+            self.nc = 0
+        params = self.params
+        self.nc += 1
+        nc = f"{self.nc:08x}"
         cnonce = f"{random.getrandbits(32):08x}"
         ha1 = md5(f"{self.user}:{realm}:{self.password}")
         ha2 = md5(f"REGISTER:{uri}")
         nonce = params.get("nonce", "")
-        response = md5(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}")
+        response = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
         auth = (f'Digest username="{self.user}", realm="{params.get("realm", realm)}", '
                 f'nonce="{nonce}", uri="{uri}", response="{response}", algorithm=MD5, '
-                f'qop=auth, nc=00000001, cnonce="{cnonce}"')
+                f'qop=auth, nc={nc}, cnonce="{cnonce}"')
         if "opaque" in params:
             auth += f', opaque="{params["opaque"]}"'
         self.register(auth)
+
+    def refresh(self):
+        if self.params:
+            self.answer()
+        else:
+            self.register()
 
 
 def header(lines, name):
@@ -81,19 +99,27 @@ def header(lines, name):
 
 now = time.monotonic()
 phones = {}
+due = []  # (time, call-id): the next REGISTER of each phone
 for i in range(1, n + 1):
     p = Phone(i, now)
     phones[p.call_id] = p
-sent = ok = challenged = other = pinged = 0
+    heapq.heappush(due, (p.due, p.call_id))
+sent = ok = challenged = reused = other = pinged = 0
 next_report = now + 10
 while True:
     now = time.monotonic()
-    for p in phones.values():
-        if p.due <= now:
-            p.due = now + 60
-            p.register()
-            sent += 1
-    ready, _, _ = select.select([sock], [], [], 0.01)
+    while due and due[0][0] <= now:
+        when, call_id = heapq.heappop(due)
+        p = phones[call_id]
+        if when != p.due:
+            continue  # moved since (a 503 brought it forward)
+        p.due = now + 60
+        heapq.heappush(due, (p.due, call_id))
+        reused += p.params is not None
+        p.refresh()
+        sent += 1
+    wait = max(0.0, min(due[0][0] if due else now + 1, next_report) - now)
+    ready, _, _ = select.select([sock], [], [], wait)
     for _ in range(1000 if ready else 0):
         try:
             data, peer = sock.recvfrom(65535, socket.MSG_DONTWAIT)
@@ -124,9 +150,11 @@ while True:
             p.registered = True
         else:
             other += 1
-            p.due = now + 5  # 503 and the like: try again soon
-    if now >= next_report:
-        next_report = now + 10
+            p.params = None
+            p.due = now + 5  # 503 and the like: try again soon, from the start
+            heapq.heappush(due, (p.due, p.call_id))
+    if time.monotonic() >= next_report:
+        next_report = time.monotonic() + 10
         registered = sum(p.registered for p in phones.values())
         print(f"registered {registered} sent {sent} ok {ok} challenged {challenged} "
-              f"other {other} options {pinged}", flush=True)
+              f"refreshed-on-nonce {reused} other {other} options {pinged}", flush=True)
