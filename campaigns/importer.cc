@@ -1,5 +1,7 @@
 #include "campaigns/importer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -220,8 +222,24 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     summary.rejects_path =
         options.rejects_path.empty() ? list_path + ".rejects.csv" : options.rejects_path;
     std::ofstream rejects(summary.rejects_path, std::ios::trunc);
+    if (!rejects && options.rejects_path.empty()) {
+        // A list in a folder this user cannot write (a shared drop folder, another user's
+        // home): the reject file goes to the working folder instead, and the summary says where.
+        const std::string beside = summary.rejects_path;
+        summary.rejects_path = list_path.substr(list_path.rfind('/') + 1) + ".rejects.csv";
+        rejects.open(summary.rejects_path, std::ios::trunc);
+        char cwd[4096];
+        if (rejects)
+            summary.rejects_note = "cannot write " + beside + "; rejects written to " +
+                                   (::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" : "") +
+                                   summary.rejects_path;
+    }
     if (!rejects) {
-        if (error) *error = "cannot write the reject file " + summary.rejects_path;
+        if (error)
+            *error = "cannot write the reject file " + summary.rejects_path +
+                     (options.rejects_path.empty()
+                          ? " (nor beside the list): name a writable one with --rejects FILE"
+                          : "");
         return false;
     }
     rejects << "line,reason,detail,row\n";

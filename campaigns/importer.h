@@ -30,6 +30,7 @@ struct ImportSummary {
     std::map<std::string, std::size_t> reject_reasons;  // reason class -> rows
     std::size_t dnc_loaded = 0;  // numbers loaded from the campaign's DNC files
     std::string rejects_path;
+    std::string rejects_note;   // set when the reject file could not go beside the list
     std::string encoding;       // the one the list was read as
     std::string encoding_note;  // why, when "auto" did not find UTF-8
     double seconds = 0;

@@ -12,6 +12,7 @@
 #include <cassert>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -171,19 +172,27 @@ Status store_error(const rocksdb::Status& st, const std::string& dir, const std:
 
 }  // namespace
 
-std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
+namespace {
+struct OpenOptions {
+    rocksdb::DBOptions db;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+};
+OpenOptions open_options(bool writer) {
     rocksdb::Options options;
     options.info_log = std::make_shared<StderrLogger>();
     // No preallocated WAL blocks (17 MiB at a time): a full disk shows at the first write that
     // does not fit, so the engine stalls while the outcomes it holds are few, instead of some
     // 30,000 attempts later in the middle of a memtable flush.
     options.allow_fallocate = false;
-    options.create_if_missing = true;
-    options.create_missing_column_families = true;
+    options.create_if_missing = writer;
+    options.create_missing_column_families = writer;
     options.IncreaseParallelism(2);
+    // A reader keeps every table file open: the writer may delete one it has compacted away,
+    // and an open file stays readable (what RocksDB asks of a secondary instance).
+    if (!writer) options.max_open_files = -1;
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.block_cache = rocksdb::NewLRUCache(256 << 20);
+    table.block_cache = rocksdb::NewLRUCache((writer ? 256 : 64) << 20);
     rocksdb::ColumnFamilyOptions cfo(options);
     cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     cfo.write_buffer_size = 16 << 20;
@@ -194,17 +203,29 @@ std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
     // for every row, and the answer is nearly always no.
     cfo.memtable_whole_key_filtering = true;
     cfo.memtable_prefix_bloom_size_ratio = 0.05;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : kCfNames) cfs.emplace_back(name, cfo);
+    OpenOptions out{rocksdb::DBOptions(options), {}};
+    for (const char* name : kCfNames) out.cfs.emplace_back(name, cfo);
+    return out;
+}
+}  // namespace
 
+std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
+    auto [options, cfs] = open_options(true);
     std::unique_ptr<Store> s(new Store());
     rocksdb::DB* db = nullptr;
     // RocksDB would log an error for a folder that does not exist yet before creating it.
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    auto st = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs, &s->cf_, &db);
+    auto st = rocksdb::DB::Open(options, dir, cfs, &s->cf_, &db);
     if (!st.ok()) {
-        if (error) *error = store_error(st, dir, "cannot open the store in " + dir).error;
+        if (!error) return nullptr;
+        if (st.IsIOError() && (st.ToString().find("While lock file") != std::string::npos ||
+                               st.ToString().find("lock hold by") != std::string::npos))
+            *error = "the store in " + dir +
+                     " is in use by another process, most likely a running engine (one process "
+                     "writes a store at a time; report, export and contacts next read beside it)";
+        else
+            *error = store_error(st, dir, "cannot open the store in " + dir).error;
         return nullptr;
     }
     s->db_.reset(db);
@@ -215,8 +236,45 @@ std::unique_ptr<Store> Store::open(const std::string& dir, std::string* error) {
     return s;
 }
 
+std::unique_ptr<Store> Store::open_reader(const std::string& dir, std::string* error) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+        if (error)
+            *error = std::filesystem::is_directory(dir, ec)
+                         ? "no store in " + dir + " (nothing has been imported there yet)"
+                         : "no store in " + dir + ": no such folder";
+        return nullptr;
+    }
+    auto [options, cfs] = open_options(false);
+    std::unique_ptr<Store> s(new Store());
+    // A secondary instance: it follows the writer's files without their lock, and writes
+    // nothing in `dir`; its own scratch folder is private to this process.
+    std::string scratch =
+        (std::filesystem::temp_directory_path(ec) / "outpace-reader-XXXXXX").string();
+    if (ec || !::mkdtemp(scratch.data())) {
+        if (error) *error = "cannot make a scratch folder to read the store in " + dir;
+        return nullptr;
+    }
+    s->secondary_dir_ = scratch;
+    s->dir_ = dir;
+    rocksdb::DB* db = nullptr;
+    auto st = rocksdb::DB::OpenAsSecondary(options, dir, scratch, cfs, &s->cf_, &db);
+    if (!st.ok()) {
+        if (error) *error = store_error(st, dir, "cannot read the store in " + dir).error;
+        return nullptr;  // ~Store removes the scratch folder
+    }
+    s->db_.reset(db);
+    return s;
+}
+
 Store::~Store() {
-    for (auto* h : cf_) db_->DestroyColumnFamilyHandle(h);
+    if (db_)
+        for (auto* h : cf_) db_->DestroyColumnFamilyHandle(h);
+    db_.reset();
+    if (!secondary_dir_.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(secondary_dir_, ec);
+    }
 }
 
 Store::Batch Store::batch() {

@@ -50,6 +50,11 @@ class Store {
   public:
     // Opens (creating if needed) the store in `dir`. Only one process may hold it.
     static std::unique_ptr<Store> open(const std::string& dir, std::string* error);
+    // Opens an existing store for reading, beside the process that holds it (a running engine):
+    // no lock taken, nothing created or written in `dir`, so it also works on a read-only copy.
+    // What it sees is the store as of the call. Refuses a folder that holds no store. Only the
+    // read functions may be used on it.
+    static std::unique_ptr<Store> open_reader(const std::string& dir, std::string* error);
     // After a failed write (a full disk) RocksDB refuses every write until it recovers: this
     // asks it to, and works once space has returned.
     Status resume();
@@ -160,6 +165,7 @@ class Store {
     std::unique_ptr<rocksdb::DB> db_;
     std::vector<rocksdb::ColumnFamilyHandle*> cf_;
     std::string dir_;
+    std::string secondary_dir_;  // a reader's own scratch folder (removed with it)
     std::uint64_t next_attempt_id_ = 1;
 };
 

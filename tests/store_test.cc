@@ -1,6 +1,9 @@
 // Import, hopper and ledger against a real RocksDB store in a temporary folder.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "campaigns/campaign_loader.h"
@@ -344,4 +347,72 @@ TEST_CASE("Ofcom: estimated AMD false positives count as abandoned live answers"
     CHECK(text.find("OVER CAP") != std::string::npos);
     const auto j = nlohmann::json::parse(report_json(r));
     CHECK(j["abandon"]["24h"]["estimated_false_positives"].get<double>() == doctest::Approx(1.8));
+}
+
+TEST_CASE("a reader beside the writer: sees what was written, takes no lock, leaves nothing") {
+    Fixture f;
+    f.import(
+        "phone,timezone\n+14155550100,America/Los_Angeles\n+14155550101,America/Los_Angeles\n");
+    f.dial(1, at("2026-11-23T18:00:00Z"));  // an attempt in the write-ahead log only
+    auto listing = [&] {
+        std::set<std::string> out;
+        for (const auto& e : std::filesystem::directory_iterator(f.dir.file("db")))
+            out.insert(e.path().filename().string());
+        return out;
+    };
+    const auto before = listing();
+    for (int i = 0; i < 3; ++i) {  // the writer (the engine) still holds the store
+        std::string err;
+        auto reader = Store::open_reader(f.dir.file("db"), &err);
+        REQUIRE_MESSAGE(reader, err);
+        CHECK(reader->contact("t", "+14155550101"));
+        int attempts = 0;
+        reader->for_each_attempt("t", [&](const Attempt&) { ++attempts; });
+        CHECK(attempts == 1);
+    }
+    CHECK(listing() == before);  // no LOG, LOG.old.*, or lock file of the readers
+    // A second writer is told who holds the store, in words.
+    std::string err;
+    CHECK_FALSE(Store::open(f.dir.file("db"), &err));
+    CHECK(err.find("in use by another process, most likely a running engine") != std::string::npos);
+}
+
+TEST_CASE("a reader refuses a folder without a store and creates nothing") {
+    test::TempDir dir;
+    std::string err;
+    CHECK_FALSE(Store::open_reader(dir.file("nowhere"), &err));
+    CHECK(err == "no store in " + dir.file("nowhere") + ": no such folder");
+    CHECK_FALSE(std::filesystem::exists(dir.file("nowhere")));
+    std::filesystem::create_directories(dir.file("empty"));
+    CHECK_FALSE(Store::open_reader(dir.file("empty"), &err));
+    CHECK(err.find("nothing has been imported there yet") != std::string::npos);
+    CHECK(std::filesystem::is_empty(dir.file("empty")));
+}
+
+TEST_CASE(
+    "a list in a folder nobody may write: the rejects go to the working folder, and it says so") {
+    Fixture f;
+    // A folder where the reject file is, for everybody (root included), impossible to create.
+    std::filesystem::create_directories(f.dir.file("list.csv.rejects.csv"));
+    auto list = f.dir.write("list.csv", "phone,timezone\nnot a number,America/New_York\n");
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::create_directories(f.dir.file("work"));
+    std::filesystem::current_path(f.dir.file("work"));
+    ImportSummary s;
+    std::string err;
+    const bool ok = import_contacts(*f.store, f.campaign, "name: t\n", list, {}, s, &err);
+    std::filesystem::current_path(cwd);
+    REQUIRE_MESSAGE(ok, err);
+    CHECK(s.rejected == 1);
+    CHECK(s.rejects_path == "list.csv.rejects.csv");
+    CHECK(s.rejects_note.find("rejects written to " + f.dir.file("work") +
+                              "/list.csv.rejects.csv") != std::string::npos);
+    CHECK(test::read_file(f.dir.file("work/list.csv.rejects.csv")).find("invalid phone number") !=
+          std::string::npos);
+    // And where neither works (working in the list's folder), the error names the way out.
+    std::filesystem::current_path(f.dir.path());
+    const bool again = import_contacts(*f.store, f.campaign, "name: t\n", list, {}, s, &err);
+    std::filesystem::current_path(cwd);
+    CHECK_FALSE(again);
+    CHECK(err.find("name a writable one with --rejects FILE") != std::string::npos);
 }

@@ -17,6 +17,13 @@ std::unique_ptr<Store> open_store(const std::string& dir) {
     return store;
 }
 
+std::unique_ptr<Store> read_store(const std::string& dir) {
+    std::string error;
+    auto store = Store::open_reader(dir, &error);
+    if (!store) std::cerr << "outpace: " << error << "\n";
+    return store;
+}
+
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(name_or_file, ec)) {
@@ -90,7 +97,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
     report->add_option("--at", at, "report as of this time (default now)");
     report->add_flag("--json", json, "one JSON object per campaign, one per line");
     report->callback([&exit_code] {
-        auto store = open_store(data);
+        auto store = read_store(data);
         auto now = time_arg(at);
         if (!store || !now) return void(exit_code = 1);
         std::vector<std::string> names =
@@ -139,7 +146,7 @@ void add_export_command(CLI::App& app, int& exit_code) {
                     "list columns to add to each row, comma-separated (e.g. customer_id)");
     exp->add_option("--output,-o", output, "file to write (default: standard output)");
     exp->callback([&exit_code] {
-        auto store = open_store(data);
+        auto store = read_store(data);
         if (!store) return void(exit_code = 1);
         auto c = campaign_arg(*store, campaign_name);
         if (!c) return void(exit_code = 1);

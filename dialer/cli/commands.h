@@ -28,6 +28,8 @@ void add_agent_passwd_command(CLI::App& app, int& exit_code);
 
 // Helpers shared by the commands.
 std::unique_ptr<Store> open_store(const std::string& dir);
+// For commands that only read: beside a running engine, without creating anything.
+std::unique_ptr<Store> read_store(const std::string& dir);
 // A campaign given as a YAML file or as the name of a campaign already in the store.
 // Prints the errors and returns nullopt when it cannot be loaded.
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file);

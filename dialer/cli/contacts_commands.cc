@@ -63,6 +63,7 @@ int run_import(const ImportArgs& a) {
         a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
         s.seconds > 0 ? s.rows / s.seconds : 0.0);
     if (!s.encoding_note.empty()) std::printf("  %s\n", s.encoding_note.c_str());
+    if (!s.rejects_note.empty()) std::printf("  %s\n", s.rejects_note.c_str());
     for (const auto& [reason, n] : s.reject_reasons)
         std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
     if (s.dnc_loaded) std::printf("  do-not-call numbers loaded: %zu\n", s.dnc_loaded);
@@ -72,7 +73,7 @@ int run_import(const ImportArgs& a) {
 }
 
 int run_next(const NextArgs& a) {
-    auto store = open_store(a.data);
+    auto store = read_store(a.data);
     if (!store) return 1;
     auto campaign = campaign_arg(*store, a.campaign);
     auto now = time_arg(a.at);
