@@ -264,10 +264,6 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
                    "a phone must ring at least 15 seconds before the dialer gives up");
         r.string(d, "trunk", "dialing.", c.trunk);
         r.string(d, "caller_id", "dialing.", c.caller_id);
-        if (d["caller_id"] && !c.caller_id.empty() &&
-            !normalize_phone(c.caller_id, c.default_region).ok())
-            r.error(d["caller_id"],
-                    "'dialing.caller_id' is not a valid phone number: '" + c.caller_id + "'");
     }
     if (auto n = root["calling_hours"]) read_calling_hours(r, n, c);
     if (auto t = root["timezone"]; t && r.section(t, "timezone")) {
@@ -381,6 +377,17 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     }
     if (auto d = root["dispositions"]) read_dispositions(r, d, c);
     if (auto s = root["survey"]) read_survey(r, s, c);
+    // After 'list': a caller ID written without a country code is in the list's region. It is
+    // kept in E.164, which is what the From header carries (a carrier refuses "(312) 555-0188").
+    if (auto d = root["dialing"]; d && d.IsMap() && d["caller_id"] && !c.caller_id.empty()) {
+        const auto n = normalize_phone(c.caller_id, c.default_region);
+        if (n.ok())
+            c.caller_id = n.e164;
+        else
+            r.error(d["caller_id"], "'dialing.caller_id' is not a valid phone number in region " +
+                                        c.default_region + ": '" + c.caller_id + "' (" + n.error +
+                                        ")");
+    }
     if (c.kind == CampaignKind::survey && c.survey_questions.empty())
         r.error(root["survey"] ? root["survey"] : root,
                 "a survey campaign needs 'survey.questions'");

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "campaigns/campaign_loader.h"
+#include "dialer/engine/engine_config.h"
 #include "test_util.h"
 
 using namespace outpace;
@@ -158,8 +159,9 @@ TEST_CASE("each rule names its problem") {
           "c.yaml:3:36: collections campaigns must wait at least 7d after a conversation (Reg F)");
     CHECK(only_error("name: x\nlist: {default_region: XX}\n") ==
           "c.yaml:2:24: unknown region 'XX' (use a two-letter code like US or GB)");
-    CHECK(only_error("name: x\ndialing: {caller_id: \"12\"}\n") ==
-          "c.yaml:2:22: 'dialing.caller_id' is not a valid phone number: '12'");
+    CHECK(only_error("name: x\ndialing: {caller_id: \"12\"}\n")
+              .starts_with("c.yaml:2:22: 'dialing.caller_id' is not a valid phone number in region "
+                           "US: '12'"));
     CHECK(only_error("name: x\ndispositions:\n  - {code: A}\n  - {code: A}\n") ==
           "c.yaml:4:12: disposition code 'A' is used twice");
     CHECK(only_error("name: x\nkind: survey\n") ==
@@ -179,4 +181,43 @@ TEST_CASE("a file that cannot be opened says so") {
     auto r = load_campaign_file("/nonexistent/campaign.yaml");
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0].to_string() == "/nonexistent/campaign.yaml: cannot open the file");
+}
+
+TEST_CASE("caller ID: written as people write it, judged in the list's region, kept in E.164") {
+    // What the From header carries: "(312) 555-0188" made every call fail at the carrier.
+    auto us = load("name: x\ndialing: {caller_id: \"(312) 555-0188\"}\n");
+    REQUIRE(us.campaign);
+    CHECK(us.campaign->caller_id == "+13125550188");
+    // The region comes from 'list', even when 'list' comes after 'dialing' in the file.
+    auto uk =
+        load("name: x\ndialing: {caller_id: \"020 7946 0123\"}\nlist: {default_region: GB}\n");
+    for (const auto& e : uk.errors) FAIL(e.to_string());
+    REQUIRE(uk.campaign);
+    CHECK(uk.campaign->caller_id == "+442079460123");
+    // The same digits are not a US number.
+    CHECK(only_error("name: x\ndialing: {caller_id: \"020 7946 0123\"}\n")
+              .starts_with(
+                  "c.yaml:2:22: 'dialing.caller_id' is not a valid phone number in region US"));
+}
+
+TEST_CASE("caller ID of a trunk: E.164 only (no list region to judge it by), kept normalised") {
+    auto trunk = [](const std::string& id) {
+        return load_engine_config_text(
+            "data: d\ntrunks: [{name: t, address: \"127.0.0.1:5060\", "
+            "caller_id: \"" +
+                id + "\"}]\ncampaigns: [demo.yaml]\n",
+            "engine.yaml", test::example(""));
+    };
+    auto ok = trunk("+1 (312) 555-0188");
+    for (const auto& e : ok.errors) FAIL(e.to_string());
+    REQUIRE(ok.config);
+    CHECK(ok.config->trunks.at(0).caller_id == "+13125550188");
+    for (const char* bad : {"(312) 555-0188", "+1 555", "anonymous"}) {
+        auto r = trunk(bad);
+        CHECK_FALSE(r.config);
+        REQUIRE(r.errors.size() == 1);
+        CHECK(r.errors[0].line == 2);
+        CHECK(r.errors[0].message.find("'trunks[].caller_id' must be a valid number in E.164") !=
+              std::string::npos);
+    }
 }

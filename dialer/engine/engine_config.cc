@@ -1,5 +1,7 @@
 #include "dialer/engine/engine_config.h"
 
+#include "campaigns/phone.h"
+
 #include <arpa/inet.h>
 
 #include <filesystem>
@@ -214,6 +216,18 @@ void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
             r.string(t, "username", "trunks[].", tc.username);
             r.string(t, "password", "trunks[].", tc.password);
             r.string(t, "caller_id", "trunks[].", tc.caller_id);
+            if (!tc.caller_id.empty()) {
+                // No list region here: only a number written in E.164 is unambiguous.
+                const auto n = tc.caller_id.front() == '+' ? normalize_phone(tc.caller_id, "US")
+                                                           : NormalizedPhone{};
+                if (tc.caller_id.front() != '+' || !n.ok())
+                    r.error(t["caller_id"],
+                            "'trunks[].caller_id' must be a valid number in E.164 "
+                            "(like +13125550188): '" +
+                                tc.caller_id + "'");
+                else
+                    tc.caller_id = n.e164;
+            }
             r.integer(t, "max_calls_per_second", "trunks[].", tc.max_calls_per_second, 1, 10000);
             r.integer(t, "max_calls", "trunks[].", tc.max_calls, 1, 100000);
             c.trunks.push_back(tc);
