@@ -25,6 +25,7 @@ const char* to_string(AgentState s);
 struct Agent {
     using State = AgentState;
     std::string id, peer, phone, pause_reason;
+    std::string name;  // shown to customers' scripts as {agent}: the agents file's, else the id
     // The softphone registers (the agents file gives no fixed phone): its leg goes where the
     // registrar last saw it, `leg_source` being that address (RTP is latched to it).
     bool registered = false;

@@ -296,6 +296,11 @@ void AgentPool::start_session(const std::string& peer, const std::string& key, A
     auto owned = std::make_unique<Agent>();
     Agent& a = *owned;
     a.id = r.agent;
+    a.name = r.agent;
+    if (const AgentDirectory* dir = host_.directory())
+        if (auto it = dir->accounts.find(r.agent);
+            it != dir->accounts.end() && !it->second.name.empty())
+            a.name = it->second.name;
     a.key = key;
     a.peer = peer;
     a.phone = r.phone;

@@ -97,6 +97,41 @@ void AgentProtocol::logged_out(const Agent& a, const std::string& reason) const 
     send(a, {{"type", "logged_out"}, {"reason", reason}});
 }
 
+std::string AgentProtocol::script_for(
+    const Agent& a, const Campaign& c, const std::string& phone,
+    const std::vector<std::pair<std::string, std::string>>& fields) {
+    // One pass, so that a value containing braces is never read as a placeholder.
+    const std::string& t = c.script;
+    std::string out;
+    out.reserve(t.size() + 64);
+    for (std::size_t i = 0; i < t.size();) {
+        const auto close = t[i] == '{' ? t.find('}', i + 1) : std::string::npos;
+        if (close == std::string::npos) {
+            out += t[i++];
+            continue;
+        }
+        const std::string key = t.substr(i + 1, close - i - 1);
+        const std::string* value = nullptr;
+        if (key == "agent")
+            value = &a.name;
+        else if (key == "agent_id")
+            value = &a.id;
+        else if (key == "campaign")
+            value = &c.name;
+        else if (key == "phone")
+            value = &phone;
+        for (const auto& [k, v] : fields)
+            if (!value && k == key) value = &v;
+        if (value) {
+            out += *value;
+            i = close + 1;
+        } else {
+            out += t[i++];  // left as written: the list has no such column
+        }
+    }
+    return out;
+}
+
 void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
     const Campaign& c = *v.campaign;
     json fields = json::object();
@@ -110,7 +145,7 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
               {"campaign", c.name},
               {"phone", v.phone},
               {"fields", fields},
-              {"script", c.script},
+              {"script", script_for(a, c, v.phone, v.fields)},
               {"amd", v.amd},
               {"dispositions", dispositions},
               {"history", history_json(v.history)},
@@ -157,10 +192,13 @@ void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& co
                             std::optional<std::int64_t> callback_at) const {
     json fields = json::object();
     for (const auto& [k, v] : contact.fields) fields[k] = v;
-    json m = {
-        {"type", "preview"}, {"campaign", c.name},           {"phone", contact.phone},
-        {"fields", fields},  {"attempts", contact.attempts}, {"history", history_json(history)},
-        {"script", c.script}};
+    json m = {{"type", "preview"},
+              {"campaign", c.name},
+              {"phone", contact.phone},
+              {"fields", fields},
+              {"attempts", contact.attempts},
+              {"history", history_json(history)},
+              {"script", script_for(a, c, contact.phone, contact.fields)}};
     if (callback_at) m["callback_at"] = format_timestamp(Timestamp(Seconds(*callback_at)));
     send(a, m);
 }

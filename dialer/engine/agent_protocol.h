@@ -57,6 +57,11 @@ class AgentProtocol {
     void logout_pending(const Agent& a) const;
     void logged_out(const Agent& a, const std::string& reason) const;
     void offer(const Agent& a, const OfferView& v) const;
+    // The campaign's script as this agent reads it to this contact: {agent} (the agent's name),
+    // {agent_id}, {campaign}, {phone} and {COLUMN} (list columns) filled in; a placeholder that
+    // names nothing is left as written.
+    static std::string script_for(const Agent& a, const Campaign& c, const std::string& phone,
+                                  const std::vector<std::pair<std::string, std::string>>& fields);
     void connected(const Agent& a, std::uint64_t attempt, double connect_ms) const;
     void hangup(const Agent& a, const HangupView& v) const;
     void wrapup(const Agent& a, std::uint64_t attempt, double max_s) const;
