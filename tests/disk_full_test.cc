@@ -110,7 +110,8 @@ TEST_CASE(
     CHECK(store->in_flight_attempts().empty());
 }
 
-TEST_CASE("faults: the CLI on a full disk says so, and exits non-zero") {
+TEST_CASE(
+    "faults: on a full disk the CLI still reports, and an import says so and exits non-zero") {
     REQUIRE_MESSAGE(::geteuid() == 0,
                     "this test needs root: it mounts a small tmpfs for the store");
     test::TempDir dir;
@@ -121,10 +122,10 @@ TEST_CASE("faults: the CLI on a full disk says so, and exits non-zero") {
                        " --campaign " + test::example("telemarketing.yaml") + " " + list);
     REQUIRE_MESSAGE(r.status == 0, r.out);
     CHECK(disk.fill(disk.dir + "/filler") > 0);
+    // A report writes nothing in the store: a full disk is no reason to refuse one.
     r = test::run(std::string(OUTPACE_BINARY) + " report --data " + disk.dir);
-    CHECK(r.status != 0);
-    CHECK(r.status != 134);  // not an abort
-    CHECK_MESSAGE(r.out.find("no space left on " + disk.dir) != std::string::npos, r.out);
+    CHECK_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("campaign spring-renewals: 1 contacts") != std::string::npos);
     r = test::run(std::string(OUTPACE_BINARY) + " contacts import --data " + disk.dir +
                   " --campaign " + test::example("telemarketing.yaml") + " " + list);
     CHECK(r.status == 1);
