@@ -96,4 +96,14 @@ bool CsvReader::next(CsvRecord& rec) {
     }
 }
 
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char ch : s) {
+        if (ch == '"') out += '"';
+        out += ch;
+    }
+    return out + "\"";
+}
+
 }  // namespace outpace

@@ -38,4 +38,8 @@ class CsvReader {
     std::size_t pos_ = 0, len_ = 0, consumed_ = 0, size_ = 0, line_ = 1;
 };
 
+// A field as written to CSV (RFC 4180): quoted when it holds a delimiter, a quote or a line
+// break; quotes doubled.
+std::string csv_field(const std::string& s);
+
 }  // namespace outpace

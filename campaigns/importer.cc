@@ -18,13 +18,6 @@ namespace {
 
 constexpr std::size_t kChunk = 16384;
 
-std::string csv_quote(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += (c == '"') ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
 // Text from the list quoted in a message: a 50 MB "header" is not echoed whole.
 std::string quoted(const std::string& s, std::size_t max = 60) {
     if (s.size() <= max) return "'" + s + "'";
@@ -37,7 +30,7 @@ std::string join_row(const std::vector<std::string>& fields) {
     std::string out;
     for (std::size_t i = 0; i < fields.size(); ++i) {
         if (i) out += ',';
-        out += csv_quote(fields[i]);
+        out += csv_field(fields[i]);
     }
     return out;
 }
@@ -291,8 +284,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             if (!r.reject.empty()) {
                 ++summary.rejected;
                 ++summary.reject_reasons[r.reject];
-                rejects << r.rec.line << ',' << csv_quote(r.reject) << ',' << csv_quote(r.detail)
-                        << ',' << csv_quote(join_row(r.rec.fields)) << '\n';
+                rejects << r.rec.line << ',' << csv_field(r.reject) << ',' << csv_field(r.detail)
+                        << ',' << csv_field(join_row(r.rec.fields)) << '\n';
                 continue;
             }
             if (present) {

@@ -1,4 +1,6 @@
 #include "campaigns/survey_results.h"
+
+#include "campaigns/csv.h"
 #include "campaigns/json_text.h"
 
 #include <algorithm>
@@ -18,17 +20,6 @@ void for_each_respondent(const Store& store, const Campaign& c,
     store.for_each_attempt(c.name, [&](const Attempt& a) {
         if (!a.survey.empty()) f(a);
     });
-}
-
-// RFC 4180: quoted when it holds a delimiter, a quote or a line break; quotes doubled.
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char ch : s) {
-        if (ch == '"') out += '"';
-        out += ch;
-    }
-    return out + "\"";
 }
 
 std::string utc(std::int64_t unix_ms) {
