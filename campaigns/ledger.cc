@@ -86,7 +86,11 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
         batch.put_contact(campaign_.name, &*before, after);
         batch.put_attempt(a);
         if (after.state == ContactState::dnc)
-            batch.add_dnc(campaign_.name, after.phone, "disposition " + a.disposition);
+            batch.add_dnc(campaign_.name, after.phone,
+                          "disposition " + a.disposition +
+                              (a.agent.empty() ? "" : " by agent " + a.agent) + ", attempt " +
+                              std::to_string(a.id),
+                          a.ended_ms / 1000);
     }
     return store_.write(batch, true);
 }

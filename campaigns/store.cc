@@ -9,11 +9,13 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
 namespace outpace {
@@ -70,6 +72,19 @@ std::string id_key(std::uint64_t id) {
     return k;
 }
 const std::string kSeqKey = "seq/attempt";
+const std::string kDncScopePrefix = "dnc-scope/";
+constexpr char kDncTimed = '\x01';  // a DNC value that starts with its time
+
+DncEntry decode_dnc(std::string scope, std::string phone, std::string_view v) {
+    DncEntry e{std::move(scope), std::move(phone), {}, 0};
+    if (v.size() >= 9 && v[0] == kDncTimed) {
+        e.added_at = static_cast<std::int64_t>(get_be64(v.data() + 1));
+        e.source = v.substr(9);
+    } else {
+        e.source = v;  // stored before times were kept
+    }
+    return e;
+}
 // Personal callbacks by agent (meta): callback/CAMPAIGN\0AGENT\0PHONE -> the time (be64).
 std::string callback_prefix(const std::string& campaign, const std::string& agent) {
     return "callback/" + contact_key(campaign, agent) + '\0';
@@ -134,8 +149,19 @@ void Store::Batch::put_attempt(const Attempt& a) {
 }
 
 void Store::Batch::add_dnc(const std::string& scope, const std::string& phone,
-                           const std::string& source) {
-    wb_->Put(store_->cf_[kDnc], contact_key(scope, phone), source);
+                           const std::string& source, std::int64_t added_at) {
+    std::string v(1, kDncTimed);
+    put_be64(v, static_cast<std::uint64_t>(added_at > 0 ? added_at : std::time(nullptr)));
+    v += source;
+    wb_->Put(store_->cf_[kDnc], contact_key(scope, phone), v);
+    if (scope != dnc_scope_) {
+        wb_->Put(store_->cf_[kMeta], kDncScopePrefix + scope, "");
+        dnc_scope_ = scope;
+    }
+}
+
+void Store::Batch::remove_dnc(const std::string& scope, const std::string& phone) {
+    wb_->Delete(store_->cf_[kDnc], contact_key(scope, phone));
 }
 
 void Store::Batch::put_zone_group(const std::string& campaign, const std::string& zones) {
@@ -416,6 +442,42 @@ std::vector<bool> Store::dnc_many(const std::string& campaign,
     auto global = exist_many(db_.get(), cf_[kDnc], "*", phones);
     for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = mine[i] || global[i];
     return mine;
+}
+
+std::string dnc_scope_label(const std::string& scope) {
+    return scope == "*" ? "global" : "campaign:" + scope;
+}
+
+std::vector<DncEntry> Store::dnc_lookup(const std::string& phone) const {
+    std::vector<std::string> scopes{"*"};
+    scan_prefix(db_.get(), cf_[kMeta], kDncScopePrefix,
+                [&](const rocksdb::Slice& k, const rocksdb::Slice&) {
+                    std::string scope(k.data() + kDncScopePrefix.size(),
+                                      k.size() - kDncScopePrefix.size());
+                    if (scope != "*") scopes.push_back(std::move(scope));
+                    return true;
+                });
+    // Scopes with entries from before the scope list was kept: the campaigns'.
+    for (auto& c : campaigns())
+        if (std::find(scopes.begin(), scopes.end(), c) == scopes.end()) scopes.push_back(c);
+    std::vector<DncEntry> out;
+    for (const auto& scope : scopes) {
+        std::string v;
+        if (db_->Get({}, cf_[kDnc], contact_key(scope, phone), &v).ok())
+            out.push_back(decode_dnc(scope, phone, v));
+    }
+    return out;
+}
+
+void Store::for_each_dnc(const std::string& scope,
+                         const std::function<void(const DncEntry&)>& f) const {
+    const std::string prefix = scope + '\0';
+    scan_prefix(
+        db_.get(), cf_[kDnc], prefix, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+            f(decode_dnc(scope, std::string(k.data() + prefix.size(), k.size() - prefix.size()),
+                         v.ToStringView()));
+            return true;
+        });
 }
 
 bool Store::has_contacts(const std::string& campaign) const {

@@ -6,9 +6,10 @@
 //   due       campaign \0 zones \0 next_eligible(8) phone    -> ""   (pending contacts only)
 //   attempts  campaign \0 id(8)                              -> Attempt
 //   inflight  id(8)                                          -> campaign
-//   dnc       scope \0 phone                                 -> source   (scope "*" = every
-//   campaign) meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";
-//   "seq/attempt"
+//   dnc       scope \0 phone                                 -> \x01 added_at(8) source (or, from
+//             before times were kept, source alone); scope "*" = every campaign
+//   meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";
+//             "dnc-scope/" scope -> "";  "seq/attempt"
 // The due index is grouped by time zone so the hopper skips whole zones that are outside calling
 // hours instead of scanning past their contacts.
 #pragma once
@@ -38,6 +39,15 @@ struct StoredCampaign {
     std::string path;
     std::string yaml;
 };
+
+// One number on one do-not-call list, with where it came from and when (a regulator or a court
+// may ask). Scope "*" is the global list; any other scope is a campaign's name.
+struct DncEntry {
+    std::string scope, phone, source;
+    std::int64_t added_at = 0;  // unix seconds; 0 for entries stored before times were kept
+};
+// A scope as people write it: "global" or "campaign:NAME".
+std::string dnc_scope_label(const std::string& scope);
 
 // One entry of the due index.
 struct DueEntry {
@@ -74,7 +84,10 @@ class Store {
         Batch& operator=(Batch&&) noexcept;
         void put_contact(const std::string& campaign, const Contact* before, const Contact& after);
         void put_attempt(const Attempt& a);
-        void add_dnc(const std::string& scope, const std::string& phone, const std::string& source);
+        // `added_at`: unix seconds (0 = now).
+        void add_dnc(const std::string& scope, const std::string& phone, const std::string& source,
+                     std::int64_t added_at = 0);
+        void remove_dnc(const std::string& scope, const std::string& phone);
         void put_zone_group(const std::string& campaign, const std::string& zones);
         std::size_t count() const;
 
@@ -82,6 +95,7 @@ class Store {
         friend class Store;
         std::unique_ptr<rocksdb::WriteBatch> wb_;
         Store* store_ = nullptr;
+        std::string dnc_scope_;  // the last scope this batch recorded as known
     };
     Batch batch();
     // `sync` waits for the write-ahead log to reach the disk: use it for what must survive a crash.
@@ -112,6 +126,11 @@ class Store {
     // than `limit` (then ask dnc_many instead of holding them all in memory).
     std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign,
                                                                std::size_t limit) const;
+    // Every list `phone` is on (global first), with source and time.
+    std::vector<DncEntry> dnc_lookup(const std::string& phone) const;
+    // Every entry of one list, in number order.
+    void for_each_dnc(const std::string& scope,
+                      const std::function<void(const DncEntry&)>& f) const;
     void for_each_contact(const std::string& campaign,
                           const std::function<void(const Contact&)>& f) const;
 

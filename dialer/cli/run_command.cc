@@ -6,9 +6,14 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
+#include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
 #include "dialer/engine/control.h"
 #include "dialer/engine/engine.h"
@@ -100,6 +105,26 @@ void print_status(Loop& l, bool final) {
     l.lines_drawn = final ? 0 : lines;
 }
 
+struct EngineFile {
+    std::string path;
+    EngineFile(const std::string& dir, const std::string& control, bool curve)
+        : path(dir + "/ENGINE") {
+        const std::string tmp = path + ".part";
+        std::ofstream(tmp, std::ios::trunc)
+            << json_text(
+                   nlohmann::json{{"control", control}, {"pid", ::getpid()}, {"curve", curve}})
+            << "\n";
+        std::error_code ec;
+        std::filesystem::rename(tmp, path, ec);
+    }
+    ~EngineFile() {
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+    }
+    EngineFile(const EngineFile&) = delete;
+    EngineFile& operator=(const EngineFile&) = delete;
+};
+
 int run_engine(const RunArgs& a) {
     auto load = load_engine_config(a.config);
     if (!load.config) {
@@ -133,6 +158,10 @@ int run_engine(const RunArgs& a) {
                 return 2;
             }
         }
+        // Tells `outpace dnc` (and later writers) that this engine holds the store, and where
+        // to send changes. Holds no secret. Left behind by a kill -9: a writer only reads it
+        // after failing to take the store's lock, which the kernel released with the process.
+        EngineFile engine_file(config.data_dir, config.control, config.curve.enabled());
         Loop l;
         l.engine = &engine;
         l.tty = ::isatty(2);

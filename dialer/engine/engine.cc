@@ -132,6 +132,23 @@ bool Engine::load_agents(std::vector<std::string>* errors) {
     return true;
 }
 
+std::string Engine::change_dnc(bool remove, const std::string& scope,
+                               const std::vector<std::string>& phones, const std::string& source,
+                               std::int64_t at) {
+    auto b = store_.batch();
+    for (const auto& p : phones) {
+        if (remove)
+            b.remove_dnc(scope, p);
+        else
+            b.add_dnc(scope, p, source, at);
+    }
+    const auto st = store_.write(b, true);
+    if (!st.ok()) return st.error;
+    engine_log("do-not-call (" + dnc_scope_label(scope) + "): " + std::to_string(phones.size()) +
+               (remove ? " numbers removed" : " numbers added, source: " + printable(source, 100)));
+    return "";
+}
+
 bool Engine::reload_agents(std::vector<std::string>* errors) {
     if (config_.agents.accounts.empty()) {
         errors->push_back("this engine has no agents file (agents.accounts in its config)");

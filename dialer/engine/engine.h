@@ -49,6 +49,12 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // logged out after their call; calls go on. False with the file's errors, the old accounts
     // kept.
     bool reload_agents(std::vector<std::string>* errors);
+    // Do-not-call changes from `outpace dnc` while this engine holds the store: written at once
+    // (synced), so the next hopper claim already skips an added number. `scope`: "*" or a
+    // campaign's name; `phones` in E.164. Empty on success, else why not.
+    std::string change_dnc(bool remove, const std::string& scope,
+                           const std::vector<std::string>& phones, const std::string& source,
+                           std::int64_t at);
     // Registered softphones for `ctl status`: agent → its bindings (null without an agents
     // file), and the sources locked out.
     const Registrar* registrar() const { return registrar_.get(); }

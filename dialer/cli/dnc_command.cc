@@ -1,0 +1,357 @@
+// `outpace dnc add|remove|check|import|export`: do-not-call lists, with the source and time of
+// every entry. Writes go to the store itself, or, while an engine runs on it (and so holds it),
+// through that engine's control socket, which writes them between calls.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "campaigns/csv.h"
+#include "campaigns/json_text.h"
+#include "campaigns/phone.h"
+#include "dialer/cli/commands.h"
+#include "dialer/engine/control.h"
+#include "dialer/engine/curve.h"
+
+namespace outpace::cli {
+namespace {
+
+struct DncArgs {
+    std::string data, scope = "global", source, region = "US", output, file, server_key, key;
+    std::vector<std::string> numbers;
+    bool json = false;
+    int timeout_ms = 30'000;
+};
+
+// "global" (kept as "*") or "campaign:NAME" (kept as NAME), as the store names scopes.
+std::optional<std::string> stored_scope(const std::string& arg) {
+    if (arg == "global") return std::string("*");
+    if (arg.starts_with("campaign:") && arg.size() > 9 && arg.find('\0') == std::string::npos)
+        return arg.substr(9);
+    std::cerr << "outpace dnc: --scope must be 'global' or 'campaign:NAME', not '" << arg << "'\n";
+    return std::nullopt;
+}
+
+std::string user_name() {
+    const char* u = std::getenv("SUDO_USER");
+    if (!u || !*u) u = std::getenv("USER");
+    return u && *u ? u : "uid " + std::to_string(::getuid());
+}
+
+std::string when(std::int64_t unix_s) {
+    return unix_s > 0 ? format_timestamp(Timestamp(Seconds(unix_s))) : "(not recorded)";
+}
+
+// Where writes go: the store, or the engine holding it.
+class Writer {
+  public:
+    virtual ~Writer() = default;
+    // Adds (or, with `remove`, removes) `phones` in `scope`. False with the reason printed.
+    virtual bool apply(bool remove, const std::string& scope,
+                       const std::vector<std::string>& phones, const std::string& source,
+                       std::int64_t at) = 0;
+    virtual bool finish() { return true; }
+    virtual std::string via() const = 0;
+};
+
+class StoreWriter final : public Writer {
+  public:
+    explicit StoreWriter(std::unique_ptr<Store> s) : store_(std::move(s)) {}
+    bool apply(bool remove, const std::string& scope, const std::vector<std::string>& phones,
+               const std::string& source, std::int64_t at) override {
+        auto b = store_->batch();
+        for (const auto& p : phones) {
+            if (remove)
+                b.remove_dnc(scope, p);
+            else
+                b.add_dnc(scope, p, source, at);
+        }
+        // Bulk chunks go without waiting for the disk; finish() makes them durable at once.
+        auto st = store_->write(b, phones.size() < 1000);
+        if (!st.ok()) std::cerr << "outpace dnc: " << st.error << "\n";
+        return st.ok();
+    }
+    bool finish() override {
+        auto b = store_->batch();
+        auto st = store_->write(b, true);
+        // Into table files: a reader opening the store later need not replay a big log.
+        if (st.ok()) st = store_->flush();
+        if (!st.ok()) std::cerr << "outpace dnc: " << st.error << "\n";
+        return st.ok();
+    }
+    std::string via() const override { return "the store"; }
+
+  private:
+    std::unique_ptr<Store> store_;
+};
+
+class EngineWriter final : public Writer {
+  public:
+    EngineWriter(std::string endpoint, long pid, ClientKeys keys, int timeout_ms)
+        : endpoint_(std::move(endpoint)),
+          pid_(pid),
+          keys_(std::move(keys)),
+          timeout_ms_(timeout_ms) {}
+    bool apply(bool remove, const std::string& scope, const std::vector<std::string>& phones,
+               const std::string& source, std::int64_t at) override {
+        nlohmann::json req = {{"command", "dnc"}, {"action", remove ? "remove" : "add"},
+                              {"scope", scope},   {"phones", phones},
+                              {"source", source}, {"at", at}};
+        std::string reply, error;
+        if (!control_request(endpoint_, json_text(req), timeout_ms_, &reply, &error, keys_)) {
+            std::cerr << "outpace dnc: the running engine did not answer: " << error << "\n";
+            return false;
+        }
+        const auto r = nlohmann::json::parse(reply, nullptr, false);
+        if (r.is_discarded() || !r.value("ok", false)) {
+            std::cerr << "outpace dnc: the engine refused: "
+                      << (r.is_object() ? r.value("error", std::string("no reason")) : reply)
+                      << "\n";
+            return false;
+        }
+        return true;
+    }
+    std::string via() const override {
+        return "the running engine (pid " + std::to_string(pid_) + ")";
+    }
+
+  private:
+    std::string endpoint_;
+    long pid_;
+    ClientKeys keys_;
+    int timeout_ms_;
+};
+
+// The store when no engine holds it; else the engine that does, found by the ENGINE file it
+// keeps in the store's folder.
+std::unique_ptr<Writer> writer(const DncArgs& a) {
+    std::string error;
+    if (auto s = Store::open(a.data, &error)) return std::make_unique<StoreWriter>(std::move(s));
+    std::ifstream in(std::filesystem::path(a.data) / "ENGINE");
+    const auto info = nlohmann::json::parse(in, nullptr, false);
+    if (info.is_discarded() || !info.is_object() || !info["control"].is_string() ||
+        info["control"].get<std::string>().empty()) {
+        std::cerr << "outpace dnc: " << error;
+        if (in) std::cerr << " (its engine has no control socket: set 'control' in its config)";
+        std::cerr << "\n";
+        return nullptr;
+    }
+    ClientKeys keys;
+    if (!a.server_key.empty() && !read_client_keys(a.server_key, a.key, &keys, &error)) {
+        std::cerr << "outpace dnc: " << error << "\n";
+        return nullptr;
+    }
+    if (info.value("curve", false) && a.server_key.empty()) {
+        std::cerr << "outpace dnc: the running engine's control socket uses CurveZMQ: give "
+                     "--server-key and --key\n";
+        return nullptr;
+    }
+    std::cerr << "outpace dnc: an engine is running on " << a.data
+              << "; the change goes through it\n";
+    return std::make_unique<EngineWriter>(info["control"].get<std::string>(), info.value("pid", 0L),
+                                          keys, a.timeout_ms);
+}
+
+int run_change(const DncArgs& a, bool remove) {
+    const auto scope = stored_scope(a.scope);
+    if (!scope) return 2;
+    std::vector<std::string> phones;
+    for (const auto& n : a.numbers) {
+        const auto p = normalize_phone(n, a.region);
+        if (!p.ok()) {
+            std::cerr << "outpace dnc: '" << n << "' is not a valid number in region " << a.region
+                      << " (" << p.error << "); nothing changed\n";
+            return 1;
+        }
+        phones.push_back(p.e164);
+    }
+    auto w = writer(a);
+    if (!w) return 1;
+    const std::string source = a.source.empty() ? "by " + user_name() : a.source;
+    if (!w->apply(remove, *scope, phones, source, std::time(nullptr)) || !w->finish()) return 1;
+    for (const auto& p : phones)
+        std::printf("%s %s %s do-not-call list (%s)\n", remove ? "removed" : "added", p.c_str(),
+                    remove ? "from the" : "to the", a.scope.c_str());
+    return 0;
+}
+
+int run_import(const DncArgs& a) {
+    const auto scope = stored_scope(a.scope);
+    if (!scope) return 2;
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) {
+        std::cerr << "outpace dnc: cannot read " << a.file << "\n";
+        return 1;
+    }
+    auto w = writer(a);
+    if (!w) return 1;
+    const std::string source =
+        a.source.empty() ? std::filesystem::path(a.file).filename().string() : a.source;
+    const auto started = std::chrono::steady_clock::now();
+    const std::int64_t at = std::time(nullptr);
+    // The engine takes small chunks (each is parsed and written on its loop, between calls).
+    const std::size_t chunk = dynamic_cast<EngineWriter*>(w.get()) ? 5'000 : 200'000;
+    PhoneNormalizer normalizer(a.region);
+    std::vector<std::string> phones;
+    std::size_t loaded = 0, bad = 0, line_no = 0;
+    std::string first_bad;
+    std::string line;
+    while (std::getline(in, line)) {
+        ++line_no;
+        // The US registry's files: one number a line (10 digits). Also CSV with the number
+        // first, quotes, and '#' comments.
+        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        if (auto comma = line.find(','); comma != std::string::npos) line.resize(comma);
+        std::erase(line, '"');
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto p = normalizer.normalize(line);
+        if (!p.ok()) {
+            if (bad++ == 0) first_bad = "line " + std::to_string(line_no) + ": " + line;
+            continue;
+        }
+        phones.push_back(p.e164);
+        if (phones.size() >= chunk) {
+            if (!w->apply(false, *scope, phones, source, at)) return 1;
+            loaded += phones.size();
+            phones.clear();
+        }
+    }
+    if (!phones.empty() && !w->apply(false, *scope, phones, source, at)) return 1;
+    loaded += phones.size();
+    if (!w->finish()) return 1;
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf(
+        "%s: %zu numbers added to the do-not-call list (%s) through %s in %.1fs "
+        "(%.0f numbers/s)\n",
+        a.file.c_str(), loaded, a.scope.c_str(), w->via().c_str(), s, s > 0 ? loaded / s : 0.0);
+    if (bad) std::printf("  %zu lines were not numbers (first: %s)\n", bad, first_bad.c_str());
+    return 0;
+}
+
+int run_check(const DncArgs& a) {
+    auto store = read_store(a.data);
+    if (!store) return 1;
+    int status = 0;
+    for (const auto& n : a.numbers) {
+        const auto p = normalize_phone(n, a.region);
+        if (!p.ok()) {
+            std::cerr << "outpace dnc: '" << n << "' is not a valid number in region " << a.region
+                      << "\n";
+            status = 1;
+            continue;
+        }
+        const auto entries = store->dnc_lookup(p.e164);
+        if (a.json) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const auto& e : entries)
+                list.push_back({{"scope", dnc_scope_label(e.scope)},
+                                {"source", e.source},
+                                {"added", e.added_at > 0 ? when(e.added_at) : ""}});
+            std::cout << json_text(nlohmann::json{{"phone", p.e164}, {"lists", list}}) << "\n";
+            continue;
+        }
+        if (entries.empty()) std::printf("%s: on no do-not-call list\n", p.e164.c_str());
+        for (const auto& e : entries)
+            std::printf("%s: on the %s do-not-call list since %s, source: %s\n", p.e164.c_str(),
+                        dnc_scope_label(e.scope).c_str(), when(e.added_at).c_str(),
+                        e.source.c_str());
+    }
+    return status;
+}
+
+int run_export(const DncArgs& a) {
+    const auto scope = stored_scope(a.scope);
+    if (!scope) return 2;
+    auto store = read_store(a.data);
+    if (!store) return 1;
+    std::ofstream file;
+    const std::string tmp = a.output + ".part";
+    if (!a.output.empty()) {
+        file.open(tmp, std::ios::binary | std::ios::trunc);
+        if (!file) {
+            std::cerr << "outpace dnc: cannot write " << a.output << "\n";
+            return 1;
+        }
+    }
+    std::ostream& out = a.output.empty() ? std::cout : file;
+    out << "phone,scope,added,source\n";
+    std::size_t n = 0;
+    store->for_each_dnc(*scope, [&](const DncEntry& e) {
+        out << e.phone << ',' << a.scope << ',' << (e.added_at > 0 ? when(e.added_at) : "") << ','
+            << csv_field(e.source) << '\n';
+        ++n;
+    });
+    if (!a.output.empty()) {
+        file.close();
+        std::error_code ec;
+        if (!file || (std::filesystem::rename(tmp, a.output, ec), ec)) {
+            std::cerr << "outpace dnc: cannot write " << a.output << "\n";
+            std::filesystem::remove(tmp, ec);
+            return 1;
+        }
+    }
+    std::cerr << "outpace dnc: exported " << n << " numbers of the " << a.scope << " list\n";
+    return 0;
+}
+
+}  // namespace
+
+void add_dnc_command(CLI::App& app, int& exit_code) {
+    auto* dnc = app.add_subcommand(
+        "dnc",
+        "Do-not-call lists: add, remove, check, import and export numbers, with the source "
+        "and time of each entry (through the running engine when one holds the store)");
+    dnc->require_subcommand(1);
+    auto a = std::make_shared<DncArgs>();
+    auto common = [&](CLI::App* c, bool writes) {
+        c->add_option("--data", a->data, "store directory")->required();
+        c->add_option("--region", a->region,
+                      "region of numbers written without a country code (default US)");
+        if (!writes) return;
+        c->add_option("--scope", a->scope, "global (default) or campaign:NAME");
+        c->add_option("--source", a->source,
+                      "why or from where, kept with each entry (default: who ran it, or the "
+                      "file's name)");
+        auto* sk = c->add_option("--server-key", a->server_key,
+                                 "CurveZMQ: the running engine's public key file");
+        c->add_option("--key", a->key, "CurveZMQ: this client's secret key file")->needs(sk);
+    };
+    auto* add = dnc->add_subcommand("add", "Put numbers on a do-not-call list");
+    common(add, true);
+    add->add_option("numbers", a->numbers, "phone numbers")->required();
+    add->callback([a, &exit_code] { exit_code = run_change(*a, false); });
+
+    auto* remove = dnc->add_subcommand("remove", "Take numbers off a do-not-call list");
+    common(remove, true);
+    remove->add_option("numbers", a->numbers, "phone numbers")->required();
+    remove->callback([a, &exit_code] { exit_code = run_change(*a, true); });
+
+    auto* check =
+        dnc->add_subcommand("check", "Which do-not-call lists hold a number, since when, and why");
+    common(check, false);
+    check->add_flag("--json", a->json, "one JSON object per number");
+    check->add_option("numbers", a->numbers, "phone numbers")->required();
+    check->callback([a, &exit_code] { exit_code = run_check(*a); });
+
+    auto* import = dnc->add_subcommand(
+        "import", "Load a registry file (one number a line, or CSV with the number first)");
+    common(import, true);
+    import->add_option("file", a->file, "the file")->required()->check(CLI::ExistingFile);
+    import->callback([a, &exit_code] { exit_code = run_import(*a);
+});
+
+auto* exp = dnc->add_subcommand("export", "Write a do-not-call list as CSV");
+common(exp, false);
+exp->add_option("--scope", a->scope, "global (default) or campaign:NAME");
+exp->add_option("--output,-o", a->output, "file to write (default: standard output)");
+exp->callback([a, &exit_code] { exit_code = run_export(*a); });
+}  // namespace outpace::cli
+
+}  // namespace outpace::cli
