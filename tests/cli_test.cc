@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 #include "test_util.h"
 
 using namespace outpace;
@@ -32,6 +34,27 @@ TEST_CASE("campaign check: every error as FILE:LINE:COL: message and exit 1") {
           std::string::npos);
 }
 
+TEST_CASE("campaign check --json: one object per file, errors with their place, the campaign") {
+    test::TempDir dir;
+    auto bad = dir.write("bad.yaml", "name: x\ndialing:\n  ring_timeout: 5s\n");
+    auto r = test::run(kOutpace + " campaign check --json " + bad + " " +
+                       test::example("telemarketing.yaml") + " 2>/dev/null");
+    CHECK(r.status == 1);
+    std::istringstream lines(r.out);
+    std::string first, second;
+    std::getline(lines, first);
+    std::getline(lines, second);
+    const auto a = nlohmann::json::parse(first), b = nlohmann::json::parse(second);
+    CHECK(a["ok"] == false);
+    REQUIRE(a["errors"].size() == 1);
+    CHECK(a["errors"][0]["line"] == 3);
+    CHECK(a["errors"][0]["column"] == 17);
+    CHECK(a["errors"][0]["message"].get<std::string>().starts_with("'dialing.ring_timeout'"));
+    CHECK(b["ok"] == true);
+    CHECK(b["campaign"]["caller_id"] == "+12125550100");
+    CHECK(b["campaign"]["kind"] == "telemarketing");
+}
+
 TEST_CASE("contacts import, contacts next and report work together from the command line") {
     test::TempDir dir;
     const std::string data = dir.file("data");
@@ -42,6 +65,16 @@ TEST_CASE("contacts import, contacts next and report work together from the comm
     REQUIRE_MESSAGE(imp.status == 0, imp.out);
     CHECK(imp.out.find("3 rows: 2 imported, 0 already present, 1 rejected") != std::string::npos);
     CHECK(imp.out.find("importing [") == std::string::npos);  // no progress bar when not a terminal
+    // Again as JSON, for a script: the same list is now already present.
+    auto again = test::run(kOutpace + " contacts import --json --data " + data + " --campaign " +
+                           test::example("telemarketing.yaml") + " " + list + " 2>/dev/null");
+    REQUIRE_MESSAGE(again.status == 0, again.out);
+    const auto summary = nlohmann::json::parse(again.out);
+    CHECK(summary["rows"] == 3);
+    CHECK(summary["imported"] == 0);
+    CHECK(summary["already_present"] == 2);
+    CHECK(summary["reject_reasons"]["invalid phone number"] == 1);
+    CHECK(summary["rejects_file"] == list + ".rejects.csv");
 
     // Tuesday 14:30Z: 09:30 in New York (the campaign opens at 09:00), 06:30 in San Francisco.
     auto next = test::run(kOutpace + " contacts next --json --data " + data +
@@ -73,6 +106,39 @@ TEST_CASE("help is available for the binary and each command") {
     auto sub = test::run(kOutpace + " contacts import --help");
     CHECK(sub.status == 0);
     CHECK(sub.out.find("--phone-column") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2, name the word, and suggest the nearest command or option") {
+    auto r = test::run(kOutpace + " reprot --data x");
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(r.out.find("'reprot' is not a command of 'outpace'; did you mean 'report'?") !=
+                      std::string::npos,
+                  r.out);
+    r = test::run(kOutpace + " dnc ad 2125550123");
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(r.out.find("'ad' is not a command of 'outpace dnc'; did you mean 'add'?") !=
+                      std::string::npos,
+                  r.out);
+    CHECK(r.out.find("Commands here: add check export import remove") != std::string::npos);
+    r = test::run(kOutpace + " report --dat x");
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(r.out.find("'--dat' is not an option of 'outpace report'; did you mean "
+                             "'--data'?") != std::string::npos,
+                  r.out);
+    // A required option missing, a value of the wrong kind: 2 as well, with CLI11's own words.
+    r = test::run(kOutpace + " report");
+    CHECK(r.status == 2);
+    CHECK(r.out.find("--data is required") != std::string::npos);
+    r = test::run(kOutpace + " contacts next --data x --campaign y -n many");
+    CHECK(r.status == 2);
+    // Nothing near: no guess.
+    r = test::run(kOutpace + " zzzzzzzz");
+    CHECK(r.status == 2);
+    CHECK(r.out.find("'zzzzzzzz' is not a command of 'outpace'\n") != std::string::npos);
+    CHECK(r.out.find("did you mean") == std::string::npos);
+    // Help and version still end well.
+    CHECK(test::run(kOutpace + " --version").status == 0);
+    CHECK(test::run(kOutpace + " dnc --help").status == 0);
 }
 
 TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with their position") {

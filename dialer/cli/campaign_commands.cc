@@ -3,7 +3,10 @@
 #include <iostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "campaigns/campaign_loader.h"
+#include "campaigns/json_text.h"
 #include "campaigns/report.h"
 #include "campaigns/survey_results.h"
 #include "dialer/cli/commands.h"
@@ -65,15 +68,42 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     auto* check = campaign->add_subcommand(
         "check", "Validate campaign files: every error as FILE:LINE:COL: message, exit 1 if any");
     static std::vector<std::string> files;
+    static bool json = false;
     check->add_option("files", files, "campaign YAML files")->required();
+    check->add_flag("--json", json,
+                    "one JSON object per file: {file, ok, errors: [{line, column, message}], "
+                    "campaign: {name, kind, mode, caller_id, abandon_cap, ...}}");
     check->callback([&exit_code] {
         for (const auto& f : files) {
             auto load = load_campaign_file(f);
-            for (const auto& e : load.errors) std::cout << e.to_string() << "\n";
-            if (!load.campaign) {
-                exit_code = 1;
+            if (!load.campaign) exit_code = 1;
+            if (json) {
+                nlohmann::json errors = nlohmann::json::array();
+                for (const auto& e : load.errors)
+                    errors.push_back(
+                        {{"line", e.line}, {"column", e.column}, {"message", e.message}});
+                nlohmann::json j = {
+                    {"file", f}, {"ok", load.campaign.has_value()}, {"errors", errors}};
+                if (load.campaign) {
+                    const Campaign& c = *load.campaign;
+                    j["campaign"] = {
+                        {"name", c.name},
+                        {"kind", to_string(c.kind)},
+                        {"mode", to_string(c.mode)},
+                        {"caller_id", c.caller_id},
+                        {"abandon_cap", c.max_abandon_rate},
+                        {"abandon_window_s",
+                         std::chrono::duration_cast<std::chrono::seconds>(c.abandon_window)
+                             .count()},
+                        {"ring_timeout_s",
+                         std::chrono::duration_cast<std::chrono::seconds>(c.ring_timeout).count()},
+                        {"calling_windows", c.hours.windows.size()}};
+                }
+                std::cout << json_text(j) << "\n";
                 continue;
             }
+            for (const auto& e : load.errors) std::cout << e.to_string() << "\n";
+            if (!load.campaign) continue;
             const Campaign& c = *load.campaign;
             std::cout << f << ": ok: campaign '" << c.name << "' (" << to_string(c.kind) << ", "
                       << to_string(c.mode) << ", abandon cap " << c.max_abandon_rate * 100

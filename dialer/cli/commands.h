@@ -34,6 +34,9 @@ std::unique_ptr<Store> read_store(const std::string& dir);
 // A campaign given as a YAML file or as the name of a campaign already in the store.
 // Prints the errors and returns nullopt when it cannot be loaded.
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file);
+// For a usage error: "\nDid you mean 'X'?" for the first word of argv that names no command
+// or option where it stands, and the commands there; "" when nothing is near.
+std::string did_you_mean(CLI::App& app, int argc, char** argv);
 // "now" or an RFC 3339 time.
 std::optional<Timestamp> time_arg(const std::string& text);
 

@@ -18,6 +18,7 @@ namespace {
 
 struct ImportArgs {
     std::string data, campaign_file, list, phone_column, rejects, encoding;
+    bool json = false;
 };
 
 struct NextArgs {
@@ -57,6 +58,25 @@ int run_import(const ImportArgs& a) {
     if (!ok) {
         std::cerr << "outpace: " << error << "\n";
         return 1;
+    }
+    if (a.json) {
+        nlohmann::json reasons = nlohmann::json::object();
+        for (const auto& [reason, n] : s.reject_reasons) reasons[reason] = n;
+        std::cout << json_text(nlohmann::json{{"list", a.list},
+                                              {"campaign", load.campaign->name},
+                                              {"rows", s.rows},
+                                              {"imported", s.imported},
+                                              {"already_present", s.already_present},
+                                              {"rejected", s.rejected},
+                                              {"reject_reasons", reasons},
+                                              {"rejects_file", s.rejects_path},
+                                              {"encoding", s.encoding},
+                                              {"dnc_loaded", s.dnc_loaded},
+                                              {"seconds", s.seconds}})
+                  << "\n";
+        if (!s.encoding_note.empty()) std::cerr << "outpace: " << s.encoding_note << "\n";
+        if (!s.rejects_note.empty()) std::cerr << "outpace: " << s.rejects_note << "\n";
+        return 0;
     }
     std::printf(
         "%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
@@ -129,6 +149,9 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
     import->add_option("--encoding", ia->encoding,
                        "the list's encoding: auto (UTF-8, else windows-1252), utf-8, "
                        "windows-1252, iso-8859-15, ... (default auto)");
+    import->add_flag("--json", ia->json,
+                     "the summary as one JSON object (rows, imported, already_present, rejected, "
+                     "reject_reasons, rejects_file, encoding, dnc_loaded, seconds)");
     import->add_option("list", ia->list, "CSV file whose first row names the columns")
         ->required()
         ->check(CLI::ExistingFile);

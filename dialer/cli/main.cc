@@ -46,14 +46,17 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
     } catch (const CLI::ParseError& e) {
         if (argc == 1) {
             std::cout << app.help();
             return 0;
         }
-        return app.exit(e);
+        // --help and --version end well; every usage error exits 2 (not CLI11's own codes),
+        // naming the word it did not know and the nearest one it does.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::cerr << "outpace: " << e.what() << outpace::cli::did_you_mean(app, argc, argv)
+                  << "\nRun 'outpace help' or 'outpace COMMAND --help'.\n";
+        return 2;
     }
     return exit_code;
 }
