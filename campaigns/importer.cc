@@ -201,7 +201,8 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     }
     const std::size_t tz_col = col(campaign.timezone_column);
 
-    if (auto st = store.save_campaign(campaign.name, {campaign.source_path, yaml_text}); !st.ok()) {
+    if (auto st = store.save_campaign(campaign.name, {campaign.source_path, yaml_text, "import"});
+        !st.ok()) {
         if (error) *error = st.error;
         return false;
     }

@@ -365,7 +365,13 @@ Status Store::flush() {
 }
 
 Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
-    std::string v = c.path;
+    // \x02 by \0 at \0 path \0 yaml; records from before (path \0 yaml) still read.
+    std::string v(1, '\x02');
+    v += c.saved_by;
+    v += '\0';
+    v += std::to_string(c.saved_at > 0 ? c.saved_at : std::time(nullptr));
+    v += '\0';
+    v += c.path;
     v += '\0';
     v += c.yaml;
     rocksdb::WriteOptions wo;
@@ -378,9 +384,24 @@ Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
 std::optional<StoredCampaign> Store::load_campaign(const std::string& name) const {
     std::string v;
     if (!db_->Get({}, cf_[kMeta], "campaign/" + name, &v).ok()) return std::nullopt;
-    auto nul = v.find('\0');
-    if (nul == std::string::npos) return std::nullopt;
-    return StoredCampaign{v.substr(0, nul), v.substr(nul + 1)};
+    StoredCampaign c;
+    std::string_view rest = v;
+    auto take = [&](std::string& out) {
+        const auto nul = rest.find('\0');
+        if (nul == std::string_view::npos) return false;
+        out = rest.substr(0, nul);
+        rest.remove_prefix(nul + 1);
+        return true;
+    };
+    if (!rest.empty() && rest[0] == '\x02') {
+        rest.remove_prefix(1);
+        std::string at;
+        if (!take(c.saved_by) || !take(at)) return std::nullopt;
+        c.saved_at = std::strtoll(at.c_str(), nullptr, 10);
+    }
+    if (!take(c.path)) return std::nullopt;
+    c.yaml = rest;
+    return c;
 }
 
 std::vector<std::string> Store::campaigns() const {

@@ -38,6 +38,8 @@ namespace outpace {
 struct StoredCampaign {
     std::string path;
     std::string yaml;
+    std::string saved_by;       // "import" or "engine" (empty: stored before this was kept)
+    std::int64_t saved_at = 0;  // unix seconds
 };
 
 // One number on one do-not-call list, with where it came from and when (a regulator or a court

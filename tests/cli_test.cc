@@ -92,6 +92,9 @@ TEST_CASE("contacts import, contacts next and report work together from the comm
     CHECK(rj["campaign"] == "spring-renewals");
     CHECK(rj["contacts"] == 2);
     CHECK(rj["by_state"]["pending"] == 2);
+    // Judged by the definition the import stored (no engine has run it yet), and it says so.
+    CHECK(rj["definition"]["loaded_by"] == "import");
+    CHECK(rj["definition"]["path"] == test::example("telemarketing.yaml"));
 
     auto unknown = test::run(kOutpace + " contacts next --data " + data + " --campaign nope");
     CHECK(unknown.status == 1);

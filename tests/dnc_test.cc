@@ -102,6 +102,9 @@ TEST_CASE("dnc: while the engine dials, a number added goes through it and is ne
                   r.out);
     r = outpace_cmd("report --data " + rig.data() + " --campaign held");
     CHECK_MESSAGE(r.status == 0, r.out);
+    // ... judged by the definition the running engine loaded.
+    CHECK_MESSAGE(r.out.find("held.yaml as the engine loaded it at 20") != std::string::npos,
+                  r.out);
     // A request the engine must refuse: not E.164.
     std::string reply, error;
     REQUIRE(control_request(endpoint,

@@ -155,10 +155,30 @@ void add_report_command(CLI::App& app, int& exit_code) {
                 continue;
             }
             auto r = build_report(*store, *c, *now, true);
+            // Which rules the figures are judged by: the file given, or the definition the
+            // engine last ran (or the import stored), which may differ from the file today.
+            const auto stored = store->load_campaign(c->name);
+            const bool from_file = n != c->name || !stored;
+            nlohmann::json def = {{"path", from_file ? n : stored->path},
+                                  {"loaded_by", from_file ? "file" : stored->saved_by}};
+            if (!from_file && stored->saved_at > 0)
+                def["at"] = format_timestamp(Timestamp(Seconds(stored->saved_at)));
             if (json) {
-                std::cout << report_json(r) << "\n";
+                auto j = nlohmann::json::parse(report_json(r));
+                j["definition"] = def;
+                std::cout << json_text(j) << "\n";
             } else {
                 std::cout << (first ? "" : "\n") << report_text(r);
+                std::cout << "judged by " << def["path"].get<std::string>();
+                if (from_file)
+                    std::cout << " (the file given)\n";
+                else if (stored->saved_by.empty())
+                    std::cout << " (as stored at import)\n";
+                else
+                    std::cout << " as "
+                              << (stored->saved_by == "engine" ? "the engine loaded it"
+                                                               : "imported")
+                              << " at " << def.value("at", std::string("?")) << "\n";
             }
             first = false;
         }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "answering-detect/audio_file.h"
 #include "campaigns/campaign_loader.h"
@@ -50,6 +53,19 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
     auto load = load_campaign_file(entry.file);
     for (const auto& e : load.errors) errors->push_back(e.to_string());
     if (!load.campaign) return nullptr;
+    // The store keeps the definition this engine runs: reports judge by the same rules (caps,
+    // hours, dispositions) even when the file has changed since the list was imported.
+    {
+        std::ifstream in(entry.file, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        std::error_code ec;
+        const auto path = std::filesystem::absolute(entry.file, ec).string();
+        if (auto st = store.save_campaign(load.campaign->name,
+                                          {ec ? entry.file : path, text.str(), "engine"});
+            !st.ok())
+            errors->push_back(load.campaign->name + ": " + st.error);
+    }
     std::unique_ptr<CampaignRun> run(new CampaignRun);
     run->campaign_ = std::move(*load.campaign);
     const Campaign& c = run->campaign_;
