@@ -180,6 +180,8 @@ class StderrLogger final : public rocksdb::Logger {
     void Logv(const char* format, va_list ap) override {
         char line[1024];
         std::vsnprintf(line, sizeof line, format, ap);
+        // Store::open says why in words (another process holds the store, a full disk).
+        if (std::strstr(line, "DB::Open() failed")) return;
         // One line per message: RocksDB appends dumps (version edits) after a newline.
         std::fprintf(stderr, "outpace: store: %.*s\n", static_cast<int>(std::strcspn(line, "\n")),
                      line);
@@ -342,6 +344,15 @@ Store::Memory Store::memory() const {
     if (!cf_.empty() && db_->GetIntProperty(cf_[0], "rocksdb.block-cache-usage", &v))
         m.block_cache = v;
     return m;
+}
+
+bool Store::busy_flushing() const {
+    std::uint64_t v = 0;
+    if (db_->GetIntProperty("rocksdb.actual-delayed-write-rate", &v) && v > 0) return true;
+    if (db_->GetIntProperty("rocksdb.is-write-stopped", &v) && v > 0) return true;
+    for (auto* cf : cf_)
+        if (db_->GetIntProperty(cf, "rocksdb.num-immutable-mem-table", &v) && v >= 2) return true;
+    return false;
 }
 
 Status Store::write(Batch& b, bool sync) {

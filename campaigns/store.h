@@ -148,6 +148,9 @@ class Store {
         std::uint64_t memtables = 0, block_cache = 0, table_readers = 0;
     };
     Memory memory() const;
+    // True while RocksDB is behind with its flushes (memtables queued, writes slowed or
+    // stopped): bulk work should wait, so that the ledger's writes never stall behind it.
+    bool busy_flushing() const;
     // Reserves `n` consecutive attempt ids; the reservation is written with the next batch.
     std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -104,11 +105,19 @@ class EngineWriter final : public Writer {
                               {"scope", scope},   {"phones", phones},
                               {"source", source}, {"at", at}};
         std::string reply, error;
-        if (!control_request(endpoint_, json_text(req), timeout_ms_, &reply, &error, keys_)) {
-            std::cerr << "outpace dnc: the running engine did not answer: " << error << "\n";
-            return false;
+        nlohmann::json r;
+        const auto text = json_text(req);
+        for (int wait_ms = 50;; wait_ms = std::min(wait_ms * 2, 1000)) {
+            if (!control_request(endpoint_, text, timeout_ms_, &reply, &error, keys_)) {
+                std::cerr << "outpace dnc: the running engine did not answer: " << error << "\n";
+                return false;
+            }
+            r = nlohmann::json::parse(reply, nullptr, false);
+            // The engine's store is behind with its flushes: wait, never push it into a stall.
+            if (!r.is_object() || !r.value("busy", false)) break;
+            ++waits_;
+            std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
         }
-        const auto r = nlohmann::json::parse(reply, nullptr, false);
         if (r.is_discarded() || !r.value("ok", false)) {
             std::cerr << "outpace dnc: the engine refused: "
                       << (r.is_object() ? r.value("error", std::string("no reason")) : reply)
@@ -118,10 +127,15 @@ class EngineWriter final : public Writer {
         return true;
     }
     std::string via() const override {
-        return "the running engine (pid " + std::to_string(pid_) + ")";
+        return "the running engine (pid " + std::to_string(pid_) +
+               (waits_ ? ", which asked to wait " + std::to_string(waits_) +
+                             " times while its store caught up"
+                       : "") +
+               ")";
     }
 
   private:
+    int waits_ = 0;
     std::string endpoint_;
     long pid_;
     ClientKeys keys_;

@@ -178,6 +178,9 @@ std::string dnc_request(Engine& engine, const nlohmann::json& req) {
         req.contains("at") && req["at"].is_number_integer() ? req["at"].get<std::int64_t>() : 0;
     const auto why =
         engine.change_dnc(action == "remove", req["scope"], phones, source.substr(0, 500), at);
+    if (why == "busy")
+        return json_text(nlohmann::json{
+            {"ok", false}, {"busy", true}, {"error", "the store is catching up; send it again"}});
     if (!why.empty()) return error(why);
     return json_text(nlohmann::json{{"ok", true}, {"count", phones.size()}});
 }

@@ -135,6 +135,9 @@ bool Engine::load_agents(std::vector<std::string>* errors) {
 std::string Engine::change_dnc(bool remove, const std::string& scope,
                                const std::vector<std::string>& phones, const std::string& source,
                                std::int64_t at) {
+    // A bulk load must not push the store into a write stall that the ledger's synced writes,
+    // on this loop, would then wait behind: the sender is asked to come back.
+    if (phones.size() > 100 && store_.busy_flushing()) return "busy";
     auto b = store_.batch();
     for (const auto& p : phones) {
         if (remove)
