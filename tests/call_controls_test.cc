@@ -324,14 +324,7 @@ TEST_CASE("call controls: the screen pop carries the contact's earlier attempts,
                             : CarrierPlan{400ms, 200, true, hello, -1ms};
     });
     sim.start();
-    sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
-    sim.run_for(100ms);
-    sim.desk().request("d", R"({"type":"ready"})");
-    for (int i = 0; i < 200 && !sim.desk().first("d", "offer"); ++i) {
-        sim.run_for(1s, 5ms);
-        sim.desk().request("d", R"({"type":"heartbeat"})");
-    }
-    const auto offer = sim.desk().first("d", "offer");
+    const auto offer = sim.first_offer("d", "a1", 200, 5ms);
     REQUIRE(offer);
     CHECK(invites == 3);
     const auto& history = offer->body["history"];

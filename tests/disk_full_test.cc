@@ -39,15 +39,6 @@ struct SmallDisk {
     }
 };
 
-nlohmann::json campaign_status(const std::string& endpoint) {
-    std::string reply, error;
-    if (!control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error))
-        return nlohmann::json::object();
-    auto j = nlohmann::json::parse(reply, nullptr, false);
-    if (j.is_discarded() || !j.contains("campaigns")) return nlohmann::json::object();
-    return j["campaigns"][0];
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -63,7 +54,7 @@ TEST_CASE(
     nlohmann::json s = nlohmann::json::object();
     for (int i = 0; i < 100 && s.value("dialled", 0) < 40; ++i) {
         std::this_thread::sleep_for(50ms);
-        s = campaign_status(endpoint);
+        s = first_campaign_status(endpoint);
     }
     INFO(rig.log("engine.log"));
     REQUIRE(s.value("dialled", 0) >= 40);
@@ -73,21 +64,21 @@ TEST_CASE(
     CHECK(disk.fill(filler) > 0);
     for (int i = 0; i < 100 && s.value("state", "") != "stalled: disk full"; ++i) {
         std::this_thread::sleep_for(100ms);
-        s = campaign_status(endpoint);
+        s = first_campaign_status(endpoint);
     }
     REQUIRE(s.value("state", "") == "stalled: disk full");
     std::this_thread::sleep_for(500ms);  // calls placed before the stall finish
-    const long stalled_at = campaign_status(endpoint).value("dialled", 0L);
+    const long stalled_at = first_campaign_status(endpoint).value("dialled", 0L);
     std::this_thread::sleep_for(3s);
-    CHECK(campaign_status(endpoint).value("dialled", 0L) == stalled_at);  // no new call
-    REQUIRE(::kill(engine->pid(), 0) == 0);                               // no abort
+    CHECK(first_campaign_status(endpoint).value("dialled", 0L) == stalled_at);  // no new call
+    REQUIRE(::kill(engine->pid(), 0) == 0);                                     // no abort
 
     // Space returns: dialling resumes without a restart.
     const auto freed = std::chrono::steady_clock::now();
     std::filesystem::remove(filler);
     for (int i = 0; i < 100 && s.value("state", "") != "running"; ++i) {
         std::this_thread::sleep_for(100ms);
-        s = campaign_status(endpoint);
+        s = first_campaign_status(endpoint);
     }
     CHECK(s.value("state", "") == "running");
     const auto resumed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -74,14 +74,9 @@ TEST_CASE("dnc: while the engine dials, a number added goes through it and is ne
     rig.campaign("held", "uas_ring.xml", 6, "", 1);  // one line: one call rings at a time
     const std::string endpoint = "ipc://" + rig.file("control");
     auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
-    auto status = [&] {
-        std::string reply, error;
-        if (!control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error))
-            return nlohmann::json();
-        return nlohmann::json::parse(reply)["campaigns"][0];
-    };
+    auto status = [&] { return first_campaign_status(endpoint); };
     nlohmann::json s;
-    for (int i = 0; i < 100 && (s.is_null() || s.value("dialled", 0) < 1); ++i) {
+    for (int i = 0; i < 100 && (s.empty() || s.value("dialled", 0) < 1); ++i) {
         std::this_thread::sleep_for(100ms);
         s = status();
     }

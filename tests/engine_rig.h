@@ -26,6 +26,7 @@ extern "C" {
 
 #include "answering-detect/corpus_score.h"
 #include "campaigns/store.h"
+#include "dialer/engine/control.h"
 #include "tests/process_util.h"
 #include "tests/test_util.h"
 
@@ -318,5 +319,17 @@ class Rig {
     std::vector<std::unique_ptr<test::Child>> carriers_;
     std::map<std::string, std::pair<int, std::size_t>> carrier_port_;  // campaign -> port, index
 };
+
+// The first campaign's status from a running engine's control socket (an empty object when it
+// does not answer within 2 s, or answers nonsense).
+inline nlohmann::json first_campaign_status(const std::string& endpoint) {
+    std::string reply, error;
+    if (!control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error))
+        return nlohmann::json::object();
+    auto j = nlohmann::json::parse(reply, nullptr, false);
+    if (j.is_discarded() || !j.contains("campaigns") || j["campaigns"].empty())
+        return nlohmann::json::object();
+    return j["campaigns"][0];
+}
 
 }  // namespace outpace::test

@@ -439,6 +439,21 @@ class Sim {
     SimEnv& env() { return env_; }
     ScriptedSip& sip() { return *env_.sip(); }
     FakeChannel& desk() { return *env_.channel(); }
+    // Desk `desk` logs in as `agent` with a fixed phone and goes ready; the loop then runs in
+    // `step`s, with a heartbeat a second, until the desk has its screen pop (or `max_s` pass).
+    std::optional<FakeChannel::Message> first_offer(const std::string& desk,
+                                                    const std::string& agent, int max_s = 20,
+                                                    std::chrono::milliseconds step = 10ms) {
+        this->desk().request(desk, R"({"type":"login","agent":")" + agent + R"(","phone":"sip:)" +
+                                       agent + R"(@127.0.0.1:5998"})");
+        run_for(100ms);
+        this->desk().request(desk, R"({"type":"ready"})");
+        for (int i = 0; i < max_s && !this->desk().first(desk, "offer"); ++i) {
+            run_for(1s, step);
+            this->desk().request(desk, R"({"type":"heartbeat"})");
+        }
+        return this->desk().first(desk, "offer");
+    }
     Store& store() { return *store_; }
     const Campaign& campaign() const { return campaign_; }
     CampaignStatus status() { return engine_->status().at(0); }

@@ -225,15 +225,10 @@ TEST_CASE("engine: ctl pauses a campaign, and SIGTERM ends every call and record
     auto ctl = [&](const std::string& args) {
         return test::run(std::string(OUTPACE_BINARY) + " ctl --endpoint " + endpoint + " " + args);
     };
-    auto status = [&] {
-        std::string reply, error;
-        if (!control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error))
-            return nlohmann::json();
-        return nlohmann::json::parse(reply)["campaigns"][0];
-    };
+    auto status = [&] { return first_campaign_status(endpoint); };
     // Three lines: three calls ringing.
     nlohmann::json s;
-    for (int i = 0; i < 100 && (s.is_null() || s.value("in_progress", 0) < 3); ++i) {
+    for (int i = 0; i < 100 && (s.empty() || s.value("in_progress", 0) < 3); ++i) {
         std::this_thread::sleep_for(100ms);
         s = status();
     }

@@ -37,14 +37,7 @@ TEST_CASE("script: the screen pop and the preview carry the filled script") {
         return CarrierPlan{400ms, 200, true, hello, -1ms};
     });
     sim.start();
-    sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
-    sim.run_for(100ms);
-    sim.desk().request("d", R"({"type":"ready"})");
-    for (int i = 0; i < 20 && !sim.desk().first("d", "offer"); ++i) {
-        sim.run_for(1s, 10ms);
-        sim.desk().request("d", R"({"type":"heartbeat"})");
-    }
-    const auto offer = sim.desk().first("d", "offer");
+    const auto offer = sim.first_offer("d", "a1");
     REQUIRE(offer);
     // Lab mode has no agents file: the name is the id.
     CHECK(offer->body["script"] == "This is a1 calling " +
