@@ -135,37 +135,37 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
     contacts->require_subcommand(1);
 
     auto ia = std::make_shared<ImportArgs>();
-    auto* import = contacts->add_subcommand(
+    auto* import_cmd = contacts->add_subcommand(
         "import",
         "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported");
-    import->add_option("--data", ia->data, "store directory (created if missing)")->required();
-    import->add_option("--campaign", ia->campaign_file, "campaign YAML file")
+    import_cmd->add_option("--data", ia->data, "store directory (created if missing)")->required();
+    import_cmd->add_option("--campaign", ia->campaign_file, "campaign YAML file")
         ->required()
         ->check(CLI::ExistingFile);
-    import->add_option("--phone-column", ia->phone_column,
-                       "column holding the number (default: list.phone_column)");
-    import->add_option("--rejects", ia->rejects,
-                       "where to write rejected rows (default: LIST.rejects.csv)");
-    import->add_option("--encoding", ia->encoding,
-                       "the list's encoding: auto (UTF-8, else windows-1252), utf-8, "
-                       "windows-1252, iso-8859-15, ... (default auto)");
-    import->add_flag("--json", ia->json,
-                     "the summary as one JSON object (rows, imported, already_present, rejected, "
-                     "reject_reasons, rejects_file, encoding, dnc_loaded, seconds)");
-    import->add_option("list", ia->list, "CSV file whose first row names the columns")
+    import_cmd->add_option("--phone-column", ia->phone_column,
+                           "column holding the number (default: list.phone_column)");
+    import_cmd->add_option("--rejects", ia->rejects,
+                           "where to write rejected rows (default: LIST.rejects.csv)");
+    import_cmd->add_option("--encoding", ia->encoding,
+                           "the list's encoding: auto (UTF-8, else windows-1252), utf-8, "
+                           "windows-1252, iso-8859-15, ... (default auto)");
+    import_cmd->add_flag(
+        "--json", ia->json,
+        "the summary as one JSON object (rows, imported, already_present, rejected, "
+        "reject_reasons, rejects_file, encoding, dnc_loaded, seconds)");
+    import_cmd->add_option("list", ia->list, "CSV file whose first row names the columns")
         ->required()
         ->check(CLI::ExistingFile);
-    import->callback([ia, &exit_code] { exit_code = run_import(*ia);
-});
+    import_cmd->callback([ia, &exit_code] { exit_code = run_import(*ia); });
 
-auto na = std::make_shared<NextArgs>();
-auto* next = contacts->add_subcommand("next", "Show the next contacts the hopper would dial");
-next->add_option("--data", na->data, "store directory")->required();
-next->add_option("--campaign", na->campaign, "campaign name (or its YAML file)")->required();
-next->add_option("--at", na->at, "as of this time: now or RFC 3339 like 2026-11-23T15:00:00Z");
-next->add_option("-n", na->k, "how many (default 10)");
-next->add_flag("--json", na->json, "one JSON object per contact");
-next->callback([na, &exit_code] { exit_code = run_next(*na); });
-}  // namespace outpace::cli
+    auto na = std::make_shared<NextArgs>();
+    auto* next = contacts->add_subcommand("next", "Show the next contacts the hopper would dial");
+    next->add_option("--data", na->data, "store directory")->required();
+    next->add_option("--campaign", na->campaign, "campaign name (or its YAML file)")->required();
+    next->add_option("--at", na->at, "as of this time: now or RFC 3339 like 2026-11-23T15:00:00Z");
+    next->add_option("-n", na->k, "how many (default 10)");
+    next->add_flag("--json", na->json, "one JSON object per contact");
+    next->callback([na, &exit_code] { exit_code = run_next(*na); });
+}
 
 }  // namespace outpace::cli

@@ -354,18 +354,17 @@ void add_dnc_command(CLI::App& app, int& exit_code) {
     check->add_option("numbers", a->numbers, "phone numbers")->required();
     check->callback([a, &exit_code] { exit_code = run_check(*a); });
 
-    auto* import = dnc->add_subcommand(
+    auto* import_cmd = dnc->add_subcommand(
         "import", "Load a registry file (one number a line, or CSV with the number first)");
-    common(import, true);
-    import->add_option("file", a->file, "the file")->required()->check(CLI::ExistingFile);
-    import->callback([a, &exit_code] { exit_code = run_import(*a);
-});
+    common(import_cmd, true);
+    import_cmd->add_option("file", a->file, "the file")->required()->check(CLI::ExistingFile);
+    import_cmd->callback([a, &exit_code] { exit_code = run_import(*a); });
 
-auto* exp = dnc->add_subcommand("export", "Write a do-not-call list as CSV");
-common(exp, false);
-exp->add_option("--scope", a->scope, "global (default) or campaign:NAME");
-exp->add_option("--output,-o", a->output, "file to write (default: standard output)");
-exp->callback([a, &exit_code] { exit_code = run_export(*a); });
-}  // namespace outpace::cli
+    auto* exp = dnc->add_subcommand("export", "Write a do-not-call list as CSV");
+    common(exp, false);
+    exp->add_option("--scope", a->scope, "global (default) or campaign:NAME");
+    exp->add_option("--output,-o", a->output, "file to write (default: standard output)");
+    exp->callback([a, &exit_code] { exit_code = run_export(*a); });
+}
 
 }  // namespace outpace::cli
