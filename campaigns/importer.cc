@@ -103,6 +103,13 @@ class RowChecker {
 
 }  // namespace
 
+bool dnc_line_number(std::string& line) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    if (auto comma = line.find(','); comma != std::string::npos) line.resize(comma);
+    std::erase(line, '"');
+    return line.find_first_not_of(" \t\r") != std::string::npos;
+}
+
 bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,
                    const std::string& default_region, std::size_t& loaded, std::size_t& bad,
                    std::string* error) {
@@ -114,10 +121,7 @@ bool load_dnc_file(Store& store, const std::string& scope, const std::string& pa
     auto batch = store.batch();
     std::string line;
     while (std::getline(in, line)) {
-        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-        if (auto comma = line.find(','); comma != std::string::npos) line.resize(comma);
-        if (line.find_first_not_of(" \t\r\"") == std::string::npos) continue;
-        line.erase(std::remove(line.begin(), line.end(), '"'), line.end());
+        if (!dnc_line_number(line)) continue;
         auto p = normalize_phone(line, default_region);
         if (!p.ok()) {
             // A header line such as "phone" is not a number either; count, never fail.

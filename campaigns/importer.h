@@ -44,6 +44,10 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
                      const std::string& list_path, const ImportOptions& options,
                      ImportSummary& summary, std::string* error);
 
+// One line of a DNC file cut down to its number: '#' starts a comment, a CSV line keeps its first
+// field, quotes go. False when nothing is left (a blank or comment line).
+bool dnc_line_number(std::string& line);
+
 // Loads one DNC file (one number per line, or a CSV whose first column is the number; '#' starts
 // a comment) into `scope`. Lines that are not numbers are counted in `bad`.
 bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,

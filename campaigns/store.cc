@@ -346,6 +346,19 @@ Store::Memory Store::memory() const {
     return m;
 }
 
+Status Store::change_dnc(bool remove, const std::string& scope,
+                         const std::vector<std::string>& phones, const std::string& source,
+                         std::int64_t added_at, bool sync) {
+    auto b = batch();
+    for (const auto& p : phones) {
+        if (remove)
+            b.remove_dnc(scope, p);
+        else
+            b.add_dnc(scope, p, source, added_at);
+    }
+    return write(b, sync);
+}
+
 bool Store::busy_flushing() const {
     std::uint64_t v = 0;
     if (db_->GetIntProperty("rocksdb.actual-delayed-write-rate", &v) && v > 0) return true;

@@ -102,6 +102,10 @@ class Store {
     Batch batch();
     // `sync` waits for the write-ahead log to reach the disk: use it for what must survive a crash.
     Status write(Batch& b, bool sync);
+    // Adds `phones` (E.164) to the `scope` list with `source` and `added_at` (0 = now), or with
+    // `remove` takes them off, in one batch.
+    Status change_dnc(bool remove, const std::string& scope, const std::vector<std::string>& phones,
+                      const std::string& source, std::int64_t added_at, bool sync);
     // Writes without the write-ahead log, for bulk loads that are redone whole after a crash
     // (imports are idempotent). Call flush() before reporting the load as done.
     Status write_unlogged(Batch& b);

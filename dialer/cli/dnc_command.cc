@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "campaigns/csv.h"
+#include "campaigns/importer.h"
 #include "campaigns/json_text.h"
 #include "campaigns/phone.h"
 #include "dialer/cli/commands.h"
@@ -66,15 +67,8 @@ class StoreWriter final : public Writer {
     explicit StoreWriter(std::unique_ptr<Store> s) : store_(std::move(s)) {}
     bool apply(bool remove, const std::string& scope, const std::vector<std::string>& phones,
                const std::string& source, std::int64_t at) override {
-        auto b = store_->batch();
-        for (const auto& p : phones) {
-            if (remove)
-                b.remove_dnc(scope, p);
-            else
-                b.add_dnc(scope, p, source, at);
-        }
         // Bulk chunks go without waiting for the disk; finish() makes them durable at once.
-        auto st = store_->write(b, phones.size() < 1000);
+        auto st = store_->change_dnc(remove, scope, phones, source, at, phones.size() < 1000);
         if (!st.ok()) std::cerr << "outpace dnc: " << st.error << "\n";
         return st.ok();
     }
@@ -218,12 +212,8 @@ int run_import(const DncArgs& a) {
     std::string line;
     while (std::getline(in, line)) {
         ++line_no;
-        // The US registry's files: one number a line (10 digits). Also CSV with the number
-        // first, quotes, and '#' comments.
-        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-        if (auto comma = line.find(','); comma != std::string::npos) line.resize(comma);
-        std::erase(line, '"');
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        // The US registry's files: one number a line (10 digits); also CSV, quotes, comments.
+        if (!dnc_line_number(line)) continue;
         const auto p = normalizer.normalize(line);
         if (!p.ok()) {
             if (bad++ == 0) first_bad = "line " + std::to_string(line_no) + ": " + line;

@@ -164,7 +164,7 @@ std::string dnc_request(Engine& engine, const nlohmann::json& req) {
         return error("'dnc' needs 'phones': an array of at most 10,000 numbers in E.164");
     std::vector<std::string> phones;
     for (const auto& p : req["phones"]) {
-        // The CLI normalised them (libphonenumber is too slow to run 50,000 times on the
+        // The CLI normalised them (libphonenumber is too slow to run 10,000 times on the
         // loop); the engine still refuses anything not shaped like E.164.
         const bool e164 = p.is_string() && [](const std::string& s) {
             return s.size() >= 8 && s.size() <= 16 && s[0] == '+' && s[1] != '0' &&

@@ -138,14 +138,7 @@ std::string Engine::change_dnc(bool remove, const std::string& scope,
     // A bulk load must not push the store into a write stall that the ledger's synced writes,
     // on this loop, would then wait behind: the sender is asked to come back.
     if (phones.size() > 100 && store_.busy_flushing()) return "busy";
-    auto b = store_.batch();
-    for (const auto& p : phones) {
-        if (remove)
-            b.remove_dnc(scope, p);
-        else
-            b.add_dnc(scope, p, source, at);
-    }
-    const auto st = store_.write(b, true);
+    const auto st = store_.change_dnc(remove, scope, phones, source, at, true);
     if (!st.ok()) return st.error;
     engine_log("do-not-call (" + dnc_scope_label(scope) + "): " + std::to_string(phones.size()) +
                (remove ? " numbers removed" : " numbers added, source: " + printable(source, 100)));
