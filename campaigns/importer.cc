@@ -7,6 +7,7 @@
 #include <fstream>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "campaigns/calling_hours.h"
 #include "campaigns/csv.h"
@@ -110,35 +111,79 @@ bool dnc_line_number(std::string& line) {
     return line.find_first_not_of(" \t\r") != std::string::npos;
 }
 
-bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,
-                   const std::string& default_region, std::size_t& loaded, std::size_t& bad,
-                   std::string* error) {
+namespace {
+
+class StoreSink final : public ImportSink {
+  public:
+    explicit StoreSink(Store& store) : store_(store) {}
+    Status save_campaign(const std::string& name, const StoredCampaign& c) override {
+        return store_.save_campaign(name, c);
+    }
+    Status add_dnc(const std::string& scope, const std::vector<std::string>& phones,
+                   const std::string& source) override {
+        return store_.change_dnc(false, scope, phones, source, 0, true);
+    }
+    Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+                        std::vector<Verdict>& verdicts) override {
+        // The importer read this very store, in this process: its checks stand.
+        auto batch = store_.batch();
+        for (const auto& c : contacts) {
+            if (zone_groups_.insert(c.zones).second) batch.put_zone_group(campaign, c.zones);
+            batch.put_contact(campaign, nullptr, c);
+        }
+        verdicts.assign(contacts.size(), Verdict::stored);
+        // Import is idempotent, so a crash mid-list is repaired by importing again: the rows
+        // skip the write-ahead log (half the bytes written) and finish() flushes them to table
+        // files before success is reported.
+        return store_.write_unlogged(batch);
+    }
+    Status finish() override { return store_.flush(); }
+
+  private:
+    Store& store_;
+    std::unordered_set<std::string> zone_groups_;
+};
+
+// A DNC file of the campaign's, one number a line, into `scope` through the sink.
+bool load_dnc_file(ImportSink& sink, const std::string& scope, const std::string& path,
+                   const std::string& default_region, std::size_t& loaded, std::string* error) {
     std::ifstream in(path);
     if (!in) {
         if (error) *error = "cannot read DNC file " + path;
         return false;
     }
-    auto batch = store.batch();
+    PhoneNormalizer normalizer(default_region);
+    std::vector<std::string> phones;
+    auto send = [&] {
+        auto st = sink.add_dnc(scope, phones, path);
+        if (!st.ok() && error) *error = st.error;
+        loaded += st.ok() ? phones.size() : 0;
+        phones.clear();
+        return st.ok();
+    };
     std::string line;
     while (std::getline(in, line)) {
         if (!dnc_line_number(line)) continue;
-        auto p = normalize_phone(line, default_region);
-        if (!p.ok()) {
-            // A header line such as "phone" is not a number either; count, never fail.
-            ++bad;
-            continue;
-        }
-        batch.add_dnc(scope, p.e164, path);
-        ++loaded;
+        auto p = normalizer.normalize(line);
+        if (!p.ok()) continue;  // a header line such as "phone" is not a number either
+        phones.push_back(p.e164);
+        if (phones.size() == 5'000 && !send()) return false;
     }
-    auto st = store.write(batch, true);
-    if (!st.ok() && error) *error = st.error;
-    return st.ok();
+    return phones.empty() || send();
 }
+
+}  // namespace
 
 bool import_contacts(Store& store, const Campaign& campaign, const std::string& yaml_text,
                      const std::string& list_path, const ImportOptions& options,
                      ImportSummary& summary, std::string* error) {
+    StoreSink sink(store);
+    return import_contacts(store, sink, campaign, yaml_text, list_path, options, summary, error);
+}
+
+bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campaign,
+                     const std::string& yaml_text, const std::string& list_path,
+                     const ImportOptions& options, ImportSummary& summary, std::string* error) {
     const auto t0 = std::chrono::steady_clock::now();
     summary.encoding = options.encoding.empty() ? "auto" : options.encoding;
     if (summary.encoding == "auto") {
@@ -205,17 +250,15 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     }
     const std::size_t tz_col = col(campaign.timezone_column);
 
-    if (auto st = store.save_campaign(campaign.name, {campaign.source_path, yaml_text, "import"});
+    if (auto st = sink.save_campaign(campaign.name, {campaign.source_path, yaml_text, "import"});
         !st.ok()) {
         if (error) *error = st.error;
         return false;
     }
-    for (const auto& f : campaign.dnc_files) {
-        std::size_t bad = 0;
-        if (!load_dnc_file(store, campaign.name, campaign.resolve_path(f), campaign.default_region,
-                           summary.dnc_loaded, bad, error))
+    for (const auto& f : campaign.dnc_files)
+        if (!load_dnc_file(sink, campaign.name, campaign.resolve_path(f), campaign.default_region,
+                           summary.dnc_loaded, error))
             return false;
-    }
 
     summary.rejects_path =
         options.rejects_path.empty() ? list_path + ".rejects.csv" : options.rejects_path;
@@ -248,11 +291,16 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
     RowChecker checker(campaign, phone_col, tz_col, header.fields.size());
     std::unordered_map<std::string, std::size_t>
         first_line;  // E.164 -> line, for duplicates in the file
-    std::unordered_map<std::string, bool> zone_groups_written;
     Status write_status;
     const bool had_contacts = store.has_contacts(campaign.name);
     // Lists up to a few million numbers are checked in memory; larger ones by batched lookups.
     const auto dnc_in_memory = store.dnc_numbers(campaign.name, 5'000'000);
+    auto reject_row = [&](const Row& r) {
+        ++summary.rejected;
+        ++summary.reject_reasons[r.reject];
+        rejects << r.rec.line << ',' << csv_field(r.reject) << ',' << csv_field(r.detail) << ','
+                << csv_field(join_row(r.rec.fields)) << '\n';
+    };
 
     auto write_chunk = [&](std::vector<Row> rows, bool last) {
         if (!write_status.ok()) return;
@@ -269,9 +317,11 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
         // caught by first_line.
         known = had_contacts ? store.contacts_exist(campaign.name, phones)
                              : std::vector<bool>(phones.size());
-        auto batch = store.batch();
-        std::size_t j = 0;  // index into phones / on_dnc / known
-        for (auto& r : rows) {
+        std::vector<Contact> fresh_contacts;
+        std::vector<std::size_t> row_of;  // index into rows of each of fresh_contacts
+        std::size_t j = 0;                // index into phones / on_dnc / known
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            auto& r = rows[i];
             ++summary.rows;
             bool present = false;
             if (r.reject.empty()) {
@@ -287,10 +337,7 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
                 present = known[at];
             }
             if (!r.reject.empty()) {
-                ++summary.rejected;
-                ++summary.reject_reasons[r.reject];
-                rejects << r.rec.line << ',' << csv_field(r.reject) << ',' << csv_field(r.detail)
-                        << ',' << csv_field(join_row(r.rec.fields)) << '\n';
+                reject_row(r);
                 continue;
             }
             if (present) {
@@ -302,21 +349,32 @@ bool import_contacts(Store& store, const Campaign& campaign, const std::string& 
             c.zones = r.zones;
             c.source = list_path;
             c.line = static_cast<std::uint32_t>(r.rec.line);
-            for (std::size_t i = 0; i < header.fields.size(); ++i)
-                if (i != phone_col)
-                    c.fields.emplace_back(header.fields[i], std::move(r.rec.fields[i]));
-            if (!zone_groups_written[c.zones]) {
-                batch.put_zone_group(campaign.name, c.zones);
-                zone_groups_written[c.zones] = true;
-            }
-            batch.put_contact(campaign.name, nullptr, c);
-            ++summary.imported;
+            for (std::size_t f = 0; f < header.fields.size(); ++f)
+                if (f != phone_col) c.fields.emplace_back(header.fields[f], r.rec.fields[f]);
+            fresh_contacts.push_back(std::move(c));
+            row_of.push_back(i);
         }
-        // Import is idempotent, so a crash mid-list is repaired by importing again: the rows skip
-        // the write-ahead log (half the bytes written) and one flush at the end makes them durable
-        // before success is reported.
-        write_status = store.write_unlogged(batch);
-        if (last && write_status.ok()) write_status = store.flush();
+        std::vector<ImportSink::Verdict> verdicts;
+        if (!fresh_contacts.empty())
+            write_status = sink.add_contacts(campaign.name, fresh_contacts, verdicts);
+        for (std::size_t k = 0; k < verdicts.size(); ++k) {
+            switch (verdicts[k]) {
+                case ImportSink::Verdict::stored:
+                    ++summary.imported;
+                    break;
+                case ImportSink::Verdict::present:
+                    ++summary.already_present;
+                    break;
+                case ImportSink::Verdict::dnc: {
+                    auto& r = rows[row_of[k]];
+                    r.reject = "on do-not-call list";
+                    r.detail = r.phone.e164;
+                    reject_row(r);
+                    break;
+                }
+            }
+        }
+        if (last && write_status.ok()) write_status = sink.finish();
     };
 
     std::future<void> writer;

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "campaigns/campaign.h"
 #include "campaigns/store.h"
@@ -36,6 +38,25 @@ struct ImportSummary {
     double seconds = 0;
 };
 
+// Where an import's writes go: the store itself, or (while an engine holds the store, as its
+// one writer) that engine, through its control socket.
+class ImportSink {
+  public:
+    virtual ~ImportSink() = default;
+    virtual Status save_campaign(const std::string& name, const StoredCampaign& c) = 0;
+    virtual Status add_dnc(const std::string& scope, const std::vector<std::string>& phones,
+                           const std::string& source) = 0;
+    // What became of each contact handed to add_contacts.
+    enum class Verdict : std::uint8_t { stored, present, dnc };
+    // Stores new contacts of `campaign` (with their zone groups). The sink has the last word:
+    // a contact stored meanwhile (an agent dialled the number by hand) is left as it is, and a
+    // number put on a do-not-call list meanwhile is not stored. One verdict per contact.
+    virtual Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+                                std::vector<Verdict>& verdicts) = 0;
+    // Makes everything written durable.
+    virtual Status finish() = 0;
+};
+
 // Loads the campaign's DNC files into the store, then imports the list. The campaign definition
 // is saved in the store so later commands can find it by name. Returns false with `error` set
 // when the list cannot be read at all (no header, no phone column, store failure); bad rows are
@@ -43,15 +64,13 @@ struct ImportSummary {
 bool import_contacts(Store& store, const Campaign& campaign, const std::string& yaml_text,
                      const std::string& list_path, const ImportOptions& options,
                      ImportSummary& summary, std::string* error);
+// The same, reading `reader` (a store opened beside a running engine) and writing to `sink`.
+bool import_contacts(const Store& reader, ImportSink& sink, const Campaign& campaign,
+                     const std::string& yaml_text, const std::string& list_path,
+                     const ImportOptions& options, ImportSummary& summary, std::string* error);
 
 // One line of a DNC file cut down to its number: '#' starts a comment, a CSV line keeps its first
 // field, quotes go. False when nothing is left (a blank or comment line).
 bool dnc_line_number(std::string& line);
-
-// Loads one DNC file (one number per line, or a CSV whose first column is the number; '#' starts
-// a comment) into `scope`. Lines that are not numbers are counted in `bad`.
-bool load_dnc_file(Store& store, const std::string& scope, const std::string& path,
-                   const std::string& default_region, std::size_t& loaded, std::size_t& bad,
-                   std::string* error);
 
 }  // namespace outpace

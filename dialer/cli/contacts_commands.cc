@@ -1,6 +1,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -12,6 +14,7 @@
 #include "campaigns/importer.h"
 #include "campaigns/json_text.h"
 #include "dialer/cli/commands.h"
+#include "dialer/cli/engine_link.h"
 
 namespace outpace::cli {
 namespace {
@@ -19,6 +22,7 @@ namespace {
 struct ImportArgs {
     std::string data, campaign_file, list, phone_column, rejects, encoding;
     bool json = false;
+    EngineLinkArgs engine;
 };
 
 struct NextArgs {
@@ -35,12 +39,99 @@ void progress_bar(std::size_t done, std::size_t total) {
     std::fflush(stderr);
 }
 
+// An import into the store a running engine holds: the rows are read and checked here (the
+// store read beside the engine), and the new contacts go to the engine in chunks, which it
+// writes between calls.
+class EngineSink final : public ImportSink {
+  public:
+    explicit EngineSink(EngineLink& link) : link_(link) {}
+    Status save_campaign(const std::string& name, const StoredCampaign& c) override {
+        auto r = link_.request({{"command", "import"},
+                                {"campaign", name},
+                                {"action", "definition"},
+                                {"path", c.path},
+                                {"yaml", c.yaml}});
+        if (!r) return refused();
+        if (r->value("kept_running_definition", false))
+            note_ = "the running engine dials campaign " + name +
+                    " with the definition it loaded at its start; the list was added to it (to "
+                    "apply a changed campaign file, restart the engine)";
+        return {};
+    }
+    Status add_dnc(const std::string& scope, const std::vector<std::string>& phones,
+                   const std::string& source) override {
+        if (!link_.request({{"command", "dnc"},
+                            {"action", "add"},
+                            {"scope", scope},
+                            {"phones", phones},
+                            {"source", source},
+                            {"at", std::time(nullptr)}}))
+            return refused();
+        return {};
+    }
+    Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+                        std::vector<Verdict>& verdicts) override {
+        verdicts.assign(contacts.size(), Verdict::stored);
+        std::size_t first = 0;
+        while (first < contacts.size()) {
+            // At most 2,000 contacts and about 512 KiB a request: the engine's socket takes 1 MiB.
+            nlohmann::json list = nlohmann::json::array();
+            std::size_t bytes = 0, end = first;
+            for (; end < contacts.size() && end - first < 2'000 && bytes < 512 * 1024; ++end) {
+                const auto& c = contacts[end];
+                nlohmann::json fields = nlohmann::json::array();
+                bytes += c.phone.size() + c.zones.size() + c.source.size() + 64;
+                for (const auto& [k, v] : c.fields) {
+                    fields.push_back({k, v});
+                    bytes += k.size() + v.size() + 8;
+                }
+                list.push_back({{"phone", c.phone},
+                                {"zones", c.zones},
+                                {"source", c.source},
+                                {"line", c.line},
+                                {"fields", fields}});
+            }
+            auto r = link_.request({{"command", "import"},
+                                    {"campaign", campaign},
+                                    {"action", "contacts"},
+                                    {"contacts", list}});
+            if (!r) return refused();
+            for (const auto& [key, verdict] :
+                 {std::pair{"present", Verdict::present}, std::pair{"dnc", Verdict::dnc}})
+                for (const auto& i : r->value(key, nlohmann::json::array()))
+                    if (i.is_number_unsigned() && first + i.get<std::size_t>() < end)
+                        verdicts[first + i.get<std::size_t>()] = verdict;
+            first = end;
+        }
+        return {};
+    }
+    // The engine writes each chunk to its log as it comes; its ledger's synced writes carry them
+    // to the disk.
+    Status finish() override { return {}; }
+    const std::string& note() const { return note_; }
+
+  private:
+    static Status refused() { return {"the import stopped: the running engine did not take it"}; }
+    EngineLink& link_;
+    std::string note_;
+};
+
 int run_import(const ImportArgs& a) {
     auto load = load_campaign_file(a.campaign_file);
     for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
     if (!load.campaign) return 1;
-    auto store = open_store(a.data);
-    if (!store) return 1;
+    std::string store_error;
+    auto store = Store::open(a.data, &store_error);
+    // Held by a running engine: read beside it, write through it.
+    std::unique_ptr<EngineLink> link;
+    std::unique_ptr<EngineSink> sink;
+    if (!store) {
+        link = EngineLink::find(a.data, store_error, a.engine, "outpace contacts import");
+        if (!link) return 1;
+        store = read_store(a.data);
+        if (!store) return 1;
+        sink = std::make_unique<EngineSink>(*link);
+    }
     std::ifstream in(a.campaign_file);
     std::stringstream yaml;
     yaml << in.rdbuf();
@@ -53,12 +144,27 @@ int run_import(const ImportArgs& a) {
     if (tty) opts.progress = progress_bar;
     ImportSummary s;
     std::string error;
-    const bool ok = import_contacts(*store, *load.campaign, yaml.str(), a.list, opts, s, &error);
+    // The campaign's file by its full path, as the engine stores it: reports find it again.
+    std::error_code ec;
+    load.campaign->source_path = std::filesystem::absolute(a.campaign_file, ec).string();
+    if (ec) load.campaign->source_path = a.campaign_file;
+    const bool ok =
+        sink ? import_contacts(*store, *sink, *load.campaign, yaml.str(), a.list, opts, s, &error)
+             : import_contacts(*store, *load.campaign, yaml.str(), a.list, opts, s, &error);
     if (tty) std::fprintf(stderr, "\n");
     if (!ok) {
         std::cerr << "outpace: " << error << "\n";
         return 1;
     }
+    const std::string via = link ? link->description() : "the store";
+    if (link && !link->request({{"command", "import"},
+                                {"campaign", load.campaign->name},
+                                {"action", "done"},
+                                {"list", a.list},
+                                {"rows", s.rows},
+                                {"stored", s.imported}}))
+        return 1;
+    if (sink && !sink->note().empty()) std::cerr << "outpace: " << sink->note() << "\n";
     if (a.json) {
         nlohmann::json reasons = nlohmann::json::object();
         for (const auto& [reason, n] : s.reject_reasons) reasons[reason] = n;
@@ -72,6 +178,7 @@ int run_import(const ImportArgs& a) {
                                               {"rejects_file", s.rejects_path},
                                               {"encoding", s.encoding},
                                               {"dnc_loaded", s.dnc_loaded},
+                                              {"via", via},
                                               {"seconds", s.seconds}})
                   << "\n";
         if (!s.encoding_note.empty()) std::cerr << "outpace: " << s.encoding_note << "\n";
@@ -82,6 +189,7 @@ int run_import(const ImportArgs& a) {
         "%s: %zu rows: %zu imported, %zu already present, %zu rejected (%.1fs, %.0f rows/s)\n",
         a.list.c_str(), s.rows, s.imported, s.already_present, s.rejected, s.seconds,
         s.seconds > 0 ? s.rows / s.seconds : 0.0);
+    if (link) std::printf("  through %s\n", via.c_str());
     if (!s.encoding_note.empty()) std::printf("  %s\n", s.encoding_note.c_str());
     if (!s.rejects_note.empty()) std::printf("  %s\n", s.rejects_note.c_str());
     for (const auto& [reason, n] : s.reject_reasons)
@@ -137,7 +245,8 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
     auto ia = std::make_shared<ImportArgs>();
     auto* import_cmd = contacts->add_subcommand(
         "import",
-        "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported");
+        "Import a CSV list: E.164 numbers, time zones, duplicates and DNC; rejects reported "
+        "(through the running engine when one holds the store)");
     import_cmd->add_option("--data", ia->data, "store directory (created if missing)")->required();
     import_cmd->add_option("--campaign", ia->campaign_file, "campaign YAML file")
         ->required()
@@ -152,7 +261,11 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
     import_cmd->add_flag(
         "--json", ia->json,
         "the summary as one JSON object (rows, imported, already_present, rejected, "
-        "reject_reasons, rejects_file, encoding, dnc_loaded, seconds)");
+        "reject_reasons, rejects_file, encoding, dnc_loaded, via, seconds)");
+    auto* sk = import_cmd->add_option("--server-key", ia->engine.server_key,
+                                      "CurveZMQ: the running engine's public key file");
+    import_cmd->add_option("--key", ia->engine.key, "CurveZMQ: this client's secret key file")
+        ->needs(sk);
     import_cmd->add_option("list", ia->list, "CSV file whose first row names the columns")
         ->required()
         ->check(CLI::ExistingFile);

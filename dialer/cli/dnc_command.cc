@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -18,8 +17,7 @@
 #include "campaigns/json_text.h"
 #include "campaigns/phone.h"
 #include "dialer/cli/commands.h"
-#include "dialer/engine/control.h"
-#include "dialer/engine/curve.h"
+#include "dialer/cli/engine_link.h"
 
 namespace outpace::cli {
 namespace {
@@ -88,82 +86,31 @@ class StoreWriter final : public Writer {
 
 class EngineWriter final : public Writer {
   public:
-    EngineWriter(std::string endpoint, long pid, ClientKeys keys, int timeout_ms)
-        : endpoint_(std::move(endpoint)),
-          pid_(pid),
-          keys_(std::move(keys)),
-          timeout_ms_(timeout_ms) {}
+    explicit EngineWriter(std::unique_ptr<EngineLink> link) : link_(std::move(link)) {}
     bool apply(bool remove, const std::string& scope, const std::vector<std::string>& phones,
                const std::string& source, std::int64_t at) override {
-        nlohmann::json req = {{"command", "dnc"}, {"action", remove ? "remove" : "add"},
-                              {"scope", scope},   {"phones", phones},
-                              {"source", source}, {"at", at}};
-        std::string reply, error;
-        nlohmann::json r;
-        const auto text = json_text(req);
-        for (int wait_ms = 50;; wait_ms = std::min(wait_ms * 2, 1000)) {
-            if (!control_request(endpoint_, text, timeout_ms_, &reply, &error, keys_)) {
-                std::cerr << "outpace dnc: the running engine did not answer: " << error << "\n";
-                return false;
-            }
-            r = nlohmann::json::parse(reply, nullptr, false);
-            // The engine's store is behind with its flushes: wait, never push it into a stall.
-            if (!r.is_object() || !r.value("busy", false)) break;
-            ++waits_;
-            std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
-        }
-        if (r.is_discarded() || !r.value("ok", false)) {
-            std::cerr << "outpace dnc: the engine refused: "
-                      << (r.is_object() ? r.value("error", std::string("no reason")) : reply)
-                      << "\n";
-            return false;
-        }
-        return true;
+        return link_
+            ->request({{"command", "dnc"},
+                       {"action", remove ? "remove" : "add"},
+                       {"scope", scope},
+                       {"phones", phones},
+                       {"source", source},
+                       {"at", at}})
+            .has_value();
     }
-    std::string via() const override {
-        return "the running engine (pid " + std::to_string(pid_) +
-               (waits_ ? ", which asked to wait " + std::to_string(waits_) +
-                             " times while its store caught up"
-                       : "") +
-               ")";
-    }
+    std::string via() const override { return link_->description(); }
 
   private:
-    int waits_ = 0;
-    std::string endpoint_;
-    long pid_;
-    ClientKeys keys_;
-    int timeout_ms_;
+    std::unique_ptr<EngineLink> link_;
 };
 
-// The store when no engine holds it; else the engine that does, found by the ENGINE file it
-// keeps in the store's folder.
+// The store when no engine holds it; else the engine that does.
 std::unique_ptr<Writer> writer(const DncArgs& a) {
     std::string error;
     if (auto s = Store::open(a.data, &error)) return std::make_unique<StoreWriter>(std::move(s));
-    std::ifstream in(std::filesystem::path(a.data) / "ENGINE");
-    const auto info = nlohmann::json::parse(in, nullptr, false);
-    if (info.is_discarded() || !info.is_object() || !info["control"].is_string() ||
-        info["control"].get<std::string>().empty()) {
-        std::cerr << "outpace dnc: " << error;
-        if (in) std::cerr << " (its engine has no control socket: set 'control' in its config)";
-        std::cerr << "\n";
-        return nullptr;
-    }
-    ClientKeys keys;
-    if (!a.server_key.empty() && !read_client_keys(a.server_key, a.key, &keys, &error)) {
-        std::cerr << "outpace dnc: " << error << "\n";
-        return nullptr;
-    }
-    if (info.value("curve", false) && a.server_key.empty()) {
-        std::cerr << "outpace dnc: the running engine's control socket uses CurveZMQ: give "
-                     "--server-key and --key\n";
-        return nullptr;
-    }
-    std::cerr << "outpace dnc: an engine is running on " << a.data
-              << "; the change goes through it\n";
-    return std::make_unique<EngineWriter>(info["control"].get<std::string>(), info.value("pid", 0L),
-                                          keys, a.timeout_ms);
+    auto link = EngineLink::find(a.data, error, {a.server_key, a.key, a.timeout_ms}, "outpace dnc");
+    if (!link) return nullptr;
+    return std::make_unique<EngineWriter>(std::move(link));
 }
 
 int run_change(const DncArgs& a, bool remove) {

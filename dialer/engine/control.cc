@@ -5,11 +5,14 @@
 
 #include <event2/event.h>
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "dialer/engine/curve.h"
 #include "dialer/engine/engine.h"
+#include "dialer/engine/engine_util.h"
 
 namespace outpace {
 namespace {
@@ -60,8 +63,9 @@ class ZmqControl final : public ControlServer {
             guard_->protect(socket_);
         }
         socket_.set(zmq::sockopt::linger, 0);
-        // A request is a small JSON object, or a chunk of at most 10,000 do-not-call numbers.
-        socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{256 * 1024});
+        // A request is a small JSON object, a chunk of at most 10,000 do-not-call numbers or a
+        // chunk of an imported list (the CLI keeps those under 512 KiB).
+        socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{1024 * 1024});
         poll_ = LoopEvent(loop, -1, EV_PERSIST, &ZmqControl::on_poll, this);
     }
     bool bind(const std::string& endpoint, std::string* error) {
@@ -147,6 +151,90 @@ std::string status_report_json(Engine& engine) {
 }
 
 namespace {
+bool e164_shaped(const nlohmann::json& p) {
+    if (!p.is_string()) return false;
+    const auto& s = p.get_ref<const std::string&>();
+    return s.size() >= 8 && s.size() <= 16 && s[0] == '+' && s[1] != '0' &&
+           s.find_first_not_of("0123456789", 1) == std::string::npos;
+}
+
+bool short_text(const nlohmann::json& j, const char* key, std::size_t max, bool required = true) {
+    if (!j.contains(key)) return !required;
+    if (!j[key].is_string()) return false;
+    const auto& s = j[key].get_ref<const std::string&>();
+    return s.size() <= max && (!required || !s.empty()) && s.find('\0') == std::string::npos;
+}
+
+// {"command":"import","campaign":NAME,"action":"definition"|"contacts"|"done", ...} from
+// `outpace contacts import` while this engine holds the store. The CLI reads the list, checks
+// every row (libphonenumber, time zones, duplicates) and sends the new contacts in chunks of at
+// most 2,000; the engine writes them between calls. "definition": {"path","yaml"}; "contacts":
+// [{"phone","zones","source","line","fields":[[column,value],...]}]; "done": {"stored","rows"}
+// for the engine's log.
+std::string import_request(Engine& engine, const nlohmann::json& req) {
+    auto error = [](const std::string& why) {
+        return json_text(nlohmann::json{{"ok", false}, {"error", why}});
+    };
+    if (!short_text(req, "campaign", 200)) return error("'import' needs 'campaign'");
+    const std::string campaign = req["campaign"];
+    const auto action = req.value("action", std::string());
+    if (action == "definition") {
+        if (!short_text(req, "path", 4096) || !short_text(req, "yaml", 256 * 1024))
+            return error("'definition' needs 'path' and 'yaml'");
+        bool kept = false;
+        const auto why = engine.save_imported_definition(
+            campaign, {req["path"], req["yaml"], "import", std::time(nullptr)}, &kept);
+        if (!why.empty()) return error(why);
+        return json_text(nlohmann::json{{"ok", true}, {"kept_running_definition", kept}});
+    }
+    if (action == "done") {
+        engine_log("contacts import into " + printable(campaign, 100) + ": " +
+                   std::to_string(req.value("stored", 0)) + " contacts stored of " +
+                   std::to_string(req.value("rows", 0)) + " rows, from " +
+                   printable(req.value("list", std::string()), 200));
+        return json_text(nlohmann::json{{"ok", true}});
+    }
+    if (action != "contacts") return error("'import' needs 'action': definition, contacts or done");
+    if (!req.contains("contacts") || !req["contacts"].is_array() || req["contacts"].size() > 2'000)
+        return error("'contacts' needs 'contacts': an array of at most 2,000 contacts");
+    std::vector<Contact> contacts;
+    contacts.reserve(req["contacts"].size());
+    for (const auto& j : req["contacts"]) {
+        if (!j.is_object() || !e164_shaped(j.value("phone", nlohmann::json())) ||
+            !short_text(j, "zones", 512) || !short_text(j, "source", 4096, false) ||
+            (j.contains("line") && !j["line"].is_number_unsigned()))
+            return error("a contact needs 'phone' in E.164 and 'zones': " +
+                         json_text(j).substr(0, 80));
+        Contact c;
+        c.phone = j["phone"];
+        c.zones = j["zones"];
+        c.source = j.value("source", std::string());
+        c.line = j.value("line", 0u);
+        if (j.contains("fields")) {
+            if (!j["fields"].is_array() || j["fields"].size() > 500)
+                return error("'fields' must be an array of [column, value] pairs");
+            for (const auto& f : j["fields"]) {
+                if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string())
+                    return error("'fields' must be an array of [column, value] pairs");
+                c.fields.emplace_back(f[0], f[1]);
+            }
+        }
+        contacts.push_back(std::move(c));
+    }
+    std::vector<ImportSink::Verdict> verdicts;
+    const auto why = engine.import_contacts(campaign, contacts, verdicts);
+    if (why == "busy")
+        return json_text(nlohmann::json{
+            {"ok", false}, {"busy", true}, {"error", "the store is catching up; send it again"}});
+    if (!why.empty()) return error(why);
+    nlohmann::json present = nlohmann::json::array(), dnc = nlohmann::json::array();
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+        if (verdicts[i] == ImportSink::Verdict::present) present.push_back(i);
+        if (verdicts[i] == ImportSink::Verdict::dnc) dnc.push_back(i);
+    }
+    return json_text(nlohmann::json{{"ok", true}, {"present", present}, {"dnc", dnc}});
+}
+
 // {"command":"dnc","action":"add"|"remove","scope":"*"|CAMPAIGN,"phones":[E.164...],
 //  "source":TEXT,"at":UNIX_S} from `outpace dnc`. Bounded: at most 10,000 numbers a request,
 // so that one request holds the loop for milliseconds, not the audio for a second.
@@ -166,11 +254,7 @@ std::string dnc_request(Engine& engine, const nlohmann::json& req) {
     for (const auto& p : req["phones"]) {
         // The CLI normalised them (libphonenumber is too slow to run 10,000 times on the
         // loop); the engine still refuses anything not shaped like E.164.
-        const bool e164 = p.is_string() && [](const std::string& s) {
-            return s.size() >= 8 && s.size() <= 16 && s[0] == '+' && s[1] != '0' &&
-                   s.find_first_not_of("0123456789", 1) == std::string::npos;
-        }(p.get<std::string>());
-        if (!e164) return error("not a number in E.164: " + json_text(p).substr(0, 40));
+        if (!e164_shaped(p)) return error("not a number in E.164: " + json_text(p).substr(0, 40));
         phones.push_back(p);
     }
     const auto source = req.value("source", std::string());
@@ -194,7 +278,8 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (req.is_discarded() || !req.is_object()) return error("request is not a JSON object");
     if (!req.contains("command") || !req["command"].is_string())
         return error(
-            "missing 'command' (status, pause, resume, stop, shutdown, reload-agents, dnc)");
+            "missing 'command' (status, pause, resume, stop, shutdown, reload-agents, dnc, "
+            "import)");
     const std::string cmd = req["command"];
     if (cmd == "status") return status_report_json(engine);
     if (cmd == "shutdown") {
@@ -211,9 +296,10 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
         return json_text(nlohmann::json{{"ok", true}});
     }
     if (cmd == "dnc") return dnc_request(engine, req);
+    if (cmd == "import") return import_request(engine, req);
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
         return error("unknown command '" + cmd +
-                     "' (status, pause, resume, stop, shutdown, reload-agents, dnc)");
+                     "' (status, pause, resume, stop, shutdown, reload-agents, dnc, import)");
     if (!req.contains("campaign") || !req["campaign"].is_string())
         return error("'" + cmd + "' needs 'campaign'");
     const std::string name = req["campaign"];

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <unordered_set>
 
 #include "dialer/engine/engine_util.h"
 
@@ -143,6 +144,44 @@ std::string Engine::change_dnc(bool remove, const std::string& scope,
     engine_log("do-not-call (" + dnc_scope_label(scope) + "): " + std::to_string(phones.size()) +
                (remove ? " numbers removed" : " numbers added, source: " + printable(source, 100)));
     return "";
+}
+
+std::string Engine::import_contacts(const std::string& campaign,
+                                    const std::vector<Contact>& contacts,
+                                    std::vector<ImportSink::Verdict>& verdicts) {
+    if (contacts.size() > 100 && store_.busy_flushing()) return "busy";
+    std::vector<std::string> phones;
+    phones.reserve(contacts.size());
+    for (const auto& c : contacts) phones.push_back(c.phone);
+    const auto known = store_.contacts_exist(campaign, phones);
+    const auto on_dnc = store_.dnc_many(campaign, phones);
+    auto batch = store_.batch();
+    std::unordered_set<std::string> zones;
+    verdicts.assign(contacts.size(), ImportSink::Verdict::stored);
+    for (std::size_t i = 0; i < contacts.size(); ++i) {
+        if (known[i]) {
+            verdicts[i] = ImportSink::Verdict::present;
+            continue;
+        }
+        if (on_dnc[i]) {
+            verdicts[i] = ImportSink::Verdict::dnc;
+            continue;
+        }
+        if (zones.insert(contacts[i].zones).second)
+            batch.put_zone_group(campaign, contacts[i].zones);
+        batch.put_contact(campaign, nullptr, contacts[i]);
+    }
+    return store_.write(batch, false).error;
+}
+
+std::string Engine::save_imported_definition(const std::string& campaign, const StoredCampaign& c,
+                                             bool* kept) {
+    *kept = std::any_of(runs_.begin(), runs_.end(),
+                        [&](const auto& r) { return r->name() == campaign; });
+    if (*kept) return "";
+    engine_log("contacts import: campaign " + printable(campaign, 100) +
+               " (not run by this engine) stored from " + printable(c.path, 200));
+    return store_.save_campaign(campaign, c).error;
 }
 
 bool Engine::reload_agents(std::vector<std::string>* errors) {

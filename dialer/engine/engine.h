@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "campaigns/importer.h"
 #include "campaigns/store.h"
 #include "dialer/engine/agent_pool.h"
 #include "dialer/engine/call.h"
@@ -55,6 +56,17 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     std::string change_dnc(bool remove, const std::string& scope,
                            const std::vector<std::string>& phones, const std::string& source,
                            std::int64_t at);
+    // A list imported by `outpace contacts import` while this engine holds the store: the CLI
+    // read and checked the rows; the engine stores the contacts that are still new and not on a
+    // do-not-call list by now (an agent may have dialled one by hand, a DNC entry may have come
+    // in), written with the log but not synced (an import is redone whole after a crash). One
+    // verdict per contact; "busy" while the store catches up with flushes; else "" or why not.
+    std::string import_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+                                std::vector<ImportSink::Verdict>& verdicts);
+    // The definition an import stores for its campaign, unless this engine runs that campaign:
+    // then the engine keeps the one it runs (reports judge by what dials) and `kept` says so.
+    std::string save_imported_definition(const std::string& campaign, const StoredCampaign& c,
+                                         bool* kept);
     // Registered softphones for `ctl status`: agent → its bindings (null without an agents
     // file), and the sources locked out.
     const Registrar* registrar() const { return registrar_.get(); }

@@ -1,0 +1,111 @@
+// A campaign manager's day on a running engine: lists loaded into the store the engine holds go
+// through the engine (its one writer), are read and checked by the CLI, and are dialled by the
+// running campaign without a restart.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "dialer/engine/control.h"
+#include "tests/engine_rig.h"
+
+using namespace outpace;
+using namespace std::chrono_literals;
+using namespace outpace::test;
+
+namespace {
+test::RunResult outpace_cmd(const std::string& args) {
+    return test::run(std::string(OUTPACE_BINARY) + " " + args);
+}
+nlohmann::json control(const std::string& endpoint, const std::string& request) {
+    std::string reply, error;
+    REQUIRE_MESSAGE(control_request(endpoint, request, 5000, &reply, &error), error);
+    return nlohmann::json::parse(reply);
+}
+}  // namespace
+
+TEST_CASE("contacts import: while the engine dials, a list goes through it and is dialled") {
+    Rig rig;
+    rig.campaign("held", "uas_ring.xml", 2, "", 1);  // one line: one call rings at a time
+    const std::string endpoint = "ipc://" + rig.file("control");
+    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    nlohmann::json s;
+    for (int i = 0; i < 100 && (s.empty() || s.value("dialled", 0) < 1); ++i) {
+        std::this_thread::sleep_for(100ms);
+        s = first_campaign_status(endpoint);
+    }
+    INFO(rig.log("engine.log"));
+    REQUIRE(s.value("dialled", 0) == 1);
+    // The list's zone column, as the rig wrote it.
+    const auto first = test::read_file(rig.file("held.csv"));
+    const auto zone = first.substr(first.find(',', 16) + 1,
+                                   first.find('\n', 16) - first.find(',', 16) - 1);
+    auto r = outpace_cmd("dnc add --data " + rig.data() + " --scope campaign:held +14155552003");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    // The afternoon's list: three new people, one already on the campaign, one the manager just
+    // put on do-not-call, one that is not a number.
+    const auto list = rig.write("afternoon.csv", "phone,timezone,name\n"
+                                                 "+14155552000," + zone + ",Ann\n"
+                                                 "+14155552001," + zone + ",Bob\n"
+                                                 "+14155552002," + zone + ",Cy\n"
+                                                 "+14155551000," + zone + ",Old\n"
+                                                 "+14155552003," + zone + ",Dee\n"
+                                                 "12," + zone + ",Bad\n");
+    r = outpace_cmd("contacts import --data " + rig.data() + " --campaign " +
+                    rig.file("held.yaml") + " " + list);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("an engine is running on " + rig.data() + "; the change goes through it") !=
+          std::string::npos);
+    CHECK_MESSAGE(r.out.find("6 rows: 3 imported, 1 already present, 2 rejected") !=
+                      std::string::npos,
+                  r.out);
+    CHECK(r.out.find("through the running engine (pid " + std::to_string(engine->pid())) !=
+          std::string::npos);
+    CHECK(r.out.find("rejected, on do-not-call list: 1") != std::string::npos);
+    // The engine keeps the definition it dials with, and says so.
+    CHECK(r.out.find("with the definition it loaded at its start") != std::string::npos);
+    CHECK(test::read_file(rig.file("afternoon.csv.rejects.csv")).find("+14155552003") !=
+          std::string::npos);
+    // The engine has the last word: a number stored meanwhile is left as it is, one put on
+    // do-not-call meanwhile is not stored, and what is not E.164 is refused.
+    auto j = control(endpoint, R"({"command":"import","campaign":"held","action":"contacts",
+        "contacts":[{"phone":"+14155551000","zones":"UTC"},{"phone":"+14155552003","zones":"UTC"},
+                    {"phone":"+14155552009","zones":"UTC","fields":[["name","Eve"]]}]})");
+    CHECK(j["ok"] == true);
+    CHECK(j["present"] == nlohmann::json::array({0}));
+    CHECK(j["dnc"] == nlohmann::json::array({1}));
+    j = control(endpoint, R"({"command":"import","campaign":"held","action":"contacts",
+        "contacts":[{"phone":"4155552010","zones":"UTC"}]})");
+    CHECK(j["ok"] == false);
+    j = control(endpoint, R"({"command":"import","campaign":"held","action":"contacts",
+        "contacts":[{"phone":"+14155552011","zones":"UTC","fields":[["name"]]}]})");
+    CHECK(j["ok"] == false);
+    j = control(endpoint, R"({"command":"import","action":"contacts","contacts":[]})");
+    CHECK(j["ok"] == false);
+    // Read beside the engine: the new contacts are there for the hopper.
+    r = outpace_cmd("contacts next --data " + rig.data() + " --campaign held -n 20");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK_MESSAGE(r.out.find("+14155552000") != std::string::npos, r.out);
+    CHECK(r.out.find("name=Ann") != std::string::npos);
+    CHECK(r.out.find("+14155552003") == std::string::npos);
+    // The running campaign dials them: after the first ring timeout the line takes the next.
+    for (int i = 0; i < 250 && first_campaign_status(endpoint).value("dialled", 0) < 2; ++i)
+        std::this_thread::sleep_for(100ms);
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(15s) == 0);
+    CHECK(rig.log("engine.log").find("contacts import into held: 3 contacts stored of 6 rows") !=
+          std::string::npos);
+    const auto eve = rig.contact("held", "+14155552009");
+    REQUIRE(eve);
+    CHECK(eve->fields == std::vector<std::pair<std::string, std::string>>{{"name", "Eve"}});
+    CHECK_FALSE(rig.contact("held", "+14155552003"));
+    const auto ann = rig.contact("held", "+14155552000");
+    REQUIRE(ann);
+    CHECK(ann->source == list);
+    // Nothing the import sent changed the contact an attempt was already made on.
+    const auto old = rig.contact("held", "+14155551000");
+    REQUIRE(old);
+    CHECK(old->fields.empty() == false);
+    auto all = rig.attempts()["held"];
+    REQUIRE(all.size() >= 2);
+}
