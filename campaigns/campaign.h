@@ -52,6 +52,7 @@ struct Disposition {
     bool conversation = false;  // a right-party conversation (Reg F 7-day quiet period)
     bool dnc = false;           // adds the number to the campaign's DNC list
     bool callback = false;      // carries a callback time
+    bool success = false;       // counts as a conversion in the report (a sale, a promise to pay)
 };
 
 struct AmdThresholds {

@@ -141,6 +141,7 @@ void read_dispositions(Reader& r, const YAML::Node& node, Campaign& c) {
         r.boolean(item, "conversation", "dispositions[].", d.conversation);
         r.boolean(item, "dnc", "dispositions[].", d.dnc);
         r.boolean(item, "callback", "dispositions[].", d.callback);
+        r.boolean(item, "success", "dispositions[].", d.success);
         if (d.code.empty())
             r.error(item, "a disposition needs a 'code'");
         else if (!codes.insert(d.code).second)
@@ -419,7 +420,7 @@ void set_defaults(Campaign& c) {
     set(RetryOutcome::failed, Millis{30 * 60'000}, 3);
     set(RetryOutcome::abandoned, Millis{72LL * 3'600'000}, 3);
     c.dispositions = {
-        {"SALE", "Sale / success", true, true, false, false},
+        {"SALE", "Sale / success", true, true, false, false, true},
         {"CALLBACK", "Call back later", false, true, false, true},
         {"NOT_INTERESTED", "Not interested", true, true, false, false},
         {"WRONG_NUMBER", "Wrong number", true, false, false, false},

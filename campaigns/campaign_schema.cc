@@ -35,7 +35,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"list", {"phone_column", "default_region", "dnc_files"}},
         {"agents", {"skills", "wrapup_max", "hold_prompt", "callback_grace"}},
         {"screen_pop", {"fields", "script", "history"}},
-        {"dispositions[]", {"code", "label", "final", "conversation", "dnc", "callback"}},
+        {"dispositions[]", {"code", "label", "final", "conversation", "dnc", "callback", "success"}},
         {"survey", {"handled_by", "lines", "questions", "invalid_prompt", "closing_prompt"}},
         {"survey.questions[]", {"id", "prompt", "text", "digits", "timeout", "retries", "next"}},
     };

@@ -38,27 +38,39 @@ TEST_CASE("contacts import: while the engine dials, a list goes through it and i
     REQUIRE(s.value("dialled", 0) == 1);
     // The list's zone column, as the rig wrote it.
     const auto first = test::read_file(rig.file("held.csv"));
-    const auto zone = first.substr(first.find(',', 16) + 1,
-                                   first.find('\n', 16) - first.find(',', 16) - 1);
+    const auto zone =
+        first.substr(first.find(',', 16) + 1, first.find('\n', 16) - first.find(',', 16) - 1);
     auto r = outpace_cmd("dnc add --data " + rig.data() + " --scope campaign:held +14155552003");
     REQUIRE_MESSAGE(r.status == 0, r.out);
     // The afternoon's list: three new people, one already on the campaign, one the manager just
     // put on do-not-call, one that is not a number.
-    const auto list = rig.write("afternoon.csv", "phone,timezone,name\n"
-                                                 "+14155552000," + zone + ",Ann\n"
-                                                 "+14155552001," + zone + ",Bob\n"
-                                                 "+14155552002," + zone + ",Cy\n"
-                                                 "+14155551000," + zone + ",Old\n"
-                                                 "+14155552003," + zone + ",Dee\n"
-                                                 "12," + zone + ",Bad\n");
+    const auto list = rig.write("afternoon.csv",
+                                "phone,timezone,name\n"
+                                "+14155552000," +
+                                    zone +
+                                    ",Ann\n"
+                                    "+14155552001," +
+                                    zone +
+                                    ",Bob\n"
+                                    "+14155552002," +
+                                    zone +
+                                    ",Cy\n"
+                                    "+14155551000," +
+                                    zone +
+                                    ",Old\n"
+                                    "+14155552003," +
+                                    zone +
+                                    ",Dee\n"
+                                    "12," +
+                                    zone + ",Bad\n");
     r = outpace_cmd("contacts import --data " + rig.data() + " --campaign " +
                     rig.file("held.yaml") + " " + list);
     REQUIRE_MESSAGE(r.status == 0, r.out);
     CHECK(r.out.find("an engine is running on " + rig.data() + "; the change goes through it") !=
           std::string::npos);
-    CHECK_MESSAGE(r.out.find("6 rows: 3 imported, 1 already present, 2 rejected") !=
-                      std::string::npos,
-                  r.out);
+    CHECK_MESSAGE(
+        r.out.find("6 rows: 3 imported, 1 already present, 2 rejected") != std::string::npos,
+        r.out);
     CHECK(r.out.find("through the running engine (pid " + std::to_string(engine->pid())) !=
           std::string::npos);
     CHECK(r.out.find("rejected, on do-not-call list: 1") != std::string::npos);

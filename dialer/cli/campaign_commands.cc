@@ -2,12 +2,14 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "campaigns/campaign_loader.h"
 #include "campaigns/json_text.h"
 #include "campaigns/report.h"
+#include "campaigns/results.h"
 #include "campaigns/survey_results.h"
 #include "dialer/cli/commands.h"
 
@@ -114,75 +116,158 @@ void add_campaign_commands(CLI::App& app, int& exit_code) {
     });
 }
 
-void add_report_command(CLI::App& app, int& exit_code) {
-    auto* report =
-        app.add_subcommand("report", "Counts per contact state and outcome, abandon rates");
-    static std::string data, campaign_name, at = "now";
-    static bool json = false, answers = false;
-    report->add_option("--data", data, "store directory")->required();
-    report->add_flag("--answers", answers,
-                     "survey campaigns: per-question answer tallies instead of the report");
-    report->add_option("--campaign", campaign_name,
-                       "campaign name or file (default: every campaign)");
-    report->add_option("--at", at, "report as of this time (default now)");
-    report->add_flag("--json", json, "one JSON object per campaign, one per line");
-    report->callback([&exit_code] {
-        auto store = read_store(data);
-        auto now = time_arg(at);
-        if (!store || !now) return void(exit_code = 1);
-        std::vector<std::string> names =
-            campaign_name.empty() ? store->campaigns() : std::vector{campaign_name};
-        if (names.empty()) std::cerr << "outpace: the store holds no campaign yet\n";
-        bool first = true;
-        for (const auto& n : names) {
-            auto c = campaign_arg(*store, n);
-            if (!c) {
-                exit_code = 1;
-                continue;
-            }
-            if (answers) {
-                if (c->kind != CampaignKind::survey) {
-                    if (!campaign_name.empty()) {
-                        std::cerr << "outpace: " << c->name << " is not a survey campaign\n";
-                        exit_code = 1;
-                    }
-                    continue;
-                }
-                const auto t = tally_answers(*store, *c);
-                std::cout << (json ? answers_json(t) + "\n"
-                                   : (first ? "" : "\n") + answers_text(t));
-                first = false;
-                continue;
-            }
-            auto r = build_report(*store, *c, *now, true);
-            // Which rules the figures are judged by: the file given, or the definition the
-            // engine last ran (or the import stored), which may differ from the file today.
-            const auto stored = store->load_campaign(c->name);
-            const bool from_file = n != c->name || !stored;
-            nlohmann::json def = {{"path", from_file ? n : stored->path},
-                                  {"loaded_by", from_file ? "file" : stored->saved_by}};
-            if (!from_file && stored->saved_at > 0)
-                def["at"] = format_timestamp(Timestamp(Seconds(stored->saved_at)));
-            if (json) {
-                auto j = nlohmann::json::parse(report_json(r));
-                j["definition"] = def;
-                std::cout << json_text(j) << "\n";
-            } else {
-                std::cout << (first ? "" : "\n") << report_text(r);
-                std::cout << "judged by " << def["path"].get<std::string>();
-                if (from_file)
-                    std::cout << " (the file given)\n";
-                else if (stored->saved_by.empty())
-                    std::cout << " (as stored at import)\n";
-                else
-                    std::cout << " as "
-                              << (stored->saved_by == "engine" ? "the engine loaded it"
-                                                               : "imported")
-                              << " at " << def.value("at", std::string("?")) << "\n";
-            }
-            first = false;
+namespace {
+
+struct ReportArgs {
+    std::string data, campaign, at = "now", from, to, zone, by = "none", format = "text", output;
+    bool json = false, answers = false;
+};
+
+// Which rules the figures are judged by: the file given, or the definition the engine last ran
+// (or the import stored), which may differ from the file today.
+nlohmann::json definition_of(const Store& store, const Campaign& c, const std::string& asked) {
+    const auto stored = store.load_campaign(c.name);
+    const bool from_file = asked != c.name || !stored;
+    nlohmann::json def = {{"path", from_file ? asked : stored->path},
+                          {"loaded_by", from_file ? "file" : stored->saved_by}};
+    if (!from_file && stored->saved_at > 0)
+        def["at"] = format_timestamp(Timestamp(Seconds(stored->saved_at)));
+    return def;
+}
+
+std::string definition_text(const nlohmann::json& def) {
+    std::string out = "judged by " + def["path"].get<std::string>();
+    const auto by = def["loaded_by"].get<std::string>();
+    if (by == "file") return out + " (the file given)\n";
+    if (by.empty()) return out + " (as stored at import)\n";
+    return out + " as " + (by == "engine" ? "the engine loaded it" : "imported") + " at " +
+           def.value("at", std::string("?")) + "\n";
+}
+
+int run_report(const ReportArgs& a) {
+    auto store = read_store(a.data);
+    auto now = time_arg(a.at);
+    if (!store || !now) return 1;
+    const std::string format = a.json ? "json" : a.format;
+    std::vector<std::string> names =
+        a.campaign.empty() ? store->campaigns() : std::vector{a.campaign};
+    if (names.empty()) std::cerr << "outpace: the store holds no campaign yet\n";
+    if (format == "html" && names.size() > 1 && !a.answers) {
+        std::cerr << "outpace: the HTML report covers one campaign: name it with --campaign (";
+        for (std::size_t i = 0; i < names.size(); ++i) std::cerr << (i ? ", " : "") << names[i];
+        std::cerr << ")\n";
+        return 2;
+    }
+    std::ostringstream out;
+    int status = 0;
+    bool first = true;
+    for (const auto& n : names) {
+        auto c = campaign_arg(*store, n);
+        if (!c) {
+            status = 1;
+            continue;
         }
-    });
+        if (a.answers) {
+            if (c->kind != CampaignKind::survey) {
+                if (!a.campaign.empty()) {
+                    std::cerr << "outpace: " << c->name << " is not a survey campaign\n";
+                    status = 1;
+                }
+                continue;
+            }
+            const auto t = tally_answers(*store, *c);
+            out << (format == "json" ? answers_json(t) + "\n"
+                                     : (first ? "" : "\n") + answers_text(t));
+            first = false;
+            continue;
+        }
+        ResultsOptions opts;
+        opts.by = *results_by(a.by);
+        opts.hourly = format == "html";
+        opts.zone = !a.zone.empty() ? a.zone : c->default_timezone;
+        if (opts.zone.empty()) opts.zone = "UTC";
+        for (auto [text, end, into] :
+             {std::tuple{&a.from, false, &opts.from_ms}, std::tuple{&a.to, true, &opts.to_ms}}) {
+            if (text->empty()) continue;
+            const auto t = parse_report_time(*text, opts.zone, end);
+            if (!t) {
+                std::cerr << "outpace: cannot read the time '" << *text << "' in " << opts.zone
+                          << " (use 2026-12-01, '2026-12-01 14:00' or 2026-12-01T14:00:00Z)\n";
+                return 2;
+            }
+            *into = *t;
+        }
+        const auto results = build_results(*store, *c, opts);
+        const auto def = definition_of(*store, *c, n);
+        if (format == "csv") {
+            out << results_csv(results, first);
+        } else if (format == "html") {
+            out << results_html(build_report(*store, *c, *now, false), results);
+        } else if (format == "json") {
+            auto j = nlohmann::json::parse(report_json(build_report(*store, *c, *now, true)));
+            j["definition"] = def;
+            j["results"] = nlohmann::json::parse(results_json(results));
+            out << json_text(j) << "\n";
+        } else {
+            out << (first ? "" : "\n") << report_text(build_report(*store, *c, *now, true)) << "\n"
+                << results_text(results) << definition_text(def);
+        }
+        first = false;
+    }
+    if (a.output.empty()) {
+        std::cout << out.str();
+        return status;
+    }
+    // Written beside, then renamed: a reader (a mail client) never sees half a file.
+    const std::string tmp = a.output + ".part";
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << out.str();
+    f.close();
+    std::error_code ec;
+    if (!f || (std::filesystem::rename(tmp, a.output, ec), ec)) {
+        std::cerr << "outpace: cannot write " << a.output << "\n";
+        std::filesystem::remove(tmp, ec);
+        return 1;
+    }
+    std::cerr << "outpace: wrote " << a.output << "\n";
+    return status;
+}
+
+}  // namespace
+
+void add_report_command(CLI::App& app, int& exit_code) {
+    auto* report = app.add_subcommand(
+        "report",
+        "What a campaign is judged on: contacts, outcomes, abandon rates and compliance, and "
+        "results over a date range (contact rate, conversion, talk and wrap-up, AMD share, "
+        "penetration), grouped by hour, day, list, agent, disposition or trunk");
+    auto a = std::make_shared<ReportArgs>();
+    report->add_option("--data", a->data, "store directory")->required();
+    report->add_flag("--answers", a->answers,
+                     "survey campaigns: per-question answer tallies instead of the report");
+    report->add_option("--campaign", a->campaign,
+                       "campaign name or file (default: every campaign)");
+    report->add_option("--at", a->at,
+                       "abandon windows and compliance as of this time (default now)");
+    report->add_option("--from", a->from,
+                       "results for attempts started from this time: 2026-12-01, "
+                       "'2026-12-01 14:00' (in --zone) or RFC 3339 (default: the first)");
+    report->add_option("--to", a->to,
+                       "... until this time (a day given alone is included; default: now)");
+    report->add_option("--zone", a->zone,
+                       "IANA zone for --from/--to, hours and days (default: the campaign's "
+                       "timezone.default, else UTC)");
+    report
+        ->add_option("--by", a->by, "group the results: hour, day, list, agent, disposition, trunk")
+        ->check(CLI::IsMember({"none", "hour", "day", "list", "agent", "disposition", "trunk"}));
+    report
+        ->add_option("--format", a->format,
+                     "text (default), json (one object per campaign a line), csv (the results "
+                     "table) or html (one self-contained file with charts, for one campaign)")
+        ->check(CLI::IsMember({"text", "json", "csv", "html"}));
+    report->add_flag("--json", a->json, "the same as --format json");
+    report->add_option("--output,-o", a->output, "file to write (default: standard output)");
+    report->callback([a, &exit_code] { exit_code = run_report(*a); });
 }
 
 void add_export_command(CLI::App& app, int& exit_code) {
