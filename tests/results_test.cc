@@ -2,6 +2,8 @@
 // ledger written by hand, so every count is known.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "campaigns/calling_hours.h"
@@ -250,5 +252,51 @@ TEST_CASE("report CLI: csv, json and a self-contained html file, read beside the
     CHECK(r.status == 2);
     CHECK(r.out.find("cannot read the time '2026-13-01'") != std::string::npos);
     r = test::run(cmd + "--by week");
+    CHECK(r.status == 2);
+}
+
+TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's file") {
+    std::string yaml = kYaml;
+    yaml += "recording: {enabled: true, folder: rec}\n";
+    Ledger l(yaml);
+    const std::string data = l.dir.file("data");
+    l.store.reset();
+    // The engine's file for attempt 1 (it answered); attempt 2's is missing.
+    std::filesystem::create_directories(l.dir.file("rec/judged"));
+    l.dir.write("rec/judged/1.wav", "RIFF");
+    const std::string bin = std::string(OUTPACE_BINARY);
+    auto r = test::run(bin + " export --calls --data " + data +
+                       " --campaign judged --from 2026-12-01 --to 2026-12-01");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("attempt,started,ended,phone,list,origin,outcome,sip_code,ring_s,"
+                     "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
+                     "trunk,recording\n") != std::string::npos);
+    CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,a.csv,dialler,"
+                     "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east," +
+                     l.dir.file("rec/judged/1.wav") + "\n") != std::string::npos);
+    CHECK(r.out.find("4,2026-12-01T20:20:00Z") != std::string::npos);
+    // The 2nd is outside the range.
+    CHECK(r.out.find("\n5,") == std::string::npos);
+    CHECK(r.out.find("exported 4 attempts of judged") != std::string::npos);
+    r = test::run(bin + " export --calls --format jsonl --data " + data + " --campaign judged");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    const auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+    CHECK(first["attempt"] == 1);
+    CHECK(first["talk_s"] == 60.0);
+    CHECK(first["recording"] == l.dir.file("rec/judged/1.wav"));
+    CHECK(r.out.find("\"outcome\":\"in flight\"") != std::string::npos);
+    r = test::run(bin + " recording --data " + data + " 1");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("1 judged 2026-12-01T19:10:00Z +12125550100 connected " +
+                     l.dir.file("rec/judged/1.wav")) != std::string::npos);
+    r = test::run(bin + " recording --data " + data + " --phone '(212) 555-0101'");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("(no file: " + l.dir.file("rec/judged/2.wav") + ")") != std::string::npos);
+    r = test::run(bin + " recording --data " + data + " --phone 2125550104");
+    CHECK(r.out.find("(not answered: nothing recorded)") != std::string::npos);
+    r = test::run(bin + " recording --data " + data + " 99");
+    CHECK(r.status == 1);
+    CHECK(r.out.find("no attempt 99 in the store") != std::string::npos);
+    r = test::run(bin + " recording --data " + data);
     CHECK(r.status == 2);
 }

@@ -8,6 +8,7 @@
 
 #include "campaigns/campaign_loader.h"
 #include "campaigns/json_text.h"
+#include "campaigns/phone.h"
 #include "campaigns/report.h"
 #include "campaigns/results.h"
 #include "campaigns/survey_results.h"
@@ -271,46 +272,145 @@ void add_report_command(CLI::App& app, int& exit_code) {
 }
 
 void add_export_command(CLI::App& app, int& exit_code) {
-    auto* exp = app.add_subcommand("export",
-                                   "Survey answers, one row per respondent, as CSV or JSON lines");
-    static std::string data, campaign_name, format = "csv", output, fields;
-    exp->add_option("--data", data, "store directory")->required();
-    exp->add_option("--campaign", campaign_name, "survey campaign name or file")->required();
-    exp->add_option("--format", format, "csv | jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
-    exp->add_option("--fields", fields,
+    auto* exp = app.add_subcommand(
+        "export",
+        "The call log (--calls: one row per attempt, for a CRM) or survey answers (one row per "
+        "respondent), as CSV or JSON lines");
+    struct Args {
+        std::string data, campaign, format = "csv", output, fields, from, to, zone;
+        bool calls = false;
+    };
+    auto a = std::make_shared<Args>();
+    exp->add_option("--data", a->data, "store directory")->required();
+    exp->add_option("--campaign", a->campaign, "campaign name or file")->required();
+    exp->add_flag("--calls", a->calls,
+                  "the call log: times, number, list, outcome, SIP code, AMD verdict and time, "
+                  "agent, talk, wrap-up, hold, disposition, callback, notes, trunk, recording");
+    exp->add_option("--from", a->from, "--calls: attempts started from this time (as in report)");
+    exp->add_option("--to", a->to, "--calls: ... until this time (a day alone is included)");
+    exp->add_option("--zone", a->zone, "--calls: zone of --from/--to (default: the campaign's)");
+    exp->add_option("--format", a->format, "csv | jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+    exp->add_option("--fields", a->fields,
                     "list columns to add to each row, comma-separated (e.g. customer_id)");
-    exp->add_option("--output,-o", output, "file to write (default: standard output)");
-    exp->callback([&exit_code] {
-        auto store = read_store(data);
+    exp->add_option("--output,-o", a->output, "file to write (default: standard output)");
+    exp->callback([a, &exit_code] {
+        auto store = read_store(a->data);
         if (!store) return void(exit_code = 1);
-        auto c = campaign_arg(*store, campaign_name);
+        auto c = campaign_arg(*store, a->campaign);
         if (!c) return void(exit_code = 1);
-        if (c->kind != CampaignKind::survey) {
-            std::cerr << "outpace: " << c->name << " is not a survey campaign\n";
+        if (!a->calls && c->kind != CampaignKind::survey) {
+            std::cerr << "outpace: " << c->name
+                      << " is not a survey campaign (its call log: --calls)\n";
             return void(exit_code = 1);
         }
+        std::int64_t from = std::numeric_limits<std::int64_t>::min(),
+                     to = std::numeric_limits<std::int64_t>::max();
+        const std::string zone = !a->zone.empty()
+                                     ? a->zone
+                                     : (c->default_timezone.empty() ? "UTC" : c->default_timezone);
+        for (auto [text, end, into] :
+             {std::tuple{&a->from, false, &from}, std::tuple{&a->to, true, &to}}) {
+            if (text->empty()) continue;
+            const auto t = parse_report_time(*text, zone, end);
+            if (!t) {
+                std::cerr << "outpace: cannot read the time '" << *text << "' in " << zone
+                          << " (use 2026-12-01, '2026-12-01 14:00' or 2026-12-01T14:00:00Z)\n";
+                return void(exit_code = 2);
+            }
+            *into = *t;
+        }
         std::vector<std::string> columns;
-        std::stringstream ss(fields);
+        std::stringstream ss(a->fields);
         for (std::string f; std::getline(ss, f, ',');)
             if (!f.empty()) columns.push_back(f);
-        const auto fmt = format == "jsonl" ? ExportFormat::jsonl : ExportFormat::csv;
+        const auto fmt = a->format == "jsonl" ? ExportFormat::jsonl : ExportFormat::csv;
+        auto write = [&](std::ostream& out) {
+            return a->calls ? export_calls(*store, *c, from, to, columns, fmt, out)
+                            : export_answers(*store, *c, columns, fmt, out);
+        };
         std::size_t rows = 0;
-        if (output.empty()) {
-            rows = export_answers(*store, *c, columns, fmt, std::cout);
+        if (a->output.empty()) {
+            rows = write(std::cout);
         } else {
             // Written beside, then renamed: a reader never sees half a file.
-            const std::string tmp = output + ".part";
+            const std::string tmp = a->output + ".part";
             std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            if (out) rows = export_answers(*store, *c, columns, fmt, out);
+            if (out) rows = write(out);
             out.close();
             std::error_code ec;
-            if (!out || (std::filesystem::rename(tmp, output, ec), ec)) {
-                std::cerr << "outpace: cannot write " << output << "\n";
+            if (!out || (std::filesystem::rename(tmp, a->output, ec), ec)) {
+                std::cerr << "outpace: cannot write " << a->output << "\n";
                 std::filesystem::remove(tmp, ec);
                 return void(exit_code = 1);
             }
         }
-        std::cerr << "outpace: exported " << rows << " respondents of " << c->name << "\n";
+        std::cerr << "outpace: exported " << rows << (a->calls ? " attempts" : " respondents")
+                  << " of " << c->name << "\n";
+    });
+}
+
+void add_recording_command(CLI::App& app, int& exit_code) {
+    auto* rec = app.add_subcommand(
+        "recording", "Find a call's recording: by attempt id, or every recorded call of a number");
+    struct Args {
+        std::string data, campaign, phone, region = "US";
+        std::uint64_t attempt = 0;
+    };
+    auto a = std::make_shared<Args>();
+    rec->add_option("--data", a->data, "store directory")->required();
+    rec->add_option("--campaign", a->campaign, "campaign name (default: every campaign)");
+    auto* id = rec->add_option("attempt", a->attempt, "attempt id (as in export --calls)");
+    auto* phone = rec->add_option("--phone", a->phone, "every attempt to this number");
+    rec->add_option("--region", a->region, "region of a number without a country code (US)");
+    id->excludes(phone);
+    rec->callback([a, id, phone, &exit_code] {
+        if (id->count() == 0 && phone->count() == 0) {
+            std::cerr << "outpace recording: give an attempt id or --phone NUMBER\n";
+            return void(exit_code = 2);
+        }
+        auto store = read_store(a->data);
+        if (!store) return void(exit_code = 1);
+        std::string e164;
+        if (phone->count()) {
+            const auto p = normalize_phone(a->phone, a->region);
+            if (!p.ok()) {
+                std::cerr << "outpace recording: '" << a->phone << "' is not a valid number ("
+                          << p.error << ")\n";
+                return void(exit_code = 2);
+            }
+            e164 = p.e164;
+        }
+        std::vector<std::string> names =
+            a->campaign.empty() ? store->campaigns() : std::vector{a->campaign};
+        std::size_t found = 0;
+        for (const auto& n : names) {
+            auto c = campaign_arg(*store, n);
+            if (!c) return void(exit_code = 1);
+            store->for_each_attempt(c->name, [&](const Attempt& at) {
+                if (e164.empty() ? at.id != a->attempt : at.phone != e164) return;
+                ++found;
+                const auto path = recording_path(*c, at.id);
+                std::error_code ec;
+                const bool there = std::filesystem::exists(path, ec);
+                std::printf("%llu %s %s %s %s %s\n", static_cast<unsigned long long>(at.id),
+                            c->name.c_str(),
+                            format_timestamp(Timestamp(Seconds(at.started_ms / 1000))).c_str(),
+                            at.phone.c_str(), at.in_flight() ? "in-flight" : to_string(at.outcome),
+                            there ? path.c_str()
+                                  : (!c->record_calls ? "(the campaign does not record calls)"
+                                     : at.in_flight() || at.outcome == Outcome::connected ||
+                                             at.outcome == Outcome::abandoned ||
+                                             at.outcome == Outcome::machine
+                                         ? ("(no file: " + path + ")").c_str()
+                                         : "(not answered: nothing recorded)"));
+            });
+        }
+        if (found == 0) {
+            std::cerr << "outpace recording: no attempt "
+                      << (e164.empty() ? std::to_string(a->attempt) : "to " + e164) << " in "
+                      << (a->campaign.empty() ? "the store" : "campaign " + a->campaign) << "\n";
+            exit_code = 1;
+        }
     });
 }
 

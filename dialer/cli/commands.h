@@ -18,6 +18,7 @@ void add_campaign_commands(CLI::App& app, int& exit_code);
 void add_contacts_commands(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_export_command(CLI::App& app, int& exit_code);
+void add_recording_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
 void add_amd_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     outpace::cli::add_contacts_commands(app, exit_code);
     outpace::cli::add_report_command(app, exit_code);
     outpace::cli::add_export_command(app, exit_code);
+    outpace::cli::add_recording_command(app, exit_code);
     outpace::cli::add_simulate_command(app, exit_code);
     outpace::cli::add_amd_command(app, exit_code);
     outpace::cli::add_run_command(app, exit_code);
