@@ -2,6 +2,7 @@
 #include "campaigns/abandon_window.h"
 #include "campaigns/json_text.h"
 
+#include <array>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -16,8 +17,16 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
     CampaignReport r;
     r.checked = checks;
     r.max_attempts = campaign.max_attempts;
-    std::unordered_map<std::string, std::string> zones;
+    // Each contact's zone group, as an index into `groups` (a handful of distinct strings for a
+    // million contacts), and calling-hours verdicts by (group, minute): windows open and close
+    // on whole local minutes, so one check answers every attempt started in that minute.
+    std::unordered_map<std::string, std::uint32_t> zones;
+    std::vector<std::string> groups;
+    std::unordered_map<std::string, std::uint32_t> group_index;
+    std::unordered_map<std::uint64_t, bool> open_at;
     ZoneCache cache;
+    // Counted by the enum, named at the end (no string built per attempt).
+    std::array<std::size_t, static_cast<std::size_t>(Outcome::lost) + 1> by_outcome{};
     r.campaign = campaign.name;
     r.max_abandon_rate = campaign.max_abandon_rate;
     for (int s = 0; s <= static_cast<int>(ContactState::exhausted); ++s)
@@ -27,7 +36,9 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
         ++r.by_state[to_string(c.state)];
         ++r.by_last_outcome[c.last_outcome.empty() ? "never dialled" : c.last_outcome];
         if (!checks) return;
-        zones[c.phone] = c.zones;
+        auto [g, fresh] = group_index.emplace(c.zones, groups.size());
+        if (fresh) groups.push_back(c.zones);
+        zones.emplace(c.phone, g->second);
         if (campaign.max_attempts > 0 &&
             c.attempts > static_cast<std::uint32_t>(campaign.max_attempts))
             ++r.over_attempt_cap;
@@ -36,10 +47,18 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
     store.for_each_attempt(campaign.name, [&](const Attempt& a) {
         ++r.attempts;
         if (checks) {
-            auto z = zones.find(a.phone);
-            const Timestamp at{std::chrono::seconds(a.started_ms / 1000)};
-            if (z != zones.end() && !within_calling_hours(campaign.hours, z->second, at, cache))
-                ++r.outside_hours;
+            if (auto z = zones.find(a.phone); z != zones.end()) {
+                const std::int64_t minute =
+                    a.started_ms >= 0 ? a.started_ms / 60'000 : (a.started_ms - 59'999) / 60'000;
+                const auto key = (static_cast<std::uint64_t>(z->second) << 40) ^
+                                 static_cast<std::uint64_t>(minute);
+                auto [it, fresh] = open_at.emplace(key, true);
+                if (fresh) {
+                    const Timestamp at{std::chrono::seconds(a.started_ms / 1000)};
+                    it->second = within_calling_hours(campaign.hours, groups[z->second], at, cache);
+                }
+                if (!it->second) ++r.outside_hours;
+            }
             if (a.outcome == Outcome::connected && !a.agent.empty()) {
                 auto& t = r.agents[a.agent];
                 ++t.calls;
@@ -51,7 +70,7 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
             ++r.in_flight;
             return;
         }
-        ++r.attempts_by_outcome[to_string(a.outcome)];
+        ++by_outcome[static_cast<std::size_t>(a.outcome)];
         if (!a.amd_verdict.empty()) ++r.amd_verdicts[a.amd_verdict];
         // The engine's rolling window counts the same events by the same rule.
         const auto e = window_event(a);
@@ -65,6 +84,9 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
             }
         }
     });
+    for (std::size_t o = 0; o < by_outcome.size(); ++o)
+        if (by_outcome[o])
+            r.attempts_by_outcome[to_string(static_cast<Outcome>(o))] = by_outcome[o];
     if (campaign.count_amd_false_positives)
         for (auto* w : {&r.last_24h, &r.last_30d})
             w->false_positive_rate = campaign.amd_false_positive_rate;
