@@ -235,3 +235,33 @@ TEST_CASE("operator files: oversized or deep YAML, odd CSV headers, reports from
     CHECK(r.out.find("file not found") == std::string::npos);
     CHECK(r.out.find("spring-renewals") != std::string::npos);
 }
+
+TEST_CASE("the manual page and the bash completion come from the commands' own help") {
+    auto r = test::run(kOutpace + " help --man");
+    REQUIRE(r.status == 0);
+    CHECK(r.out.starts_with(".TH OUTPACE 1"));
+    // Every command, nested ones too, with its options and their help.
+    for (const char* c : {"outpace dnc import", "outpace contacts import", "outpace report",
+                          "outpace recording", "outpace ctl"})
+        CHECK_MESSAGE(r.out.find(std::string(".SS \"") + c + "\"") != std::string::npos, c);
+    CHECK(r.out.find("\\-\\-by") != std::string::npos);
+    CHECK(r.out.find("group the results: hour, day, list, agent, disposition, trunk") !=
+          std::string::npos);
+    // man renders it without complaint.
+    const auto page = test::run(kOutpace +
+                                " help --man > /tmp/outpace-man-$$.1 && "
+                                "MANWIDTH=100 man --warnings -l /tmp/outpace-man-$$.1 "
+                                "2>&1; rm -f /tmp/outpace-man-$$.1");
+    CHECK_MESSAGE(page.out.find("outpace dnc import") != std::string::npos, page.out);
+    CHECK_MESSAGE(page.out.find("warning") == std::string::npos, page.out);
+    // The completion, driven as bash drives it.
+    auto complete = [](const std::string& words, int cword) {
+        return test::run("bash -c 'source <(" + kOutpace +
+                         " help --bash-completion); COMP_WORDS=(" + words + "); COMP_CWORD=" +
+                         std::to_string(cword) + "; _outpace; echo \"${COMPREPLY[*]}\"'")
+            .out;
+    };
+    CHECK(complete("outpace dn", 1) == "dnc\n");
+    CHECK(complete("outpace dnc \"\"", 2) == "add remove check import export --help\n");
+    CHECK(complete("outpace report --data x --fo", 4) == "--format\n");
+}

@@ -161,7 +161,8 @@ TEST_CASE("deploy: the .deb builds with the binary, unit, config, examples, sche
           "./usr/share/outpace/grafana/dashboards/outpace-compliance.json",
           "./usr/share/outpace/grafana/provisioning/datasource.yaml",
           "./usr/share/outpace/prometheus/outpace-rules.yml",
-          "./usr/share/doc/outpace/operations.md"})
+          "./usr/share/doc/outpace/operations.md", "./usr/share/man/man1/outpace.1",
+          "./usr/share/bash-completion/completions/outpace"})
         CHECK_MESSAGE(list.find(std::string(path) + "\n") != std::string::npos, path);
     const auto info = test::run("dpkg-deb -I " + file).out;
     CHECK(info.find("conffiles") != std::string::npos);

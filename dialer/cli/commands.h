@@ -38,6 +38,9 @@ std::optional<Campaign> campaign_arg(const Store& store, const std::string& name
 // For a usage error: "\nDid you mean 'X'?" for the first word of argv that names no command
 // or option where it stands, and the commands there; "" when nothing is near.
 std::string did_you_mean(CLI::App& app, int argc, char** argv);
+// The manual page (troff) and the bash completion script, from the app's commands and help.
+std::string man_page(const CLI::App& app);
+std::string bash_completion(const CLI::App& app);
 // "now" or an RFC 3339 time.
 std::optional<Timestamp> time_arg(const std::string& text);
 

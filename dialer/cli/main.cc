@@ -15,8 +15,15 @@ int main(int argc, char** argv) {
     auto* help =
         app.add_subcommand("help", "Show this help, or a command's: outpace help [COMMAND]");
     std::vector<std::string> topic;
+    bool man = false, completion = false;
     help->add_option("command", topic, "command to explain");
+    help->add_flag("--man", man, "print the manual page (troff), as installed as outpace(1)");
+    help->add_flag("--bash-completion", completion, "print the bash completion script");
     help->callback([&] {
+        if (man || completion) {
+            std::cout << (man ? outpace::cli::man_page(app) : outpace::cli::bash_completion(app));
+            return;
+        }
         CLI::App* target = &app;
         for (const auto& t : topic) {
             try {
