@@ -121,3 +121,75 @@ TEST_CASE("contacts import: while the engine dials, a list goes through it and i
     auto all = rig.attempts()["held"];
     REQUIRE(all.size() >= 2);
 }
+
+TEST_CASE(
+    "ctl reload: a changed campaign file applies between calls, a change that cannot is "
+    "refused, and a campaign added to the config starts") {
+    Rig rig;
+    rig.campaign("held", "uas_ring.xml", 2, "", 1);
+    const std::string endpoint = "ipc://" + rig.file("control");
+    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    for (int i = 0; i < 100 && first_campaign_status(endpoint).value("dialled", 0) < 1; ++i)
+        std::this_thread::sleep_for(100ms);
+    INFO(rig.log("engine.log"));
+    REQUIRE(first_campaign_status(endpoint).value("dialled", 0) == 1);
+    const std::string original = test::read_file(rig.file("held.yaml"));
+    auto reload = [&](const std::string& name = "") {
+        return test::run(std::string(OUTPACE_BINARY) + " ctl reload " + name + " --endpoint " +
+                         endpoint);
+    };
+    // Nothing changed: said so.
+    auto r = reload("held");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("held: no change") != std::string::npos);
+    // A stricter abandon cap applies at once.
+    rig.write("held.yaml", original + "pacing: {max_abandon_rate: 0.02}\n");
+    r = reload("held");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("held: applied: pacing") != std::string::npos);
+    CHECK(first_campaign_status(endpoint)["max_abandon_rate"] == 0.02);
+    // Reports judge by what now dials.
+    auto rep = test::run(std::string(OUTPACE_BINARY) + " report --data " + rig.data() +
+                         " --campaign held --json");
+    REQUIRE_MESSAGE(rep.status == 0, rep.out);
+    CHECK(nlohmann::json::parse(rep.out.substr(rep.out.find('{')))["max_abandon_rate"] == 0.02);
+    // Another trunk cannot apply live: refused whole, the campaign runs on as it was.
+    std::string moved = original + "pacing: {max_abandon_rate: 0.01}\n";
+    moved.replace(moved.find("trunk: held"), 11, "trunk: other");
+    rig.write("held.yaml", moved);
+    r = reload("held");
+    CHECK(r.status == 1);
+    CHECK(r.out.find("held: not reloaded, it runs as before") != std::string::npos);
+    CHECK(r.out.find("dialing.trunk changed: restart the engine to apply it") != std::string::npos);
+    CHECK(first_campaign_status(endpoint)["max_abandon_rate"] == 0.02);
+    // A broken file: its error with file, line and column; nothing changes.
+    rig.write("held.yaml", original + "pacing: {max_abandon_rate: lots}\n");
+    r = reload();
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.out.find(rig.file("held.yaml") + ":") != std::string::npos, r.out);
+    CHECK(first_campaign_status(endpoint)["max_abandon_rate"] == 0.02);
+    // A campaign added to the engine's config is started by a reload without a name.
+    std::string second = original;
+    second.replace(second.find("name: held"), 10, "name: later");
+    rig.write("later.yaml", second);
+    std::string cfg = test::read_file(rig.file("engine.yaml"));
+    cfg.insert(cfg.find("campaigns:\n") + 11, "  - {file: later.yaml, unattended_lines: 1}\n");
+    rig.write("engine.yaml", cfg);
+    rig.write("held.yaml", original);
+    r = reload();
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("later: added and started") != std::string::npos);
+    CHECK(r.out.find("held: applied: pacing") != std::string::npos);
+    std::string reply, error;
+    REQUIRE(control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error));
+    const auto status = nlohmann::json::parse(reply);
+    REQUIRE(status["campaigns"].size() == 2);
+    CHECK(status["campaigns"][1]["campaign"] == "later");
+    CHECK(status["campaigns"][0]["max_abandon_rate"] == doctest::Approx(0.03));
+    // Asked for a campaign the engine does not have.
+    r = reload("nosuch");
+    CHECK(r.status == 1);
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(15s) == 0);
+    CHECK(rig.log("engine.log").find("later: added from") != std::string::npos);
+}

@@ -51,6 +51,29 @@ int run_ctl(const CtlArgs& a) {
         std::cout << reply << "\n";
         return r.is_discarded() || !r.value("ok", false) ? 1 : 0;
     }
+    if (a.command == "reload" && r.contains("campaigns") && r["campaigns"].is_array()) {
+        // What changed, what was added, and why a change was refused (the campaign then runs on
+        // as before).
+        for (const auto& c : r["campaigns"]) {
+            const auto name = c.value("campaign", std::string());
+            if (!c.value("applied", false)) {
+                std::printf("%s: not reloaded, it runs as before:\n", name.c_str());
+                for (const auto& e : c["errors"])
+                    std::printf("  %s\n", e.get<std::string>().c_str());
+                continue;
+            }
+            if (c.value("added", false)) {
+                std::printf("%s: added and started\n", name.c_str());
+                continue;
+            }
+            std::string changed;
+            for (const auto& k : c["changed"])
+                changed += (changed.empty() ? "" : ", ") + k.get<std::string>();
+            std::printf("%s: %s\n", name.c_str(),
+                        changed.empty() ? "no change" : ("applied: " + changed).c_str());
+        }
+        return r.value("ok", false) ? 0 : 1;
+    }
     if (!r.value("ok", false)) {
         std::cerr << "outpace ctl: " << r.value("error", std::string("failed")) << "\n";
         return 1;
@@ -90,10 +113,13 @@ void add_ctl_command(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
         "ctl",
         "Control a running engine: status | pause NAME | resume NAME | stop NAME | shutdown | "
-        "reload-agents");
-    cmd->add_option("command", a->command, "status, pause, resume, stop, shutdown or reload-agents")
+        "reload [NAME] | reload-agents");
+    cmd->add_option("command", a->command,
+                    "status, pause, resume, stop, shutdown, reload (campaign files read again "
+                    "and applied between calls; new campaigns in the config started) or "
+                    "reload-agents")
         ->required();
-    cmd->add_option("campaign", a->campaign, "campaign name (pause, resume, stop)");
+    cmd->add_option("campaign", a->campaign, "campaign name (pause, resume, stop, reload)");
     cmd->add_option("--endpoint", a->endpoint,
                     "the engine's control endpoint (ipc://... or tcp://...)");
     cmd->add_option("--config", a->config, "read the endpoint from the engine's config");

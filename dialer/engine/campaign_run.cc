@@ -6,7 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
 #include "answering-detect/audio_file.h"
+
 #include "campaigns/campaign_loader.h"
 #include "dialer/engine/amd_settings.h"
 #include "dialer/engine/engine_util.h"
@@ -55,18 +57,17 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
     if (!load.campaign) return nullptr;
     // The store keeps the definition this engine runs: reports judge by the same rules (caps,
     // hours, dispositions) even when the file has changed since the list was imported.
+    std::unique_ptr<CampaignRun> run(new CampaignRun);
+    run->entry_ = entry;
+    run->yaml_ = read_text(entry.file);
     {
-        std::ifstream in(entry.file, std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
         std::error_code ec;
         const auto path = std::filesystem::absolute(entry.file, ec).string();
         if (auto st = store.save_campaign(load.campaign->name,
-                                          {ec ? entry.file : path, text.str(), "engine"});
+                                          {ec ? entry.file : path, run->yaml_, "engine"});
             !st.ok())
             errors->push_back(load.campaign->name + ": " + st.error);
     }
-    std::unique_ptr<CampaignRun> run(new CampaignRun);
     run->campaign_ = std::move(*load.campaign);
     const Campaign& c = run->campaign_;
     run->status_.name = c.name;
@@ -146,7 +147,7 @@ void CampaignRun::read_prompts(std::vector<std::string>* errors) {
             errors->push_back(c.name + ": " + what + " " + file + ": " + audio.error);
         out = std::move(audio.pcm);
     };
-    Prompts& p = prompts_;
+    Prompts& p = *prompts_;
     prompt(c.safe_harbor_prompt, "safe-harbor prompt", p.safe_harbor);
     prompt(c.machine_message, "voicemail message", p.machine_message);
     prompt(c.hold_prompt, "hold prompt", p.hold);
@@ -165,6 +166,86 @@ void CampaignRun::read_prompts(std::vector<std::string>* errors) {
                               "file, not unattended_lines");
         status_.survey_lines = c.survey_lines;
     }
+}
+
+std::string CampaignRun::read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
+                         std::vector<std::string>* errors) {
+    auto load = load_campaign_file(entry_.file);
+    for (const auto& e : load.errors) errors->push_back(e.to_string());
+    if (!load.campaign) return false;
+    Campaign& next = *load.campaign;
+    const std::string text = read_text(entry_.file);
+    // What changed, by top-level section of the file.
+    {
+        YAML::Node before, after;
+        try {
+            before = YAML::Load(yaml_);
+            after = YAML::Load(text);
+        } catch (const YAML::Exception&) {
+        }
+        std::set<std::string> keys;
+        for (const auto* n : {&before, &after})
+            if (n->IsMap())
+                for (const auto& kv : *n) keys.insert(kv.first.as<std::string>());
+        for (const auto& k : keys) {
+            const auto a = before.IsMap() && before[k] ? YAML::Dump(before[k]) : std::string();
+            const auto b = after.IsMap() && after[k] ? YAML::Dump(after[k]) : std::string();
+            if (a != b) changed->push_back(k);
+        }
+    }
+    const Campaign& now = campaign_;
+    auto refuse = [&](const std::string& why) {
+        errors->push_back(now.name + ": " + why + ": restart the engine to apply it");
+    };
+    if (next.name != now.name) refuse("the name changed (to '" + next.name + "')");
+    if (next.kind != now.kind) refuse("the kind changed");
+    if (next.mode != now.mode) refuse("dialing.mode changed");
+    if (next.trunk != now.trunk) refuse("dialing.trunk changed");
+    if (now.ivr_survey() && std::find(changed->begin(), changed->end(), "survey") != changed->end())
+        refuse("an IVR survey's questions changed (calls in progress are asking them)");
+    if ((next.abandon_window <= kDay) != (now.abandon_window <= kDay))
+        refuse("the abandon window moved between 24 h and 30 days");
+    if (!errors->empty()) return false;
+    // The new prompts first: a prompt file that does not read refuses the reload.
+    auto old_prompts = std::move(prompts_);
+    prompts_ = std::make_unique<Prompts>();
+    std::swap(campaign_, next);
+    const std::size_t before = errors->size();
+    read_prompts(errors);
+    if (errors->size() != before) {
+        std::swap(campaign_, next);
+        prompts_ = std::move(old_prompts);
+        return false;
+    }
+    retired_prompts_.push_back(std::move(old_prompts));
+    yaml_ = text;
+    const Campaign& c = campaign_;
+    if (!c.caller_id.empty() || !trunk_)
+        caller_id_ = c.caller_id;
+    else
+        caller_id_ = trunk_->config().caller_id;
+    // The pacer starts over only when its settings changed (the estimator keeps what it learnt).
+    if (std::find_if(changed->begin(), changed->end(), [](const std::string& k) {
+            return k == "pacing" || k == "dialing";
+        }) != changed->end())
+        configure_pacing();
+    else
+        amd_ = amd_config(c.amd);
+    status_.max_abandon_rate = c.max_abandon_rate;
+    m_->abandon_cap->Set(c.max_abandon_rate);
+    std::error_code ec;
+    const auto path = std::filesystem::absolute(entry_.file, ec).string();
+    if (auto st = store.save_campaign(c.name, {ec ? entry_.file : path, yaml_, "engine"}); !st.ok())
+        engine_log(c.name + ": the reloaded definition was not stored (" + st.error +
+                   "); reports judge by the previous one");
+    return true;
 }
 
 void CampaignRun::configure_pacing() {

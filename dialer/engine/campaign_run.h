@@ -74,6 +74,14 @@ class CampaignRun {
                                              Store& store, metrics::Metrics& metrics,
                                              const Clock& clock, std::vector<std::string>* errors);
 
+    // `outpace ctl reload`: reads the campaign's file again and, when it loads and every change
+    // can be applied live, applies it between calls: rules, hours, pacing, AMD, prompts,
+    // dispositions, screen pop, caller ID. Calls in progress keep the prompts they are playing.
+    // A change that cannot apply live (name, kind, dialing mode or trunk, an IVR survey's
+    // questions, the abandon window between 24 h and 30 days) refuses the whole reload. What
+    // changed goes in `changed` (top-level sections of the file); false with `errors` otherwise.
+    bool reload(Store& store, std::vector<std::string>* changed, std::vector<std::string>* errors);
+    const CampaignEntry& entry() const { return entry_; }
     const Campaign& campaign() const { return campaign_; }
     const std::string& name() const { return campaign_.name; }
     CampaignState state() const { return state_; }
@@ -85,7 +93,7 @@ class CampaignRun {
     bool ivr_survey() const { return ivr_survey_; }
     bool preview() const { return campaign_.mode == DialingMode::preview && unattended_ == 0; }
     const amd::Config& amd() const { return amd_; }
-    const Prompts& prompts() const { return prompts_; }
+    const Prompts& prompts() const { return *prompts_; }
     pacing::Estimator& estimator() { return estimator_; }
     metrics::CampaignMetrics& metrics() { return *m_; }
     Hopper& hopper() { return *hopper_; }
@@ -128,6 +136,7 @@ class CampaignRun {
   private:
     CampaignRun() = default;
     void read_prompts(std::vector<std::string>* errors);
+    static std::string read_text(const std::string& path);
     void configure_pacing();
 
     Campaign campaign_;
@@ -142,7 +151,11 @@ class CampaignRun {
     int unattended_ = 0;
     bool ivr_survey_ = false;
     amd::Config amd_;
-    Prompts prompts_;
+    std::unique_ptr<Prompts> prompts_ = std::make_unique<Prompts>();
+    // Prompts a reload replaced: calls in progress may still be playing them.
+    std::vector<std::unique_ptr<Prompts>> retired_prompts_;
+    CampaignEntry entry_;
+    std::string yaml_;                // the file's text as loaded
     std::vector<Attempt> completed_;  // recorded in the ledger at the next tick, in one batch
     std::vector<Attempt> progress_;   // in flight, with news worth keeping
     CampaignStatus status_;

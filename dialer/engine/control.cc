@@ -297,9 +297,32 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     }
     if (cmd == "dnc") return dnc_request(engine, req);
     if (cmd == "import") return import_request(engine, req);
+    if (cmd == "reload") {
+        if (req.contains("campaign") && !req["campaign"].is_string())
+            return error("'reload' takes 'campaign': a name, or none for every campaign");
+        const auto results = engine.reload_campaigns(req.value("campaign", std::string()));
+        if (results.empty())
+            return error(req.contains("campaign")
+                             ? "no campaign '" + req["campaign"].get<std::string>() +
+                                   "' in this engine or its config"
+                             : "no campaign to reload");
+        nlohmann::json list = nlohmann::json::array();
+        bool all = true;
+        for (const auto& r : results) {
+            all = all && r.applied;
+            list.push_back({{"campaign", r.campaign},
+                            {"applied", r.applied},
+                            {"added", r.added},
+                            {"changed", r.changed},
+                            {"errors", r.errors}});
+        }
+        return json_text(nlohmann::json{
+            {"ok", all}, {"campaigns", list}, {"error", all ? "" : "some changes were refused"}});
+    }
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
-        return error("unknown command '" + cmd +
-                     "' (status, pause, resume, stop, shutdown, reload-agents, dnc, import)");
+        return error(
+            "unknown command '" + cmd +
+            "' (status, pause, resume, stop, shutdown, reload, reload-agents, dnc, import)");
     if (!req.contains("campaign") || !req["campaign"].is_string())
         return error("'" + cmd + "' needs 'campaign'");
     const std::string name = req["campaign"];

@@ -146,6 +146,52 @@ std::string Engine::change_dnc(bool remove, const std::string& scope,
     return "";
 }
 
+std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& name) {
+    std::vector<ReloadResult> out;
+    for (auto& run : runs_) {
+        if (!name.empty() && run->name() != name) continue;
+        ReloadResult r;
+        r.campaign = run->name();
+        r.applied = run->reload(store_, &r.changed, &r.errors);
+        if (r.applied)
+            engine_log(r.campaign + ": reloaded from " + run->entry().file +
+                       (r.changed.empty() ? " (no change)" : ""));
+        else
+            engine_log(r.campaign + ": reload refused, the campaign runs as before: " +
+                       (r.errors.empty() ? std::string("?") : r.errors.front()));
+        out.push_back(std::move(r));
+    }
+    if (!name.empty() && !out.empty()) return out;
+    // Campaigns added to the config file since the start (its trunks stay as they were).
+    auto cfg = load_engine_config(config_.source_path);
+    if (!cfg.config) {
+        ReloadResult r;
+        r.campaign = "(engine config)";
+        for (const auto& e : cfg.errors) r.errors.push_back(e.to_string());
+        out.push_back(std::move(r));
+        return out;
+    }
+    for (const auto& entry : cfg.config->campaigns) {
+        if (std::any_of(runs_.begin(), runs_.end(),
+                        [&](const auto& run) { return run->entry().file == entry.file; }))
+            continue;
+        ReloadResult r;
+        r.campaign = entry.file;
+        auto run =
+            CampaignRun::load(entry, config_, trunks_, store_, metrics_, env_.clock(), &r.errors);
+        if (run && !name.empty() && run->name() != name) continue;
+        if (run && r.errors.empty()) {
+            r.campaign = run->name();
+            r.applied = r.added = true;
+            if (stopping_) run->set_state(CampaignState::stopping);
+            engine_log(r.campaign + ": added from " + entry.file + " and started");
+            runs_.push_back(std::move(run));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::string Engine::import_contacts(const std::string& campaign,
                                     const std::vector<Contact>& contacts,
                                     std::vector<ImportSink::Verdict>& verdicts) {

@@ -56,6 +56,15 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     std::string change_dnc(bool remove, const std::string& scope,
                            const std::vector<std::string>& phones, const std::string& source,
                            std::int64_t at);
+    // `outpace ctl reload [NAME]`: each running campaign's file read again and applied between
+    // calls (CampaignRun::reload), and, without a name, campaigns added to the engine's config
+    // file since the start loaded and started. One result per campaign looked at.
+    struct ReloadResult {
+        std::string campaign;
+        bool applied = false, added = false;
+        std::vector<std::string> changed, errors;
+    };
+    std::vector<ReloadResult> reload_campaigns(const std::string& name);
     // A list imported by `outpace contacts import` while this engine holds the store: the CLI
     // read and checked the rows; the engine stores the contacts that are still new and not on a
     // do-not-call list by now (an agent may have dialled one by hand, a DNC entry may have come
