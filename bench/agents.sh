@@ -14,7 +14,11 @@
 # (bench/softphones.py from 127.0.0.3, re-registering every 60 s and answering the engine's
 # keep-alives): run once with
 # REGISTERED=0 and once with REGISTERED=1000 to see what the registrar costs the relay.
-# Usage: [REGISTERED=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
+# With IMPORT=N, a list of N new contacts is imported into the running engine (through its
+# control socket, as `outpace contacts import` does while an engine holds the store) from the
+# start of the measurement: run once without and once with IMPORT=1000000 to see what a big
+# import costs the dial rate and the relay; the import's own rows/s is printed.
+# Usage: [REGISTERED=N] [IMPORT=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
 set -euo pipefail
 agents=${1:-500}
@@ -29,6 +33,11 @@ start_talking_carrier 120 500
 start_softphones
 
 make_campaign bench $((agents * secs / 10 + 1000)) "mode: progressive"
+import_rows=${IMPORT:-0}
+if [ "$import_rows" -gt 0 ]; then
+  awk -v n="$import_rows" -v z="$zone" 'BEGIN { print "phone,timezone,first_name,account"; for (i = 0; i < n; i++)
+    printf "+1646%03d%04d,%s,Ann,A%d\n", 201 + int(i / 10000), i % 10000, z, i }' > afternoon.csv
+fi
 login=(--phone "sip:%a@127.0.0.1:$phones")
 registered=${REGISTERED:-}
 if [ -n "$registered" ]; then
@@ -82,7 +91,13 @@ echo "warm: $talking agents talking"
 hz=$(getconf CLK_TCK)
 e0=$(cpu_ticks "$engine"); p0=$(cpu_ticks "$phones_pid")
 r0=$(status | field 'd["relay"]["packets"]')
+d0=$(status | field 'd["campaigns"][0]["dialled"]')
 t0=$(date +%s.%N)
+if [ "$import_rows" -gt 0 ]; then
+  "$outpace" contacts import --data data --campaign bench.yaml afternoon.csv > import.txt 2>&1 &
+  importer=$!
+  pids+=($importer)
+fi
 samples=0; sum=0
 end=$(( $(date +%s) + secs ))
 while [ "$(date +%s)" -lt "$end" ]; do
@@ -94,6 +109,15 @@ e1=$(cpu_ticks "$engine"); p1=$(cpu_ticks "$phones_pid")
 t1=$(date +%s.%N)
 status > final.json
 r1=$(field 'd["relay"]["packets"]' < final.json)
+d1=$(field 'd["campaigns"][0]["dialled"]' < final.json)
+python3 -c "print(f'dial rate: {($d1 - $d0) / ($t1 - $t0):.1f} calls/s over the measurement')"
+if [ "$import_rows" -gt 0 ]; then
+  if kill -0 "$importer" 2>/dev/null; then
+    echo "the import was still running at the end of the measurement (it ran throughout)"
+    wait "$importer" || true
+  fi
+  grep -E "rows:|through" import.txt || tail -3 import.txt
+fi
 bridged=$(python3 -c "print(round($sum / $samples, 1))")
 python3 - "$e0" "$e1" "$p0" "$p1" "$t0" "$t1" "$hz" "$bridged" "$r0" "$r1" <<'PY'
 import sys
