@@ -186,6 +186,17 @@ TEST_CASE(
     REQUIRE(status["campaigns"].size() == 2);
     CHECK(status["campaigns"][1]["campaign"] == "later");
     CHECK(status["campaigns"][0]["max_abandon_rate"] == doctest::Approx(0.03));
+    // A second file for a campaign already dialling is refused: two runs must never claim one
+    // list, and loading it would recover the running campaign's calls as lost.
+    rig.write("again.yaml", original);
+    cfg.insert(cfg.find("campaigns:\n") + 11, "  - {file: again.yaml, unattended_lines: 1}\n");
+    rig.write("engine.yaml", cfg);
+    r = reload();
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(r.out.find("campaign 'held' already runs in this engine") != std::string::npos,
+                  r.out);
+    REQUIRE(control_request(endpoint, R"({"command":"status"})", 2000, &reply, &error));
+    CHECK(nlohmann::json::parse(reply)["campaigns"].size() == 2);
     // Asked for a campaign the engine does not have.
     r = reload("nosuch");
     CHECK(r.status == 1);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "campaigns/campaign_loader.h"
 #include "dialer/engine/engine_util.h"
 
 namespace outpace {
@@ -177,9 +178,22 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
             continue;
         ReloadResult r;
         r.campaign = entry.file;
+        // Its name first: loading a run recovers the campaign's attempts in flight, which must
+        // never happen to a campaign this engine is dialling (nor may two runs claim one list).
+        const auto peek = load_campaign_file(entry.file);
+        if (peek.campaign) {
+            if (!name.empty() && peek.campaign->name != name) continue;
+            if (find_run(peek.campaign->name)) {
+                r.campaign = peek.campaign->name;
+                r.errors.push_back(entry.file + ": campaign '" + peek.campaign->name +
+                                   "' already runs in this engine (from " +
+                                   find_run(peek.campaign->name)->entry().file + ")");
+                out.push_back(std::move(r));
+                continue;
+            }
+        }
         auto run =
             CampaignRun::load(entry, config_, trunks_, store_, metrics_, env_.clock(), &r.errors);
-        if (run && !name.empty() && run->name() != name) continue;
         if (run && r.errors.empty()) {
             r.campaign = run->name();
             r.applied = r.added = true;
