@@ -16,7 +16,6 @@
 #include "campaigns/campaign.h"
 #include "campaigns/report.h"
 #include "campaigns/store.h"
-#include "campaigns/survey_results.h"
 
 namespace outpace {
 
@@ -101,17 +100,5 @@ std::string results_csv(const ResultsReport& r, bool header);
 // the results and charts of dials, answers and abandons by hour, the abandon rate against the
 // cap, and outcomes by hour.
 std::string results_html(const CampaignReport& summary, const ResultsReport& r);
-
-// Where the engine writes an attempt's recording (recording.folder/CAMPAIGN/ATTEMPT.wav).
-std::string recording_path(const Campaign& campaign, std::uint64_t attempt);
-
-// The call log for a CRM: one row per attempt started in [from_ms, to_ms), oldest first:
-// attempt, started, ended (RFC 3339 UTC), phone, list, origin (dialler | preview | manual),
-// outcome, sip_code, ring_s, amd_verdict, amd_s, agent, talk_s, wrap_s, hold_s, disposition,
-// callback_at, notes, trunk, recording (the file, when it exists), then the list columns asked
-// for in `fields`. Returns the rows written.
-std::size_t export_calls(const Store& store, const Campaign& campaign, std::int64_t from_ms,
-                         std::int64_t to_ms, const std::vector<std::string>& fields,
-                         ExportFormat format, std::ostream& out);
 
 }  // namespace outpace
