@@ -1,11 +1,13 @@
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/call_log.h"
 #include "campaigns/campaign_loader.h"
 #include "campaigns/json_text.h"
 #include "campaigns/phone.h"
@@ -54,6 +56,41 @@ std::optional<Campaign> campaign_arg(const Store& store, const std::string& name
     for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
     if (load.campaign) load.campaign->source_path = stored->path;
     return load.campaign;
+}
+
+bool write_output(const std::string& path, const std::string& who,
+                  const std::function<void(std::ostream&)>& write) {
+    if (path.empty()) {
+        write(std::cout);
+        return true;
+    }
+    const std::string tmp = path + ".part";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (out) write(out);
+    out.close();
+    std::error_code ec;
+    if (!out || (std::filesystem::rename(tmp, path, ec), ec)) {
+        std::cerr << who << ": cannot write " << path << "\n";
+        std::filesystem::remove(tmp, ec);
+        return false;
+    }
+    return true;
+}
+
+bool report_range(const std::string& from, const std::string& to, const std::string& zone,
+                  std::int64_t& from_ms, std::int64_t& to_ms) {
+    for (auto [text, end, into] :
+         {std::tuple{&from, false, &from_ms}, std::tuple{&to, true, &to_ms}}) {
+        if (text->empty()) continue;
+        const auto t = parse_report_time(*text, zone, end);
+        if (!t) {
+            std::cerr << "outpace: cannot read the time '" << *text << "' in " << zone
+                      << " (use 2026-12-01, '2026-12-01 14:00' or 2026-12-01T14:00:00Z)\n";
+            return false;
+        }
+        *into = *t;
+    }
+    return true;
 }
 
 std::optional<Timestamp> time_arg(const std::string& text) {
@@ -187,50 +224,32 @@ int run_report(const ReportArgs& a) {
         opts.hourly = format == "html";
         opts.zone = !a.zone.empty() ? a.zone : c->default_timezone;
         if (opts.zone.empty()) opts.zone = "UTC";
-        for (auto [text, end, into] :
-             {std::tuple{&a.from, false, &opts.from_ms}, std::tuple{&a.to, true, &opts.to_ms}}) {
-            if (text->empty()) continue;
-            const auto t = parse_report_time(*text, opts.zone, end);
-            if (!t) {
-                std::cerr << "outpace: cannot read the time '" << *text << "' in " << opts.zone
-                          << " (use 2026-12-01, '2026-12-01 14:00' or 2026-12-01T14:00:00Z)\n";
-                return 2;
-            }
-            *into = *t;
-        }
-        const auto results = build_results(*store, *c, opts);
+        if (!report_range(a.from, a.to, opts.zone, opts.from_ms, opts.to_ms)) return 2;
+        // The summary and the results each read the whole ledger: on two threads at once.
+        auto results_pending =
+            std::async(std::launch::async, [&] { return build_results(*store, *c, opts); });
+        const auto summary =
+            format == "csv" ? CampaignReport{} : build_report(*store, *c, *now, format != "html");
+        const auto results = results_pending.get();
         const auto def = definition_of(*store, *c, n);
         if (format == "csv") {
             out << results_csv(results, first);
         } else if (format == "html") {
-            out << results_html(build_report(*store, *c, *now, false), results);
+            out << results_html(summary, results);
         } else if (format == "json") {
-            auto j = nlohmann::json::parse(report_json(build_report(*store, *c, *now, true)));
+            auto j = nlohmann::json::parse(report_json(summary));
             j["definition"] = def;
             j["results"] = nlohmann::json::parse(results_json(results));
             out << json_text(j) << "\n";
         } else {
-            out << (first ? "" : "\n") << report_text(build_report(*store, *c, *now, true)) << "\n"
+            out << (first ? "" : "\n") << report_text(summary) << "\n"
                 << results_text(results) << definition_text(def);
         }
         first = false;
     }
-    if (a.output.empty()) {
-        std::cout << out.str();
-        return status;
-    }
-    // Written beside, then renamed: a reader (a mail client) never sees half a file.
-    const std::string tmp = a.output + ".part";
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << out.str();
-    f.close();
-    std::error_code ec;
-    if (!f || (std::filesystem::rename(tmp, a.output, ec), ec)) {
-        std::cerr << "outpace: cannot write " << a.output << "\n";
-        std::filesystem::remove(tmp, ec);
-        return 1;
-    }
-    std::cerr << "outpace: wrote " << a.output << "\n";
+    // A mail client picking up the HTML never sees half a file.
+    if (!write_output(a.output, "outpace", [&](std::ostream& o) { o << out.str(); })) return 1;
+    if (!a.output.empty()) std::cerr << "outpace: wrote " << a.output << "\n";
     return status;
 }
 
@@ -308,42 +327,18 @@ void add_export_command(CLI::App& app, int& exit_code) {
         const std::string zone = !a->zone.empty()
                                      ? a->zone
                                      : (c->default_timezone.empty() ? "UTC" : c->default_timezone);
-        for (auto [text, end, into] :
-             {std::tuple{&a->from, false, &from}, std::tuple{&a->to, true, &to}}) {
-            if (text->empty()) continue;
-            const auto t = parse_report_time(*text, zone, end);
-            if (!t) {
-                std::cerr << "outpace: cannot read the time '" << *text << "' in " << zone
-                          << " (use 2026-12-01, '2026-12-01 14:00' or 2026-12-01T14:00:00Z)\n";
-                return void(exit_code = 2);
-            }
-            *into = *t;
-        }
+        if (!report_range(a->from, a->to, zone, from, to)) return void(exit_code = 2);
         std::vector<std::string> columns;
         std::stringstream ss(a->fields);
         for (std::string f; std::getline(ss, f, ',');)
             if (!f.empty()) columns.push_back(f);
         const auto fmt = a->format == "jsonl" ? ExportFormat::jsonl : ExportFormat::csv;
-        auto write = [&](std::ostream& out) {
-            return a->calls ? export_calls(*store, *c, from, to, columns, fmt, out)
-                            : export_answers(*store, *c, columns, fmt, out);
-        };
         std::size_t rows = 0;
-        if (a->output.empty()) {
-            rows = write(std::cout);
-        } else {
-            // Written beside, then renamed: a reader never sees half a file.
-            const std::string tmp = a->output + ".part";
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            if (out) rows = write(out);
-            out.close();
-            std::error_code ec;
-            if (!out || (std::filesystem::rename(tmp, a->output, ec), ec)) {
-                std::cerr << "outpace: cannot write " << a->output << "\n";
-                std::filesystem::remove(tmp, ec);
-                return void(exit_code = 1);
-            }
-        }
+        if (!write_output(a->output, "outpace", [&](std::ostream& out) {
+                rows = a->calls ? export_calls(*store, *c, from, to, columns, fmt, out)
+                                : export_answers(*store, *c, columns, fmt, out);
+            }))
+            return void(exit_code = 1);
         std::cerr << "outpace: exported " << rows << (a->calls ? " attempts" : " respondents")
                   << " of " << c->name << "\n";
     });

@@ -4,8 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "campaigns/calling_hours.h"
@@ -41,6 +44,14 @@ std::string did_you_mean(CLI::App& app, int argc, char** argv);
 // The manual page (troff) and the bash completion script, from the app's commands and help.
 std::string man_page(const CLI::App& app);
 std::string bash_completion(const CLI::App& app);
+// Runs `write` on standard output (empty `path`), or on PATH.part renamed to `path` once
+// complete, so a reader never sees half a file. False with "WHO: cannot write PATH" printed.
+bool write_output(const std::string& path, const std::string& who,
+                  const std::function<void(std::ostream&)>& write);
+// A report's --from/--to (parse_report_time, in `zone`) into [from_ms, to_ms); each left open
+// when empty. False with the reason printed.
+bool report_range(const std::string& from, const std::string& to, const std::string& zone,
+                  std::int64_t& from_ms, std::int64_t& to_ms);
 // "now" or an RFC 3339 time.
 std::optional<Timestamp> time_arg(const std::string& text);
 

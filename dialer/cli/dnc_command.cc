@@ -222,32 +222,16 @@ int run_export(const DncArgs& a) {
     if (!scope) return 2;
     auto store = read_store(a.data);
     if (!store) return 1;
-    std::ofstream file;
-    const std::string tmp = a.output + ".part";
-    if (!a.output.empty()) {
-        file.open(tmp, std::ios::binary | std::ios::trunc);
-        if (!file) {
-            std::cerr << "outpace dnc: cannot write " << a.output << "\n";
-            return 1;
-        }
-    }
-    std::ostream& out = a.output.empty() ? std::cout : file;
-    out << "phone,scope,added,source\n";
     std::size_t n = 0;
-    store->for_each_dnc(*scope, [&](const DncEntry& e) {
-        out << e.phone << ',' << a.scope << ',' << (e.added_at > 0 ? when(e.added_at) : "") << ','
-            << csv_field(e.source) << '\n';
-        ++n;
-    });
-    if (!a.output.empty()) {
-        file.close();
-        std::error_code ec;
-        if (!file || (std::filesystem::rename(tmp, a.output, ec), ec)) {
-            std::cerr << "outpace dnc: cannot write " << a.output << "\n";
-            std::filesystem::remove(tmp, ec);
-            return 1;
-        }
-    }
+    if (!write_output(a.output, "outpace dnc", [&](std::ostream& out) {
+            out << "phone,scope,added,source\n";
+            store->for_each_dnc(*scope, [&](const DncEntry& e) {
+                out << e.phone << ',' << a.scope << ',' << (e.added_at > 0 ? when(e.added_at) : "")
+                    << ',' << csv_field(e.source) << '\n';
+                ++n;
+            });
+        }))
+        return 1;
     std::cerr << "outpace dnc: exported " << n << " numbers of the " << a.scope << " list\n";
     return 0;
 }
