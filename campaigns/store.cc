@@ -140,6 +140,15 @@ void Store::Batch::put_contact(const std::string& campaign, const Contact* befor
     }
 }
 
+void Store::Batch::remove_contact(const std::string& campaign, const Contact& before) {
+    if (before.state == ContactState::pending)
+        wb_->Delete(store_->cf_[kDue], due_key(campaign, before));
+    if (!before.callback_agent.empty())
+        wb_->Delete(store_->cf_[kMeta],
+                    callback_key(campaign, before.callback_agent, before.phone));
+    wb_->Delete(store_->cf_[kContacts], contact_key(campaign, before.phone));
+}
+
 void Store::Batch::put_attempt(const Attempt& a) {
     wb_->Put(store_->cf_[kAttempts], attempt_key(a.campaign, a.id), a.encode());
     if (a.in_flight())

@@ -85,6 +85,8 @@ class Store {
         Batch(Batch&&) noexcept;
         Batch& operator=(Batch&&) noexcept;
         void put_contact(const std::string& campaign, const Contact* before, const Contact& after);
+        // Deletes a contact (as it is stored) with its due entry and callback; its attempts stay.
+        void remove_contact(const std::string& campaign, const Contact& before);
         void put_attempt(const Attempt& a);
         // `added_at`: unix seconds (0 = now).
         void add_dnc(const std::string& scope, const std::string& phone, const std::string& source,

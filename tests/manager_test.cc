@@ -204,3 +204,50 @@ TEST_CASE(
     CHECK(engine->wait(15s) == 0);
     CHECK(rig.log("engine.log").find("later: added from") != std::string::npos);
 }
+
+TEST_CASE("outpace lists: reset and remove go through the running engine, never touching a call") {
+    Rig rig;
+    rig.campaign("held", "uas_ring.xml", 3, "", 1);  // one line: one contact rings, two wait
+    const std::string endpoint = "ipc://" + rig.file("control");
+    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    for (int i = 0; i < 100 && first_campaign_status(endpoint).value("dialled", 0) < 1; ++i)
+        std::this_thread::sleep_for(100ms);
+    INFO(rig.log("engine.log"));
+    REQUIRE(first_campaign_status(endpoint).value("dialled", 0) == 1);
+    const std::string args = " --data " + rig.data() + " --campaign held";
+    // Read beside the engine.
+    auto r = outpace_cmd("lists show --json" + args);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    const auto shown = nlohmann::json::parse(r.out);
+    REQUIRE(shown["lists"].size() == 1);
+    CHECK(shown["lists"][0]["states"]["in_flight"] == 1);
+    CHECK(shown["lists"][0]["states"]["pending"] == 2);
+    r = outpace_cmd("lists reset --list held.csv --states pending" + args);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("an engine is running on " + rig.data()) != std::string::npos);
+    CHECK_MESSAGE(r.out.find("2 contacts back to pending through the running engine (pid " +
+                             std::to_string(engine->pid())) != std::string::npos,
+                  r.out);
+    CHECK(r.out.find("1 on a call now were left alone") != std::string::npos);
+    r = outpace_cmd("lists remove --yes --list held.csv" + args);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("2 contacts removed through the running engine") != std::string::npos);
+    // The engine checks what it is sent.
+    auto j = control(endpoint, R"({"command":"lists","action":"reset","campaign":"held",
+        "list":"x","states":["dnc"],"phones":[]})");
+    CHECK(j["ok"] == false);
+    CHECK(j["error"].get<std::string>().find("never reset") != std::string::npos);
+    j = control(endpoint, R"({"command":"lists","action":"remove","campaign":"held",
+        "list":"x","phones":["12"]})");
+    CHECK(j["ok"] == false);
+    j = control(endpoint, R"({"command":"lists","action":"empty","campaign":"held","list":"x"})");
+    CHECK(j["ok"] == false);
+    engine->signal(SIGTERM);
+    CHECK(engine->wait(15s) == 0);
+    CHECK(rig.log("engine.log").find("lists remove held") != std::string::npos);
+    // The contact on the call is still there (with its attempt completed); the others are gone.
+    std::size_t left = 0;
+    for (int i = 0; i < 3; ++i)
+        left += rig.contact("held", "+1415555" + std::to_string(1000 + i)).has_value();
+    CHECK(left == 1);
+}

@@ -268,6 +268,53 @@ std::string dnc_request(Engine& engine, const nlohmann::json& req) {
     if (!why.empty()) return error(why);
     return json_text(nlohmann::json{{"ok", true}, {"count", phones.size()}});
 }
+
+// {"command":"lists","action":"reset"|"remove","campaign":NAME,"list":SOURCE,
+//  "states":["exhausted",...],"phones":[E.164...]} from `outpace lists` while this engine holds
+// the store: the CLI found the list's numbers; the engine changes those the change still fits.
+// At most 10,000 numbers a request.
+std::string lists_request(Engine& engine, const nlohmann::json& req) {
+    auto error = [](const std::string& why) {
+        return json_text(nlohmann::json{{"ok", false}, {"error", why}});
+    };
+    const auto action = req.value("action", std::string());
+    if (action != "reset" && action != "remove")
+        return error("'lists' needs 'action': reset or remove");
+    if (!short_text(req, "campaign", 200) || !short_text(req, "list", 4096))
+        return error("'lists' needs 'campaign' and 'list'");
+    ListChange change;
+    change.action = action == "reset" ? ListAction::reset : ListAction::remove;
+    change.source = req["list"];
+    if (change.action == ListAction::reset && req.contains("states")) {
+        if (!req["states"].is_array() || req["states"].size() > kContactStates)
+            return error("'states' must be an array of contact states");
+        std::string text;
+        for (const auto& st : req["states"]) {
+            if (!st.is_string() || st.get_ref<const std::string&>().size() > 20)
+                return error("'states' must be an array of contact states");
+            text += st.get<std::string>() + ",";
+        }
+        std::string why;
+        if (!parse_reset_states(text, &change.states, &why)) return error(why);
+    }
+    if (!req.contains("phones") || !req["phones"].is_array() || req["phones"].size() > 10'000)
+        return error("'lists' needs 'phones': an array of at most 10,000 numbers in E.164");
+    std::vector<std::string> phones;
+    for (const auto& p : req["phones"]) {
+        if (!e164_shaped(p)) return error("not a number in E.164: " + json_text(p).substr(0, 40));
+        phones.push_back(p);
+    }
+    ListChangeCounts counts;
+    const auto why = engine.change_list(req["campaign"], phones, change, counts);
+    if (why == "busy")
+        return json_text(nlohmann::json{
+            {"ok", false}, {"busy", true}, {"error", "the store is catching up; send it again"}});
+    if (!why.empty()) return error(why);
+    return json_text(nlohmann::json{{"ok", true},
+                                    {"changed", counts.changed},
+                                    {"in_flight", counts.in_flight},
+                                    {"skipped", counts.skipped}});
+}
 }  // namespace
 
 std::string handle_control_request(Engine& engine, const std::string& text) {
@@ -278,8 +325,8 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (req.is_discarded() || !req.is_object()) return error("request is not a JSON object");
     if (!req.contains("command") || !req["command"].is_string())
         return error(
-            "missing 'command' (status, pause, resume, stop, shutdown, reload-agents, dnc, "
-            "import)");
+            "missing 'command' (status, pause, resume, stop, shutdown, reload, reload-agents, "
+            "dnc, import, lists)");
     const std::string cmd = req["command"];
     if (cmd == "status") return status_report_json(engine);
     if (cmd == "shutdown") {
@@ -297,6 +344,7 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     }
     if (cmd == "dnc") return dnc_request(engine, req);
     if (cmd == "import") return import_request(engine, req);
+    if (cmd == "lists") return lists_request(engine, req);
     if (cmd == "reload") {
         if (req.contains("campaign") && !req["campaign"].is_string())
             return error("'reload' takes 'campaign': a name, or none for every campaign");
@@ -322,7 +370,7 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
         return error(
             "unknown command '" + cmd +
-            "' (status, pause, resume, stop, shutdown, reload, reload-agents, dnc, import)");
+            "' (status, pause, resume, stop, shutdown, reload, reload-agents, dnc, import, lists)");
     if (!req.contains("campaign") || !req["campaign"].is_string())
         return error("'" + cmd + "' needs 'campaign'");
     const std::string name = req["campaign"];

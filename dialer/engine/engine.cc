@@ -147,6 +147,19 @@ std::string Engine::change_dnc(bool remove, const std::string& scope,
     return "";
 }
 
+std::string Engine::change_list(const std::string& campaign, const std::vector<std::string>& phones,
+                                const ListChange& change, ListChangeCounts& counts) {
+    if (phones.size() > 100 && store_.busy_flushing()) return "busy";
+    const auto st =
+        apply_list_change(store_, campaign, phones, change, env_.clock().wall_s(), counts, true);
+    if (!st.ok()) return st.error;
+    engine_log("lists " + std::string(change.action == ListAction::reset ? "reset" : "remove") +
+               " " + printable(campaign, 100) + " " + printable(change.source, 200) + ": " +
+               std::to_string(counts.changed) + " contacts changed, " +
+               std::to_string(counts.in_flight) + " on a call left alone");
+    return "";
+}
+
 std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& name) {
     std::vector<ReloadResult> out;
     for (auto& run : runs_) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "campaigns/importer.h"
+#include "campaigns/lists.h"
 #include "campaigns/store.h"
 #include "dialer/engine/agent_pool.h"
 #include "dialer/engine/call.h"
@@ -72,6 +73,12 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // verdict per contact; "busy" while the store catches up with flushes; else "" or why not.
     std::string import_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
                                 std::vector<ImportSink::Verdict>& verdicts);
+    // `outpace lists reset|remove` while this engine holds the store: the CLI found the list's
+    // numbers beside the engine; the engine re-reads each and changes those it still fits (never
+    // a contact on a call), in one synced batch. "busy" while the store catches up; else "" or
+    // why not.
+    std::string change_list(const std::string& campaign, const std::vector<std::string>& phones,
+                            const ListChange& change, ListChangeCounts& counts);
     // The definition an import stores for its campaign, unless this engine runs that campaign:
     // then the engine keeps the one it runs (reports judge by what dials) and `kept` says so.
     std::string save_imported_definition(const std::string& campaign, const StoredCampaign& c,
