@@ -87,6 +87,9 @@ struct Campaign {
     std::string name;
     CampaignKind kind = CampaignKind::telemarketing;
     std::string description;
+    // The client (a group of campaigns) whose do-not-call list this campaign also obeys: the
+    // store's scope "client:NAME". Empty: only the campaign's own and the global list.
+    std::string client;
 
     // dialing
     DialingMode mode = DialingMode::predictive;

@@ -252,6 +252,13 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     }
     r.choice(root, "kind", "", c.kind);
     r.string(root, "description", "", c.description);
+    r.string(root, "client", "", c.client);
+    if (root["client"] &&
+        (c.client.empty() || c.client.size() > 64 ||
+         c.client.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+             std::string::npos))
+        r.error(root["client"], "'client' must be 1-64 letters, digits, '.', '_' or '-'");
     apply_kind_defaults(c, root);
 
     if (auto d = root["dialing"]; d && r.section(d, "dialing")) {

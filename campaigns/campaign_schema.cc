@@ -5,7 +5,7 @@ namespace outpace {
 const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
     static const std::map<std::string, std::vector<std::string>> tree = {
         {"",
-         {"name", "kind", "description", "dialing", "calling_hours", "timezone", "pacing", "amd",
+         {"name", "kind", "description", "client", "dialing", "calling_hours", "timezone", "pacing", "amd",
           "safe_harbor", "recording", "retry", "limits", "list", "agents", "screen_pop",
           "dispositions", "survey"}},
         {"dialing",

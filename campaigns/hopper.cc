@@ -40,7 +40,7 @@ std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
                 heap.pop_back();
         }
         auto contacts = store_.contacts(campaign_.name, phones);
-        auto dnc = store_.dnc_many(campaign_.name, phones);
+        auto dnc = store_.dnc_many(campaign_.name, campaign_.client, phones);
         for (std::size_t i = 0; i < contacts.size(); ++i) {
             // The index can be stale for a moment (an entry whose contact moved on) and rules can
             // change under a running campaign: the contact itself has the last word. (Calling
@@ -61,7 +61,8 @@ std::vector<Contact> Hopper::next(Timestamp now, std::size_t k) {
 }
 
 std::optional<std::string> Hopper::rules_block(const Contact& c, Timestamp now) {
-    if (store_.dnc_many(campaign_.name, {c.phone}).front()) return "on a do-not-call list";
+    if (store_.dnc_many(campaign_.name, campaign_.client, {c.phone}).front())
+        return "on a do-not-call list";
     if (c.zones.empty()) return "the callee's time zone is unknown";
     if (!within_calling_hours(campaign_.hours, c.zones, now, zones_))
         return "outside calling hours in the callee's time zone (" + c.zones + ")";

@@ -123,13 +123,13 @@ class StoreSink final : public ImportSink {
                    const std::string& source) override {
         return store_.change_dnc(false, scope, phones, source, 0, true);
     }
-    Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+    Status add_contacts(const Campaign& campaign, const std::vector<Contact>& contacts,
                         std::vector<Verdict>& verdicts) override {
         // The importer read this very store, in this process: its checks stand.
         auto batch = store_.batch();
         for (const auto& c : contacts) {
-            if (zone_groups_.insert(c.zones).second) batch.put_zone_group(campaign, c.zones);
-            batch.put_contact(campaign, nullptr, c);
+            if (zone_groups_.insert(c.zones).second) batch.put_zone_group(campaign.name, c.zones);
+            batch.put_contact(campaign.name, nullptr, c);
         }
         verdicts.assign(contacts.size(), Verdict::stored);
         // Import is idempotent, so a crash mid-list is repaired by importing again: the rows
@@ -294,7 +294,7 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
     Status write_status;
     const bool had_contacts = store.has_contacts(campaign.name);
     // Lists up to a few million numbers are checked in memory; larger ones by batched lookups.
-    const auto dnc_in_memory = store.dnc_numbers(campaign.name, 5'000'000);
+    const auto dnc_in_memory = store.dnc_numbers(campaign.name, campaign.client, 5'000'000);
     auto reject_row = [&](const Row& r) {
         ++summary.rejected;
         ++summary.reject_reasons[r.reject];
@@ -311,7 +311,7 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
         if (dnc_in_memory) {
             for (const auto& p : phones) on_dnc.push_back(dnc_in_memory->count(p) > 0);
         } else {
-            on_dnc = store.dnc_many(campaign.name, phones);
+            on_dnc = store.dnc_many(campaign.name, campaign.client, phones);
         }
         // A campaign's first import cannot meet stored contacts; duplicates within the file are
         // caught by first_line.
@@ -356,7 +356,7 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
         }
         std::vector<ImportSink::Verdict> verdicts;
         if (!fresh_contacts.empty())
-            write_status = sink.add_contacts(campaign.name, fresh_contacts, verdicts);
+            write_status = sink.add_contacts(campaign, fresh_contacts, verdicts);
         for (std::size_t k = 0; k < verdicts.size(); ++k) {
             switch (verdicts[k]) {
                 case ImportSink::Verdict::stored:

@@ -50,8 +50,9 @@ class ImportSink {
     enum class Verdict : std::uint8_t { stored, present, dnc };
     // Stores new contacts of `campaign` (with their zone groups). The sink has the last word:
     // a contact stored meanwhile (an agent dialled the number by hand) is left as it is, and a
-    // number put on a do-not-call list meanwhile is not stored. One verdict per contact.
-    virtual Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+    // number put on a do-not-call list (the campaign's, its client's or the global one)
+    // meanwhile is not stored. One verdict per contact.
+    virtual Status add_contacts(const Campaign& campaign, const std::vector<Contact>& contacts,
                                 std::vector<Verdict>& verdicts) = 0;
     // Makes everything written durable.
     virtual Status finish() = 0;

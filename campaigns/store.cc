@@ -490,16 +490,26 @@ std::vector<bool> Store::contacts_exist(const std::string& campaign,
     return exist_many(db_.get(), cf_[kContacts], campaign, phones);
 }
 
-std::vector<bool> Store::dnc_many(const std::string& campaign,
+std::string client_dnc_scope(const std::string& client) {
+    return "client:" + client;
+}
+
+std::vector<bool> Store::dnc_many(const std::string& campaign, const std::string& client,
                                   const std::vector<std::string>& phones) const {
     auto mine = exist_many(db_.get(), cf_[kDnc], campaign, phones);
     auto global = exist_many(db_.get(), cf_[kDnc], "*", phones);
     for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = mine[i] || global[i];
+    if (!client.empty()) {
+        auto theirs = exist_many(db_.get(), cf_[kDnc], client_dnc_scope(client), phones);
+        for (std::size_t i = 0; i < mine.size(); ++i) mine[i] = mine[i] || theirs[i];
+    }
     return mine;
 }
 
 std::string dnc_scope_label(const std::string& scope) {
-    return scope == "*" ? "global" : "campaign:" + scope;
+    if (scope == "*") return "global";
+    if (scope.starts_with("client:")) return scope;
+    return "campaign:" + scope;
 }
 
 std::vector<DncEntry> Store::dnc_lookup(const std::string& phone) const {
@@ -542,10 +552,13 @@ bool Store::has_contacts(const std::string& campaign) const {
 }
 
 std::optional<std::unordered_set<std::string>> Store::dnc_numbers(const std::string& campaign,
+                                                                  const std::string& client,
                                                                   std::size_t limit) const {
     std::unordered_set<std::string> out;
     bool too_many = false;
-    for (const std::string& scope : {campaign, std::string("*")}) {
+    std::vector<std::string> scopes{campaign, "*"};
+    if (!client.empty()) scopes.push_back(client_dnc_scope(client));
+    for (const std::string& scope : scopes) {
         const std::string prefix = scope + '\0';
         scan_prefix(db_.get(), cf_[kDnc], prefix,
                     [&](const rocksdb::Slice& k, const rocksdb::Slice&) {

@@ -7,7 +7,8 @@
 //   attempts  campaign \0 id(8)                              -> Attempt
 //   inflight  id(8)                                          -> campaign
 //   dnc       scope \0 phone                                 -> \x01 added_at(8) source (or, from
-//             before times were kept, source alone); scope "*" = every campaign
+//             before times were kept, source alone); scope "*" = every campaign,
+//             "client:NAME" = every campaign of that client, else a campaign's name
 //   meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";
 //             "dnc-scope/" scope -> "";  "seq/attempt"
 // The due index is grouped by time zone so the hopper skips whole zones that are outside calling
@@ -43,13 +44,16 @@ struct StoredCampaign {
 };
 
 // One number on one do-not-call list, with where it came from and when (a regulator or a court
-// may ask). Scope "*" is the global list; any other scope is a campaign's name.
+// may ask). Scope "*" is the global list, "client:NAME" a client's (every campaign with
+// `client: NAME` obeys it); any other scope is a campaign's name (names never hold ':').
 struct DncEntry {
     std::string scope, phone, source;
     std::int64_t added_at = 0;  // unix seconds; 0 for entries stored before times were kept
 };
-// A scope as people write it: "global" or "campaign:NAME".
+// A scope as people write it: "global", "client:NAME" or "campaign:NAME".
 std::string dnc_scope_label(const std::string& scope);
+// The stored scope of a client's list.
+std::string client_dnc_scope(const std::string& client);
 
 // One entry of the due index.
 struct DueEntry {
@@ -126,13 +130,15 @@ class Store {
     // contacts of the campaign, and which are on its or the global ("*") do-not-call list.
     std::vector<bool> contacts_exist(const std::string& campaign,
                                      const std::vector<std::string>& phones) const;
-    std::vector<bool> dnc_many(const std::string& campaign,
+    // `client`: the campaign's client (Campaign::client), whose list counts too; "" for none.
+    std::vector<bool> dnc_many(const std::string& campaign, const std::string& client,
                                const std::vector<std::string>& phones) const;
     // True when the campaign has at least one contact.
     bool has_contacts(const std::string& campaign) const;
     // The numbers on the campaign's and the global DNC lists, or nullopt when there are more
     // than `limit` (then ask dnc_many instead of holding them all in memory).
     std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign,
+                                                               const std::string& client,
                                                                std::size_t limit) const;
     // Every list `phone` is on (global first), with source and time.
     std::vector<DncEntry> dnc_lookup(const std::string& phone) const;

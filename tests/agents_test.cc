@@ -195,7 +195,7 @@ TEST_CASE("agents: a softphone that drops mid-call leaves no one in silence") {
         std::string error;
         auto store = Store::open(rig.data(), &error);
         REQUIRE(store);
-        CHECK(store->dnc_many("dropped", {a.phone}) == std::vector<bool>{true});
+        CHECK(store->dnc_many("dropped", "", {a.phone}) == std::vector<bool>{true});
     }
     CHECK(a.talk_ms < 8000);  // not the agent's 60 s: the call ended with the phone
     // The callee heard the safe-harbor message after the drop (their greeting was over long

@@ -60,7 +60,8 @@ TEST_CASE("dnc: add, check, remove and export keep the source and the time of ev
     // Mistakes change nothing and say why.
     r = outpace_cmd("dnc add --data " + data + " --scope bogus 2125550100");
     CHECK(r.status == 2);
-    CHECK(r.out.find("--scope must be 'global' or 'campaign:NAME'") != std::string::npos);
+    CHECK(r.out.find("--scope must be 'global', 'client:NAME' or 'campaign:NAME'") !=
+          std::string::npos);
     r = outpace_cmd("dnc add --data " + data + " 2125550100 12");
     CHECK(r.status == 1);
     CHECK(r.out.find("'12' is not a valid number in region US") != std::string::npos);
@@ -118,4 +119,63 @@ TEST_CASE("dnc: while the engine dials, a number added goes through it and is ne
     const bool first_was_last = all[0].phone == "+14155551005";
     REQUIRE(all.size() == (first_was_last ? 1u : 2u));
     CHECK(all.back().phone == "+14155551005");
+}
+
+TEST_CASE("dnc: a client's list stops every campaign of that client and no other") {
+    test::TempDir dir;
+    const auto data = dir.file("data");
+    const auto original = test::read_file(test::example("telemarketing.yaml"));
+    // Beside the example's prompts and DNC file, which it names by relative paths.
+    const std::string examples = std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/";
+    REQUIRE(test::run("cp -r " + examples + "prompts " + examples + "lists " + dir.path()).status ==
+            0);
+    auto campaign = [&](const std::string& name, const std::string& client) {
+        auto y = original;
+        y.replace(y.find("name: spring-renewals"), 21, "name: " + name + client);
+        return dir.write(name + ".yaml", y);
+    };
+    const auto bank_a = campaign("bank-a", "\nclient: bank");
+    const auto bank_b = campaign("bank-b", "\nclient: bank");
+    const auto other = campaign("other", "");
+    // A complaint to the bank, before its lists come in.
+    auto r = outpace_cmd("dnc add --data " + data + " --scope client:bank --source 'complaint 7' " +
+                         "2125550123");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("added +12125550123 to the do-not-call list (client:bank)") !=
+          std::string::npos);
+    const auto list = dir.write("list.csv", "phone\n2125550123\n2125550124\n");
+    for (const auto& [file, stored] : {std::pair{bank_a, 1}, {other, 2}}) {
+        r = outpace_cmd("contacts import --json --data " + data + " --campaign " + file + " " +
+                        list + " 2>/dev/null");
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        CHECK_MESSAGE(nlohmann::json::parse(r.out)["imported"] == stored, file);
+    }
+    // After the import: the hopper of every campaign of the bank skips it, the other dials it.
+    r = outpace_cmd("dnc add --data " + data + " --scope client:bank 2125550124");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    r = outpace_cmd("contacts import --data " + data + " --campaign " + bank_b + " " + list);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK_MESSAGE(r.out.find("2 rows: 0 imported") != std::string::npos, r.out);
+    for (const auto& [name, count] : {std::pair{"bank-a", 0}, {"other", 2}}) {
+        r = outpace_cmd("contacts next --json --data " + data + " --campaign " + name +
+                        " --at 2026-11-24T15:30:00Z -n 5");
+        REQUIRE_MESSAGE(r.status == 0, r.out);
+        CHECK_MESSAGE(std::count(r.out.begin(), r.out.end(), '{') == count, name);
+    }
+    r = outpace_cmd("dnc check --data " + data + " 2125550123");
+    CHECK(r.out.find("on the client:bank do-not-call list since 20") != std::string::npos);
+    CHECK(r.out.find("source: complaint 7") != std::string::npos);
+    r = outpace_cmd("dnc export --data " + data + " --scope client:bank");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("+12125550124,client:bank,20") != std::string::npos);
+    for (const auto* bad : {"client:", "client:a:b", "campaign:", "bank"}) {
+        r = outpace_cmd("dnc add --data " + data + " --scope " + bad + " 2125550125");
+        CHECK_MESSAGE(r.status == 2, bad);
+        CHECK(r.out.find("'global', 'client:NAME' or 'campaign:NAME'") != std::string::npos);
+    }
+    // A client's name follows the rules of a campaign's.
+    r = outpace_cmd("campaign check " +
+                    dir.write("bad.yaml", original + "client: \"the bank!\"\n"));
+    CHECK(r.status == 1);
+    CHECK(r.out.find("'client' must be 1-64 letters") != std::string::npos);
 }

@@ -69,7 +69,7 @@ class EngineSink final : public ImportSink {
             return refused();
         return {};
     }
-    Status add_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+    Status add_contacts(const Campaign& campaign, const std::vector<Contact>& contacts,
                         std::vector<Verdict>& verdicts) override {
         verdicts.assign(contacts.size(), Verdict::stored);
         std::size_t first = 0;
@@ -92,7 +92,8 @@ class EngineSink final : public ImportSink {
                                 {"fields", fields}});
             }
             auto r = link_.request({{"command", "import"},
-                                    {"campaign", campaign},
+                                    {"campaign", campaign.name},
+                                    {"client", campaign.client},
                                     {"action", "contacts"},
                                     {"contacts", list}});
             if (!r) return refused();

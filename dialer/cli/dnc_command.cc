@@ -29,12 +29,20 @@ struct DncArgs {
     int timeout_ms = 30'000;
 };
 
-// "global" (kept as "*") or "campaign:NAME" (kept as NAME), as the store names scopes.
+// "global" (kept as "*"), "client:NAME" (kept as it is) or "campaign:NAME" (kept as NAME), as
+// the store names scopes. Names are those campaign files allow.
 std::optional<std::string> stored_scope(const std::string& arg) {
     if (arg == "global") return std::string("*");
-    if (arg.starts_with("campaign:") && arg.size() > 9 && arg.find('\0') == std::string::npos)
-        return arg.substr(9);
-    std::cerr << "outpace dnc: --scope must be 'global' or 'campaign:NAME', not '" << arg << "'\n";
+    const auto colon = arg.find(':');
+    const auto name = colon == std::string::npos ? std::string() : arg.substr(colon + 1);
+    const bool name_ok = !name.empty() && name.size() <= 64 &&
+                         name.find_first_not_of(
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                             std::string::npos;
+    if (name_ok && arg.starts_with("campaign:")) return name;
+    if (name_ok && arg.starts_with("client:")) return client_dnc_scope(name);
+    std::cerr << "outpace dnc: --scope must be 'global', 'client:NAME' or 'campaign:NAME', not '"
+              << arg << "'\n";
     return std::nullopt;
 }
 
@@ -250,7 +258,9 @@ void add_dnc_command(CLI::App& app, int& exit_code) {
         c->add_option("--region", a->region,
                       "region of numbers written without a country code (default US)");
         if (!writes) return;
-        c->add_option("--scope", a->scope, "global (default) or campaign:NAME");
+        c->add_option(
+            "--scope", a->scope,
+            "global (default), client:NAME (every campaign with that client) or campaign:NAME");
         c->add_option("--source", a->source,
                       "why or from where, kept with each entry (default: who ran it, or the "
                       "file's name)");
@@ -283,7 +293,9 @@ void add_dnc_command(CLI::App& app, int& exit_code) {
 
     auto* exp = dnc->add_subcommand("export", "Write a do-not-call list as CSV");
     common(exp, false);
-    exp->add_option("--scope", a->scope, "global (default) or campaign:NAME");
+    exp->add_option(
+        "--scope", a->scope,
+        "global (default), client:NAME (every campaign with that client) or campaign:NAME");
     exp->add_option("--output,-o", a->output, "file to write (default: standard output)");
     exp->callback([a, &exit_code] { exit_code = run_export(*a); });
 }

@@ -222,7 +222,9 @@ std::string import_request(Engine& engine, const nlohmann::json& req) {
         contacts.push_back(std::move(c));
     }
     std::vector<ImportSink::Verdict> verdicts;
-    const auto why = engine.import_contacts(campaign, contacts, verdicts);
+    if (!short_text(req, "client", 64, false)) return error("'client' must be a client's name");
+    const auto why =
+        engine.import_contacts(campaign, req.value("client", std::string()), contacts, verdicts);
     if (why == "busy")
         return json_text(nlohmann::json{
             {"ok", false}, {"busy", true}, {"error", "the store is catching up; send it again"}});
@@ -247,7 +249,7 @@ std::string dnc_request(Engine& engine, const nlohmann::json& req) {
     if (!req.contains("scope") || !req["scope"].is_string() ||
         req["scope"].get<std::string>().empty() ||
         req["scope"].get<std::string>().find('\0') != std::string::npos)
-        return error("'dnc' needs 'scope': \"*\" or a campaign's name");
+        return error("'dnc' needs 'scope': \"*\", \"client:NAME\" or a campaign's name");
     if (!req.contains("phones") || !req["phones"].is_array() || req["phones"].size() > 10'000)
         return error("'dnc' needs 'phones': an array of at most 10,000 numbers in E.164");
     std::vector<std::string> phones;

@@ -219,7 +219,7 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
     return out;
 }
 
-std::string Engine::import_contacts(const std::string& campaign,
+std::string Engine::import_contacts(const std::string& campaign, const std::string& client,
                                     const std::vector<Contact>& contacts,
                                     std::vector<ImportSink::Verdict>& verdicts) {
     if (contacts.size() > 100 && store_.busy_flushing()) return "busy";
@@ -227,7 +227,10 @@ std::string Engine::import_contacts(const std::string& campaign,
     phones.reserve(contacts.size());
     for (const auto& c : contacts) phones.push_back(c.phone);
     const auto known = store_.contacts_exist(campaign, phones);
-    const auto on_dnc = store_.dnc_many(campaign, phones);
+    std::string dnc_client = client;
+    for (const auto& r : runs_)
+        if (r->name() == campaign) dnc_client = r->campaign().client;
+    const auto on_dnc = store_.dnc_many(campaign, dnc_client, phones);
     auto batch = store_.batch();
     std::unordered_set<std::string> zones;
     verdicts.assign(contacts.size(), ImportSink::Verdict::stored);

@@ -71,7 +71,10 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // do-not-call list by now (an agent may have dialled one by hand, a DNC entry may have come
     // in), written with the log but not synced (an import is redone whole after a crash). One
     // verdict per contact; "busy" while the store catches up with flushes; else "" or why not.
-    std::string import_contacts(const std::string& campaign, const std::vector<Contact>& contacts,
+    // `client`: the list's campaign's client as the importer read it (the engine uses its own
+    // definition's when it runs that campaign).
+    std::string import_contacts(const std::string& campaign, const std::string& client,
+                                const std::vector<Contact>& contacts,
                                 std::vector<ImportSink::Verdict>& verdicts);
     // `outpace lists reset|remove` while this engine holds the store: the CLI found the list's
     // numbers beside the engine; the engine re-reads each and changes those it still fits (never
