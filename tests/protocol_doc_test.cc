@@ -1,6 +1,7 @@
 // docs/agent-protocol.md is the desktops' contract: its table of engine → desktop messages is
 // compared with what the engine really sends over a whole preview session, field by field, so the
 // two cannot drift apart again (a `hangup` once went out without the `by` the table promised).
+// The control socket's table in docs/engine.md is held to the engine's replies the same way.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -241,4 +242,93 @@ TEST_CASE("protocol docs: the customer's keys reach the desktop as the table say
     REQUIRE(key);
     CHECK(check_message(docs, key->body) == "dtmf");
     CHECK(key->body["digit"] == "4");
+}
+
+TEST_CASE("protocol docs: the control socket's table lists every request, and replies as it says") {
+    // docs/engine.md, "The control socket": command(s) | other fields | reply fields.
+    const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/engine.md");
+    const auto start = doc.find("## The control socket");
+    REQUIRE(start != std::string::npos);
+    std::istringstream section(doc.substr(start, doc.find("\n## ", start + 1) - start));
+    std::map<std::string, std::set<std::string>> replies;  // command -> reply fields promised
+    for (std::string line; std::getline(section, line);) {
+        if (line.rfind("| `", 0) != 0 || line.rfind("| `command` |", 0) == 0) continue;
+        std::vector<std::string> cells;
+        std::istringstream parts(line);
+        for (std::string cell; std::getline(parts, cell, '|');) cells.push_back(cell);
+        REQUIRE(cells.size() >= 4);
+        // Command names may hold '-' (reload-agents).
+        static const std::regex command_name("`([a-z_-]+)`");
+        for (std::sregex_iterator i(cells[1].begin(), cells[1].end(), command_name), end; i != end;
+             ++i)
+            replies[(*i)[1]] = ticked(cells[3]);
+    }
+    // The commands the engine names when it does not know one are exactly the table's.
+    Sim::Options o;
+    o.contacts = 3;
+    Sim sim(o);
+    sim.start();
+    const auto unknown = nlohmann::json::parse(handle_control_request(
+        sim.engine(), R"({"command":"frobnicate"})"))["error"]
+                             .get<std::string>();
+    std::set<std::string> known;
+    {
+        std::istringstream list(
+            unknown.substr(unknown.find('(') + 1, unknown.find(')') - unknown.find('(') - 1));
+        for (std::string c; std::getline(list, c, ',');) known.insert(c.substr(c[0] == ' '));
+    }
+    std::set<std::string> in_table;
+    for (const auto& [command, fields] : replies) in_table.insert(command);
+    auto joined = [](const std::set<std::string>& set) {
+        std::string out;
+        for (const auto& c : set) out += c + " ";
+        return out;
+    };
+    CHECK_MESSAGE(known == in_table, unknown << " | " << joined(known) << "| " << joined(in_table));
+
+    // One request of each (shutdown last), and every reply against its row.
+    const std::vector<std::pair<std::string, std::string>> requests = {
+        {"status", R"({"command":"status"})"},
+        {"pause", R"({"command":"pause","campaign":"sim"})"},
+        {"resume", R"({"command":"resume","campaign":"sim"})"},
+        {"reload", R"({"command":"reload","campaign":"sim"})"},
+        {"reload-agents", R"({"command":"reload-agents"})"},
+        {"dnc", R"({"command":"dnc","action":"add","scope":"*","phones":["+14155559999"]})"},
+        {"import", R"({"command":"import","campaign":"other","action":"definition",
+                       "path":"/x/other.yaml","yaml":"name: other\n"})"},
+        {"import", R"({"command":"import","campaign":"sim","action":"contacts","client":"",
+                       "contacts":[{"phone":"+14155551000","zones":"UTC"},
+                                   {"phone":"+14155559999","zones":"UTC"}]})"},
+        {"import", R"({"command":"import","campaign":"sim","action":"done","rows":2})"},
+        {"lists", R"({"command":"lists","action":"reset","campaign":"sim","list":"x",
+                      "phones":["+14155551001"]})"},
+        {"stop", R"({"command":"stop","campaign":"sim"})"},
+        {"shutdown", R"({"command":"shutdown"})"},
+    };
+    std::map<std::string, std::set<std::string>> seen;  // command -> fields its ok replies had
+    for (const auto& [command, request] : requests) {
+        const auto reply = nlohmann::json::parse(handle_control_request(sim.engine(), request));
+        INFO(command << ": " << reply.dump());
+        REQUIRE(replies.count(command));
+        REQUIRE(reply.contains("ok"));
+        if (reply["ok"] != true) {
+            CHECK(reply.contains("error"));
+            continue;
+        }
+        for (const auto& item : reply.items()) {
+            if (item.key() == "ok" || item.key() == "error") continue;
+            seen[command].insert(item.key());
+            CHECK_MESSAGE(replies[command].count(item.key()),
+                          "'" << command << "' replies '" << item.key()
+                              << "', which the table does not list");
+        }
+    }
+    for (const auto& [command, fields] : replies)
+        for (const auto& field : fields) {
+            // Said only while the store catches up; `ok` is in every reply.
+            if (field == "busy" || field == "ok") continue;
+            CHECK_MESSAGE(seen[command].count(field), "the table promises '"
+                                                          << field << "' in the reply to '"
+                                                          << command << "', which did not come");
+        }
 }
