@@ -68,6 +68,15 @@ TEST_CASE("dnc: add, check, remove and export keep the source and the time of ev
     r = outpace_cmd("dnc check --data " + dir.file("nowhere") + " 2125550100");
     CHECK(r.status == 1);
     CHECK_FALSE(std::filesystem::exists(dir.file("nowhere")));
+    // A source holding a terminal escape (it may come from a file's name or an agent's notes)
+    // is printed harmless; UTF-8 stays.
+    r = outpace_cmd("dnc add --data " + data +
+                    " --source \"$(printf '\\033]0;owned\\007 Müller')\" 2125550177");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    r = outpace_cmd("dnc check --data " + data + " 2125550177");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK_MESSAGE(r.out.find("source: ?]0;owned? Müller") != std::string::npos, r.out);
+    CHECK(r.out.find('\x1b') == std::string::npos);
 }
 
 TEST_CASE("dnc: while the engine dials, a number added goes through it and is never dialled") {

@@ -227,7 +227,8 @@ int run_next(const NextArgs& a) {
             std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(),
                         c.zones.c_str(), c.attempts);
             for (std::size_t i = 0; i < c.fields.size() && i < 3; ++i)
-                std::printf("  %s=%s", c.fields[i].first.c_str(), c.fields[i].second.c_str());
+                std::printf("  %s=%s", terminal_text(c.fields[i].first).c_str(),
+                            terminal_text(c.fields[i].second).c_str());
             std::printf("\n");
         }
     }

@@ -220,7 +220,7 @@ int run_check(const DncArgs& a) {
         for (const auto& e : entries)
             std::printf("%s: on the %s do-not-call list since %s, source: %s\n", p.e164.c_str(),
                         dnc_scope_label(e.scope).c_str(), when(e.added_at).c_str(),
-                        e.source.c_str());
+                        terminal_text(e.source).c_str());
     }
     return status;
 }

@@ -54,6 +54,7 @@ int run_show(const ListsArgs& a) {
     for (const auto& l : lists) {
         auto name = std::filesystem::path(l.source).filename().string();
         if (name.empty()) name = l.source.empty() ? "(none)" : l.source;
+        name = terminal_text(name);
         std::printf("%-40s %9zu %9zu %9zu %9zu %9zu %9zu %9zu %10.1f%%\n", name.c_str(), l.contacts,
                     l.by_state[0], l.by_state[1], l.by_state[2], l.by_state[3], l.by_state[4],
                     l.by_state[5],
