@@ -188,3 +188,23 @@ TEST_CASE("dnc: a client's list stops every campaign of that client and no other
     CHECK(r.status == 1);
     CHECK(r.out.find("'client' must be 1-64 letters") != std::string::npos);
 }
+
+TEST_CASE(
+    "dnc: a store held by another command, with a dead engine's ENGINE file, is said at once") {
+    test::TempDir dir;
+    const auto data = dir.file("data");
+    std::string error;
+    auto held = Store::open(data, &error);  // this process holds the lock, as an import would
+    REQUIRE_MESSAGE(held, error);
+    const auto dead = test::run("sh -c 'echo $$'");
+    const long pid = std::stol(dead.out);
+    dir.write("data/ENGINE", R"({"control":"ipc://)" + dir.file("gone") + R"(","pid":)" +
+                                 std::to_string(pid) + "}");
+    const auto started = std::chrono::steady_clock::now();
+    auto r = outpace_cmd("dnc add --data " + data + " 2125550100");
+    CHECK(r.status == 1);
+    CHECK_MESSAGE(
+        r.out.find("pid " + std::to_string(pid) + ", is no longer running") != std::string::npos,
+        r.out);
+    CHECK(std::chrono::steady_clock::now() - started < 10s);
+}

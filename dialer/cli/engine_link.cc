@@ -1,6 +1,9 @@
 #include "dialer/cli/engine_link.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +25,16 @@ std::unique_ptr<EngineLink> EngineLink::find(const std::string& data,
         std::cerr << who << ": " << store_error;
         if (in) std::cerr << " (its engine has no control socket: set 'control' in its config)";
         std::cerr << "\n";
+        return nullptr;
+    }
+    // An engine killed hard leaves its ENGINE file behind: when that process is gone, whoever
+    // holds the store now is another command, and waiting for an answer would take the timeout.
+    const long pid = info.value("pid", 0L);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        std::cerr << who << ": " << store_error << " (the engine that last ran on " << data
+                  << ", pid " << pid
+                  << ", is no longer running: another command holds the store; run this again "
+                     "when it has finished)\n";
         return nullptr;
     }
     ClientKeys keys;
