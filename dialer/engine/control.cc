@@ -64,9 +64,9 @@ class ZmqControl final : public ControlServer {
         }
         socket_.set(zmq::sockopt::linger, 0);
         // A request is a small JSON object, a chunk of at most 10,000 do-not-call numbers or a
-        // chunk of an imported list (the CLI keeps those under 512 KiB).
+        // chunk of an imported list (the CLI sends at most 500 contacts, about 128 KiB).
         socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{1024 * 1024});
-        poll_ = LoopEvent(loop, -1, EV_PERSIST, &ZmqControl::on_poll, this);
+        loop_ = loop;
     }
     bool bind(const std::string& endpoint, std::string* error) {
         try {
@@ -75,7 +75,13 @@ class ZmqControl final : public ControlServer {
             *error = "control socket " + endpoint + ": " + e.what();
             return false;
         }
-        if (!poll_.add(std::chrono::milliseconds(50))) {
+        // Answered as soon as a request comes (a list import sends one chunk after another):
+        // ZeroMQ's descriptor says "something changed", edge-like, so every wake-up drains, and
+        // a timer drains once more in case our own send consumed a wake-up.
+        read_ = LoopEvent(loop_, socket_.get(zmq::sockopt::fd), EV_READ | EV_PERSIST,
+                          &ZmqControl::on_poll, this);
+        poll_ = LoopEvent(loop_, -1, EV_PERSIST, &ZmqControl::on_poll, this);
+        if (!read_.add() || !poll_.add(std::chrono::milliseconds(50))) {
             *error = "control socket " + endpoint + ": cannot watch it on the event loop";
             return false;
         }
@@ -107,7 +113,8 @@ class ZmqControl final : public ControlServer {
     zmq::context_t ctx_;
     std::unique_ptr<CurveGuard> guard_;
     zmq::socket_t socket_;
-    LoopEvent poll_;
+    event_base* loop_ = nullptr;
+    LoopEvent read_, poll_;
 };
 
 }  // namespace
