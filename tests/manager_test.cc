@@ -22,6 +22,16 @@ nlohmann::json control(const std::string& endpoint, const std::string& request) 
     REQUIRE_MESSAGE(control_request(endpoint, request, 5000, &reply, &error), error);
     return nlohmann::json::parse(reply);
 }
+// Starts the rig's engine with a control socket at `endpoint` and waits for its first dial (one
+// line: that call rings while the others wait).
+std::unique_ptr<test::Child> start_ringing(Rig& rig, const std::string& endpoint) {
+    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
+    for (int i = 0; i < 100 && first_campaign_status(endpoint).value("dialled", 0) < 1; ++i)
+        std::this_thread::sleep_for(100ms);
+    INFO(rig.log("engine.log"));
+    REQUIRE(first_campaign_status(endpoint).value("dialled", 0) == 1);
+    return engine;
+}
 }  // namespace
 
 TEST_CASE("contacts import: while the engine dials, a list goes through it and is dialled") {
@@ -129,11 +139,8 @@ TEST_CASE(
     Rig rig;
     rig.campaign("held", "uas_ring.xml", 2, "", 1);
     const std::string endpoint = "ipc://" + rig.file("control");
-    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
-    for (int i = 0; i < 100 && first_campaign_status(endpoint).value("dialled", 0) < 1; ++i)
-        std::this_thread::sleep_for(100ms);
+    auto engine = start_ringing(rig, endpoint);
     INFO(rig.log("engine.log"));
-    REQUIRE(first_campaign_status(endpoint).value("dialled", 0) == 1);
     const std::string original = test::read_file(rig.file("held.yaml"));
     auto reload = [&](const std::string& name = "") {
         return test::run(std::string(OUTPACE_BINARY) + " ctl reload " + name + " --endpoint " +
@@ -210,11 +217,8 @@ TEST_CASE("outpace lists: reset and remove go through the running engine, never 
     Rig rig;
     rig.campaign("held", "uas_ring.xml", 3, "", 1);  // one line: one contact rings, two wait
     const std::string endpoint = "ipc://" + rig.file("control");
-    auto engine = rig.start("control: " + endpoint + "\ndrain_timeout: 1s\n");
-    for (int i = 0; i < 100 && first_campaign_status(endpoint).value("dialled", 0) < 1; ++i)
-        std::this_thread::sleep_for(100ms);
+    auto engine = start_ringing(rig, endpoint);
     INFO(rig.log("engine.log"));
-    REQUIRE(first_campaign_status(endpoint).value("dialled", 0) == 1);
     const std::string args = " --data " + rig.data() + " --campaign held";
     // Read beside the engine.
     auto r = outpace_cmd("lists show --json" + args);
