@@ -173,3 +173,19 @@ TEST_CASE("outpace lists: show, reset and remove on a store no engine holds") {
     CHECK(r.status == 1);
     CHECK_FALSE(std::filesystem::exists(dir.file("none")));
 }
+
+TEST_CASE("contacts import keeps a list by its full path, wherever the command ran") {
+    test::TempDir dir;
+    const std::string examples = std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/";
+    REQUIRE(test::run("cp -r " + examples + "prompts " + examples + "lists " + dir.path()).status ==
+            0);
+    dir.write("spring.yaml", test::read_file(test::example("telemarketing.yaml")));
+    dir.write("monday.csv", "phone\n2125550123\n");
+    auto r = test::run("cd " + dir.path() + " && " + OUTPACE_BINARY +
+                       " contacts import --data data --campaign spring.yaml ./lists/../monday.csv");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    r = test::run(std::string(OUTPACE_BINARY) + " lists show --json --data " + dir.file("data") +
+                  " --campaign spring-renewals");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(nlohmann::json::parse(r.out)["lists"][0]["list"] == dir.file("monday.csv"));
+}

@@ -151,9 +151,13 @@ int run_import(const ImportArgs& a) {
     std::error_code ec;
     load.campaign->source_path = std::filesystem::absolute(a.campaign_file, ec).string();
     if (ec) load.campaign->source_path = a.campaign_file;
+    // The list by its full path too: its contacts' source names one list wherever the command
+    // ran (`outpace lists`, the call log).
+    std::string list = std::filesystem::absolute(a.list, ec).lexically_normal().string();
+    if (ec) list = a.list;
     const bool ok =
-        sink ? import_contacts(*store, *sink, *load.campaign, yaml.str(), a.list, opts, s, &error)
-             : import_contacts(*store, *load.campaign, yaml.str(), a.list, opts, s, &error);
+        sink ? import_contacts(*store, *sink, *load.campaign, yaml.str(), list, opts, s, &error)
+             : import_contacts(*store, *load.campaign, yaml.str(), list, opts, s, &error);
     if (tty) std::fprintf(stderr, "\n");
     if (!ok) {
         std::cerr << "outpace: " << error << "\n";
