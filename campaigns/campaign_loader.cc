@@ -239,25 +239,29 @@ void apply_kind_defaults(Campaign& c, const YAML::Node& root) {
     }
 }
 
+}  // namespace
+
+bool valid_campaign_name(const std::string& name) {
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of(
+               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+               std::string::npos;
+}
+
+namespace {
+
 void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     if (!r.section(root, "")) return;
     r.string(root, "name", "", c.name);
     if (!root["name"]) {
         r.error(root, "the campaign needs a 'name'");
-    } else if (c.name.empty() || c.name.size() > 64 ||
-               c.name.find_first_not_of(
-                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-                   std::string::npos) {
+    } else if (!valid_campaign_name(c.name)) {
         r.error(root["name"], "'name' must be 1-64 letters, digits, '.', '_' or '-'");
     }
     r.choice(root, "kind", "", c.kind);
     r.string(root, "description", "", c.description);
     r.string(root, "client", "", c.client);
-    if (root["client"] &&
-        (c.client.empty() || c.client.size() > 64 ||
-         c.client.find_first_not_of(
-             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-             std::string::npos))
+    if (root["client"] && !valid_campaign_name(c.client))
         r.error(root["client"], "'client' must be 1-64 letters, digits, '.', '_' or '-'");
     apply_kind_defaults(c, root);
 

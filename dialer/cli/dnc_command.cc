@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/campaign_loader.h"
 #include "campaigns/csv.h"
 #include "campaigns/importer.h"
 #include "campaigns/json_text.h"
@@ -35,10 +36,7 @@ std::optional<std::string> stored_scope(const std::string& arg) {
     if (arg == "global") return std::string("*");
     const auto colon = arg.find(':');
     const auto name = colon == std::string::npos ? std::string() : arg.substr(colon + 1);
-    const bool name_ok = !name.empty() && name.size() <= 64 &&
-                         name.find_first_not_of(
-                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-                             std::string::npos;
+    const bool name_ok = valid_campaign_name(name);
     if (name_ok && arg.starts_with("campaign:")) return name;
     if (name_ok && arg.starts_with("client:")) return client_dnc_scope(name);
     std::cerr << "outpace dnc: --scope must be 'global', 'client:NAME' or 'campaign:NAME', not '"
