@@ -127,10 +127,7 @@ class StoreSink final : public ImportSink {
                         std::vector<Verdict>& verdicts) override {
         // The importer read this very store, in this process: its checks stand.
         auto batch = store_.batch();
-        for (const auto& c : contacts) {
-            if (zone_groups_.insert(c.zones).second) batch.put_zone_group(campaign.name, c.zones);
-            batch.put_contact(campaign.name, nullptr, c);
-        }
+        for (const auto& c : contacts) batch.add_contact(campaign.name, c);
         verdicts.assign(contacts.size(), Verdict::stored);
         // Import is idempotent, so a crash mid-list is repaired by importing again: the rows
         // skip the write-ahead log (half the bytes written) and finish() flushes them to table
@@ -141,7 +138,6 @@ class StoreSink final : public ImportSink {
 
   private:
     Store& store_;
-    std::unordered_set<std::string> zone_groups_;
 };
 
 // A DNC file of the campaign's, one number a line, into `scope` through the sink.

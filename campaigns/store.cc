@@ -140,6 +140,11 @@ void Store::Batch::put_contact(const std::string& campaign, const Contact* befor
     }
 }
 
+void Store::Batch::add_contact(const std::string& campaign, const Contact& c) {
+    if (zone_groups_.insert(c.zones).second) put_zone_group(campaign, c.zones);
+    put_contact(campaign, nullptr, c);
+}
+
 void Store::Batch::remove_contact(const std::string& campaign, const Contact& before) {
     if (before.state == ContactState::pending)
         wb_->Delete(store_->cf_[kDue], due_key(campaign, before));

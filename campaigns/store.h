@@ -91,6 +91,8 @@ class Store {
         void put_contact(const std::string& campaign, const Contact* before, const Contact& after);
         // Deletes a contact (as it is stored) with its due entry and callback; its attempts stay.
         void remove_contact(const std::string& campaign, const Contact& before);
+        // A contact new to the campaign, with its zone group (recorded once per batch).
+        void add_contact(const std::string& campaign, const Contact& c);
         void put_attempt(const Attempt& a);
         // `added_at`: unix seconds (0 = now).
         void add_dnc(const std::string& scope, const std::string& phone, const std::string& source,
@@ -104,6 +106,7 @@ class Store {
         std::unique_ptr<rocksdb::WriteBatch> wb_;
         Store* store_ = nullptr;
         std::string dnc_scope_;  // the last scope this batch recorded as known
+        std::unordered_set<std::string> zone_groups_;  // the zone groups this batch recorded
     };
     Batch batch();
     // `sync` waits for the write-ahead log to reach the disk: use it for what must survive a crash.

@@ -232,7 +232,6 @@ std::string Engine::import_contacts(const std::string& campaign, const std::stri
         if (r->name() == campaign) dnc_client = r->campaign().client;
     const auto on_dnc = store_.dnc_many(campaign, dnc_client, phones);
     auto batch = store_.batch();
-    std::unordered_set<std::string> zones;
     verdicts.assign(contacts.size(), ImportSink::Verdict::stored);
     for (std::size_t i = 0; i < contacts.size(); ++i) {
         if (known[i]) {
@@ -243,9 +242,7 @@ std::string Engine::import_contacts(const std::string& campaign, const std::stri
             verdicts[i] = ImportSink::Verdict::dnc;
             continue;
         }
-        if (zones.insert(contacts[i].zones).second)
-            batch.put_zone_group(campaign, contacts[i].zones);
-        batch.put_contact(campaign, nullptr, contacts[i]);
+        batch.add_contact(campaign, contacts[i]);
     }
     return store_.write(batch, false).error;
 }
