@@ -192,12 +192,8 @@ class Rig {
 
     std::string config(const std::string& extra) {
         std::ostringstream e;
-        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port()
-          << "}\n"
-          // Below the kernel's ephemeral ports (32768-), so no outgoing socket takes a port
-          // reserved for an offer before the call is answered.
-          << "rtp: {address: 127.0.0.1, ports: " << 20000 + (::getpid() % 120) * 100 << "-"
-          << 20000 + (::getpid() % 120) * 100 + 99 << "}\n"
+        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << "}\n"
+          << "rtp: {address: 127.0.0.1, ports: " << rtp_ports_.range() << "}\n"
           << "trunks:\n"
           << trunks_.str() << "campaigns:\n"
           << campaigns_.str() << "stop_after: 90s\n"
@@ -299,6 +295,8 @@ class Rig {
         return store->contact(campaign, phone);
     }
     std::string data() const { return tmp_.file("data"); }
+    // The first of the engine's 100 RTP ports.
+    int rtp_first() const { return rtp_ports_.first(); }
     std::string log(const std::string& name) { return read_file(tmp_.file(name)); }
 
   private:
@@ -313,6 +311,7 @@ class Rig {
     }
 
     test::TempDir tmp_;
+    test::RtpPortBlock rtp_ports_;
     std::string zone_;
     std::string mode_ = "progressive", kind_ = "telemarketing";
     std::ostringstream trunks_, campaigns_;

@@ -325,24 +325,34 @@ TEST_CASE(
     CHECK(j["abandon"]["24h"]["live_answers"] == 3);
 }
 
+namespace {
+// Another program holding the rig's RTP ports: all even ports of its 100 but the highest five
+// (the engine takes the lowest first). Released when it goes.
+struct HeldPorts {
+    explicit HeldPorts(const Rig& rig) {
+        for (int port = rig.rtp_first(); port < rig.rtp_first() + 90; port += 2) {
+            const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_port = htons(static_cast<std::uint16_t>(port));
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+            fds.push_back(fd);
+        }
+    }
+    ~HeldPorts() {
+        for (int fd : fds) ::close(fd);
+    }
+    std::vector<int> fds;
+};
+}  // namespace
+
 TEST_CASE("faults: RTP ports another program holds are never offered, so no answer is dropped") {
     Rig rig;
     rig.campaign("crowded", rig.streaming("human-short-000.wav", 200), 4, "", 2);
-    // The rig's RTP range (engine_rig.h): 100 ports from 20000 + (pid % 120) * 100. Another
-    // program holds all its even ports but the highest five; the engine takes the lowest first.
-    const int first = 20000 + (::getpid() % 120) * 100;
-    std::vector<int> held;
-    for (int port = first; port < first + 90; port += 2) {
-        const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<std::uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        held.push_back(fd);
-    }
+    std::optional<HeldPorts> held(rig);
     const auto r = rig.run();
-    for (int fd : held) ::close(fd);
+    held.reset();
     REQUIRE_MESSAGE(r.status == 0, r.out);
     // Every person who answered was a live answer heard out (abandoned: nobody to take them on
     // unattended lines), not a silent hang-up recorded `failed`.
@@ -352,4 +362,20 @@ TEST_CASE("faults: RTP ports another program holds are never offered, so no answ
         CHECK_MESSAGE(a.outcome == Outcome::abandoned, a.notes);
         CHECK(a.amd_verdict == "human");
     }
+}
+
+TEST_CASE("faults: an agent's softphone is offered a port another program does not hold") {
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    rig.campaign("crowded-floor", rig.streaming("human-short-000.wav", 200), 1, "", 0);
+    HeldPorts held(rig);
+    // Offered a held port, the softphone's answer could not be bound: the agent was paused and
+    // nobody was dialled until the run's limit.
+    const int status = run_with_agent(rig, phones.uri(), "fixed:1s");
+    INFO(rig.log("engine.log"));
+    REQUIRE(status == 0);
+    CHECK(rig.log("engine.log").find("agent agent1: softphone answered") != std::string::npos);
+    auto all = rig.attempts();
+    REQUIRE(all["crowded-floor"].size() == 1);
+    CHECK(all["crowded-floor"][0].outcome == Outcome::connected);
 }

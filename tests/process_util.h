@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,40 @@ inline int free_port() {
     }
     return 0;
 }
+
+// A block of 100 RTP ports for one test's engine, below the kernel's ephemeral ports (32768-) so
+// no outgoing socket takes a port reserved for an offer before the call is answered. Held with a
+// lock file for the test's life, so two tests that run at once (ctest -j) never share a block.
+class RtpPortBlock {
+  public:
+    RtpPortBlock() {
+        constexpr int kBlocks = 120;
+        for (int i = 0; i < kBlocks && first_ == 0; ++i) {
+            const int block = (::getpid() + i) % kBlocks;
+            const std::string path = "/tmp/outpace-test-rtp-" + std::to_string(block) + ".lock";
+            const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            if (fd < 0) continue;
+            if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+                fd_ = fd;
+                first_ = 20000 + block * 100;
+            } else {
+                ::close(fd);
+            }
+        }
+        if (first_ == 0) first_ = 20000 + (::getpid() % kBlocks) * 100;  // all taken: share one
+    }
+    ~RtpPortBlock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    RtpPortBlock(const RtpPortBlock&) = delete;
+    RtpPortBlock& operator=(const RtpPortBlock&) = delete;
+    int first() const { return first_; }
+    // "FIRST-LAST" for the engine's rtp.ports.
+    std::string range() const { return std::to_string(first_) + "-" + std::to_string(first_ + 99); }
+
+  private:
+    int fd_ = -1, first_ = 0;
+};
 
 // Waits until something has bound UDP `port` on 127.0.0.1 (a peer that has started listening).
 inline bool wait_udp_bound(int port, std::chrono::milliseconds limit = std::chrono::seconds(10)) {

@@ -86,7 +86,7 @@ void AgentPool::dial_leg(Agent& a) {
     } else {
         d.to = a.phone;
     }
-    const auto port = ports_.take();
+    const auto port = env_.take_offer_port(config_.rtp_address, ports_);
     if (!port) {
         protocol_.error(a, "no free RTP port for the softphone leg");
         set_state(a, AgentState::paused, "no RTP port");
@@ -122,6 +122,8 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     if (a.rtp && !remote.ok())
         error = "the softphone's answer has no usable audio: " + remote.error;
     if (!a.rtp || !remote.ok() || !a.rtp->set_remote(remote)) {
+        if (error.empty()) error = "the softphone's audio address cannot be used";
+        engine_log("agent " + a.id + ": softphone answered, but " + error);
         a.rtp.reset();
         if (sip_) sip_->hangup(a.leg);
         protocol_.error(a, error);

@@ -51,15 +51,8 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
                                   std::string* error) {
     std::unique_ptr<Call> call(new Call(ctx, run, std::move(attempt)));
     // The port is only reserved now and bound when the call is answered: a ringing call holds
-    // no socket, so tens of thousands can ring at once within the process's file limit. A port
-    // another program holds now is skipped (it goes back to the far end of the pool, so one
-    // pass over the pool visits each port once).
-    auto port = ctx.ports.take();
-    for (std::size_t tries = ctx.ports.free();
-         port && tries > 0 && !ctx.env.port_bindable(ctx.config.rtp_address, *port); --tries) {
-        ctx.ports.give(*port);
-        port = ctx.ports.take();
-    }
+    // no socket, so tens of thousands can ring at once within the process's file limit.
+    const auto port = ctx.env.take_offer_port(ctx.config.rtp_address, ctx.ports);
     if (!port) {
         *error = "no free RTP port in the configured range";
         return nullptr;

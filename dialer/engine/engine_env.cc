@@ -97,6 +97,17 @@ std::unique_ptr<media::AudioChannel> LoopEnv::open_audio(const std::string& addr
     return media::RtpSession::open(loop_, address, ports, error, port);
 }
 
+std::optional<int> EngineEnv::take_offer_port(const std::string& address,
+                                              media::RtpPortPool& ports) {
+    auto port = ports.take();
+    for (std::size_t tries = ports.free(); port && tries > 0 && !port_bindable(address, *port);
+         --tries) {
+        ports.give(*port);
+        port = ports.take();
+    }
+    return port;
+}
+
 bool LoopEnv::port_bindable(const std::string& address, int port) {
     return media::port_bindable(address, port);
 }

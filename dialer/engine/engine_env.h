@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "dialer/engine/agent_channel.h"
@@ -30,6 +31,10 @@ class EngineEnv {
                                                             std::string* error, int port = 0) = 0;
     // Whether `port` could be bound now (another program may hold it).
     virtual bool port_bindable(const std::string& address, int port) = 0;
+    // A port for an offer, reserved from `ports` but not bound until the answer. A port another
+    // program holds now is skipped (it goes back to the far end of the pool, so one pass over
+    // the pool visits each port once). Nothing when every port is taken.
+    std::optional<int> take_offer_port(const std::string& address, media::RtpPortPool& ports);
     virtual std::unique_ptr<AgentChannel> open_agent_channel(const std::string& endpoint,
                                                              const std::string& events,
                                                              const CurveConfig& curve,
