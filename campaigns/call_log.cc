@@ -35,9 +35,10 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
         }
     });
     static const char* kColumns[] = {
-        "attempt",  "started",     "ended",       "phone", "list",  "origin",   "outcome",
-        "sip_code", "ring_s",      "amd_verdict", "amd_s", "agent", "talk_s",   "wrap_s",
-        "hold_s",   "disposition", "callback_at", "notes", "trunk", "recording"};
+        "attempt",     "started", "ended",   "phone",    "dialled", "phone_label",
+        "list",        "origin",  "outcome", "sip_code", "ring_s",  "amd_verdict",
+        "amd_s",       "agent",   "talk_s",  "wrap_s",   "hold_s",  "disposition",
+        "callback_at", "notes",   "trunk",   "recording"};
     if (format == ExportFormat::csv) {
         bool first = true;
         for (const char* c : kColumns) out << (first ? "" : ",") << c, first = false;
@@ -70,6 +71,8 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             when(a.started_ms),
             when(a.ended_ms),
             a.phone,
+            a.number(),
+            results_detail::number_label(campaign, a),
             list,
             a.origin.empty() ? "dialler" : a.origin,
             a.in_flight() ? "in flight" : to_string(a.outcome),

@@ -17,7 +17,8 @@ namespace outpace {
 std::string recording_path(const Campaign& campaign, std::uint64_t attempt);
 
 // The call log for a CRM: one row per attempt started in [from_ms, to_ms), oldest first:
-// attempt, started, ended (RFC 3339 UTC), phone, list, origin (dialler | preview | manual),
+// attempt, started, ended (RFC 3339 UTC), phone (the contact), dialled (the number called),
+// phone_label (its list column), list, origin (dialler | preview | manual),
 // outcome, sip_code, ring_s, amd_verdict, amd_s, agent, talk_s, wrap_s, hold_s, disposition,
 // callback_at, notes, trunk, recording (the file, when it exists), then the list columns asked
 // for in `fields`. Returns the rows written.

@@ -140,6 +140,15 @@ struct Campaign {
 
     // lists
     std::string phone_column = "phone";
+    // Several numbers per contact (list.phones): the columns, in the order they are dialled.
+    // Empty: one number, phone_column.
+    std::vector<std::string> phone_columns;
+    // After these outcomes on one of a contact's numbers, the next call goes to its next number
+    // (invalid and fax always move on, and retire the number).
+    std::vector<RetryOutcome> next_number_on = {RetryOutcome::no_answer, RetryOutcome::busy,
+                                                RetryOutcome::failed};
+    // How soon the next number is dialled; unset: the outcome's retry delay.
+    std::optional<Millis> next_number_delay;
     std::string timezone_column = "timezone";
     std::string default_region = "US";
     std::vector<std::string> dnc_files;

@@ -365,6 +365,39 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
     }
     if (auto l = root["list"]; l && r.section(l, "list")) {
         r.string(l, "phone_column", "list.", c.phone_column);
+        c.phone_columns = r.string_list(l, "phones", "list.");
+        if (l["phones"] && l["phone_column"])
+            r.error(l["phones"],
+                    "use either 'list.phones' (several numbers per contact) or "
+                    "'list.phone_column' (one), not both");
+        if (l["phones"] && c.phone_columns.empty())
+            r.error(l["phones"], "'list.phones' names no column");
+        for (std::size_t i = 0; i < c.phone_columns.size(); ++i)
+            for (std::size_t k = 0; k < i; ++k)
+                if (c.phone_columns[i] == c.phone_columns[k])
+                    r.error(l["phones"], "'list.phones' names '" + c.phone_columns[i] + "' twice");
+        if (auto on = l["next_number_on"]) {
+            const auto names = r.string_list(l, "next_number_on", "list.");
+            c.next_number_on.clear();
+            for (const auto& name : names) {
+                const auto* it =
+                    std::find(kRetryOutcomeNames.begin(), kRetryOutcomeNames.end() - 1, name);
+                if (it == kRetryOutcomeNames.end() - 1)
+                    r.error(on,
+                            "'list.next_number_on' takes no_answer, busy, machine or failed, "
+                            "not '" +
+                                name + "'");
+                else
+                    c.next_number_on.push_back(
+                        static_cast<RetryOutcome>(it - kRetryOutcomeNames.begin()));
+            }
+        }
+        if (l["next_number_delay"]) {
+            Millis delay{0};
+            r.duration(l, "next_number_delay", "list.", delay, Millis{0},
+                       Millis{90LL * 86'400'000});
+            c.next_number_delay = delay;
+        }
         r.string(l, "default_region", "list.", c.default_region);
         if (l["default_region"] && !is_known_region(c.default_region))
             r.error(l["default_region"], "unknown region '" + c.default_region +

@@ -5,8 +5,8 @@ namespace outpace {
 const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
     static const std::map<std::string, std::vector<std::string>> tree = {
         {"",
-         {"name", "kind", "description", "client", "dialing", "calling_hours", "timezone", "pacing", "amd",
-          "safe_harbor", "recording", "retry", "limits", "list", "agents", "screen_pop",
+         {"name", "kind", "description", "client", "dialing", "calling_hours", "timezone", "pacing",
+          "amd", "safe_harbor", "recording", "retry", "limits", "list", "agents", "screen_pop",
           "dispositions", "survey"}},
         {"dialing",
          {"mode", "ratio", "max_lines_per_agent", "min_agents_predictive", "ring_timeout", "trunk",
@@ -32,10 +32,13 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"limits",
          {"max_attempts", "max_attempts_per_7_days", "quiet_after_conversation",
           "quiet_after_abandon"}},
-        {"list", {"phone_column", "default_region", "dnc_files"}},
+        {"list",
+         {"phone_column", "phones", "next_number_on", "next_number_delay", "default_region",
+          "dnc_files"}},
         {"agents", {"skills", "wrapup_max", "hold_prompt", "callback_grace"}},
         {"screen_pop", {"fields", "script", "history"}},
-        {"dispositions[]", {"code", "label", "final", "conversation", "dnc", "callback", "success"}},
+        {"dispositions[]",
+         {"code", "label", "final", "conversation", "dnc", "callback", "success"}},
         {"survey", {"handled_by", "lines", "questions", "invalid_prompt", "closing_prompt"}},
         {"survey.questions[]", {"id", "prompt", "text", "digits", "timeout", "retries", "next"}},
     };

@@ -18,7 +18,9 @@ class Hopper {
 
     // Up to k contacts that may be dialled at `now`, longest-waiting first: pending, past their
     // next eligible time, inside calling hours in every zone the callee may be in, under every
-    // cap, not on a do-not-call list. Reads only; Ledger::begin claims them.
+    // cap, not on a do-not-call list. A contact with several numbers comes with `current` on the
+    // number to dial: the one due, or the next that works and is not on a do-not-call list.
+    // Reads only; Ledger::begin claims them.
     std::vector<Contact> next(Timestamp now, std::size_t k);
 
     // Why `c` may not be called at `now` under the rules every call obeys, or nullopt when it

@@ -38,18 +38,46 @@ std::string join_row(const std::vector<std::string>& fields) {
 
 struct Row {
     CsvRecord rec;
-    NormalizedPhone phone;
+    NormalizedPhone phone;  // the contact's key: its first valid number
+    // A list with several phone columns: the row's valid numbers in column order, and what was
+    // wrong with the others (the row is kept when one number is valid).
+    std::vector<ContactNumber> numbers;
+    std::vector<std::string> regions;  // of each of `numbers`
+    std::string dropped;
+    std::size_t dropped_count = 0;
     std::string zones;
     std::string reject;  // reason class: empty when the row is good
     std::string detail;
 };
 
 // Per-row work that needs no store: number and time zone. Runs on worker threads.
+// Adds the zones of `more` ('|'-joined) to `zones` that are not there yet.
+void add_zones(std::string& zones, const std::string& more) {
+    std::size_t from = 0;
+    while (from <= more.size()) {
+        const auto bar = std::min(more.find('|', from), more.size());
+        const std::string zone = more.substr(from, bar - from);
+        from = bar + 1;
+        if (zone.empty()) continue;
+        bool have = false;
+        for (std::size_t i = 0; i <= zones.size() && !have;) {
+            const auto end = std::min(zones.find('|', i), zones.size());
+            have = zones.compare(i, end - i, zone) == 0;
+            i = end + 1;
+        }
+        if (!have) zones += (zones.empty() ? "" : "|") + zone;
+    }
+}
+
 class RowChecker {
   public:
-    RowChecker(const Campaign& c, std::size_t phone_col, std::size_t tz_col, std::size_t columns)
+    // `phone_cols`: the number's column, or the columns of several numbers in dialling order
+    // (`labels`: their names).
+    RowChecker(const Campaign& c, std::vector<std::size_t> phone_cols,
+               std::vector<std::string> labels, std::size_t tz_col, std::size_t columns)
         : c_(c),
-          phone_col_(phone_col),
+          phone_cols_(std::move(phone_cols)),
+          labels_(std::move(labels)),
           tz_col_(tz_col),
           columns_(columns),
           phones_(c.default_region) {}
@@ -60,17 +88,29 @@ class RowChecker {
             return reject(r, "wrong number of fields",
                           "has " + std::to_string(r.rec.fields.size()) +
                               " fields, the header has " + std::to_string(columns_));
-        const std::string& raw = r.rec.fields[phone_col_];
-        if (raw.find_first_not_of(" \t") == std::string::npos)
-            return reject(r, "no phone number", "phone column is empty");
-        r.phone = phones_.normalize(raw);
-        if (!r.phone.ok())
-            return reject(r, "invalid phone number", quoted(raw) + ": " + r.phone.error);
+        if (phone_cols_.size() == 1) {
+            const std::string& raw = r.rec.fields[phone_cols_[0]];
+            if (raw.find_first_not_of(" \t") == std::string::npos)
+                return reject(r, "no phone number", "phone column is empty");
+            r.phone = phones_.normalize(raw);
+            if (!r.phone.ok())
+                return reject(r, "invalid phone number", quoted(raw) + ": " + r.phone.error);
+        } else if (!several(r)) {
+            return;
+        }
         std::string column = tz_col_ < r.rec.fields.size() ? r.rec.fields[tz_col_] : std::string();
         if (!column.empty() && !zones_.get(column))
             return reject(r, "unknown time zone",
                           "time zone column " + quoted(column) + " is not an IANA zone");
-        const std::string from_number = zones_for_number(r.phone.e164, r.phone.region);
+        // Every zone any of the person's numbers may ring in: calling hours must hold in each.
+        std::string from_number = zones_for_number(r.phone.e164, r.phone.region);
+        for (std::size_t i = 1; i < r.numbers.size() && !from_number.empty(); ++i) {
+            const auto more = zones_for_number(r.numbers[i].e164, r.regions[i]);
+            if (more.empty())
+                from_number.clear();  // one number says nothing: the column decides
+            else
+                add_zones(from_number, more);
+        }
         switch (c_.timezone_policy) {
             case TimezonePolicy::number_then_column:
                 r.zones = !from_number.empty() ? from_number : column;
@@ -92,12 +132,41 @@ class RowChecker {
     }
 
   private:
+    // The row's numbers from the list's phone columns: blank ones skipped, invalid ones noted
+    // (the contact keeps the others), repeats dropped. False when none is valid.
+    bool several(Row& r) {
+        for (std::size_t i = 0; i < phone_cols_.size(); ++i) {
+            const std::string& raw = r.rec.fields[phone_cols_[i]];
+            if (raw.find_first_not_of(" \t") == std::string::npos) continue;
+            auto p = phones_.normalize(raw);
+            if (!p.ok()) {
+                r.dropped += (r.dropped.empty() ? "" : "; ") + labels_[i] + " " + quoted(raw) +
+                             ": " + p.error;
+                ++r.dropped_count;
+                continue;
+            }
+            bool repeat = false;
+            for (const auto& n : r.numbers) repeat = repeat || n.e164 == p.e164;
+            if (repeat) continue;
+            if (r.numbers.empty()) r.phone = p;
+            r.numbers.push_back({p.e164, labels_[i], false});
+            r.regions.push_back(p.region);
+        }
+        if (!r.numbers.empty()) return true;
+        if (r.dropped.empty())
+            reject(r, "no phone number", "every phone column is empty");
+        else
+            reject(r, "invalid phone number", r.dropped);
+        return false;
+    }
     static void reject(Row& r, std::string why, std::string detail) {
         r.reject = std::move(why);
         r.detail = std::move(detail);
     }
     const Campaign& c_;
-    std::size_t phone_col_, tz_col_, columns_;
+    std::vector<std::size_t> phone_cols_;
+    std::vector<std::string> labels_;
+    std::size_t tz_col_, columns_;
     PhoneNormalizer phones_;
     ZoneCache zones_;
 };
@@ -230,20 +299,28 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
                      "): name each column once";
         return false;
     }
-    const std::string phone_name =
-        options.phone_column.empty() ? campaign.phone_column : options.phone_column;
+    // The number's column, or the columns of a person's several numbers (list.phones).
+    std::vector<std::string> phone_names = {options.phone_column};
+    if (options.phone_column.empty())
+        phone_names = campaign.phone_columns.empty()
+                          ? std::vector<std::string>{campaign.phone_column}
+                          : campaign.phone_columns;
     auto col = [&](const std::string& name) {
         return static_cast<std::size_t>(
             std::find(header.fields.begin(), header.fields.end(), name) - header.fields.begin());
     };
-    const std::size_t phone_col = col(phone_name);
-    if (phone_col == header.fields.size()) {
+    std::vector<std::size_t> phone_cols;
+    for (const auto& name : phone_names) {
+        phone_cols.push_back(col(name));
+        if (phone_cols.back() != header.fields.size()) continue;
         if (error)
-            *error = list_path + ":" + std::to_string(header.line) + ": no column named '" +
-                     phone_name + "' (columns: " + quoted(join_row(header.fields), 200) +
-                     "); set list.phone_column or --phone-column";
+            *error = list_path + ":" + std::to_string(header.line) + ": no column named '" + name +
+                     "' (columns: " + quoted(join_row(header.fields), 200) + "); set " +
+                     (campaign.phone_columns.empty() ? "list.phone_column" : "list.phones") +
+                     " or --phone-column";
         return false;
     }
+    const bool several_numbers = phone_cols.size() > 1;
     const std::size_t tz_col = col(campaign.timezone_column);
 
     if (auto st = sink.save_campaign(campaign.name, {campaign.source_path, yaml_text, "import"});
@@ -284,7 +361,7 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
     // Two stages overlap: this thread reads and checks chunk N+1 (CSV, number, zone) while a
     // second thread deduplicates and writes chunk N. The memtable inserts of the writer and the
     // parsing cost about the same, so two cores keep both busy.
-    RowChecker checker(campaign, phone_col, tz_col, header.fields.size());
+    RowChecker checker(campaign, phone_cols, phone_names, tz_col, header.fields.size());
     std::unordered_map<std::string, std::size_t>
         first_line;  // E.164 -> line, for duplicates in the file
     Status write_status;
@@ -300,14 +377,28 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
 
     auto write_chunk = [&](std::vector<Row> rows, bool last) {
         if (!write_status.ok()) return;
-        std::vector<std::string> phones;
-        for (const auto& r : rows)
-            if (r.reject.empty()) phones.push_back(r.phone.e164);
-        std::vector<bool> on_dnc, known;
+        std::vector<std::string> phones, numbers;  // keys; every number of the good rows
+        for (const auto& r : rows) {
+            if (!r.reject.empty()) continue;
+            phones.push_back(r.phone.e164);
+            if (r.numbers.empty()) numbers.push_back(r.phone.e164);
+            for (const auto& n : r.numbers) numbers.push_back(n.e164);
+        }
+        std::vector<bool> number_dnc, on_dnc, known;
         if (dnc_in_memory) {
-            for (const auto& p : phones) on_dnc.push_back(dnc_in_memory->count(p) > 0);
+            for (const auto& p : numbers) number_dnc.push_back(dnc_in_memory->count(p) > 0);
         } else {
-            on_dnc = store.dnc_many(campaign.name, campaign.client, phones);
+            number_dnc = store.dnc_many(campaign.name, campaign.client, numbers);
+        }
+        // A row is on the do-not-call list when every number of it is (the hopper skips any
+        // one that is when it comes to dial).
+        for (std::size_t i = 0, k = 0; i < rows.size(); ++i) {
+            if (!rows[i].reject.empty()) continue;
+            const std::size_t n = std::max<std::size_t>(1, rows[i].numbers.size());
+            bool all = true;
+            for (std::size_t m = 0; m < n; ++m) all = all && number_dnc[k + m];
+            on_dnc.push_back(all);
+            k += n;
         }
         // A campaign's first import cannot meet stored contacts; duplicates within the file are
         // caught by first_line.
@@ -340,13 +431,21 @@ bool import_contacts(const Store& store, ImportSink& sink, const Campaign& campa
                 ++summary.already_present;
                 continue;
             }
+            if (r.dropped_count) {
+                // The contact is kept with its other numbers; the bad ones are reported.
+                summary.numbers_dropped += r.dropped_count;
+                rejects << r.rec.line << ',' << csv_field("invalid number dropped") << ','
+                        << csv_field(r.dropped) << ',' << csv_field(join_row(r.rec.fields)) << '\n';
+            }
             Contact c;
             c.phone = r.phone.e164;
             c.zones = r.zones;
             c.source = list_path;
             c.line = static_cast<std::uint32_t>(r.rec.line);
+            if (several_numbers) c.numbers = std::move(r.numbers);
             for (std::size_t f = 0; f < header.fields.size(); ++f)
-                if (f != phone_col) c.fields.emplace_back(header.fields[f], r.rec.fields[f]);
+                if (std::find(phone_cols.begin(), phone_cols.end(), f) == phone_cols.end())
+                    c.fields.emplace_back(header.fields[f], r.rec.fields[f]);
             fresh_contacts.push_back(std::move(c));
             row_of.push_back(i);
         }

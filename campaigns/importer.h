@@ -14,7 +14,7 @@
 namespace outpace {
 
 struct ImportOptions {
-    std::string phone_column;  // empty = the campaign's list.phone_column
+    std::string phone_column;  // empty = the campaign's list.phone_column (or list.phones)
     std::string rejects_path;  // empty = LIST.rejects.csv beside the list
     // The list's character encoding: empty or "auto" = UTF-8 when the file is (BOM or not),
     // else windows-1252; or any name ICU knows. The store keeps UTF-8 only: a row with bytes
@@ -29,6 +29,9 @@ struct ImportSummary {
     std::size_t imported = 0;         // new contacts stored
     std::size_t already_present = 0;  // in the store from an earlier import (left as they were)
     std::size_t rejected = 0;         // written to the reject file
+    // Invalid numbers left out of contacts kept with their other numbers (list.phones); each
+    // row with one is in the reject file too, as "invalid number dropped".
+    std::size_t numbers_dropped = 0;
     std::map<std::string, std::size_t> reject_reasons;  // reason class -> rows
     std::size_t dnc_loaded = 0;  // numbers loaded from the campaign's DNC files
     std::string rejects_path;

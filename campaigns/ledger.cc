@@ -3,6 +3,20 @@
 #include "campaigns/rules.h"
 
 namespace outpace {
+namespace {
+
+// The number the attempt goes to: the one the hopper (or the agent) chose of the contact's
+// several, when it still is one of the stored contact's numbers.
+void choose_number(const Contact& chosen, Contact& after, Attempt& a) {
+    if (after.numbers.empty()) return;
+    if (chosen.current < after.numbers.size() &&
+        chosen.dial_number() == after.numbers[chosen.current].e164)
+        after.current = chosen.current;
+    a.dialled = after.dial_number();
+    a.number_label = after.numbers[after.current].label;
+}
+
+}  // namespace
 
 Result<std::vector<Attempt>> Ledger::begin(const std::vector<Contact>& contacts, Timestamp now,
                                            const std::string& trunk, std::int64_t started_ms) {
@@ -15,12 +29,14 @@ Result<std::vector<Attempt>> Ledger::begin(const std::vector<Contact>& contacts,
     for (const auto& c : current) claimable += (c && c->state == ContactState::pending);
     std::uint64_t id = store_.reserve_attempt_ids(batch, claimable);
     const std::int64_t now_ms = started_ms ? started_ms : now.time_since_epoch().count() * 1000;
-    for (auto& c : current) {
+    for (std::size_t i = 0; i < current.size(); ++i) {
+        const auto& c = current[i];
         if (!c || c->state != ContactState::pending) continue;
         Contact after = *c;
         after.state = ContactState::in_flight;
-        batch.put_contact(campaign_.name, &*c, after);
         Attempt a;
+        choose_number(contacts[i], after, a);
+        batch.put_contact(campaign_.name, &*c, after);
         a.id = id++;
         a.campaign = campaign_.name;
         a.phone = c->phone;
@@ -50,8 +66,9 @@ Result<Attempt> Ledger::begin_one(const Contact& contact, bool create, Timestamp
     }
     Contact after = *current;
     after.state = ContactState::in_flight;
-    batch.put_contact(campaign_.name, existed ? &*current : nullptr, after);
     Attempt a;
+    choose_number(contact, after, a);
+    batch.put_contact(campaign_.name, existed ? &*current : nullptr, after);
     a.id = store_.reserve_attempt_ids(batch, 1);
     a.campaign = campaign_.name;
     a.phone = contact.phone;
@@ -79,18 +96,22 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
         Attempt a = done;
         a.campaign = stored->campaign;
         a.phone = stored->phone;
+        a.dialled = stored->dialled;
+        a.number_label = stored->number_label;
         a.started_ms = stored->started_ms;
         if (a.ended_ms == 0) a.ended_ms = now.time_since_epoch().count() * 1000;
         Contact after = *before;
         apply_outcome(campaign_, after, a, now);
         batch.put_contact(campaign_.name, &*before, after);
         batch.put_attempt(a);
+        // The person asked not to be called: none of their numbers is dialled again.
         if (after.state == ContactState::dnc)
-            batch.add_dnc(campaign_.name, after.phone,
-                          "disposition " + a.disposition +
-                              (a.agent.empty() ? "" : " by agent " + a.agent) + ", attempt " +
-                              std::to_string(a.id),
-                          a.ended_ms / 1000);
+            for (const auto& number : after.all_numbers())
+                batch.add_dnc(campaign_.name, number,
+                              "disposition " + a.disposition +
+                                  (a.agent.empty() ? "" : " by agent " + a.agent) + ", attempt " +
+                                  std::to_string(a.id),
+                              a.ended_ms / 1000);
     }
     return store_.write(batch, true);
 }
@@ -105,6 +126,8 @@ Status Ledger::progress(const std::vector<Attempt>& in_flight) {
         a.outcome = Outcome::none;
         a.campaign = stored->campaign;
         a.phone = stored->phone;
+        a.dialled = stored->dialled;
+        a.number_label = stored->number_label;
         a.started_ms = stored->started_ms;
         batch.put_attempt(a);
         any = true;

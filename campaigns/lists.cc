@@ -13,14 +13,18 @@ bool fits(const Contact& c, const ListChange& change) {
     return std::find(change.states.begin(), change.states.end(), c.state) != change.states.end();
 }
 
-// The list starts over for this contact: counters and final reason cleared; what the rules
-// look back on (recent attempts, last conversation and abandon, history) kept.
+// The list starts over for this contact: counters and final reason cleared, and its first
+// number due again (a reset of `invalid` contacts gives each of their numbers another try);
+// what the rules look back on (recent attempts, last conversation and abandon, history) kept.
 void reset(Contact& c, std::int64_t now) {
     if (c.state != ContactState::pending) c.next_eligible = now;
+    if (c.state == ContactState::invalid)
+        for (auto& n : c.numbers) n.dead = false;
     c.state = ContactState::pending;
     c.attempts = 0;
     c.outcome_counts = {};
     c.final_reason.clear();
+    c.current = 0;
 }
 
 }  // namespace

@@ -5,11 +5,12 @@
 namespace outpace {
 namespace {
 
-// Version 2 added the ids of the contact's recent attempts (the screen pop's history).
-constexpr std::uint8_t kContactVersion = 2;
+// Version 2 added the ids of the contact's recent attempts (the screen pop's history), version 3
+// its several numbers.
+constexpr std::uint8_t kContactVersion = 3;
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
-// decode.
-constexpr std::uint8_t kAttemptVersion = 3;  // 3: hold, mute and recording pauses
+// decode. 3: hold, mute and recording pauses; 4: the number dialled of several.
+constexpr std::uint8_t kAttemptVersion = 4;
 
 class Writer {
   public:
@@ -110,13 +111,27 @@ std::string Contact::encode() const {
     w.varint(recent_ids.size());
     for (auto id : recent_ids) w.varint(id);
     w.str(callback_agent);
+    w.varint(numbers.size());
+    for (const auto& n : numbers) {
+        w.str(n.e164);
+        w.str(n.label);
+        w.u8(n.dead ? 1 : 0);
+    }
+    w.varint(current);
     return w.take();
+}
+
+std::vector<std::string> Contact::all_numbers() const {
+    if (numbers.empty()) return {phone};
+    std::vector<std::string> out;
+    for (const auto& n : numbers) out.push_back(n.e164);
+    return out;
 }
 
 std::optional<Contact> Contact::decode(std::string_view bytes) {
     Reader r(bytes);
     const std::uint8_t version = r.u8();
-    if (version != 1 && version != kContactVersion) return std::nullopt;
+    if (version < 1 || version > kContactVersion) return std::nullopt;
     Contact c;
     c.phone = r.str();
     c.zones = r.str();
@@ -146,6 +161,19 @@ std::optional<Contact> Contact::decode(std::string_view bytes) {
         if (n > bytes.size()) return std::nullopt;
         for (std::uint64_t i = 0; i < n && r.ok(); ++i) c.recent_ids.push_back(r.varint());
         c.callback_agent = r.str();
+    }
+    if (version >= 3) {
+        n = r.varint();
+        if (n > bytes.size()) return std::nullopt;
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+            ContactNumber number;
+            number.e164 = r.str();
+            number.label = r.str();
+            number.dead = r.u8() != 0;
+            c.numbers.push_back(std::move(number));
+        }
+        c.current = static_cast<std::uint32_t>(r.varint());
+        if (c.numbers.empty() ? c.current != 0 : c.current >= c.numbers.size()) return std::nullopt;
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return c;
@@ -185,6 +213,8 @@ std::string Attempt::encode() const {
     for (const auto& [from, to] : recording_paused) w.svarint(from), w.svarint(to);
     w.str(origin);
     w.str(callback_for);
+    w.str(dialled);
+    w.str(number_label);
     return w.take();
 }
 
@@ -236,6 +266,10 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
         }
         a.origin = r.str();
         a.callback_for = r.str();
+    }
+    if (version >= 4) {
+        a.dialled = r.str();
+        a.number_label = r.str();
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return a;

@@ -41,8 +41,17 @@ const char* to_string(Outcome o);
 // history, never dialled again by the campaign (except for a callback the customer asked for).
 inline constexpr const char* kManualSource = "manual";
 
+// One of a contact's numbers when the list gives several (list.phones): E.164, the column it
+// came from ("mobile", "home"), and whether it is known not to work (invalid or a fax line).
+struct ContactNumber {
+    std::string e164;
+    std::string label;
+    bool dead = false;
+    bool operator==(const ContactNumber&) const = default;
+};
+
 struct Contact {
-    std::string phone;   // E.164, the key within a campaign
+    std::string phone;   // E.164, the key within a campaign (its first valid number)
     std::string zones;   // IANA zone(s) joined by '|'
     std::string source;  // list file it came from
     std::uint32_t line = 0;
@@ -63,6 +72,18 @@ struct Contact {
     // A personal callback: the agent who asked to call back (at next_eligible). Nobody else is
     // given the contact until the campaign's agents.callback_grace has passed after that time.
     std::string callback_agent;
+    // Several numbers for one person (list.phones), in the list's order, numbers[0] being
+    // `phone`; empty when the contact has one. The caps and the retry counts above are the
+    // person's, across all of them. `current`: the one dialled next.
+    std::vector<ContactNumber> numbers;
+    std::uint32_t current = 0;
+
+    // The number the next call goes to.
+    const std::string& dial_number() const {
+        return current < numbers.size() ? numbers[current].e164 : phone;
+    }
+    // Every number of the contact (a do-not-call request covers them all).
+    std::vector<std::string> all_numbers() const;
 
     std::string encode() const;
     static std::optional<Contact> decode(std::string_view bytes);
@@ -105,6 +126,13 @@ struct Attempt {
     std::string origin;
     // A callback disposition "for: me": the agent who keeps the callback.
     std::string callback_for;
+    // The number dialled and its column when the contact has several (`phone` is the contact's
+    // key); empty when it has one.
+    std::string dialled;
+    std::string number_label;
+
+    // The number this call went to.
+    const std::string& number() const { return dialled.empty() ? phone : dialled; }
 
     bool in_flight() const { return outcome == Outcome::none; }
     std::string encode() const;

@@ -129,7 +129,7 @@ void ResultFigures::add(const Attempt& a, bool success) {
 
 std::optional<ResultsBy> results_by(const std::string& name) {
     for (auto by : {ResultsBy::none, ResultsBy::hour, ResultsBy::day, ResultsBy::list,
-                    ResultsBy::agent, ResultsBy::disposition, ResultsBy::trunk})
+                    ResultsBy::agent, ResultsBy::disposition, ResultsBy::trunk, ResultsBy::number})
         if (name == to_string(by)) return by;
     return std::nullopt;
 }
@@ -150,6 +150,8 @@ const char* to_string(ResultsBy by) {
             return "disposition";
         case ResultsBy::trunk:
             return "trunk";
+        case ResultsBy::number:
+            return "number";
     }
     return "none";
 }
@@ -263,6 +265,10 @@ ResultsReport build_results(const Store& store, const Campaign& campaign,
                 break;
             case ResultsBy::trunk:
                 key = a.trunk.empty() ? "(none)" : a.trunk;
+                break;
+            case ResultsBy::number:  // which of a person's numbers: mobile, home, work
+                key = results_detail::number_label(campaign, a);
+                if (key.empty()) key = "(dialled by hand)";
                 break;
         }
         groups[key].add(a, won);

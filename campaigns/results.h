@@ -43,7 +43,7 @@ struct ResultFigures {
     }
 };
 
-enum class ResultsBy { none, hour, day, list, agent, disposition, trunk };
+enum class ResultsBy { none, hour, day, list, agent, disposition, trunk, number };
 std::optional<ResultsBy> results_by(const std::string& name);
 const char* to_string(ResultsBy by);
 

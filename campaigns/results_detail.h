@@ -10,8 +10,17 @@
 #include <cctz/time_zone.h>
 
 #include "campaigns/calling_hours.h"
+#include "campaigns/campaign.h"
+#include "campaigns/records.h"
 
 namespace outpace::results_detail {
+
+// The list column of the number an attempt dialled: its own of a contact's several, else the
+// campaign's one phone column ("" for a number dialled by hand on a campaign with several).
+inline std::string number_label(const Campaign& c, const Attempt& a) {
+    if (!a.number_label.empty()) return a.number_label;
+    return c.phone_columns.empty() && a.origin != "manual" ? c.phone_column : std::string();
+}
 
 inline std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     return a >= 0 ? a / b : (a - b + 1) / b;

@@ -25,6 +25,22 @@ const Disposition* find_disposition(const Campaign& campaign, const std::string&
     return nullptr;
 }
 
+// Which of the contact's several numbers the attempt dialled.
+std::optional<std::size_t> dialled_index(const Contact& c, const Attempt& a) {
+    for (std::size_t i = 0; i < c.numbers.size(); ++i)
+        if (c.numbers[i].e164 == a.number()) return i;
+    return std::nullopt;
+}
+
+// The contact's next number after `i` that is not known to be dead (wrapping round), if another.
+std::optional<std::size_t> next_live(const Contact& c, std::size_t i) {
+    for (std::size_t k = 1; k < c.numbers.size(); ++k) {
+        const std::size_t j = (i + k) % c.numbers.size();
+        if (!c.numbers[j].dead) return j;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<RetryOutcome> retry_class(Outcome o) {
@@ -101,12 +117,25 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
 
     std::int64_t next = t;
     bool callback = false;
+    const auto dialled = dialled_index(c, a);
     switch (a.outcome) {
         case Outcome::invalid:
-            return finish(c, ContactState::invalid,
-                          "number does not exist (SIP " + std::to_string(a.sip_code) + ")");
-        case Outcome::fax:
-            return finish(c, ContactState::invalid, "fax or modem line");
+        case Outcome::fax: {
+            // A number that does not exist or is a fax line is never dialled again; the person
+            // may still be reached on another of their numbers, at once unless the campaign
+            // spaces them.
+            const auto other = dialled ? next_live(c, *dialled) : std::nullopt;
+            if (dialled) c.numbers[*dialled].dead = true;
+            if (!other)
+                return a.outcome == Outcome::fax
+                           ? finish(c, ContactState::invalid, "fax or modem line")
+                           : finish(
+                                 c, ContactState::invalid,
+                                 "number does not exist (SIP " + std::to_string(a.sip_code) + ")");
+            c.current = static_cast<std::uint32_t>(*other);
+            if (campaign.next_number_delay) next = t + secs(*campaign.next_number_delay);
+            break;
+        }
         case Outcome::connected: {
             const Disposition* d =
                 a.disposition.empty() ? nullptr : find_disposition(campaign, a.disposition);
@@ -136,6 +165,13 @@ void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Times
                               std::string("retries for ") + kRetryOutcomeNames[i] + " used up (" +
                                   std::to_string(c.outcome_counts[i]) + ")");
             next = t + secs(rule.delay);
+            // Not reached on this number: the next call tries their next one.
+            const auto& on = campaign.next_number_on;
+            if (dialled && std::find(on.begin(), on.end(), *cls) != on.end())
+                if (const auto other = next_live(c, *dialled)) {
+                    c.current = static_cast<std::uint32_t>(*other);
+                    if (campaign.next_number_delay) next = t + secs(*campaign.next_number_delay);
+                }
         }
     }
     if (static_cast<int>(c.attempts) >= campaign.max_attempts)

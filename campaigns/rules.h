@@ -13,7 +13,9 @@ namespace outpace {
 
 // Updates `c` for the finished attempt `a` ending at `now`: counts it, sets the next eligible
 // time (retry delay, then the caps: 7-in-7, quiet periods after a conversation or an abandon) or
-// a final state with its reason.
+// a final state with its reason. A contact with several numbers moves to its next one after the
+// campaign's list.next_number_on outcomes, and retires a number found invalid or a fax line
+// (final only when none is left).
 void apply_outcome(const Campaign& campaign, Contact& c, const Attempt& a, Timestamp now);
 
 // Why the contact may not be dialled at `now` under the caps alone (ignoring calling hours and

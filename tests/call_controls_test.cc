@@ -357,17 +357,25 @@ TEST_CASE("records: an attempt's call controls and a contact's recent ids surviv
     REQUIRE(cb);
     CHECK(cb->recent_ids == c.recent_ids);
     CHECK(cb->callback_agent == "alice");
-    // A version 1 contact (before the ids): read, with none.
+    // A version 1 contact (before the ids) and a version 2 one (before several numbers): read,
+    // with none.
     Contact plain = c;
     plain.recent_ids.clear();
     plain.callback_agent.clear();
-    std::string v1 = plain.encode();
+    std::string v2 = plain.encode();
+    v2[0] = 2;
+    v2.resize(v2.size() - 2);  // no numbers (an empty list's count), current 0
+    std::string v1 = v2;
     v1[0] = 1;
     v1.resize(v1.size() - 2);  // the empty list's count and the empty callback agent
-    const auto old = Contact::decode(v1);
-    REQUIRE(old);
-    CHECK(old->phone == c.phone);
-    CHECK(old->recent_ids.empty());
+    for (const auto& bytes : {v1, v2}) {
+        const auto old = Contact::decode(bytes);
+        REQUIRE(old);
+        CHECK(old->phone == c.phone);
+        CHECK(old->recent_ids.empty());
+        CHECK(old->numbers.empty());
+        CHECK(old->dial_number() == c.phone);
+    }
 }
 
 TEST_CASE(

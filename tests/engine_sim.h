@@ -344,6 +344,9 @@ class Sim {
         int max_calls_per_second = 50;
         WallTime start = wall_at("2026-12-02T17:00:00Z");  // noon in New York, a Wednesday
         bool agents = false;
+        // The list, when not `contacts` numbers with a time-zone column (`contacts` still says
+        // how many it holds).
+        std::string list_csv;
     };
 
     explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
@@ -362,7 +365,7 @@ class Sim {
         csv << "phone,timezone\n";
         for (int i = 0; i < o_.contacts; ++i)
             csv << "+1415555" << 1000 + i << "," << o_.zone << "\n";
-        const auto list = dir_.write("sim.csv", csv.str());
+        const auto list = dir_.write("sim.csv", o_.list_csv.empty() ? csv.str() : o_.list_csv);
         std::string error;
         store_ = Store::open(dir_.file("data"), &error);
         REQUIRE_MESSAGE(store_, error);

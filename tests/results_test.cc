@@ -268,10 +268,12 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     auto r = test::run(bin + " export --calls --data " + data +
                        " --campaign judged --from 2026-12-01 --to 2026-12-01");
     REQUIRE_MESSAGE(r.status == 0, r.out);
-    CHECK(r.out.find("attempt,started,ended,phone,list,origin,outcome,sip_code,ring_s,"
-                     "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
-                     "trunk,recording\n") != std::string::npos);
-    CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,a.csv,dialler,"
+    CHECK(r.out.find(
+              "attempt,started,ended,phone,dialled,phone_label,list,origin,outcome,sip_code,ring_s,"
+              "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
+              "trunk,recording\n") != std::string::npos);
+    CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,+12125550100,phone,"
+                     "a.csv,dialler,"
                      "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east," +
                      l.dir.file("rec/judged/1.wav") + "\n") != std::string::npos);
     CHECK(r.out.find("4,2026-12-01T20:20:00Z") != std::string::npos);

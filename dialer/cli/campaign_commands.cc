@@ -278,7 +278,7 @@ void add_report_command(CLI::App& app, int& exit_code) {
         "report",
         "What a campaign is judged on: contacts, outcomes, abandon rates and compliance, and "
         "results over a date range (contact rate, conversion, talk and wrap-up, AMD share, "
-        "penetration), grouped by hour, day, list, agent, disposition or trunk");
+        "penetration), grouped by hour, day, list, agent, disposition, trunk or number");
     auto a = std::make_shared<ReportArgs>();
     report->add_option("--data", a->data, "store directory")->required();
     report->add_flag("--answers", a->answers,
@@ -296,8 +296,11 @@ void add_report_command(CLI::App& app, int& exit_code) {
                        "IANA zone for --from/--to, hours and days (default: the campaign's "
                        "timezone.default, else UTC)");
     report
-        ->add_option("--by", a->by, "group the results: hour, day, list, agent, disposition, trunk")
-        ->check(CLI::IsMember({"none", "hour", "day", "list", "agent", "disposition", "trunk"}));
+        ->add_option("--by", a->by,
+                     "group the results: hour, day, list, agent, disposition, trunk, number (which "
+                     "of a contact's numbers: its list column)")
+        ->check(CLI::IsMember(
+            {"none", "hour", "day", "list", "agent", "disposition", "trunk", "number"}));
     report
         ->add_option("--format", a->format,
                      "text (default), json (one object per campaign a line), csv (the results "

@@ -87,11 +87,16 @@ class EngineSink final : public ImportSink {
                     fields.push_back({k, v});
                     bytes += k.size() + v.size() + 8;
                 }
-                list.push_back({{"phone", c.phone},
-                                {"zones", c.zones},
-                                {"source", c.source},
-                                {"line", c.line},
-                                {"fields", fields}});
+                nlohmann::json item = {{"phone", c.phone},
+                                       {"zones", c.zones},
+                                       {"source", c.source},
+                                       {"line", c.line},
+                                       {"fields", fields}};
+                for (const auto& n : c.numbers) {
+                    item["numbers"].push_back({n.e164, n.label});
+                    bytes += n.e164.size() + n.label.size() + 8;
+                }
+                list.push_back(std::move(item));
             }
             auto r = link_.request({{"command", "import"},
                                     {"campaign", campaign.name},
@@ -182,6 +187,7 @@ int run_import(const ImportArgs& a) {
                                               {"already_present", s.already_present},
                                               {"rejected", s.rejected},
                                               {"reject_reasons", reasons},
+                                              {"numbers_dropped", s.numbers_dropped},
                                               {"rejects_file", s.rejects_path},
                                               {"encoding", s.encoding},
                                               {"dnc_loaded", s.dnc_loaded},
@@ -201,8 +207,11 @@ int run_import(const ImportArgs& a) {
     if (!s.rejects_note.empty()) std::printf("  %s\n", s.rejects_note.c_str());
     for (const auto& [reason, n] : s.reject_reasons)
         std::printf("  rejected, %s: %zu\n", reason.c_str(), n);
+    if (s.numbers_dropped)
+        std::printf("  invalid numbers left out of contacts kept with their others: %zu\n",
+                    s.numbers_dropped);
     if (s.dnc_loaded) std::printf("  do-not-call numbers loaded: %zu\n", s.dnc_loaded);
-    if (s.rejected)
+    if (s.rejected || s.numbers_dropped)
         std::printf("  rejected rows with line numbers and reasons: %s\n", s.rejects_path.c_str());
     return 0;
 }
@@ -269,7 +278,7 @@ void add_contacts_commands(CLI::App& app, int& exit_code) {
     import_cmd->add_flag(
         "--json", ia->json,
         "the summary as one JSON object (rows, imported, already_present, rejected, "
-        "reject_reasons, rejects_file, encoding, dnc_loaded, via, seconds)");
+        "reject_reasons, numbers_dropped, rejects_file, encoding, dnc_loaded, via, seconds)");
     auto* sk = import_cmd->add_option("--server-key", ia->engine.server_key,
                                       "CurveZMQ: the running engine's public key file");
     import_cmd->add_option("--key", ia->engine.key, "CurveZMQ: this client's secret key file")

@@ -74,7 +74,7 @@ void AgentPool::dial(Agent& a) {
 
 void AgentPool::place_for(Agent& a, CampaignRun& run, Attempt attempt, Type request) {
     const auto id = attempt.id;
-    const std::string phone = attempt.phone;
+    const std::string phone = attempt.number();
     Call* c = host_.place_call(run, std::move(attempt));
     if (!c) {
         // It could not be placed (and was completed as a carrier error).

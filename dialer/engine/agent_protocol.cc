@@ -29,11 +29,22 @@ const char* to_string(AgentState s) {
 namespace {
 
 // The screen pop's history: one object per earlier attempt, newest first.
+}  // namespace
+
+// The list column of the number a call to `contact` goes to.
+std::string phone_label(const Campaign& c, const Contact& contact) {
+    if (contact.current < contact.numbers.size()) return contact.numbers[contact.current].label;
+    return c.phone_columns.empty() ? c.phone_column : c.phone_columns.front();
+}
+
+namespace {
+
 json history_json(const std::vector<Attempt>& history) {
     json out = json::array();
     for (const auto& h : history) {
         json item = {{"attempt", h.id},
                      {"at", format_timestamp(Timestamp(Seconds(h.started_ms / 1000)))},
+                     {"phone", h.number()},
                      {"outcome", to_string(h.outcome)},
                      {"disposition", h.disposition},
                      {"agent", h.agent},
@@ -144,6 +155,7 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
               {"attempt", v.attempt},
               {"campaign", c.name},
               {"phone", v.phone},
+              {"phone_label", v.phone_label},
               {"fields", fields},
               {"script", script_for(a, c, v.phone, v.fields)},
               {"amd", v.amd},
@@ -194,11 +206,12 @@ void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& co
     for (const auto& [k, v] : contact.fields) fields[k] = v;
     json m = {{"type", "preview"},
               {"campaign", c.name},
-              {"phone", contact.phone},
+              {"phone", contact.dial_number()},
+              {"phone_label", phone_label(c, contact)},
               {"fields", fields},
               {"attempts", contact.attempts},
               {"history", history_json(history)},
-              {"script", script_for(a, c, contact.phone, contact.fields)}};
+              {"script", script_for(a, c, contact.dial_number(), contact.fields)}};
     if (callback_at) m["callback_at"] = format_timestamp(Timestamp(Seconds(*callback_at)));
     send(a, m);
 }

@@ -20,10 +20,15 @@ struct OfferView {
     std::uint64_t attempt = 0;
     const Campaign* campaign = nullptr;
     std::string phone, amd;
+    std::string phone_label;  // the list column of the number dialled
     std::vector<std::pair<std::string, std::string>> fields;
     std::vector<Attempt> history;
     SteadyTime verdict_at;  // CLOCK_MONOTONIC: a desktop on the same host can time its pop
 };
+
+// The list column of the number a call to `contact` goes to ("mobile", "home"; the campaign's
+// phone column for a contact with one number).
+std::string phone_label(const Campaign& c, const Contact& contact);
 
 // How a call ended, for the desktop's `hangup`.
 struct HangupView {

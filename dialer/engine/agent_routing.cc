@@ -239,7 +239,7 @@ void AgentPool::connect(Call& c, Agent& a) {
     OfferView offer;
     offer.attempt = c.attempt().id;
     offer.campaign = &run.campaign();
-    offer.phone = c.attempt().phone;
+    offer.phone = c.attempt().number();
     offer.amd = c.attempt().amd_verdict;
     offer.verdict_at = c.verdict_at();
     const auto& only = run.campaign().screen_pop_fields;
@@ -248,6 +248,9 @@ void AgentPool::connect(Call& c, Agent& a) {
             if (only.empty() || std::find(only.begin(), only.end(), k) != only.end())
                 offer.fields.emplace_back(k, v);
         offer.history = history(run, *contact, c.attempt().id);
+        offer.phone_label = c.attempt().number_label.empty()
+                                ? outpace::phone_label(run.campaign(), *contact)
+                                : c.attempt().number_label;
     }
     protocol_.offer(a, offer);
     set_state(a, AgentState::talking);

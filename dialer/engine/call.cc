@@ -60,7 +60,7 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
     call->rtp_port_ = *port;
     const TrunkConfig& trunk = run.trunk()->config();
     sip::Dial d;
-    d.to = "sip:" + call->attempt_.phone + "@" + host_port(trunk.host, trunk.port) +
+    d.to = "sip:" + call->attempt_.number() + "@" + host_port(trunk.host, trunk.port) +
            (trunk.transport == "tcp" ? ";transport=tcp" : "");
     d.from =
         "sip:" + run.caller_id() + "@" + host_port(ctx.config.sip_address, ctx.config.sip_port);

@@ -217,6 +217,20 @@ std::string import_request(Engine& engine, const nlohmann::json& req) {
         c.zones = j["zones"];
         c.source = j.value("source", std::string());
         c.line = j.value("line", 0u);
+        if (j.contains("numbers")) {
+            // A person's several numbers: [E.164, column] in dialling order, the first the key.
+            const auto& ns = j["numbers"];
+            if (!ns.is_array() || ns.empty() || ns.size() > 16)
+                return error("'numbers' must be an array of 1 to 16 [number, column] pairs");
+            for (const auto& n : ns) {
+                if (!n.is_array() || n.size() != 2 || !e164_shaped(n[0]) || !n[1].is_string() ||
+                    n[1].get_ref<const std::string&>().size() > 200)
+                    return error("'numbers' must be an array of [number in E.164, column] pairs");
+                c.numbers.push_back({n[0], n[1], false});
+            }
+            if (c.numbers.front().e164 != c.phone)
+                return error("a contact's first number must be its 'phone'");
+        }
         if (j.contains("fields")) {
             if (!j["fields"].is_array() || j["fields"].size() > 500)
                 return error("'fields' must be an array of [column, value] pairs");

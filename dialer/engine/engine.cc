@@ -230,15 +230,23 @@ std::string Engine::import_contacts(const std::string& campaign, const std::stri
     std::string dnc_client = client;
     for (const auto& r : runs_)
         if (r->name() == campaign) dnc_client = r->campaign().client;
-    const auto on_dnc = store_.dnc_many(campaign, dnc_client, phones);
+    // A contact is refused when every number of it is on a do-not-call list now.
+    std::vector<std::string> numbers;
+    for (const auto& c : contacts)
+        for (auto& n : c.all_numbers()) numbers.push_back(std::move(n));
+    const auto number_dnc = store_.dnc_many(campaign, dnc_client, numbers);
     auto batch = store_.batch();
     verdicts.assign(contacts.size(), ImportSink::Verdict::stored);
-    for (std::size_t i = 0; i < contacts.size(); ++i) {
+    for (std::size_t i = 0, k = 0; i < contacts.size(); ++i) {
+        const std::size_t n = std::max<std::size_t>(1, contacts[i].numbers.size());
+        bool all_dnc = true;
+        for (std::size_t m = 0; m < n; ++m) all_dnc = all_dnc && number_dnc[k + m];
+        k += n;
         if (known[i]) {
             verdicts[i] = ImportSink::Verdict::present;
             continue;
         }
-        if (on_dnc[i]) {
+        if (all_dnc) {
             verdicts[i] = ImportSink::Verdict::dnc;
             continue;
         }
