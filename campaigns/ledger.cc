@@ -40,6 +40,7 @@ Result<std::vector<Attempt>> Ledger::begin(const std::vector<Contact>& contacts,
         a.id = id++;
         a.campaign = campaign_.name;
         a.phone = c->phone;
+        a.zones = c->zones;
         a.started_ms = now_ms;
         a.trunk = trunk;
         batch.put_attempt(a);
@@ -72,6 +73,7 @@ Result<Attempt> Ledger::begin_one(const Contact& contact, bool create, Timestamp
     a.id = store_.reserve_attempt_ids(batch, 1);
     a.campaign = campaign_.name;
     a.phone = contact.phone;
+    a.zones = after.zones;
     a.started_ms = started_ms ? started_ms : now.time_since_epoch().count() * 1000;
     a.trunk = trunk;
     a.origin = origin;
@@ -98,6 +100,7 @@ Status Ledger::complete(const std::vector<Attempt>& finished, Timestamp now) {
         a.phone = stored->phone;
         a.dialled = stored->dialled;
         a.number_label = stored->number_label;
+        a.zones = stored->zones;
         a.started_ms = stored->started_ms;
         if (a.ended_ms == 0) a.ended_ms = now.time_since_epoch().count() * 1000;
         Contact after = *before;
@@ -128,6 +131,7 @@ Status Ledger::progress(const std::vector<Attempt>& in_flight) {
         a.phone = stored->phone;
         a.dialled = stored->dialled;
         a.number_label = stored->number_label;
+        a.zones = stored->zones;
         a.started_ms = stored->started_ms;
         batch.put_attempt(a);
         any = true;

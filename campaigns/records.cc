@@ -9,7 +9,7 @@ namespace {
 // its several numbers.
 constexpr std::uint8_t kContactVersion = 3;
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
-// decode. 3: hold, mute and recording pauses; 4: the number dialled of several.
+// decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones.
 constexpr std::uint8_t kAttemptVersion = 4;
 
 class Writer {
@@ -215,6 +215,7 @@ std::string Attempt::encode() const {
     w.str(callback_for);
     w.str(dialled);
     w.str(number_label);
+    w.str(zones);
     return w.take();
 }
 
@@ -270,6 +271,7 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
     if (version >= 4) {
         a.dialled = r.str();
         a.number_label = r.str();
+        a.zones = r.str();
     }
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return a;

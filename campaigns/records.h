@@ -37,6 +37,18 @@ enum class Outcome : std::uint8_t {
 };
 const char* to_string(Outcome o);
 
+// An E.164 number as an integer (its digits: at most 15, so it fits), for maps over a million
+// contacts that a string key makes slow; 0 for anything that is not "+" and digits.
+inline std::uint64_t phone_number_key(std::string_view e164) {
+    if (e164.size() < 2 || e164.size() > 16 || e164[0] != '+') return 0;
+    std::uint64_t v = 0;
+    for (char ch : e164.substr(1)) {
+        if (ch < '0' || ch > '9') return 0;
+        v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+    }
+    return v;
+}
+
 // A contact an agent dialled by hand that was not on the campaign's list: kept for its caps and
 // history, never dialled again by the campaign (except for a callback the customer asked for).
 inline constexpr const char* kManualSource = "manual";
@@ -130,6 +142,10 @@ struct Attempt {
     // key); empty when it has one.
     std::string dialled;
     std::string number_label;
+    // The callee's zone(s) when it was dialled, where the calling hours were judged (the report's
+    // compliance check reads them here instead of looking up a million contacts); empty in
+    // records before version 4.
+    std::string zones;
 
     // The number this call went to.
     const std::string& number() const { return dialled.empty() ? phone : dialled; }

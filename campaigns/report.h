@@ -2,7 +2,10 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "campaigns/calling_hours.h"
 #include "campaigns/campaign.h"
@@ -49,6 +52,40 @@ struct CampaignReport {
 
 CampaignReport build_report(const Store& store, const Campaign& campaign, Timestamp now,
                             bool checks = false);
+
+// The report built from one pass over the contacts and one over the attempts, the latter cut
+// into `parts` read on threads of their own (Store::for_each_attempt_split): contact() on one
+// thread first, then attempt(part, a) from each part's thread, then finish(). The calling-hours
+// check judges each attempt by the zones it was dialled under; attempts recorded before the
+// ledger kept them cost finish() one more pass over the contacts.
+class SummaryBuilder {
+  public:
+    SummaryBuilder(const Campaign& campaign, Timestamp now, bool checks, std::size_t parts);
+    ~SummaryBuilder();
+    SummaryBuilder(const SummaryBuilder&) = delete;
+    SummaryBuilder& operator=(const SummaryBuilder&) = delete;
+    void contact(const Contact& c);
+    void attempt(std::size_t part, const Attempt& a);
+    CampaignReport finish(const Store& store);
+
+  private:
+    struct Part;
+    // Whether calling hours were open in `zones` at `started_ms`, remembered by (zone group,
+    // minute).
+    struct OpenAt {
+        bool operator()(const Campaign& campaign, const std::string& zones,
+                        std::int64_t started_ms);
+        std::unordered_map<std::string, std::uint32_t> group_index;
+        std::vector<std::string> groups;
+        std::unordered_map<std::uint64_t, bool> verdicts;
+        ZoneCache cache;
+    };
+    const Campaign& campaign_;
+    std::int64_t now_ms_;
+    bool checks_;
+    CampaignReport r_;
+    std::vector<std::unique_ptr<Part>> parts_;
+};
 std::string report_text(const CampaignReport& r);
 std::string report_json(const CampaignReport& r);
 

@@ -85,6 +85,23 @@ nlohmann::json figures_json(const ResultFigures& f) {
 
 }  // namespace
 
+void ResultFigures::merge(const ResultFigures& o) {
+    dials += o.dials;
+    in_flight += o.in_flight;
+    answered += o.answered;
+    live += o.live;
+    connected += o.connected;
+    abandoned += o.abandoned;
+    machines += o.machines;
+    fax += o.fax;
+    no_answer += o.no_answer;
+    busy += o.busy;
+    failed += o.failed;
+    conversions += o.conversions;
+    talk_ms += o.talk_ms;
+    wrap_ms += o.wrap_ms;
+}
+
 void ResultFigures::add(const Attempt& a, bool success) {
     ++dials;
     switch (a.outcome) {
@@ -184,95 +201,127 @@ std::optional<std::int64_t> parse_report_time(const std::string& text, const std
     return std::nullopt;
 }
 
-ResultsReport build_results(const Store& store, const Campaign& campaign,
-                            const ResultsOptions& options) {
-    ResultsReport r;
-    r.campaign = campaign.name;
-    r.by = options.by;
-    r.max_abandon_rate = campaign.max_abandon_rate;
-    r.abandon_window = campaign.abandon_window;
-    r.zone = !options.zone.empty()                ? options.zone
-             : !campaign.default_timezone.empty() ? campaign.default_timezone
-                                                  : "UTC";
-    cctz::time_zone tz_storage;
-    const auto& tz = zone_of(r.zone, tz_storage);
-    LocalLabels labels(tz);
-    std::unordered_set<std::string> success;
-    for (const auto& d : campaign.dispositions)
-        if (d.success) success.insert(d.code);
-
-    // Penetration of each list (to date), and which list each number came from (for --by list).
-    std::unordered_map<std::string, const std::string*> list_of;
-    store.for_each_contact(campaign.name, [&](const Contact& c) {
-        auto& p = r.lists[c.source.empty() ? std::string("(unknown)") : c.source];
-        ++p.loaded;
-        if (c.attempts > 0) ++p.attempted;
-        if (options.by == ResultsBy::list)
-            list_of.emplace(c.phone,
-                            &r.lists.find(c.source.empty() ? "(unknown)" : c.source)->first);
-    });
-
-    std::map<std::string, ResultFigures> groups;
-    std::map<std::string, ResultFigures> hours;
+// One thread's share of the attempts.
+struct ResultsBuilder::Part {
+    explicit Part(const cctz::time_zone& tz) : labels(tz) {}
+    LocalLabels labels;
+    ResultFigures total;
+    std::map<std::string, ResultFigures> groups, hours;
     // Live answers and abandons by minute over the whole ledger: the rolling window before the
     // range's first hour counts too.
     std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> window_minutes;
-    const double fp = campaign.count_amd_false_positives ? campaign.amd_false_positive_rate : 0.0;
     std::int64_t first_ms = std::numeric_limits<std::int64_t>::max(), last_ms = 0;
-    store.for_each_attempt(campaign.name, [&](const Attempt& a) {
-        if (options.hourly) {
-            if (const auto e = window_event(a); e.counts()) {
-                auto& m = window_minutes[floor_div(a.ended_ms, kMinuteMs)];
-                // Ofcom's estimated false positives count as live answers and as abandons; kept
-                // in thousandths so the sums stay whole.
-                const std::int64_t extra = e.machine ? std::llround(fp * 1000) : 0;
-                m.first += (e.live ? 1000 : 0) + extra;
-                m.second += (e.abandoned ? 1000 : 0) + extra;
-            }
+};
+
+ResultsBuilder::ResultsBuilder(const Campaign& campaign, const ResultsOptions& options,
+                               std::size_t parts)
+    : campaign_(campaign), options_(options) {
+    r_.campaign = campaign.name;
+    r_.by = options.by;
+    r_.max_abandon_rate = campaign.max_abandon_rate;
+    r_.abandon_window = campaign.abandon_window;
+    r_.zone = !options.zone.empty()                ? options.zone
+              : !campaign.default_timezone.empty() ? campaign.default_timezone
+                                                   : "UTC";
+    zone_of(r_.zone, tz_);
+    for (const auto& d : campaign.dispositions)
+        if (d.success) success_.insert(d.code);
+    fp_ = campaign.count_amd_false_positives ? campaign.amd_false_positive_rate : 0.0;
+    for (std::size_t p = 0; p < std::max<std::size_t>(parts, 1); ++p)
+        parts_.push_back(std::make_unique<Part>(tz_));
+}
+
+ResultsBuilder::~ResultsBuilder() = default;
+
+void ResultsBuilder::contact(const Contact& c) {
+    // Penetration of each list (to date), and which list each number came from (for --by list).
+    auto& p = r_.lists[c.source.empty() ? std::string("(unknown)") : c.source];
+    ++p.loaded;
+    if (c.attempts > 0) ++p.attempted;
+    if (options_.by == ResultsBy::list)
+        list_of_.emplace(phone_number_key(c.phone),
+                         &r_.lists.find(c.source.empty() ? "(unknown)" : c.source)->first);
+}
+
+void ResultsBuilder::attempt(std::size_t part, const Attempt& a) {
+    Part& p = *parts_[part];
+    const auto& options = options_;
+    const auto& campaign = campaign_;
+    auto& labels = p.labels;
+    if (options.hourly) {
+        if (const auto e = window_event(a); e.counts()) {
+            auto& m = p.window_minutes[floor_div(a.ended_ms, kMinuteMs)];
+            // Ofcom's estimated false positives count as live answers and as abandons; kept in
+            // thousandths so the sums stay whole.
+            const std::int64_t extra = e.machine ? std::llround(fp_ * 1000) : 0;
+            m.first += (e.live ? 1000 : 0) + extra;
+            m.second += (e.abandoned ? 1000 : 0) + extra;
         }
-        if (a.started_ms < options.from_ms || a.started_ms >= options.to_ms) return;
-        first_ms = std::min(first_ms, a.started_ms);
-        last_ms = std::max(last_ms, a.started_ms);
-        const bool won = a.outcome == Outcome::connected && success.count(a.disposition) > 0;
-        r.total.add(a, won);
-        if (options.hourly) hours[labels.hour(a.started_ms)].add(a, won);
-        std::string key;
-        switch (options.by) {
-            case ResultsBy::none:
-                return;
-            case ResultsBy::hour:
-                key = labels.hour(a.started_ms);
-                break;
-            case ResultsBy::day:
-                key = labels.day(a.started_ms);
-                break;
-            case ResultsBy::list: {
-                auto it = list_of.find(a.phone);
-                key = it != list_of.end() ? *it->second : std::string("(not on a list)");
-                break;
-            }
-            case ResultsBy::agent:
-                key = a.agent.empty() ? "(no agent)" : a.agent;
-                break;
-            case ResultsBy::disposition:
-                if (!a.disposition.empty()) {
-                    key = a.disposition;
-                } else {  // built in steps: GCC 12 warns (-Wrestrict) on "(" + string
-                    key = "(";
-                    key += to_string(a.outcome);
-                    key += ')';
-                }
-                break;
-            case ResultsBy::trunk:
-                key = a.trunk.empty() ? "(none)" : a.trunk;
-                break;
-            case ResultsBy::number:  // which of a person's numbers: mobile, home, work
-                key = results_detail::number_label(campaign, a);
-                if (key.empty()) key = "(dialled by hand)";
-                break;
+    }
+    if (a.started_ms < options.from_ms || a.started_ms >= options.to_ms) return;
+    p.first_ms = std::min(p.first_ms, a.started_ms);
+    p.last_ms = std::max(p.last_ms, a.started_ms);
+    const bool won = a.outcome == Outcome::connected && success_.count(a.disposition) > 0;
+    p.total.add(a, won);
+    if (options.hourly) p.hours[labels.hour(a.started_ms)].add(a, won);
+    std::string key;
+    switch (options.by) {
+        case ResultsBy::none:
+            return;
+        case ResultsBy::hour:
+            key = labels.hour(a.started_ms);
+            break;
+        case ResultsBy::day:
+            key = labels.day(a.started_ms);
+            break;
+        case ResultsBy::list: {
+            auto it = list_of_.find(phone_number_key(a.phone));
+            key = it != list_of_.end() ? *it->second : std::string("(not on a list)");
+            break;
         }
-        groups[key].add(a, won);
-    });
+        case ResultsBy::agent:
+            key = a.agent.empty() ? "(no agent)" : a.agent;
+            break;
+        case ResultsBy::disposition:
+            if (!a.disposition.empty()) {
+                key = a.disposition;
+            } else {  // built in steps: GCC 12 warns (-Wrestrict) on "(" + string
+                key = "(";
+                key += to_string(a.outcome);
+                key += ')';
+            }
+            break;
+        case ResultsBy::trunk:
+            key = a.trunk.empty() ? "(none)" : a.trunk;
+            break;
+        case ResultsBy::number:  // which of a person's numbers: mobile, home, work
+            key = results_detail::number_label(campaign, a);
+            if (key.empty()) key = "(dialled by hand)";
+            break;
+    }
+    p.groups[key].add(a, won);
+}
+
+ResultsReport ResultsBuilder::finish() {
+    auto& r = r_;
+    const auto& options = options_;
+    const auto& campaign = campaign_;
+    const auto& tz = tz_;
+    std::map<std::string, ResultFigures> groups, hours;
+    std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> window_minutes;
+    std::int64_t first_ms = std::numeric_limits<std::int64_t>::max(), last_ms = 0;
+    for (const auto& part : parts_) {
+        r.total.merge(part->total);
+        for (const auto& [k, f] : part->groups) groups[k].merge(f);
+        for (const auto& [k, f] : part->hours) hours[k].merge(f);
+        for (const auto& [m, v] : part->window_minutes) {
+            auto& mine = window_minutes[m];
+            mine.first += v.first;
+            mine.second += v.second;
+        }
+        first_ms = std::min(first_ms, part->first_ms);
+        last_ms = std::max(last_ms, part->last_ms);
+    }
     r.from_ms = options.from_ms;
     r.to_ms = options.to_ms;
     for (auto& [k, f] : groups) r.groups.emplace_back(k, f);
@@ -312,7 +361,34 @@ ResultsReport build_results(const Store& store, const Campaign& campaign,
     if (r.from_ms == std::numeric_limits<std::int64_t>::min() && r.total.dials)
         r.from_ms = first_ms;
     if (r.to_ms == std::numeric_limits<std::int64_t>::max() && r.total.dials) r.to_ms = last_ms + 1;
-    return r;
+    return std::move(r_);
+}
+
+ResultsReport build_results(const Store& store, const Campaign& campaign,
+                            const ResultsOptions& options) {
+    ResultsBuilder b(campaign, options, 2);
+    store.for_each_contact(campaign.name, [&](const Contact& c) { b.contact(c); });
+    store.for_each_attempt_split(campaign.name, 2,
+                                 [&](std::size_t part, const Attempt& a) { b.attempt(part, a); });
+    return b.finish();
+}
+
+std::pair<CampaignReport, ResultsReport> build_report_and_results(const Store& store,
+                                                                  const Campaign& campaign,
+                                                                  Timestamp now, bool checks,
+                                                                  const ResultsOptions& options,
+                                                                  std::size_t parts) {
+    SummaryBuilder summary(campaign, now, checks, parts);
+    ResultsBuilder results(campaign, options, parts);
+    store.for_each_contact(campaign.name, [&](const Contact& c) {
+        summary.contact(c);
+        results.contact(c);
+    });
+    store.for_each_attempt_split(campaign.name, parts, [&](std::size_t part, const Attempt& a) {
+        summary.attempt(part, a);
+        results.attempt(part, a);
+    });
+    return {summary.finish(store), results.finish()};
 }
 
 std::string results_text(const ResultsReport& r) {

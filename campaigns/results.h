@@ -8,10 +8,15 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
+
+#include <cctz/time_zone.h>
 
 #include "campaigns/campaign.h"
 #include "campaigns/report.h"
@@ -30,6 +35,7 @@ struct ResultFigures {
     std::int64_t talk_ms = 0, wrap_ms = 0;
 
     void add(const Attempt& a, bool success);
+    void merge(const ResultFigures& other);
     double contact_rate() const { return ratio(live, dials - in_flight); }
     double conversion() const { return ratio(conversions, connected); }
     double amd_share() const { return ratio(machines + fax, answered); }
@@ -84,6 +90,40 @@ struct ResultsReport {
 
 ResultsReport build_results(const Store& store, const Campaign& campaign,
                             const ResultsOptions& options);
+
+// The results from one pass over the contacts and one over the attempts cut into `parts`, as
+// SummaryBuilder (report.h): contact() on one thread, then attempt(part, a) from each part's
+// thread, then finish().
+class ResultsBuilder {
+  public:
+    ResultsBuilder(const Campaign& campaign, const ResultsOptions& options, std::size_t parts);
+    ~ResultsBuilder();
+    ResultsBuilder(const ResultsBuilder&) = delete;
+    ResultsBuilder& operator=(const ResultsBuilder&) = delete;
+    void contact(const Contact& c);
+    void attempt(std::size_t part, const Attempt& a);
+    ResultsReport finish();
+
+  private:
+    struct Part;
+    const Campaign& campaign_;
+    ResultsOptions options_;
+    ResultsReport r_;
+    cctz::time_zone tz_;
+    std::unordered_set<std::string> success_;
+    double fp_ = 0;
+    // --by list: each number's list (read-only while the parts run).
+    std::unordered_map<std::uint64_t, const std::string*> list_of_;
+    std::vector<std::unique_ptr<Part>> parts_;
+};
+
+// `outpace report`: the summary (with its compliance checks when `checks`) and the results,
+// from a single pass over the contacts and the attempts, the attempts read on `parts` threads.
+std::pair<CampaignReport, ResultsReport> build_report_and_results(const Store& store,
+                                                                  const Campaign& campaign,
+                                                                  Timestamp now, bool checks,
+                                                                  const ResultsOptions& options,
+                                                                  std::size_t parts);
 
 // --from/--to as a manager writes them: "2026-12-01" (that day's start in `zone`; as --to, the
 // day is included), "2026-12-01 14:00" or "2026-12-01T14:00" (local in `zone`), or RFC 3339

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <future>
 
 namespace outpace {
 namespace {
@@ -402,6 +403,13 @@ Status Store::flush() {
     return {};
 }
 
+Status Store::compact() {
+    for (auto* cf : cf_)
+        if (auto st = db_->CompactRange({}, cf, nullptr, nullptr); !st.ok())
+            return store_error(st, dir_, "store compaction failed");
+    return {};
+}
+
 Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
     // \x02 by \0 at \0 path \0 yaml; records from before (path \0 yaml) still read.
     std::string v(1, '\x02');
@@ -598,6 +606,46 @@ void Store::for_each_attempt(const std::string& campaign,
                     if (auto a = Attempt::decode(v.ToStringView())) f(*a);
                     return true;
                 });
+}
+
+void Store::for_each_attempt_split(
+    const std::string& campaign, std::size_t parts,
+    const std::function<void(std::size_t, const Attempt&)>& f) const {
+    const std::string prefix = campaign + '\0';
+    // The campaign's first and last attempt ids.
+    std::uint64_t first = 0, last = 0;
+    {
+        rocksdb::ReadOptions ro;
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kAttempts]));
+        it->Seek(prefix);
+        if (!it->Valid() || !it->key().starts_with(prefix)) return;
+        if (it->key().size() == prefix.size() + 8)
+            first = get_be64(it->key().data() + prefix.size());
+        it->SeekForPrev(prefix_end(prefix));
+        if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8)
+            last = get_be64(it->key().data() + prefix.size());
+    }
+    if (parts <= 1 || last <= first || last - first < parts * 1000) {
+        for_each_attempt(campaign, [&](const Attempt& a) { f(0, a); });
+        return;
+    }
+    auto range = [&](std::size_t part) {
+        rocksdb::ReadOptions ro;
+        const std::uint64_t span = (last - first) / parts + 1;
+        const std::string from = attempt_key(campaign, first + span * part);
+        const std::string to = part + 1 == parts ? prefix_end(prefix)
+                                                 : attempt_key(campaign, first + span * (part + 1));
+        rocksdb::Slice upper(to);
+        ro.iterate_upper_bound = &upper;
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kAttempts]));
+        for (it->Seek(from); it->Valid(); it->Next())
+            if (auto a = Attempt::decode(it->value().ToStringView())) f(part, *a);
+    };
+    std::vector<std::future<void>> others;
+    for (std::size_t p = 1; p < parts; ++p)
+        others.push_back(std::async(std::launch::async, range, p));
+    range(0);
+    for (auto& o : others) o.get();
 }
 
 std::vector<Attempt> Store::in_flight_attempts() const {

@@ -1,7 +1,9 @@
 // Import, hopper and ledger against a real RocksDB store in a temporary folder.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "campaigns/importer.h"
 #include "campaigns/ledger.h"
 #include "campaigns/report.h"
+#include "campaigns/results.h"
 #include "test_util.h"
 
 using namespace outpace;
@@ -200,6 +203,7 @@ TEST_CASE("the ledger claims contacts, completes attempts once and applies the r
     CHECK(stored->outcome == Outcome::busy);
     CHECK(stored->sip_code == 486);
     CHECK(stored->trunk == "main");
+    CHECK(stored->zones == "America/New_York");  // where the calling hours were judged
 
     auto report = build_report(*f.store, f.campaign, t);
     CHECK(report.attempts == 2);
@@ -415,4 +419,77 @@ TEST_CASE(
     std::filesystem::current_path(cwd);
     CHECK_FALSE(again);
     CHECK(err.find("name a writable one with --rejects FILE") != std::string::npos);
+}
+
+TEST_CASE(
+    "the report's calling-hours check reads each attempt's zones, old attempts by their "
+    "contact's, over a ledger read in parts") {
+    Fixture f;
+    f.import("phone\n212 555 0123\n415 555 0142\n");
+    const auto nine_in_new_york = at("2026-11-24T14:00:00Z");  // 06:00 in Los Angeles: closed
+    const auto afternoon = at("2026-11-24T20:00:00Z");         // open in both
+    const auto ms = [](Timestamp t) { return t.time_since_epoch().count() * 1000; };
+    // 3,000 attempts: enough for the ledger to be read in parts.
+    std::size_t expected_outside = 0;
+    {
+        auto b = f.store->batch();
+        for (std::uint64_t id = 1; id <= 3000; ++id) {
+            Attempt a;
+            a.id = id;
+            a.campaign = "t";
+            const bool west = id % 2 == 0;
+            a.phone = west ? "+14155550142" : "+12125550123";
+            // Every third attempt is from before the ledger kept zones.
+            if (id % 3 != 0) a.zones = west ? "America/Los_Angeles" : "America/New_York";
+            const bool early = id % 5 == 0;
+            a.started_ms = ms(early ? nine_in_new_york : afternoon) + static_cast<std::int64_t>(id);
+            a.ended_ms = a.started_ms + 30'000;
+            a.outcome = id % 4 == 0 ? Outcome::busy : Outcome::no_answer;
+            expected_outside += early && west;
+            b.put_attempt(a);
+        }
+        // One more, dialled under a zone its contact no longer has: the zone it was dialled
+        // under is what the calling hours were judged by.
+        Attempt moved;
+        moved.id = 3001;
+        moved.campaign = "t";
+        moved.phone = "+12125550123";
+        moved.zones = "America/Los_Angeles";
+        moved.started_ms = ms(nine_in_new_york);
+        moved.outcome = Outcome::no_answer;
+        b.put_attempt(moved);
+        ++expected_outside;
+        REQUIRE(f.store->write(b, true).ok());
+    }
+    REQUIRE(expected_outside == 301);
+
+    // The parts cover every attempt once, each part a range of ids in order.
+    for (std::size_t parts : {2u, 3u}) {
+        std::vector<std::vector<std::uint64_t>> seen(parts);
+        std::mutex m;
+        f.store->for_each_attempt_split("t", parts, [&](std::size_t part, const Attempt& a) {
+            std::lock_guard lock(m);
+            seen[part].push_back(a.id);
+        });
+        std::vector<std::uint64_t> all;
+        for (const auto& ids : seen) {
+            CHECK(!ids.empty());
+            CHECK(std::is_sorted(ids.begin(), ids.end()));
+            if (!all.empty() && !ids.empty()) CHECK(ids.front() > all.back());
+            all.insert(all.end(), ids.begin(), ids.end());
+        }
+        CHECK(all.size() == 3001);
+        CHECK(std::set<std::uint64_t>(all.begin(), all.end()).size() == 3001);
+    }
+
+    const auto now = at("2026-11-25T12:00:00Z");
+    const auto [summary, results] =
+        build_report_and_results(*f.store, f.campaign, now, true, {}, 2);
+    CHECK(summary.outside_hours == expected_outside);
+    CHECK(summary.attempts == 3001);
+    CHECK(summary.attempts_by_outcome.at("busy") == 750);
+    CHECK(summary.attempts_by_outcome.at("no_answer") == 2251);
+    CHECK(results.total.dials == 3001);
+    CHECK(results.total.busy == 750);
+    CHECK(build_report(*f.store, f.campaign, now, true).outside_hours == expected_outside);
 }

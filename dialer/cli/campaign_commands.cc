@@ -1,8 +1,9 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -243,12 +244,10 @@ int run_report(const ReportArgs& a) {
         opts.zone = !a.zone.empty() ? a.zone : c->default_timezone;
         if (opts.zone.empty()) opts.zone = "UTC";
         if (!report_range(a.from, a.to, opts.zone, opts.from_ms, opts.to_ms)) return 2;
-        // The summary and the results each read the whole ledger: on two threads at once.
-        auto results_pending =
-            std::async(std::launch::async, [&] { return build_results(*store, *c, opts); });
-        const auto summary =
-            format == "csv" ? CampaignReport{} : build_report(*store, *c, *now, format != "html");
-        const auto results = results_pending.get();
+        // The summary and the results from one pass over the ledger, read on every core.
+        const auto [summary, results] = build_report_and_results(
+            *store, *c, *now, format != "html" && format != "csv", opts,
+            std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8));
         const auto def = definition_of(*store, *c, n);
         if (format == "csv") {
             out << results_csv(results, first);
