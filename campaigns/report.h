@@ -55,7 +55,8 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
 
 // The report built from one pass over the contacts and one over the attempts, the latter cut
 // into `parts` read on threads of their own (Store::for_each_attempt_split): contact() on one
-// thread first, then attempt(part, a) from each part's thread, then finish(). The calling-hours
+// thread (before the attempts, or alongside them: the attempts need nothing from the contacts),
+// attempt(part, a) from each part's thread, then finish(). The calling-hours
 // check judges each attempt by the zones it was dialled under; attempts recorded before the
 // ledger kept them cost finish() one more pass over the contacts.
 class SummaryBuilder {

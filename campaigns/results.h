@@ -92,8 +92,9 @@ ResultsReport build_results(const Store& store, const Campaign& campaign,
                             const ResultsOptions& options);
 
 // The results from one pass over the contacts and one over the attempts cut into `parts`, as
-// SummaryBuilder (report.h): contact() on one thread, then attempt(part, a) from each part's
-// thread, then finish().
+// SummaryBuilder (report.h): contact() on one thread, attempt(part, a) from each part's thread,
+// then finish(). With --by list the attempts need each number's list: the contacts first;
+// otherwise they may be read alongside.
 class ResultsBuilder {
   public:
     ResultsBuilder(const Campaign& campaign, const ResultsOptions& options, std::size_t parts);

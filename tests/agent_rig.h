@@ -33,15 +33,14 @@ inline double purity(const std::vector<std::int16_t>& pcm, double hz, double rat
 
 // The agents' softphones: one SIPp UAS answers every agent's URI and echoes their RTP.
 struct Softphones {
-    explicit Softphones(const std::string& log, const std::string& scenario = "uas")
-        : port(free_port()) {
-        auto argv = sipp_uas(scenario, port, free_port());
-        argv.push_back("-rtp_echo");
-        child = std::make_unique<Child>(argv, log);
-        REQUIRE(wait_udp_bound(port));
+    explicit Softphones(const std::string& log, const std::string& scenario = "uas") {
+        auto sipp = start_sipp_uas(scenario, log, 0, {"-rtp_echo"});
+        REQUIRE_MESSAGE(sipp.child, "SIPp did not start: " << read_file(log));
+        port = sipp.port;
+        child = std::move(sipp.child);
     }
     std::string uri() const { return "sip:%a@127.0.0.1:" + std::to_string(port); }
-    int port;
+    int port = 0;
     std::unique_ptr<Child> child;
 };
 

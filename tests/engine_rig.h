@@ -126,7 +126,10 @@ class Rig {
     void campaign(const std::string& name, const std::string& scenario, int contacts,
                   const std::string& extra_yaml = "", int lines = 2,
                   const std::string& trunk_extra = "") {
-        const int port = test::free_port();
+        auto sipp = test::start_sipp_uas(scenario, tmp_.file(name + ".sipp.log"));
+        REQUIRE_MESSAGE(sipp.child,
+                        "SIPp did not start: " << read_file(tmp_.file(name + ".sipp.log")));
+        const int port = sipp.port;
         std::ostringstream y;
         y << "name: " << name << "\nkind: " << kind_ << "\n"
           << "dialing: {mode: " << mode_ << ", ring_timeout: 15s, trunk: " << name
@@ -150,9 +153,7 @@ class Rig {
                 << "\", max_calls_per_second: 50, max_calls: 50" << trunk_extra << "}\n";
         campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
         carrier_port_[name] = {port, carriers_.size()};
-        carriers_.push_back(std::make_unique<test::Child>(
-            test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp.log")));
-        REQUIRE(test::wait_udp_bound(port));
+        carriers_.push_back(std::move(sipp.child));
     }
 
     // The streaming scenario filled in for this run: the callee's audio from the AMD corpus,
@@ -222,9 +223,9 @@ class Rig {
         const auto [port, index] = carrier_port_.at(name);
         carriers_[index].reset();
         if (scenario.empty()) return;
-        carriers_[index] = std::make_unique<test::Child>(
-            test::sipp_uas(scenario, port, test::free_port()), tmp_.file(name + ".sipp2.log"));
-        REQUIRE(test::wait_udp_bound(port));
+        auto sipp = test::start_sipp_uas(scenario, tmp_.file(name + ".sipp2.log"), port);
+        REQUIRE_MESSAGE(sipp.child, read_file(tmp_.file(name + ".sipp2.log")));
+        carriers_[index] = std::move(sipp.child);
     }
 
     // The dialing mode of the campaigns added from here on ("progressive", "power, ratio: 3").

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -191,6 +192,30 @@ inline std::vector<std::string> sipp_uas(const std::string& scenario, int port, 
             {"-sf", path ? scenario : std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + scenario});
     }
     return a;
+}
+
+// SIPp as a UAS, started and listening on `port` (0: a free one; then another is tried when
+// SIPp could not bind it: a test running at the same time took the port between free_port()
+// and SIPp's bind). `child` is empty when SIPp never listened (three tries).
+struct SippUas {
+    std::unique_ptr<Child> child;
+    int port = 0;
+};
+inline SippUas start_sipp_uas(const std::string& scenario, const std::string& log, int port = 0,
+                              const std::vector<std::string>& extra = {}) {
+    for (int tries = 0; tries < 3; ++tries) {
+        SippUas s;
+        s.port = port ? port : free_port();
+        auto argv = sipp_uas(scenario, s.port, free_port());
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        s.child = std::make_unique<Child>(argv, log);
+        if (wait_udp_bound(s.port)) {
+            // Bound by SIPp, not by whoever made it fail: it is still running.
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (s.child->running()) return s;
+        }
+    }
+    return {};
 }
 
 // One HTTP/1.0 GET on loopback; the body, or "" when nothing answered.
