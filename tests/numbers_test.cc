@@ -470,3 +470,21 @@ TEST_CASE("several numbers: the shipped collections example dials a debtor's thr
     CHECK(alan->numbers[0].label == "home");
     CHECK(alan->numbers[1].label == "work");
 }
+
+TEST_CASE("several numbers: contacts next shows the number each call would go to") {
+    test::TempDir dir;
+    const std::string bin = OUTPACE_BINARY;
+    auto imported = test::run(bin + " contacts import --data " + dir.file("data") + " --campaign " +
+                              test::example("collections.yaml") + " --rejects " +
+                              dir.file("rejects.csv") + " " + test::example("lists/debtors.csv"));
+    REQUIRE_MESSAGE(imported.status == 0, imported.out);
+    const std::string next = bin + " contacts next --data " + dir.file("data") +
+                             " --campaign q4-collections --at 2026-12-07T16:00:00Z";
+    auto text = test::run(next);
+    REQUIRE_MESSAGE(text.status == 0, text.out);
+    CHECK(text.out.find("dial +12125550142 (home)") != std::string::npos);  // Alan: no mobile
+    CHECK(text.out.find("dial +13125550123 (mobile)") != std::string::npos);
+    auto json = test::run(next + " --json");
+    REQUIRE_MESSAGE(json.status == 0, json.out);
+    CHECK(json.out.find(R"("dial":"+14155550160","dial_label":"mobile")") != std::string::npos);
+}

@@ -236,11 +236,19 @@ int run_next(const NextArgs& a) {
                                 {"local_time", local},
                                 {"attempts", c.attempts},
                                 {"line", c.line}};
+            // A contact with several numbers: the one its next call goes to.
+            if (!c.numbers.empty()) {
+                j["dial"] = c.dial_number();
+                j["dial_label"] = c.numbers[c.current].label;
+            }
             for (const auto& [k, v] : c.fields) j["fields"][k] = v;
             std::cout << json_text(j) << "\n";
         } else {
             std::printf("%-16s %-10s %-32s attempts %u", c.phone.c_str(), local.c_str(),
                         c.zones.c_str(), c.attempts);
+            if (!c.numbers.empty())
+                std::printf("  dial %s (%s)", c.dial_number().c_str(),
+                            terminal_text(c.numbers[c.current].label).c_str());
             for (std::size_t i = 0; i < c.fields.size() && i < 3; ++i)
                 std::printf("  %s=%s", terminal_text(c.fields[i].first).c_str(),
                             terminal_text(c.fields[i].second).c_str());
