@@ -39,6 +39,19 @@ bool for_each_zone(const std::string& zones, F&& f) {
     return true;
 }
 
+}  // namespace
+
+void add_zones(std::string& zones, const std::string& more) {
+    for_each_zone(more, [&](const std::string& zone) {
+        bool have = false;
+        for_each_zone(zones, [&](const std::string& z) { return !(have = z == zone); });
+        if (!have && !zone.empty()) zones += (zones.empty() ? "" : "|") + zone;
+        return true;
+    });
+}
+
+namespace {
+
 bool open_in_zone(const CallingHours& hours, const cctz::time_zone& tz, Timestamp at) {
     const auto local = cctz::convert(at, tz);
     const int minute = local.hour() * 60 + local.minute();

@@ -24,6 +24,9 @@ class ZoneCache {
     std::map<std::string, std::optional<cctz::time_zone>> zones_;
 };
 
+// Adds to `zones` ('|'-joined IANA names) those of `more` it does not have yet.
+void add_zones(std::string& zones, const std::string& more);
+
 // True when `at` falls inside one of the campaign's windows on a non-holiday, in every zone of
 // `zones` ("America/Chicago|America/Denver"). An empty or unknown zone is never callable: when
 // the dialer cannot tell the callee's local time it must not guess.

@@ -51,24 +51,6 @@ struct Row {
 };
 
 // Per-row work that needs no store: number and time zone. Runs on worker threads.
-// Adds the zones of `more` ('|'-joined) to `zones` that are not there yet.
-void add_zones(std::string& zones, const std::string& more) {
-    std::size_t from = 0;
-    while (from <= more.size()) {
-        const auto bar = std::min(more.find('|', from), more.size());
-        const std::string zone = more.substr(from, bar - from);
-        from = bar + 1;
-        if (zone.empty()) continue;
-        bool have = false;
-        for (std::size_t i = 0; i <= zones.size() && !have;) {
-            const auto end = std::min(zones.find('|', i), zones.size());
-            have = zones.compare(i, end - i, zone) == 0;
-            i = end + 1;
-        }
-        if (!have) zones += (zones.empty() ? "" : "|") + zone;
-    }
-}
-
 class RowChecker {
   public:
     // `phone_cols`: the number's column, or the columns of several numbers in dialling order
