@@ -59,10 +59,13 @@ class Reader {
         std::uint64_t u = varint();
         return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);
     }
-    std::string str() {
+    std::string str() { return std::string(view()); }
+    // Into a string that keeps its buffer: a scan decoding millions of records reuses one.
+    void str(std::string& out) { out.assign(view()); }
+    std::string_view view() {
         std::uint64_t n = varint();
-        if (n > in_.size() - pos_) return fail(), std::string();
-        std::string s(in_.substr(pos_, n));
+        if (n > in_.size() - pos_) return fail(), std::string_view();
+        std::string_view s = in_.substr(pos_, n);
         pos_ += n;
         return s;
     }
@@ -220,39 +223,57 @@ std::string Attempt::encode() const {
 }
 
 std::optional<Attempt> Attempt::decode(std::string_view bytes) {
+    Attempt a;
+    if (!decode(bytes, a)) return std::nullopt;
+    return a;
+}
+
+bool Attempt::decode(std::string_view bytes, Attempt& a) {
     Reader r(bytes);
     const std::uint8_t version = r.u8();
-    if (version < 1 || version > kAttemptVersion) return std::nullopt;
-    Attempt a;
+    if (version < 1 || version > kAttemptVersion) return false;
     a.id = r.varint();
-    a.campaign = r.str();
-    a.phone = r.str();
+    r.str(a.campaign);
+    r.str(a.phone);
     a.started_ms = r.svarint();
     a.ended_ms = r.svarint();
     std::uint8_t o = r.u8();
-    if (o > static_cast<std::uint8_t>(Outcome::lost)) return std::nullopt;
+    if (o > static_cast<std::uint8_t>(Outcome::lost)) return false;
     a.outcome = static_cast<Outcome>(o);
     a.sip_code = static_cast<int>(r.svarint());
     a.ring_ms = r.svarint();
     a.amd_ms = r.svarint();
     a.talk_ms = r.svarint();
     a.wrap_ms = r.svarint();
-    a.amd_verdict = r.str();
-    a.agent = r.str();
-    a.disposition = r.str();
+    r.str(a.amd_verdict);
+    r.str(a.agent);
+    r.str(a.disposition);
     a.callback_at = r.svarint();
-    a.notes = r.str();
-    a.trunk = r.str();
+    r.str(a.notes);
+    r.str(a.trunk);
+    // Fields a version lacks keep their defaults.
+    a.answers.clear();
+    a.survey.clear();
+    a.decided = Outcome::none;
+    a.hold_ms = a.mute_ms = 0;
+    a.holds = 0;
+    a.recording_paused.clear();
+    a.origin.clear();
+    a.callback_for.clear();
+    a.dialled.clear();
+    a.number_label.clear();
+    a.zones.clear();
     if (version >= 2) {
         const std::uint64_t n = r.varint();
+        if (n > bytes.size()) return false;
         for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
             auto question = r.str();
             auto answer = r.str();
             a.answers.emplace_back(std::move(question), std::move(answer));
         }
-        a.survey = r.str();
+        r.str(a.survey);
         const std::uint8_t d = r.u8();
-        if (d > static_cast<std::uint8_t>(Outcome::lost)) return std::nullopt;
+        if (d > static_cast<std::uint8_t>(Outcome::lost)) return false;
         a.decided = static_cast<Outcome>(d);
     }
     if (version >= 3) {
@@ -260,21 +281,20 @@ std::optional<Attempt> Attempt::decode(std::string_view bytes) {
         a.holds = static_cast<std::uint32_t>(r.varint());
         a.mute_ms = r.svarint();
         const std::uint64_t n = r.varint();
-        if (n > bytes.size()) return std::nullopt;
+        if (n > bytes.size()) return false;
         for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
             const std::int64_t from = r.svarint();
             a.recording_paused.emplace_back(from, r.svarint());
         }
-        a.origin = r.str();
-        a.callback_for = r.str();
+        r.str(a.origin);
+        r.str(a.callback_for);
     }
     if (version >= 4) {
-        a.dialled = r.str();
-        a.number_label = r.str();
-        a.zones = r.str();
+        r.str(a.dialled);
+        r.str(a.number_label);
+        r.str(a.zones);
     }
-    if (!r.ok() || !r.at_end()) return std::nullopt;
-    return a;
+    return r.ok() && r.at_end();
 }
 
 }  // namespace outpace

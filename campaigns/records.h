@@ -153,6 +153,9 @@ struct Attempt {
     bool in_flight() const { return outcome == Outcome::none; }
     std::string encode() const;
     static std::optional<Attempt> decode(std::string_view bytes);
+    // Into `out`, reusing its buffers (a scan over millions of attempts); false, with `out` in
+    // an unspecified state, when the bytes are not an attempt.
+    static bool decode(std::string_view bytes, Attempt& out);
 };
 
 }  // namespace outpace

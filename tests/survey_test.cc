@@ -129,6 +129,34 @@ TEST_CASE("attempt records keep survey answers, and records written before answe
     std::string bad = a.encode();
     bad.resize(bad.size() - 3);
     CHECK_FALSE(Attempt::decode(bad));
+
+    // A scan decodes every record into one Attempt: what a newer record held must not show
+    // through an older one that lacks the field.
+    Attempt full = a;
+    full.zones = "America/Chicago";
+    full.dialled = "+14155550199";
+    full.number_label = "work";
+    full.origin = "manual";
+    full.hold_ms = 5000;
+    full.holds = 2;
+    full.recording_paused = {{1000, 2000}};
+    full.decided = Outcome::connected;
+    Attempt reused;
+    REQUIRE(Attempt::decode(full.encode(), reused));
+    CHECK(reused.zones == "America/Chicago");
+    CHECK(reused.answers.size() == 2);
+    REQUIRE(Attempt::decode(v1, reused));
+    CHECK(reused.answers.empty());
+    CHECK(reused.survey.empty());
+    CHECK(reused.zones.empty());
+    CHECK(reused.dialled.empty());
+    CHECK(reused.number_label.empty());
+    CHECK(reused.origin.empty());
+    CHECK(reused.hold_ms == 0);
+    CHECK(reused.holds == 0);
+    CHECK(reused.recording_paused.empty());
+    CHECK(reused.decided == Outcome::none);
+    CHECK(reused.number() == a.phone);
 }
 
 TEST_CASE("survey pacing: fills the IVR's lines from the live answers expected") {
