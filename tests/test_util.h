@@ -80,7 +80,9 @@ inline Timestamp at(const char* rfc3339) {
 }
 
 inline std::string example(const std::string& name) {
-    return std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/" + name;
+    std::string path = OUTPACE_SOURCE_DIR;  // appended, not "+": GCC 12 warns falsely on that
+    path += "/deploy/examples/";
+    return path += name;
 }
 
 }  // namespace outpace::test
