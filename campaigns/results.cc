@@ -81,7 +81,10 @@ nlohmann::json figures_json(const ResultFigures& f) {
             {"talk_ms", f.talk_ms},
             {"wrap_ms", f.wrap_ms},
             {"avg_talk_s", f.avg_talk_s()},
-            {"avg_wrap_s", f.avg_wrap_s()}};
+            {"avg_wrap_s", f.avg_wrap_s()},
+            {"staffed_s", f.staffed_ms / 1000},
+            {"paused_s", f.paused_ms / 1000},
+            {"occupancy", f.occupancy()}};
 }
 
 }  // namespace
@@ -101,6 +104,8 @@ void ResultFigures::merge(const ResultFigures& o) {
     conversions += o.conversions;
     talk_ms += o.talk_ms;
     wrap_ms += o.wrap_ms;
+    staffed_ms += o.staffed_ms;
+    paused_ms += o.paused_ms;
 }
 
 void ResultFigures::add(const Attempt& a, bool success) {
@@ -303,12 +308,36 @@ void ResultsBuilder::attempt(std::size_t part, const Attempt& a) {
     p.groups[key].add(a, won);
 }
 
+void ResultsBuilder::agent_time(const Store::AgentTime& t) {
+    // An hour counts when it starts in the range (the range's edges are hours or days).
+    if (t.hour_ms < options_.from_ms || t.hour_ms >= options_.to_ms) return;
+    ResultFigures f;
+    f.staffed_ms = t.staffed_ms;
+    f.paused_ms = t.paused_ms;
+    r_.total.merge(f);
+    auto& labels = parts_.front()->labels;
+    if (options_.hourly) agent_hours_[labels.hour(t.hour_ms)].merge(f);
+    switch (options_.by) {
+        case ResultsBy::hour:
+            agent_groups_[labels.hour(t.hour_ms)].merge(f);
+            break;
+        case ResultsBy::day:
+            agent_groups_[labels.day(t.hour_ms)].merge(f);
+            break;
+        case ResultsBy::agent:
+            agent_groups_[t.agent].merge(f);
+            break;
+        default:  // lists, dispositions, trunks and numbers have no agent time of their own
+            break;
+    }
+}
+
 ResultsReport ResultsBuilder::finish() {
     auto& r = r_;
     const auto& options = options_;
     const auto& campaign = campaign_;
     const auto& tz = tz_;
-    std::map<std::string, ResultFigures> groups, hours;
+    std::map<std::string, ResultFigures> groups = agent_groups_, hours = agent_hours_;
     std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> window_minutes;
     std::int64_t first_ms = std::numeric_limits<std::int64_t>::max(), last_ms = 0;
     for (const auto& part : parts_) {
@@ -371,6 +400,8 @@ ResultsReport build_results(const Store& store, const Campaign& campaign,
     store.for_each_contact(campaign.name, [&](const Contact& c) { b.contact(c); });
     store.for_each_attempt_split(campaign.name, 2,
                                  [&](std::size_t part, const Attempt& a) { b.attempt(part, a); });
+    store.for_each_agent_time(campaign.name, options.from_ms, options.to_ms,
+                              [&](const Store::AgentTime& t) { b.agent_time(t); });
     return b.finish();
 }
 
@@ -400,6 +431,8 @@ std::pair<CampaignReport, ResultsReport> build_report_and_results(const Store& s
         results.attempt(part, a);
     });
     if (alongside.valid()) alongside.get();
+    store.for_each_agent_time(campaign.name, options.from_ms, options.to_ms,
+                              [&](const Store::AgentTime& t) { results.agent_time(t); });
     return {summary.finish(store), results.finish()};
 }
 
@@ -412,24 +445,27 @@ std::string results_text(const ResultsReport& r) {
         << r.zone << ")";
     if (r.by != ResultsBy::none) out << ", by " << to_string(r.by);
     out << "\n";
-    std::snprintf(b, sizeof b, "  %-24s %7s %6s %8s %9s %6s %9s %7s %8s %6s %7s %7s\n", "", "dials",
-                  "live", "contact", "connected", "conv", "abandoned", "aband", "machines", "AMD",
-                  "talk s", "wrap s");
+    std::snprintf(b, sizeof b, "  %-24s %7s %6s %8s %9s %6s %9s %7s %8s %6s %7s %7s %6s\n", "",
+                  "dials", "live", "contact", "connected", "conv", "abandoned", "aband", "machines",
+                  "AMD", "talk s", "wrap s", "occ");
     out << b;
     auto row = [&](const std::string& key, const ResultFigures& f) {
         const std::string k = last_chars(key, 24);
-        std::snprintf(b, sizeof b, "  %-24s %7zu %6zu %8s %9zu %6s %9zu %7s %8zu %6s %7.1f %7.1f\n",
-                      k.c_str(), f.dials, f.live, percent(f.contact_rate()).c_str(), f.connected,
-                      percent(f.conversion()).c_str(), f.abandoned,
-                      percent(f.abandon_rate()).c_str(), f.machines + f.fax,
-                      percent(f.amd_share()).c_str(), f.avg_talk_s(), f.avg_wrap_s());
+        std::snprintf(
+            b, sizeof b, "  %-24s %7zu %6zu %8s %9zu %6s %9zu %7s %8zu %6s %7.1f %7.1f %6s\n",
+            k.c_str(), f.dials, f.live, percent(f.contact_rate()).c_str(), f.connected,
+            percent(f.conversion()).c_str(), f.abandoned, percent(f.abandon_rate()).c_str(),
+            f.machines + f.fax, percent(f.amd_share()).c_str(), f.avg_talk_s(), f.avg_wrap_s(),
+            f.staffed_ms > 0 ? percent(f.occupancy()).c_str() : "-");
         out << b;
     };
     for (const auto& [k, f] : r.groups) row(k, f);
     row("total", r.total);
     if (r.total.in_flight) out << "  (" << r.total.in_flight << " attempts still in flight)\n";
     out << "  contact = live answers / finished dials; conv = success dispositions / connected;\n"
-           "  AMD = machines and fax / answered; talk and wrap-up: means per connected call\n";
+           "  AMD = machines and fax / answered; talk and wrap-up: means per connected call;\n"
+           "  occ = talk and wrap-up / the agents' staffed time (in totals, and by hour, day, "
+           "agent)\n";
     if (!r.lists.empty()) {
         out << "\npenetration (contacts attempted / loaded, to date)\n";
         for (const auto& [list, p] : r.lists) {
@@ -480,16 +516,17 @@ std::string results_csv(const ResultsReport& r, bool header) {
         out << "campaign," << (r.by == ResultsBy::none ? "group" : to_string(r.by))
             << ",dials,in_flight,answered,live_answers,connected,abandoned,machines,fax,no_answer,"
                "busy,failed,conversions,contact_rate,conversion_rate,amd_share,abandon_rate,"
-               "avg_talk_s,avg_wrap_s\n";
+               "avg_talk_s,avg_wrap_s,staffed_s,paused_s,occupancy\n";
     char b[320];
     auto row = [&](const std::string& key, const ResultFigures& f) {
         std::snprintf(b, sizeof b,
                       ",%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%zu,%.4f,%.4f,%.4f,%.4f,%.1f,"
-                      "%.1f\n",
+                      "%.1f,%lld,%lld,%.4f\n",
                       f.dials, f.in_flight, f.answered, f.live, f.connected, f.abandoned,
                       f.machines, f.fax, f.no_answer, f.busy, f.failed, f.conversions,
                       f.contact_rate(), f.conversion(), f.amd_share(), f.abandon_rate(),
-                      f.avg_talk_s(), f.avg_wrap_s());
+                      f.avg_talk_s(), f.avg_wrap_s(), static_cast<long long>(f.staffed_ms / 1000),
+                      static_cast<long long>(f.paused_ms / 1000), f.occupancy());
         out << csv_field(r.campaign) << ',' << csv_field(key) << b;
     };
     for (const auto& [k, f] : r.groups) row(k, f);

@@ -33,6 +33,9 @@ struct ResultFigures {
     std::size_t no_answer = 0, busy = 0, failed = 0;  // failed: failed, invalid, carrier, lost
     std::size_t conversions = 0;  // connected with a disposition marked `success: true`
     std::int64_t talk_ms = 0, wrap_ms = 0;
+    // The agents' time logged in and working (ready, talking, wrap-up) and paused, as the engine
+    // recorded it by hour (Store::AgentTime); grouped by hour, day and agent only.
+    std::int64_t staffed_ms = 0, paused_ms = 0;
 
     void add(const Attempt& a, bool success);
     void merge(const ResultFigures& other);
@@ -42,6 +45,10 @@ struct ResultFigures {
     double abandon_rate() const { return ratio(abandoned, live); }
     double avg_talk_s() const { return connected ? talk_ms / 1000.0 / connected : 0.0; }
     double avg_wrap_s() const { return connected ? wrap_ms / 1000.0 / connected : 0.0; }
+    // Talk and wrap-up / staffed time: how much of the agents' working time was spent on calls.
+    double occupancy() const {
+        return staffed_ms > 0 ? static_cast<double>(talk_ms + wrap_ms) / staffed_ms : 0.0;
+    }
 
   private:
     static double ratio(std::size_t a, std::size_t b) {
@@ -103,6 +110,8 @@ class ResultsBuilder {
     ResultsBuilder& operator=(const ResultsBuilder&) = delete;
     void contact(const Contact& c);
     void attempt(std::size_t part, const Attempt& a);
+    // One agent-hour of the engine's agent time, after the attempts (one thread).
+    void agent_time(const Store::AgentTime& t);
     ResultsReport finish();
 
   private:
@@ -116,6 +125,7 @@ class ResultsBuilder {
     // --by list: each number's list (read-only while the parts run).
     std::unordered_map<std::uint64_t, const std::string*> list_of_;
     std::vector<std::unique_ptr<Part>> parts_;
+    std::map<std::string, ResultFigures> agent_groups_, agent_hours_;  // staffed time only
 };
 
 // `outpace report`: the summary (with its compliance checks when `checks`) and the results,

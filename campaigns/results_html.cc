@@ -178,16 +178,17 @@ std::string results_html(const CampaignReport& s, const ResultsReport& r) {
                      const std::string& first) {
         o << "<table><tr><th>" << html_escape(first)
           << "</th><th>dials</th><th>live</th><th>contact</th><th>connected</th><th>conv</th>"
-             "<th>abandoned</th><th>machines</th><th>AMD</th><th>talk s</th><th>wrap s</th></tr>";
+             "<th>abandoned</th><th>machines</th><th>AMD</th><th>talk s</th><th>wrap s</th>"
+             "<th>occupancy</th></tr>";
         char b[64];
         for (const auto& [k, f] : rows) {
             o << "<tr><td>" << html_escape(k) << "</td><td>" << f.dials << "</td><td>" << f.live
               << "</td><td>" << percent(f.contact_rate()) << "</td><td>" << f.connected
               << "</td><td>" << percent(f.conversion()) << "</td><td>" << f.abandoned << "</td><td>"
               << f.machines + f.fax << "</td><td>" << percent(f.amd_share()) << "</td>";
-            std::snprintf(b, sizeof b, "<td>%.1f</td><td>%.1f</td></tr>", f.avg_talk_s(),
+            std::snprintf(b, sizeof b, "<td>%.1f</td><td>%.1f</td>", f.avg_talk_s(),
                           f.avg_wrap_s());
-            o << b;
+            o << b << "<td>" << (f.staffed_ms > 0 ? percent(f.occupancy()) : "-") << "</td></tr>";
         }
         o << "</table>\n";
     };
@@ -202,7 +203,8 @@ std::string results_html(const CampaignReport& s, const ResultsReport& r) {
             abandoned{"abandoned", "#c0392b", {}}, machines{"machine or fax", "#b07cc6", {}},
             no_answer{"no answer", "#aab4be", {}}, busy{"busy", "#e0a040", {}},
             failed{"failed", "#6d6d6d", {}}, rolling{"abandon rate over the window", "#c0392b", {}},
-            talk{"talking", "#2e8b57", {}}, wrap{"wrap-up", "#8fbc8f", {}};
+            talk{"talking", "#2e8b57", {}}, wrap{"wrap-up", "#8fbc8f", {}},
+            occupancy{"occupancy", "#5b7db1", {}};
         for (const auto& h : r.hours) {
             const auto& f = h.figures;
             labels.push_back(h.label);
@@ -216,6 +218,7 @@ std::string results_html(const CampaignReport& s, const ResultsReport& r) {
             rolling.values.push_back(h.rolling_abandon_rate);
             talk.values.push_back(f.talk_ms / 3.6e6);
             wrap.values.push_back(f.wrap_ms / 3.6e6);
+            occupancy.values.push_back(f.occupancy());
         }
         o << "<h2>By hour</h2>\n"
           << svg_chart("Dial rate (calls placed per hour)", labels, {dials}, false, 0, false)
@@ -226,6 +229,9 @@ std::string results_html(const CampaignReport& s, const ResultsReport& r) {
           << svg_chart("Abandon rate over the campaign's " + format_duration(r.abandon_window) +
                            " window, at each hour's end, against the cap",
                        labels, {rolling}, true, r.max_abandon_rate, true)
+          << "\n"
+          << svg_chart("Occupancy: talk and wrap-up / the agents' staffed time", labels,
+                       {occupancy}, true, 0, true)
           << "\n"
           << svg_chart("Agent hours talking and in wrap-up, by the hour the call started", labels,
                        {talk, wrap}, false, 0, false)

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <filesystem>
 #include <future>
+#include <map>
 
 namespace outpace {
 namespace {
@@ -85,6 +86,17 @@ DncEntry decode_dnc(std::string scope, std::string phone, std::string_view v) {
         e.source = v;  // stored before times were kept
     }
     return e;
+}
+// Agents' time (meta): agenttime/CAMPAIGN\0HOUR(be64 ms)AGENT -> staffed ms (be64), paused ms
+// (be64).
+std::string agent_time_prefix(const std::string& campaign) {
+    return "agenttime/" + campaign + '\0';
+}
+std::string agent_time_key(const std::string& campaign, std::int64_t hour_ms,
+                           const std::string& agent) {
+    std::string k = agent_time_prefix(campaign);
+    put_be64(k, static_cast<std::uint64_t>(hour_ms));
+    return k += agent;
 }
 // Personal callbacks by agent (meta): callback/CAMPAIGN\0AGENT\0PHONE -> the time (be64).
 std::string callback_prefix(const std::string& campaign, const std::string& agent) {
@@ -696,6 +708,55 @@ std::vector<Store::PersonalCallback> Store::personal_callbacks(const std::string
             return out.size() < 1000;
         });
     return out;
+}
+
+Status Store::add_agent_time(const std::vector<AgentTime>& deltas, bool sync) {
+    rocksdb::WriteBatch wb;
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> sums;
+    for (const AgentTime& d : deltas) {
+        if (d.hour_ms < 0) continue;
+        auto& sum = sums[agent_time_key(d.campaign, d.hour_ms, d.agent)];
+        sum.first += d.staffed_ms;
+        sum.second += d.paused_ms;
+    }
+    for (auto& [key, sum] : sums) {
+        // The engine is the one writer: nothing changes the value between this read and write.
+        std::string v;
+        if (db_->Get({}, cf_[kMeta], key, &v).ok() && v.size() == 16) {
+            sum.first += static_cast<std::int64_t>(get_be64(v.data()));
+            sum.second += static_cast<std::int64_t>(get_be64(v.data() + 8));
+        }
+        v.clear();
+        put_be64(v, static_cast<std::uint64_t>(std::max<std::int64_t>(sum.first, 0)));
+        put_be64(v, static_cast<std::uint64_t>(std::max<std::int64_t>(sum.second, 0)));
+        wb.Put(cf_[kMeta], key, v);
+    }
+    if (sums.empty()) return {};
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    auto st = db_->Write(wo, &wb);
+    if (!st.ok()) return store_error(st, dir_, "store write failed");
+    return {};
+}
+
+void Store::for_each_agent_time(const std::string& campaign, std::int64_t from_ms,
+                                std::int64_t to_ms,
+                                const std::function<void(const AgentTime&)>& f) const {
+    const std::string prefix = agent_time_prefix(campaign);
+    AgentTime t;
+    t.campaign = campaign;
+    scan_prefix(db_.get(), cf_[kMeta], prefix,
+                [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+                    if (k.size() < prefix.size() + 8 || v.size() != 16) return true;
+                    t.hour_ms = static_cast<std::int64_t>(get_be64(k.data() + prefix.size()));
+                    if (t.hour_ms >= to_ms) return false;  // in hour order
+                    if (t.hour_ms < from_ms) return true;
+                    t.agent.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
+                    t.staffed_ms = static_cast<std::int64_t>(get_be64(v.data()));
+                    t.paused_ms = static_cast<std::int64_t>(get_be64(v.data() + 8));
+                    f(t);
+                    return true;
+                });
 }
 
 std::vector<std::string> Store::zone_groups(const std::string& campaign) const {

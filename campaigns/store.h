@@ -179,6 +179,20 @@ class Store {
     std::uint64_t reserve_attempt_ids(Batch& b, std::uint64_t n);
 
     std::vector<std::string> zone_groups(const std::string& campaign) const;
+
+    // Agents' time (the occupancy's denominator): per campaign, agent and UTC hour, the time
+    // logged in and working (ready, reserved, talking, wrap-up) and the time paused.
+    struct AgentTime {
+        std::string campaign, agent;
+        std::int64_t hour_ms = 0;  // the hour's start, unix milliseconds
+        std::int64_t staffed_ms = 0, paused_ms = 0;
+    };
+    // Adds each to what the store holds for its campaign, agent and hour (one write).
+    Status add_agent_time(const std::vector<AgentTime>& deltas, bool sync);
+    // The hours starting in [from_ms, to_ms), in hour order.
+    void for_each_agent_time(const std::string& campaign, std::int64_t from_ms, std::int64_t to_ms,
+                             const std::function<void(const AgentTime&)>& f) const;
+
     // The personal callbacks `agent` asked for in `campaign` and not yet dialled (at most 1,000).
     struct PersonalCallback {
         std::string phone;

@@ -6,6 +6,7 @@
 #include <sndfile.h>
 
 #include "answering-detect/audio_file.h"
+#include "campaigns/results.h"
 #include "tests/engine_rig.h"
 #include "tests/engine_sim.h"
 
@@ -426,4 +427,76 @@ TEST_CASE(
     REQUIRE(attempts.size() == 1);
     CHECK(attempts[0].in_flight());  // still waiting for its disposition
     CHECK(attempts[0].holds == 0);
+}
+
+TEST_CASE("agent time: the report's occupancy is talk and wrap-up over the time staffed, by hour") {
+    Sim::Options o;
+    o.agents = true;
+    o.start = wall_at("2026-12-02T17:59:50Z");  // the call crosses 1 pm in New York
+    o.campaign_yaml = "dispositions:\n  - {code: SALE, label: Sale, final: true, success: true}\n";
+    Sim sim(o);
+    sim.answer_all(greeting());
+    sim.start();
+    const Talking t = connect_one(sim);
+    for (int i = 0; i < 20; ++i) agent_speaks(sim, t, 1s);  // a heartbeat each second
+    sim.desk().request("d", R"({"type":"hangup"})");
+    for (int i = 0; i < 5; ++i) {  // wrap-up
+        sim.run_for(1s, 10ms);
+        sim.desk().request("d", R"({"type":"heartbeat"})");
+    }
+    sim.desk().request("d", R"({"type":"disposition","attempt":)" + std::to_string(t.attempt) +
+                                R"(,"code":"SALE"})");
+    sim.run_for(100ms);
+    sim.desk().request("d", R"({"type":"pause","reason":"lunch"})");
+    const auto paused_at = sim.clock().now();
+    for (int i = 0; i < 12; ++i) {
+        sim.desk().request("d", R"({"type":"heartbeat"})");
+        sim.run_for(1s, 10ms);
+    }
+    sim.desk().request("d", R"({"type":"logout"})");
+    const auto paused = sim.clock().now() - paused_at;
+    sim.run_for(11s, 10ms);  // the agent time is written every 10 s
+
+    const auto attempts = sim.attempts();
+    REQUIRE(attempts.size() == 1);
+    const std::int64_t handled = attempts[0].talk_ms + attempts[0].wrap_ms;
+    CHECK(handled >= 24'000);
+    ResultsOptions by_agent;
+    by_agent.by = ResultsBy::agent;
+    const auto r = build_results(sim.store(), sim.campaign(), by_agent);
+    REQUIRE(r.groups.size() == 1);
+    CHECK(r.groups[0].first == "a1");
+    const auto& f = r.groups[0].second;
+    // Staffed from ready to the pause: the wait for the call, the talk and the wrap-up.
+    CHECK(f.staffed_ms >= handled);
+    CHECK(f.staffed_ms <= handled + 5'000);
+    const auto paused_ms = std::chrono::duration_cast<std::chrono::milliseconds>(paused).count();
+    CHECK(f.paused_ms == doctest::Approx(paused_ms).epsilon(0.03));
+    CHECK(f.occupancy() > 0.8);
+    CHECK(f.occupancy() <= 1.0);
+    CHECK(r.total.staffed_ms == f.staffed_ms);
+
+    // By hour: the shift's two hours, their staffed time adding up to the whole; in the text,
+    // JSON and CSV forms.
+    ResultsOptions by_hour;
+    by_hour.by = ResultsBy::hour;
+    const auto h = build_results(sim.store(), sim.campaign(), by_hour);
+    REQUIRE(h.groups.size() == 2);
+    CHECK(h.groups[0].first == "2026-12-02 12:00");
+    CHECK(h.groups[1].first == "2026-12-02 13:00");
+    CHECK(h.groups[0].second.staffed_ms > 0);
+    CHECK(h.groups[1].second.staffed_ms > 0);
+    CHECK(h.groups[0].second.staffed_ms + h.groups[1].second.staffed_ms == f.staffed_ms);
+    CHECK(results_text(h).find(" occ") != std::string::npos);
+    const auto j = nlohmann::json::parse(results_json(h));
+    CHECK(j["total"]["staffed_s"] == f.staffed_ms / 1000);
+    CHECK(j["total"]["occupancy"].get<double>() == doctest::Approx(f.occupancy()));
+    CHECK(results_csv(h, true).find("staffed_s,paused_s,occupancy") != std::string::npos);
+
+    // What the store holds is added to, never replaced (an engine restarted within the hour).
+    const std::int64_t hour_ms = 1796234400000;  // 2026-12-02T18:00Z
+    REQUIRE(sim.store().add_agent_time({{"sim", "a1", hour_ms, 60'000, 0}}, true).ok());
+    const auto again = build_results(sim.store(), sim.campaign(), by_agent);
+    REQUIRE(again.groups.size() == 1);
+    CHECK(again.groups[0].second.staffed_ms == f.staffed_ms + 60'000);
 }

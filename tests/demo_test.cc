@@ -60,6 +60,14 @@ TEST_CASE("demo: every attempt matches the carrier's script, within the rules") 
     INFO(r.out);
     REQUIRE(r.status == 0);
     CHECK(r.out.find("compliance checks") != std::string::npos);
+    {
+        // The results' total row ends with the occupancy the engine's agent time gives.
+        const auto total = r.out.find("\n  total ", r.out.find("results from"));
+        REQUIRE(total != std::string::npos);
+        const auto line = r.out.substr(total + 1, r.out.find('\n', total + 1) - total - 1);
+        INFO(line);
+        CHECK(line.back() == '%');
+    }
 
     auto load = load_campaign_file(work + "/demo.yaml");
     REQUIRE(load.campaign);

@@ -34,6 +34,7 @@ struct Agent {
     std::vector<std::string> campaigns, skills;
     State state = State::connecting;
     SteadyTime since, last_heard;
+    SteadyTime counted;  // the agent's time up to here is in the store's agent time (occupancy)
     bool want_ready = false, want_pause = false, want_logout = false, desktop_lost = false;
     std::string want_pause_reason;
     // The softphone leg.

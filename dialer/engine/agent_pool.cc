@@ -87,6 +87,7 @@ Agent* AgentPool::find_agent(const std::string& id) {
 }
 
 void AgentPool::set_state(Agent& a, AgentState state, const std::string& reason) {
+    count_time(a);
     a.state = state;
     a.since = now();
     a.pause_reason = state == AgentState::paused ? reason : "";
@@ -307,7 +308,7 @@ void AgentPool::start_session(const std::string& peer, const std::string& key, A
     a.registered = registers;
     a.campaigns = r.campaigns;
     a.skills = r.skills;
-    a.since = a.last_heard = now();
+    a.since = a.last_heard = a.counted = now();
     agents_[r.agent] = std::move(owned);
     by_peer_[peer] = &a;
     engine_log("agent " + a.id + " logged in with " + phone_label(a));
@@ -365,6 +366,7 @@ void AgentPool::logout(Agent& a, const std::string& reason) {
                             std::to_string(a.rtp->stats().foreign) + ", malformed " +
                             std::to_string(a.rtp->stats().malformed)
                       : ""));
+    count_time(a);
     protocol_.logged_out(a, reason);
     protocol_.agent_gone(a.id);
     if (a.leg) {
@@ -528,6 +530,52 @@ void AgentPool::log_everyone_out() {
             logout(*a, "engine stopped");
         }
     }
+    write_agent_time();
+}
+
+void AgentPool::count_time(Agent& a) {
+    const SteadyTime t = now();
+    if (t <= a.counted) return;
+    const std::int64_t span =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t - a.counted).count();
+    a.counted = t;
+    const bool paused = a.state == AgentState::paused;
+    if (a.state == AgentState::connecting || span <= 0) return;  // not yet able to take a call
+    std::vector<std::string> campaigns;
+    if (a.state == AgentState::wrapup && a.wrap_run) {
+        campaigns.push_back(a.wrap_run->name());
+    } else if (Call* c = a.customer ? host_.find_call(a.customer) : nullptr) {
+        campaigns.push_back(c->run().name());
+    } else {
+        for (CampaignRun* run : host_.runs())
+            if (serves(a, *run)) campaigns.push_back(run->name());
+    }
+    if (campaigns.empty()) return;
+    constexpr std::int64_t kHourMs = 3'600'000;
+    const std::int64_t end = env_.clock().wall_ms();
+    for (std::int64_t from = end - span; from < end;) {
+        const std::int64_t hour = from - ((from % kHourMs) + kHourMs) % kHourMs;
+        const std::int64_t to = std::min(end, hour + kHourMs);
+        const std::int64_t share = (to - from) / static_cast<std::int64_t>(campaigns.size());
+        for (const auto& name : campaigns) {
+            auto& sum = agent_time_[{name, a.id, hour}];
+            (paused ? sum.second : sum.first) += share;
+        }
+        from = to;
+    }
+}
+
+void AgentPool::write_agent_time() {
+    for (auto& [id, a] : agents_) count_time(*a);
+    if (agent_time_.empty()) return;
+    std::vector<Store::AgentTime> deltas;
+    deltas.reserve(agent_time_.size());
+    for (const auto& [key, sum] : agent_time_) {
+        const auto& [campaign, agent, hour] = key;
+        deltas.push_back({campaign, agent, hour, sum.first, sum.second});
+    }
+    // Kept for the next try when the store refuses (a full disk): a few entries per agent.
+    if (store_.add_agent_time(deltas, false).ok()) agent_time_.clear();
 }
 
 void AgentPool::tick() {
@@ -536,6 +584,10 @@ void AgentPool::tick() {
     if (t >= next_callback_check_) {
         next_callback_check_ = t + std::chrono::seconds(1);
         offer_personal_callbacks();
+    }
+    if (t >= next_time_write_) {
+        next_time_write_ = t + std::chrono::seconds(10);
+        write_agent_time();
     }
     const auto silent_limit = config_.agents.heartbeat * config_.agents.missed_heartbeats;
     // By id: completing a wrap-up may log an agent out (and free it).

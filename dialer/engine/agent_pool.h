@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -141,6 +142,12 @@ class AgentPool {
     void expire_waiting();
     void dial_leg(Agent& a);
     void relayed(SteadyTime arrived);
+    // Agent time (the reports' occupancy): the agent's time since it was last counted, in its
+    // current state, goes to the campaigns it was for (the call's; else the running campaigns it
+    // serves, evenly) and to the UTC hours it fell in; written to the store every 10 s (and when
+    // everyone is logged out).
+    void count_time(Agent& a);
+    void write_agent_time();
 
     const EngineConfig& config_;
     Host& host_;
@@ -165,6 +172,11 @@ class AgentPool {
     std::vector<IpNetwork> phone_networks_;      // where a login's softphone may be
     std::vector<TrunkAddress> trunk_addresses_;  // never an agent's phone
     SteadyTime next_callback_check_{};
+    SteadyTime next_time_write_{};
+    // Agent time not yet written: (campaign, agent, hour) -> (staffed ms, paused ms).
+    std::map<std::tuple<std::string, std::string, std::int64_t>,
+             std::pair<std::int64_t, std::int64_t>>
+        agent_time_;
     std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;
