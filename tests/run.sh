@@ -20,7 +20,7 @@ run_suite() {
 run_suite build -DCMAKE_BUILD_TYPE=Release
 if [ "${1:-}" != "--fast" ]; then
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
-  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPACE_SANITIZE=ON
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPACE_SANITIZE=ON -DOUTPACE_BENCH=OFF
   bash tests/fuzz/run.sh "${OUTPACE_FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed"
