@@ -1,6 +1,8 @@
 #include "campaigns/report.h"
+
 #include "campaigns/abandon_window.h"
 #include "campaigns/json_text.h"
+#include "campaigns/text_encoding.h"
 
 #include <array>
 #include <unordered_map>
@@ -161,8 +163,8 @@ CampaignReport build_report(const Store& store, const Campaign& campaign, Timest
 std::string report_text(const CampaignReport& r) {
     std::ostringstream out;
     char buf[160];
-    out << "campaign " << r.campaign << ": " << r.contacts << " contacts, " << r.attempts
-        << " attempts";
+    out << "campaign " << terminal_text(r.campaign) << ": " << r.contacts << " contacts, "
+        << r.attempts << " attempts";
     if (r.in_flight) out << " (" << r.in_flight << " in flight)";
     out << "\n\ncontacts by state\n";
     for (const auto& [k, v] : r.by_state) {
@@ -224,7 +226,7 @@ std::string report_text(const CampaignReport& r) {
             for (const auto& [id, t] : r.agents) {
                 std::snprintf(buf, sizeof buf,
                               "  %-16s %5zu calls, talk %6.0f s (mean %.0f s), wrap-up %5.0f s\n",
-                              id.c_str(), t.calls, t.talk_ms / 1000.0,
+                              terminal_text(id).c_str(), t.calls, t.talk_ms / 1000.0,
                               t.talk_ms / 1000.0 / static_cast<double>(t.calls),
                               t.wrap_ms / 1000.0);
                 out << buf;

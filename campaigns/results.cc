@@ -17,6 +17,7 @@
 #include "campaigns/csv.h"
 #include "campaigns/json_text.h"
 #include "campaigns/results_detail.h"
+#include "campaigns/text_encoding.h"
 
 namespace outpace {
 namespace {
@@ -450,7 +451,7 @@ std::string results_text(const ResultsReport& r) {
                   "AMD", "talk s", "wrap s", "occ");
     out << b;
     auto row = [&](const std::string& key, const ResultFigures& f) {
-        const std::string k = last_chars(key, 24);
+        const std::string k = last_chars(terminal_text(key), 24);
         std::snprintf(
             b, sizeof b, "  %-24s %7zu %6zu %8s %9zu %6s %9zu %7s %8zu %6s %7.1f %7.1f %6s\n",
             k.c_str(), f.dials, f.live, percent(f.contact_rate()).c_str(), f.connected,
@@ -470,7 +471,7 @@ std::string results_text(const ResultsReport& r) {
         out << "\npenetration (contacts attempted / loaded, to date)\n";
         for (const auto& [list, p] : r.lists) {
             std::snprintf(b, sizeof b, "  %-40s %9zu loaded %9zu attempted %7s\n",
-                          last_chars(list, 40).c_str(), p.loaded, p.attempted,
+                          last_chars(terminal_text(list), 40).c_str(), p.loaded, p.attempted,
                           percent(p.rate()).c_str());
             out << b;
         }

@@ -14,6 +14,11 @@ namespace outpace {
 
 bool valid_utf8(std::string_view text);
 
+// Text from a list, a DNC source or an agent's notes, for a terminal: control characters (C0,
+// DEL and UTF-8's C1) become '?', so stored bytes cannot move the cursor or retitle the window.
+// Other UTF-8 stays as it is.
+std::string terminal_text(const std::string& s);
+
 // One source encoding, by any name ICU knows (utf-8, windows-1252, latin1, iso-8859-15, cp850…).
 class TextDecoder {
   public:

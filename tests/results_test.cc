@@ -302,3 +302,27 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     r = test::run(bin + " recording --data " + data);
     CHECK(r.status == 2);
 }
+
+TEST_CASE("report text: names from outside cannot drive the manager's terminal") {
+    // A list's file name, an agent id and a campaign name with escape sequences (retitle the
+    // window, clear the screen) and a bell: shown with '?' in their place.
+    const std::string evil = "x\x1b]0;owned\x07y\x1b[2J\x7f\xc2\x9b";
+    ResultsReport r;
+    r.campaign = "c";
+    r.zone = "UTC";
+    r.by = ResultsBy::list;
+    r.groups.emplace_back(evil, ResultFigures{});
+    r.lists[evil + ".csv"] = ListPenetration{1, 1};
+    CampaignReport summary;
+    summary.campaign = evil;
+    summary.checked = true;
+    summary.agents[evil].calls = 1;
+    for (const auto& text : {results_text(r), report_text(summary)}) {
+        INFO(text);
+        CHECK(text.find('\x1b') == std::string::npos);
+        CHECK(text.find('\x07') == std::string::npos);
+        CHECK(text.find('\x7f') == std::string::npos);
+        CHECK(text.find("\xc2\x9b") == std::string::npos);
+        CHECK(text.find("x?]0;owned?y?[2J") != std::string::npos);
+    }
+}

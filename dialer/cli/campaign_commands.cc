@@ -33,24 +33,6 @@ std::unique_ptr<Store> read_store(const std::string& dir) {
     return store;
 }
 
-std::string terminal_text(const std::string& s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            out += '?';
-        } else if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                   static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
-            out += '?';
-            ++i;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
-
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(name_or_file, ec)) {

@@ -14,6 +14,7 @@
 #include "campaigns/calling_hours.h"
 #include "campaigns/campaign.h"
 #include "campaigns/store.h"
+#include "campaigns/text_encoding.h"  // terminal_text
 
 namespace outpace::cli {
 
@@ -36,10 +37,6 @@ void add_lists_command(CLI::App& app, int& exit_code);
 std::unique_ptr<Store> open_store(const std::string& dir);
 // For commands that only read: beside a running engine, without creating anything.
 std::unique_ptr<Store> read_store(const std::string& dir);
-// Text from a list, a DNC source or an agent's notes, for a terminal: control characters (C0,
-// DEL and UTF-8's C1) become '?', so stored bytes cannot move the cursor or retitle the window.
-// Other UTF-8 stays as it is.
-std::string terminal_text(const std::string& s);
 // A campaign given as a YAML file or as the name of a campaign already in the store.
 // Prints the errors and returns nullopt when it cannot be loaded.
 std::optional<Campaign> campaign_arg(const Store& store, const std::string& name_or_file);
