@@ -98,6 +98,17 @@ std::string agent_time_key(const std::string& campaign, std::int64_t hour_ms,
     put_be64(k, static_cast<std::uint64_t>(hour_ms));
     return k += agent;
 }
+// A contact's other numbers (meta): number/CAMPAIGN\0E164 -> the contact's key.
+std::string number_key(const std::string& campaign, const std::string& e164) {
+    return "number/" + contact_key(campaign, e164);
+}
+// The numbers of `c` other than its key.
+std::vector<std::string> other_numbers(const Contact& c) {
+    std::vector<std::string> out;
+    for (const auto& n : c.numbers)
+        if (n.e164 != c.phone) out.push_back(n.e164);
+    return out;
+}
 // Personal callbacks by agent (meta): callback/CAMPAIGN\0AGENT\0PHONE -> the time (be64).
 std::string callback_prefix(const std::string& campaign, const std::string& agent) {
     return "callback/" + contact_key(campaign, agent) + '\0';
@@ -154,6 +165,13 @@ void Store::Batch::put_contact(const std::string& campaign, const Contact* befor
         wb_->Delete(store_->cf_[kMeta],
                     callback_key(campaign, before->callback_agent, before->phone));
     wb_->Put(store_->cf_[kContacts], contact_key(campaign, after.phone), after.encode());
+    if (const auto others = other_numbers(after); !before || other_numbers(*before) != others) {
+        if (before)
+            for (const auto& n : other_numbers(*before))
+                wb_->Delete(store_->cf_[kMeta], number_key(campaign, n));
+        for (const auto& n : others)
+            wb_->Put(store_->cf_[kMeta], number_key(campaign, n), after.phone);
+    }
     if (after.state == ContactState::pending)
         wb_->Put(store_->cf_[kDue], due_key(campaign, after), "");
     if (after.state == ContactState::pending && !after.callback_agent.empty()) {
@@ -175,6 +193,8 @@ void Store::Batch::remove_contact(const std::string& campaign, const Contact& be
         wb_->Delete(store_->cf_[kMeta],
                     callback_key(campaign, before.callback_agent, before.phone));
     wb_->Delete(store_->cf_[kContacts], contact_key(campaign, before.phone));
+    for (const auto& n : other_numbers(before))
+        wb_->Delete(store_->cf_[kMeta], number_key(campaign, n));
 }
 
 void Store::Batch::put_attempt(const Attempt& a) {
@@ -486,6 +506,19 @@ std::optional<Contact> Store::contact(const std::string& campaign, const std::st
     std::string v;
     if (!db_->Get({}, cf_[kContacts], contact_key(campaign, phone), &v).ok()) return std::nullopt;
     return Contact::decode(v);
+}
+
+std::optional<Contact> Store::contact_by_number(const std::string& campaign,
+                                                const std::string& e164) const {
+    if (auto c = contact(campaign, e164)) return c;
+    std::string key;
+    if (!db_->Get({}, cf_[kMeta], number_key(campaign, e164), &key).ok()) return std::nullopt;
+    auto c = contact(campaign, key);
+    // An entry left by a contact whose numbers changed since: only a number it has counts.
+    if (!c || std::none_of(c->numbers.begin(), c->numbers.end(),
+                           [&](const ContactNumber& n) { return n.e164 == e164; }))
+        return std::nullopt;
+    return c;
 }
 
 namespace {

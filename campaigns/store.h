@@ -129,6 +129,9 @@ class Store {
     std::vector<std::string> campaigns() const;
 
     std::optional<Contact> contact(const std::string& campaign, const std::string& phone) const;
+    // The contact whose key, or one of whose numbers (a list's other phone columns), is `e164`.
+    std::optional<Contact> contact_by_number(const std::string& campaign,
+                                             const std::string& e164) const;
     // Looks up several contacts at once; missing ones come back as nullopt.
     std::vector<std::optional<Contact>> contacts(const std::string& campaign,
                                                  const std::vector<std::string>& phones) const;

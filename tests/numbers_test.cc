@@ -332,6 +332,49 @@ TEST_CASE("several numbers: the engine calls the number due, and the screen pop 
     CHECK(attempts[1].number_label == "home");
 }
 
+TEST_CASE("several numbers: an agent who dials a person's other number by hand calls that person") {
+    Sim::Options o;
+    o.agents = true;
+    o.campaign_yaml = "list: {phones: [mobile, home]}\n";
+    o.list_csv = "name,mobile,home,timezone\nAnn,+14155551000,+14155552000,America/New_York\n";
+    Sim sim(o);
+    auto hello = amd::read_audio(corpus_dir() + "/human-short-000.wav");
+    REQUIRE(hello.error.empty());
+    sim.carrier([&](const ScriptedSip::Invite&) {
+        return CarrierPlan{1s, 200, true, hello.pcm, -1ms};
+    });
+    sim.start();
+    // Logged in and paused: the pacer dials nothing; the agent dials Ann's home phone.
+    sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
+    sim.run_for(100ms);
+    sim.desk().request("d", R"({"type":"manual_dial","phone":"(415) 555-2000"})");
+    sim.run_for(50ms);
+    const auto dialing = sim.desk().first("d", "dialing");
+    REQUIRE_MESSAGE(dialing, sim.desk().to("d").back().body.dump());
+    const auto calls = sim.calls();
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0]->dial.to.rfind("sip:+14155552000@", 0) == 0);
+    sim.run_for(1500ms);
+    sim.desk().request("d", R"({"type":"hangup"})");
+    sim.run_for(100ms);
+    sim.desk().request("d", R"({"type":"disposition","attempt":)" +
+                                std::to_string(dialing->body["attempt"].get<std::uint64_t>()) +
+                                R"(,"code":"NOT_INTERESTED"})");
+    sim.run_for(300ms);
+    // The attempt is Ann's, by her home number; no second contact was made for that number.
+    const auto attempts = sim.attempts();
+    REQUIRE(attempts.size() == 1);
+    CHECK(attempts[0].phone == "+14155551000");
+    CHECK(attempts[0].number() == "+14155552000");
+    CHECK(attempts[0].number_label == "home");
+    CHECK(attempts[0].origin == "manual");
+    CHECK_FALSE(sim.store().contact("sim", "+14155552000"));
+    const auto ann = sim.store().contact("sim", "+14155551000");
+    REQUIRE(ann);
+    CHECK(ann->attempts == 1);
+    CHECK(ann->fields.at(0).second == "Ann");
+}
+
 TEST_CASE("several numbers: the call log and the report say which number was dialled") {
     Numbers f("list: {phones: [mobile, home], next_number_delay: 0s}\n");
     f.import("mobile,home\n212 555 0101,212 555 0102\n212 555 0201,212 555 0202\n");

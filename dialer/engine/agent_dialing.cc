@@ -115,11 +115,15 @@ void AgentPool::manual_dial(Agent& a, const AgentRequest& r) {
     const Campaign& campaign = run->campaign();
     const auto number = normalize_phone(r.phone, campaign.default_region);
     if (!number.ok()) return refuse("not a number that can be called: " + number.error);
-    // The contact on the list, or a new one for this number.
-    const auto stored = store_.contact(run->name(), number.e164);
+    // The contact on the list (the person, when it is one of their numbers: their caps and
+    // Reg F count every call to them), or a new one for this number.
+    const auto stored = store_.contact_by_number(run->name(), number.e164);
     Contact contact;
     if (stored) {
         contact = *stored;
+        for (std::size_t i = 0; i < contact.numbers.size(); ++i)
+            if (contact.numbers[i].e164 == number.e164)
+                contact.current = static_cast<std::uint32_t>(i);
         if (contact.state == ContactState::in_flight)
             return refuse("that number is being called now");
         if (contact.state != ContactState::pending)
