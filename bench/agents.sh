@@ -18,7 +18,7 @@
 # control socket, as `outpace contacts import` does while an engine holds the store) from the
 # start of the measurement: run once without and once with IMPORT=1000000 to see what a big
 # import costs the dial rate and the relay; the import's own rows/s is printed.
-# Usage: [REGISTERED=N] [IMPORT=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
+# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] bench/agents.sh [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
 set -euo pipefail
 agents=${1:-500}
@@ -29,10 +29,15 @@ source "$root/bench/lib.sh"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # The callee talks for two minutes, so the relay carries audio both ways for the whole call.
-start_talking_carrier 120 500
+# With BUSY=share (0..1), that share of calls is busy at once: BUSY=0.95 dials some 100 calls/s
+# with 200 agents, the load the campaign-manager issue measures an import under.
+start_talking_carrier 120 500 "${BUSY:-}"
 start_softphones
 
-make_campaign bench $((agents * secs / 10 + 1000)) "mode: progressive"
+# Enough contacts for the whole run: a call a second per 10 agents, or with BUSY some 150/s.
+list_size=$((agents * secs / 10 + 1000))
+[ -n "${BUSY:-}" ] && list_size=$((150 * (secs + 120)))
+make_campaign bench "$list_size" "mode: progressive"
 import_rows=${IMPORT:-0}
 if [ "$import_rows" -gt 0 ]; then
   awk -v n="$import_rows" -v z="$zone" 'BEGIN { print "phone,timezone,first_name,account"; for (i = 0; i < n; i++)

@@ -23,8 +23,10 @@ wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sle
 
 # A SIPp carrier whose callees say "Hello?", keep a second of silence (the human verdict), then
 # talk (noise) for TALK seconds; it rings RING_MS first. Sets `carrier` (its port).
+# With a third argument BUSY (0..1), that share of the calls gets 486 Busy Here after 200 ms
+# instead: a carrier of the dial rates a list of mostly dead or busy numbers gives.
 start_talking_carrier() {
-  local talk=$1 ring=$2
+  local talk=$1 ring=$2 busy=${3:-}
   espeak-ng -v en-us -s 150 -w hello.wav "Hello?" 2>/dev/null
   sox hello.wav -r 8000 -c 1 -b 16 -e signed hello8k.wav
   sox -n -r 8000 -c 1 -b 16 -e signed talk.wav synth "$talk" pinknoise vol 0.05
@@ -32,6 +34,33 @@ start_talking_carrier() {
   sox hello8k.wav gap.wav talk.wav -t raw -e u-law -r 8000 -c 1 callee.ulaw
   sed -e "s|@AUDIO@|$work/callee.ulaw|" -e "s|@RING_MS@|$ring|" \
     "$root/tests/sipp/uas_answer_audio.xml.in" > carrier.xml
+  if [ -n "$busy" ]; then
+    python3 - "$busy" carrier.xml <<'PY'
+import sys
+share, path = sys.argv[1], sys.argv[2]
+x = open(path).read()
+x = x.replace('<recv request="INVITE" />', f'<recv request="INVITE" />\n  <nop next="busy" chance="{share}" />', 1)
+tail = """  <nop next="done" />
+  <label id="busy" />
+  <pause milliseconds="200" />
+  <send>
+    <![CDATA[
+      SIP/2.0 486 Busy Here
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv request="ACK" />
+  <label id="done" />
+</scenario>"""
+x = x.replace("</scenario>", tail, 1)
+open(path, "w").write(x)
+PY
+  fi
   carrier=$(free_port)
   sipp -nostdin -i 127.0.0.1 -p "$carrier" -mi 127.0.0.1 -mp "$(free_port)" -sf carrier.xml \
     -max_socket 100000 > carrier.log 2>&1 &
