@@ -97,6 +97,15 @@ std::string svg_chart(const std::string& title, const std::vector<std::string>& 
                 o << b;
             }
             o << "\"/>";
+            // A dot at each value: a line of one point (a report of one hour) draws nothing.
+            for (std::size_t i = 0; i < n && i < s.values.size(); ++i) {
+                std::snprintf(b, sizeof b,
+                              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>",
+                              left + step * (i + 0.5), y(s.values[i]), s.color.c_str());
+                o << b << html_escape(labels[i]) << ' ' << html_escape(s.name) << ": "
+                  << (as_percent ? percent(s.values[i]) : axis_label(s.values[i], max, false))
+                  << "</title></circle>";
+            }
         }
     } else {
         for (std::size_t i = 0; i < n; ++i) {

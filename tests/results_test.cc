@@ -326,3 +326,34 @@ TEST_CASE("report text: names from outside cannot drive the manager's terminal")
         CHECK(text.find("x?]0;owned?y?[2J") != std::string::npos);
     }
 }
+
+TEST_CASE("html report: a report of one hour still shows its rates and its occupancy") {
+    ResultsReport r;
+    r.campaign = "c";
+    r.zone = "UTC";
+    r.max_abandon_rate = 0.03;
+    r.abandon_window = std::chrono::hours(24);
+    ResultFigures f;
+    f.dials = 10;
+    f.connected = 4;
+    f.talk_ms = 90'000;
+    f.wrap_ms = 18'000;
+    f.staffed_ms = 216'000;
+    r.total = f;
+    r.hours.push_back({"2026-12-05 22:00", f, 0.0});
+    CampaignReport summary;
+    summary.campaign = "c";
+    const auto page = results_html(summary, r);
+    // Each line chart (the abandon rate, the occupancy) marks its one value with a dot, with
+    // the value in its tooltip.
+    const auto occupancy = page.find("Occupancy: talk and wrap-up");
+    REQUIRE(occupancy != std::string::npos);
+    const auto dot = page.find("<circle", occupancy);
+    REQUIRE(dot != std::string::npos);
+    CHECK(dot < page.find("</svg>", occupancy));
+    CHECK(page.find("2026-12-05 22:00 occupancy: 50.0%", dot) != std::string::npos);
+    const auto abandon = page.find("Abandon rate over the campaign");
+    REQUIRE(abandon != std::string::npos);
+    CHECK(page.find("<circle", abandon) < page.find("</svg>", abandon));
+    CHECK(page.find("<th>occupancy</th>") != std::string::npos);
+}
