@@ -459,6 +459,9 @@ class Sim {
     }
     Store& store() { return *store_; }
     const Campaign& campaign() const { return campaign_; }
+    // The campaign file as written, and a new text for it (for `ctl reload`).
+    const std::string& campaign_yaml() const { return yaml_; }
+    void rewrite_campaign(const std::string& yaml) { dir_.write("sim.yaml", yaml); }
     CampaignStatus status() { return engine_->status().at(0); }
     std::vector<Attempt> attempts() {
         std::vector<Attempt> out;

@@ -4,6 +4,8 @@
 // cap. Each runs in well under a second of real time.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "answering-detect/audio_file.h"
 #include "campaigns/report.h"
 #include "tests/engine_rig.h"
@@ -333,4 +335,40 @@ TEST_CASE("engine timing: the trunk never sends more than its rate within any on
     }
     CHECK(worst <= 8);
     CHECK(at.size() <= 8 * 20 + 1);
+}
+
+TEST_CASE(
+    "engine timing: ctl reload of new calling hours holds new dials from the next tick, and "
+    "the call ringing at the reload rings on to its end") {
+    Sim::Options o;
+    o.contacts = 10;
+    o.unattended_lines = 1;  // one call at a time
+    Sim sim(o);
+    // Every callee rings 2 s, then is busy.
+    sim.carrier([](const ScriptedSip::Invite&) { return CarrierPlan{2s, 486, true, {}, -1ms}; });
+    sim.start();
+    sim.run_for(3s, 5ms);
+    const auto before = sim.calls().size();
+    REQUIRE(before == 2);  // one busy, one ringing
+    // Noon in New York on a Wednesday: hours that end at noon close the campaign now.
+    sim.rewrite_campaign(sim.campaign_yaml() +
+                         "calling_hours: {windows: [{days: [mon, tue, wed, thu, fri], from: "
+                         "\"08:00\", to: \"12:00\"}]}\n");
+    const auto results = sim.engine().reload_campaigns("sim");
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].applied);
+    CHECK(results[0].errors.empty());
+    CHECK(std::find(results[0].changed.begin(), results[0].changed.end(), "calling_hours") !=
+          results[0].changed.end());
+    const auto reloaded_at = sim.clock().now();
+    sim.run_for(10s, 5ms);
+    CHECK(sim.calls().size() == before);  // nothing dialled after the reload
+    // The call ringing at the reload was not cut short: it ended with its busy, 2 s after it
+    // began, and nothing is left in flight.
+    auto* last = sim.calls().back();
+    CHECK_FALSE(last->cancelled);
+    CHECK(last->at < reloaded_at);
+    const auto attempts = sim.attempts();
+    REQUIRE(attempts.size() == before);
+    for (const auto& a : attempts) CHECK(a.outcome == Outcome::busy);
 }
