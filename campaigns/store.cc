@@ -776,20 +776,27 @@ void Store::for_each_agent_time(const std::string& campaign, std::int64_t from_m
                                 std::int64_t to_ms,
                                 const std::function<void(const AgentTime&)>& f) const {
     const std::string prefix = agent_time_prefix(campaign);
+    const std::string end = prefix_end(prefix);
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kMeta]));
+    // Keys are in hour order: start at the range's first hour, not at the campaign's first.
+    std::string from = prefix;
+    put_be64(from, static_cast<std::uint64_t>(std::max<std::int64_t>(from_ms, 0)));
     AgentTime t;
     t.campaign = campaign;
-    scan_prefix(db_.get(), cf_[kMeta], prefix,
-                [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
-                    if (k.size() < prefix.size() + 8 || v.size() != 16) return true;
-                    t.hour_ms = static_cast<std::int64_t>(get_be64(k.data() + prefix.size()));
-                    if (t.hour_ms >= to_ms) return false;  // in hour order
-                    if (t.hour_ms < from_ms) return true;
-                    t.agent.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
-                    t.staffed_ms = static_cast<std::int64_t>(get_be64(v.data()));
-                    t.paused_ms = static_cast<std::int64_t>(get_be64(v.data() + 8));
-                    f(t);
-                    return true;
-                });
+    for (it->Seek(from); it->Valid(); it->Next()) {
+        const rocksdb::Slice k = it->key(), v = it->value();
+        if (k.size() < prefix.size() + 8 || v.size() != 16) continue;
+        t.hour_ms = static_cast<std::int64_t>(get_be64(k.data() + prefix.size()));
+        if (t.hour_ms >= to_ms) break;
+        if (t.hour_ms < from_ms) continue;
+        t.agent.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
+        t.staffed_ms = static_cast<std::int64_t>(get_be64(v.data()));
+        t.paused_ms = static_cast<std::int64_t>(get_be64(v.data() + 8));
+        f(t);
+    }
 }
 
 std::vector<std::string> Store::zone_groups(const std::string& campaign) const {

@@ -492,6 +492,11 @@ TEST_CASE("agent time: the report's occupancy is talk and wrap-up over the time 
     CHECK(j["total"]["staffed_s"] == f.staffed_ms / 1000);
     CHECK(j["total"]["occupancy"].get<double>() == doctest::Approx(f.occupancy()));
     CHECK(results_csv(h, true).find("staffed_s,paused_s,occupancy") != std::string::npos);
+    // From 1 pm New York (18:00Z): only the second hour's time.
+    ResultsOptions later = by_hour;
+    later.from_ms = 1796234400000;
+    const auto l = build_results(sim.store(), sim.campaign(), later);
+    CHECK(l.total.staffed_ms == h.groups[1].second.staffed_ms);
 
     // What the store holds is added to, never replaced (an engine restarted within the hour).
     const std::int64_t hour_ms = 1796234400000;  // 2026-12-02T18:00Z
