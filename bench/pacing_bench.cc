@@ -148,6 +148,46 @@ int main(int argc, char** argv) {
                     block(stepped, 27, 48));
     }
 
+    // A restart in the middle of a campaign: 4 h, restart, 4 h, 20 agents at 0.20 live.
+    // Occupancy in the 15 minutes after the restart against the same 15 minutes of the same
+    // seeds without a restart (median over seeds), warm (the pacer resumes from its saved
+    // state) and cold (it starts over, as before warm start).
+    {
+        const int runs = std::max(20, seeds);
+        std::vector<std::vector<double>> none, warm, cold;
+        int warm_over = 0, cold_over = 0;
+        for (int seed = 1; seed <= runs; ++seed) {
+            Scenario sc;
+            sc.duration_s = 8 * 3600;
+            sc.seed = static_cast<std::uint64_t>(seed);
+            none.push_back(simulate(sc).occupancy_by_slice);
+            sc.restart_at_s = 4 * 3600;
+            auto w = simulate(sc);
+            warm.push_back(w.occupancy_by_slice);
+            warm_over += w.windows_over_cap;
+            sc.warm_restart = false;
+            auto c = simulate(sc);
+            cold.push_back(c.occupancy_by_slice);
+            cold_over += c.windows_over_cap;
+        }
+        auto block = [](const std::vector<std::vector<double>>& v, std::size_t from,
+                        std::size_t to) {
+            std::vector<double> x;
+            for (const auto& r : v) {
+                double sum = 0;
+                for (std::size_t i = from; i < to && i < r.size(); ++i) sum += r[i];
+                x.push_back(sum / double(to - from));
+            }
+            return median(x);
+        };
+        std::printf(
+            "\nrestart at 4 h of 8, 20 agents, live 0.20, %d seeds: occupancy in the 15 min after "
+            "it: no restart %.3f, warm %.3f, cold %.3f (target: warm within 0.02); hours 4-8: "
+            "no restart %.3f, warm %.3f, cold %.3f; windows over cap: warm %d, cold %d\n",
+            runs, block(none, 48, 51), block(warm, 48, 51), block(cold, 48, 51),
+            block(none, 48, 96), block(warm, 48, 96), block(cold, 48, 96), warm_over, cold_over);
+    }
+
     // 24 h window: days over the cap in 100 simulated 8-hour days, each day its own window.
     std::printf("\nabandon_window 24h, 100 days each:");
     for (int agents : {10, 20, 50}) {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <array>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace outpace::pacing {
@@ -17,6 +19,13 @@ class DurationHistogram {
     void add(double s);
     double count() const { return total_; }
     double mean() const { return total_ ? sum_ / total_ : 0; }
+    // Scales every observation's weight down so that the histogram holds at most `max_weight`:
+    // its shape stays, and what is observed from now on weighs as much as that history.
+    void cap_weight(double max_weight);
+    // The histogram as bytes (appended to `out`), and back: false, and nothing changed, when the
+    // bytes are not a histogram of this one's bins.
+    void save(std::string& out) const;
+    bool restore(std::string_view& in);
     // P(duration > t)
     double survival(double t) const;
     // P(duration <= t + h | duration > t): the chance something that has lasted t ends within h.
@@ -39,6 +48,14 @@ class Estimator {
     void dial_resolved(DialResult r, double delay_s);  // delay: dial to answer/failure/timeout
     void amd_decided(double after_answer_s);
     void handled(double talk_s, double wrap_s);
+
+    // What was learned, as bytes a later run restores (the store keeps them between runs).
+    // restore() replaces this estimator's state and caps each duration histogram at
+    // `max_weight` observations (see DurationHistogram::cap_weight), so a run that starts from
+    // history still follows a list or a team that has changed; false, and nothing changed, when
+    // the bytes do not decode.
+    std::string save() const;
+    bool restore(std::string_view bytes, double max_weight = 2000);
 
     double dials_seen() const { return dials_; }
     double share(DialResult r) const;  // current estimate of the outcome's share of dials

@@ -201,6 +201,17 @@ class Predictive : public Policy {
         return d;
     }
 
+    std::optional<Calibration> calibration() const override {
+        return Calibration{realised_, predicted_};
+    }
+    void restore(const Calibration& c) override {
+        if (!std::isfinite(c.realised) || !std::isfinite(c.predicted) || c.realised < 0 ||
+            c.predicted < 0)
+            return;
+        realised_ = c.realised;
+        predicted_ = c.predicted;
+    }
+
   private:
     // Calibration. The model weighs one pool of calls against the agents free now: it does not
     // see the calls later decisions add, which compete for the same agents, nor when within the

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pacing/estimator.h"
@@ -38,10 +39,20 @@ struct Decision {
     double calibration = 0;           // predictive: realised abandons per abandon the model saw
 };
 
+// What predictive pacing learned about its own model: the abandons that followed its decisions
+// and the abandons its model predicted for them (their ratio, with a prior, is the calibration
+// factor). Kept between runs with the estimator.
+struct Calibration {
+    double realised = 0, predicted = 0;
+};
+
 class Policy {
   public:
     virtual ~Policy() = default;
     virtual Decision decide(const Snapshot& s, const Estimator& est) = 0;
+    // The calibration learned so far (predictive only), and a calibration to resume from.
+    virtual std::optional<Calibration> calibration() const { return std::nullopt; }
+    virtual void restore(const Calibration&) {}
 };
 
 std::unique_ptr<Policy> make_policy(const PacingConfig& config);

@@ -18,7 +18,8 @@ enum class Ev {
     talk_end,
     wrap_end,
     preview_ready,
-    change
+    change,
+    restart
 };
 
 struct Event {
@@ -32,10 +33,12 @@ struct Event {
 enum class Kind { live, machine, fail, no_answer };
 
 struct Call {
-    double dial_t = 0, answer_t = 0, verdict_t = 0;
+    double dial_t = 0, answer_t = 0, verdict_t = 0, resolved_t = -1;
     Kind kind = Kind::no_answer;
     std::size_t ringing_slot = SIZE_MAX;  // index in the ringing list while ringing
-    bool waiting = false, done = false;
+    bool waiting = false, done = false, abandoned = false;
+    int agent = -1;
+    double talk_s = 0, wrap_s = 0;
 };
 
 struct Agent {
@@ -43,6 +46,7 @@ struct Agent {
     double since = 0;
     bool logged_in = true, leaving = false;
     double talk_s = 0;
+    std::size_t call = SIZE_MAX;  // the call it talks on or wraps up
 };
 
 class Sim {
@@ -51,6 +55,7 @@ class Sim {
         live_ = s.live_rate, machine_ = s.machine_rate, fail_ = s.fail_rate;
         for (int i = 0; i < s.agents; ++i) add_agent(0);
         for (std::size_t i = 0; i < s.changes.size(); ++i) push(s.changes[i].at_s, Ev::change, i);
+        if (s.restart_at_s > 0) push(s.restart_at_s, Ev::restart, 0);
         push(0, Ev::tick, 0);
         hours_.resize(static_cast<std::size_t>(std::ceil(s.duration_s / 3600)) + 1);
     }
@@ -130,8 +135,11 @@ class Sim {
         waits_.push_back(now_ - a.since);
         set_state(a, AgentState::talking);
         a.talk_s = sc_.talk.sample(rng_);
+        a.call = call;
         push(now_ + a.talk_s, Ev::talk_end, agent);
         calls_[call].done = true;
+        calls_[call].agent = static_cast<int>(agent);
+        calls_[call].talk_s = a.talk_s;
         ++connects_;
     }
 
@@ -172,6 +180,7 @@ class Sim {
         calls_[last].ringing_slot = slot;
         ringing_.pop_back();
         calls_[id].ringing_slot = SIZE_MAX;
+        calls_[id].resolved_t = now_;
     }
 
     std::size_t hour() const {
@@ -207,6 +216,7 @@ class Sim {
                 Call& c = calls_[e.id];
                 --answered_pending_;
                 est_.amd_decided(now_ - c.answer_t);
+                c.verdict_t = now_;
                 if (c.kind == Kind::machine) {
                     ++machines_;
                     // Ofcom: whole estimated false positives count as abandoned live answers.
@@ -216,7 +226,6 @@ class Sim {
                     }
                     return;
                 }
-                c.verdict_t = now_;
                 ++live_answers_;
                 ++hours_[hour()].live;
                 std::size_t best = SIZE_MAX;
@@ -235,6 +244,7 @@ class Sim {
                 Call& c = calls_[e.id];
                 if (!c.waiting) return;  // connected in time
                 c.waiting = false;
+                c.abandoned = true;
                 --live_waiting_;
                 ++abandoned_;
                 ++hours_[std::min(hours_.size() - 1, static_cast<std::size_t>(c.verdict_t / 3600))]
@@ -246,6 +256,7 @@ class Sim {
                 set_state(a, AgentState::wrapup);
                 const double wrap = sc_.wrap.sample(rng_);
                 est_.handled(a.talk_s, wrap);
+                if (a.call < calls_.size()) calls_[a.call].wrap_s = wrap;
                 push(now_ + wrap, Ev::wrap_end, e.id);
                 return;
             }
@@ -258,6 +269,8 @@ class Sim {
                 return;
             case Ev::change:
                 return change(sc_.changes[e.id]);
+            case Ev::restart:
+                return restart();
         }
     }
 
@@ -283,6 +296,16 @@ class Sim {
                 if (a.logged_in && !a.leaving) a.leaving = true, ++delta;
             }
         }
+    }
+
+    void restart() {
+        const std::string saved = est_.save();
+        const auto calibration = policy_->calibration();
+        est_ = Estimator();
+        policy_ = make_policy(sc_.pacing);
+        if (!sc_.warm_restart) return;
+        est_.restore(saved);
+        if (calibration) policy_->restore(*calibration);
     }
 
     void tick() {
@@ -339,6 +362,27 @@ class Sim {
             r.logged_in_agent_hours > 0 ? connects_ / r.logged_in_agent_hours : 0;
         r.ring_short_of_15s = ring_short_;
         r.decisions = decisions_;
+        if (sc_.record_calls) {
+            r.calls.reserve(calls_.size());
+            for (const Call& c : calls_) {
+                // Still ringing, or answered and not yet judged, at the end: in flight.
+                if (c.resolved_t < 0) continue;
+                if ((c.kind == Kind::live || c.kind == Kind::machine) && c.verdict_t <= 0) continue;
+                SimCall out;
+                out.dial_s = c.dial_t;
+                out.resolved_s = c.resolved_t;
+                out.result = c.kind == Kind::live      ? DialResult::live
+                             : c.kind == Kind::machine ? DialResult::machine
+                             : c.kind == Kind::fail    ? DialResult::fail
+                                                       : DialResult::no_answer;
+                if (c.kind == Kind::live || c.kind == Kind::machine) out.verdict_s = c.verdict_t;
+                out.abandoned = c.abandoned;
+                out.agent = c.agent;
+                out.talk_s = c.talk_s;
+                out.wrap_s = c.wrap_s;
+                r.calls.push_back(out);
+            }
+        }
         for (const auto& sl : slices_)
             r.occupancy_by_slice.push_back(sl.logged_in > 0 ? sl.busy / sl.logged_in : 0);
         // Hourly checks of trailing windows: the worst 24 h, and how often the campaign's window

@@ -36,6 +36,24 @@ struct Scenario {
     double amd_false_positive_rate = 0;
     double preview_time_s = 10;  // preview mode: time an agent looks at a contact before dialling
     std::vector<ScenarioChange> changes;
+    // The engine restarts at this time (0: never). Only the pacer's state is modelled: calls and
+    // agents carry on, and the abandon window is kept (the engine reads it back from the
+    // ledger). warm_restart: the pacer resumes from what it saved (the estimator through its
+    // bytes, as the store keeps them, and the calibration); otherwise it starts cold.
+    double restart_at_s = 0;
+    bool warm_restart = true;
+    bool record_calls = false;  // SimResult::calls: every dial, for a simulated ledger
+};
+
+// One simulated dial, as the ledger would record it (times in seconds from the run's start).
+struct SimCall {
+    double dial_s = 0;
+    double resolved_s = 0;  // answered, failed or given up
+    DialResult result = DialResult::no_answer;
+    double verdict_s = -1;  // answered: the AMD verdict
+    bool abandoned = false;
+    int agent = -1;  // connected: the agent (0-based), with talk and wrap-up
+    double talk_s = 0, wrap_s = 0;
 };
 
 struct SimResult {
@@ -57,6 +75,7 @@ struct SimResult {
     double logged_in_agent_hours = 0;
     std::string policy;
     std::vector<double> occupancy_by_slice;  // occupancy in consecutive 5-minute slices
+    std::vector<SimCall> calls;              // with Scenario::record_calls, in dial order
 };
 
 SimResult simulate(const Scenario& scenario);
