@@ -113,6 +113,9 @@ struct Campaign {
     // answers), at the operator's reasoned estimate of how often AMD takes a person for a machine.
     bool count_amd_false_positives = false;
     double amd_false_positive_rate = 0;  // share of machine releases that were people
+    // Warm start: a campaign whose own history (saved pacer state, recent attempts) is empty
+    // starts from this campaign's instead (the same list, another day's campaign). "": none.
+    std::string pacing_prior;
 
     // answering machines
     bool amd_enabled = true;

@@ -304,6 +304,11 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.boolean(p, "count_amd_false_positives", "pacing.", c.count_amd_false_positives);
         r.number(p, "amd_false_positive_rate", "pacing.", c.amd_false_positive_rate, 0.0, 0.5,
                  true);
+        r.string(p, "prior", "pacing.", c.pacing_prior);
+        if (!c.pacing_prior.empty() && c.pacing_prior == c.name)
+            r.error(p["prior"],
+                    "'pacing.prior' names this campaign itself: name another campaign "
+                    "whose history this one should start from");
         // Counting them at an unstated rate would count none: the estimate must be given.
         if (c.count_amd_false_positives && !p["amd_false_positive_rate"])
             r.error(p["count_amd_false_positives"],

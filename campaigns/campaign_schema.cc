@@ -16,7 +16,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"timezone", {"policy", "column", "default"}},
         {"pacing",
          {"max_abandon_rate", "abandon_window", "connect_grace", "count_amd_false_positives",
-          "amd_false_positive_rate"}},
+          "amd_false_positive_rate", "prior"}},
         {"amd",
          {"enabled", "on_machine", "message", "on_fax", "on_unknown", "initial_silence", "greeting",
           "after_greeting_silence", "total_analysis_time", "min_word_length",

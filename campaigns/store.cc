@@ -469,6 +469,19 @@ Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
     return {};
 }
 
+Status Store::save_pacing(const std::string& campaign, const std::string& bytes) {
+    // Not synced: a crash may lose the last few seconds of learning, never an outcome.
+    auto st = db_->Put({}, cf_[kMeta], "pacing/" + campaign, bytes);
+    if (!st.ok()) return store_error(st, dir_, "store write failed");
+    return {};
+}
+
+std::optional<std::string> Store::load_pacing(const std::string& campaign) const {
+    std::string v;
+    if (!db_->Get({}, cf_[kMeta], "pacing/" + campaign, &v).ok()) return std::nullopt;
+    return v;
+}
+
 std::optional<StoredCampaign> Store::load_campaign(const std::string& name) const {
     std::string v;
     if (!db_->Get({}, cf_[kMeta], "campaign/" + name, &v).ok()) return std::nullopt;
@@ -707,6 +720,26 @@ void Store::for_each_attempt_split(
         others.push_back(std::async(std::launch::async, range, p));
     range(0);
     for (auto& o : others) o.get();
+}
+
+void Store::for_each_recent_attempt(const std::string& campaign, std::size_t limit,
+                                    std::int64_t since_ms,
+                                    const std::function<bool(const Attempt&)>& f) const {
+    const std::string prefix = campaign + '\0';
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lower(prefix);
+    ro.iterate_lower_bound = &lower;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kAttempts]));
+    Attempt a;
+    std::size_t n = 0;
+    // Ids grow with time: the newest attempt is the last key of the campaign's range.
+    for (it->SeekForPrev(prefix_end(prefix)); it->Valid() && n < limit; it->Prev()) {
+        if (!it->key().starts_with(prefix)) break;
+        if (!Attempt::decode(it->value().ToStringView(), a)) continue;
+        if (a.started_ms < since_ms) break;
+        ++n;
+        if (!f(a)) break;
+    }
 }
 
 std::vector<Attempt> Store::in_flight_attempts() const {

@@ -10,7 +10,8 @@
 //             before times were kept, source alone); scope "*" = every campaign,
 //             "client:NAME" = every campaign of that client, else a campaign's name
 //   meta      "campaign/" name -> path \0 yaml;  "zones/" campaign \0 zones -> "";
-//             "dnc-scope/" scope -> "";  "seq/attempt"
+//             "dnc-scope/" scope -> "";  "seq/attempt";  "pacing/" campaign -> the pacer's
+//             state; "agenttime/", "number/", "callback/" (see store.cc)
 // The due index is grouped by time zone so the hopper skips whole zones that are outside calling
 // hours instead of scanning past their contacts.
 #pragma once
@@ -125,6 +126,10 @@ class Store {
     Status compact();
 
     Status save_campaign(const std::string& name, const StoredCampaign& c);
+    // What a campaign's pacer learned, as its bytes (the engine's to encode), written by the
+    // engine as it runs and read back at its next start.
+    Status save_pacing(const std::string& campaign, const std::string& bytes);
+    std::optional<std::string> load_pacing(const std::string& campaign) const;
     std::optional<StoredCampaign> load_campaign(const std::string& name) const;
     std::vector<std::string> campaigns() const;
 
@@ -166,6 +171,11 @@ class Store {
     // every core.
     void for_each_attempt_split(const std::string& campaign, std::size_t parts,
                                 const std::function<void(std::size_t, const Attempt&)>& f) const;
+    // The campaign's most recent attempts, newest first: at most `limit`, none started before
+    // `since_ms`. f returns false to stop early.
+    void for_each_recent_attempt(const std::string& campaign, std::size_t limit,
+                                 std::int64_t since_ms,
+                                 const std::function<bool(const Attempt&)>& f) const;
     // Attempts recorded but never completed, across campaigns (what a crash leaves behind).
     std::vector<Attempt> in_flight_attempts() const;
     // What the store holds in memory, in bytes (RocksDB's own accounting): memtables written

@@ -138,6 +138,12 @@ CampaignMetrics& Metrics::campaign(const std::string& name, const std::string& w
     m.abandoned = &counter("outpace_abandoned_total",
                            "Live answers not connected to an agent within the connect grace")
                        .Add(c);
+    m.estimated_false_positives =
+        &counter("outpace_amd_false_positives_estimated_total",
+                 "Ofcom (pacing.count_amd_false_positives): machine releases counted as abandoned "
+                 "live answers at the campaign's estimate, in whole calls; each is also a live "
+                 "answer and an abandon of the abandon rate, not of the two counters above")
+             .Add(c);
     auto& surveys = counter("outpace_surveys_total",
                             "IVR surveys ended, by result (complete: the last question answered "
                             "or passed; incomplete: the person hung up before)");

@@ -36,6 +36,8 @@ struct CampaignMetrics {
     std::array<prometheus::Counter*, kVerdicts.size()> verdicts{};
     prometheus::Counter* live_answers = nullptr;
     prometheus::Counter* abandoned = nullptr;
+    // Ofcom: machine releases counted as abandoned live answers at the campaign's estimate.
+    prometheus::Counter* estimated_false_positives = nullptr;
     std::array<prometheus::Counter*, 2> surveys{};  // IVR surveys ended: complete, incomplete
     prometheus::Gauge* survey_sessions = nullptr;
     prometheus::Gauge* in_progress = nullptr;

@@ -409,12 +409,25 @@ class Sim {
     }
 
     void start() {
+        planned_.clear();  // a restarted engine's SIP stack numbers its calls from 1 again
         engine_ = std::make_unique<Engine>(config_, *store_, env_);
         std::vector<std::string> errors;
         const bool ok = engine_->start(&errors);
         std::string all;
         for (const auto& e : errors) all += e + "\n";
         REQUIRE_MESSAGE(ok, all);
+    }
+
+    // Stops the engine as `ctl stop` does (its drain runs on the fake clock) and ends it; start()
+    // then starts a new one on the same store and clock: a restart.
+    void stop_engine() {
+        engine_->stop();
+        run_for(config_.drain_timeout + 1s, 10ms);
+        engine_.reset();
+    }
+    void restart() {
+        stop_engine();
+        start();
     }
 
     // Moves time by `d` in steps of `step`: the carrier answers, plays and hangs up on plan, the

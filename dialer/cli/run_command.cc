@@ -85,6 +85,11 @@ void print_status(Loop& l, bool final) {
                           s.agents_ready, s.agents_talking, s.agents_wrapup, s.agents_paused,
                           100 * occupancy, s.heard_ms_p99);
         block += line;
+        // What the pacer does now, and what it started from (cold, or warm from history).
+        std::snprintf(line, sizeof line, "        pacing: %s · started %s\n",
+                      s.pacing_reason.empty() ? "-" : s.pacing_reason.c_str(),
+                      s.pacing_start.c_str());
+        block += line;
         std::snprintf(line, sizeof line,
                       "        busy %ld · no answer %ld · invalid %ld · failed %ld · carrier "
                       "errors %ld · RTP lost %ld of %ld\n",

@@ -12,6 +12,7 @@
 #include "campaigns/campaign_loader.h"
 #include "dialer/engine/amd_settings.h"
 #include "dialer/engine/engine_util.h"
+#include "dialer/engine/pacing_memory.h"
 
 namespace outpace {
 namespace {
@@ -93,6 +94,7 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
                           "telemarketing rules require one on every call");
     run->read_prompts(errors);
     run->configure_pacing();
+    run->warm_start(store, clock.wall_ms());
     run->hopper_ = std::make_unique<Hopper>(store, run->campaign_);
     run->ledger_ = std::make_unique<Ledger>(store, run->campaign_);
     const auto recovered = run->ledger_->recover(clock.wall_s());
@@ -268,7 +270,58 @@ void CampaignRun::configure_pacing() {
         pc.max_calls_per_second = 2 * trunk_->config().max_calls_per_second;
         pc.max_trunk_calls = trunk_->config().max_calls;
     }
+    // A new policy keeps what the old one learnt about its own model.
+    const auto calibration = policy_ ? policy_->calibration() : std::nullopt;
     policy_ = pacing::make_policy(pacing_);
+    if (calibration) policy_->restore(*calibration);
+}
+
+void CampaignRun::warm_start(const Store& store, std::int64_t now_ms) {
+    const std::int64_t since = now_ms - kWarmStartLookBackMs;
+    auto minutes_ago = [&](std::int64_t ms) {
+        return std::to_string(std::max<std::int64_t>(0, (now_ms - ms) / 60'000)) + " min ago";
+    };
+    // This campaign's saved state, then its ledger; then the same from the prior campaign (its
+    // estimator only: the calibration belongs to a team and a list).
+    auto from = [&](const std::string& campaign, bool own) -> std::string {
+        if (auto bytes = store.load_pacing(campaign))
+            if (auto m = PacingMemory::decode(*bytes); m && m->saved_ms >= since) {
+                pacing::Estimator e;
+                if (e.restore(m->estimator) && e.dials_seen() > 0) {
+                    estimator_ = std::move(e);
+                    if (own && m->calibration) policy_->restore(*m->calibration);
+                    return "state saved " + minutes_ago(m->saved_ms) + " (" +
+                           std::to_string(std::lround(estimator_.dials_seen())) + " dials seen)";
+                }
+            }
+        pacing::Estimator e;
+        if (const long n = learn_from_ledger(store, campaign, since, e); n > 0) {
+            estimator_ = std::move(e);
+            return std::to_string(n) + " dials of the last 7 days in the ledger";
+        }
+        return "";
+    };
+    const Campaign& c = campaign_;
+    if (auto own = from(c.name, true); !own.empty()) {
+        status_.pacing_start = "warm: " + own;
+    } else if (!c.pacing_prior.empty()) {
+        if (auto prior = from(c.pacing_prior, false); !prior.empty())
+            status_.pacing_start = "warm from pacing.prior '" + c.pacing_prior + "': " + prior;
+        else
+            status_.pacing_start = "cold: pacing.prior '" + c.pacing_prior +
+                                   "' has no history of the last 7 days either";
+    } else {
+        status_.pacing_start = "cold: no history of the last 7 days";
+    }
+    engine_log(c.name + ": pacing starts " + status_.pacing_start);
+}
+
+Status CampaignRun::save_pacing(Store& store, std::int64_t now_ms) {
+    PacingMemory m;
+    m.saved_ms = now_ms;
+    m.calibration = policy_->calibration();
+    m.estimator = estimator_.save();
+    return store.save_pacing(campaign_.name, m.encode());
 }
 
 void CampaignRun::count_live(std::int64_t now_ms) {
@@ -285,6 +338,10 @@ void CampaignRun::count_abandoned(std::int64_t now_ms) {
 
 void CampaignRun::count_machine_release(std::int64_t now_ms) {
     window_->add(now_ms, {.machine = true});
+    // The counter the dashboards add to abandons and live answers: whole estimated calls.
+    if (campaign_.count_amd_false_positives)
+        for (fp_carry_ += campaign_.amd_false_positive_rate; fp_carry_ >= 1; fp_carry_ -= 1)
+            m_->estimated_false_positives->Increment();
     refresh_window(now_ms);
 }
 
@@ -304,6 +361,8 @@ int CampaignRun::plan(pacing::Snapshot& s, int allowance) {
     s.window_live = status_.window_live;
     s.window_abandoned = status_.window_abandoned;
     const auto decision = policy_->decide(s, estimator_);
+    status_.pacing_reason = decision.reason;
+    status_.pacing_calibration = decision.calibration;
     const int n = pacing::apply_caps(decision.calls, s, pacing_);
     auto& m = *m_;
     m.pacing_target->Set(n);

@@ -51,6 +51,10 @@ struct CampaignStatus {
     long rtp_packets = 0, rtp_lost = 0;  // over the calls that ended
     double max_abandon_rate = 0;
     bool idle = false;  // nothing to dial now and no call in progress
+    // What the pacer started from (a warm start's source, or cold), and its last decision.
+    std::string pacing_start;
+    std::string pacing_reason;
+    double pacing_calibration = 0;  // predictive: the calibration factor (0 before a decision)
 };
 
 // The campaign's audio, read at start.
@@ -109,6 +113,13 @@ class CampaignRun {
     void count_machine_release(std::int64_t now_ms);
     void refresh_window(std::int64_t now_ms);
 
+    // Warm start: the estimator and calibration from the campaign's saved state if it is recent,
+    // else learnt from its recent attempts in the ledger, else from `pacing.prior`'s campaign;
+    // cold when none of them holds anything. The status says which. Called at load.
+    void warm_start(const Store& store, std::int64_t now_ms);
+    // Saves what the pacer has learnt (the engine calls it every few seconds and at stop).
+    Status save_pacing(Store& store, std::int64_t now_ms);
+
     // The pacing decision for this tick: how many calls to place now, after the policy's caps
     // and the trunk's `allowance`. Sets the pacing gauges.
     int plan(pacing::Snapshot& s, int allowance);
@@ -164,6 +175,7 @@ class CampaignRun {
     std::set<std::string> skipped_;
     SteadyTime idle_checked_{};
     std::unique_ptr<RollingAbandonWindow> window_;
+    double fp_carry_ = 0;  // Ofcom: estimated false positives not yet a whole call
 };
 
 }  // namespace outpace

@@ -297,6 +297,7 @@ void Engine::tick() {
         drain(t);
         return;
     }
+    save_pacing(false);
     const auto wall = env_.clock().wall_ms();
     for (auto& run : runs_) {
         run->refresh_window(wall);  // the window rolls: old abandons leave it
@@ -310,6 +311,7 @@ void Engine::drain(SteadyTime t) {
     if (calls_.empty() && (!agents_.wrapping() || t - stop_at_ >= config_.drain_timeout)) {
         agents_.log_everyone_out();
         flush_completed(true);
+        save_pacing(true);
         if (!store_stall_.ok()) {
             std::size_t held = 0;
             for (const auto& run : runs_) held += run->held();
@@ -490,6 +492,17 @@ void Engine::flush_completed(bool retry_now) {
         store_stall_ = {};
         metrics_.store_stalled().Set(0);
     }
+}
+
+void Engine::save_pacing(bool now) {
+    const auto t = this->now();
+    if (!now && t - pacing_saved_at_ < std::chrono::seconds(10)) return;
+    pacing_saved_at_ = t;
+    // A store that cannot write (a full disk) loses a few seconds of learning, nothing else: the
+    // next save carries everything.
+    const auto wall = env_.clock().wall_ms();
+    for (auto& run : runs_)
+        if (!run->save_pacing(store_, wall).ok()) return;
 }
 
 void Engine::store_failed(const Status& st) {

@@ -123,6 +123,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     void tick();
     void media_tick();
     void drain(SteadyTime now);
+    // What each campaign's pacer learnt goes to the store every 10 s and at stop.
+    void save_pacing(bool now);
     void launch(CampaignRun& run);
     void finish(Call& call, Outcome outcome, int sip_code);
     // The trunks' and logged-in agents' addresses: SIP requests from anyone else are dropped.
@@ -156,7 +158,7 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // when to try again.
     Status store_stall_;
     SteadyTime store_stalled_at_{}, store_retry_at_{};
-    SteadyTime started_, stop_at_, gauges_at_{}, contacts_at_{};
+    SteadyTime started_, stop_at_, gauges_at_{}, contacts_at_{}, pacing_saved_at_{};
     bool stopping_ = false;
 };
 
