@@ -3,7 +3,12 @@
 # carrier (SIPp on 127.0.0.1 answering with recorded people and voicemail, busy, ringing...) for
 # a team of simulated agents (SIPp as their softphones, `outpace agent --auto` as their desktops),
 # with a progress line while it runs and the campaign report at the end.
-# OUTPACE_DEMO_SECONDS (default 60) sets how long it dials; Ctrl-C stops it cleanly.
+# The campaign's store starts with a simulated previous day (labelled as such in the ledger), so
+# the pacer starts warm and the abandon window holds that day's allowance, as on a campaign's
+# second day. OUTPACE_DEMO_SECONDS (default 60) sets how long it dials; OUTPACE_DEMO_MODE
+# (progressive, power, predictive: the default) the dialing mode, for a comparison;
+# OUTPACE_DEMO_HISTORY=0 starts with an empty ledger (a campaign's first minutes). Ctrl-C stops
+# it cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -44,8 +49,19 @@ awk -v z="$zone" 'BEGIN { srand(7); print "phone,first_name,last_name,timezone";
     f[1 + i % 10], l[1 + int(i / 10) % 10], z }' > "$work/demo-list.csv"
 # The campaign and its prompts are copied into the work folder, where its recordings go too.
 cp deploy/examples/demo.yaml "$work/demo.yaml"
+if [ -n "${OUTPACE_DEMO_MODE:-}" ]; then
+  sed -i "s/^  mode: predictive$/  mode: $OUTPACE_DEMO_MODE/" "$work/demo.yaml"
+fi
 cp -r deploy/examples/prompts "$work/"
 "$outpace" contacts import --data "$work/data" --campaign "$work/demo.yaml" "$work/demo-list.csv"
+if [ "${OUTPACE_DEMO_HISTORY:-1}" != 0 ]; then
+  echo
+  echo "== 2b. yesterday, simulated: two hours of this campaign written to its ledger as history"
+  # Labelled origin "simulated" (see: outpace report --data $work/data --by day); the live run
+  # learns from it (warm start) and its abandon window holds what that day earned.
+  "$outpace" simulate deploy/demo/history.yaml --into-store "$work/data" \
+    --campaign "$work/demo.yaml" --zone "$zone"
+fi
 python3 answering-detect/corpus/make_corpus.py "$work/audio" --seed 7 > /dev/null
 for f in human-short-000 human-twice-001 machine-beep-002 machine-nobeep-003; do
   sox "$work/audio/$f.wav" -t raw -e u-law -r 8000 -c 1 "$work/$f.ulaw"
@@ -91,11 +107,12 @@ pids+=($!)
 # calls to the end. The report is printed all the same; the cleanup then stops them.
 interrupted=0
 trap 'interrupted=1' INT TERM
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 (cd "$work" && "$outpace" run --config engine.yaml)
 
 echo
-echo "== 4. the campaign report"
-"$outpace" report --data "$work/data" --campaign demo
+echo "== 4. the campaign report (this run; the abandon windows count the history too)"
+"$outpace" report --data "$work/data" --campaign demo --from "$started"
 echo
 echo "store, list, recordings and logs kept in $work"
 [ "$interrupted" = 0 ] || exit 130

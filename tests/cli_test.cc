@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "campaigns/store.h"
 #include "test_util.h"
 
 using namespace outpace;
@@ -264,4 +265,54 @@ TEST_CASE("the manual page and the bash completion come from the commands' own h
     CHECK(complete("outpace dn", 1) == "dnc\n");
     CHECK(complete("outpace dnc \"\"", 2) == "add remove check import export --help\n");
     CHECK(complete("outpace report --data x --fo", 4) == "--format\n");
+}
+
+TEST_CASE("simulate --into-store: a simulated day becomes a campaign's labelled history") {
+    test::TempDir dir;
+    test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
+              dir.path());
+    const auto campaign = dir.write("demo.yaml", test::read_file(std::string(OUTPACE_SOURCE_DIR) +
+                                                                 "/deploy/examples/demo.yaml"));
+    const auto scenario = std::string(OUTPACE_SOURCE_DIR) + "/deploy/demo/history.yaml";
+    auto plain = test::run(kOutpace + " simulate --json " + scenario);
+    REQUIRE_MESSAGE(plain.status == 0, plain.out);
+    const auto js = nlohmann::json::parse(plain.out);
+
+    auto r = test::run(kOutpace + " simulate " + scenario + " --into-store " + dir.file("data") +
+                       " --campaign " + campaign +
+                       " --zone America/Chicago --ended-at 2026-12-01T20:00:00Z");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(r.out.find("written to demo's ledger, 2026-12-01T18:00:00Z to 2026-12-01T20:00:00Z, "
+                     "labelled origin \"simulated\"") != std::string::npos);
+    std::string error;
+    auto store = outpace::Store::open(dir.file("data"), &error);
+    REQUIRE_MESSAGE(store, error);
+    long attempts = 0, abandoned = 0, humans = 0, handled = 0;
+    store->for_each_attempt("demo", [&](const outpace::Attempt& a) {
+        ++attempts;
+        CHECK(a.origin == "simulated");
+        CHECK(a.zones == "America/Chicago");
+        CHECK(a.started_ms >= 1'796'148'000'000);  // 2026-12-01T18:00:00Z
+        CHECK(a.started_ms < 1'796'155'200'000);   // 20:00
+        CHECK(a.ended_ms >= a.started_ms + a.ring_ms);
+        abandoned += a.outcome == outpace::Outcome::abandoned;
+        humans += a.amd_verdict == "human";
+        if (a.outcome == outpace::Outcome::connected) {
+            ++handled;
+            CHECK(a.agent.rfind("sim-", 0) == 0);
+            CHECK(a.talk_ms > 0);
+        }
+    });
+    // The same run as without --into-store (same seed), less the calls in flight at its end.
+    CHECK(attempts <= js["dials"].get<long>());
+    CHECK(attempts >= js["dials"].get<long>() - 30);
+    CHECK(abandoned == js["abandoned"].get<long>());
+    CHECK(humans >= js["live_answers"].get<long>() - 10);
+    CHECK(handled == humans - abandoned);
+    CHECK(store->load_campaign("demo").has_value());  // reports find the campaign's rules
+
+    auto missing =
+        test::run(kOutpace + " simulate " + scenario + " --into-store " + dir.file("other"));
+    CHECK(missing.status == 2);
+    CHECK(missing.out.find("--into-store needs --campaign") != std::string::npos);
 }

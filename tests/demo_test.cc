@@ -60,6 +60,9 @@ TEST_CASE("demo: every attempt matches the carrier's script, within the rules") 
     INFO(r.out);
     REQUIRE(r.status == 0);
     CHECK(r.out.find("compliance checks") != std::string::npos);
+    // The pacer started warm from the simulated day in the ledger, and said so.
+    CHECK(r.out.find("started warm: 2000 dials of the last 7 days in the ledger") !=
+          std::string::npos);
     {
         // The results' total row ends with the occupancy the engine's agent time gives.
         const auto total = r.out.find("\n  total ", r.out.find("results from"));
@@ -75,8 +78,15 @@ TEST_CASE("demo: every attempt matches the carrier's script, within the rules") 
     auto store = Store::open(work + "/data", &error);
     REQUIRE_MESSAGE(store, error);
     std::map<std::string, int> per_phone;
-    int humans = 0, checked_messages = 0;
+    int humans = 0, checked_messages = 0, simulated = 0;
     store->for_each_attempt("demo", [&](const Attempt& a) {
+        // The simulated previous day (deploy/demo/history.yaml), labelled as such.
+        if (a.origin == "simulated") {
+            ++simulated;
+            CHECK(a.notes.find("simulated history") != std::string::npos);
+            CHECK(a.agent.rfind("sim-", 0) == (a.agent.empty() ? std::string::npos : 0));
+            return;
+        }
         ++per_phone[a.phone];
         CHECK_MESSAGE(!a.in_flight(), a.phone);
         const char digit = a.phone.back();
@@ -115,6 +125,7 @@ TEST_CASE("demo: every attempt matches the carrier's script, within the rules") 
                 }
         }
     });
+    CHECK(simulated > 1000);
     REQUIRE(per_phone.size() >= 8);  // the run reached a fair part of the list
     CHECK(humans >= 3);
     for (const auto& [phone, n] : per_phone)

@@ -2,6 +2,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -9,8 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "campaigns/calling_hours.h"
+#include "campaigns/campaign_loader.h"
 #include "campaigns/duration.h"
 #include "campaigns/json_text.h"
+#include "campaigns/store.h"
 #include "campaigns/yaml_reader.h"
 #include "dialer/cli/commands.h"
 #include "pacing/simulator.h"
@@ -235,7 +240,119 @@ nlohmann::json to_json(const pacing::SimResult& r) {
 struct SimulateArgs {
     std::string file, policy;
     bool json = false;
+    // --into-store: the simulated run becomes a campaign's history in a store's ledger.
+    std::string store, campaign_file, ended_at, zone;
 };
+
+// Writes the simulated calls into the campaign's ledger as attempts of a run that ended at
+// `end_ms`, each labelled as simulated (origin "simulated", a note, agents "sim-N", numbers from
+// the fictional 555-01XX range): a demo's or a trial's "previous day", from which warm start
+// learns and in which the abandon window finds the allowance that day earned.
+int write_history(const SimulateArgs& a, const pacing::Scenario& sc, const pacing::SimResult& r) {
+    auto load = load_campaign_file(a.campaign_file);
+    for (const auto& e : load.errors) std::cerr << e.to_string() << "\n";
+    if (!load.campaign) return 1;
+    const Campaign& c = *load.campaign;
+    std::int64_t end_ms = 0;
+    if (a.ended_at.empty()) {
+        end_ms = (static_cast<std::int64_t>(std::time(nullptr)) - 86'400) * 1000;
+    } else if (auto t = parse_timestamp(a.ended_at)) {
+        end_ms = static_cast<std::int64_t>(t->time_since_epoch().count()) * 1000;
+    } else {
+        std::cerr << "outpace: --ended-at must be a time like 2026-12-01T17:00:00Z\n";
+        return 1;
+    }
+    const std::string zone = !a.zone.empty()               ? a.zone
+                             : !c.default_timezone.empty() ? c.default_timezone
+                                                           : "UTC";
+    std::string error;
+    auto store = Store::open(a.store, &error);
+    if (!store) {
+        std::cerr << "outpace: " << error
+                  << " (simulated history is written before the engine starts)\n";
+        return 1;
+    }
+    if (!store->load_campaign(c.name)) {
+        std::ifstream in(a.campaign_file);
+        std::stringstream yaml;
+        yaml << in.rdbuf();
+        std::error_code ec;
+        const auto path = std::filesystem::absolute(a.campaign_file, ec).string();
+        if (auto st = store->save_campaign(
+                c.name, {ec ? a.campaign_file : path, yaml.str(), "simulate", 0});
+            !st.ok()) {
+            std::cerr << "outpace: " << st.error << "\n";
+            return 1;
+        }
+    }
+    const std::int64_t start_ms = end_ms - static_cast<std::int64_t>(sc.duration_s * 1000);
+    auto ms = [](double s) { return static_cast<std::int64_t>(s * 1000); };
+    auto batch = store->batch();
+    const std::uint64_t first = store->reserve_attempt_ids(batch, r.calls.size());
+    std::size_t n = 0;
+    long connected = 0, abandoned = 0;
+    for (const auto& call : r.calls) {
+        // A person still waiting for an agent when the run ended was in flight: not history.
+        if (call.result == pacing::DialResult::live && call.agent < 0 && !call.abandoned) continue;
+        Attempt at;
+        at.id = first + n;  // ids left by the skipped are never used
+        at.campaign = c.name;
+        char phone[16];
+        std::snprintf(phone, sizeof phone, "+1202555%04zu", 100 + n % 100);
+        at.phone = phone;
+        at.zones = zone;
+        at.trunk = c.trunk;
+        at.origin = "simulated";
+        at.notes = "simulated history (outpace simulate --into-store)";
+        at.started_ms = start_ms + ms(call.dial_s);
+        at.ring_ms = ms(call.resolved_s - call.dial_s);
+        std::int64_t end = at.started_ms + at.ring_ms;
+        switch (call.result) {
+            case pacing::DialResult::live:
+            case pacing::DialResult::machine:
+                at.sip_code = 200;
+                at.amd_ms = ms(call.verdict_s - call.resolved_s);
+                at.amd_verdict = call.result == pacing::DialResult::live ? "human" : "machine";
+                end += at.amd_ms;
+                if (call.result == pacing::DialResult::machine) {
+                    at.outcome = Outcome::machine;
+                } else if (call.agent >= 0) {
+                    at.outcome = Outcome::connected;
+                    at.agent = "sim-" + std::to_string(call.agent + 1);
+                    at.talk_ms = ms(call.talk_s);
+                    at.wrap_ms = ms(call.wrap_s);
+                    end += at.talk_ms;
+                    ++connected;
+                } else {
+                    at.outcome = Outcome::abandoned;
+                    ++abandoned;
+                }
+                break;
+            case pacing::DialResult::fail:
+                at.outcome = Outcome::busy;
+                at.sip_code = 486;
+                break;
+            case pacing::DialResult::no_answer:
+                at.outcome = Outcome::no_answer;
+                at.sip_code = 487;
+                break;
+        }
+        at.decided = at.outcome;
+        at.ended_ms = end;
+        batch.put_attempt(at);
+        ++n;
+    }
+    if (auto st = store->write(batch, true); !st.ok()) {
+        std::cerr << "outpace: " << st.error << "\n";
+        return 1;
+    }
+    std::cerr << "outpace: " << n << " simulated attempts (" << connected << " connected, "
+              << abandoned << " abandoned) written to " << c.name << "'s ledger, "
+              << format_timestamp(Timestamp(std::chrono::seconds(start_ms / 1000))) << " to "
+              << format_timestamp(Timestamp(std::chrono::seconds(end_ms / 1000)))
+              << ", labelled origin \"simulated\"\n";
+    return 0;
+}
 
 int run_simulate(const SimulateArgs& a) {
     std::ifstream in(a.file);
@@ -257,7 +374,9 @@ int run_simulate(const SimulateArgs& a) {
             return 1;
         }
     }
+    sc->record_calls = !a.store.empty();
     const auto r = pacing::simulate(*sc);
+    if (!a.store.empty()) return write_history(a, *sc, r);
     if (a.json) {
         std::cout << json_text(to_json(r)) << "\n";
         return 0;
@@ -293,7 +412,25 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
     sim->add_flag("--json", a->json, "print one JSON object");
     sim->add_option("--policy", a->policy,
                     "override the scenario's mode: predictive | progressive | power | preview");
-    sim->callback([a, &exit_code] { exit_code = run_simulate(*a); });
+    sim->add_option("--into-store", a->store,
+                    "write the simulated calls into this store's ledger as --campaign's history "
+                    "(labelled simulated): a demo's or a trial's previous day, for warm start and "
+                    "the abandon window");
+    sim->add_option("--campaign", a->campaign_file, "with --into-store: the campaign file");
+    sim->add_option(
+        "--ended-at", a->ended_at,
+        "with --into-store: when the simulated run ended (RFC 3339; default: 24 h ago)");
+    sim->add_option("--zone", a->zone,
+                    "with --into-store: the callees' zone (default: the campaign's "
+                    "timezone.default)");
+    sim->callback([a, &exit_code] {
+        if (!a->store.empty() && a->campaign_file.empty()) {
+            std::cerr << "outpace: --into-store needs --campaign\n";
+            exit_code = 2;
+            return;
+        }
+        exit_code = run_simulate(*a);
+    });
 }
 
 }  // namespace outpace::cli
