@@ -88,6 +88,11 @@ nlohmann::json figures_json(const ResultFigures& f) {
             {"occupancy", f.occupancy()}};
 }
 
+// Staffed time is kept by UTC hour: the first hour a range starting at `from_ms` overlaps.
+std::int64_t agent_time_from(std::int64_t from_ms) {
+    constexpr std::int64_t kHour = 3'600'000;
+    return from_ms > 0 ? from_ms - from_ms % kHour : from_ms;
+}
 }  // namespace
 
 void ResultFigures::merge(const ResultFigures& o) {
@@ -310,8 +315,10 @@ void ResultsBuilder::attempt(std::size_t part, const Attempt& a) {
 }
 
 void ResultsBuilder::agent_time(const Store::AgentTime& t) {
-    // An hour counts when it starts in the range (the range's edges are hours or days).
-    if (t.hour_ms < options_.from_ms || t.hour_ms >= options_.to_ms) return;
+    // Staffed time is kept by the hour: an hour counts whole when it overlaps the range, so a
+    // range that starts within an hour (`--from 14:30`, a run's start) still has the time
+    // staffed in that hour.
+    if (t.hour_ms < agent_time_from(options_.from_ms) || t.hour_ms >= options_.to_ms) return;
     ResultFigures f;
     f.staffed_ms = t.staffed_ms;
     f.paused_ms = t.paused_ms;
@@ -401,7 +408,7 @@ ResultsReport build_results(const Store& store, const Campaign& campaign,
     store.for_each_contact(campaign.name, [&](const Contact& c) { b.contact(c); });
     store.for_each_attempt_split(campaign.name, 2,
                                  [&](std::size_t part, const Attempt& a) { b.attempt(part, a); });
-    store.for_each_agent_time(campaign.name, options.from_ms, options.to_ms,
+    store.for_each_agent_time(campaign.name, agent_time_from(options.from_ms), options.to_ms,
                               [&](const Store::AgentTime& t) { b.agent_time(t); });
     return b.finish();
 }
@@ -432,7 +439,7 @@ std::pair<CampaignReport, ResultsReport> build_report_and_results(const Store& s
         results.attempt(part, a);
     });
     if (alongside.valid()) alongside.get();
-    store.for_each_agent_time(campaign.name, options.from_ms, options.to_ms,
+    store.for_each_agent_time(campaign.name, agent_time_from(options.from_ms), options.to_ms,
                               [&](const Store::AgentTime& t) { results.agent_time(t); });
     return {summary.finish(store), results.finish()};
 }

@@ -497,6 +497,11 @@ TEST_CASE("agent time: the report's occupancy is talk and wrap-up over the time 
     later.from_ms = 1796234400000;
     const auto l = build_results(sim.store(), sim.campaign(), later);
     CHECK(l.total.staffed_ms == h.groups[1].second.staffed_ms);
+    // From 1:30 pm (a run that started then): the hour it starts in counts whole, as agent time
+    // is kept by the hour.
+    later.from_ms = 1796234400000 + 1'800'000;
+    CHECK(build_results(sim.store(), sim.campaign(), later).total.staffed_ms ==
+          h.groups[1].second.staffed_ms);
 
     // What the store holds is added to, never replaced (an engine restarted within the hour).
     const std::int64_t hour_ms = 1796234400000;  // 2026-12-02T18:00Z
