@@ -13,6 +13,7 @@
 #include <map>
 #include <thread>
 
+#include "pacing/plan.h"
 #include "pacing/simulator.h"
 
 using namespace outpace::pacing;
@@ -186,6 +187,43 @@ int main(int argc, char** argv) {
             "no restart %.3f, warm %.3f, cold %.3f; windows over cap: warm %d, cold %d\n",
             runs, block(none, 48, 51), block(warm, 48, 51), block(cold, 48, 51),
             block(none, 48, 96), block(warm, 48, 96), block(cold, 48, 96), warm_over, cold_over);
+    }
+
+    // outpace plan against the simulator's own long run: a finite list dialled until every
+    // contact is final, against the plan's projection from two simulated days.
+    {
+        struct Case {
+            int agents;
+            double live;
+            long contacts;
+            int max_attempts;
+        };
+        std::printf("\nplan vs the long run (working hours to finish the list, 8 h days):\n");
+        for (const Case& k :
+             {Case{10, 0.20, 20000, 3}, Case{20, 0.10, 40000, 5}, Case{5, 0.40, 4000, 2}}) {
+            PlanInput in;
+            in.calls.live_rate = k.live;
+            in.contacts = k.contacts;
+            in.max_attempts = k.max_attempts;
+            in.hours_per_day = 8;
+            const PlanRow row = plan_for(in, k.agents);
+            Scenario sc = in.calls;
+            sc.agents = k.agents;
+            sc.contacts = k.contacts;
+            sc.max_attempts = k.max_attempts;
+            sc.duration_s = 1e8;
+            sc.seed = 11;
+            const auto t0 = Clock::now();
+            const SimResult run = simulate(sc);
+            const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+            const double simulated_h = run.list_done_s / 3600;
+            std::printf(
+                "  %3d agents, live %.2f, %ld contacts, %d attempts: plan %.1f h, long run %.1f h "
+                "(%+.1f%%; %.1f s to simulate), reached %ld vs %ld\n",
+                k.agents, k.live, k.contacts, k.max_attempts, row.working_hours, simulated_h,
+                100 * (row.working_hours - simulated_h) / simulated_h, secs, row.contacts_reached,
+                run.contacts_reached);
+        }
     }
 
     // 24 h window: days over the cap in 100 simulated 8-hour days, each day its own window.

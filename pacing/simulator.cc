@@ -39,6 +39,7 @@ struct Call {
     bool waiting = false, done = false, abandoned = false;
     int agent = -1;
     double talk_s = 0, wrap_s = 0;
+    long contact = -1;  // a finite list's contact
 };
 
 struct Agent {
@@ -56,6 +57,9 @@ class Sim {
         for (int i = 0; i < s.agents; ++i) add_agent(0);
         for (std::size_t i = 0; i < s.changes.size(); ++i) push(s.changes[i].at_s, Ev::change, i);
         if (s.restart_at_s > 0) push(s.restart_at_s, Ev::restart, 0);
+        open_contacts_ = s.contacts;
+        for (long i = 0; i < s.contacts; ++i) queue_.push_back(i);
+        attempts_.assign(static_cast<std::size_t>(std::max(0L, s.contacts)), 0);
         push(0, Ev::tick, 0);
         hours_.resize(static_cast<std::size_t>(std::ceil(s.duration_s / 3600)) + 1);
     }
@@ -63,12 +67,12 @@ class Sim {
     SimResult run() {
         while (!events_.empty()) {
             Event e = events_.top();
-            if (e.t > sc_.duration_s) break;
+            if (e.t > sc_.duration_s || list_done_ >= 0) break;
             events_.pop();
             advance(e.t);
             handle(e);
         }
-        advance(sc_.duration_s);
+        advance(list_done_ >= 0 ? now_ : sc_.duration_s);
         return finish();
     }
 
@@ -143,9 +147,28 @@ class Sim {
         ++connects_;
     }
 
+    // A finite list: the contact's call ended without a conversation (`person`: with one).
+    void contact_resolved(std::size_t call, bool person) {
+        const long k = calls_[call].contact;
+        if (k < 0) return;
+        const auto i = static_cast<std::size_t>(k);
+        if (!person && (sc_.max_attempts == 0 || attempts_[i] < sc_.max_attempts)) {
+            queue_.push_back(k);
+            return;
+        }
+        contacts_reached_ += person;
+        if (--open_contacts_ == 0) list_done_ = now_;
+    }
+
     void dial() {
         Call c;
         c.dial_t = now_;
+        if (sc_.contacts > 0) {
+            if (queue_.empty()) return;  // every contact left is in a call
+            c.contact = queue_.front();
+            queue_.pop_front();
+            ++attempts_[static_cast<std::size_t>(c.contact)];
+        }
         const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
         const double ring = sc_.pacing.ring_timeout_s;
         std::size_t id = calls_.size();
@@ -205,18 +228,21 @@ class Sim {
                 stop_ringing(e.id);
                 est_.dial_resolved(DialResult::fail, now_ - calls_[e.id].dial_t);
                 ++fails_;
+                contact_resolved(e.id, false);
                 return;
             case Ev::timeout:
                 stop_ringing(e.id);
                 est_.dial_resolved(DialResult::no_answer, now_ - calls_[e.id].dial_t);
                 if (now_ - calls_[e.id].dial_t < 15 - 1e-9) ++ring_short_;
                 ++no_answers_;
+                contact_resolved(e.id, false);
                 return;
             case Ev::amd_done: {
                 Call& c = calls_[e.id];
                 --answered_pending_;
                 est_.amd_decided(now_ - c.answer_t);
                 c.verdict_t = now_;
+                contact_resolved(e.id, c.kind == Kind::live);
                 if (c.kind == Kind::machine) {
                     ++machines_;
                     // Ofcom: whole estimated false positives count as abandoned live answers.
@@ -324,6 +350,7 @@ class Sim {
         s.dials_last_second = static_cast<int>(dials_ - dials_at_last_tick_);
         s.trunk_in_flight = s.in_flight();
         dials_at_last_tick_ = dials_;
+        peak_lines_ = std::max(peak_lines_, s.in_flight() + talking_);
         Decision d = policy_->decide(s, est_);
         const int n = apply_caps(d.calls, s, sc_.pacing);
         if (sc_.pacing.mode == Mode::preview)
@@ -361,6 +388,9 @@ class Sim {
         r.connects_per_agent_hour =
             r.logged_in_agent_hours > 0 ? connects_ / r.logged_in_agent_hours : 0;
         r.ring_short_of_15s = ring_short_;
+        r.peak_lines = peak_lines_;
+        r.list_done_s = list_done_;
+        r.contacts_reached = contacts_reached_;
         r.decisions = decisions_;
         if (sc_.record_calls) {
             r.calls.reserve(calls_.size());
@@ -429,7 +459,12 @@ class Sim {
     int logged_in_ = 0, busy_ = 0, talking_ = 0;
     int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
     long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;
-    double fp_carry_ = 0;  // Ofcom: estimated AMD false positives not yet counted
+    double fp_carry_ = 0;        // Ofcom: estimated AMD false positives not yet counted
+    std::deque<long> queue_;     // a finite list: contacts to dial, in order
+    std::vector<int> attempts_;  // a finite list: attempts by contact
+    long open_contacts_ = 0, contacts_reached_ = 0;
+    double list_done_ = -1;
+    int peak_lines_ = 0;
     long false_positives_ = 0;
     long machines_ = 0, fails_ = 0, no_answers_ = 0, ring_short_ = 0, decisions_ = 0;
     double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;

@@ -43,6 +43,11 @@ struct Scenario {
     double restart_at_s = 0;
     bool warm_restart = true;
     bool record_calls = false;  // SimResult::calls: every dial, for a simulated ledger
+    // A finite list: this many contacts (0: an endless list), each dialled again (at the end of
+    // the list's order) until a person answers or it has had `max_attempts` (0: no cap). The run
+    // ends when every contact is final (SimResult::list_done_s).
+    long contacts = 0;
+    int max_attempts = 0;
 };
 
 // One simulated dial, as the ledger would record it (times in seconds from the run's start).
@@ -76,6 +81,9 @@ struct SimResult {
     std::string policy;
     std::vector<double> occupancy_by_slice;  // occupancy in consecutive 5-minute slices
     std::vector<SimCall> calls;              // with Scenario::record_calls, in dial order
+    int peak_lines = 0;         // most trunk channels at once: calls in flight and conversations
+    double list_done_s = -1;    // a finite list: when its last contact became final (-1: not)
+    long contacts_reached = 0;  // a finite list: contacts that ended with a person answering
 };
 
 SimResult simulate(const Scenario& scenario);

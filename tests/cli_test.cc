@@ -316,3 +316,79 @@ TEST_CASE("simulate --into-store: a simulated day becomes a campaign's labelled 
     CHECK(missing.status == 2);
     CHECK(missing.out.find("--into-store needs --campaign") != std::string::npos);
 }
+
+TEST_CASE("plan: the smallest team that finishes a list by a date, from given or learnt calls") {
+    const auto campaign = test::example("telemarketing.yaml");
+    auto plan = [&](std::string args) {
+        if (args.find("--start") == std::string::npos) args += " --start 2026-12-07";
+        auto r = test::run(kOutpace + " plan " + campaign + " --json " + args);
+        INFO(args << ": " << r.out);
+        REQUIRE(r.status == 0);
+        return nlohmann::json::parse(r.out);
+    };
+    const auto j = plan("--contacts 4000 --live-rate 0.2 --by 2026-12-11");
+    REQUIRE(j["needed"].is_object());
+    const int n = j["needed"]["agents"].get<int>();
+    CHECK(n > 1);
+    CHECK(j["needed"]["finishes"].get<std::string>() <= "2026-12-11");
+    CHECK(j["needed"]["trunk_lines"].get<int>() >= n);
+    CHECK(j["needed"]["windows_over_cap"] == 0);
+    CHECK(j["calls"]["source"] == "given");
+    // One agent fewer does not make it: the search found the smallest team.
+    const auto fewer = plan("--contacts 4000 --live-rate 0.2 --agents " + std::to_string(n - 1));
+    CHECK(fewer["rows"][0]["finishes"].get<std::string>() > "2026-12-11");
+
+    // Each setting moves the answer the way it should.
+    auto hours = [&](const std::string& args) {
+        return plan("--contacts 4000 --agents 10 " + args)["rows"][0]["working_hours"]
+            .get<double>();
+    };
+    const double base = hours("--live-rate 0.2");
+    CHECK(hours("--live-rate 0.2 --talk 5m") > 1.5 * base);  // slower calls
+    CHECK(hours("--live-rate 0.2 --wrap 2m") > 1.2 * base);  // longer wrap-ups
+    CHECK(hours("--live-rate 0.2 --seed 2") == doctest::Approx(base).epsilon(0.1));
+    const auto day = [&](const std::string& args) {
+        return plan("--contacts 4000 --agents 10 --live-rate 0.2 " + args)["rows"][0]["finishes"]
+            .get<std::string>();
+    };
+    CHECK(day("--hours-per-day 4") > day("--hours-per-day 8"));
+    // Calls that fail fast instead of ringing out or reaching machines need fewer trunk lines.
+    auto lines = [&](const std::string& args) {
+        return plan("--contacts 4000 --agents 10 --live-rate 0.2 " + args)["rows"][0]["trunk_lines"]
+            .get<int>();
+    };
+    CHECK(lines("--machine-rate 0 --fail-rate 0.8") <
+          lines("--machine-rate 0.25 --fail-rate 0.15"));
+    CHECK(day("--start 2027-01-04").starts_with("2027-01"));
+
+    // Learnt from a store: the demo's simulated day (4 in 10 answer) and its list.
+    test::TempDir dir;
+    test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
+              dir.path());
+    const auto demo = dir.write("demo.yaml", test::read_file(test::example("demo.yaml")));
+    // Ended 24 h ago (the default): within the 7 days plan learns from.
+    auto w = test::run(kOutpace + " simulate " + std::string(OUTPACE_SOURCE_DIR) +
+                       "/deploy/demo/history.yaml --into-store " + dir.file("data") +
+                       " --campaign " + demo);
+    REQUIRE_MESSAGE(w.status == 0, w.out);
+    auto r = test::run(kOutpace + " plan " + demo + " --data " + dir.file("data") +
+                       " --contacts 500 --agents 8 --json");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    const auto learnt = nlohmann::json::parse(r.out);
+    CHECK(learnt["calls"]["source"] == "learnt from 2000 dials of the last 7 days");
+    CHECK(learnt["calls"]["live_rate"].get<double>() == doctest::Approx(0.4).epsilon(0.15));
+    CHECK(learnt["calls"]["talk_s"].get<double>() == doctest::Approx(20).epsilon(0.15));
+    CHECK(learnt["contacts"] == 500);
+    // Without --contacts, the store's contacts left: this store holds none.
+    r = test::run(kOutpace + " plan " + demo + " --data " + dir.file("data") + " --json");
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(nlohmann::json::parse(r.out)["contacts"] == 0);
+
+    auto missing = test::run(kOutpace + " plan " + campaign + " --contacts 10");
+    CHECK(missing.status == 1);
+    CHECK(missing.out.find("give --live-rate") != std::string::npos);
+    auto bad =
+        test::run(kOutpace + " plan " + campaign + " --contacts 10 --live-rate 0.2 --agents 9-3");
+    CHECK(bad.status == 1);
+    CHECK(bad.out.find("--agents takes") != std::string::npos);
+}

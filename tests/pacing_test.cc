@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "pacing/plan.h"
 #include "pacing/policy.h"
 #include "pacing/simulator.h"
 
@@ -325,4 +326,32 @@ TEST_CASE("Ofcom: estimated AMD false positives spend the abandon budget, and th
                                 return p;
                             }())
                                 .occupancy);
+}
+
+TEST_CASE("plan: attempts per contact, and the projection against a finite list dialled out") {
+    CHECK(expected_attempts(0.5, 1) == doctest::Approx(1));
+    CHECK(expected_attempts(0.5, 2) == doctest::Approx(1.5));
+    CHECK(expected_attempts(0.2, 0) == doctest::Approx(5));
+    CHECK(expected_attempts(0.0, 4) == doctest::Approx(4));
+
+    // A finite list: every contact ends reached or at its cap, and the run stops there.
+    Scenario sc;
+    sc.agents = 10;
+    sc.contacts = 5000;
+    sc.max_attempts = 3;
+    sc.duration_s = 1e7;
+    const auto run = simulate(sc);
+    REQUIRE(run.list_done_s > 0);
+    CHECK(run.dials <= 3 * 5000);
+    CHECK(run.contacts_reached <= 5000);
+    CHECK(run.contacts_reached == doctest::Approx(5000 * (1 - std::pow(0.8, 3))).epsilon(0.05));
+    CHECK(run.peak_lines >= 10);
+
+    PlanInput in;
+    in.contacts = 5000;
+    in.max_attempts = 3;
+    in.hours_per_day = 8;
+    const auto row = plan_for(in, 10);
+    CHECK(row.working_hours * 3600 == doctest::Approx(run.list_done_s).epsilon(0.06));
+    CHECK(row.contacts_reached == doctest::Approx(run.contacts_reached).epsilon(0.05));
 }

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     outpace::cli::add_export_command(app, exit_code);
     outpace::cli::add_recording_command(app, exit_code);
     outpace::cli::add_simulate_command(app, exit_code);
+    outpace::cli::add_plan_command(app, exit_code);
     outpace::cli::add_amd_command(app, exit_code);
     outpace::cli::add_run_command(app, exit_code);
     outpace::cli::add_ctl_command(app, exit_code);
