@@ -118,7 +118,7 @@ TEST_CASE("each rule names its problem") {
           "'pacing.amd_false_positive_rate', your estimate of the share of machine verdicts that "
           "were people (2% or 0.02)");
     CHECK(only_error("name: x\npacing: {prior: x}\n") ==
-          "c.yaml:2:18: 'pacing.prior' names this campaign itself: name another campaign whose "
+          "c.yaml:2:17: 'pacing.prior' names this campaign itself: name another campaign whose "
           "history this one should start from");
     CHECK(only_error("name: x\npacing: {amd_false_positive_rate: 60%}\n") ==
           "c.yaml:2:35: 'pacing.amd_false_positive_rate' must be between 0 and 0.5, not 60%");
