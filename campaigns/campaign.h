@@ -162,6 +162,9 @@ struct Campaign {
     // A personal callback ("for: me") is the asking agent's alone until this long after its
     // time; then anyone's.
     Millis callback_grace{30 * 60'000};
+    // Agents who serve several running campaigns: each campaign's weight in dividing them (its
+    // pacer counts the agents assigned to it; 1:1 by default).
+    double agent_share = 1;
     std::string hold_prompt;  // WAV looped to a customer on hold ("": a built-in soft chime)
     std::vector<std::string> screen_pop_fields;
     int screen_pop_history = 5;  // the contact's previous attempts in the screen pop

@@ -35,7 +35,7 @@ const std::map<std::string, std::vector<std::string>>& campaign_key_tree() {
         {"list",
          {"phone_column", "phones", "next_number_on", "next_number_delay", "default_region",
           "dnc_files"}},
-        {"agents", {"skills", "wrapup_max", "hold_prompt", "callback_grace"}},
+        {"agents", {"skills", "wrapup_max", "hold_prompt", "callback_grace", "share"}},
         {"screen_pop", {"fields", "script", "history"}},
         {"dispositions[]",
          {"code", "label", "final", "conversation", "dnc", "callback", "success"}},

@@ -347,6 +347,9 @@ class Sim {
         // The list, when not `contacts` numbers with a time-zone column (`contacts` still says
         // how many it holds).
         std::string list_csv;
+        // A second campaign, "sim2", on the same trunk (its own `contacts` numbers), when not
+        // empty: these lines after its name and dialing mode (`mode`).
+        std::optional<std::string> second_campaign_yaml;
     };
 
     explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
@@ -389,6 +392,27 @@ class Sim {
         t.max_calls = 100;
         config_.trunks.push_back(t);
         config_.campaigns.push_back({file, o_.unattended_lines});
+        if (o_.second_campaign_yaml) {
+            std::ostringstream y2;
+            y2 << "name: sim2\n"
+               << "dialing: {mode: " << o_.mode
+               << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
+               << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
+               << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
+               << *o_.second_campaign_yaml;
+            const auto file2 = dir_.write("sim2.yaml", y2.str());
+            std::ostringstream csv2;
+            csv2 << "phone,timezone\n";
+            for (int i = 0; i < o_.contacts; ++i)
+                csv2 << "+1415666" << 1000 + i << "," << o_.zone << "\n";
+            const auto list2 = dir_.write("sim2.csv", csv2.str());
+            auto load2 = load_campaign_text(y2.str(), file2, dir_.path());
+            for (const auto& e : load2.errors) FAIL(e.to_string());
+            ImportSummary s2;
+            REQUIRE_MESSAGE(
+                import_contacts(*store_, *load2.campaign, y2.str(), list2, {}, s2, &error), error);
+            config_.campaigns.push_back({file2, 0});
+        }
         if (o_.agents) config_.agents.endpoint = "inproc://desktops";
         config_.tick = 100ms;
         config_.drain_timeout = 5s;
@@ -475,7 +499,7 @@ class Sim {
     // The campaign file as written, and a new text for it (for `ctl reload`).
     const std::string& campaign_yaml() const { return yaml_; }
     void rewrite_campaign(const std::string& yaml) { dir_.write("sim.yaml", yaml); }
-    CampaignStatus status() { return engine_->status().at(0); }
+    CampaignStatus status(std::size_t campaign = 0) { return engine_->status().at(campaign); }
     std::vector<Attempt> attempts() {
         std::vector<Attempt> out;
         store_->for_each_attempt("sim", [&](const Attempt& a) { out.push_back(a); });

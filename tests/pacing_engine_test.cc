@@ -294,3 +294,75 @@ TEST_CASE("pacing: Ofcom's estimated AMD false positives are counted for the das
     CHECK(sim.status().window_abandoned == 2);
     CHECK(m.abandoned->Value() == 0);  // nobody was really abandoned
 }
+
+namespace {
+
+// Logs in `n` agents (desks d1..dn, agents a1..an, fixed phones), each ready once its softphone
+// leg is up.
+void ready_team(Sim& sim, int n) {
+    for (int i = 1; i <= n; ++i) {
+        const std::string id = std::to_string(i);
+        sim.desk().request("d" + id, R"({"type":"login","agent":"a)" + id + R"(","phone":"sip:a)" +
+                                         id + R"(@127.0.0.1:5998"})");
+    }
+    sim.run_for(100ms);
+    for (int i = 1; i <= n; ++i) sim.desk().request("d" + std::to_string(i), R"({"type":"ready"})");
+}
+
+// Customer calls of each campaign still ringing (the carrier never answers them here).
+std::pair<int, int> ringing(Sim& sim) {
+    int a = 0, b = 0;
+    for (auto* i : sim.calls())
+        if (!i->over) (i->dial.to.find("+1415555") != std::string::npos ? a : b) += 1;
+    return {a, b};
+}
+
+}  // namespace
+
+TEST_CASE("shared agents: two campaigns count each agent once, divided by their shares") {
+    for (const auto& [share, want_a, want_b] : {std::tuple{"1", 2, 2}, std::tuple{"3", 3, 1}}) {
+        CAPTURE(share);
+        Sim::Options o;
+        o.agents = true;
+        o.contacts = 20;
+        o.campaign_yaml = std::string("agents: {share: ") + share + "}\n";
+        o.second_campaign_yaml = "";
+        Sim sim(o);
+        // Nobody answers for a minute: each call holds the agent it was dialled for.
+        sim.carrier([](const ScriptedSip::Invite&) {
+            return CarrierPlan{60s, 480, true, {}, -1ms};
+        });
+        sim.start();
+        ready_team(sim, 4);
+        sim.run_for(2s, 10ms);
+        // Progressive: one call per ready agent, and each agent in one campaign's count. Before
+        // agents were divided, both campaigns dialled for all four (eight calls).
+        const auto [a, b] = ringing(sim);
+        CHECK(a == want_a);
+        CHECK(b == want_b);
+        CHECK(sim.status(0).abandoned + sim.status(1).abandoned == 0);
+        CHECK(sim.status(0).pacing_agents == want_a);
+        CHECK(sim.status(1).pacing_agents == want_b);
+        CHECK(sim.status(0).agents_ready + sim.status(0).agents_talking == 4);  // serving it
+
+        // Campaign sim2 paused: its agents are counted by sim from the next tick.
+        REQUIRE(sim.engine().pause("sim2"));
+        sim.run_for(1s, 10ms);
+        CHECK(ringing(sim).first == 4);
+        CHECK(ringing(sim).second == want_b);  // its calls in progress go on
+    }
+}
+
+TEST_CASE("shared agents: a campaign with nobody left to dial gives its agents to the other") {
+    Sim::Options o;
+    o.agents = true;
+    o.contacts = 20;
+    o.second_campaign_yaml =
+        "calling_hours: {windows: [{days: [sun], from: \"09:00\", to: \"10:00\"}]}\n";
+    Sim sim(o);  // Wednesday noon: sim2's only window is on Sundays
+    sim.carrier([](const ScriptedSip::Invite&) { return CarrierPlan{60s, 480, true, {}, -1ms}; });
+    sim.start();
+    ready_team(sim, 4);
+    sim.run_for(3s, 10ms);
+    CHECK(ringing(sim) == std::pair{4, 0});
+}

@@ -32,6 +32,9 @@ struct Agent {
     std::string leg_source;
     std::string key;  // the desktop's CURVE key (empty without CURVE): with `peer`, its identity
     std::vector<std::string> campaigns, skills;
+    // The campaign whose pacer counts this agent: its next work. An agent who serves several
+    // running campaigns is counted by one of them at a time (AgentPool::apportion).
+    CampaignRun* pacing_run = nullptr;
     State state = State::connecting;
     SteadyTime since, last_heard;
     SteadyTime counted;  // the agent's time up to here is in the store's agent time (occupancy)

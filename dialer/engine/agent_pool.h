@@ -96,7 +96,12 @@ class AgentPool {
     // The engine stops: wrap-ups are completed and everyone is logged out.
     void log_everyone_out();
 
-    // For pacing and status: the agents serving `run`.
+    // Agents shared between campaigns: each agent is counted by one campaign's pacer at a time,
+    // the campaigns with contacts to dial dividing the agents by their `agents.share`. Agents
+    // whose campaign stopped, paused or ran out of contacts move to another (every tick); an
+    // agent's next campaign is chosen again each time it takes a call.
+    void apportion();
+    // For pacing: the agents `run`'s pacer counts. For status: counts() of all serving it.
     void fill_view(const CampaignRun& run, pacing::Snapshot& s) const;
     std::array<long, metrics::kAgentStates.size()> counts(const CampaignRun& run) const;
     RelayFigures relay_figures() const;
@@ -104,6 +109,12 @@ class AgentPool {
   private:
     SteadyTime now() const { return env_.clock().now(); }
     bool serves(const Agent& a, const CampaignRun& run) const;
+    // Whether `run`'s pacer may count `a`: it serves the campaign, which is running and dials
+    // for agents (not an IVR survey, unattended lines or preview).
+    bool paced_by(const Agent& a, const CampaignRun& run) const;
+    // Chooses `a`'s pacing_run: among the campaigns whose pacer may count it (those with
+    // contacts to dial first), the one with the fewest agents for its share.
+    void assign(Agent& a);
     Agent* longest_ready(const CampaignRun& run);
     Agent* find_agent(const std::string& id);
     void set_state(Agent& a, AgentState state, const std::string& reason = "");

@@ -20,19 +20,69 @@ bool AgentPool::serves(const Agent& a, const CampaignRun& run) const {
     return false;
 }
 
+// The agents the campaign's pacer counted first (it dialled for them), then any who serve it: a
+// person who answered is better connected by another campaign's agent than abandoned.
 Agent* AgentPool::longest_ready(const CampaignRun& run) {
     Agent* best = nullptr;
-    for (auto& [id, a] : agents_)
-        if (a->state == AgentState::ready && a->rtp && serves(*a, run) &&
-            (!best || a->since < best->since))
-            best = a.get();
+    bool best_ours = false;
+    for (auto& [id, a] : agents_) {
+        if (a->state != AgentState::ready || !a->rtp || !serves(*a, run)) continue;
+        const bool ours = a->pacing_run == &run;
+        if (!best || (ours && !best_ours) || (ours == best_ours && a->since < best->since))
+            best = a.get(), best_ours = ours;
+    }
     return best;
+}
+
+bool AgentPool::paced_by(const Agent& a, const CampaignRun& run) const {
+    return run.running() && !run.ivr_survey() && run.unattended() == 0 && !run.preview() &&
+           serves(a, run);
+}
+
+void AgentPool::assign(Agent& a) {
+    std::vector<CampaignRun*> candidates;
+    bool any_busy = false;
+    for (CampaignRun* r : host_.runs())
+        if (paced_by(a, *r)) {
+            candidates.push_back(r);
+            any_busy = any_busy || !r->status().idle;
+        }
+    // A campaign with nobody left to dial now gives its share to those that have some.
+    if (any_busy) std::erase_if(candidates, [](const CampaignRun* r) { return r->status().idle; });
+    a.pacing_run = nullptr;
+    if (candidates.size() <= 1) {
+        if (!candidates.empty()) a.pacing_run = candidates.front();
+        return;
+    }
+    std::map<const CampaignRun*, long> counted;
+    for (const auto& [id, other] : agents_)
+        if (other.get() != &a && other->pacing_run) ++counted[other->pacing_run];
+    CampaignRun* best = nullptr;
+    double best_load = 0;
+    for (CampaignRun* r : candidates) {
+        const double load =
+            static_cast<double>(counted[r] + 1) / std::max(0.01, r->campaign().agent_share);
+        if (!best || load < best_load) best = r, best_load = load;
+    }
+    a.pacing_run = best;
+}
+
+void AgentPool::apportion() {
+    for (auto& [id, a] : agents_) {
+        CampaignRun* r = a->pacing_run;
+        bool keep = r && paced_by(*a, *r);
+        // Counted by a campaign with nobody to dial while another that has some could use it.
+        if (keep && r->status().idle)
+            for (CampaignRun* other : host_.runs())
+                if (other != r && !other->status().idle && paced_by(*a, *other)) keep = false;
+        if (!keep) assign(*a);
+    }
 }
 
 void AgentPool::fill_view(const CampaignRun& run, pacing::Snapshot& s) const {
     const auto t = now();
     for (const auto& [id, a] : agents_) {
-        if (!serves(*a, run)) continue;
+        if (a->pacing_run != &run) continue;
         pacing::AgentView v;
         v.in_state_s = seconds_between(a->since, t);
         switch (a->state) {
@@ -254,6 +304,7 @@ void AgentPool::connect(Call& c, Agent& a) {
     }
     protocol_.offer(a, offer);
     set_state(a, AgentState::talking);
+    assign(a);  // the campaign its next work goes to
     protocol_.connected(a, c.attempt().id, ms);
     protocol_.call_connected(run.name(), c.attempt().id, a.id, ms);
 }

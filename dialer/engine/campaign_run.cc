@@ -363,6 +363,7 @@ int CampaignRun::plan(pacing::Snapshot& s, int allowance) {
     const auto decision = policy_->decide(s, estimator_);
     status_.pacing_reason = decision.reason;
     status_.pacing_calibration = decision.calibration;
+    status_.pacing_agents = static_cast<long>(s.agents.size());
     const int n = pacing::apply_caps(decision.calls, s, pacing_);
     auto& m = *m_;
     m.pacing_target->Set(n);

@@ -55,6 +55,7 @@ struct CampaignStatus {
     std::string pacing_start;
     std::string pacing_reason;
     double pacing_calibration = 0;  // predictive: the calibration factor (0 before a decision)
+    long pacing_agents = 0;  // agents its pacer counts (shared agents: those assigned to it)
 };
 
 // The campaign's audio, read at start.

@@ -298,6 +298,12 @@ void Engine::tick() {
         return;
     }
     save_pacing(false);
+    // Agents shared between campaigns: who has contacts to dial (checked once a second each),
+    // then which campaign's pacer counts each agent.
+    if (runs_.size() > 1)
+        for (auto& run : runs_)
+            if (run->running()) run->check_idle(t, env_.clock().wall_s());
+    agents_.apportion();
     const auto wall = env_.clock().wall_ms();
     for (auto& run : runs_) {
         run->refresh_window(wall);  // the window rolls: old abandons leave it
