@@ -39,7 +39,8 @@ struct Call {
     bool waiting = false, done = false, abandoned = false;
     int agent = -1;
     double talk_s = 0, wrap_s = 0;
-    long contact = -1;  // a finite list's contact
+    long contact = -1;     // a finite list's contact
+    std::size_t camp = 0;  // the campaign that dialled it
 };
 
 struct Agent {
@@ -48,12 +49,43 @@ struct Agent {
     bool logged_in = true, leaving = false;
     double talk_s = 0;
     std::size_t call = SIZE_MAX;  // the call it talks on or wraps up
+    std::size_t camp = 0;         // the campaign whose pacer counts it (its next work)
+};
+
+struct Hour {
+    long live = 0, abandoned = 0;
+};
+
+// One campaign: its pacer, what it learnt, its calls and its counts. A team serves one, or two
+// (Scenario::second) with each agent counted by one campaign's pacer at a time.
+struct Camp {
+    std::unique_ptr<Policy> policy;
+    Estimator est;
+    double live = 0, machine = 0, fail = 0, share = 1;
+    std::vector<std::size_t> ringing;
+    std::deque<std::size_t> waiting;
+    int answered_pending = 0, live_waiting = 0;
+    long dials = 0, dials_at_last_tick = 0, live_answers = 0, abandoned = 0;
+    long false_positives = 0, machines = 0, fails = 0, no_answers = 0;
+    double fp_carry = 0;  // Ofcom: estimated AMD false positives not yet counted
+    std::vector<Hour> hours;
 };
 
 class Sim {
   public:
-    explicit Sim(const Scenario& s) : sc_(s), rng_(s.seed), policy_(make_policy(s.pacing)) {
-        live_ = s.live_rate, machine_ = s.machine_rate, fail_ = s.fail_rate;
+    explicit Sim(const Scenario& s) : sc_(s), rng_(s.seed) {
+        const std::size_t hours = static_cast<std::size_t>(std::ceil(s.duration_s / 3600)) + 1;
+        camps_.resize(s.second ? 2 : 1);
+        for (std::size_t k = 0; k < camps_.size(); ++k) {
+            Camp& c = camps_[k];
+            c.policy = make_policy(s.pacing);
+            c.hours.resize(hours);
+            const bool first = k == 0;
+            c.live = first ? s.live_rate : s.second->live_rate;
+            c.machine = first ? s.machine_rate : s.second->machine_rate;
+            c.fail = first ? s.fail_rate : s.second->fail_rate;
+            c.share = first ? s.share : s.second->share;
+        }
         for (int i = 0; i < s.agents; ++i) add_agent(0);
         for (std::size_t i = 0; i < s.changes.size(); ++i) push(s.changes[i].at_s, Ev::change, i);
         if (s.restart_at_s > 0) push(s.restart_at_s, Ev::restart, 0);
@@ -61,7 +93,6 @@ class Sim {
         for (long i = 0; i < s.contacts; ++i) queue_.push_back(i);
         attempts_.assign(static_cast<std::size_t>(std::max(0L, s.contacts)), 0);
         push(0, Ev::tick, 0);
-        hours_.resize(static_cast<std::size_t>(std::ceil(s.duration_s / 3600)) + 1);
     }
 
     SimResult run() {
@@ -108,7 +139,22 @@ class Sim {
     void add_agent(double t) {
         agents_.push_back({AgentState::ready, t, true, false, 0});
         ++logged_in_;
+        assign(agents_.size() - 1);
         became_ready(agents_.size() - 1);
+    }
+
+    // The agent's next work: the campaign with the fewest agents for its share (as the engine's
+    // AgentPool::assign).
+    void assign(std::size_t agent) {
+        if (camps_.size() == 1) return;
+        std::vector<long> counted(camps_.size(), 0);
+        for (std::size_t i = 0; i < agents_.size(); ++i)
+            if (i != agent && agents_[i].logged_in) ++counted[agents_[i].camp];
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < camps_.size(); ++k)
+            if ((counted[k] + 1) / camps_[k].share < (counted[best] + 1) / camps_[best].share)
+                best = k;
+        agents_[agent].camp = best;
     }
 
     void became_ready(std::size_t i) {
@@ -120,15 +166,18 @@ class Sim {
             return;
         }
         set_state(a, AgentState::ready);
-        // A live answer already waiting takes this agent at once.
-        while (!waiting_.empty()) {
-            std::size_t c = waiting_.front();
-            waiting_.pop_front();
-            if (calls_[c].waiting) {
-                calls_[c].waiting = false;
-                --live_waiting_;
-                connect(c, i);
-                return;
+        // A live answer already waiting takes this agent at once: its own campaign's first.
+        for (std::size_t n = 0; n < camps_.size(); ++n) {
+            Camp& k = camps_[(a.camp + n) % camps_.size()];
+            while (!k.waiting.empty()) {
+                std::size_t c = k.waiting.front();
+                k.waiting.pop_front();
+                if (calls_[c].waiting) {
+                    calls_[c].waiting = false;
+                    --k.live_waiting;
+                    connect(c, i);
+                    return;
+                }
             }
         }
         if (sc_.pacing.mode == Mode::preview) push(now_ + sc_.preview_time_s, Ev::preview_ready, i);
@@ -145,6 +194,7 @@ class Sim {
         calls_[call].agent = static_cast<int>(agent);
         calls_[call].talk_s = a.talk_s;
         ++connects_;
+        assign(agent);
     }
 
     // A finite list: the contact's call ended without a conversation (`person`: with one).
@@ -160,9 +210,11 @@ class Sim {
         if (--open_contacts_ == 0) list_done_ = now_;
     }
 
-    void dial() {
+    void dial(std::size_t camp) {
+        Camp& k = camps_[camp];
         Call c;
         c.dial_t = now_;
+        c.camp = camp;
         if (sc_.contacts > 0) {
             if (queue_.empty()) return;  // every contact left is in a call
             c.contact = queue_.front();
@@ -172,8 +224,8 @@ class Sim {
         const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
         const double ring = sc_.pacing.ring_timeout_s;
         std::size_t id = calls_.size();
-        if (u < live_ || u < live_ + machine_) {
-            c.kind = u < live_ ? Kind::live : Kind::machine;
+        if (u < k.live || u < k.live + k.machine) {
+            c.kind = u < k.live ? Kind::live : Kind::machine;
             const double d =
                 (c.kind == Kind::live ? sc_.live_answer_delay : sc_.machine_answer_delay)
                     .sample(rng_);
@@ -183,34 +235,40 @@ class Sim {
                 c.kind = Kind::no_answer;
                 push(now_ + ring, Ev::timeout, id);
             }
-        } else if (u < live_ + machine_ + fail_) {
+        } else if (u < k.live + k.machine + k.fail) {
             c.kind = Kind::fail;
             push(now_ + std::min(ring, sc_.fail_delay.sample(rng_)), Ev::failed, id);
         } else {
             c.kind = Kind::no_answer;
             push(now_ + ring, Ev::timeout, id);
         }
-        c.ringing_slot = ringing_.size();
-        ringing_.push_back(id);
+        c.ringing_slot = k.ringing.size();
+        k.ringing.push_back(id);
         calls_.push_back(c);
-        ++dials_;
+        ++k.dials;
     }
 
     void stop_ringing(std::size_t id) {
+        auto& ringing = camps_[calls_[id].camp].ringing;
         std::size_t slot = calls_[id].ringing_slot;
-        std::size_t last = ringing_.back();
-        ringing_[slot] = last;
+        std::size_t last = ringing.back();
+        ringing[slot] = last;
         calls_[last].ringing_slot = slot;
-        ringing_.pop_back();
+        ringing.pop_back();
         calls_[id].ringing_slot = SIZE_MAX;
         calls_[id].resolved_t = now_;
     }
 
     std::size_t hour() const {
-        return std::min(hours_.size() - 1, static_cast<std::size_t>(now_ / 3600));
+        return std::min(camps_[0].hours.size() - 1, static_cast<std::size_t>(now_ / 3600));
     }
 
     void handle(const Event& e) {
+        // The campaign of the event's call (events about agents and ticks carry no call).
+        const bool about_call = e.type == Ev::answered || e.type == Ev::failed ||
+                                e.type == Ev::timeout || e.type == Ev::amd_done ||
+                                e.type == Ev::grace_over;
+        Camp& k = camps_[about_call ? calls_[e.id].camp : 0];
         switch (e.type) {
             case Ev::tick:
                 return tick();
@@ -218,51 +276,58 @@ class Sim {
                 Call& c = calls_[e.id];
                 stop_ringing(e.id);
                 c.answer_t = now_;
-                est_.dial_resolved(c.kind == Kind::live ? DialResult::live : DialResult::machine,
-                                   now_ - c.dial_t);
-                ++answered_pending_;
+                k.est.dial_resolved(c.kind == Kind::live ? DialResult::live : DialResult::machine,
+                                    now_ - c.dial_t);
+                ++k.answered_pending;
                 push(now_ + sc_.amd_decision.sample(rng_), Ev::amd_done, e.id);
                 return;
             }
             case Ev::failed:
                 stop_ringing(e.id);
-                est_.dial_resolved(DialResult::fail, now_ - calls_[e.id].dial_t);
-                ++fails_;
+                k.est.dial_resolved(DialResult::fail, now_ - calls_[e.id].dial_t);
+                ++k.fails;
                 contact_resolved(e.id, false);
                 return;
             case Ev::timeout:
                 stop_ringing(e.id);
-                est_.dial_resolved(DialResult::no_answer, now_ - calls_[e.id].dial_t);
+                k.est.dial_resolved(DialResult::no_answer, now_ - calls_[e.id].dial_t);
                 if (now_ - calls_[e.id].dial_t < 15 - 1e-9) ++ring_short_;
-                ++no_answers_;
+                ++k.no_answers;
                 contact_resolved(e.id, false);
                 return;
             case Ev::amd_done: {
                 Call& c = calls_[e.id];
-                --answered_pending_;
-                est_.amd_decided(now_ - c.answer_t);
+                --k.answered_pending;
+                k.est.amd_decided(now_ - c.answer_t);
                 c.verdict_t = now_;
                 contact_resolved(e.id, c.kind == Kind::live);
                 if (c.kind == Kind::machine) {
-                    ++machines_;
+                    ++k.machines;
                     // Ofcom: whole estimated false positives count as abandoned live answers.
-                    for (fp_carry_ += sc_.amd_false_positive_rate; fp_carry_ >= 1; fp_carry_ -= 1) {
-                        ++live_answers_, ++abandoned_, ++false_positives_;
-                        ++hours_[hour()].live, ++hours_[hour()].abandoned;
+                    for (k.fp_carry += sc_.amd_false_positive_rate; k.fp_carry >= 1;
+                         k.fp_carry -= 1) {
+                        ++k.live_answers, ++k.abandoned, ++k.false_positives;
+                        ++k.hours[hour()].live, ++k.hours[hour()].abandoned;
                     }
                     return;
                 }
-                ++live_answers_;
-                ++hours_[hour()].live;
+                ++k.live_answers;
+                ++k.hours[hour()].live;
+                // The longest-ready agent its campaign's pacer counted, else any ready one.
                 std::size_t best = SIZE_MAX;
-                for (std::size_t i = 0; i < agents_.size(); ++i)
-                    if (agents_[i].logged_in && agents_[i].state == AgentState::ready &&
-                        (best == SIZE_MAX || agents_[i].since < agents_[best].since))
+                for (std::size_t i = 0; i < agents_.size(); ++i) {
+                    const Agent& a = agents_[i];
+                    if (!a.logged_in || a.state != AgentState::ready) continue;
+                    const bool ours = a.camp == c.camp;
+                    const bool best_ours = best != SIZE_MAX && agents_[best].camp == c.camp;
+                    if (best == SIZE_MAX || (ours && !best_ours) ||
+                        (ours == best_ours && a.since < agents_[best].since))
                         best = i;
+                }
                 if (best != SIZE_MAX) return connect(e.id, best);
                 c.waiting = true;
-                waiting_.push_back(e.id);
-                ++live_waiting_;
+                k.waiting.push_back(e.id);
+                ++k.live_waiting;
                 push(now_ + sc_.pacing.connect_grace_s, Ev::grace_over, e.id);
                 return;
             }
@@ -271,9 +336,10 @@ class Sim {
                 if (!c.waiting) return;  // connected in time
                 c.waiting = false;
                 c.abandoned = true;
-                --live_waiting_;
-                ++abandoned_;
-                ++hours_[std::min(hours_.size() - 1, static_cast<std::size_t>(c.verdict_t / 3600))]
+                --k.live_waiting;
+                ++k.abandoned;
+                ++k.hours[std::min(k.hours.size() - 1,
+                                   static_cast<std::size_t>(c.verdict_t / 3600))]
                       .abandoned;
                 return;
             }
@@ -281,7 +347,8 @@ class Sim {
                 Agent& a = agents_[e.id];
                 set_state(a, AgentState::wrapup);
                 const double wrap = sc_.wrap.sample(rng_);
-                est_.handled(a.talk_s, wrap);
+                camps_[a.call < calls_.size() ? calls_[a.call].camp : 0].est.handled(a.talk_s,
+                                                                                     wrap);
                 if (a.call < calls_.size()) calls_[a.call].wrap_s = wrap;
                 push(now_ + wrap, Ev::wrap_end, e.id);
                 return;
@@ -301,9 +368,9 @@ class Sim {
     }
 
     void change(const ScenarioChange& ch) {
-        if (ch.live_rate) live_ = *ch.live_rate;
-        if (ch.machine_rate) machine_ = *ch.machine_rate;
-        if (ch.fail_rate) fail_ = *ch.fail_rate;
+        if (ch.live_rate) camps_[0].live = *ch.live_rate;
+        if (ch.machine_rate) camps_[0].machine = *ch.machine_rate;
+        if (ch.fail_rate) camps_[0].fail = *ch.fail_rate;
         if (ch.agents) {
             int delta = *ch.agents - logged_in_;
             for (; delta > 0; --delta) add_agent(now_);
@@ -325,37 +392,57 @@ class Sim {
     }
 
     void restart() {
-        const std::string saved = est_.save();
-        const auto calibration = policy_->calibration();
-        est_ = Estimator();
-        policy_ = make_policy(sc_.pacing);
-        if (!sc_.warm_restart) return;
-        est_.restore(saved);
-        if (calibration) policy_->restore(*calibration);
+        for (Camp& k : camps_) {
+            const std::string saved = k.est.save();
+            const auto calibration = k.policy->calibration();
+            k.est = Estimator();
+            k.policy = make_policy(sc_.pacing);
+            if (!sc_.warm_restart) continue;
+            k.est.restore(saved);
+            if (calibration) k.policy->restore(*calibration);
+        }
     }
 
     void tick() {
-        Snapshot s;
-        s.agents.reserve(agents_.size());
-        for (const auto& a : agents_)
-            if (a.logged_in)
-                s.agents.push_back({a.leaving ? AgentState::reserved : a.state, now_ - a.since});
-        s.ringing_age_s.reserve(ringing_.size());
-        for (std::size_t id : ringing_) s.ringing_age_s.push_back(now_ - calls_[id].dial_t);
-        s.answered_pending = answered_pending_;
-        s.live_waiting = live_waiting_;
-        s.preview_requests = preview_requests_;
-        s.window_live = live_answers_;  // a simulated run lies inside one regulatory window
-        s.window_abandoned = abandoned_;
-        s.dials_last_second = static_cast<int>(dials_ - dials_at_last_tick_);
-        s.trunk_in_flight = s.in_flight();
-        dials_at_last_tick_ = dials_;
-        peak_lines_ = std::max(peak_lines_, s.in_flight() + talking_);
-        Decision d = policy_->decide(s, est_);
-        const int n = apply_caps(d.calls, s, sc_.pacing);
-        if (sc_.pacing.mode == Mode::preview)
-            preview_requests_ = std::max(0, preview_requests_ - n);
-        for (int i = 0; i < n; ++i) dial();
+        // Each campaign's snapshot, its vectors' memory kept from tick to tick.
+        auto& snaps = snaps_;
+        snaps.resize(camps_.size());
+        int in_flight = 0;
+        for (std::size_t k = 0; k < camps_.size(); ++k) {
+            Camp& c = camps_[k];
+            Snapshot& s = snaps[k];
+            auto agents = std::move(s.agents);
+            auto ages = std::move(s.ringing_age_s);
+            agents.clear();
+            ages.clear();
+            s = Snapshot{};
+            s.agents = std::move(agents);
+            s.ringing_age_s = std::move(ages);
+            s.agents.reserve(agents_.size());
+            for (const auto& a : agents_)
+                if (a.logged_in && a.camp == k)
+                    s.agents.push_back(
+                        {a.leaving ? AgentState::reserved : a.state, now_ - a.since});
+            s.ringing_age_s.reserve(c.ringing.size());
+            for (std::size_t id : c.ringing) s.ringing_age_s.push_back(now_ - calls_[id].dial_t);
+            s.answered_pending = c.answered_pending;
+            s.live_waiting = c.live_waiting;
+            if (k == 0) s.preview_requests = preview_requests_;
+            s.window_live = c.live_answers;  // a simulated run lies inside one regulatory window
+            s.window_abandoned = c.abandoned;
+            s.dials_last_second = static_cast<int>(c.dials - c.dials_at_last_tick);
+            s.trunk_in_flight = s.in_flight();
+            c.dials_at_last_tick = c.dials;
+            in_flight += s.in_flight();
+        }
+        peak_lines_ = std::max(peak_lines_, in_flight + talking_);
+        for (std::size_t k = 0; k < camps_.size(); ++k) {
+            Decision d = camps_[k].policy->decide(snaps[k], camps_[k].est);
+            const int n = apply_caps(d.calls, snaps[k], sc_.pacing);
+            if (k == 0 && sc_.pacing.mode == Mode::preview)
+                preview_requests_ = std::max(0, preview_requests_ - n);
+            for (int i = 0; i < n; ++i) dial(k);
+        }
         ++decisions_;
         push(now_ + 1.0, Ev::tick, 0);
     }
@@ -369,14 +456,16 @@ class Sim {
                                                           : "preview";
         r.occupancy = logged_in_s_ > 0 ? busy_s_ / logged_in_s_ : 0;
         r.talk_occupancy = logged_in_s_ > 0 ? talk_time_s_ / logged_in_s_ : 0;
-        r.live_answers = live_answers_;
-        r.abandoned = abandoned_;
-        r.estimated_false_positives = false_positives_;
-        r.abandon_rate = live_answers_ ? double(abandoned_) / double(live_answers_) : 0;
-        r.dials = dials_;
-        r.machines = machines_;
-        r.fails = fails_;
-        r.no_answers = no_answers_;
+        for (const Camp& k : camps_) {
+            r.live_answers += k.live_answers;
+            r.abandoned += k.abandoned;
+            r.estimated_false_positives += k.false_positives;
+            r.dials += k.dials;
+            r.machines += k.machines;
+            r.fails += k.fails;
+            r.no_answers += k.no_answers;
+        }
+        r.abandon_rate = r.live_answers ? double(r.abandoned) / double(r.live_answers) : 0;
         if (!waits_.empty()) {
             double sum = 0;
             for (double w : waits_) sum += w;
@@ -415,58 +504,59 @@ class Sim {
         }
         for (const auto& sl : slices_)
             r.occupancy_by_slice.push_back(sl.logged_in > 0 ? sl.busy / sl.logged_in : 0);
-        // Hourly checks of trailing windows: the worst 24 h, and how often the campaign's window
-        // was over the cap.
+        // Hourly checks of trailing windows, each campaign's own: the worst 24 h, and how often
+        // the campaign's window was over the cap.
         const std::size_t hours = static_cast<std::size_t>(std::ceil(sc_.duration_s / 3600));
         const std::size_t window_h =
             static_cast<std::size_t>(std::llround(sc_.abandon_window_s / 3600));
-        for (std::size_t h = 1; h <= hours && h <= hours_.size(); ++h) {
-            auto rate_over = [&](std::size_t span) {
-                long live = 0, ab = 0;
-                for (std::size_t i = h > span ? h - span : 0; i < h; ++i)
-                    live += hours_[i].live, ab += hours_[i].abandoned;
-                return live ? double(ab) / double(live) : 0.0;
-            };
-            r.max_window_abandon_rate = std::max(r.max_window_abandon_rate, rate_over(24));
-            if (rate_over(window_h) > sc_.pacing.max_abandon_rate + 1e-12) ++r.windows_over_cap;
+        for (const Camp& k : camps_) {
+            CampaignFigures f;
+            f.dials = k.dials;
+            f.live_answers = k.live_answers;
+            f.abandoned = k.abandoned;
+            f.abandon_rate = k.live_answers ? double(k.abandoned) / double(k.live_answers) : 0;
+            for (std::size_t h = 1; h <= hours && h <= k.hours.size(); ++h) {
+                auto rate_over = [&](std::size_t span) {
+                    long live = 0, ab = 0;
+                    for (std::size_t i = h > span ? h - span : 0; i < h; ++i)
+                        live += k.hours[i].live, ab += k.hours[i].abandoned;
+                    return live ? double(ab) / double(live) : 0.0;
+                };
+                f.max_window_abandon_rate = std::max(f.max_window_abandon_rate, rate_over(24));
+                if (rate_over(window_h) > sc_.pacing.max_abandon_rate + 1e-12) ++f.windows_over_cap;
+            }
+            r.max_window_abandon_rate =
+                std::max(r.max_window_abandon_rate, f.max_window_abandon_rate);
+            r.windows_over_cap += f.windows_over_cap;
+            r.campaigns.push_back(f);
         }
         return r;
     }
 
-    struct Hour {
-        long live = 0, abandoned = 0;
-    };
-
     const Scenario& sc_;
     Rng rng_;
-    std::unique_ptr<Policy> policy_;
-    Estimator est_;
+    std::vector<Camp> camps_;
+    std::vector<Snapshot> snaps_;
     std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
     std::uint64_t seq_ = 0;
     double now_ = 0;
-    double live_, machine_, fail_;
     std::vector<Agent> agents_;
     std::vector<Call> calls_;
-    std::vector<std::size_t> ringing_;
-    std::deque<std::size_t> waiting_;
     std::vector<double> waits_;
-    std::vector<Hour> hours_;
     static constexpr double kSliceS = 300;
     struct Slice {
         double logged_in = 0, busy = 0;
     };
     std::vector<Slice> slices_;
     int logged_in_ = 0, busy_ = 0, talking_ = 0;
-    int answered_pending_ = 0, live_waiting_ = 0, preview_requests_ = 0;
-    long dials_ = 0, dials_at_last_tick_ = 0, live_answers_ = 0, abandoned_ = 0, connects_ = 0;
-    double fp_carry_ = 0;        // Ofcom: estimated AMD false positives not yet counted
+    int preview_requests_ = 0;
+    long connects_ = 0;
     std::deque<long> queue_;     // a finite list: contacts to dial, in order
     std::vector<int> attempts_;  // a finite list: attempts by contact
     long open_contacts_ = 0, contacts_reached_ = 0;
     double list_done_ = -1;
     int peak_lines_ = 0;
-    long false_positives_ = 0;
-    long machines_ = 0, fails_ = 0, no_answers_ = 0, ring_short_ = 0, decisions_ = 0;
+    long ring_short_ = 0, decisions_ = 0;
     double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;
 };
 

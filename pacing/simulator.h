@@ -48,6 +48,21 @@ struct Scenario {
     // ends when every contact is final (SimResult::list_done_s).
     long contacts = 0;
     int max_attempts = 0;
+    // Two campaigns on one team: the second's calls (the first's are the rates above) and each
+    // campaign's weight in dividing the agents (as `agents.share`). Both pace with `pacing`.
+    struct SecondCampaign {
+        double live_rate = 0.20, machine_rate = 0.25, fail_rate = 0.15;
+        double share = 1;
+    };
+    std::optional<SecondCampaign> second;
+    double share = 1;
+};
+
+// One campaign's figures when a team serves two (SimResult::campaigns).
+struct CampaignFigures {
+    long dials = 0, live_answers = 0, abandoned = 0;
+    double abandon_rate = 0, max_window_abandon_rate = 0;
+    int windows_over_cap = 0;
 };
 
 // One simulated dial, as the ledger would record it (times in seconds from the run's start).
@@ -84,6 +99,7 @@ struct SimResult {
     int peak_lines = 0;         // most trunk channels at once: calls in flight and conversations
     double list_done_s = -1;    // a finite list: when its last contact became final (-1: not)
     long contacts_reached = 0;  // a finite list: contacts that ended with a person answering
+    std::vector<CampaignFigures> campaigns;  // each campaign's own (one, or two)
 };
 
 SimResult simulate(const Scenario& scenario);

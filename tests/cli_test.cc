@@ -176,6 +176,37 @@ TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with th
             name);
     }
 
+    // Two campaigns on one team: the second's calls and the shares reach the run.
+    {
+        test::TempDir two;
+        auto run_two = [&](const std::string& second) {
+            auto f = two.write("two.yaml",
+                               "agents: 20\nduration: 2h\ncalls: {live_rate: 0.1}\n"
+                               "second_campaign: " +
+                                   second + "\n");
+            auto r = test::run(kOutpace + " simulate --json " + f);
+            INFO(r.out);
+            REQUIRE(r.status == 0);
+            return nlohmann::json::parse(r.out)["campaigns"];
+        };
+        const auto even = run_two("{live_rate: 0.3}");
+        REQUIRE(even.size() == 2);
+        const double p2 = even[1]["live_answers"].get<double>() / even[1]["dials"].get<double>();
+        CHECK(p2 == doctest::Approx(0.3).epsilon(0.15));
+        const auto more = run_two("{live_rate: 0.3, share: 3}");
+        CHECK(more[1]["live_answers"].get<long>() > even[1]["live_answers"].get<long>());
+        const auto first = run_two("{live_rate: 0.3, first_share: 3}");
+        CHECK(first[0]["live_answers"].get<long>() > even[0]["live_answers"].get<long>());
+        const auto fails = run_two("{live_rate: 0.3, machine_rate: 0, fail_rate: 0.7}");
+        CHECK(fails[1]["dials"].get<long>() != even[1]["dials"].get<long>());
+        auto over = test::run(kOutpace + " simulate " +
+                              two.write("bad.yaml",
+                                        "second_campaign: {live_rate: 0.9, "
+                                        "fail_rate: 0.5}\n"));
+        CHECK(over.status == 1);
+        CHECK(over.out.find("must not exceed 1") != std::string::npos);
+    }
+
     test::TempDir dir;
     auto bad = dir.write("s.yaml",
                          "agents: 5\ncampaign:\n  ring_timeout: 10s\ncalls:\n  talk: {dist: "

@@ -355,3 +355,36 @@ TEST_CASE("plan: attempts per contact, and the projection against a finite list 
     CHECK(row.working_hours * 3600 == doctest::Approx(run.list_done_s).epsilon(0.06));
     CHECK(row.contacts_reached == doctest::Approx(run.contacts_reached).epsilon(0.05));
 }
+
+TEST_CASE("two campaigns on one team: each agent counted once, split by share, caps held") {
+    Scenario sc;
+    sc.duration_s = 4 * 3600;
+    sc.live_rate = 0.10;
+    sc.second = Scenario::SecondCampaign{0.30, 0.25, 0.15, 1};
+    const auto even = simulate(sc);
+    REQUIRE(even.campaigns.size() == 2);
+    CHECK(even.campaigns[0].dials + even.campaigns[1].dials == even.dials);
+    CHECK(even.campaigns[0].live_answers + even.campaigns[1].live_answers == even.live_answers);
+    for (const auto& f : even.campaigns) {
+        CHECK(f.windows_over_cap == 0);
+        CHECK(f.abandon_rate <= 0.03);
+        CHECK(f.live_answers > 100);
+    }
+    // Each campaign's calls are its own list's: a tenth and three tenths of dials reach people.
+    CHECK(double(even.campaigns[0].live_answers) / double(even.campaigns[0].dials) ==
+          doctest::Approx(0.10).epsilon(0.1));
+    CHECK(double(even.campaigns[1].live_answers) / double(even.campaigns[1].dials) ==
+          doctest::Approx(0.30).epsilon(0.1));
+    // Shares 3:1: the first campaign's pacer counts three agents in four, and reaches more
+    // people than at 1:1.
+    sc.share = 3;
+    const auto weighted = simulate(sc);
+    CHECK(weighted.campaigns[0].live_answers > 1.3 * even.campaigns[0].live_answers);
+    CHECK(weighted.campaigns[1].live_answers < even.campaigns[1].live_answers);
+    CHECK(weighted.windows_over_cap == 0);
+    // The team is used as one: about as busy as one campaign at the blended live rate.
+    Scenario one;
+    one.duration_s = sc.duration_s;
+    one.live_rate = double(even.live_answers) / double(even.dials);
+    CHECK(even.occupancy == doctest::Approx(simulate(one).occupancy).epsilon(0.04));
+}

@@ -120,7 +120,8 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
     const YAML::Node& root = *document;
     try {
         if (r.keys(root, "the scenario",
-                   {"agents", "duration", "seed", "campaign", "calls", "changes"})) {
+                   {"agents", "duration", "seed", "campaign", "calls", "changes",
+                    "second_campaign"})) {
             if (root["agents"])
                 sc.agents = static_cast<int>(r.number(root["agents"], "agents", 1, 100000));
             if (root["duration"]) sc.duration_s = r.seconds(root["duration"], "duration");
@@ -183,6 +184,22 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 if (c["connect_grace"])
                     sc.pacing.connect_grace_s = r.seconds(c["connect_grace"], "connect_grace");
             }
+            // Two campaigns on one team: the second's calls and each one's share of the agents.
+            if (auto c = root["second_campaign"];
+                c && r.keys(c, "second_campaign",
+                            {"live_rate", "machine_rate", "fail_rate", "share", "first_share"})) {
+                pacing::Scenario::SecondCampaign second;
+                if (c["live_rate"]) second.live_rate = r.number(c["live_rate"], "live_rate", 0, 1);
+                if (c["machine_rate"])
+                    second.machine_rate = r.number(c["machine_rate"], "machine_rate", 0, 1);
+                if (c["fail_rate"]) second.fail_rate = r.number(c["fail_rate"], "fail_rate", 0, 1);
+                if (second.live_rate + second.machine_rate + second.fail_rate > 1)
+                    r.error(c, "live_rate + machine_rate + fail_rate must not exceed 1");
+                if (c["share"]) second.share = r.number(c["share"], "share", 0.01, 100);
+                if (c["first_share"])
+                    sc.share = r.number(c["first_share"], "first_share", 0.01, 100);
+                sc.second = second;
+            }
             if (auto ch = root["changes"]) {
                 for (const auto& item : ch) {
                     if (!r.keys(item, "a change",
@@ -234,7 +251,18 @@ nlohmann::json to_json(const pacing::SimResult& r) {
             {"connects_per_agent_hour", r.connects_per_agent_hour},
             {"ring_short_of_15s", r.ring_short_of_15s},
             {"decisions", r.decisions},
-            {"logged_in_agent_hours", r.logged_in_agent_hours}};
+            {"logged_in_agent_hours", r.logged_in_agent_hours},
+            {"campaigns", [&] {
+                 auto a = nlohmann::json::array();
+                 for (const auto& f : r.campaigns)
+                     a.push_back({{"dials", f.dials},
+                                  {"live_answers", f.live_answers},
+                                  {"abandoned", f.abandoned},
+                                  {"abandon_rate", f.abandon_rate},
+                                  {"max_window_abandon_rate", f.max_window_abandon_rate},
+                                  {"windows_over_cap", f.windows_over_cap}});
+                 return a;
+             }()}};
 }
 
 struct SimulateArgs {
@@ -399,6 +427,14 @@ int run_simulate(const SimulateArgs& a) {
                 r.agent_wait_p95_s);
     std::printf("  connects per agent-hour    %6.1f\n", r.connects_per_agent_hour);
     std::printf("  rang short of 15 s         %6ld\n", r.ring_short_of_15s);
+    if (r.campaigns.size() > 1)
+        for (std::size_t k = 0; k < r.campaigns.size(); ++k) {
+            const auto& f = r.campaigns[k];
+            std::printf(
+                "  campaign %zu: %ld dials, %ld live, %ld abandoned (%.2f%%), %d hours over\n",
+                k + 1, f.dials, f.live_answers, f.abandoned, 100 * f.abandon_rate,
+                f.windows_over_cap);
+        }
     return 0;
 }
 
