@@ -198,6 +198,15 @@ double Estimator::live_given_ringing(double age, double ring_timeout) const {
     return all > 0 ? live / all : 0;
 }
 
+double Estimator::machine_given_ringing(double age, double ring_timeout) const {
+    const double live = share(DialResult::live) * delay_[0].survival(age);
+    const double machine = share(DialResult::machine) * delay_[1].survival(age);
+    const double fail = share(DialResult::fail) * delay_[2].survival(age);
+    const double none = age < ring_timeout ? share(DialResult::no_answer) : 0;
+    const double all = live + machine + fail + none;
+    return all > 0 ? machine / all : 0;
+}
+
 double Estimator::live_verdict_delay_s() const {
     return delay_[0].mean() + amd_.mean();
 }

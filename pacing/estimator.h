@@ -60,8 +60,9 @@ class Estimator {
     double dials_seen() const { return dials_; }
     double share(DialResult r) const;  // current estimate of the outcome's share of dials
     double live_rate() const { return share(DialResult::live); }
-    // Chance that a call still ringing at `age_s` ends as a live answer.
+    // Chance that a call still ringing at `age_s` ends as a live answer (or a machine).
     double live_given_ringing(double age_s, double ring_timeout_s) const;
+    double machine_given_ringing(double age_s, double ring_timeout_s) const;
     // Expected seconds from dialling to a human verdict for a live answer.
     double live_verdict_delay_s() const;
     const DurationHistogram& handle() const { return handle_; }

@@ -122,6 +122,7 @@ class Predictive : public Policy {
         talk_memo_.reset();
         wrap_memo_.reset();
         ring_memo_.reset();
+        machine_memo_.reset();
         const int prog = progressive_calls(s);
         if (static_cast<int>(s.agents.size()) < c_.min_agents_predictive)
             return {prog, "small team: progressive"};
@@ -169,6 +170,16 @@ class Predictive : public Policy {
             live += q;
             var_live += q * (1 - q);
         }
+        // on_machine: agent. Machines on their way take agents who would otherwise be free for
+        // people (when one is ready at their verdict; counting each is the cautious side).
+        const double pm = c_.machines_to_agents ? est.share(DialResult::machine) : 0;
+        if (c_.machines_to_agents) {
+            double machines = s.answered_pending * (1 - human);
+            for (double age : s.ringing_age_s)
+                machines += machine_memo_.get(
+                    age, [&](double t) { return est.machine_given_ringing(t, c_.ring_timeout_s); });
+            free = std::max(0.0, free - machines);
+        }
         d.expected_free_agents = free;
         d.expected_live = live;
         d.target_abandon = abandon_target(c_, s.window_live, s.window_abandoned);
@@ -180,7 +191,8 @@ class Predictive : public Policy {
         auto ratio = [&](int n) {
             const double mu = live + n * p;
             if (mu <= 0) return 0.0;
-            return expected_overflow(mu, var_live + n * p * (1 - p), free, var_free) / mu;
+            const double free_n = std::max(0.0, free - n * pm);  // new dials' machines too
+            return expected_overflow(mu, var_live + n * p * (1 - p), free_n, var_free) / mu;
         };
         const int limit =
             std::max(0, static_cast<int>(std::ceil(c_.max_lines_per_agent * s.agents.size())) -
@@ -270,7 +282,7 @@ class Predictive : public Policy {
     };
 
     PacingConfig c_;
-    AgeMemo talk_memo_, wrap_memo_, ring_memo_;
+    AgeMemo talk_memo_, wrap_memo_, ring_memo_, machine_memo_;
 };
 
 }  // namespace

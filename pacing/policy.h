@@ -23,6 +23,10 @@ struct PacingConfig {
     int min_agents_predictive = 5;   // smaller teams dial progressively
     int survey_lines = 0;            // survey: IVR sessions at once
     double min_dials_learned = 200;  // cold start: progressive until this many dials resolved
+    // on_machine: agent. A machine answer takes a ready agent (to leave the message) when one is
+    // ready at its verdict: predictive pacing counts the machines on their way against the
+    // agents it expects free, as it counts people.
+    bool machines_to_agents = false;
     // Caps.
     double max_lines_per_agent = 3;
     int max_calls_per_second = 1000;

@@ -183,11 +183,12 @@ class Sim {
         if (sc_.pacing.mode == Mode::preview) push(now_ + sc_.preview_time_s, Ev::preview_ready, i);
     }
 
-    void connect(std::size_t call, std::size_t agent) {
+    // `machine`: an agent leaves a message on a machine (on_machine: agent).
+    void connect(std::size_t call, std::size_t agent, bool machine = false) {
         Agent& a = agents_[agent];
         waits_.push_back(now_ - a.since);
         set_state(a, AgentState::talking);
-        a.talk_s = sc_.talk.sample(rng_);
+        a.talk_s = (machine ? sc_.machine_message : sc_.talk).sample(rng_);
         a.call = call;
         push(now_ + a.talk_s, Ev::talk_end, agent);
         calls_[call].done = true;
@@ -259,6 +260,22 @@ class Sim {
         calls_[id].resolved_t = now_;
     }
 
+    // The longest-ready agent campaign `camp`'s pacer counted, else any ready one (SIZE_MAX:
+    // none).
+    std::size_t ready_agent(std::size_t camp) const {
+        std::size_t best = SIZE_MAX;
+        for (std::size_t i = 0; i < agents_.size(); ++i) {
+            const Agent& a = agents_[i];
+            if (!a.logged_in || a.state != AgentState::ready) continue;
+            const bool ours = a.camp == camp;
+            const bool best_ours = best != SIZE_MAX && agents_[best].camp == camp;
+            if (best == SIZE_MAX || (ours && !best_ours) ||
+                (ours == best_ours && a.since < agents_[best].since))
+                best = i;
+        }
+        return best;
+    }
+
     std::size_t hour() const {
         return std::min(camps_[0].hours.size() - 1, static_cast<std::size_t>(now_ / 3600));
     }
@@ -309,21 +326,17 @@ class Sim {
                         ++k.live_answers, ++k.abandoned, ++k.false_positives;
                         ++k.hours[hour()].live, ++k.hours[hour()].abandoned;
                     }
+                    // on_machine: agent. A ready agent leaves the message; none: released.
+                    if (sc_.machines_to_agents)
+                        if (const auto best = ready_agent(c.camp); best != SIZE_MAX) {
+                            ++machines_to_agents_;
+                            connect(e.id, best, true);
+                        }
                     return;
                 }
                 ++k.live_answers;
                 ++k.hours[hour()].live;
-                // The longest-ready agent its campaign's pacer counted, else any ready one.
-                std::size_t best = SIZE_MAX;
-                for (std::size_t i = 0; i < agents_.size(); ++i) {
-                    const Agent& a = agents_[i];
-                    if (!a.logged_in || a.state != AgentState::ready) continue;
-                    const bool ours = a.camp == c.camp;
-                    const bool best_ours = best != SIZE_MAX && agents_[best].camp == c.camp;
-                    if (best == SIZE_MAX || (ours && !best_ours) ||
-                        (ours == best_ours && a.since < agents_[best].since))
-                        best = i;
-                }
+                const std::size_t best = ready_agent(c.camp);
                 if (best != SIZE_MAX) return connect(e.id, best);
                 c.waiting = true;
                 k.waiting.push_back(e.id);
@@ -478,6 +491,7 @@ class Sim {
             r.logged_in_agent_hours > 0 ? connects_ / r.logged_in_agent_hours : 0;
         r.ring_short_of_15s = ring_short_;
         r.peak_lines = peak_lines_;
+        r.machines_to_agents = machines_to_agents_;
         r.list_done_s = list_done_;
         r.contacts_reached = contacts_reached_;
         r.decisions = decisions_;
@@ -556,7 +570,7 @@ class Sim {
     long open_contacts_ = 0, contacts_reached_ = 0;
     double list_done_ = -1;
     int peak_lines_ = 0;
-    long ring_short_ = 0, decisions_ = 0;
+    long ring_short_ = 0, decisions_ = 0, machines_to_agents_ = 0;
     double logged_in_s_ = 0, busy_s_ = 0, talk_time_s_ = 0;
 };
 

@@ -56,6 +56,11 @@ struct Scenario {
     };
     std::optional<SecondCampaign> second;
     double share = 1;
+    // on_machine: agent. A machine answer takes a ready agent (if any at its verdict) for this
+    // long, then its wrap-up. The policy's own PacingConfig::machines_to_agents says whether it
+    // accounts for them.
+    bool machines_to_agents = false;
+    Distribution machine_message = Distribution::fixed(25);
 };
 
 // One campaign's figures when a team serves two (SimResult::campaigns).
@@ -96,9 +101,11 @@ struct SimResult {
     std::string policy;
     std::vector<double> occupancy_by_slice;  // occupancy in consecutive 5-minute slices
     std::vector<SimCall> calls;              // with Scenario::record_calls, in dial order
-    int peak_lines = 0;         // most trunk channels at once: calls in flight and conversations
-    double list_done_s = -1;    // a finite list: when its last contact became final (-1: not)
-    long contacts_reached = 0;  // a finite list: contacts that ended with a person answering
+    int peak_lines = 0;
+    long machines_to_agents = 0;  // machine answers an agent took (on_machine: agent)         //
+                                  // most trunk channels at once: calls in flight and conversations
+    double list_done_s = -1;      // a finite list: when its last contact became final (-1: not)
+    long contacts_reached = 0;    // a finite list: contacts that ended with a person answering
     std::vector<CampaignFigures> campaigns;  // each campaign's own (one, or two)
 };
 

@@ -207,6 +207,29 @@ TEST_CASE("simulate: the reference scenario as JSON, and scenario errors with th
         CHECK(over.out.find("must not exceed 1") != std::string::npos);
     }
 
+    // on_machine: agent, and how long its message takes.
+    {
+        test::TempDir m;
+        auto run_m = [&](const std::string& extra) {
+            auto f = m.write("m.yaml", "agents: 20\nduration: 2h\n" + extra);
+            auto r = test::run(kOutpace + " simulate --json " + f);
+            INFO(r.out);
+            REQUIRE(r.status == 0);
+            return nlohmann::json::parse(r.out);
+        };
+        CHECK(run_m("")["machines_to_agents"] == 0);
+        const auto agent = run_m("campaign: {on_machine: agent}\n");
+        CHECK(agent["machines_to_agents"].get<long>() > 100);
+        const auto longer = run_m(
+            "campaign: {on_machine: agent}\ncalls: {machine_message: {dist: fixed, "
+            "value: 60s}}\n");
+        CHECK(longer["talk_occupancy"].get<double>() > agent["talk_occupancy"].get<double>());
+        auto wrong = test::run(kOutpace + " simulate " +
+                               m.write("w.yaml", "campaign: {on_machine: voicemail}\n"));
+        CHECK(wrong.status == 1);
+        CHECK(wrong.out.find("on_machine must be hangup or agent") != std::string::npos);
+    }
+
     test::TempDir dir;
     auto bad = dir.write("s.yaml",
                          "agents: 5\ncampaign:\n  ring_timeout: 10s\ncalls:\n  talk: {dist: "

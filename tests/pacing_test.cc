@@ -388,3 +388,23 @@ TEST_CASE("two campaigns on one team: each agent counted once, split by share, c
     one.live_rate = double(even.live_answers) / double(even.dials);
     CHECK(even.occupancy == doctest::Approx(simulate(one).occupancy).epsilon(0.04));
 }
+
+TEST_CASE("on_machine agent: predictive counts the machines that will take its agents") {
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        Scenario sc;
+        sc.agents = 50;
+        sc.duration_s = 4 * 3600;
+        sc.seed = seed;
+        sc.machines_to_agents = true;
+        const auto blind = simulate(sc);
+        sc.pacing.machines_to_agents = true;
+        const auto counted = simulate(sc);
+        INFO("seed " << seed << ": blind " << blind.occupancy << " " << blind.abandon_rate
+                     << ", counted " << counted.occupancy << " " << counted.abandon_rate);
+        CHECK(counted.machines_to_agents > 1000);  // agents did take machines
+        CHECK(counted.windows_over_cap == 0);
+        CHECK(counted.abandon_rate <= 0.03);
+        CHECK(counted.abandon_rate < blind.abandon_rate);
+        CHECK(counted.occupancy > blind.occupancy);
+    }
+}

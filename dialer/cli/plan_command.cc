@@ -116,6 +116,7 @@ int run_plan(const PlanArgs& a) {
     pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
     pc.min_agents_predictive = c.min_agents_predictive;
     pc.max_lines_per_agent = c.max_lines_per_agent;
+    pc.machines_to_agents = sc.machines_to_agents = c.on_machine == MachineAction::agent;
     sc.abandon_window_s = c.abandon_window <= Millis{86'400'000} ? 86400 : 30 * 86400;
     if (c.count_amd_false_positives) sc.amd_false_positive_rate = c.amd_false_positive_rate;
     in.max_attempts = c.max_attempts;

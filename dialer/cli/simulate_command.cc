@@ -130,7 +130,7 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 c && r.keys(c, "campaign",
                             {"mode", "ratio", "max_abandon_rate", "abandon_window", "ring_timeout",
                              "connect_grace", "min_agents_predictive", "max_lines_per_agent",
-                             "amd_false_positive_rate"})) {
+                             "amd_false_positive_rate", "on_machine"})) {
                 bool ok = true;
                 if (c["mode"]) sc.pacing.mode = mode_from(c["mode"].as<std::string>(), ok);
                 if (!ok)
@@ -157,6 +157,15 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 if (c["amd_false_positive_rate"])
                     sc.amd_false_positive_rate =
                         r.number(c["amd_false_positive_rate"], "amd_false_positive_rate", 0, 0.5);
+                if (auto m = c["on_machine"]) {
+                    // agent: a ready agent leaves the message (calls.machine_message long), and
+                    // the pacer counts machines against the agents it expects free.
+                    const auto v = m.IsScalar() ? m.Scalar() : "";
+                    if (v == "agent" || v == "hangup")
+                        sc.machines_to_agents = sc.pacing.machines_to_agents = v == "agent";
+                    else
+                        r.error(m, "on_machine must be hangup or agent");
+                }
                 if (c["max_lines_per_agent"])
                     sc.pacing.max_lines_per_agent =
                         r.number(c["max_lines_per_agent"], "max_lines_per_agent", 1, 10);
@@ -165,7 +174,7 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 c && r.keys(c, "calls",
                             {"live_rate", "machine_rate", "fail_rate", "live_answer_delay",
                              "machine_answer_delay", "fail_delay", "amd_decision", "talk", "wrap",
-                             "connect_grace"})) {
+                             "connect_grace", "machine_message"})) {
                 if (c["live_rate"]) sc.live_rate = r.number(c["live_rate"], "live_rate", 0, 1);
                 if (c["machine_rate"])
                     sc.machine_rate = r.number(c["machine_rate"], "machine_rate", 0, 1);
@@ -181,6 +190,8 @@ std::optional<pacing::Scenario> read_scenario(const std::string& path, const std
                 if (c["amd_decision"]) sc.amd_decision = r.dist(c["amd_decision"], "amd_decision");
                 if (c["talk"]) sc.talk = r.dist(c["talk"], "talk");
                 if (c["wrap"]) sc.wrap = r.dist(c["wrap"], "wrap");
+                if (c["machine_message"])
+                    sc.machine_message = r.dist(c["machine_message"], "machine_message");
                 if (c["connect_grace"])
                     sc.pacing.connect_grace_s = r.seconds(c["connect_grace"], "connect_grace");
             }
@@ -252,6 +263,7 @@ nlohmann::json to_json(const pacing::SimResult& r) {
             {"ring_short_of_15s", r.ring_short_of_15s},
             {"decisions", r.decisions},
             {"logged_in_agent_hours", r.logged_in_agent_hours},
+            {"machines_to_agents", r.machines_to_agents},
             {"campaigns", [&] {
                  auto a = nlohmann::json::array();
                  for (const auto& f : r.campaigns)

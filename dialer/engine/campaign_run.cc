@@ -264,6 +264,7 @@ void CampaignRun::configure_pacing() {
     pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
     pc.min_agents_predictive = c.min_agents_predictive;
     pc.max_lines_per_agent = c.max_lines_per_agent;
+    pc.machines_to_agents = c.on_machine == MachineAction::agent;
     if (trunk_) {
         // The trunk's own token bucket holds its calls per second; the pacer's one-second window
         // is only a backstop against a runaway policy.
