@@ -34,6 +34,17 @@ T median(std::vector<T> v) {
     return v[v.size() / 2];
 }
 
+// Mean occupancy over 5-minute slices [from, to) of each run, median over the runs.
+double block(const std::vector<std::vector<double>>& v, std::size_t from, std::size_t to) {
+    std::vector<double> x;
+    for (const auto& r : v) {
+        double sum = 0;
+        for (std::size_t i = from; i < to && i < r.size(); ++i) sum += r[i];
+        x.push_back(sum / double(to - from));
+    }
+    return median(x);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,17 +137,6 @@ int main(int argc, char** argv) {
             sc.live_rate = 0.10;
             steady.push_back(simulate(sc).occupancy_by_slice);
         }
-        // Mean occupancy over 5-minute slices [from, to), median over the seeds.
-        auto block = [](const std::vector<std::vector<double>>& v, std::size_t from,
-                        std::size_t to) {
-            std::vector<double> x;
-            for (const auto& r : v) {
-                double sum = 0;
-                for (std::size_t i = from; i < to && i < r.size(); ++i) sum += r[i];
-                x.push_back(sum / double(to - from));
-            }
-            return median(x);
-        };
         const double level = block(steady, 24, 48);  // the same two hours at 0.10 throughout
         std::printf(
             "\nstep 0.20 -> 0.10 at 2h, 20 agents, %d seeds: windows over cap %d, worst abandon "
@@ -171,16 +171,6 @@ int main(int argc, char** argv) {
             cold.push_back(c.occupancy_by_slice);
             cold_over += c.windows_over_cap;
         }
-        auto block = [](const std::vector<std::vector<double>>& v, std::size_t from,
-                        std::size_t to) {
-            std::vector<double> x;
-            for (const auto& r : v) {
-                double sum = 0;
-                for (std::size_t i = from; i < to && i < r.size(); ++i) sum += r[i];
-                x.push_back(sum / double(to - from));
-            }
-            return median(x);
-        };
         std::printf(
             "\nrestart at 4 h of 8, 20 agents, live 0.20, %d seeds: occupancy in the 15 min after "
             "it: no restart %.3f, warm %.3f, cold %.3f (target: warm within 0.02); hours 4-8: "

@@ -189,22 +189,23 @@ double Estimator::share(DialResult r) const {
     return total > 0 ? weight_[static_cast<std::size_t>(r)] / total : 0;
 }
 
-double Estimator::live_given_ringing(double age, double ring_timeout) const {
+// Of the calls still ringing at `age`, the share that ends as `r` (live or machine): each
+// outcome's share of dials times its chance of not having come yet.
+double Estimator::given_ringing(DialResult r, double age, double ring_timeout) const {
     const double live = share(DialResult::live) * delay_[0].survival(age);
     const double machine = share(DialResult::machine) * delay_[1].survival(age);
     const double fail = share(DialResult::fail) * delay_[2].survival(age);
     const double none = age < ring_timeout ? share(DialResult::no_answer) : 0;
     const double all = live + machine + fail + none;
-    return all > 0 ? live / all : 0;
+    return all > 0 ? (r == DialResult::live ? live : machine) / all : 0;
+}
+
+double Estimator::live_given_ringing(double age, double ring_timeout) const {
+    return given_ringing(DialResult::live, age, ring_timeout);
 }
 
 double Estimator::machine_given_ringing(double age, double ring_timeout) const {
-    const double live = share(DialResult::live) * delay_[0].survival(age);
-    const double machine = share(DialResult::machine) * delay_[1].survival(age);
-    const double fail = share(DialResult::fail) * delay_[2].survival(age);
-    const double none = age < ring_timeout ? share(DialResult::no_answer) : 0;
-    const double all = live + machine + fail + none;
-    return all > 0 ? machine / all : 0;
+    return given_ringing(DialResult::machine, age, ring_timeout);
 }
 
 double Estimator::live_verdict_delay_s() const {

@@ -70,6 +70,7 @@ class Estimator {
     const DurationHistogram& wrap() const { return wrap_; }
 
   private:
+    double given_ringing(DialResult r, double age_s, double ring_timeout_s) const;
     double decay_;
     double dials_ = 0;
     std::array<double, 4> weight_{};

@@ -18,6 +18,7 @@
 #include "campaigns/json_text.h"
 #include "campaigns/store.h"
 #include "dialer/cli/commands.h"
+#include "dialer/engine/campaign_run.h"
 #include "dialer/engine/pacing_memory.h"
 #include "pacing/plan.h"
 
@@ -105,18 +106,9 @@ int run_plan(const PlanArgs& a) {
     pacing::PlanInput in;
     pacing::Scenario& sc = in.calls;
     sc.seed = a.seed;
-    pacing::PacingConfig& pc = sc.pacing;
-    pc.mode = c.mode == DialingMode::predictive    ? pacing::Mode::predictive
-              : c.mode == DialingMode::progressive ? pacing::Mode::progressive
-              : c.mode == DialingMode::power       ? pacing::Mode::power
-                                                   : pacing::Mode::preview;
-    pc.power_ratio = c.power_ratio;
-    pc.max_abandon_rate = c.max_abandon_rate;
-    pc.ring_timeout_s = std::chrono::duration<double>(c.ring_timeout).count();
-    pc.connect_grace_s = std::chrono::duration<double>(c.connect_grace).count();
-    pc.min_agents_predictive = c.min_agents_predictive;
-    pc.max_lines_per_agent = c.max_lines_per_agent;
-    pc.machines_to_agents = sc.machines_to_agents = c.on_machine == MachineAction::agent;
+    sc.pacing = campaign_pacing(c);  // as the engine paces it, before its trunk's caps
+    const pacing::PacingConfig& pc = sc.pacing;
+    sc.machines_to_agents = pc.machines_to_agents;
     sc.abandon_window_s = c.abandon_window <= Millis{86'400'000} ? 86400 : 30 * 86400;
     if (c.count_amd_false_positives) sc.amd_false_positive_rate = c.amd_false_positive_rate;
     in.max_attempts = c.max_attempts;

@@ -250,13 +250,9 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
     return true;
 }
 
-void CampaignRun::configure_pacing() {
-    const Campaign& c = campaign_;
-    amd_ = amd_config(c.amd);
-    pacing::PacingConfig& pc = pacing_;
-    pc.mode = ivr_survey_       ? pacing::Mode::survey
-              : unattended_ > 0 ? pacing::Mode::progressive
-                                : pacing_mode(c.mode);
+pacing::PacingConfig campaign_pacing(const Campaign& c) {
+    pacing::PacingConfig pc;
+    pc.mode = pacing_mode(c.mode);
     pc.survey_lines = c.survey_lines;
     pc.power_ratio = c.power_ratio;
     pc.max_abandon_rate = c.max_abandon_rate;
@@ -265,6 +261,18 @@ void CampaignRun::configure_pacing() {
     pc.min_agents_predictive = c.min_agents_predictive;
     pc.max_lines_per_agent = c.max_lines_per_agent;
     pc.machines_to_agents = c.on_machine == MachineAction::agent;
+    return pc;
+}
+
+void CampaignRun::configure_pacing() {
+    const Campaign& c = campaign_;
+    amd_ = amd_config(c.amd);
+    pacing_ = campaign_pacing(c);
+    pacing::PacingConfig& pc = pacing_;
+    if (ivr_survey_)
+        pc.mode = pacing::Mode::survey;
+    else if (unattended_ > 0)
+        pc.mode = pacing::Mode::progressive;
     if (trunk_) {
         // The trunk's own token bucket holds its calls per second; the pacer's one-second window
         // is only a backstop against a runaway policy.

@@ -55,7 +55,7 @@ struct CampaignStatus {
     std::string pacing_start;
     std::string pacing_reason;
     double pacing_calibration = 0;  // predictive: the calibration factor (0 before a decision)
-    long pacing_agents = 0;  // agents its pacer counts (shared agents: those assigned to it)
+    long pacing_agents = 0;         // agents its pacer counts (shared agents: those assigned to it)
 };
 
 // The campaign's audio, read at start.
@@ -66,6 +66,11 @@ struct Prompts {
     std::vector<std::vector<std::int16_t>> survey_questions;
     std::vector<std::int16_t> survey_invalid, survey_closing;
 };
+
+// The pacing settings a campaign file gives (its dialing mode, abandon cap, ring timeout, connect
+// grace, team and line limits, on_machine): what the engine paces with, before its trunk's caps,
+// and what `outpace plan` simulates.
+pacing::PacingConfig campaign_pacing(const Campaign& c);
 
 // The built-in music on hold: four seconds, looped.
 std::vector<std::int16_t> default_hold_music();
