@@ -1,4 +1,5 @@
 #include "campaigns/store.h"
+#include "campaigns/store_keys.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -21,133 +22,7 @@
 #include <map>
 
 namespace outpace {
-namespace {
-
-enum Cf { kDefault, kContacts, kDue, kAttempts, kInflight, kDnc, kMeta, kCfCount };
-const char* const kCfNames[] = {"default",  "contacts", "due", "attempts",
-                                "inflight", "dnc",      "meta"};
-
-void put_be64(std::string& s, std::uint64_t v) {
-    for (int i = 7; i >= 0; --i) s += static_cast<char>((v >> (i * 8)) & 0xff);
-}
-std::uint64_t get_be64(const char* p) {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-    return v;
-}
-// Times are stored offset so that negative values (never expected) still sort correctly.
-std::uint64_t time_key(std::int64_t t) {
-    return static_cast<std::uint64_t>(t) ^ (1ULL << 63);
-}
-std::int64_t time_from_key(std::uint64_t k) {
-    return static_cast<std::int64_t>(k ^ (1ULL << 63));
-}
-
-std::string contact_key(const std::string& campaign, const std::string& phone) {
-    std::string k = campaign;
-    k += '\0';
-    k += phone;
-    return k;
-}
-std::string due_prefix(const std::string& campaign, const std::string& zones) {
-    std::string k = campaign;
-    k += '\0';
-    k += zones;
-    k += '\0';
-    return k;
-}
-std::string due_key(const std::string& campaign, const Contact& c) {
-    std::string k = due_prefix(campaign, c.zones);
-    put_be64(k, time_key(c.next_eligible));
-    k += c.phone;
-    return k;
-}
-std::string attempt_key(const std::string& campaign, std::uint64_t id) {
-    std::string k = campaign;
-    k += '\0';
-    put_be64(k, id);
-    return k;
-}
-std::string id_key(std::uint64_t id) {
-    std::string k;
-    put_be64(k, id);
-    return k;
-}
-const std::string kSeqKey = "seq/attempt";
-const std::string kDncScopePrefix = "dnc-scope/";
-constexpr char kDncTimed = '\x01';  // a DNC value that starts with its time
-
-DncEntry decode_dnc(std::string scope, std::string phone, std::string_view v) {
-    DncEntry e{std::move(scope), std::move(phone), {}, 0};
-    if (v.size() >= 9 && v[0] == kDncTimed) {
-        e.added_at = static_cast<std::int64_t>(get_be64(v.data() + 1));
-        e.source = v.substr(9);
-    } else {
-        e.source = v;  // stored before times were kept
-    }
-    return e;
-}
-// Agents' time (meta): agenttime/CAMPAIGN\0HOUR(be64 ms)AGENT -> staffed ms (be64), paused ms
-// (be64).
-std::string agent_time_prefix(const std::string& campaign) {
-    return "agenttime/" + campaign + '\0';
-}
-std::string agent_time_key(const std::string& campaign, std::int64_t hour_ms,
-                           const std::string& agent) {
-    std::string k = agent_time_prefix(campaign);
-    put_be64(k, static_cast<std::uint64_t>(hour_ms));
-    return k += agent;
-}
-// A contact's other numbers (meta): number/CAMPAIGN\0E164 -> the contact's key.
-std::string number_key(const std::string& campaign, const std::string& e164) {
-    return "number/" + contact_key(campaign, e164);
-}
-// The numbers of `c` other than its key.
-std::vector<std::string> other_numbers(const Contact& c) {
-    std::vector<std::string> out;
-    for (const auto& n : c.numbers)
-        if (n.e164 != c.phone) out.push_back(n.e164);
-    return out;
-}
-// Personal callbacks by agent (meta): callback/CAMPAIGN\0AGENT\0PHONE -> the time (be64).
-std::string callback_prefix(const std::string& campaign, const std::string& agent) {
-    return "callback/" + contact_key(campaign, agent) + '\0';
-}
-std::string callback_key(const std::string& campaign, const std::string& agent,
-                         const std::string& phone) {
-    return callback_prefix(campaign, agent) + phone;
-}
-
-// Upper bound of a prefix scan: the prefix with its last byte incremented.
-std::string prefix_end(std::string p) {
-    while (!p.empty() && static_cast<unsigned char>(p.back()) == 0xff) p.pop_back();
-    if (!p.empty()) p.back() = static_cast<char>(static_cast<unsigned char>(p.back()) + 1);
-    return p;
-}
-
-// A scan over a whole campaign (a report): its blocks are read once, so they would only push
-// what the engine reads again (contacts due, recent attempts) out of the block cache, and the
-// threads of a split scan would contend for the cache's locks; reading ahead saves a system call
-// per block.
-rocksdb::ReadOptions whole_scan() {
-    rocksdb::ReadOptions ro;
-    ro.fill_cache = false;
-    ro.readahead_size = 2 << 20;
-    return ro;
-}
-
-template <typename F>
-void scan_prefix(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, F&& f,
-                 rocksdb::ReadOptions ro = {}) {
-    std::string end = prefix_end(prefix);
-    rocksdb::Slice upper(end);
-    if (!end.empty()) ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
-    for (it->Seek(prefix); it->Valid(); it->Next())
-        if (!f(it->key(), it->value())) break;
-}
-
-}  // namespace
+using namespace store_keys;
 
 Store::Batch::Batch() : wb_(std::make_unique<rocksdb::WriteBatch>()) {}
 Store::Batch::~Batch() = default;
@@ -244,16 +119,6 @@ class StderrLogger final : public rocksdb::Logger {
                      line);
     }
 };
-
-// A RocksDB error as the store reports it: a full disk in words an operator acts on.
-Status store_error(const rocksdb::Status& st, const std::string& dir, const std::string& what) {
-    Status out;
-    out.io = true;
-    out.no_space = st.IsNoSpace() || st.ToString().find("No space left") != std::string::npos;
-    out.error =
-        out.no_space ? "no space left on " + dir + " (" + what + ")" : what + ": " + st.ToString();
-    return out;
-}
 
 }  // namespace
 
@@ -467,19 +332,6 @@ Status Store::save_campaign(const std::string& name, const StoredCampaign& c) {
     auto st = db_->Put(wo, cf_[kMeta], "campaign/" + name, v);
     if (!st.ok()) return store_error(st, dir_, "store write failed");
     return {};
-}
-
-Status Store::save_pacing(const std::string& campaign, const std::string& bytes) {
-    // Not synced: a crash may lose the last few seconds of learning, never an outcome.
-    auto st = db_->Put({}, cf_[kMeta], "pacing/" + campaign, bytes);
-    if (!st.ok()) return store_error(st, dir_, "store write failed");
-    return {};
-}
-
-std::optional<std::string> Store::load_pacing(const std::string& campaign) const {
-    std::string v;
-    if (!db_->Get({}, cf_[kMeta], "pacing/" + campaign, &v).ok()) return std::nullopt;
-    return v;
 }
 
 std::optional<StoredCampaign> Store::load_campaign(const std::string& name) const {
@@ -774,62 +626,6 @@ std::vector<Store::PersonalCallback> Store::personal_callbacks(const std::string
             return out.size() < 1000;
         });
     return out;
-}
-
-Status Store::add_agent_time(const std::vector<AgentTime>& deltas, bool sync) {
-    rocksdb::WriteBatch wb;
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> sums;
-    for (const AgentTime& d : deltas) {
-        if (d.hour_ms < 0) continue;
-        auto& sum = sums[agent_time_key(d.campaign, d.hour_ms, d.agent)];
-        sum.first += d.staffed_ms;
-        sum.second += d.paused_ms;
-    }
-    for (auto& [key, sum] : sums) {
-        // The engine is the one writer: nothing changes the value between this read and write.
-        std::string v;
-        if (db_->Get({}, cf_[kMeta], key, &v).ok() && v.size() == 16) {
-            sum.first += static_cast<std::int64_t>(get_be64(v.data()));
-            sum.second += static_cast<std::int64_t>(get_be64(v.data() + 8));
-        }
-        v.clear();
-        put_be64(v, static_cast<std::uint64_t>(std::max<std::int64_t>(sum.first, 0)));
-        put_be64(v, static_cast<std::uint64_t>(std::max<std::int64_t>(sum.second, 0)));
-        wb.Put(cf_[kMeta], key, v);
-    }
-    if (sums.empty()) return {};
-    rocksdb::WriteOptions wo;
-    wo.sync = sync;
-    auto st = db_->Write(wo, &wb);
-    if (!st.ok()) return store_error(st, dir_, "store write failed");
-    return {};
-}
-
-void Store::for_each_agent_time(const std::string& campaign, std::int64_t from_ms,
-                                std::int64_t to_ms,
-                                const std::function<void(const AgentTime&)>& f) const {
-    const std::string prefix = agent_time_prefix(campaign);
-    const std::string end = prefix_end(prefix);
-    rocksdb::ReadOptions ro;
-    rocksdb::Slice upper(end);
-    ro.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_[kMeta]));
-    // Keys are in hour order: start at the range's first hour, not at the campaign's first.
-    std::string from = prefix;
-    put_be64(from, static_cast<std::uint64_t>(std::max<std::int64_t>(from_ms, 0)));
-    AgentTime t;
-    t.campaign = campaign;
-    for (it->Seek(from); it->Valid(); it->Next()) {
-        const rocksdb::Slice k = it->key(), v = it->value();
-        if (k.size() < prefix.size() + 8 || v.size() != 16) continue;
-        t.hour_ms = static_cast<std::int64_t>(get_be64(k.data() + prefix.size()));
-        if (t.hour_ms >= to_ms) break;
-        if (t.hour_ms < from_ms) continue;
-        t.agent.assign(k.data() + prefix.size() + 8, k.size() - prefix.size() - 8);
-        t.staffed_ms = static_cast<std::int64_t>(get_be64(v.data()));
-        t.paused_ms = static_cast<std::int64_t>(get_be64(v.data() + 8));
-        f(t);
-    }
 }
 
 std::vector<std::string> Store::zone_groups(const std::string& campaign) const {

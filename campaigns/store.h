@@ -1,5 +1,5 @@
 // The store: contacts, attempts (the ledger), campaign definitions and do-not-call lists in
-// RocksDB. This header is the whole contract; key layouts live in store.cc.
+// RocksDB. This header is the whole contract; key layouts live in store_keys.h.
 //
 // Column families and keys (all integers big-endian so keys sort by value):
 //   contacts  campaign \0 phone                              -> Contact
