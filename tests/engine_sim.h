@@ -355,20 +355,10 @@ class Sim {
     explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
         test::run("cp -r " + std::string(OUTPACE_SOURCE_DIR) + "/deploy/examples/prompts " +
                   dir_.path());
-        std::ostringstream y;
-        y << "name: sim\n"
-          << "dialing: {mode: " << o_.mode
-          << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
-          << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
-          << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
-          << o_.campaign_yaml;
-        yaml_ = y.str();
+        yaml_ = campaign_text("sim", o_.campaign_yaml);
         const auto file = dir_.write("sim.yaml", yaml_);
-        std::ostringstream csv;
-        csv << "phone,timezone\n";
-        for (int i = 0; i < o_.contacts; ++i)
-            csv << "+1415555" << 1000 + i << "," << o_.zone << "\n";
-        const auto list = dir_.write("sim.csv", o_.list_csv.empty() ? csv.str() : o_.list_csv);
+        const auto list =
+            dir_.write("sim.csv", o_.list_csv.empty() ? list_text("+1415555") : o_.list_csv);
         std::string error;
         store_ = Store::open(dir_.file("data"), &error);
         REQUIRE_MESSAGE(store_, error);
@@ -393,29 +383,38 @@ class Sim {
         config_.trunks.push_back(t);
         config_.campaigns.push_back({file, o_.unattended_lines});
         if (o_.second_campaign_yaml) {
-            std::ostringstream y2;
-            y2 << "name: sim2\n"
-               << "dialing: {mode: " << o_.mode
-               << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
-               << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
-               << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
-               << *o_.second_campaign_yaml;
-            const auto file2 = dir_.write("sim2.yaml", y2.str());
-            std::ostringstream csv2;
-            csv2 << "phone,timezone\n";
-            for (int i = 0; i < o_.contacts; ++i)
-                csv2 << "+1415666" << 1000 + i << "," << o_.zone << "\n";
-            const auto list2 = dir_.write("sim2.csv", csv2.str());
-            auto load2 = load_campaign_text(y2.str(), file2, dir_.path());
+            const auto y2 = campaign_text("sim2", *o_.second_campaign_yaml);
+            const auto file2 = dir_.write("sim2.yaml", y2);
+            const auto list2 = dir_.write("sim2.csv", list_text("+1415666"));
+            auto load2 = load_campaign_text(y2, file2, dir_.path());
             for (const auto& e : load2.errors) FAIL(e.to_string());
             ImportSummary s2;
-            REQUIRE_MESSAGE(
-                import_contacts(*store_, *load2.campaign, y2.str(), list2, {}, s2, &error), error);
+            REQUIRE_MESSAGE(import_contacts(*store_, *load2.campaign, y2, list2, {}, s2, &error),
+                            error);
             config_.campaigns.push_back({file2, 0});
         }
         if (o_.agents) config_.agents.endpoint = "inproc://desktops";
         config_.tick = 100ms;
         config_.drain_timeout = 5s;
+    }
+
+    // A campaign on the scripted carrier in the options' mode and zone, then `extra` lines.
+    std::string campaign_text(const std::string& name, const std::string& extra) const {
+        std::ostringstream y;
+        y << "name: " << name << "\n"
+          << "dialing: {mode: " << o_.mode
+          << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
+          << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
+          << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
+          << extra;
+        return y.str();
+    }
+    // The options' `contacts` numbers from `prefix` + 1000, with the zone column.
+    std::string list_text(const std::string& prefix) const {
+        std::ostringstream csv;
+        csv << "phone,timezone\n";
+        for (int i = 0; i < o_.contacts; ++i) csv << prefix << 1000 + i << "," << o_.zone << "\n";
+        return csv.str();
     }
 
     EngineConfig& config() { return config_; }
