@@ -1,5 +1,7 @@
 #include "pacing/estimator.h"
 
+#include "pacing/bytes.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -44,31 +46,10 @@ void DurationHistogram::cap_weight(double max_weight) {
 
 namespace {
 
-// Doubles and counts as fixed-width little-endian bytes: the store keeps them across versions
-// of the program, not across machines of another byte order, but the order is fixed anyway.
-void put_u32(std::string& out, std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void put_f64(std::string& out, double d) {
-    std::uint64_t v;
-    std::memcpy(&v, &d, 8);
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-bool get_u32(std::string_view& in, std::uint32_t& v) {
-    if (in.size() < 4) return false;
-    v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-    in.remove_prefix(4);
-    return true;
-}
-bool get_f64(std::string_view& in, double& d) {
-    if (in.size() < 8) return false;
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-    in.remove_prefix(8);
-    std::memcpy(&d, &v, 8);
-    return std::isfinite(d) && d >= 0;
-}
+using bytes::get;
+using bytes::get_f64;
+using bytes::put;
+using bytes::put_f64;
 
 constexpr std::uint32_t kEstimatorVersion = 1;
 
@@ -77,21 +58,22 @@ constexpr std::uint32_t kEstimatorVersion = 1;
 // Bin width, bin count, total and sum, then the bins that hold anything as (index, weight).
 void DurationHistogram::save(std::string& out) const {
     put_f64(out, bin_s_);
-    put_u32(out, static_cast<std::uint32_t>(bins_.size()));
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(bins_.size()));
     put_f64(out, total_);
     put_f64(out, sum_);
     std::uint32_t used = 0;
     for (double b : bins_) used += b > 0;
-    put_u32(out, used);
+    put<std::uint32_t>(out, used);
     for (std::size_t i = 0; i < bins_.size(); ++i)
-        if (bins_[i] > 0) put_u32(out, static_cast<std::uint32_t>(i)), put_f64(out, bins_[i]);
+        if (bins_[i] > 0)
+            put<std::uint32_t>(out, static_cast<std::uint32_t>(i)), put_f64(out, bins_[i]);
 }
 
 bool DurationHistogram::restore(std::string_view& in) {
     double bin_s = 0, total = 0, sum = 0;
     std::uint32_t size = 0, used = 0;
-    if (!get_f64(in, bin_s) || !get_u32(in, size) || !get_f64(in, total) || !get_f64(in, sum) ||
-        !get_u32(in, used))
+    if (!get_f64(in, bin_s) || !get(in, size) || !get_f64(in, total) || !get_f64(in, sum) ||
+        !get(in, used))
         return false;
     if (bin_s != bin_s_ || size != bins_.size() || used > size) return false;
     std::vector<double> bins(bins_.size(), 0.0);
@@ -99,7 +81,7 @@ bool DurationHistogram::restore(std::string_view& in) {
     for (std::uint32_t k = 0; k < used; ++k) {
         std::uint32_t i = 0;
         double w = 0;
-        if (!get_u32(in, i) || !get_f64(in, w) || i >= size) return false;
+        if (!get(in, i) || !get_f64(in, w) || i >= size) return false;
         bins[i] = w;
         check += w;
     }
@@ -156,7 +138,7 @@ void Estimator::handled(double talk_s, double wrap_s) {
 
 std::string Estimator::save() const {
     std::string out;
-    put_u32(out, kEstimatorVersion);
+    put<std::uint32_t>(out, kEstimatorVersion);
     put_f64(out, dials_);
     for (double w : weight_) put_f64(out, w);
     for (const auto& h : delay_) h.save(out);
@@ -166,7 +148,7 @@ std::string Estimator::save() const {
 
 bool Estimator::restore(std::string_view in, double max_weight) {
     std::uint32_t version = 0;
-    if (!get_u32(in, version) || version != kEstimatorVersion) return false;
+    if (!get(in, version) || version != kEstimatorVersion) return false;
     // Into a copy: bytes that stop half-way leave this estimator as it was.
     Estimator e = *this;
     if (!get_f64(in, e.dials_)) return false;

@@ -1,5 +1,7 @@
 #include "dialer/engine/pacing_memory.h"
 
+#include "pacing/bytes.h"
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -9,34 +11,17 @@ namespace {
 
 constexpr char kVersion = 1;
 
-void put_u64(std::string& out, std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-bool get_u64(std::string_view& in, std::uint64_t& v) {
-    if (in.size() < 8) return false;
-    v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-    in.remove_prefix(8);
-    return true;
-}
-void put_f64(std::string& out, double d) {
-    std::uint64_t v;
-    std::memcpy(&v, &d, 8);
-    put_u64(out, v);
-}
-bool get_f64(std::string_view& in, double& d) {
-    std::uint64_t v = 0;
-    if (!get_u64(in, v)) return false;
-    std::memcpy(&d, &v, 8);
-    return std::isfinite(d) && d >= 0;
-}
+using pacing::bytes::get;
+using pacing::bytes::get_f64;
+using pacing::bytes::put;
+using pacing::bytes::put_f64;
 
 }  // namespace
 
 // version, saved_ms, calibration flag (+ realised, predicted), then the estimator's bytes.
 std::string PacingMemory::encode() const {
     std::string out(1, kVersion);
-    put_u64(out, static_cast<std::uint64_t>(saved_ms));
+    put<std::uint64_t>(out, static_cast<std::uint64_t>(saved_ms));
     out += calibration ? '\1' : '\0';
     if (calibration) {
         put_f64(out, calibration->realised);
@@ -51,7 +36,7 @@ std::optional<PacingMemory> PacingMemory::decode(std::string_view in) {
     in.remove_prefix(1);
     PacingMemory m;
     std::uint64_t saved = 0;
-    if (!get_u64(in, saved)) return std::nullopt;
+    if (!get(in, saved)) return std::nullopt;
     m.saved_ms = static_cast<std::int64_t>(saved);
     const char flag = in[0];
     in.remove_prefix(1);
