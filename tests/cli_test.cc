@@ -9,10 +9,7 @@
 #include "test_util.h"
 
 using namespace outpace;
-
-namespace {
-const std::string kOutpace = OUTPACE_BINARY;
-}
+using test::kOutpace;
 
 TEST_CASE("campaign check: exit 0 with a summary line for each valid file") {
     auto r = test::run(kOutpace + " campaign check " + test::example("telemarketing.yaml") + " " +

@@ -12,12 +12,6 @@ using namespace outpace;
 using namespace std::chrono_literals;
 using namespace outpace::test;
 
-namespace {
-test::RunResult outpace_cmd(const std::string& args) {
-    return test::run(std::string(OUTPACE_BINARY) + " " + args);
-}
-}  // namespace
-
 TEST_CASE("dnc: add, check, remove and export keep the source and the time of every entry") {
     test::TempDir dir;
     const auto data = dir.file("data");

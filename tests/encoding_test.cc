@@ -11,10 +11,9 @@
 #include "test_util.h"
 
 using namespace outpace;
+using test::kOutpace;
 
 namespace {
-
-const std::string kOutpace = OUTPACE_BINARY;
 
 struct ImportRun {
     test::TempDir dir;

@@ -14,9 +14,6 @@ using namespace std::chrono_literals;
 using namespace outpace::test;
 
 namespace {
-test::RunResult outpace_cmd(const std::string& args) {
-    return test::run(std::string(OUTPACE_BINARY) + " " + args);
-}
 nlohmann::json control(const std::string& endpoint, const std::string& request) {
     std::string reply, error;
     REQUIRE_MESSAGE(control_request(endpoint, request, 5000, &reply, &error), error);

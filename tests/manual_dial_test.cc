@@ -14,13 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-nlohmann::json last(Sim& sim, const std::string& type) {
-    nlohmann::json out;
-    for (const auto& m : sim.desk().to("d"))
-        if (m.body.value("type", "") == type) out = m.body;
-    return out;
-}
-
 std::string refusal(Sim& sim, const std::string& request) {
     const std::size_t before = sim.desk().to("d").size();
     sim.desk().request("d", request);
@@ -34,7 +27,7 @@ std::string refusal(Sim& sim, const std::string& request) {
 void login(Sim& sim) {
     sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
     sim.run_for(100ms);
-    REQUIRE(last(sim, "state")["state"] == "paused");
+    REQUIRE(last_to(sim, "d", "state")["state"] == "paused");
 }
 
 }  // namespace
@@ -54,12 +47,12 @@ TEST_CASE(
     login(sim);
     sim.desk().request("d", R"({"type":"manual_dial","phone":"(415) 555-2671"})");
     sim.run_for(50ms);
-    const auto dialing = last(sim, "dialing");
+    const auto dialing = last_to(sim, "d", "dialing");
     REQUIRE_MESSAGE(!dialing.is_null(), sim.desk().to("d").back().body.dump());
     CHECK(dialing["phone"] == "+14155552671");
     REQUIRE(sim.calls().size() == 1);
     CHECK(sim.calls()[0]->dial.to.find("+14155552671") != std::string::npos);
-    CHECK(last(sim, "state")["state"] == "reserved");
+    CHECK(last_to(sim, "d", "state")["state"] == "reserved");
     // While it rings, a second one is refused.
     CHECK(refusal(sim, R"({"type":"manual_dial","phone":"+14155552672"})") ==
           "finish the current call first");
@@ -67,7 +60,7 @@ TEST_CASE(
     const auto offer = sim.desk().first("d", "offer");
     REQUIRE(offer);  // answered: connected at once, no answering-machine detection
     CHECK(offer->body["phone"] == "+14155552671");
-    CHECK(last(sim, "state")["state"] == "talking");
+    CHECK(last_to(sim, "d", "state")["state"] == "talking");
     sim.desk().request("d", R"({"type":"hangup"})");
     sim.run_for(100ms);
     sim.desk().request("d", R"({"type":"disposition","attempt":)" +
@@ -75,7 +68,7 @@ TEST_CASE(
                                 R"(,"code":"NOT_INTERESTED"})");
     sim.run_for(300ms);
     // Back to the pause the agent dialled from.
-    CHECK(last(sim, "state")["state"] == "paused");
+    CHECK(last_to(sim, "d", "state")["state"] == "paused");
     const auto attempts = sim.attempts();
     REQUIRE(attempts.size() == 1);
     CHECK(attempts[0].origin == "manual");

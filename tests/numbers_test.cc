@@ -23,6 +23,7 @@
 using namespace outpace;
 using namespace outpace::test;
 using test::at;
+using test::secs;
 using namespace std::chrono_literals;
 
 namespace {
@@ -74,10 +75,6 @@ struct Numbers {
         return *c;
     }
 };
-
-std::int64_t secs(Timestamp t) {
-    return t.time_since_epoch().count();
-}
 
 }  // namespace
 

@@ -28,12 +28,12 @@ std::int64_t ms(const std::string& rfc3339) {
     return parse_timestamp(rfc3339)->time_since_epoch().count() * 1000;
 }
 
-struct Ledger {
+struct JudgedLedger {
     test::TempDir dir;
     std::unique_ptr<Store> store;
     Campaign campaign;
 
-    explicit Ledger(const std::string& yaml = kYaml) {
+    explicit JudgedLedger(const std::string& yaml = kYaml) {
         std::string err;
         store = Store::open(dir.file("data"), &err);
         REQUIRE_MESSAGE(store, err);
@@ -98,7 +98,7 @@ const ResultFigures& group(const ResultsReport& r, const std::string& key) {
 }  // namespace
 
 TEST_CASE("results: contact rate, conversion, talk, AMD share and abandons from the ledger") {
-    Ledger l;
+    JudgedLedger l;
     const auto r = build_results(*l.store, l.campaign, {});
     const auto& t = r.total;
     CHECK(t.dials == 6);
@@ -124,7 +124,7 @@ TEST_CASE("results: contact rate, conversion, talk, AMD share and abandons from 
 
 TEST_CASE(
     "results: grouped by hour and day in the campaign's zone, list, agent, disposition, trunk") {
-    Ledger l;
+    JudgedLedger l;
     ResultsOptions o;
     o.by = ResultsBy::hour;
     auto r = build_results(*l.store, l.campaign, o);
@@ -176,7 +176,7 @@ TEST_CASE("results: --from and --to as a manager writes them, in the report's zo
     CHECK_FALSE(parse_report_time("2026-02-30", "UTC", false));
     CHECK_FALSE(parse_report_time("yesterday", "UTC", false));
     CHECK_FALSE(parse_report_time("2026-12-01", "Mars/Olympus", false));
-    Ledger l;
+    JudgedLedger l;
     ResultsOptions o;
     o.from_ms = *parse_report_time("2026-12-02", "America/New_York", false);
     auto r = build_results(*l.store, l.campaign, o);
@@ -191,12 +191,12 @@ TEST_CASE("results: --from and --to as a manager writes them, in the report's zo
 TEST_CASE("results: a disposition counts as a conversion only when the campaign marks it success") {
     std::string yaml = kYaml;
     yaml.replace(yaml.find(", success: true"), 15, "");
-    Ledger l(yaml);
+    JudgedLedger l(yaml);
     CHECK(build_results(*l.store, l.campaign, {}).total.conversions == 0);
 }
 
 TEST_CASE("results: the hourly series carries the abandon rate over the campaign's window") {
-    Ledger l;
+    JudgedLedger l;
     ResultsOptions o;
     o.hourly = true;
     const auto r = build_results(*l.store, l.campaign, o);
@@ -209,7 +209,7 @@ TEST_CASE("results: the hourly series carries the abandon rate over the campaign
 }
 
 TEST_CASE("report CLI: csv, json and a self-contained html file, read beside the store") {
-    Ledger l;
+    JudgedLedger l;
     const std::string data = l.dir.file("data");
     l.store.reset();
     const std::string cmd =
@@ -258,7 +258,7 @@ TEST_CASE("report CLI: csv, json and a self-contained html file, read beside the
 TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's file") {
     std::string yaml = kYaml;
     yaml += "recording: {enabled: true, folder: rec}\n";
-    Ledger l(yaml);
+    JudgedLedger l(yaml);
     const std::string data = l.dir.file("data");
     l.store.reset();
     // The engine's file for attempt 1 (it answered); attempt 2's is missing.

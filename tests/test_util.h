@@ -75,6 +75,19 @@ inline RunResult run(const std::string& command) {
     return r;
 }
 
+#ifdef OUTPACE_BINARY  // the test program's: the engine it drives
+inline const std::string kOutpace = OUTPACE_BINARY;
+// The engine's command line with these arguments.
+inline RunResult outpace_cmd(const std::string& args) {
+    return run(kOutpace + " " + args);
+}
+#endif
+
+// Unix seconds of a timestamp (what contacts keep).
+inline std::int64_t secs(Timestamp t) {
+    return t.time_since_epoch().count();
+}
+
 inline Timestamp at(const char* rfc3339) {
     return *parse_timestamp(rfc3339);
 }

@@ -13,7 +13,7 @@ build=${OUTPACE_FUZZ_BUILD:-build-fuzz}
 out=${OUTPACE_FUZZ_OUT:-$build/fuzz-runs}
 
 echo "== $build: configure and build the fuzz targets (clang)"
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTPACE_FUZZ=ON \
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOUTPACE_FUZZ=ON -DCMAKE_UNITY_BUILD=ON \
   >/dev/null
 cmake --build "$build" -j2 --target $(printf 'fuzz_%s ' "${targets[@]}")
 
