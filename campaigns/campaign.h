@@ -25,9 +25,9 @@ enum class MachineAction { hangup, leave_message, agent };
 enum class AmdAction { hangup, agent };  // for fax (hang up) and unknown verdicts
 
 // Outcomes a retry rule can be written for. `abandoned` is the live answer no agent took in time.
-enum class RetryOutcome { busy, no_answer, machine, failed, abandoned, count_ };
-constexpr std::array<const char*, 5> kRetryOutcomeNames = {"busy", "no_answer", "machine", "failed",
-                                                           "abandoned"};
+enum class RetryOutcome { busy, no_answer, machine, failed, abandoned, declined, count_ };
+constexpr std::array<const char*, 6> kRetryOutcomeNames = {"busy",   "no_answer", "machine",
+                                                           "failed", "abandoned", "declined"};
 
 struct CallingWindow {
     std::array<bool, 7> days{};  // index 0 = Sunday, as in cctz::weekday order we convert to

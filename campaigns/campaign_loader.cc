@@ -385,9 +385,10 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
             const auto names = r.string_list(l, "next_number_on", "list.");
             c.next_number_on.clear();
             for (const auto& name : names) {
-                const auto* it =
-                    std::find(kRetryOutcomeNames.begin(), kRetryOutcomeNames.end() - 1, name);
-                if (it == kRetryOutcomeNames.end() - 1)
+                // busy, no_answer, machine, failed: outcomes that say nothing of the person.
+                const auto* last = kRetryOutcomeNames.begin() + 4;
+                const auto* it = std::find(kRetryOutcomeNames.begin(), last, name);
+                if (it == last)
                     r.error(on,
                             "'list.next_number_on' takes no_answer, busy, machine or failed, "
                             "not '" +
@@ -469,6 +470,9 @@ void set_defaults(Campaign& c) {
     set(RetryOutcome::machine, Millis{4 * 3'600'000}, 3);
     set(RetryOutcome::failed, Millis{30 * 60'000}, 3);
     set(RetryOutcome::abandoned, Millis{72LL * 3'600'000}, 3);
+    // A callee who refused the call (603 Decline, 607 Unwanted) is not called again unless the
+    // campaign says so: the strict reading of a refusal.
+    set(RetryOutcome::declined, Millis{24LL * 3'600'000}, 0);
     c.dispositions = {
         {"SALE", "Sale / success", true, true, false, false, true},
         {"CALLBACK", "Call back later", false, true, false, true},

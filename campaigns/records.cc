@@ -6,8 +6,9 @@ namespace outpace {
 namespace {
 
 // Version 2 added the ids of the contact's recent attempts (the screen pop's history), version 3
-// its several numbers.
-constexpr std::uint8_t kContactVersion = 3;
+// its several numbers, 4 the count of declined calls (after the other outcome counts' place).
+constexpr std::uint8_t kContactVersion = 4;
+constexpr std::size_t kCountsBefore4 = 5;  // outcome_counts written in their first place
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
 // decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones.
 constexpr std::uint8_t kAttemptVersion = 4;
@@ -79,7 +80,8 @@ class Reader {
 
 constexpr const char* kOutcomeNames[] = {"none",    "connected",     "abandoned", "machine",
                                          "fax",     "busy",          "no_answer", "failed",
-                                         "invalid", "carrier_error", "lost"};
+                                         "invalid", "carrier_error", "lost",      "declined"};
+static_assert(std::size(kOutcomeNames) == kOutcomeCount);
 constexpr const char* kStateNames[] = {"pending", "in_flight", "done",
                                        "dnc",     "invalid",   "exhausted"};
 
@@ -104,7 +106,7 @@ std::string Contact::encode() const {
     w.u8(static_cast<std::uint8_t>(state));
     w.svarint(next_eligible);
     w.varint(attempts);
-    for (auto c : outcome_counts) w.varint(c);
+    for (std::size_t i = 0; i < kCountsBefore4; ++i) w.varint(outcome_counts[i]);
     w.varint(recent_attempts.size());
     for (auto t : recent_attempts) w.svarint(t);
     w.svarint(last_conversation);
@@ -121,6 +123,8 @@ std::string Contact::encode() const {
         w.u8(n.dead ? 1 : 0);
     }
     w.varint(current);
+    for (std::size_t i = kCountsBefore4; i < outcome_counts.size(); ++i)
+        w.varint(outcome_counts[i]);
     return w.take();
 }
 
@@ -151,7 +155,8 @@ std::optional<Contact> Contact::decode(std::string_view bytes) {
     c.state = static_cast<ContactState>(st);
     c.next_eligible = r.svarint();
     c.attempts = static_cast<std::uint32_t>(r.varint());
-    for (auto& oc : c.outcome_counts) oc = static_cast<std::uint16_t>(r.varint());
+    for (std::size_t i = 0; i < kCountsBefore4; ++i)
+        c.outcome_counts[i] = static_cast<std::uint16_t>(r.varint());
     n = r.varint();
     if (n > bytes.size()) return std::nullopt;
     for (std::uint64_t i = 0; i < n && r.ok(); ++i) c.recent_attempts.push_back(r.svarint());
@@ -178,6 +183,9 @@ std::optional<Contact> Contact::decode(std::string_view bytes) {
         c.current = static_cast<std::uint32_t>(r.varint());
         if (c.numbers.empty() ? c.current != 0 : c.current >= c.numbers.size()) return std::nullopt;
     }
+    if (version >= 4)
+        for (std::size_t i = kCountsBefore4; i < c.outcome_counts.size(); ++i)
+            c.outcome_counts[i] = static_cast<std::uint16_t>(r.varint());
     if (!r.ok() || !r.at_end()) return std::nullopt;
     return c;
 }
@@ -238,7 +246,7 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
     a.started_ms = r.svarint();
     a.ended_ms = r.svarint();
     std::uint8_t o = r.u8();
-    if (o > static_cast<std::uint8_t>(Outcome::lost)) return false;
+    if (o >= kOutcomeCount) return false;
     a.outcome = static_cast<Outcome>(o);
     a.sip_code = static_cast<int>(r.svarint());
     a.ring_ms = r.svarint();
@@ -273,7 +281,7 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
         }
         r.str(a.survey);
         const std::uint8_t d = r.u8();
-        if (d > static_cast<std::uint8_t>(Outcome::lost)) return false;
+        if (d >= kOutcomeCount) return false;
         a.decided = static_cast<Outcome>(d);
     }
     if (version >= 3) {

@@ -34,7 +34,9 @@ enum class Outcome : std::uint8_t {
     invalid,        // 404/484/604: the number does not exist
     carrier_error,  // 503 or timeouts from our trunk: not the contact's fault
     lost,           // the engine stopped while the attempt was in flight (recovered at restart)
+    declined,       // 603/607 or Q.850 cause 21: the callee (or their network for them) refused
 };
+constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::declined) + 1;
 const char* to_string(Outcome o);
 
 // An E.164 number as an integer (its digits: at most 15, so it fits), for maps over a million
@@ -72,7 +74,7 @@ struct Contact {
     ContactState state = ContactState::pending;
     std::int64_t next_eligible = 0;  // unix seconds
     std::uint32_t attempts = 0;      // attempts that reached the network on the contact's behalf
-    std::array<std::uint16_t, 5> outcome_counts{};  // by RetryOutcome
+    std::array<std::uint16_t, 6> outcome_counts{};  // by RetryOutcome
     std::vector<std::int64_t> recent_attempts;      // start times (unix s), newest last, <= 16
     std::int64_t last_conversation = 0;
     std::int64_t last_abandon = 0;

@@ -19,7 +19,7 @@ struct SummaryBuilder::Part {
     CampaignReport r;
     // Counted by the enum and the verdict's first letter, named at the end (no string built
     // or looked up per attempt).
-    std::array<std::size_t, static_cast<std::size_t>(Outcome::lost) + 1> by_outcome{};
+    std::array<std::size_t, kOutcomeCount> by_outcome{};
     std::map<std::string, std::size_t> verdicts;
     OpenAt open;
     // Attempts recorded before they kept their zones: (number, start), judged at the end by
@@ -122,7 +122,7 @@ CampaignReport SummaryBuilder::finish(const Store& store) {
                 if (const auto& z = zones_of[number]; !z.empty() && !open(campaign_, z, started))
                     ++r_.outside_hours;
     }
-    std::array<std::size_t, static_cast<std::size_t>(Outcome::lost) + 1> by_outcome{};
+    std::array<std::size_t, kOutcomeCount> by_outcome{};
     for (const auto& part : parts_) {
         const CampaignReport& p = part->r;
         r_.attempts += p.attempts;

@@ -151,6 +151,7 @@ void ResultFigures::add(const Attempt& a, bool success) {
         case Outcome::invalid:
         case Outcome::carrier_error:
         case Outcome::lost:
+        case Outcome::declined:
             ++failed;
             return;
     }

@@ -56,6 +56,8 @@ std::optional<RetryOutcome> retry_class(Outcome o) {
             return RetryOutcome::failed;
         case Outcome::abandoned:
             return RetryOutcome::abandoned;
+        case Outcome::declined:
+            return RetryOutcome::declined;
         default:
             return std::nullopt;
     }

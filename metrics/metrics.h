@@ -23,9 +23,10 @@ class Exposer;
 namespace outpace::metrics {
 
 // Indexes for labelled metrics the engine knows in advance.
-constexpr std::array<const char*, 11> kOutcomes = {
-    "none",      "connected", "abandoned", "machine",       "fax", "busy",
-    "no_answer", "failed",    "invalid",   "carrier_error", "lost"};
+// The ledger's outcomes, in campaigns/records.h's order (metrics does not depend on campaigns).
+constexpr std::array<const char*, 12> kOutcomes = {
+    "none",      "connected", "abandoned", "machine",       "fax",  "busy",
+    "no_answer", "failed",    "invalid",   "carrier_error", "lost", "declined"};
 constexpr std::array<const char*, 4> kVerdicts = {"human", "machine", "fax", "unknown"};
 constexpr std::array<const char*, 6> kAgentStates = {"connecting", "paused",  "ready",
                                                      "reserved",   "talking", "wrapup"};

@@ -88,14 +88,6 @@ Heard heard(const FakeAudio::Log* log, SteadyTime from, SteadyTime to) {
     return h;
 }
 
-// The last message of `type` to desktop d.
-nlohmann::json last(Sim& sim, const std::string& type) {
-    nlohmann::json out;
-    for (const auto& m : sim.desk().to("d"))
-        if (m.body.value("type", "") == type) out = m.body;
-    return out;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -116,7 +108,7 @@ TEST_CASE(
 
     // On hold: music to the customer, not the agent's voice; the agent hears nothing.
     sim.desk().request("d", R"({"type":"hold"})");
-    auto controls = last(sim, "controls");
+    auto controls = last_to(sim, "d", "controls");
     CHECK(controls["on_hold"] == true);
     CHECK(controls["attempt"] == t.attempt);
     CHECK(controls["recording"] == "off");
@@ -130,11 +122,11 @@ TEST_CASE(
     CHECK(heard(sim.sent(*t.leg), held_at, sim.clock().now()).frames == 0);
     // Asking again changes nothing.
     sim.desk().request("d", R"({"type":"hold"})");
-    CHECK(last(sim, "error")["reason"] == "the customer is on hold already");
-    CHECK(last(sim, "error")["request"] == "hold");
+    CHECK(last_to(sim, "d", "error")["reason"] == "the customer is on hold already");
+    CHECK(last_to(sim, "d", "error")["request"] == "hold");
 
     sim.desk().request("d", R"({"type":"unhold"})");
-    CHECK(last(sim, "controls")["on_hold"] == false);
+    CHECK(last_to(sim, "d", "controls")["on_hold"] == false);
     t0 = sim.clock().now();
     agent_speaks(sim, t, 1s);
     const auto after = heard(sim.sent(*t.customer), t0, sim.clock().now());
@@ -144,7 +136,7 @@ TEST_CASE(
 
     // Muted: silence in place of the agent's voice, the line still up.
     sim.desk().request("d", R"({"type":"mute"})");
-    CHECK(last(sim, "controls")["muted"] == true);
+    CHECK(last_to(sim, "d", "controls")["muted"] == true);
     t0 = sim.clock().now();
     agent_speaks(sim, t, 2s);
     const auto muted = heard(sim.sent(*t.customer), t0, sim.clock().now());
@@ -152,13 +144,13 @@ TEST_CASE(
     CHECK(muted.silence >= 95);
     CHECK(heard(sim.sent(*t.leg), t0, sim.clock().now()).frames >= 95);  // the agent still hears
     sim.desk().request("d", R"({"type":"unmute"})");
-    CHECK(last(sim, "controls")["muted"] == false);
+    CHECK(last_to(sim, "d", "controls")["muted"] == false);
     sim.desk().request("d", R"({"type":"unmute"})");
-    CHECK(last(sim, "error")["reason"] == "not muted");
+    CHECK(last_to(sim, "d", "error")["reason"] == "not muted");
     // The campaign does not record, nor let agents pause a recording.
     sim.desk().request("d", R"({"type":"record_pause"})");
-    CHECK(last(sim, "error")["reason"].get<std::string>().find("recording.agent_can_pause") !=
-          std::string::npos);
+    CHECK(last_to(sim, "d", "error")["reason"].get<std::string>().find(
+              "recording.agent_can_pause") != std::string::npos);
 
     // The attempt keeps the hold and the mute.
     sim.desk().request("d", R"({"type":"hold"})");
@@ -175,7 +167,7 @@ TEST_CASE(
     CHECK(attempts[0].mute_ms == doctest::Approx(2000).epsilon(0.02));
     // Controls after the call: refused.
     sim.desk().request("d", R"({"type":"unhold"})");
-    CHECK(last(sim, "error")["reason"] == "no call in progress");
+    CHECK(last_to(sim, "d", "error")["reason"] == "no call in progress");
 }
 
 TEST_CASE("call controls: a campaign's hold_prompt is what the customer on hold hears, looped") {
@@ -219,7 +211,7 @@ TEST_CASE("call controls: keys both ways, as RFC 4733 events or tones") {
     // voice waits.
     auto t0 = sim.clock().now();
     sim.desk().request("d", R"({"type":"dtmf","digits":"12#"})");
-    CHECK(last(sim, "keys_sent")["digits"] == "12#");
+    CHECK(last_to(sim, "d", "keys_sent")["digits"] == "12#");
     agent_speaks(sim, t, 1s);
     auto h = heard(sim.sent(*t.customer), t0, sim.clock().now());
     CHECK(h.keys == "12#");
@@ -236,8 +228,8 @@ TEST_CASE("call controls: keys both ways, as RFC 4733 events or tones") {
     t0 = sim.clock().now();
     sim.audio(*t.customer)->press('5');
     sim.run_for(300ms);
-    CHECK(last(sim, "dtmf")["digit"] == "5");
-    CHECK(last(sim, "dtmf")["attempt"] == t.attempt);
+    CHECK(last_to(sim, "d", "dtmf")["digit"] == "5");
+    CHECK(last_to(sim, "d", "dtmf")["attempt"] == t.attempt);
     CHECK(heard(sim.sent(*t.leg), t0, sim.clock().now()).keys == "5");
 
     // A customer whose SDP took no telephone-events hears the keys as tones.
@@ -259,7 +251,7 @@ TEST_CASE("call controls: keys both ways, as RFC 4733 events or tones") {
     // Too many queued at once: refused, nothing queued.
     for (int i = 0; i < 3; ++i)
         sim.desk().request("d", R"({"type":"dtmf","digits":")" + std::string(30, '1') + R"("})");
-    CHECK(last(sim, "error")["reason"] == "too many keys waiting to be sent");
+    CHECK(last_to(sim, "d", "error")["reason"] == "too many keys waiting to be sent");
 }
 
 TEST_CASE("call controls: a paused recording holds silence, and the attempt keeps where") {
@@ -272,12 +264,12 @@ TEST_CASE("call controls: a paused recording holds silence, and the attempt keep
     const Talking t = connect_one(sim);
     agent_speaks(sim, t, 1s);
     sim.desk().request("d", R"({"type":"record_resume"})");
-    CHECK(last(sim, "error")["reason"] == "the recording is not paused");
+    CHECK(last_to(sim, "d", "error")["reason"] == "the recording is not paused");
     sim.desk().request("d", R"({"type":"record_pause"})");
-    CHECK(last(sim, "controls")["recording"] == "paused");
+    CHECK(last_to(sim, "d", "controls")["recording"] == "paused");
     agent_speaks(sim, t, 2s);  // the card number
     sim.desk().request("d", R"({"type":"record_resume"})");
-    CHECK(last(sim, "controls")["recording"] == "on");
+    CHECK(last_to(sim, "d", "controls")["recording"] == "on");
     agent_speaks(sim, t, 1s);
     sim.desk().request("d", R"({"type":"hangup"})");
     sim.run_for(100ms);
@@ -354,28 +346,35 @@ TEST_CASE("records: an attempt's call controls and a contact's recent ids surviv
     c.phone = "+14155550100";
     c.recent_ids = {3, 9};
     c.callback_agent = "alice";
+    c.outcome_counts = {1, 2, 3, 4, 5, 6};
     const auto cb = Contact::decode(c.encode());
     REQUIRE(cb);
     CHECK(cb->recent_ids == c.recent_ids);
     CHECK(cb->callback_agent == "alice");
-    // A version 1 contact (before the ids) and a version 2 one (before several numbers): read,
-    // with none.
+    CHECK(cb->outcome_counts == c.outcome_counts);
+    // A version 1 contact (before the ids), a version 2 one (before several numbers) and a
+    // version 3 one (before the declined count): read, with none.
     Contact plain = c;
     plain.recent_ids.clear();
     plain.callback_agent.clear();
-    std::string v2 = plain.encode();
+    std::string v3 = plain.encode();
+    v3[0] = 3;
+    v3.resize(v3.size() - 1);  // no declined count
+    std::string v2 = v3;
     v2[0] = 2;
     v2.resize(v2.size() - 2);  // no numbers (an empty list's count), current 0
     std::string v1 = v2;
     v1[0] = 1;
     v1.resize(v1.size() - 2);  // the empty list's count and the empty callback agent
-    for (const auto& bytes : {v1, v2}) {
+    for (const auto& bytes : {v1, v2, v3}) {
         const auto old = Contact::decode(bytes);
         REQUIRE(old);
         CHECK(old->phone == c.phone);
         CHECK(old->recent_ids.empty());
         CHECK(old->numbers.empty());
         CHECK(old->dial_number() == c.phone);
+        CHECK(old->outcome_counts[4] == 5);
+        CHECK(old->outcome_counts[5] == 0);
     }
 }
 
@@ -410,7 +409,7 @@ TEST_CASE(
         }
         sim.desk().request("d", R"({"type":"heartbeat"})");
         sim.run_for(20ms);
-        CHECK(last(sim, "heartbeat")["state"] == state);  // the state did not move
+        CHECK(last_to(sim, "d", "heartbeat")["state"] == state);  // the state did not move
     };
     sim.desk().request("d", R"({"type":"login","agent":"a1","phone":"sip:a1@127.0.0.1:5998"})");
     sim.run_for(100ms);

@@ -41,6 +41,7 @@ struct CarrierPlan {
     bool ringing = true;                          // a 180 at once
     std::vector<std::int16_t> greeting;           // played from the answer, then silence
     std::chrono::milliseconds hang_up_after{-1};  // after the answer; -1: never (BYE from us)
+    int q850_cause = 0;                           // with a failure: its Reason header's cause
 };
 
 class Sim;
@@ -184,12 +185,12 @@ class ScriptedSip final : public sip::SipStack {
             f();
         }
     }
-    void finish_failed(sip::CallId id, int code, const std::string& phrase) {
+    void finish_failed(sip::CallId id, int code, const std::string& phrase, int cause = 0) {
         Invite* i = find(id);
         if (!i || i->over) return;
         i->over = true;
         i->ended_at = clock_.now();
-        observer_.on_failed(id, code, phrase, false);
+        observer_.on_failed(id, {code, phrase, false, cause});
     }
     void finish_ended(sip::CallId id, bool by_remote) {
         Invite* i = find(id);
@@ -543,7 +544,7 @@ class Sim {
             }
             if (!i.answered && !i.cancelled && now - i.at >= i.plan.ring) {
                 if (i.plan.final_code != 200) {
-                    sip().finish_failed(i.id, i.plan.final_code, "scripted");
+                    sip().finish_failed(i.id, i.plan.final_code, "scripted", i.plan.q850_cause);
                     continue;
                 }
                 i.answered = true;
@@ -588,5 +589,13 @@ class Sim {
     std::function<CarrierPlan(const ScriptedSip::Invite&)> plan_;
     std::set<sip::CallId> planned_;
 };
+
+// The last message of `type` the engine sent to desktop `desk` (null when none).
+inline nlohmann::json last_to(Sim& sim, const std::string& desk, const std::string& type) {
+    nlohmann::json out;
+    for (const auto& m : sim.desk().to(desk))
+        if (m.body.value("type", "") == type) out = m.body;
+    return out;
+}
 
 }  // namespace outpace::test

@@ -22,6 +22,7 @@ TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
     rig.campaign("refused", "uas_503.xml", 2);
     rig.campaign("nobody", "uas_404.xml", 2);
     rig.campaign("unavailable", "uas_480.xml", 2);
+    rig.campaign("network-busy", "uas_q850.xml", 1);
     rig.campaign("signed-in", "uas_auth.xml", 1, "", 1, ", username: acme, password: secret");
     rig.campaign("bad-password", "uas_auth.xml", 1, "", 1, ", username: acme, password: wrong");
     // With the final status as JSON on stdout (what `ctl status` returns).
@@ -92,12 +93,18 @@ TEST_CASE("engine: each carrier behaviour ends as its outcome in the ledger") {
         CHECK(a.sip_code == 480);
         CHECK(a.ring_ms >= 1500);
     }
+    // The Reason header's Q.850 cause, read off the wire, outranks the carrier's 503.
+    REQUIRE(all["network-busy"].size() == 1);
+    CHECK(all["network-busy"][0].outcome == Outcome::busy);
+    CHECK(all["network-busy"][0].sip_code == 503);
+    CHECK(all["network-busy"][0].notes == "Service Unavailable (Q.850 cause 17)");
     // Digest credentials: the right ones get through the challenge, wrong ones are the trunk's
-    // refusal (403), recorded as a failure of the call, not a crash or a loop.
+    // refusal (403): a carrier error that costs the contact nothing, not a crash or a loop.
     REQUIRE(all["signed-in"].size() == 1);
     CHECK(all["signed-in"][0].sip_code == 486);
     REQUIRE(all["bad-password"].size() == 1);
     CHECK(all["bad-password"][0].sip_code == 403);
+    CHECK(all["bad-password"][0].outcome == Outcome::carrier_error);
     REQUIRE(all["nobody"].size() == 2);
     for (const auto& a : all["nobody"]) {
         CHECK(a.outcome == Outcome::invalid);

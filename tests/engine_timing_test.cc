@@ -372,3 +372,67 @@ TEST_CASE(
     REQUIRE(attempts.size() == before);
     for (const auto& a : attempts) CHECK(a.outcome == Outcome::busy);
 }
+
+TEST_CASE(
+    "engine: final responses and Q.850 causes become outcomes, and the carrier's own refusals "
+    "cost the contact nothing") {
+    struct Case {
+        int code, cause;
+        Outcome outcome;
+        ContactState state;  // the contact's, after it
+    };
+    // One contact each, in list order (+14155551000 on). A carrier error is retried in 5 min.
+    const std::vector<Case> cases = {
+        {404, 0, Outcome::invalid, ContactState::invalid},
+        {403, 0, Outcome::carrier_error, ContactState::pending},
+        {603, 0, Outcome::declined, ContactState::exhausted},  // final by default
+        {502, 0, Outcome::carrier_error, ContactState::pending},
+        {607, 0, Outcome::declined, ContactState::exhausted},
+        {480, 1, Outcome::invalid, ContactState::invalid},  // the cause decides, not the code
+        {503, 17, Outcome::busy, ContactState::pending},
+        {486, 34, Outcome::carrier_error, ContactState::pending},
+        {500, 21, Outcome::declined, ContactState::exhausted},
+        {404, 99, Outcome::invalid, ContactState::invalid},  // a cause not in the table: the code
+        {480, 18, Outcome::no_answer, ContactState::pending},
+        {504, 0, Outcome::carrier_error, ContactState::pending},
+        {599, 0, Outcome::failed, ContactState::pending},
+    };
+    Sim::Options o;
+    o.agents = true;
+    o.contacts = static_cast<int>(cases.size());
+    Sim sim(o);
+    sim.carrier([&](const ScriptedSip::Invite& i) {
+        const auto at = i.dial.to.find("+1415555");
+        const auto k = static_cast<std::size_t>(std::stoi(i.dial.to.substr(at + 8, 4)) - 1000);
+        REQUIRE(k < cases.size());
+        CarrierPlan p{200ms, cases[k].code, true, {}, -1ms};
+        p.q850_cause = cases[k].cause;
+        return p;
+    });
+    sim.start();
+    ready_agent(sim);
+    // Three carrier errors in a row rest the trunk for a second or two: well within this.
+    sim.run_for(30s);
+    std::map<std::string, Attempt> by_phone;
+    for (const auto& a : sim.attempts()) {
+        CHECK_MESSAGE(!by_phone.count(a.phone), a.phone << " dialled twice");
+        by_phone[a.phone] = a;
+    }
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+        const std::string phone = "+1415555" + std::to_string(1000 + k);
+        CAPTURE(phone);
+        CAPTURE(cases[k].code);
+        CAPTURE(cases[k].cause);
+        REQUIRE(by_phone.count(phone));
+        const Attempt& a = by_phone[phone];
+        CHECK(to_string(a.outcome) == std::string(to_string(cases[k].outcome)));
+        CHECK(a.sip_code == cases[k].code);
+        if (cases[k].cause)
+            CHECK(a.notes.find("Q.850 cause " + std::to_string(cases[k].cause)) !=
+                  std::string::npos);
+        const auto c = sim.store().contact("sim", phone);
+        REQUIRE(c);
+        CHECK(to_string(c->state) == std::string(to_string(cases[k].state)));
+        CHECK(c->attempts == (cases[k].outcome == Outcome::carrier_error ? 0u : 1u));
+    }
+}

@@ -7,6 +7,7 @@
 
 using namespace outpace;
 using test::at;
+using test::secs;
 
 namespace {
 
@@ -22,10 +23,6 @@ Attempt ended(Outcome o, Timestamp start, int sip = 0) {
     a.sip_code = sip;
     a.started_ms = start.time_since_epoch().count() * 1000;
     return a;
-}
-
-std::int64_t secs(Timestamp t) {
-    return t.time_since_epoch().count();
 }
 
 }  // namespace
@@ -152,4 +149,21 @@ TEST_CASE("invalid numbers and fax lines are final at once") {
     Contact f;
     apply_outcome(c, f, ended(Outcome::fax, t), t);
     CHECK(f.state == ContactState::invalid);
+}
+
+TEST_CASE("a declined call is final unless the campaign's retry.declined allows more") {
+    auto t = at("2026-11-24T15:00:00Z");
+    Contact strict;
+    apply_outcome(campaign(), strict, ended(Outcome::declined, t, 603), t);
+    CHECK(strict.state == ContactState::exhausted);
+    CHECK(strict.final_reason == "retries for declined used up (1)");
+    CHECK(strict.attempts == 1);  // a refusal reached the person's phone: it counts
+
+    Campaign lenient = campaign("retry:\n  declined: {delay: 2d, max: 1}\n");
+    Contact k;
+    apply_outcome(lenient, k, ended(Outcome::declined, t, 607), t);
+    CHECK(k.state == ContactState::pending);
+    CHECK(k.next_eligible == secs(t) + 2 * 86400);
+    apply_outcome(lenient, k, ended(Outcome::declined, t, 603), t);
+    CHECK(k.state == ContactState::exhausted);
 }

@@ -35,10 +35,10 @@ struct Recorder : sip::CallObserver {
         calls[c].sdp = sdp;
         if (on_answer) on_answer(c);
     }
-    void on_failed(sip::CallId c, int s, const std::string&, bool local) override {
+    void on_failed(sip::CallId c, const sip::Failure& f) override {
         calls[c].failed = true;
-        calls[c].status = s;
-        calls[c].local = local;
+        calls[c].status = f.status;
+        calls[c].local = f.local;
     }
     void on_ended(sip::CallId c, bool remote) override {
         calls[c].ended = true;

@@ -10,12 +10,33 @@
 namespace outpace {
 namespace {
 
-// Final SIP responses as attempt outcomes. A trunk's own trouble (503, no response, refused
-// credentials) is a carrier error: it must not burn the contact's retries.
-Outcome outcome_for(int status, bool local, bool cancelled_by_us) {
-    if (cancelled_by_us && status == 487) return Outcome::no_answer;
-    if (local) return Outcome::carrier_error;
-    switch (status) {
+// Final SIP responses as attempt outcomes (the table in docs/engine.md). A trunk's own trouble
+// (its refusals and server errors, no response, refused credentials) is a carrier error: it must
+// not burn the contact's retries. The telephone network's cause, when the carrier passes it on
+// in a Reason header, says more than the SIP code the carrier chose for it.
+Outcome outcome_for(const sip::Failure& f, bool cancelled_by_us) {
+    if (cancelled_by_us && f.status == 487) return Outcome::no_answer;
+    if (f.local) return Outcome::carrier_error;
+    switch (f.q850_cause) {
+        case 1:   // unallocated (unassigned) number
+        case 28:  // invalid number format (incomplete number)
+            return Outcome::invalid;
+        case 17:  // user busy
+            return Outcome::busy;
+        case 18:  // no user responding
+        case 19:  // no answer from user (user alerted)
+            return Outcome::no_answer;
+        case 21:  // call rejected
+            return Outcome::declined;
+        case 34:  // no circuit/channel available
+        case 38:  // network out of order
+        case 41:  // temporary failure
+        case 42:  // switching equipment congestion
+            return Outcome::carrier_error;
+        default:
+            break;
+    }
+    switch (f.status) {
         case 486:
         case 600:
             return Outcome::busy;
@@ -27,9 +48,16 @@ Outcome outcome_for(int status, bool local, bool cancelled_by_us) {
         case 408:
         case 487:
             return Outcome::no_answer;
+        case 603:
+        case 607:
+            return Outcome::declined;
         case 401:
+        case 403:
         case 407:
+        case 500:
+        case 502:
         case 503:
+        case 504:
             return Outcome::carrier_error;
         default:
             return Outcome::failed;
@@ -467,13 +495,14 @@ void Call::hang_up() {
     ctx_.sip.hangup(sip_);
 }
 
-Outcome Call::failed(int status, const std::string& phrase, bool local) {
+Outcome Call::failed(const sip::Failure& response) {
     Trunk& trunk = *run_.trunk();
+    sip::Failure f = response;
     // nua answers an INVITE nobody responded to with a 408 of its own: without even a ringing
     // response before it, that is the trunk's silence, not the callee's.
-    if (!rang_ && status == 408) local = true;
-    const Outcome o = outcome_for(status, local, cancelled_);
-    if (!local) ctx_.metrics.sip_response(trunk.config().name, status);
+    if (!rang_ && f.status == 408) f.local = true;
+    const Outcome o = outcome_for(f, cancelled_);
+    if (!f.local) ctx_.metrics.sip_response(trunk.config().name, f.status);
     const auto t = now();
     if (o == Outcome::carrier_error)
         trunk.failed(t);
@@ -485,7 +514,9 @@ Outcome Call::failed(int status, const std::string& phrase, bool local) {
     else if (o != Outcome::carrier_error)
         run_.estimator().dial_resolved(pacing::DialResult::fail, ring_s);
     attempt_.ring_ms = ms_between(invited_, t);
-    attempt_.notes = rang_ ? phrase : phrase + " (no ringing response before it)";
+    attempt_.notes = f.phrase;
+    if (f.q850_cause) attempt_.notes += " (Q.850 cause " + std::to_string(f.q850_cause) + ")";
+    if (!rang_) attempt_.notes += " (no ringing response before it)";
     return o;
 }
 

@@ -145,7 +145,7 @@ class Call {
 
     // SIP's last word on the call: never answered / ended after an answer. Both decide the
     // outcome; finish() then records it.
-    Outcome failed(int status, const std::string& phrase, bool local);
+    Outcome failed(const sip::Failure& f);
     Outcome ended(bool by_remote);
     // Fills the attempt's end, counts it in the run's status and metrics and gives back the
     // port. The attempt goes to the ledger (or to the agent's wrap-up) by the owner.

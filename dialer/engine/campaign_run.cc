@@ -386,6 +386,8 @@ int CampaignRun::plan(pacing::Snapshot& s, int allowance) {
     return std::min(n, allowance);
 }
 
+static_assert(metrics::kOutcomes.size() == kOutcomeCount, "one counter per ledger outcome");
+
 void CampaignRun::ended(Outcome o) {
     m_->outcomes[static_cast<std::size_t>(o)]->Increment();
     switch (o) {

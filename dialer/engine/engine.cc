@@ -458,9 +458,9 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
         sip_->hangup(id);  // an agent logged out while its softphone was still ringing
 }
 
-void Engine::on_failed(sip::CallId id, int status, const std::string& phrase, bool local) {
-    if (agents_.leg_failed(id, status, phrase)) return;
-    if (Call* c = find_call(id)) finish(*c, c->failed(status, phrase, local), status);
+void Engine::on_failed(sip::CallId id, const sip::Failure& f) {
+    if (agents_.leg_failed(id, f.status, f.phrase)) return;
+    if (Call* c = find_call(id)) finish(*c, c->failed(f), f.status);
 }
 
 void Engine::on_ended(sip::CallId id, bool by_remote) {

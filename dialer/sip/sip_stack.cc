@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <cstdlib>
@@ -50,6 +51,19 @@ struct NuaFree {
 struct RootFree {
     void operator()(su_root_t* r) const { su_root_destroy(r); }
 };
+
+// The cause of the first `Reason: Q.850;cause=N` header (RFC 3326), which carriers add to
+// final responses from the telephone network: 0 when there is none or it is not a cause (1-127).
+int q850_cause(const sip_t* sip) {
+    for (const sip_reason_t* r = sip ? sip->sip_reason : nullptr; r; r = r->re_next) {
+        if (!r->re_protocol || strcasecmp(r->re_protocol, "Q.850") != 0 || !r->re_cause) continue;
+        int cause = 0;
+        const char* p = r->re_cause;
+        for (; *p >= '0' && *p <= '9' && cause < 1000; ++p) cause = cause * 10 + (*p - '0');
+        return *p == '\0' && cause >= 1 && cause <= 127 ? cause : 0;
+    }
+    return 0;
+}
 
 struct Call {
     CallId id = 0;
@@ -421,7 +435,7 @@ class NuaStack final : public SipStack {
                     if (c->answered)
                         observer_.on_ended(c->id, true);
                     else
-                        observer_.on_failed(c->id, status >= 300 ? status : 500, phrase, true);
+                        observer_.on_failed(c->id, {status >= 300 ? status : 500, phrase, true});
                 }
                 calls_.erase(c->id);  // and with it, its handle
                 return;
@@ -528,8 +542,7 @@ class NuaStack final : public SipStack {
                 c->done = true;
                 c->bye_sent = true;
                 nua_bye(nh, TAG_END());
-                observer_.on_failed(c->id, 487, "Request Terminated (answer crossed CANCEL)",
-                                    false);
+                observer_.on_failed(c->id, {487, "Request Terminated (answer crossed CANCEL)"});
                 return;
             }
             std::string sdp;
@@ -539,7 +552,7 @@ class NuaStack final : public SipStack {
             return;
         }
         c->done = true;
-        observer_.on_failed(c->id, status, phrase, sip == nullptr);
+        observer_.on_failed(c->id, {status, phrase, sip == nullptr, q850_cause(sip)});
     }
 
     event_base* loop_;

@@ -66,6 +66,14 @@ struct RegisterReply {
     int retry_after = 0;            // with 503
 };
 
+// Why a call ended without an answer: its final response, or that none came.
+struct Failure {
+    int status = 500;
+    std::string phrase;
+    bool local = false;  // no final response came from the network (timeout or transport error)
+    int q850_cause = 0;  // the response's `Reason: Q.850;cause=N`, 0 when it had none
+};
+
 // A call's life, as the engine needs it. For one call: any number of progress(), then exactly one
 // of failed() (never answered) or answered() followed later by exactly one ended().
 class CallObserver {
@@ -73,8 +81,7 @@ class CallObserver {
     virtual ~CallObserver() = default;
     virtual void on_progress(CallId call, int status) = 0;
     virtual void on_answered(CallId call, const std::string& sdp) = 0;
-    // `local`: no final response came from the network (timeout or transport error).
-    virtual void on_failed(CallId call, int status, const std::string& phrase, bool local) = 0;
+    virtual void on_failed(CallId call, const Failure& failure) = 0;
     virtual void on_ended(CallId call, bool by_remote) = 0;
 };
 
