@@ -35,10 +35,10 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
         }
     });
     static const char* kColumns[] = {
-        "attempt",     "started", "ended",   "phone",    "dialled", "phone_label",
-        "list",        "origin",  "outcome", "sip_code", "ring_s",  "amd_verdict",
-        "amd_s",       "agent",   "talk_s",  "wrap_s",   "hold_s",  "disposition",
-        "callback_at", "notes",   "trunk",   "recording"};
+        "attempt",     "started", "ended",   "phone",      "dialled",  "phone_label",
+        "list",        "origin",  "outcome", "sip_code",   "ring_s",   "amd_verdict",
+        "amd_s",       "agent",   "talk_s",  "wrap_s",     "hold_s",   "disposition",
+        "callback_at", "notes",   "trunk",   "trunk_hops", "recording"};
     if (format == ExportFormat::csv) {
         bool first = true;
         for (const char* c : kColumns) out << (first ? "" : ",") << c, first = false;
@@ -62,6 +62,10 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             const auto path = recording_path(campaign, a.id);
             if (std::filesystem::exists(path, ec)) recording = path;
         }
+        // The trunks tried before `trunk`, with the code that moved the call on: "east 503".
+        std::string hops;
+        for (const auto& h : a.hops)
+            hops += (hops.empty() ? "" : "; ") + h.trunk + " " + std::to_string(h.sip_code);
         const auto it = contacts.find(a.phone);
         const std::string list = it != contacts.end() ? it->second.first : std::string();
         const std::vector<std::string> values =
@@ -88,6 +92,7 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             a.callback_at > 0 ? format_timestamp(Timestamp(Seconds(a.callback_at))) : "",
             a.notes,
             a.trunk,
+            hops,
             recording};
         if (format == ExportFormat::csv) {
             for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_field(row[i]);

@@ -82,6 +82,17 @@ struct SurveyQuestion {
     std::map<std::string, std::string> next;  // answer digit -> question id ("end" closes)
 };
 
+// One of a campaign's trunks: tried in order of `priority` (1 first), calls spread over the
+// trunks of one priority by `weight`; with `prefixes`, only for numbers that start with one
+// (E.164, like "+44").
+struct TrunkRoute {
+    std::string name;
+    int priority = 1;
+    int weight = 1;
+    std::vector<std::string> prefixes;
+    bool operator==(const TrunkRoute&) const = default;
+};
+
 struct Campaign {
     std::string source_path;  // where it was loaded from; relative paths resolve against its folder
     std::string name;
@@ -97,7 +108,9 @@ struct Campaign {
     double max_lines_per_agent = 3.0;
     int min_agents_predictive = 5;
     Millis ring_timeout{20'000};
-    std::string trunk;
+    // The trunks it dials through (`dialing.trunk` is one; `dialing.trunks` several). Empty: the
+    // engine's only trunk.
+    std::vector<TrunkRoute> trunks;
     std::string caller_id;
 
     // calling hours, in the callee's local time

@@ -228,6 +228,61 @@ void read_survey(Reader& r, const YAML::Node& node, Campaign& c) {
     }
 }
 
+// `dialing.trunk: NAME` (one trunk) or `dialing.trunks`: a list of names or of
+// {name, priority, weight, prefixes}.
+void read_trunk_routes(Reader& r, const YAML::Node& d, Campaign& c) {
+    if (d["trunk"] && d["trunks"]) {
+        r.error(d["trunks"], "use either 'dialing.trunk' (one) or 'dialing.trunks' (several)");
+        return;
+    }
+    if (d["trunk"]) {
+        TrunkRoute t;
+        r.string(d, "trunk", "dialing.", t.name);
+        if (!t.name.empty()) c.trunks.push_back(t);
+        return;
+    }
+    const auto list = d["trunks"];
+    if (!list) return;
+    if (!list.IsSequence() || list.size() == 0) {
+        r.error(list,
+                "'dialing.trunks' must be a list of trunk names or of {name, priority, "
+                "weight, prefixes}");
+        return;
+    }
+    for (const auto& item : list) {
+        TrunkRoute t;
+        if (item.IsScalar()) {
+            t.name = item.Scalar();
+        } else if (r.section(item, "dialing.trunks[]")) {
+            r.string(item, "name", "dialing.trunks[].", t.name);
+            r.integer(item, "priority", "dialing.trunks[].", t.priority, 1, 100);
+            r.integer(item, "weight", "dialing.trunks[].", t.weight, 1, 1000);
+            t.prefixes = r.string_list(item, "prefixes", "dialing.trunks[].");
+            for (const auto& p : t.prefixes)
+                if (p.size() < 2 || p.size() > 16 || p[0] != '+' ||
+                    p.find_first_not_of("0123456789", 1) != std::string::npos)
+                    r.error(item["prefixes"],
+                            "'dialing.trunks[].prefixes' are E.164 number "
+                            "beginnings like \"+44\" or \"+1212\", not '" +
+                                p + "'");
+            if (item["prefixes"] && t.prefixes.empty())
+                r.error(item["prefixes"], "'dialing.trunks[].prefixes' names no prefix");
+        } else {
+            continue;
+        }
+        if (t.name.empty()) {
+            r.error(item, "a trunk in 'dialing.trunks' needs a 'name'");
+            continue;
+        }
+        if (std::any_of(c.trunks.begin(), c.trunks.end(),
+                        [&](const TrunkRoute& o) { return o.name == t.name; })) {
+            r.error(item, "'dialing.trunks' names '" + t.name + "' twice");
+            continue;
+        }
+        c.trunks.push_back(std::move(t));
+    }
+}
+
 void apply_kind_defaults(Campaign& c, const YAML::Node& root) {
     // Reg F (12 CFR 1006.14): collections default to 7 calls in 7 days and a 7-day quiet period
     // after a conversation. Explicit values are still checked against those limits afterwards.
@@ -274,7 +329,7 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.integer(d, "min_agents_predictive", "dialing.", c.min_agents_predictive, 1, 10000);
         r.duration(d, "ring_timeout", "dialing.", c.ring_timeout, Millis{15'000}, Millis{120'000},
                    "a phone must ring at least 15 seconds before the dialer gives up");
-        r.string(d, "trunk", "dialing.", c.trunk);
+        read_trunk_routes(r, d, c);
         r.string(d, "caller_id", "dialing.", c.caller_id);
     }
     if (auto n = root["calling_hours"]) read_calling_hours(r, n, c);

@@ -11,7 +11,7 @@ constexpr std::uint8_t kContactVersion = 4;
 constexpr std::size_t kCountsBefore4 = 5;  // outcome_counts written in their first place
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
 // decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones.
-constexpr std::uint8_t kAttemptVersion = 4;
+constexpr std::uint8_t kAttemptVersion = 5;
 
 class Writer {
   public:
@@ -227,6 +227,8 @@ std::string Attempt::encode() const {
     w.str(dialled);
     w.str(number_label);
     w.str(zones);
+    w.varint(hops.size());
+    for (const auto& h : hops) w.str(h.trunk), w.svarint(h.sip_code);
     return w.take();
 }
 
@@ -271,6 +273,7 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
     a.dialled.clear();
     a.number_label.clear();
     a.zones.clear();
+    a.hops.clear();
     if (version >= 2) {
         const std::uint64_t n = r.varint();
         if (n > bytes.size()) return false;
@@ -301,6 +304,16 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
         r.str(a.dialled);
         r.str(a.number_label);
         r.str(a.zones);
+    }
+    if (version >= 5) {
+        const std::uint64_t n = r.varint();
+        if (n > bytes.size()) return false;
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+            TrunkHop h;
+            r.str(h.trunk);
+            h.sip_code = static_cast<int>(r.svarint());
+            a.hops.push_back(std::move(h));
+        }
     }
     return r.ok() && r.at_end();
 }

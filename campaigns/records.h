@@ -103,6 +103,14 @@ struct Contact {
     static std::optional<Contact> decode(std::string_view bytes);
 };
 
+// A trunk a call left for the next one before it ended: which, and the SIP code that moved it
+// (408 also when the trunk answered nothing at all within its response_timeout).
+struct TrunkHop {
+    std::string trunk;
+    int sip_code = 0;
+    bool operator==(const TrunkHop&) const = default;
+};
+
 struct Attempt {
     std::uint64_t id = 0;
     std::string campaign;
@@ -148,6 +156,8 @@ struct Attempt {
     // compliance check reads them here instead of looking up a million contacts); empty in
     // records before version 4.
     std::string zones;
+    // Trunks the call was tried on before `trunk`, in order (empty in records before version 5).
+    std::vector<TrunkHop> hops;
 
     // The number this call went to.
     const std::string& number() const { return dialled.empty() ? phone : dialled; }

@@ -217,6 +217,13 @@ TrunkMetrics& Metrics::trunk(const std::string& name) {
                             .Help("503s, timeouts and transport errors from the trunk")
                             .Register(r)
                             .Add(l);
+    t.failovers = &prometheus::BuildCounter()
+                       .Name("outpace_trunk_failovers_total")
+                       .Help(
+                           "Calls this trunk refused or left unanswered that moved on to the "
+                           "campaign's next trunk")
+                       .Register(r)
+                       .Add(l);
     return t;
 }
 

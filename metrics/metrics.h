@@ -65,6 +65,7 @@ struct TrunkMetrics {
     prometheus::Gauge* up = nullptr;  // 0 while backing off after carrier errors
     prometheus::Gauge* calls = nullptr;
     prometheus::Counter* carrier_errors = nullptr;
+    prometheus::Counter* failovers = nullptr;  // calls that left it for the next trunk
     std::string name;
 };
 

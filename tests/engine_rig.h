@@ -132,7 +132,8 @@ class Rig {
         const int port = sipp.port;
         std::ostringstream y;
         y << "name: " << name << "\nkind: " << kind_ << "\n"
-          << "dialing: {mode: " << mode_ << ", ring_timeout: 15s, trunk: " << name
+          << "dialing: {mode: " << mode_ << ", ring_timeout: 15s, "
+          << (trunks_for_next_.empty() ? "trunk: " + name : trunks_for_next_)
           << ", caller_id: \"+12125550100\"}\n"
           << "calling_hours:\n  windows:\n    - {days: [sun, mon, tue, wed, thu, fri, sat], "
              "from: \"09:00\", to: \"20:00\"}\n"
@@ -193,7 +194,8 @@ class Rig {
 
     std::string config(const std::string& extra) {
         std::ostringstream e;
-        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << "}\n"
+        e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << sip_extra_
+          << "}\n"
           << "rtp: {address: 127.0.0.1, ports: " << rtp_ports_.range() << "}\n"
           << "trunks:\n"
           << trunks_.str() << "campaigns:\n"
@@ -230,6 +232,22 @@ class Rig {
 
     // The dialing mode of the campaigns added from here on ("progressive", "power, ratio: 3").
     void mode(const std::string& m) { mode_ = m; }
+    // More of the engine config's `sip` section (", response_timeout: 1s").
+    void sip_extra(const std::string& s) { sip_extra_ = s; }
+    // Their trunks, as the `dialing` entry ("trunks: [a, b]"); empty: their own carrier's.
+    void trunks_for_next(const std::string& t) { trunks_for_next_ = t; }
+    // A trunk served by SIPp with `scenario` that no campaign dials by itself (for
+    // trunks_for_next); `extra` is added to its entry in the engine config.
+    void trunk(const std::string& name, const std::string& scenario,
+               const std::string& extra = "") {
+        auto sipp = test::start_sipp_uas(scenario, tmp_.file(name + ".sipp.log"));
+        REQUIRE_MESSAGE(sipp.child,
+                        "SIPp did not start: " << read_file(tmp_.file(name + ".sipp.log")));
+        trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << sipp.port
+                << "\", max_calls_per_second: 50, max_calls: 50" << extra << "}\n";
+        carrier_port_[name] = {sipp.port, carriers_.size()};
+        carriers_.push_back(std::move(sipp.child));
+    }
     // Their kind (telemarketing, collections, survey).
     void kind(const std::string& k) { kind_ = k; }
 
@@ -315,6 +333,8 @@ class Rig {
     test::RtpPortBlock rtp_ports_;
     std::string zone_;
     std::string mode_ = "progressive", kind_ = "telemarketing";
+    std::string trunks_for_next_;
+    std::string sip_extra_;
     std::ostringstream trunks_, campaigns_;
     std::vector<std::unique_ptr<test::Child>> carriers_;
     std::map<std::string, std::pair<int, std::size_t>> carrier_port_;  // campaign -> port, index

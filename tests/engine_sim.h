@@ -42,6 +42,11 @@ struct CarrierPlan {
     std::vector<std::int16_t> greeting;           // played from the answer, then silence
     std::chrono::milliseconds hang_up_after{-1};  // after the answer; -1: never (BYE from us)
     int q850_cause = 0;                           // with a failure: its Reason header's cause
+    // A dark trunk: no response at all, ever (the rest is ignored); the SIP stack's transaction
+    // timeout (sip.response_timeout) ends the call with a local 408.
+    bool silent = false;
+    // A 100 Trying at once: nua keeps it to itself (no progress), but it stops that timeout.
+    bool trying = false;
 };
 
 class Sim;
@@ -119,6 +124,7 @@ class ScriptedSip final : public sip::SipStack {
         sip::Dial dial;
         SteadyTime at, cancelled_at{}, answered_at{}, ended_at{};
         bool cancelled = false, answered = false, over = false, agent_leg = false;
+        bool abandoned = false;  // the engine moved the call to another trunk
         CarrierPlan plan;
         std::size_t frame = 0;  // greeting frames played so far
     };
@@ -138,8 +144,19 @@ class ScriptedSip final : public sip::SipStack {
         if (!i || i->over || i->cancelled) return;
         i->cancelled = true;
         i->cancelled_at = clock_.now();
-        if (!i->answered)
+        // A silent trunk answers no CANCEL either (nor may one be sent before a provisional
+        // response): the transaction times out.
+        if (!i->answered && !i->plan.silent)
             queue_.push_back([this, id] { finish_failed(id, 487, "Request Terminated"); });
+    }
+    // The engine left the call: it is over for the carrier too (CANCEL or BYE), and nothing
+    // more is reported.
+    void abandon(sip::CallId id) override {
+        Invite* i = find(id);
+        if (!i || i->over) return;
+        i->abandoned = true;
+        i->over = true;
+        i->ended_at = clock_.now();
     }
     void hangup(sip::CallId id) override {
         Invite* i = find(id);
@@ -166,6 +183,7 @@ class ScriptedSip final : public sip::SipStack {
         return pending.size();
     }
     const std::vector<std::string>& peers() const { return peers_; }
+    std::chrono::milliseconds response_timeout{32'000};  // the stack's config
     // The engine's registrar, as the SIP stack would call it for a REGISTER.
     std::function<sip::RegisterReply(const sip::RegisterRequest&)> on_register;
     const std::vector<std::string>& banned() const { return banned_; }
@@ -185,12 +203,13 @@ class ScriptedSip final : public sip::SipStack {
             f();
         }
     }
-    void finish_failed(sip::CallId id, int code, const std::string& phrase, int cause = 0) {
+    void finish_failed(sip::CallId id, int code, const std::string& phrase, int cause = 0,
+                       bool local = false) {
         Invite* i = find(id);
         if (!i || i->over) return;
         i->over = true;
         i->ended_at = clock_.now();
-        observer_.on_failed(id, {code, phrase, false, cause});
+        observer_.on_failed(id, {code, phrase, local, cause});
     }
     void finish_ended(sip::CallId id, bool by_remote) {
         Invite* i = find(id);
@@ -268,6 +287,7 @@ class SimEnv final : public EngineEnv {
                                             sip::CallObserver& observer, std::string*) override {
         auto s = std::make_unique<ScriptedSip>(observer, clock_);
         s->on_register = config.on_register;
+        s->response_timeout = config.response_timeout;
         sip_ = s.get();
         return s;
     }
@@ -351,6 +371,10 @@ class Sim {
         // A second campaign, "sim2", on the same trunk (its own `contacts` numbers), when not
         // empty: these lines after its name and dialing mode (`mode`).
         std::optional<std::string> second_campaign_yaml;
+        // More trunks in the engine's config besides "carrier" (127.0.0.1:5999), and the
+        // campaigns' `dialing` trunk entry when not "trunk: carrier".
+        std::vector<TrunkConfig> more_trunks;
+        std::string dialing_trunks = "trunk: carrier";
     };
 
     explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
@@ -382,6 +406,7 @@ class Sim {
         t.max_calls_per_second = o_.max_calls_per_second;
         t.max_calls = 100;
         config_.trunks.push_back(t);
+        for (const auto& more : o_.more_trunks) config_.trunks.push_back(more);
         config_.campaigns.push_back({file, o_.unattended_lines});
         if (o_.second_campaign_yaml) {
             const auto y2 = campaign_text("sim2", *o_.second_campaign_yaml);
@@ -403,8 +428,8 @@ class Sim {
     std::string campaign_text(const std::string& name, const std::string& extra) const {
         std::ostringstream y;
         y << "name: " << name << "\n"
-          << "dialing: {mode: " << o_.mode
-          << ", ring_timeout: 15s, trunk: carrier, caller_id: \"+12125550100\"}\n"
+          << "dialing: {mode: " << o_.mode << ", ring_timeout: 15s, " << o_.dialing_trunks
+          << ", caller_id: \"+12125550100\"}\n"
           << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
           << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
           << extra;
@@ -535,12 +560,21 @@ class Sim {
             if (i.over) continue;
             if (!planned_.count(i.id)) {  // first sight: the plan for this INVITE
                 planned_.insert(i.id);
-                i.agent_leg = i.dial.to.find("@127.0.0.1:5999") == std::string::npos;
+                i.agent_leg = std::none_of(
+                    config_.trunks.begin(), config_.trunks.end(), [&](const TrunkConfig& t) {
+                        return i.dial.to.find("@" + t.host + ":" + std::to_string(t.port)) !=
+                               std::string::npos;
+                    });
                 i.plan = i.agent_leg ? CarrierPlan{20ms, 200, false, {}, -1ms}
                          : plan_     ? plan_(i)
                                      : CarrierPlan{};
-                if (i.plan.ringing) sip().observer().on_progress(i.id, 180);
+                if (i.plan.ringing && !i.plan.silent) sip().observer().on_progress(i.id, 180);
                 if (i.over) continue;
+            }
+            if (i.plan.silent) {
+                if (now - i.at >= sip().response_timeout)
+                    sip().finish_failed(i.id, 408, "Request Timeout", 0, true);
+                continue;
             }
             if (!i.answered && !i.cancelled && now - i.at >= i.plan.ring) {
                 if (i.plan.final_code != 200) {

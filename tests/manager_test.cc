@@ -165,7 +165,8 @@ TEST_CASE(
     r = reload("held");
     CHECK(r.status == 1);
     CHECK(r.out.find("held: not reloaded, it runs as before") != std::string::npos);
-    CHECK(r.out.find("dialing.trunk changed: restart the engine to apply it") != std::string::npos);
+    CHECK(r.out.find("dialing.trunk or dialing.trunks changed: restart the engine to apply it") !=
+          std::string::npos);
     CHECK(first_campaign_status(endpoint)["max_abandon_rate"] == 0.02);
     // A broken file: its error with file, line and column; nothing changes.
     rig.write("held.yaml", original + "pacing: {max_abandon_rate: lots}\n");

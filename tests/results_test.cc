@@ -70,6 +70,8 @@ struct JudgedLedger {
             a.wrap_ms = wrap_s * 1000;
             a.amd_verdict = verdict;
             a.trunk = trunk;
+            // Attempt 1 reached its callee on its second trunk.
+            if (id == 1) a.hops = {{"west", 503}};
             b.put_attempt(a);
         };
         attempt(1, 0, "2026-12-01T19:10:00Z", Outcome::connected, "ann", "SALE", 60, 10, "human",
@@ -271,10 +273,10 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     CHECK(r.out.find(
               "attempt,started,ended,phone,dialled,phone_label,list,origin,outcome,sip_code,ring_s,"
               "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
-              "trunk,recording\n") != std::string::npos);
+              "trunk,trunk_hops,recording\n") != std::string::npos);
     CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,+12125550100,phone,"
                      "a.csv,dialler,"
-                     "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east," +
+                     "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east,west 503," +
                      l.dir.file("rec/judged/1.wav") + "\n") != std::string::npos);
     CHECK(r.out.find("4,2026-12-01T20:20:00Z") != std::string::npos);
     // The 2nd is outside the range.

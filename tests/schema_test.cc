@@ -28,6 +28,8 @@ void walk(const json& node, const std::string& path,
             walk(v, path.empty() ? k : path + "." + k, keys, enums);
         }
     }
+    if (node.contains("oneOf"))  // a list item written either as a word or as a mapping
+        for (const auto& alternative : node["oneOf"]) walk(alternative, path, keys, enums);
     if (node.value("type", "") == "array" && node.contains("items"))
         walk(node["items"], path + "[]", keys, enums);
 }

@@ -91,7 +91,9 @@ TEST_CASE("survey campaign checks: forward branches, prompts for the IVR, text f
     CHECK(ivr.survey_lines == 40);
 }
 
-TEST_CASE("attempt records keep survey answers, and records written before answers still read") {
+TEST_CASE(
+    "attempt records keep survey answers and trunk hops, and records written before them still "
+    "read") {
     Attempt a;
     a.id = 7;
     a.campaign = "s";
@@ -107,8 +109,12 @@ TEST_CASE("attempt records keep survey answers, and records written before answe
     Attempt plain = a;
     plain.answers.clear();
     plain.survey.clear();
+    // Version 4: without version 5's trunk hops (one byte: none).
+    std::string v4 = plain.encode();
+    v4[0] = 4;
+    v4.resize(v4.size() - 1);
     // Version 3: without version 4's number dialled, its column and the zones (one byte each).
-    std::string v3 = plain.encode();
+    std::string v3 = v4;
     v3[0] = 3;
     v3.resize(v3.size() - 3);
     // Version 1: no answers, no survey, nothing decided (one byte each), and none of version 3's
@@ -117,12 +123,12 @@ TEST_CASE("attempt records keep survey answers, and records written before answe
     std::string v1 = v3;
     v1[0] = 1;
     v1.resize(v1.size() - 3 - 6);
-    for (const auto& bytes : {v1, v3}) {
+    for (const auto& bytes : {v1, v3, v4}) {
         const auto old = Attempt::decode(bytes);
         REQUIRE(old);
         CHECK(old->phone == a.phone);
         CHECK(old->answers.empty());
-        CHECK(old->zones.empty());
+        CHECK(old->hops.empty());
         CHECK(old->number() == a.phone);
     }
     // A damaged tail is refused, not read as garbage.
@@ -141,14 +147,17 @@ TEST_CASE("attempt records keep survey answers, and records written before answe
     full.holds = 2;
     full.recording_paused = {{1000, 2000}};
     full.decided = Outcome::connected;
+    full.hops = {{"primary", 503}, {"backup", 408}};
     Attempt reused;
     REQUIRE(Attempt::decode(full.encode(), reused));
     CHECK(reused.zones == "America/Chicago");
+    CHECK(reused.hops == full.hops);
     CHECK(reused.answers.size() == 2);
     REQUIRE(Attempt::decode(v1, reused));
     CHECK(reused.answers.empty());
     CHECK(reused.survey.empty());
     CHECK(reused.zones.empty());
+    CHECK(reused.hops.empty());
     CHECK(reused.dialled.empty());
     CHECK(reused.number_label.empty());
     CHECK(reused.origin.empty());

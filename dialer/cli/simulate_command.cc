@@ -344,7 +344,7 @@ int write_history(const SimulateArgs& a, const pacing::Scenario& sc, const pacin
         std::snprintf(phone, sizeof phone, "+1%d555%04zu", kAreas[(n / 100) % 10], 100 + n % 100);
         at.phone = phone;
         at.zones = zone;
-        at.trunk = c.trunk;
+        at.trunk = c.trunks.empty() ? std::string() : c.trunks.front().name;
         at.origin = "simulated";
         at.notes = "simulated history (outpace simulate --into-store)";
         at.started_ms = start_ms + ms(call.dial_s);

@@ -86,21 +86,55 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
         return nullptr;
     }
     call->rtp_port_ = *port;
-    const TrunkConfig& trunk = run.trunk()->config();
-    sip::Dial d;
-    d.to = "sip:" + call->attempt_.number() + "@" + host_port(trunk.host, trunk.port) +
-           (trunk.transport == "tcp" ? ";transport=tcp" : "");
-    d.from =
-        "sip:" + run.caller_id() + "@" + host_port(ctx.config.sip_address, ctx.config.sip_port);
-    d.sdp = media::make_offer(ctx.config.rtp_address, *port, call->attempt_.id);
-    d.user = trunk.username;
-    d.password = trunk.password;
-    call->sip_ = ctx.sip.invite(d);
-    if (!call->sip_) {
+    Trunk* trunk = run.routes().pick(call->attempt_.number(), call->now(), {});
+    if (!trunk) {
+        *error = run.routes().serves(call->attempt_.number())
+                     ? "no trunk of the campaign can take a call now"
+                     : "no trunk of the campaign serves this number (dialing.trunks prefixes)";
+        return nullptr;
+    }
+    if (!call->invite_on(*trunk)) {
         *error = "the SIP stack refused the call";
         return nullptr;
     }
     return call;
+}
+
+bool Call::invite_on(Trunk& trunk) {
+    const TrunkConfig& tc = trunk.config();
+    sip::Dial d;
+    d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
+           (tc.transport == "tcp" ? ";transport=tcp" : "");
+    d.from = "sip:" + run_.caller_id(trunk) + "@" +
+             host_port(ctx_.config.sip_address, ctx_.config.sip_port);
+    d.sdp = media::make_offer(ctx_.config.rtp_address, rtp_port_, attempt_.id);
+    d.user = tc.username;
+    d.password = tc.password;
+    const sip::CallId id = ctx_.sip.invite(d);
+    if (!id) return false;
+    sip_ = id;
+    trunk_ = &trunk;
+    attempt_.trunk = tc.name;
+    // The callee's ringing starts over on this leg: the ring timeout and ring time count from it.
+    invited_ = now();
+    rang_ = false;
+    trunk.dialled(invited_);
+    return true;
+}
+
+bool Call::move_on(int code) {
+    if (std::find(tried_.begin(), tried_.end(), trunk_) == tried_.end()) tried_.push_back(trunk_);
+    Trunk* next = run_.routes().pick(attempt_.number(), now(), tried_);
+    if (!next) return false;
+    Trunk& left = *trunk_;
+    const sip::CallId old = sip_;
+    if (!invite_on(*next)) return false;
+    attempt_.hops.push_back({left.config().name, code});
+    left.metrics().failovers->Increment();
+    left.call_ended();
+    ctx_.sip.abandon(old);  // a leg that has ended already is ignored
+    waiting_for_trunk_ = false;
+    return true;
 }
 
 void Call::to(State s) {
@@ -120,7 +154,7 @@ void Call::answered(const std::string& sdp) {
     answered_at_ = now();
     attempt_.ring_ms = ms_between(invited_, answered_at_);
     ++run_.status().answered;
-    ctx_.metrics.sip_response(run_.trunk()->config().name, 200);
+    ctx_.metrics.sip_response(trunk_->config().name, 200);
     const auto remote = media::parse_answer(sdp);
     std::string error;
     rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
@@ -458,7 +492,7 @@ void Call::check_timeouts() {
             // its attempt and the trunk's error count moves toward a backoff.
             outcome_ = Outcome::carrier_error;
             attempt_.notes = "answered, but no RTP came";
-            run_.trunk()->failed(t);
+            trunk_->failed(t);
             hang_up();
             return;
         }
@@ -472,7 +506,9 @@ void Call::check_timeouts() {
 
 void Call::end(const std::string& by) {
     if (!by.empty()) ended_by_ = by;
-    if (state_ == State::ringing) {
+    if (waiting_for_trunk_) {
+        cancelled_ = true;  // ends at the next tick (retry_trunk), on no trunk
+    } else if (state_ == State::ringing) {
         if (!cancelled_) {
             cancelled_ = true;
             ctx_.sip.cancel(sip_);
@@ -496,7 +532,7 @@ void Call::hang_up() {
 }
 
 Outcome Call::failed(const sip::Failure& response) {
-    Trunk& trunk = *run_.trunk();
+    Trunk& trunk = *trunk_;
     sip::Failure f = response;
     // nua answers an INVITE nobody responded to with a 408 of its own: without even a ringing
     // response before it, that is the trunk's silence, not the callee's.
@@ -508,6 +544,33 @@ Outcome Call::failed(const sip::Failure& response) {
         trunk.failed(t);
     else
         trunk.succeeded();
+    // The trunk's trouble, not the callee's: the same call on the next trunk, if there is one;
+    // when the next trunks are only full for now, the call waits for room (retry_trunk).
+    if (o == Outcome::carrier_error && !cancelled_) {
+        if (move_on(f.status)) return Outcome::none;
+        if (run_.routes().could_take(attempt_.number(), t, tried_)) {
+            waiting_for_trunk_ = true;
+            trunk_wait_since_ = t;
+            trunk_failure_ = f;
+            return Outcome::none;
+        }
+    }
+    return settle(f, o);
+}
+
+Outcome Call::retry_trunk() {
+    if (!cancelled_ && move_on(trunk_failure_.status)) return Outcome::none;
+    if (!cancelled_ && now() - trunk_wait_since_ < kTrunkWait &&
+        run_.routes().could_take(attempt_.number(), now(), tried_))
+        return Outcome::none;
+    waiting_for_trunk_ = false;
+    const Outcome o = settle(trunk_failure_, Outcome::carrier_error);
+    if (!cancelled_) attempt_.notes += " (no other trunk had room for it)";
+    return o;
+}
+
+Outcome Call::settle(const sip::Failure& f, Outcome o) {
+    const auto t = now();
     const double ring_s = ms_between(invited_, t) / 1000.0;
     if (o == Outcome::no_answer)
         run_.estimator().dial_resolved(pacing::DialResult::no_answer, ring_s);
@@ -567,7 +630,7 @@ void Call::finish(Outcome o, int sip_code) {
     }
     run_.ended(o);
     --status.in_progress;
-    run_.trunk()->call_ended();
+    trunk_->call_ended();
 }
 
 }  // namespace outpace

@@ -32,6 +32,7 @@ namespace outpace {
 struct Agent;
 class Call;
 class CampaignRun;
+class Trunk;
 
 class CallEvents {
   public:
@@ -72,15 +73,18 @@ class Call {
     };
 
     // Reserves an RTP port for the offer (skipping ports another program holds) and sends the
-    // INVITE through the run's trunk. Null with `error` when it cannot (the caller completes the
-    // attempt as a carrier error: our trouble, not the contact's).
+    // INVITE through the best of the run's trunks for the number (TrunkRoutes::pick). Null with
+    // `error` when it cannot (the caller completes the attempt as a carrier error: our trouble,
+    // not the contact's).
     static std::unique_ptr<Call> place(CallContext& ctx, CampaignRun& run, Attempt attempt,
                                        std::string* error);
     ~Call();
     Call(const Call&) = delete;
     Call& operator=(const Call&) = delete;
 
+    // Its SIP leg now: a call that moves to another trunk gets a new one (its owner re-keys it).
     sip::CallId id() const { return sip_; }
+    Trunk& trunk() { return *trunk_; }
     CampaignRun& run() { return run_; }
     const CampaignRun& run() const { return run_; }
     Attempt& attempt() { return attempt_; }
@@ -144,8 +148,19 @@ class Call {
     void hang_up();
 
     // SIP's last word on the call: never answered / ended after an answer. Both decide the
-    // outcome; finish() then records it.
+    // outcome; finish() then records it. A failure that is the trunk's trouble (a carrier error)
+    // moves the call to the campaign's next trunk when it has one: Outcome::none, and the call
+    // goes on with a new id(); when the other trunks that could take it are only full (calls per
+    // second, max_calls) it waits for one (waiting_for_trunk()), also Outcome::none.
     Outcome failed(const sip::Failure& f);
+    // Waiting for a trunk with room: the owner calls this every tick (before placing new calls:
+    // a call already claimed goes first). Outcome::none while it moved (a new id()) or still
+    // waits; carrier_error once kTrunkWait passed or the call was ended meanwhile, then
+    // finish() with trunk_failure_code().
+    bool waiting_for_trunk() const { return waiting_for_trunk_; }
+    Outcome retry_trunk();
+    int trunk_failure_code() const { return trunk_failure_.status; }
+    static constexpr std::chrono::seconds kTrunkWait{3};
     Outcome ended(bool by_remote);
     // Fills the attempt's end, counts it in the run's status and metrics and gives back the
     // port. The attempt goes to the ledger (or to the agent's wrap-up) by the owner.
@@ -154,6 +169,13 @@ class Call {
   private:
     Call(CallContext& ctx, CampaignRun& run, Attempt attempt);
     SteadyTime now() const { return ctx_.env.clock().now(); }
+    // Sends the INVITE on `trunk`: the call's leg from now on. False when the SIP stack refused.
+    bool invite_on(Trunk& trunk);
+    // The trunk failed this call (`code`): on to the next trunk that can take it, leaving this
+    // leg. False when there is none (the call ends as it is).
+    bool move_on(int code);
+    // A failure's bookkeeping: the estimator, ring time and notes. Returns `o`.
+    Outcome settle(const sip::Failure& f, Outcome o);
     std::int64_t wall_ms() const { return ctx_.env.clock().wall_ms(); }
     // Every state change: the run's count of live answers waiting follows it.
     void to(State s);
@@ -182,6 +204,11 @@ class Call {
     CampaignRun& run_;
     Attempt attempt_;
     sip::CallId sip_ = 0;
+    Trunk* trunk_ = nullptr;
+    std::vector<const Trunk*> tried_;  // trunks this call has left
+    bool waiting_for_trunk_ = false;
+    SteadyTime trunk_wait_since_;
+    sip::Failure trunk_failure_;  // what the last trunk said, for the end if none takes it
     int rtp_port_ = 0;  // reserved for the offer; bound (and owned by `rtp_`) once answered
     std::unique_ptr<media::AudioChannel> rtp_;
     std::unique_ptr<amd::Detector> amd_;

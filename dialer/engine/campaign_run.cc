@@ -73,25 +73,29 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
     const Campaign& c = run->campaign_;
     run->status_.name = c.name;
     run->unattended_ = entry.unattended_lines;
-    if (!c.trunk.empty()) {
-        auto it = trunks.find(c.trunk);
-        if (it == trunks.end())
-            errors->push_back(c.name + ": trunk '" + c.trunk + "' is not in " + config.source_path);
-        else
-            run->trunk_ = it->second.get();
-    } else if (trunks.size() == 1) {
-        run->trunk_ = trunks.begin()->second.get();
-    } else {
-        errors->push_back(c.name + ": the campaign names no trunk and the config has " +
-                          std::to_string(trunks.size()));
+    std::vector<TrunkRoute> wanted = c.trunks;
+    if (wanted.empty()) {
+        if (trunks.size() == 1) {
+            TrunkRoute only;
+            only.name = trunks.begin()->first;
+            wanted.push_back(only);
+        } else {
+            errors->push_back(c.name + ": the campaign names no trunk and the config has " +
+                              std::to_string(trunks.size()));
+        }
     }
-    run->caller_id_ = !c.caller_id.empty() ? c.caller_id
-                      : run->trunk_        ? run->trunk_->config().caller_id
-                                           : "";
-    if (run->caller_id_.empty())
-        errors->push_back(c.name +
-                          ": no caller ID (campaign 'caller_id' or the trunk's): "
-                          "telemarketing rules require one on every call");
+    for (const auto& w : wanted) {
+        auto it = trunks.find(w.name);
+        if (it == trunks.end()) {
+            errors->push_back(c.name + ": trunk '" + w.name + "' is not in " + config.source_path);
+            continue;
+        }
+        run->routes_.add(*it->second, w);
+        if (c.caller_id.empty() && it->second->config().caller_id.empty())
+            errors->push_back(c.name + ": no caller ID for calls on trunk '" + w.name +
+                              "' (campaign 'caller_id' or the trunk's): telemarketing rules "
+                              "require one on every call");
+    }
     run->read_prompts(errors);
     run->configure_pacing();
     run->warm_start(store, clock.wall_ms());
@@ -209,7 +213,13 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
     if (next.name != now.name) refuse("the name changed (to '" + next.name + "')");
     if (next.kind != now.kind) refuse("the kind changed");
     if (next.mode != now.mode) refuse("dialing.mode changed");
-    if (next.trunk != now.trunk) refuse("dialing.trunk changed");
+    if (next.trunks != now.trunks) refuse("dialing.trunk or dialing.trunks changed");
+    if (next.caller_id.empty())
+        for (const auto& r : routes_.routes())
+            if (r.trunk->config().caller_id.empty())
+                errors->push_back(now.name + ": no caller ID for calls on trunk '" +
+                                  r.trunk->config().name +
+                                  "' (campaign 'caller_id' or the trunk's): not reloaded");
     if (now.ivr_survey() && std::find(changed->begin(), changed->end(), "survey") != changed->end())
         refuse("an IVR survey's questions changed (calls in progress are asking them)");
     if ((next.abandon_window <= kDay) != (now.abandon_window <= kDay))
@@ -229,10 +239,6 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
     retired_prompts_.push_back(std::move(old_prompts));
     yaml_ = text;
     const Campaign& c = campaign_;
-    if (!c.caller_id.empty() || !trunk_)
-        caller_id_ = c.caller_id;
-    else
-        caller_id_ = trunk_->config().caller_id;
     // The pacer starts over only when its settings changed (the estimator keeps what it learnt).
     if (std::find_if(changed->begin(), changed->end(), [](const std::string& k) {
             return k == "pacing" || k == "dialing";
@@ -273,11 +279,11 @@ void CampaignRun::configure_pacing() {
         pc.mode = pacing::Mode::survey;
     else if (unattended_ > 0)
         pc.mode = pacing::Mode::progressive;
-    if (trunk_) {
-        // The trunk's own token bucket holds its calls per second; the pacer's one-second window
-        // is only a backstop against a runaway policy.
-        pc.max_calls_per_second = 2 * trunk_->config().max_calls_per_second;
-        pc.max_trunk_calls = trunk_->config().max_calls;
+    if (!routes_.empty()) {
+        // The trunks' own token buckets hold their calls per second; the pacer's one-second
+        // window is only a backstop against a runaway policy.
+        pc.max_calls_per_second = 2 * routes_.max_calls_per_second();
+        pc.max_trunk_calls = routes_.max_calls();
     }
     // A new policy keeps what the old one learnt about its own model.
     const auto calibration = policy_ ? policy_->calibration() : std::nullopt;

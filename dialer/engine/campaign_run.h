@@ -77,7 +77,7 @@ std::vector<std::int16_t> default_hold_music();
 
 class CampaignRun {
   public:
-    // Loads the campaign file of `entry`, its prompts and trunk, recovers attempts a crash left
+    // Loads the campaign file of `entry`, its prompts and trunks, recovers attempts a crash left
     // in flight and seeds the abandon window from the ledger. Null with `errors` when it cannot.
     static std::unique_ptr<CampaignRun> load(const CampaignEntry& entry, const EngineConfig& config,
                                              std::map<std::string, std::unique_ptr<Trunk>>& trunks,
@@ -87,7 +87,7 @@ class CampaignRun {
     // `outpace ctl reload`: reads the campaign's file again and, when it loads and every change
     // can be applied live, applies it between calls: rules, hours, pacing, AMD, prompts,
     // dispositions, screen pop, caller ID. Calls in progress keep the prompts they are playing.
-    // A change that cannot apply live (name, kind, dialing mode or trunk, an IVR survey's
+    // A change that cannot apply live (name, kind, dialing mode or trunks, an IVR survey's
     // questions, the abandon window between 24 h and 30 days) refuses the whole reload. What
     // changed goes in `changed` (top-level sections of the file); false with `errors` otherwise.
     bool reload(Store& store, std::vector<std::string>* changed, std::vector<std::string>* errors);
@@ -97,8 +97,12 @@ class CampaignRun {
     CampaignState state() const { return state_; }
     void set_state(CampaignState s) { state_ = s; }
     bool running() const { return state_ == CampaignState::running; }
-    Trunk* trunk() { return trunk_; }
-    const std::string& caller_id() const { return caller_id_; }
+    // Its trunks (dialing.trunks), and the caller ID its calls carry on one of them: the
+    // campaign's own, else that trunk's.
+    TrunkRoutes& routes() { return routes_; }
+    const std::string& caller_id(const Trunk& trunk) const {
+        return campaign_.caller_id.empty() ? trunk.config().caller_id : campaign_.caller_id;
+    }
     int unattended() const { return unattended_; }  // lines standing in for agents
     bool ivr_survey() const { return ivr_survey_; }
     bool preview() const { return campaign_.mode == DialingMode::preview && unattended_ == 0; }
@@ -163,8 +167,7 @@ class CampaignRun {
     pacing::PacingConfig pacing_;
     std::unique_ptr<pacing::Policy> policy_;
     pacing::Estimator estimator_;
-    Trunk* trunk_ = nullptr;
-    std::string caller_id_;
+    TrunkRoutes routes_;
     int unattended_ = 0;
     bool ivr_survey_ = false;
     amd::Config amd_;

@@ -57,6 +57,7 @@ bool Engine::start(std::vector<std::string>* errors) {
     sc.host = config_.sip_address;
     sc.port = config_.sip_port;
     sc.transport = config_.sip_transport;
+    sc.response_timeout = config_.sip_response_timeout;
     sc.trusted = [this](const std::string& ip) { return trusted_source(ip); };
     if (registrar_)
         sc.on_register = [this](const sip::RegisterRequest& r) { return registrar_->handle(r); };
@@ -284,8 +285,19 @@ void Engine::tick() {
     std::vector<sip::CallId> ids;
     ids.reserve(calls_.size());
     for (const auto& [id, c] : calls_) ids.push_back(id);
-    for (auto id : ids)
-        if (Call* c = find_call(id)) c->check_timeouts();
+    for (auto id : ids) {
+        Call* c = find_call(id);
+        if (!c) continue;
+        if (!c->waiting_for_trunk()) {
+            c->check_timeouts();
+            continue;
+        }
+        // Moved off a failing trunk, waiting for room on another: before any new call.
+        if (const Outcome o = c->retry_trunk(); o != Outcome::none)
+            finish(*c, o, c->trunk_failure_code());
+        else if (c->id() != id)
+            rekey(id);
+    }
     if (!stopping_ && config_.stop_after.count() > 0 && t >= stop_at_) stop();
     if (!stopping_ && config_.stop_when_done && calls_.empty() &&
         std::all_of(runs_.begin(), runs_.end(),
@@ -345,10 +357,10 @@ void Engine::media_tick() {
 }
 
 void Engine::launch(CampaignRun& run) {
-    Trunk* trunk = run.trunk();
-    if (!trunk || !store_stall_.ok()) return;  // no call leaves that the ledger cannot record
+    TrunkRoutes& trunks = run.routes();
+    if (trunks.empty() || !store_stall_.ok()) return;  // no call leaves unrecorded
     const auto t = now();
-    if (trunk->resting(t)) return;
+    if (trunks.all_resting(t)) return;
     // Preview: agents dial themselves ('next', then 'dial').
     if (run.preview()) return;
     pacing::Snapshot s;
@@ -380,9 +392,14 @@ void Engine::launch(CampaignRun& run) {
                 break;
         }
     }
-    s.dials_last_second = trunk->dials_last_second(t);
-    s.trunk_in_flight = trunk->in_progress();
-    const int n = run.plan(s, trunk->allowance(t, config_.tick));
+    s.dials_last_second = trunks.dials_last_second(t);
+    s.trunk_in_flight = trunks.in_progress();
+    const int n = run.plan(s, trunks.open_budget(t, config_.tick));
+    // Each call of this launch takes from its trunk's share of the tick's allowance.
+    struct CloseBudget {
+        TrunkRoutes& r;
+        ~CloseBudget() { r.close_budget(); }
+    } close{trunks};
     const auto wall = env_.clock().wall_s();
     if (n <= 0) {
         // Nobody to dial for now (no agent free): once a second, see whether anyone is left at
@@ -394,7 +411,8 @@ void Engine::launch(CampaignRun& run) {
     run.status().idle = contacts.empty() && run.status().in_progress == 0;
     if (contacts.empty()) return;
     const auto write_start = std::chrono::steady_clock::now();
-    auto begun = run.ledger().begin(contacts, wall, trunk->config().name, env_.clock().wall_ms());
+    // The trunk is chosen per call once the number is (a contact's next number may differ).
+    auto begun = run.ledger().begin(contacts, wall, "", env_.clock().wall_ms());
     metrics_.store_write(true).Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count());
     if (!begun.ok()) {
@@ -419,7 +437,6 @@ Call* Engine::place_call(CampaignRun& run, Attempt attempt) {
         return nullptr;
     }
     run.metrics().dials->Increment();
-    run.trunk()->dialled(now());
     ++run.status().dialled;
     ++run.status().in_progress;
     Call* raw = call.get();
@@ -460,7 +477,19 @@ void Engine::on_answered(sip::CallId id, const std::string& sdp) {
 
 void Engine::on_failed(sip::CallId id, const sip::Failure& f) {
     if (agents_.leg_failed(id, f.status, f.phrase)) return;
-    if (Call* c = find_call(id)) finish(*c, c->failed(f), f.status);
+    if (Call* c = find_call(id)) {
+        const Outcome o = c->failed(f);
+        if (o == Outcome::none)
+            rekey(id);  // on the next trunk now
+        else
+            finish(*c, o, f.status);
+    }
+}
+
+void Engine::rekey(sip::CallId old) {
+    auto node = calls_.extract(old);
+    node.key() = node.mapped()->id();
+    calls_.insert(std::move(node));
 }
 
 void Engine::on_ended(sip::CallId id, bool by_remote) {

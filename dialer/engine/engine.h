@@ -113,6 +113,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     std::vector<CampaignRun*> runs() override;
     Call* find_call(sip::CallId id) override;
     Call* place_call(CampaignRun& run, Attempt attempt) override;
+    // A call that moved to another trunk is found by its new SIP leg from now on.
+    void rekey(sip::CallId old);
     void phones_changed() override { refresh_sip_peers(); }
     const AgentDirectory* directory() const override { return directory_ ? &*directory_ : nullptr; }
     const Registrar::Binding* registered(const std::string& agent) const override {

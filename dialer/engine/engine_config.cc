@@ -30,7 +30,7 @@ const YamlReader::KeyTree& keys() {
           "source_burst", "flood_lockout_after", "failures_before_lockout", "lockout",
           "max_contacts"}},
         {"curve", {"secret_key", "authorized_keys"}},
-        {"sip", {"address", "port", "transport"}},
+        {"sip", {"address", "port", "transport", "response_timeout"}},
         {"rtp", {"address", "ports"}},
         {"trunks[]",
          {"name", "address", "transport", "username", "password", "caller_id",
@@ -175,6 +175,8 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
             r.error(sip["address"], "'sip.address' must be an IP address, like 127.0.0.1");
         r.integer(sip, "port", "sip.", c.sip_port, 1, 65535);
         read_transport(r, sip, "sip.", c.sip_transport);
+        r.duration(sip, "response_timeout", "sip.", c.sip_response_timeout, Millis{1000},
+                   Millis{32'000});
     }
     if (auto rtp = root["rtp"]; rtp && r.section(rtp, "rtp")) {
         r.string(rtp, "address", "rtp.", c.rtp_address);

@@ -91,6 +91,10 @@ struct EngineConfig {
     std::string sip_address = "127.0.0.1";
     int sip_port = 5070;
     std::string sip_transport = "udp";
+    // No response at all (not even 100 Trying) to a request this long: SIP's transaction
+    // timeout (RFC 3261's 64*T1, Timers B and F). A call whose trunk stays silent ends as a
+    // carrier error and moves to the campaign's next trunk, if it has one.
+    Millis sip_response_timeout{32'000};
     std::string rtp_address = "127.0.0.1";
     int rtp_first_port = 20000, rtp_last_port = 29999;
     std::vector<TrunkConfig> trunks;

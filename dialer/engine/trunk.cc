@@ -20,6 +20,11 @@ int Trunk::allowance(SteadyTime now, std::chrono::milliseconds tick) {
                                 config_.max_calls_per_second - dials_last_second(now)));
 }
 
+bool Trunk::has_room(SteadyTime now) {
+    return !resting(now) && in_progress_ < config_.max_calls &&
+           dials_last_second(now) < config_.max_calls_per_second;
+}
+
 void Trunk::dialled(SteadyTime now) {
     ++in_progress_;
     recent_dials_.push_back(now);
@@ -37,6 +42,100 @@ void Trunk::failed(SteadyTime now) {
 void Trunk::update_gauges(SteadyTime now) {
     m_.up->Set(resting(now) ? 0 : 1);
     m_.calls->Set(in_progress_);
+}
+
+bool TrunkRoutes::all_resting(SteadyTime now) const {
+    return std::all_of(routes_.begin(), routes_.end(),
+                       [&](const Route& r) { return r.trunk->resting(now); });
+}
+
+int TrunkRoutes::dials_last_second(SteadyTime now) {
+    int n = 0;
+    for (auto& r : routes_) n += r.trunk->dials_last_second(now);
+    return n;
+}
+
+int TrunkRoutes::in_progress() const {
+    int n = 0;
+    for (const auto& r : routes_) n += r.trunk->in_progress();
+    return n;
+}
+
+int TrunkRoutes::max_calls_per_second() const {
+    int n = 0;
+    for (const auto& r : routes_) n += r.trunk->config().max_calls_per_second;
+    return n;
+}
+
+int TrunkRoutes::max_calls() const {
+    int n = 0;
+    for (const auto& r : routes_) n += r.trunk->config().max_calls;
+    return n;
+}
+
+int TrunkRoutes::open_budget(SteadyTime now, std::chrono::milliseconds tick) {
+    budget_.clear();
+    budget_open_ = true;
+    int sum = 0;
+    for (auto& r : routes_) {
+        if (r.trunk->resting(now) || budget_.count(r.trunk)) continue;
+        const int room = std::max(0, r.trunk->config().max_calls - r.trunk->in_progress());
+        const int n = std::min(room, r.trunk->allowance(now, tick));
+        budget_[r.trunk] = n;
+        sum += n;
+    }
+    return sum;
+}
+
+bool TrunkRoutes::matches(const TrunkRoute& rule, const std::string& number) {
+    if (rule.prefixes.empty()) return true;
+    return std::any_of(rule.prefixes.begin(), rule.prefixes.end(),
+                       [&](const std::string& p) { return number.starts_with(p); });
+}
+
+bool TrunkRoutes::serves(const std::string& number) const {
+    return std::any_of(routes_.begin(), routes_.end(),
+                       [&](const Route& r) { return matches(r.rule, number); });
+}
+
+bool TrunkRoutes::could_take(const std::string& number, SteadyTime now,
+                             const std::vector<const Trunk*>& tried) const {
+    return std::any_of(routes_.begin(), routes_.end(), [&](const Route& r) {
+        return matches(r.rule, number) && !r.trunk->resting(now) &&
+               std::find(tried.begin(), tried.end(), r.trunk) == tried.end();
+    });
+}
+
+Trunk* TrunkRoutes::pick(const std::string& number, SteadyTime now,
+                         const std::vector<const Trunk*>& tried) {
+    std::vector<Route*> usable;
+    int best = 0;
+    for (auto& r : routes_) {
+        if (!matches(r.rule, number)) continue;
+        if (std::find(tried.begin(), tried.end(), r.trunk) != tried.end()) continue;
+        if (budget_open_) {
+            auto b = budget_.find(r.trunk);
+            if (b == budget_.end() || b->second <= 0) continue;
+        } else if (!r.trunk->has_room(now)) {
+            continue;
+        }
+        if (usable.empty() || r.rule.priority < best) {
+            usable.clear();
+            best = r.rule.priority;
+        }
+        if (r.rule.priority == best) usable.push_back(&r);
+    }
+    if (usable.empty()) return nullptr;
+    int total = 0;
+    Route* chosen = nullptr;
+    for (Route* r : usable) {
+        r->current += r->rule.weight;
+        total += r->rule.weight;
+        if (!chosen || r->current > chosen->current) chosen = r;
+    }
+    chosen->current -= total;
+    if (budget_open_) --budget_[chosen->trunk];
+    return chosen->trunk;
 }
 
 }  // namespace outpace

@@ -72,6 +72,7 @@ struct Call {
     std::string peer;  // the IP in-dialog requests may come from
     int auth_tries = 0;
     bool answered = false, done = false, cancelled = false, bye_sent = false;
+    bool abandoned = false;  // the engine left it (abandon()): nothing more is reported
 };
 
 class NuaStack final : public SipStack {
@@ -98,6 +99,9 @@ class NuaStack final : public SipStack {
             NUTAG_SESSION_TIMER(0),  // on by default in this version
             NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
             NUTAG_AUTOACK(1),        //
+            // A 5xx with Retry-After is the engine's to act on (the next trunk, a backoff): nua
+            // would otherwise send the same INVITE to the same trunk again after the delay.
+            NUTAG_MAX_RETRY_AFTER(0),
             // Answered here, by source: a keep-alive ping from a peer, a BYE from
             // the dialog's own peer (a forged one must not end a customer's call).
             NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("BYE"),
@@ -108,6 +112,7 @@ class NuaStack final : public SipStack {
             SIPTAG_ALLOW_STR(c.on_register ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER"
                                            : "INVITE, ACK, BYE, CANCEL, OPTIONS"),
             NTATAG_UDP_MTU(65535),  // else INVITEs over 1,300 bytes go TCP
+            NTATAG_SIP_T1X64(static_cast<unsigned>(c.response_timeout.count())),
             SIPTAG_USER_AGENT_STR(c.user_agent.c_str()), TAG_END()));
         // nua_create started the SIP stack's thread: it yields to the loop's audio.
         for (long tid : thread_ids())
@@ -158,6 +163,18 @@ class NuaStack final : public SipStack {
         if (!c || c->answered || c->done || c->cancelled) return;
         c->cancelled = true;
         nua_cancel(c->nh.get(), TAG_END());
+    }
+
+    void abandon(CallId id) override {
+        Call* c = find(id);
+        if (!c || c->abandoned) return;
+        c->abandoned = true;
+        if (c->answered || c->done) {
+            hangup(id);
+        } else if (!c->cancelled) {
+            c->cancelled = true;
+            nua_cancel(c->nh.get(), TAG_END());
+        }
     }
 
     void hangup(CallId id) override {
@@ -412,14 +429,14 @@ class NuaStack final : public SipStack {
                 nua_respond(nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua_.get()), TAG_END());
                 if (c && c->answered && !c->done) {
                     c->done = true;
-                    observer_.on_ended(c->id, true);
+                    if (!c->abandoned) observer_.on_ended(c->id, true);
                 }
                 return;
             }
             case nua_r_bye:
                 if (c && !c->done) {
                     c->done = true;
-                    observer_.on_ended(c->id, false);
+                    if (!c->abandoned) observer_.on_ended(c->id, false);
                 }
                 return;
             case nua_i_state: {
@@ -430,7 +447,7 @@ class NuaStack final : public SipStack {
                     NuaHandle stray(nh);
                     return;
                 }
-                if (!c->done) {
+                if (!c->done && !c->abandoned) {  // once abandoned, nobody is listening
                     c->done = true;
                     if (c->answered)
                         observer_.on_ended(c->id, true);
@@ -530,8 +547,9 @@ class NuaStack final : public SipStack {
             }
         }
         if (status < 200) {
-            // A 183 arriving after the 200 (seen with this version) is ignored.
-            if (status > 100 && !c->answered) observer_.on_progress(c->id, status);
+            // A 183 arriving after the 200 (seen with this version) is ignored. nua keeps
+            // 100 Trying to itself.
+            if (status > 100 && !c->answered && !c->abandoned) observer_.on_progress(c->id, status);
             return;
         }
         if (status < 300) {
@@ -542,7 +560,8 @@ class NuaStack final : public SipStack {
                 c->done = true;
                 c->bye_sent = true;
                 nua_bye(nh, TAG_END());
-                observer_.on_failed(c->id, {487, "Request Terminated (answer crossed CANCEL)"});
+                if (!c->abandoned)
+                    observer_.on_failed(c->id, {487, "Request Terminated (answer crossed CANCEL)"});
                 return;
             }
             std::string sdp;
@@ -552,7 +571,8 @@ class NuaStack final : public SipStack {
             return;
         }
         c->done = true;
-        observer_.on_failed(c->id, {status, phrase, sip == nullptr, q850_cause(sip)});
+        if (!c->abandoned)
+            observer_.on_failed(c->id, {status, phrase, sip == nullptr, q850_cause(sip)});
     }
 
     event_base* loop_;

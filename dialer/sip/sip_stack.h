@@ -24,6 +24,9 @@ struct StackConfig {
     int port = 5070;
     std::string transport = "udp";  // udp | tcp
     std::string user_agent = "Outpace/0.1";
+    // A request that gets no response at all (not even 100 Trying) for this long ends with a
+    // local 408 (RFC 3261's Timers B and F, 64*T1; once anything answered, the INVITE waits on).
+    std::chrono::milliseconds response_timeout{32'000};
     // Out-of-dialog requests nobody else answers (OPTIONS pings) get 200 only from the sources
     // this accepts (the trunks and the agents' softphones), 403 from anyone else. INVITEs are
     // refused from everyone: the engine only calls out. Methods other than INVITE, ACK, BYE,
@@ -113,6 +116,10 @@ class SipStack {
     virtual void cancel(CallId call) = 0;
     // Hangs up an answered call (BYE); ends in on_ended(by_remote = false).
     virtual void hangup(CallId call) = 0;
+    // The engine leaves the call (it moved to another trunk): nothing more about it is reported.
+    // Not answered yet: CANCELled (once a provisional response allows it), and an answer that
+    // still comes is hung up at once. Answered: hung up.
+    virtual void abandon(CallId call) = 0;
     virtual std::size_t calls() const = 0;
     // An out-of-dialog OPTIONS to `uri` (a registered softphone behind NAT: keeps its router's
     // mapping open and tells whether it is still there). `done` gets the final status (408
