@@ -124,7 +124,6 @@ class ScriptedSip final : public sip::SipStack {
         sip::Dial dial;
         SteadyTime at, cancelled_at{}, answered_at{}, ended_at{};
         bool cancelled = false, answered = false, over = false, agent_leg = false;
-        bool abandoned = false;  // the engine moved the call to another trunk
         CarrierPlan plan;
         std::size_t frame = 0;  // greeting frames played so far
     };
@@ -148,15 +147,6 @@ class ScriptedSip final : public sip::SipStack {
         // response): the transaction times out.
         if (!i->answered && !i->plan.silent)
             queue_.push_back([this, id] { finish_failed(id, 487, "Request Terminated"); });
-    }
-    // The engine left the call: it is over for the carrier too (CANCEL or BYE), and nothing
-    // more is reported.
-    void abandon(sip::CallId id) override {
-        Invite* i = find(id);
-        if (!i || i->over) return;
-        i->abandoned = true;
-        i->over = true;
-        i->ended_at = clock_.now();
     }
     void hangup(sip::CallId id) override {
         Invite* i = find(id);

@@ -197,6 +197,8 @@ TEST_CASE(
         CHECK(legs[1]->dial.from.find("+12125550100") != std::string::npos);
     }
     CHECK(sim.status().carrier_errors == 0);
+    CHECK(sim.engine().metrics().trunk("carrier").failovers->Value() == 3);
+    CHECK(sim.engine().metrics().trunk("backup").failovers->Value() == 0);
 }
 
 TEST_CASE(
@@ -430,4 +432,54 @@ TEST_CASE(
                            << ", INVITEs to it from 3 s after it went dark: " << on_dark << " of "
                            << after);
     CHECK(on_dark * 20 < after);  // under 5 %
+}
+
+TEST_CASE(
+    "engine: a call whose next trunk is full waits up to 3 s for room there, then is a "
+    "carrier error that costs the contact nothing") {
+    // The backup takes one call at a time; the first call holds it while it rings.
+    auto o = two_trunks(2);
+    o.more_trunks[0].max_calls = 1;
+    for (const auto ring : {1000ms, 10000ms}) {
+        CAPTURE(ring.count());
+        Sim sim(o);
+        sim.carrier([ring](const ScriptedSip::Invite& i) {
+            if (invite_port(i) == "5999") return CarrierPlan{100ms, 503, false, {}, -1ms};
+            return CarrierPlan{ring, 486, true, {}, -1ms};
+        });
+        sim.start();
+        sim.run_for(15s, 10ms);
+        const auto attempts = sim.attempts();
+        REQUIRE(attempts.size() == 2);
+        std::map<std::string, std::vector<ScriptedSip::Invite*>> by_number;
+        for (auto* i : sim.calls()) by_number[number_of(*i)].push_back(i);
+        int waited = 0;
+        for (const auto& a : attempts) {
+            const auto& legs = by_number[a.number()];
+            REQUIRE(!legs.empty());
+            const auto c = sim.store().contact("sim", a.phone);
+            REQUIRE(c);
+            if (ring == 1000ms) {
+                // Room came back within the wait: both calls reached the callee on the backup.
+                CHECK(a.outcome == Outcome::busy);
+                CHECK(a.hops == std::vector<TrunkHop>{{"carrier", 503}});
+                REQUIRE(legs.size() == 2);
+                waited += legs[1]->at - legs[0]->at > 500ms;
+            } else if (a.outcome == Outcome::carrier_error) {
+                // No room for 3 s: given up, on the first trunk's 503, the contact not charged.
+                ++waited;
+                CHECK(a.sip_code == 503);
+                CHECK(a.hops.empty());
+                CHECK(a.notes.find("no other trunk had room for it") != std::string::npos);
+                CHECK(legs.size() == 1);
+                CHECK(c->attempts == 0u);
+                const auto waited_ms = a.ended_ms - a.started_ms;
+                CHECK(waited_ms >= 3100);  // its 503 came at 100 ms
+                CHECK(waited_ms <= 3250);  // then the wait, checked on the 100 ms tick
+            } else {
+                CHECK(a.outcome == Outcome::busy);
+            }
+        }
+        CHECK(waited == 1);  // the second call waited, the first did not
+    }
 }

@@ -127,12 +127,10 @@ bool Call::move_on(int code) {
     Trunk* next = run_.routes().pick(attempt_.number(), now(), tried_);
     if (!next) return false;
     Trunk& left = *trunk_;
-    const sip::CallId old = sip_;
     if (!invite_on(*next)) return false;
     attempt_.hops.push_back({left.config().name, code});
     left.metrics().failovers->Increment();
-    left.call_ended();
-    ctx_.sip.abandon(old);  // a leg that has ended already is ignored
+    left.call_ended();  // its leg has had its final response already
     waiting_for_trunk_ = false;
     return true;
 }

@@ -91,11 +91,8 @@ std::unique_ptr<CampaignRun> CampaignRun::load(
             continue;
         }
         run->routes_.add(*it->second, w);
-        if (c.caller_id.empty() && it->second->config().caller_id.empty())
-            errors->push_back(c.name + ": no caller ID for calls on trunk '" + w.name +
-                              "' (campaign 'caller_id' or the trunk's): telemarketing rules "
-                              "require one on every call");
     }
+    run->check_caller_ids(c, errors);
     run->read_prompts(errors);
     run->configure_pacing();
     run->warm_start(store, clock.wall_ms());
@@ -214,12 +211,7 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
     if (next.kind != now.kind) refuse("the kind changed");
     if (next.mode != now.mode) refuse("dialing.mode changed");
     if (next.trunks != now.trunks) refuse("dialing.trunk or dialing.trunks changed");
-    if (next.caller_id.empty())
-        for (const auto& r : routes_.routes())
-            if (r.trunk->config().caller_id.empty())
-                errors->push_back(now.name + ": no caller ID for calls on trunk '" +
-                                  r.trunk->config().name +
-                                  "' (campaign 'caller_id' or the trunk's): not reloaded");
+    check_caller_ids(next, errors);
     if (now.ivr_survey() && std::find(changed->begin(), changed->end(), "survey") != changed->end())
         refuse("an IVR survey's questions changed (calls in progress are asking them)");
     if ((next.abandon_window <= kDay) != (now.abandon_window <= kDay))
@@ -254,6 +246,16 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
         engine_log(c.name + ": the reloaded definition was not stored (" + st.error +
                    "); reports judge by the previous one");
     return true;
+}
+
+void CampaignRun::check_caller_ids(const Campaign& c, std::vector<std::string>* errors) const {
+    if (!c.caller_id.empty()) return;
+    for (const auto& r : routes_.routes())
+        if (r.trunk->config().caller_id.empty())
+            errors->push_back(c.name + ": no caller ID for calls on trunk '" +
+                              r.trunk->config().name +
+                              "' (campaign 'caller_id' or the trunk's): telemarketing rules "
+                              "require one on every call");
 }
 
 pacing::PacingConfig campaign_pacing(const Campaign& c) {

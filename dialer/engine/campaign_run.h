@@ -159,6 +159,9 @@ class CampaignRun {
     void read_prompts(std::vector<std::string>* errors);
     static std::string read_text(const std::string& path);
     void configure_pacing();
+    // Every call of `c` on each of the run's trunks needs a caller ID: the campaign's or the
+    // trunk's. At load and at reload.
+    void check_caller_ids(const Campaign& c, std::vector<std::string>* errors) const;
 
     Campaign campaign_;
     CampaignState state_ = CampaignState::running;

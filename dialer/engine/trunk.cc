@@ -78,7 +78,7 @@ int TrunkRoutes::open_budget(SteadyTime now, std::chrono::milliseconds tick) {
     budget_open_ = true;
     int sum = 0;
     for (auto& r : routes_) {
-        if (r.trunk->resting(now) || budget_.count(r.trunk)) continue;
+        if (r.trunk->resting(now)) continue;
         const int room = std::max(0, r.trunk->config().max_calls - r.trunk->in_progress());
         const int n = std::min(room, r.trunk->allowance(now, tick));
         budget_[r.trunk] = n;

@@ -71,7 +71,6 @@ class TrunkRoutes {
     void add(Trunk& trunk, const TrunkRoute& rule) { routes_.push_back({&trunk, rule, 0}); }
     bool empty() const { return routes_.empty(); }
     const std::vector<Route>& routes() const { return routes_; }
-    Trunk* first() const { return routes_.empty() ? nullptr : routes_.front().trunk; }
 
     // For the pacer: the trunks together.
     bool all_resting(SteadyTime now) const;

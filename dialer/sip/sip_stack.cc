@@ -72,7 +72,6 @@ struct Call {
     std::string peer;  // the IP in-dialog requests may come from
     int auth_tries = 0;
     bool answered = false, done = false, cancelled = false, bye_sent = false;
-    bool abandoned = false;  // the engine left it (abandon()): nothing more is reported
 };
 
 class NuaStack final : public SipStack {
@@ -163,18 +162,6 @@ class NuaStack final : public SipStack {
         if (!c || c->answered || c->done || c->cancelled) return;
         c->cancelled = true;
         nua_cancel(c->nh.get(), TAG_END());
-    }
-
-    void abandon(CallId id) override {
-        Call* c = find(id);
-        if (!c || c->abandoned) return;
-        c->abandoned = true;
-        if (c->answered || c->done) {
-            hangup(id);
-        } else if (!c->cancelled) {
-            c->cancelled = true;
-            nua_cancel(c->nh.get(), TAG_END());
-        }
     }
 
     void hangup(CallId id) override {
@@ -429,14 +416,14 @@ class NuaStack final : public SipStack {
                 nua_respond(nh, SIP_200_OK, NUTAG_WITH_CURRENT(nua_.get()), TAG_END());
                 if (c && c->answered && !c->done) {
                     c->done = true;
-                    if (!c->abandoned) observer_.on_ended(c->id, true);
+                    observer_.on_ended(c->id, true);
                 }
                 return;
             }
             case nua_r_bye:
                 if (c && !c->done) {
                     c->done = true;
-                    if (!c->abandoned) observer_.on_ended(c->id, false);
+                    observer_.on_ended(c->id, false);
                 }
                 return;
             case nua_i_state: {
@@ -447,7 +434,7 @@ class NuaStack final : public SipStack {
                     NuaHandle stray(nh);
                     return;
                 }
-                if (!c->done && !c->abandoned) {  // once abandoned, nobody is listening
+                if (!c->done) {
                     c->done = true;
                     if (c->answered)
                         observer_.on_ended(c->id, true);
@@ -549,7 +536,7 @@ class NuaStack final : public SipStack {
         if (status < 200) {
             // A 183 arriving after the 200 (seen with this version) is ignored. nua keeps
             // 100 Trying to itself.
-            if (status > 100 && !c->answered && !c->abandoned) observer_.on_progress(c->id, status);
+            if (status > 100 && !c->answered) observer_.on_progress(c->id, status);
             return;
         }
         if (status < 300) {
@@ -560,8 +547,7 @@ class NuaStack final : public SipStack {
                 c->done = true;
                 c->bye_sent = true;
                 nua_bye(nh, TAG_END());
-                if (!c->abandoned)
-                    observer_.on_failed(c->id, {487, "Request Terminated (answer crossed CANCEL)"});
+                observer_.on_failed(c->id, {487, "Request Terminated (answer crossed CANCEL)"});
                 return;
             }
             std::string sdp;
@@ -571,8 +557,7 @@ class NuaStack final : public SipStack {
             return;
         }
         c->done = true;
-        if (!c->abandoned)
-            observer_.on_failed(c->id, {status, phrase, sip == nullptr, q850_cause(sip)});
+        observer_.on_failed(c->id, {status, phrase, sip == nullptr, q850_cause(sip)});
     }
 
     event_base* loop_;

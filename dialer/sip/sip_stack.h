@@ -116,10 +116,6 @@ class SipStack {
     virtual void cancel(CallId call) = 0;
     // Hangs up an answered call (BYE); ends in on_ended(by_remote = false).
     virtual void hangup(CallId call) = 0;
-    // The engine leaves the call (it moved to another trunk): nothing more about it is reported.
-    // Not answered yet: CANCELled (once a provisional response allows it), and an answer that
-    // still comes is hung up at once. Answered: hung up.
-    virtual void abandon(CallId call) = 0;
     virtual std::size_t calls() const = 0;
     // An out-of-dialog OPTIONS to `uri` (a registered softphone behind NAT: keeps its router's
     // mapping open and tells whether it is still there). `done` gets the final status (408
