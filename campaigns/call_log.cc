@@ -35,10 +35,11 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
         }
     });
     static const char* kColumns[] = {
-        "attempt",     "started", "ended",   "phone",      "dialled",  "phone_label",
-        "list",        "origin",  "outcome", "sip_code",   "ring_s",   "amd_verdict",
-        "amd_s",       "agent",   "talk_s",  "wrap_s",     "hold_s",   "disposition",
-        "callback_at", "notes",   "trunk",   "trunk_hops", "recording"};
+        "attempt",     "started",       "ended",       "phone",       "dialled",
+        "phone_label", "list",          "origin",      "outcome",     "sip_code",
+        "ring_s",      "amd_verdict",   "amd_s",       "agent",       "talk_s",
+        "wrap_s",      "hold_s",        "disposition", "callback_at", "notes",
+        "trunk",       "trunk_address", "trunk_hops",  "caller_id",   "recording"};
     if (format == ExportFormat::csv) {
         bool first = true;
         for (const char* c : kColumns) out << (first ? "" : ",") << c, first = false;
@@ -62,10 +63,12 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             const auto path = recording_path(campaign, a.id);
             if (std::filesystem::exists(path, ec)) recording = path;
         }
-        // The trunks tried before `trunk`, with the code that moved the call on: "east 503".
+        // The trunks (and addresses, for host-name trunks) tried before `trunk`, with the code
+        // that moved the call on: "east 503", "east 192.0.2.10:5060 503".
         std::string hops;
         for (const auto& h : a.hops)
-            hops += (hops.empty() ? "" : "; ") + h.trunk + " " + std::to_string(h.sip_code);
+            hops += (hops.empty() ? "" : "; ") + h.trunk + (h.target.empty() ? "" : " ") +
+                    h.target + " " + std::to_string(h.sip_code);
         const auto it = contacts.find(a.phone);
         const std::string list = it != contacts.end() ? it->second.first : std::string();
         const std::vector<std::string> values =
@@ -92,7 +95,9 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             a.callback_at > 0 ? format_timestamp(Timestamp(Seconds(a.callback_at))) : "",
             a.notes,
             a.trunk,
+            a.target,
             hops,
+            a.caller_id,
             recording};
         if (format == ExportFormat::csv) {
             for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_field(row[i]);

@@ -112,6 +112,14 @@ struct Campaign {
     // engine's only trunk.
     std::vector<TrunkRoute> trunks;
     std::string caller_id;
+    // A pool of caller IDs instead of one (`dialing.caller_ids`): each call takes the least used
+    // today among the numbers under `daily_limit` (0: none), preferring one in the callee's area
+    // code (NANP) or, failing that, its country (local presence).
+    struct CallerIdPool {
+        std::vector<std::string> numbers;  // E.164
+        bool local_presence = true;
+        int daily_limit = 0;
+    } caller_ids;
 
     // calling hours, in the callee's local time
     CallingHours hours;

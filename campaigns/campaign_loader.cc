@@ -331,6 +331,24 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
                    "a phone must ring at least 15 seconds before the dialer gives up");
         read_trunk_routes(r, d, c);
         r.string(d, "caller_id", "dialing.", c.caller_id);
+        if (auto ids = d["caller_ids"]) {
+            if (d["caller_id"])
+                r.error(ids,
+                        "use either 'dialing.caller_id' (one) or 'dialing.caller_ids' (a "
+                        "pool)");
+            // A list of numbers, or {numbers, local_presence, daily_limit}.
+            if (ids.IsSequence()) {
+                c.caller_ids.numbers = r.string_list(d, "caller_ids", "dialing.");
+            } else if (r.section(ids, "dialing.caller_ids")) {
+                c.caller_ids.numbers = r.string_list(ids, "numbers", "dialing.caller_ids.");
+                r.boolean(ids, "local_presence", "dialing.caller_ids.",
+                          c.caller_ids.local_presence);
+                r.integer(ids, "daily_limit", "dialing.caller_ids.", c.caller_ids.daily_limit, 0,
+                          1'000'000);
+            }
+            if (c.caller_ids.numbers.empty())
+                r.error(ids, "'dialing.caller_ids' needs at least one number");
+        }
     }
     if (auto n = root["calling_hours"]) read_calling_hours(r, n, c);
     if (auto t = root["timezone"]; t && r.section(t, "timezone")) {
@@ -494,6 +512,23 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
             r.error(d["caller_id"], "'dialing.caller_id' is not a valid phone number in region " +
                                         c.default_region + ": '" + c.caller_id + "' (" + n.error +
                                         ")");
+    }
+    if (auto d = root["dialing"]; d && d.IsMap() && d["caller_ids"]) {
+        const auto ids = d["caller_ids"];
+        const auto at = ids.IsMap() && ids["numbers"] ? ids["numbers"] : ids;
+        std::set<std::string> seen;
+        for (auto& number : c.caller_ids.numbers) {
+            const auto n = normalize_phone(number, c.default_region);
+            if (!n.ok()) {
+                r.error(at, "'dialing.caller_ids': '" + number +
+                                "' is not a valid phone number in region " + c.default_region +
+                                " (" + n.error + ")");
+                continue;
+            }
+            if (!seen.insert(n.e164).second)
+                r.error(at, "'dialing.caller_ids': " + n.e164 + " is listed twice");
+            number = n.e164;
+        }
     }
     if (c.kind == CampaignKind::survey && c.survey_questions.empty())
         r.error(root["survey"] ? root["survey"] : root,

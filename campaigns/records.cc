@@ -10,8 +10,10 @@ namespace {
 constexpr std::uint8_t kContactVersion = 4;
 constexpr std::size_t kCountsBefore4 = 5;  // outcome_counts written in their first place
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
-// decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones.
-constexpr std::uint8_t kAttemptVersion = 5;
+// decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones;
+// 5: the trunks a call left; 6: the address on each trunk (trunks named by host name) and the
+// caller ID shown.
+constexpr std::uint8_t kAttemptVersion = 6;
 
 class Writer {
   public:
@@ -229,6 +231,9 @@ std::string Attempt::encode() const {
     w.str(zones);
     w.varint(hops.size());
     for (const auto& h : hops) w.str(h.trunk), w.svarint(h.sip_code);
+    w.str(target);
+    for (const auto& h : hops) w.str(h.target);
+    w.str(caller_id);
     return w.take();
 }
 
@@ -274,6 +279,8 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
     a.number_label.clear();
     a.zones.clear();
     a.hops.clear();
+    a.target.clear();
+    a.caller_id.clear();
     if (version >= 2) {
         const std::uint64_t n = r.varint();
         if (n > bytes.size()) return false;
@@ -314,6 +321,11 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
             h.sip_code = static_cast<int>(r.svarint());
             a.hops.push_back(std::move(h));
         }
+    }
+    if (version >= 6) {
+        r.str(a.target);
+        for (auto& h : a.hops) r.str(h.target);
+        r.str(a.caller_id);
     }
     return r.ok() && r.at_end();
 }

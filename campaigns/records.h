@@ -108,6 +108,8 @@ struct Contact {
 struct TrunkHop {
     std::string trunk;
     int sip_code = 0;
+    // The address on it (IP:PORT) when the trunk is named by host name; empty for an IP trunk.
+    std::string target = {};
     bool operator==(const TrunkHop&) const = default;
 };
 
@@ -158,6 +160,10 @@ struct Attempt {
     std::string zones;
     // Trunks the call was tried on before `trunk`, in order (empty in records before version 5).
     std::vector<TrunkHop> hops;
+    // The address on `trunk` the call went to, when it is named by host name (version 6).
+    std::string target;
+    // The caller ID the call showed (version 6; empty in older records).
+    std::string caller_id;
 
     // The number this call went to.
     const std::string& number() const { return dialled.empty() ? phone : dialled; }

@@ -224,6 +224,34 @@ TrunkMetrics& Metrics::trunk(const std::string& name) {
                            "campaign's next trunk")
                        .Register(r)
                        .Add(l);
+    t.targets = &prometheus::BuildGauge()
+                     .Name("outpace_trunk_targets")
+                     .Help(
+                         "The trunk's addresses in use now (a host name's: those not skipped "
+                         "after a 503 or silence)")
+                     .Register(r)
+                     .Add(l);
+    t.target_moves = &prometheus::BuildCounter()
+                          .Name("outpace_trunk_target_moves_total")
+                          .Help(
+                              "Calls one of the trunk's addresses refused (503) or left "
+                              "unanswered that moved to another of its addresses")
+                          .Register(r)
+                          .Add(l);
+    t.registered = &prometheus::BuildGauge()
+                        .Name("outpace_trunk_registered")
+                        .Help(
+                            "1 while the trunk is registered to its carrier (trunks with "
+                            "'register: true'; 0 before the first 200 and after a refusal)")
+                        .Register(r)
+                        .Add(l);
+    t.dns_failures = &prometheus::BuildCounter()
+                          .Name("outpace_trunk_dns_failures_total")
+                          .Help(
+                              "Lookups of the trunk's host name that failed (no answer, "
+                              "SERVFAIL, no such name)")
+                          .Register(r)
+                          .Add(l);
     return t;
 }
 

@@ -65,7 +65,11 @@ struct TrunkMetrics {
     prometheus::Gauge* up = nullptr;  // 0 while backing off after carrier errors
     prometheus::Gauge* calls = nullptr;
     prometheus::Counter* carrier_errors = nullptr;
-    prometheus::Counter* failovers = nullptr;  // calls that left it for the next trunk
+    prometheus::Counter* failovers = nullptr;     // calls that left it for the next trunk
+    prometheus::Gauge* targets = nullptr;         // addresses in use (not skipped) now
+    prometheus::Counter* target_moves = nullptr;  // calls moved to another of its addresses
+    prometheus::Counter* dns_failures = nullptr;  // lookups of its host name that failed
+    prometheus::Gauge* registered = nullptr;      // 1 while registered (trunks that register)
     std::string name;
 };
 

@@ -248,6 +248,8 @@ class Rig {
         carrier_port_[name] = {sipp.port, carriers_.size()};
         carriers_.push_back(std::move(sipp.child));
     }
+    // A trunk entry of the engine config as written (a trunk named by host name).
+    void trunk_entry(const std::string& flow_map) { trunks_ << "  - " << flow_map << "\n"; }
     // Their kind (telemarketing, collections, survey).
     void kind(const std::string& k) { kind_ = k; }
 

@@ -49,6 +49,17 @@ struct CarrierPlan {
     bool trying = false;
 };
 
+// A trunk at 127.0.0.1:port, besides the Sim's "carrier" (Sim::Options::more_trunks).
+inline TrunkConfig loopback_trunk(const std::string& name, int port, int calls_per_second = 50) {
+    TrunkConfig t;
+    t.name = name;
+    t.host = "127.0.0.1";
+    t.port = port;
+    t.max_calls_per_second = calls_per_second;
+    t.max_calls = 100;
+    return t;
+}
+
 class Sim;
 
 // One call's audio as the engine sees it: the scripted carrier's frames in, the engine's out.
@@ -155,6 +166,33 @@ class ScriptedSip final : public sip::SipStack {
     }
     std::size_t calls() const override { return invites_.size(); }
     std::uint64_t forged_requests() const override { return 0; }
+    // Registrations: recorded; the test answers them with answer_registration().
+    struct Registration {
+        sip::RegistrationId id = 0;
+        sip::TrunkRegistration request;
+        sip::RegistrationReport report;
+        SteadyTime at;
+        bool over = false, unregistered = false;
+    };
+    sip::RegistrationId register_at(const sip::TrunkRegistration& r,
+                                    sip::RegistrationReport report) override {
+        registrations_.push_back({next_registration_++, r, std::move(report), clock_.now()});
+        return registrations_.back().id;
+    }
+    void unregister(sip::RegistrationId id) override {
+        for (auto& g : registrations_)
+            if (g.id == id) g.unregistered = true, g.over = true;
+    }
+    std::deque<Registration>& registrations() { return registrations_; }
+    // The registrar's final answer to registration `id` (a refusal ends it, as nua's does).
+    void answer_registration(sip::RegistrationId id, int status, std::chrono::seconds granted) {
+        for (auto& g : registrations_)
+            if (g.id == id && !g.over) {
+                if (status >= 300) g.over = true;
+                g.report(status, granted);
+                return;
+            }
+    }
     bool set_peers(const std::vector<std::string>& ips, const std::vector<std::string>&,
                    const std::vector<std::string>& banned) override {
         peers_ = ips;
@@ -218,6 +256,8 @@ class ScriptedSip final : public sip::SipStack {
     std::vector<std::pair<std::string, std::function<void(int)>>> pings_;
     std::vector<std::string> peers_, banned_;
     sip::CallId next_ = 1;
+    std::deque<Registration> registrations_;
+    sip::RegistrationId next_registration_ = 1;
 };
 
 // The desktops' channel, spoken for by the test: requests go in, the engine's messages are kept
@@ -268,6 +308,46 @@ class FakeChannel final : public AgentChannel {
     std::vector<Message> events_;
 };
 
+// The DNS, played by the test: answers by name and type from `records` (none: no such name),
+// every query failing while `down`. Answers are delivered by deliver(), from the loop as c-ares's
+// would be, never from inside query().
+class FakeDns final : public sip::Dns {
+  public:
+    struct Zone {
+        std::map<std::pair<std::string, sip::RrType>, sip::DnsAnswer> records;
+        bool down = false;
+        std::vector<std::string> asked;  // every query's name, in order
+        std::vector<std::pair<sip::DnsAnswer, Done>> pending;
+    };
+    explicit FakeDns(std::shared_ptr<Zone> zone) : zone_(std::move(zone)) {}
+    ~FakeDns() override { zone_->pending.clear(); }  // destroyed: no answer comes
+    void query(const std::string& name, sip::RrType type, Done done) override {
+        zone_->asked.push_back(name);
+        sip::DnsAnswer a;
+        if (zone_->down) {
+            a.status = sip::DnsAnswer::Status::failed;
+            a.error = "timeout";
+        } else if (auto it = zone_->records.find({name, type}); it != zone_->records.end()) {
+            a = it->second;
+        } else {
+            a.status = sip::DnsAnswer::Status::none;
+        }
+        zone_->pending.emplace_back(std::move(a), std::move(done));
+    }
+
+  private:
+    std::shared_ptr<Zone> zone_;
+};
+
+// Answers waiting in `zone`, each delivered (and any its callback asks for in turn).
+inline void deliver_dns(FakeDns::Zone& zone) {
+    while (!zone.pending.empty()) {
+        auto ready = std::move(zone.pending);
+        zone.pending.clear();
+        for (auto& [answer, done] : ready) done(answer);
+    }
+}
+
 class SimEnv final : public EngineEnv {
   public:
     explicit SimEnv(WallTime start) : clock_(start) {}
@@ -297,6 +377,10 @@ class SimEnv final : public EngineEnv {
         logs_.push_back(log);
         return std::make_unique<FakeAudio>(ports, port, clock_, log);
     }
+    std::unique_ptr<sip::Dns> open_dns(const sip::DnsConfig&, std::string*) override {
+        return std::make_unique<FakeDns>(dns);
+    }
+    std::shared_ptr<FakeDns::Zone> dns = std::make_shared<FakeDns::Zone>();
     bool port_bindable(const std::string&, int) override { return true; }
     std::unique_ptr<AgentChannel> open_agent_channel(const std::string&, const std::string&,
                                                      const CurveConfig&,
@@ -365,6 +449,8 @@ class Sim {
         // campaigns' `dialing` trunk entry when not "trunk: carrier".
         std::vector<TrunkConfig> more_trunks;
         std::string dialing_trunks = "trunk: carrier";
+        // The campaigns' caller-ID entry in `dialing`.
+        std::string caller_id_entry = "caller_id: \"+12125550100\"";
     };
 
     explicit Sim(Options o) : o_(std::move(o)), env_(o_.start) {
@@ -418,8 +504,8 @@ class Sim {
     std::string campaign_text(const std::string& name, const std::string& extra) const {
         std::ostringstream y;
         y << "name: " << name << "\n"
-          << "dialing: {mode: " << o_.mode << ", ring_timeout: 15s, " << o_.dialing_trunks
-          << ", caller_id: \"+12125550100\"}\n"
+          << "dialing: {mode: " << o_.mode << ", ring_timeout: 15s, " << o_.dialing_trunks << ", "
+          << o_.caller_id_entry << "}\n"
           << "timezone: {policy: column, column: timezone, default: " << o_.zone << "}\n"
           << "safe_harbor: {prompt: prompts/safe-harbor.wav}\n"
           << extra;
@@ -476,12 +562,14 @@ class Sim {
         while (clock().now() < until) {
             play_carrier();
             env_.sip()->deliver();
+            deliver_dns(*env_.dns);
             const auto left =
                 std::chrono::duration_cast<std::chrono::microseconds>(until - clock().now());
             clock().advance(std::min<std::chrono::microseconds>(step, left));
         }
         play_carrier();
         env_.sip()->deliver();
+        deliver_dns(*env_.dns);
     }
     // Jumps the clock (as a machine that slept): each timer fires once at the new time.
     void jump(std::chrono::milliseconds d) {
@@ -552,8 +640,14 @@ class Sim {
                 planned_.insert(i.id);
                 i.agent_leg = std::none_of(
                     config_.trunks.begin(), config_.trunks.end(), [&](const TrunkConfig& t) {
-                        return i.dial.to.find("@" + t.host + ":" + std::to_string(t.port)) !=
-                               std::string::npos;
+                        // A trunk named without a port: its name ends the URI's host.
+                        const std::string host =
+                            "@" + t.host + (t.port ? ":" + std::to_string(t.port) : "");
+                        const auto at = i.dial.to.find(host);
+                        return at != std::string::npos &&
+                               (at + host.size() == i.dial.to.size() ||
+                                std::string(":;").find(i.dial.to[at + host.size()]) !=
+                                    std::string::npos);
                     });
                 i.plan = i.agent_leg ? CarrierPlan{20ms, 200, false, {}, -1ms}
                          : plan_     ? plan_(i)

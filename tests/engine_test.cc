@@ -193,12 +193,12 @@ TEST_CASE("engine: a bad config is refused with its place, and nothing is dialle
     test::TempDir tmp;
     const auto cfg = tmp.write("engine.yaml",
                                "data: d\nsip: {address: localhost, port: 5060}\ntrunks:\n"
-                               "  - {name: t, address: \"carrier.example.com:5060\"}\n"
+                               "  - {name: t, address: \"carrier..example.com:5060\"}\n"
                                "campaigns: [missing.yaml]\nbogus: 1\n");
     auto r = test::run(std::string(OUTPACE_BINARY) + " run --config " + cfg);
     CHECK(r.status == 2);
     CHECK(r.out.find("engine.yaml:2:") != std::string::npos);  // sip.address
-    CHECK(r.out.find("engine.yaml:4:") != std::string::npos);  // trunk address not IP:PORT
+    CHECK(r.out.find("engine.yaml:4:") != std::string::npos);  // not an address nor a name
     CHECK(r.out.find("file not found") != std::string::npos);
     CHECK(r.out.find("unknown key 'bogus'") != std::string::npos);
 

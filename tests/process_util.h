@@ -218,6 +218,42 @@ inline SippUas start_sipp_uas(const std::string& scenario, const std::string& lo
     return {};
 }
 
+// dnsmasq as the carrier's DNS server on 127.0.0.1:port, answering only from `records`
+// (--srv-host=..., --host-record=..., --naptr-record=...; nothing from /etc or upstream), with
+// `ttl` seconds on its answers. `child` is empty when it never listened.
+struct Dnsmasq {
+    std::unique_ptr<Child> child;
+    int port = 0;
+};
+inline Dnsmasq start_dnsmasq(const std::vector<std::string>& records, const std::string& log,
+                             int ttl = 60) {
+    for (int tries = 0; tries < 3; ++tries) {
+        Dnsmasq d;
+        d.port = free_port();
+        std::vector<std::string> argv = {"dnsmasq",
+                                         "--keep-in-foreground",
+                                         "--conf-file=/dev/null",
+                                         "--no-resolv",
+                                         "--no-hosts",
+                                         "--no-poll",
+                                         "--bind-interfaces",
+                                         "--listen-address=127.0.0.1",
+                                         "--port=" + std::to_string(d.port),
+                                         "--pid-file=",
+                                         "--log-facility=-",
+                                         "--log-queries",
+                                         "--local-ttl=" + std::to_string(ttl),
+                                         "--user=root"};
+        argv.insert(argv.end(), records.begin(), records.end());
+        d.child = std::make_unique<Child>(argv, log);
+        if (wait_udp_bound(d.port)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            if (d.child->running()) return d;
+        }
+    }
+    return {};
+}
+
 // One HTTP/1.0 GET on loopback; the body, or "" when nothing answered.
 inline std::string http_get(int port, const std::string& path) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

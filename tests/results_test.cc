@@ -71,7 +71,9 @@ struct JudgedLedger {
             a.amd_verdict = verdict;
             a.trunk = trunk;
             // Attempt 1 reached its callee on its second trunk.
-            if (id == 1) a.hops = {{"west", 503}};
+            // (Both trunks named by host name: the address on each is kept.)
+            if (id == 1) a.hops = {{"west", 503, "192.0.2.1:5060"}}, a.target = "192.0.2.7:5080";
+            a.caller_id = "+12125550100";
             b.put_attempt(a);
         };
         attempt(1, 0, "2026-12-01T19:10:00Z", Outcome::connected, "ann", "SALE", 60, 10, "human",
@@ -273,10 +275,11 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     CHECK(r.out.find(
               "attempt,started,ended,phone,dialled,phone_label,list,origin,outcome,sip_code,ring_s,"
               "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
-              "trunk,trunk_hops,recording\n") != std::string::npos);
+              "trunk,trunk_address,trunk_hops,caller_id,recording\n") != std::string::npos);
     CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,+12125550100,phone,"
                      "a.csv,dialler,"
-                     "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east,west 503," +
+                     "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east,192.0.2.7:5080,"
+                     "west 192.0.2.1:5060 503,+12125550100," +
                      l.dir.file("rec/judged/1.wav") + "\n") != std::string::npos);
     CHECK(r.out.find("4,2026-12-01T20:20:00Z") != std::string::npos);
     // The 2nd is outside the range.

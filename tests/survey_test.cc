@@ -109,8 +109,13 @@ TEST_CASE(
     Attempt plain = a;
     plain.answers.clear();
     plain.survey.clear();
+    // Version 5: without version 6's address on the trunk and caller ID (one byte each: empty;
+    // no hops to follow).
+    std::string v5 = plain.encode();
+    v5[0] = 5;
+    v5.resize(v5.size() - 2);
     // Version 4: without version 5's trunk hops (one byte: none).
-    std::string v4 = plain.encode();
+    std::string v4 = v5;
     v4[0] = 4;
     v4.resize(v4.size() - 1);
     // Version 3: without version 4's number dialled, its column and the zones (one byte each).
@@ -123,7 +128,7 @@ TEST_CASE(
     std::string v1 = v3;
     v1[0] = 1;
     v1.resize(v1.size() - 3 - 6);
-    for (const auto& bytes : {v1, v3, v4}) {
+    for (const auto& bytes : {v1, v3, v4, v5}) {
         const auto old = Attempt::decode(bytes);
         REQUIRE(old);
         CHECK(old->phone == a.phone);
@@ -147,17 +152,23 @@ TEST_CASE(
     full.holds = 2;
     full.recording_paused = {{1000, 2000}};
     full.decided = Outcome::connected;
-    full.hops = {{"primary", 503}, {"backup", 408}};
+    full.hops = {{"primary", 503, "192.0.2.1:5060"}, {"backup", 408}};
+    full.target = "192.0.2.7:5080";
+    full.caller_id = "+13125550188";
     Attempt reused;
     REQUIRE(Attempt::decode(full.encode(), reused));
     CHECK(reused.zones == "America/Chicago");
     CHECK(reused.hops == full.hops);
+    CHECK(reused.target == "192.0.2.7:5080");
+    CHECK(reused.caller_id == "+13125550188");
     CHECK(reused.answers.size() == 2);
     REQUIRE(Attempt::decode(v1, reused));
     CHECK(reused.answers.empty());
     CHECK(reused.survey.empty());
     CHECK(reused.zones.empty());
     CHECK(reused.hops.empty());
+    CHECK(reused.target.empty());
+    CHECK(reused.caller_id.empty());
     CHECK(reused.dialled.empty());
     CHECK(reused.number_label.empty());
     CHECK(reused.origin.empty());

@@ -14,16 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-TrunkConfig routes_trunk(const std::string& name, int port) {
-    TrunkConfig t;
-    t.name = name;
-    t.host = "127.0.0.1";
-    t.port = port;
-    t.max_calls_per_second = 50;
-    t.max_calls = 100;
-    return t;
-}
-
 TrunkRoute route_rule(const std::string& name, int priority, int weight,
                       std::vector<std::string> prefixes = {}) {
     TrunkRoute r;
@@ -49,7 +39,7 @@ Sim::Options two_trunks(int contacts) {
     Sim::Options o;
     o.unattended_lines = 2;
     o.contacts = contacts;
-    o.more_trunks = {routes_trunk("backup", 5997)};
+    o.more_trunks = {loopback_trunk("backup", 5997)};
     o.dialing_trunks = "trunks: [{name: carrier, priority: 1}, {name: backup, priority: 2}]";
     return o;
 }
@@ -61,8 +51,8 @@ TEST_CASE(
     "or already tried are passed over") {
     metrics::Metrics m;
     const auto t0 = SteadyTime{} + 1h;
-    const auto ca = routes_trunk("a", 5001), cb = routes_trunk("b", 5002),
-               cc = routes_trunk("c", 5003), cuk = routes_trunk("uk", 5004);
+    const auto ca = loopback_trunk("a", 5001), cb = loopback_trunk("b", 5002),
+               cc = loopback_trunk("c", 5003), cuk = loopback_trunk("uk", 5004);
     Trunk a(ca, m.trunk("a"), t0), b(cb, m.trunk("b"), t0), c(cc, m.trunk("c"), t0),
         uk(cuk, m.trunk("uk"), t0);
     TrunkRoutes routes;
@@ -319,7 +309,7 @@ TEST_CASE(
         o.list_csv =
             "phone,timezone\n+442079460000,Europe/London\n+442079460001,Europe/London\n"
             "+14155551000,America/New_York\n+14155551001,America/New_York\n";
-        o.more_trunks = {routes_trunk("uk", 5996)};
+        o.more_trunks = {loopback_trunk("uk", 5996)};
         o.dialing_trunks =
             "trunks: [{name: uk, priority: 1, prefixes: [\"+44\"]}, {name: carrier, priority: 2}]";
         Sim sim(o);
@@ -394,7 +384,7 @@ TEST_CASE(
     auto o = two_trunks(3000);
     o.unattended_lines = 150;
     o.max_calls_per_second = 100;
-    o.more_trunks = {routes_trunk("backup", 5997)};
+    o.more_trunks = {loopback_trunk("backup", 5997)};
     o.more_trunks[0].max_calls_per_second = 100;
     o.more_trunks[0].max_calls = 200;
     o.dialing_trunks = "trunks: [carrier, backup]";  // one priority: the load is shared

@@ -93,6 +93,10 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
                      : "no trunk of the campaign serves this number (dialing.trunks prefixes)";
         return nullptr;
     }
+    if (run.caller_ids_left(ctx.env.clock().wall_ms()) <= 0) {
+        *error = "every caller ID of the campaign's pool has reached its daily limit";
+        return nullptr;
+    }
     if (!call->invite_on(*trunk)) {
         *error = "the SIP stack refused the call";
         return nullptr;
@@ -100,12 +104,38 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
     return call;
 }
 
-bool Call::invite_on(Trunk& trunk) {
+bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     const TrunkConfig& tc = trunk.config();
+    if (!target)
+        target = trunk.pick_target(
+            now(), &trunk == trunk_ ? tried_targets_ : std::vector<sip::ServerTarget>{});
+    if (!target) return false;
+    const sip::ServerTarget at = *target;
     sip::Dial d;
-    d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
-           (tc.transport == "tcp" ? ";transport=tcp" : "");
-    d.from = "sip:" + run_.caller_id(trunk) + "@" +
+    if (trunk.by_name()) {
+        // The To header names the carrier's domain; the request goes to the address the lookup
+        // chose, which is all Sofia is handed: it never resolves a name.
+        d.to = "sip:" + attempt_.number() + "@" + tc.host +
+               (tc.port ? ":" + std::to_string(tc.port) : "");
+        d.request_uri = "sip:" + attempt_.number() + "@" + host_port(at.ip, at.port) +
+                        ";transport=" + at.transport;
+        d.peer = at.ip;
+    } else {
+        d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
+               (tc.transport == "tcp" ? ";transport=tcp" : "");
+    }
+    // The caller ID: a pool's number is chosen once per call (it stays on every trunk the call
+    // moves to, and counts once against its daily limit); else the campaign's or the trunk's.
+    if (run_.has_caller_id_pool()) {
+        if (attempt_.caller_id.empty()) {
+            auto n = run_.take_caller_id(attempt_.number(), ctx_.env.clock().wall_ms());
+            if (!n) return false;
+            attempt_.caller_id = *n;
+        }
+    } else {
+        attempt_.caller_id = run_.caller_id(trunk);
+    }
+    d.from = "sip:" + attempt_.caller_id + "@" +
              host_port(ctx_.config.sip_address, ctx_.config.sip_port);
     d.sdp = media::make_offer(ctx_.config.rtp_address, rtp_port_, attempt_.id);
     d.user = tc.username;
@@ -113,8 +143,11 @@ bool Call::invite_on(Trunk& trunk) {
     const sip::CallId id = ctx_.sip.invite(d);
     if (!id) return false;
     sip_ = id;
+    if (trunk_ != &trunk) tried_targets_.clear();
     trunk_ = &trunk;
+    target_ = at;
     attempt_.trunk = tc.name;
+    attempt_.target = trunk.by_name() ? host_port(at.ip, at.port) : "";
     // The callee's ringing starts over on this leg: the ring timeout and ring time count from it.
     invited_ = now();
     rang_ = false;
@@ -123,13 +156,13 @@ bool Call::invite_on(Trunk& trunk) {
 }
 
 bool Call::move_on(int code) {
-    if (std::find(tried_.begin(), tried_.end(), trunk_) == tried_.end()) tried_.push_back(trunk_);
+    Trunk& left = *trunk_;
+    const TrunkHop hop{left.config().name, code, attempt_.target};
     Trunk* next = run_.routes().pick(attempt_.number(), now(), tried_);
     if (!next) return false;
-    Trunk& left = *trunk_;
     if (!invite_on(*next)) return false;
-    attempt_.hops.push_back({left.config().name, code});
-    left.metrics().failovers->Increment();
+    attempt_.hops.push_back(hop);
+    (next == &left ? left.metrics().target_moves : left.metrics().failovers)->Increment();
     left.call_ended();  // its leg has had its final response already
     waiting_for_trunk_ = false;
     return true;
@@ -538,13 +571,26 @@ Outcome Call::failed(const sip::Failure& response) {
     const Outcome o = outcome_for(f, cancelled_);
     if (!f.local) ctx_.metrics.sip_response(trunk.config().name, f.status);
     const auto t = now();
-    if (o == Outcome::carrier_error)
-        trunk.failed(t);
-    else
+    // RFC 3263 §4.3: a 503, silence or a transport error is the fault of the address it came
+    // from; another address of a trunk named by host name may still work.
+    const bool address_fault =
+        o == Outcome::carrier_error && trunk.by_name() && (f.status == 503 || f.local);
+    if (o == Outcome::carrier_error) {
+        if (address_fault && trunk.address_failed(target_, t))
+            trunk.metrics().carrier_errors->Increment();  // the trunk itself still works
+        else
+            trunk.failed(t);
+    } else {
         trunk.succeeded();
-    // The trunk's trouble, not the callee's: the same call on the next trunk, if there is one;
-    // when the next trunks are only full for now, the call waits for room (retry_trunk).
+    }
+    // The trunk's trouble, not the callee's: the same call on another address of the trunk or on
+    // the next trunk, if there is one; when the next trunks are only full for now, the call waits
+    // for room (retry_trunk).
     if (o == Outcome::carrier_error && !cancelled_) {
+        if (address_fault) tried_targets_.push_back(target_);
+        if (!address_fault || !trunk.has_untried_target(t, tried_targets_))
+            if (std::find(tried_.begin(), tried_.end(), &trunk) == tried_.end())
+                tried_.push_back(&trunk);
         if (move_on(f.status)) return Outcome::none;
         if (run_.routes().could_take(attempt_.number(), t, tried_)) {
             waiting_for_trunk_ = true;

@@ -169,9 +169,11 @@ class Call {
   private:
     Call(CallContext& ctx, CampaignRun& run, Attempt attempt);
     SteadyTime now() const { return ctx_.env.clock().now(); }
-    // Sends the INVITE on `trunk`: the call's leg from now on. False when the SIP stack refused.
-    bool invite_on(Trunk& trunk);
-    // The trunk failed this call (`code`): on to the next trunk that can take it, leaving this
+    // Sends the INVITE on `trunk` (to `target`, one of its addresses; null: the trunk picks):
+    // the call's leg from now on. False when the trunk has no address or the SIP stack refused.
+    bool invite_on(Trunk& trunk, const sip::ServerTarget* target = nullptr);
+    // The trunk failed this call (`code`): on to the best trunk not in `tried_` that can take it
+    // (the same trunk when only one of its addresses failed and it has another), leaving this
     // leg. False when there is none (the call ends as it is).
     bool move_on(int code);
     // A failure's bookkeeping: the estimator, ring time and notes. Returns `o`.
@@ -205,7 +207,9 @@ class Call {
     Attempt attempt_;
     sip::CallId sip_ = 0;
     Trunk* trunk_ = nullptr;
-    std::vector<const Trunk*> tried_;  // trunks this call has left
+    std::vector<const Trunk*> tried_;               // trunks this call has left
+    sip::ServerTarget target_;                      // the address on `trunk_` this leg went to
+    std::vector<sip::ServerTarget> tried_targets_;  // addresses on `trunk_` it has left
     bool waiting_for_trunk_ = false;
     SteadyTime trunk_wait_since_;
     sip::Failure trunk_failure_;  // what the last trunk said, for the end if none takes it

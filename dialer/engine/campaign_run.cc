@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -248,8 +249,23 @@ bool CampaignRun::reload(Store& store, std::vector<std::string>* changed,
     return true;
 }
 
+std::optional<std::string> CampaignRun::take_caller_id(const std::string& callee,
+                                                       std::int64_t wall_ms) {
+    if (!caller_id_usage_) return std::nullopt;
+    const auto day = server_day(wall_ms);
+    auto n = choose_caller_id(campaign_.caller_ids, callee, *caller_id_usage_, day);
+    if (n) caller_id_usage_->count(*n, day);
+    return n;
+}
+
+int CampaignRun::caller_ids_left(std::int64_t wall_ms) const {
+    if (!has_caller_id_pool()) return std::numeric_limits<int>::max();
+    if (!caller_id_usage_) return 0;
+    return outpace::caller_ids_left(campaign_.caller_ids, *caller_id_usage_, server_day(wall_ms));
+}
+
 void CampaignRun::check_caller_ids(const Campaign& c, std::vector<std::string>* errors) const {
-    if (!c.caller_id.empty()) return;
+    if (!c.caller_id.empty() || !c.caller_ids.numbers.empty()) return;
     for (const auto& r : routes_.routes())
         if (r.trunk->config().caller_id.empty())
             errors->push_back(c.name + ": no caller ID for calls on trunk '" +

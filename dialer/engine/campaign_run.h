@@ -16,6 +16,7 @@
 #include "campaigns/hopper.h"
 #include "campaigns/ledger.h"
 #include "campaigns/store.h"
+#include "dialer/engine/caller_ids.h"
 #include "dialer/engine/clock.h"
 #include "dialer/engine/engine_config.h"
 #include "dialer/engine/trunk.h"
@@ -103,6 +104,13 @@ class CampaignRun {
     const std::string& caller_id(const Trunk& trunk) const {
         return campaign_.caller_id.empty() ? trunk.config().caller_id : campaign_.caller_id;
     }
+    // A pool of caller IDs (dialing.caller_ids): the number for a call to `callee` now, counted
+    // against its daily limit (nothing when every number has reached it); how many calls the
+    // pool may still show today. `usage` is the engine's, shared by every campaign.
+    bool has_caller_id_pool() const { return !campaign_.caller_ids.numbers.empty(); }
+    void set_caller_id_usage(CallerIdUsage* usage) { caller_id_usage_ = usage; }
+    std::optional<std::string> take_caller_id(const std::string& callee, std::int64_t wall_ms);
+    int caller_ids_left(std::int64_t wall_ms) const;
     int unattended() const { return unattended_; }  // lines standing in for agents
     bool ivr_survey() const { return ivr_survey_; }
     bool preview() const { return campaign_.mode == DialingMode::preview && unattended_ == 0; }
@@ -155,6 +163,7 @@ class CampaignRun {
     void check_idle(SteadyTime now, Timestamp wall);
 
   private:
+    CallerIdUsage* caller_id_usage_ = nullptr;
     CampaignRun() = default;
     void read_prompts(std::vector<std::string>* errors);
     static std::string read_text(const std::string& path);

@@ -38,6 +38,15 @@ bool Engine::start(std::vector<std::string>* errors) {
                 CampaignRun::load(entry, config_, trunks_, store_, metrics_, env_.clock(), errors))
             runs_.push_back(std::move(run));
     if (!errors->empty()) return false;
+    seed_caller_id_usage();
+    if (std::any_of(config_.trunks.begin(), config_.trunks.end(), EngineConfig::by_name)) {
+        std::string error;
+        dns_ = env_.open_dns(config_.dns, &error);
+        if (!dns_) {
+            errors->push_back(error);
+            return false;
+        }
+    }
 
     // Ports of the RTP range are reserved when the INVITE leaves and bound on answer: another
     // program's outgoing socket may take one in between if the range overlaps the kernel's.
@@ -68,6 +77,8 @@ bool Engine::start(std::vector<std::string>* errors) {
     }
     call_context_.reset(new CallContext{config_, env_, *sip_, ports_, metrics_, *this});
     refresh_sip_peers();
+    look_up_trunks();
+    register_trunks();
     if (!config_.metrics.empty() && !metrics_.serve(config_.metrics, &error)) {
         errors->push_back(error);
         return false;
@@ -212,6 +223,7 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
             r.campaign = run->name();
             r.applied = r.added = true;
             if (stopping_) run->set_state(CampaignState::stopping);
+            run->set_caller_id_usage(&caller_id_usage_);
             engine_log(r.campaign + ": added from " + entry.file + " and started");
             runs_.push_back(std::move(run));
         }
@@ -279,6 +291,8 @@ bool Engine::reload_agents(std::vector<std::string>* errors) {
 
 void Engine::tick() {
     const auto t = now();
+    look_up_trunks();
+    register_trunks();
     flush_completed();
     update_gauges();
     // Ring timeouts, analysis that never ended, beeps that never came. By id: a call may end.
@@ -394,7 +408,9 @@ void Engine::launch(CampaignRun& run) {
     }
     s.dials_last_second = trunks.dials_last_second(t);
     s.trunk_in_flight = trunks.in_progress();
-    const int n = run.plan(s, trunks.open_budget(t, config_.tick));
+    // No more calls than the caller-ID pool may still show today (its daily limit).
+    const int n = std::min(run.plan(s, trunks.open_budget(t, config_.tick)),
+                           run.caller_ids_left(env_.clock().wall_ms()));
     // Each call of this launch takes from its trunk's share of the tick's allowance.
     struct CloseBudget {
         TrunkRoutes& r;
@@ -588,6 +604,8 @@ std::vector<CampaignStatus> Engine::status() const {
         s.state = to_string(run->state());
         if (!store_stall_.ok() && run->running())
             s.state = store_stall_.no_space ? "stalled: disk full" : "stalled: store error";
+        else if (run->running() && run->caller_ids_left(env_.clock().wall_ms()) <= 0)
+            s.state = "waiting: every caller ID has reached its daily limit";
         const auto n = agents_.counts(*run);
         auto count = [&](AgentState st) { return n[static_cast<std::size_t>(st)]; };
         s.agents_ready = count(AgentState::ready);
@@ -601,12 +619,142 @@ std::vector<CampaignStatus> Engine::status() const {
     return out;
 }
 
+// ---- Trunks named by host name -----------------------------------------------------------------
+
+void Engine::look_up_trunks() {
+    if (!dns_) return;
+    const auto t = now();
+    const bool ipv6 = config_.sip_address.find(':') != std::string::npos;
+    for (auto& [name, trunk] : trunks_) {
+        if (!trunk->lookup_due(t)) continue;
+        trunk->lookup_started();
+        const TrunkConfig& tc = trunk->config();
+        Trunk* tr = trunk.get();
+        sip::locate(*dns_, {tc.host, tc.port, tc.transport_given ? tc.transport : ""}, ipv6,
+                    [this, tr](sip::Located result) { looked_up(*tr, result); });
+    }
+}
+
+void Engine::looked_up(Trunk& trunk, const sip::Located& result) {
+    const TrunkConfig& tc = trunk.config();
+    const bool changed = trunk.looked_up(result, now());
+    if (!result.ok) {
+        // Said once, then at the 2nd, 4th, 8th ... failure in a row: a long outage is not a flood.
+        const int n = trunk.lookup_failures();
+        if ((n & (n - 1)) == 0)
+            engine_log("trunk " + tc.name + ": cannot look up " + tc.host + ": " + result.error +
+                       " (" + std::to_string(n) + " in a row; " +
+                       (trunk.targets().empty()
+                            ? std::string("no address known: it takes no calls")
+                            : "still using the last answer's " +
+                                  std::to_string(trunk.targets().size()) + " address(es)") +
+                       ")");
+        return;
+    }
+    if (!changed) return;
+    std::string where;
+    for (const auto& target : trunk.targets())
+        where += (where.empty() ? "" : ", ") + host_port(target.at.ip, target.at.port) + "/" +
+                 target.at.transport +
+                 (target.at.priority || target.at.weight
+                      ? " (priority " + std::to_string(target.at.priority) + ", weight " +
+                            std::to_string(target.at.weight) + ")"
+                      : "");
+    engine_log("trunk " + tc.name + ": " + tc.host + " is " + where + " for " +
+               std::to_string(result.ttl.count()) + " s");
+    refresh_sip_peers();
+}
+
+// ---- Caller IDs
+// ----------------------------------------------------------------------------------
+
+// Today's use of each caller ID, from the ledger (a restart does not reset a daily limit): every
+// campaign's attempts since the server's midnight, bounded.
+void Engine::seed_caller_id_usage() {
+    const auto now_ms = env_.clock().wall_ms();
+    const auto day = server_day(now_ms);
+    const auto since = server_day_start_ms(now_ms);
+    for (auto& run : runs_) {
+        run->set_caller_id_usage(&caller_id_usage_);
+        store_.for_each_recent_attempt(run->name(), 5'000'000, since, [&](const Attempt& a) {
+            if (!a.caller_id.empty()) caller_id_usage_.count(a.caller_id, day);
+            return true;
+        });
+    }
+}
+
+// ---- Trunks that register ----------------------------------------------------------------------
+
+void Engine::register_trunks() {
+    if (!sip_) return;
+    const auto t = now();
+    for (auto& [name, trunk] : trunks_) {
+        if (!trunk->registers()) continue;
+        if (trunk->registration_lapsed(t)) {
+            engine_log("trunk " + name +
+                       ": its registration ran out without a refresh: it takes "
+                       "no calls until the registrar accepts it again");
+            sip_->unregister(trunk->registration());
+            trunk->registration_dropped(t);
+        }
+        if (!trunk->registration_due(t)) continue;
+        const TrunkConfig& tc = trunk->config();
+        // The registrar: as configured, else the trunk's best address now.
+        std::string host = tc.registrar_host, transport = tc.transport;
+        int port = tc.registrar_port;
+        if (host.empty()) {
+            const sip::ServerTarget* first = nullptr;
+            for (const auto& target : trunk->targets())
+                if (!first || target.at.priority < first->priority) first = &target.at;
+            if (!first) continue;  // a host name not looked up yet
+            host = first->ip, port = first->port, transport = first->transport;
+        }
+        sip::TrunkRegistration r;
+        r.registrar = "sip:" + host_port(host, port) + ";transport=" + transport;
+        r.aor = "sip:" + tc.username + "@" + tc.host;
+        r.user = tc.username;
+        r.password = tc.password;
+        r.expires = std::chrono::duration_cast<std::chrono::seconds>(tc.register_expires);
+        Trunk* tr = trunk.get();
+        const auto id = sip_->register_at(r, [this, tr](int status, std::chrono::seconds granted) {
+            registration_answered(*tr, status, granted);
+        });
+        if (id)
+            trunk->registration_sent(id);
+        else
+            trunk->registration_answered(500, std::chrono::seconds(0), t);
+    }
+}
+
+void Engine::registration_answered(Trunk& trunk, int status, std::chrono::seconds granted) {
+    const auto t = now();
+    const bool changed = trunk.registration_answered(status, granted, t);
+    const std::string& name = trunk.config().name;
+    if (status >= 200 && status < 300) {
+        if (changed)
+            engine_log("trunk " + name + ": registered for " + std::to_string(granted.count()) +
+                       " s");
+        return;
+    }
+    // Said at the first refusal and then at the 2nd, 4th, 8th ... in a row.
+    const int n = trunk.registration_failures();
+    if ((n & (n - 1)) == 0)
+        engine_log("trunk " + name + ": registration refused (" + std::to_string(status) +
+                   (status == 408 ? ": no answer" : "") + "): it takes no calls; tried again in " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                      trunk.next_registration() - t)
+                                      .count()) +
+                   " s (" + std::to_string(n) + " in a row)");
+}
+
 // ---- SIP peers and gauges ----------------------------------------------------------------------
 
-// The SIP peers the engine talks to: its trunks, and the softphones of the agents logged in.
+// The SIP peers the engine talks to: its trunks (each address of one named by host name), and
+// the softphones of the agents logged in.
 std::vector<std::string> Engine::sip_peers() const {
     std::vector<std::string> out;
-    for (const auto& t : config_.trunks) out.push_back(t.host);
+    for (const auto& [name, trunk] : trunks_)
+        for (const auto& target : trunk->targets()) out.push_back(target.at.ip);
     for (auto& host : agents_.phone_hosts()) out.push_back(std::move(host));
     if (registrar_)
         for (auto& host : registrar_->sources()) out.push_back(std::move(host));
@@ -628,8 +776,11 @@ void Engine::refresh_sip_peers() {
                                  : config_.agents.phone_networks)
             networks.push_back(n.text.find('/') == std::string::npos ? n.text + "/32" : n.text);
         for (auto& ip : registrar_->locked_out())
-            if (std::none_of(config_.trunks.begin(), config_.trunks.end(),
-                             [&](const auto& t) { return t.host == ip; }))
+            if (std::none_of(trunks_.begin(), trunks_.end(), [&](const auto& t) {
+                    const auto& targets = t.second->targets();
+                    return std::any_of(targets.begin(), targets.end(),
+                                       [&](const auto& x) { return x.at.ip == ip; });
+                }))
                 banned.push_back(std::move(ip));
     }
     if (sip_ && !sip_->set_peers(sip_peers(), networks, banned) && !sip_filter_warned_) {

@@ -133,6 +133,13 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     std::vector<std::string> sip_peers() const;
     bool trusted_source(const std::string& ip) const;
     void refresh_sip_peers();
+    // Trunks named by host name whose answer's TTL (or backoff) ran out are looked up again.
+    void look_up_trunks();
+    void looked_up(Trunk& trunk, const sip::Located& result);
+    // Trunks that must register: REGISTER sent when due, answers taken, lapses noticed.
+    void seed_caller_id_usage();
+    void register_trunks();
+    void registration_answered(Trunk& trunk, int status, std::chrono::seconds granted);
     void update_gauges();
     // Writes the outcomes and progress held for the ledger. When the store cannot write (a full
     // disk), they stay in memory, dialling stalls, and each call (at most once a second, or at
@@ -146,6 +153,10 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     metrics::Metrics metrics_;
     media::RtpPortPool ports_;
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;
+    // Looks up trunks named by host name; declared after the trunks so that it goes first (a
+    // lookup's answer never arrives for a trunk that is gone).
+    std::unique_ptr<sip::Dns> dns_;
+    CallerIdUsage caller_id_usage_;  // before the runs that point at it
     std::vector<std::unique_ptr<CampaignRun>> runs_;
     std::optional<AgentDirectory> directory_;  // the agents file; none in lab mode
     std::unique_ptr<Registrar> registrar_;     // with an agents file

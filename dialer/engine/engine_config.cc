@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"",
-         {"data", "sip", "rtp", "trunks", "campaigns", "control", "agents", "curve", "metrics",
-          "stop_after", "drain_timeout", "tick", "stop_when_done"}},
+         {"data", "sip", "rtp", "dns", "trunks", "campaigns", "control", "agents", "curve",
+          "metrics", "stop_after", "drain_timeout", "tick", "stop_when_done"}},
         {"agents",
          {"endpoint", "events", "heartbeat", "missed_heartbeats", "phone_networks", "max_logged_in",
           "accounts", "registration"}},
@@ -32,9 +32,10 @@ const YamlReader::KeyTree& keys() {
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport", "response_timeout"}},
         {"rtp", {"address", "ports"}},
+        {"dns", {"servers", "timeout", "tries"}},
         {"trunks[]",
          {"name", "address", "transport", "username", "password", "caller_id",
-          "max_calls_per_second", "max_calls"}},
+          "max_calls_per_second", "max_calls", "register", "register_expires", "registrar"}},
         {"campaigns[]", {"file", "unattended_lines"}},
     };
     return k;
@@ -71,6 +72,51 @@ bool split_host_port(const std::string& s, std::string& host, int& port) {
     port = std::stoi(p);
     if (port < 1 || port > 65535) return false;
     host = h;
+    return true;
+}
+
+// A DNS host name (RFC 1123): dot-separated labels of letters, digits and inner hyphens, not
+// all digits (that would be a mistyped IPv4 address).
+bool host_name(const std::string& s) {
+    if (s.empty() || s.size() > 253) return false;
+    std::size_t start = 0;
+    bool letters = false;
+    while (start <= s.size()) {
+        auto dot = s.find('.', start);
+        if (dot == std::string::npos) dot = s.size();
+        const std::string label = s.substr(start, dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return dot == s.size() && label.empty() && start > 0;  // one trailing dot is fine
+        for (char c : label) {
+            const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            if (!alpha && !(c >= '0' && c <= '9') && c != '-') return false;
+            letters = letters || alpha;
+        }
+        start = dot + 1;
+    }
+    return letters;
+}
+
+// A trunk's address: IP:PORT, [IPv6]:PORT, IP (port 5060), NAME:PORT or NAME (port 0: SRV).
+bool trunk_address(const std::string& s, std::string& host, int& port) {
+    if (split_host_port(s, host, port)) return true;
+    if (ip_literal(s)) {
+        host = s, port = 5060;
+        return true;
+    }
+    const auto colon = s.rfind(':');
+    std::string h = s, p;
+    if (colon != std::string::npos) h = s.substr(0, colon), p = s.substr(colon + 1);
+    if (!host_name(h)) return false;
+    int n = 0;
+    if (colon != std::string::npos) {
+        if (p.empty() || p.size() > 5) return false;
+        for (char c : p)
+            if (c < '0' || c > '9') return false;
+        n = std::stoi(p);
+        if (n < 1 || n > 65535) return false;
+    }
+    host = h, port = n;
     return true;
 }
 
@@ -196,6 +242,22 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
     }
 }
 
+void read_dns(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
+    if (auto d = root["dns"]; d && r.section(d, "dns")) {
+        for (const auto& server : r.string_list(d, "servers", "dns.")) {
+            std::string host;
+            int port = 0;
+            if (ip_literal(server) || split_host_port(server, host, port))
+                c.dns.servers.push_back(server);
+            else
+                r.error(d["servers"], "'dns.servers': '" + server +
+                                          "' is not IP or IP:PORT (like 192.0.2.53:53)");
+        }
+        r.duration(d, "timeout", "dns.", c.dns.timeout, Millis{100}, Millis{30'000});
+        r.integer(d, "tries", "dns.", c.dns.tries, 1, 10);
+    }
+}
+
 void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
     std::set<std::string> names;
     if (auto trunks = root["trunks"]) {
@@ -210,10 +272,13 @@ void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
                 r.error(t["name"], "two trunks are called '" + tc.name + "'");
             std::string addr;
             r.string(t, "address", "trunks[].", addr);
-            if (!split_host_port(addr, tc.host, tc.port))
+            if (!trunk_address(addr, tc.host, tc.port))
                 r.error(t["address"] ? t["address"] : t,
-                        "'trunks[].address' must be IP:PORT (like 192.0.2.10:5060); host names "
-                        "are not resolved, so a DNS failure cannot stop dialling");
+                        "'trunks[].address' must be IP:PORT (like 192.0.2.10:5060), a host name "
+                        "(sip.carrier.example: its NAPTR and SRV records decide) or NAME:PORT; "
+                        "got '" +
+                            addr + "'");
+            tc.transport_given = static_cast<bool>(t["transport"]);
             read_transport(r, t, "trunks[].", tc.transport);
             r.string(t, "username", "trunks[].", tc.username);
             r.string(t, "password", "trunks[].", tc.password);
@@ -230,6 +295,20 @@ void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
                 else
                     tc.caller_id = n.e164;
             }
+            r.boolean(t, "register", "trunks[].", tc.register_trunk);
+            r.duration(t, "register_expires", "trunks[].", tc.register_expires, Millis{60'000},
+                       Millis{86'400'000});
+            if (auto reg = t["registrar"]) {
+                const std::string text = reg.IsScalar() ? reg.Scalar() : "";
+                if (!split_host_port(text, tc.registrar_host, tc.registrar_port))
+                    r.error(reg, "'trunks[].registrar' must be IP:PORT (like 192.0.2.10:5060)");
+                if (!tc.register_trunk)
+                    r.error(reg, "'trunks[].registrar' is only for a trunk with 'register: true'");
+            }
+            if (tc.register_trunk && (tc.username.empty() || tc.password.empty()))
+                r.error(t, "trunk '" + tc.name +
+                               "' registers ('register: true'): it needs 'username' and "
+                               "'password'");
             r.integer(t, "max_calls_per_second", "trunks[].", tc.max_calls_per_second, 1, 10000);
             r.integer(t, "max_calls", "trunks[].", tc.max_calls, 1, 100000);
             c.trunks.push_back(tc);
@@ -292,6 +371,7 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
     read_agents(r, root, c, resolve);
 
     read_sip_rtp(r, root, c);
+    read_dns(r, root, c);
     read_trunks(r, root, c);
     read_campaigns(r, root, c, resolve);
     if (c.campaigns.empty())

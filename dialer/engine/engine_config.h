@@ -11,16 +11,27 @@
 #include "campaigns/diagnostics.h"
 #include "campaigns/duration.h"
 #include "dialer/engine/agent_phone.h"
+#include "dialer/sip/dns.h"
 
 namespace outpace {
 
 struct TrunkConfig {
     std::string name;
-    std::string host;  // an IP literal: this Sofia-SIP version crashes on DNS failure paths
-    int port = 5060;
+    // An IP literal, or a host name the engine looks up itself (RFC 3263 with c-ares: NAPTR,
+    // SRV, A) and hands Sofia-SIP only addresses: this Sofia version crashes on DNS failures.
+    std::string host;
+    int port = 5060;  // 0 for a host name given without one: its SRV records decide
     std::string transport = "udp";
+    bool transport_given = false;    // else a host name's NAPTR records choose udp or tcp
     std::string username, password;  // digest credentials, if the trunk challenges
-    std::string caller_id;           // used when the campaign names none
+    // Carriers that require registration: REGISTER (digest with username/password) and keep it
+    // refreshed; the trunk takes calls only while registered. The registrar is the trunk's own
+    // address (its first by SRV priority) unless `registrar` (IP:PORT) says otherwise.
+    bool register_trunk = false;
+    std::chrono::milliseconds register_expires{600'000};
+    std::string registrar_host;
+    int registrar_port = 0;
+    std::string caller_id;  // used when the campaign names none
     int max_calls_per_second = 10;
     int max_calls = 100;  // calls in progress at once (ringing or answered)
 };
@@ -98,6 +109,8 @@ struct EngineConfig {
     std::string rtp_address = "127.0.0.1";
     int rtp_first_port = 20000, rtp_last_port = 29999;
     std::vector<TrunkConfig> trunks;
+    // How trunks named by host name are looked up (servers, timeout per try, tries).
+    sip::DnsConfig dns;
     std::vector<CampaignEntry> campaigns;
     AgentsConfig agents;
     CurveConfig curve;
@@ -109,6 +122,8 @@ struct EngineConfig {
     Millis tick{100};              // pacing tick
 
     const TrunkConfig* trunk(const std::string& name) const;
+    // Whether a trunk is named by host name (looked up while the engine runs).
+    static bool by_name(const TrunkConfig& t) { return !sip::is_ip_literal(t.host); }
 };
 
 struct EngineConfigLoad {

@@ -91,6 +91,10 @@ std::unique_ptr<sip::SipStack> LoopEnv::open_sip(const sip::StackConfig& config,
     return sip::SipStack::create(loop_, config, observer, error);
 }
 
+std::unique_ptr<sip::Dns> LoopEnv::open_dns(const sip::DnsConfig& config, std::string* error) {
+    return sip::open_dns(loop_, config, error);
+}
+
 std::unique_ptr<media::AudioChannel> LoopEnv::open_audio(const std::string& address,
                                                          media::RtpPortPool& ports,
                                                          std::string* error, int port) {

@@ -11,6 +11,7 @@
 #include "dialer/engine/agent_channel.h"
 #include "dialer/engine/clock.h"
 #include "dialer/media/rtp.h"
+#include "dialer/sip/dns.h"
 #include "dialer/sip/sip_stack.h"
 
 struct event_base;
@@ -24,6 +25,9 @@ class EngineEnv {
     virtual std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig& config,
                                                     sip::CallObserver& observer,
                                                     std::string* error) = 0;
+    // DNS lookups for trunks named by host name (c-ares on the loop).
+    virtual std::unique_ptr<sip::Dns> open_dns(const sip::DnsConfig& config,
+                                               std::string* error) = 0;
     // A call's audio on `address`: on exactly `port` when given (taken from `ports` earlier; the
     // channel owns it from here, even when this fails), else on a port from `ports`.
     virtual std::unique_ptr<media::AudioChannel> open_audio(const std::string& address,
@@ -58,6 +62,7 @@ class LoopEnv final : public EngineEnv {
     std::unique_ptr<sip::SipStack> open_sip(const sip::StackConfig& config,
                                             sip::CallObserver& observer,
                                             std::string* error) override;
+    std::unique_ptr<sip::Dns> open_dns(const sip::DnsConfig& config, std::string* error) override;
     std::unique_ptr<media::AudioChannel> open_audio(const std::string& address,
                                                     media::RtpPortPool& ports, std::string* error,
                                                     int port) override;

@@ -13,22 +13,27 @@
 
 #include "dialer/engine/clock.h"
 #include "dialer/engine/engine_config.h"
+#include "dialer/sip/dns.h"
+#include "dialer/sip/sip_stack.h"
 #include "metrics/metrics.h"
 
 namespace outpace {
 
 class Trunk {
   public:
-    Trunk(const TrunkConfig& config, metrics::TrunkMetrics& m, SteadyTime now)
-        : config_(config), m_(m), refilled_(now) {}
+    Trunk(const TrunkConfig& config, metrics::TrunkMetrics& m, SteadyTime now);
 
     const TrunkConfig& config() const { return config_; }
     metrics::TrunkMetrics& metrics() { return m_; }
     int in_progress() const { return in_progress_; }
     // Room for one more call now: not resting, under max_calls and under its calls per second.
     bool has_room(SteadyTime now);
-    // Resting after carrier errors: no call may leave.
-    bool resting(SteadyTime now) const { return now < backoff_until_; }
+    // Resting after carrier errors, or with nowhere to send (a host name not looked up yet, or
+    // whose lookup failed with no earlier answer to fall back on): no call may leave.
+    // A trunk that must register is resting while it is not registered.
+    bool resting(SteadyTime now) const {
+        return now < backoff_until_ || !has_target(now) || !registered(now);
+    }
     // INVITEs sent within the last second.
     int dials_last_second(SteadyTime now);
     // How many calls may leave now. The bucket spreads the trunk's calls per second over the
@@ -46,6 +51,65 @@ class Trunk {
     void succeeded() { consecutive_errors_ = 0; }
     void update_gauges(SteadyTime now);
 
+    // ---- Where its calls go ----
+    // An IP trunk: its address, always. A trunk named by host name: what its last lookup found
+    // (RFC 3263), each target skipped for kTargetRest after it answered 503 or nothing at all or
+    // its transport failed, while another target of the trunk is still in use (the last one is
+    // never skipped: the trunk's own backoff takes over).
+    struct Target {
+        sip::ServerTarget at;
+        SteadyTime rest_until{};
+        int current = 0;  // weighted round robin's running score within its priority
+    };
+    static constexpr std::chrono::seconds kTargetRest{30};
+    bool by_name() const { return by_name_; }
+    const std::vector<Target>& targets() const { return targets_; }
+    bool has_target(SteadyTime now) const;
+    // The target for a call: among targets not resting and not in `tried`, the best SRV priority;
+    // SRV weights spread the calls within it. Null when there is none.
+    const sip::ServerTarget* pick_target(SteadyTime now,
+                                         const std::vector<sip::ServerTarget>& tried = {});
+    bool has_untried_target(SteadyTime now, const std::vector<sip::ServerTarget>& tried) const;
+    // `target` answered 503 or nothing, or its transport failed: it rests for kTargetRest when
+    // another address is still in use, and true is returned (the fault stays with the address,
+    // not the trunk); false when it was the last (the trunk's own backoff decides).
+    bool address_failed(const sip::ServerTarget& target, SteadyTime now);
+
+    // Looking a host name up again: when its answer's TTL (at least 1 s, at most an hour) ran out,
+    // or, after a failed lookup, 1, 2, 4 ... 60 s later. A failed lookup keeps the targets of the
+    // last good one (a DNS outage must not stop a carrier that still works).
+    bool lookup_due(SteadyTime now) const {
+        return by_name_ && !looking_up_ && now >= next_lookup_;
+    }
+    void lookup_started() { looking_up_ = true; }
+    // Takes a lookup's result; true when the targets changed.
+    bool looked_up(const sip::Located& result, SteadyTime now);
+    int lookup_failures() const { return lookup_failures_; }  // in a row
+
+    // ---- Registration (`register: true`) ----
+    // Registered until the time the registrar granted runs out; nua refreshes before that, and
+    // each refresh's 200 moves it on. A refused or unanswered REGISTER ends it: tried again 5,
+    // 10, 20 ... 300 s later. A registration that ran out without a refresh is sent again.
+    bool registers() const { return config_.register_trunk; }
+    bool registered(SteadyTime now) const {
+        return !config_.register_trunk || now < registered_until_;
+    }
+    bool registration_due(SteadyTime now) const {
+        return config_.register_trunk && registration_ == 0 && now >= next_register_;
+    }
+    sip::RegistrationId registration() const { return registration_; }
+    void registration_sent(sip::RegistrationId id) { registration_ = id; }
+    // A final answer: true when the trunk became registered or stopped being so (worth a log).
+    bool registration_answered(int status, std::chrono::seconds granted, SteadyTime now);
+    // The registration ran out without a refresh: forgotten, and sent again now.
+    bool registration_lapsed(SteadyTime now) const {
+        return config_.register_trunk && registration_ != 0 && was_registered_ &&
+               now >= registered_until_;
+    }
+    void registration_dropped(SteadyTime now);
+    int registration_failures() const { return register_failures_; }
+    SteadyTime next_registration() const { return next_register_; }
+
   private:
     const TrunkConfig& config_;
     metrics::TrunkMetrics& m_;
@@ -55,6 +119,15 @@ class Trunk {
     SteadyTime backoff_until_{};
     double tokens_ = 1;
     SteadyTime refilled_;
+    bool by_name_ = false;
+    std::vector<Target> targets_;
+    sip::RegistrationId registration_ = 0;  // in the SIP stack (0: none)
+    SteadyTime registered_until_{}, next_register_{};
+    bool was_registered_ = false;
+    int register_failures_ = 0;
+    bool looking_up_ = false;
+    SteadyTime next_lookup_{};
+    int lookup_failures_ = 0;
 };
 
 // The trunks one campaign dials through (`dialing.trunks`), and the choice of one for a call:

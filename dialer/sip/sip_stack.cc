@@ -74,6 +74,16 @@ struct Call {
     bool answered = false, done = false, cancelled = false, bye_sent = false;
 };
 
+// A registration to a carrier's registrar: its handle keeps nua's refreshes going.
+struct Registration {
+    RegistrationId id = 0;
+    NuaHandle nh;
+    std::string user, password;
+    RegistrationReport report;  // empty once unregistered
+    std::chrono::seconds asked{0};
+    int auth_tries = 0;  // challenges answered since the last success
+};
+
 class NuaStack final : public SipStack {
   public:
     NuaStack(event_base* loop, CallObserver& observer) : loop_(loop), observer_(observer) {}
@@ -143,15 +153,19 @@ class NuaStack final : public SipStack {
         call->id = next_id_++;
         call->user = d.user;
         call->password = d.password;
-        call->peer = d.peer.empty() ? uri_host(d.to) : d.peer;
+        call->peer =
+            d.peer.empty() ? uri_host(d.request_uri.empty() ? d.to : d.request_uri) : d.peer;
         call->nh.reset(nua_handle(
             nua_.get(), reinterpret_cast<nua_hmagic_t*>(call.get()), SIPTAG_TO_STR(d.to.c_str()),
             SIPTAG_FROM_STR(d.from.c_str()),
             TAG_IF(!d.next_hop.empty(), NUTAG_PROXY(URL_STRING_MAKE(d.next_hop.c_str()))),
             TAG_END()));
         if (!call->nh) return 0;
-        nua_invite(call->nh.get(), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                   SIPTAG_PAYLOAD_STR(d.sdp.c_str()), TAG_END());
+        nua_invite(
+            call->nh.get(),
+            TAG_IF(!d.request_uri.empty(), NUTAG_URL(URL_STRING_MAKE(d.request_uri.c_str()))),
+            SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(d.sdp.c_str()),
+            TAG_END());
         const CallId id = call->id;
         calls_.emplace(id, std::move(call));
         return id;
@@ -184,12 +198,46 @@ class NuaStack final : public SipStack {
     }
     std::uint64_t forged_requests() const override { return forged_; }
 
+    RegistrationId register_at(const TrunkRegistration& r, RegistrationReport report) override {
+        NuaHandle nh(nua_handle(nua_.get(), nullptr, SIPTAG_TO_STR(r.aor.c_str()),
+                                SIPTAG_FROM_STR(r.aor.c_str()), TAG_END()));
+        if (!nh) return 0;
+        auto g = std::make_unique<Registration>();
+        g->id = next_registration_++;
+        g->user = r.user;
+        g->password = r.password;
+        g->report = std::move(report);
+        g->asked = r.expires;
+        const std::string expires = std::to_string(r.expires.count());
+        nua_register(nh.get(), NUTAG_REGISTRAR(URL_STRING_MAKE(r.registrar.c_str())),
+                     TAG_IF(!r.user.empty(), NUTAG_M_USERNAME(r.user.c_str())),
+                     // Plain RFC 3261 registration: none of nua's outbound (RFC 5626) probing,
+                     // NAT rewriting or keep-alive OPTIONS towards the carrier.
+                     NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive no-gruuize"),
+                     SIPTAG_EXPIRES_STR(expires.c_str()), TAG_END());
+        const RegistrationId id = g->id;
+        g->nh = std::move(nh);
+        registrations_.emplace(g->nh.get(), std::move(g));
+        return id;
+    }
+
+    void unregister(RegistrationId id) override {
+        for (auto& [nh, g] : registrations_)
+            if (g->id == id && g->report) {
+                g->report = nullptr;
+                nua_unregister(nh, TAG_END());  // answered in nua_r_unregister: then destroyed
+                return;
+            }
+    }
+
     void shutdown(std::chrono::milliseconds limit) override {
         if (!nua_) {
             root_.reset();  // start() failed after creating the root
             return;
         }
         pump_.remove();
+        // nua_shutdown ends the registrations itself (Expires: 0); nobody hears of it.
+        for (auto& [nh, g] : registrations_) g->report = nullptr;
         nua_shutdown(nua_.get());
         const auto end = std::chrono::steady_clock::now() + limit;
         while (!shut_down_ && std::chrono::steady_clock::now() < end) su_root_step(root_.get(), 10);
@@ -403,6 +451,12 @@ class NuaStack final : public SipStack {
             case nua_r_invite:
                 if (c) on_invite_response(c, status, phrase, nh, sip);
                 return;
+            case nua_r_register:
+                on_register_response(status, nh, sip);
+                return;
+            case nua_r_unregister:
+                if (status >= 200) registrations_.erase(nh);
+                return;
             case nua_i_bye: {
                 // Only the dialog's peer may end it: right Call-ID and tags from another address
                 // are a forgery. It stays unanswered: this Sofia (1.12.11) ends the session on
@@ -519,6 +573,43 @@ class NuaStack final : public SipStack {
                     TAG_END());
     }
 
+    void on_register_response(int status, nua_handle_t* nh, sip_t const* sip) {
+        auto it = registrations_.find(nh);
+        if (it == registrations_.end() || status < 200) return;
+        Registration& g = *it->second;
+        if ((status == 401 || status == 407) && sip && !g.user.empty() && g.auth_tries++ == 0) {
+            const msg_auth_t* au =
+                status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+            const char* realm = au ? msg_params_find(au->au_params, "realm=") : nullptr;
+            if (au && realm) {
+                const std::string cred =
+                    std::string(au->au_scheme) + ":" + realm + ":" + g.user + ":" + g.password;
+                nua_authenticate(nh, NUTAG_AUTH(cred.c_str()), TAG_END());
+                return;
+            }
+        }
+        if (status < 300) {
+            g.auth_tries = 0;  // a refresh may be challenged again with a new nonce
+            // What the registrar granted: the shortest expiry among the bindings it lists
+            // (ours among them), else its Expires header, else what was asked.
+            long granted = -1;
+            for (const sip_contact_t* m = sip ? sip->sip_contact : nullptr; m; m = m->m_next)
+                if (m->m_expires) {
+                    const long e = std::strtol(m->m_expires, nullptr, 10);
+                    if (e > 0 && (granted < 0 || e < granted)) granted = e;
+                }
+            if (granted < 0 && sip && sip->sip_expires)
+                granted = static_cast<long>(sip->sip_expires->ex_delta);
+            if (granted <= 0) granted = static_cast<long>(g.asked.count());
+            if (g.report) g.report(status, std::chrono::seconds(granted));
+            return;
+        }
+        // Refused, or nothing answered: the registration is over; the engine tries again later.
+        auto report = std::move(g.report);
+        registrations_.erase(it);  // and with it, its handle
+        if (report) report(status, std::chrono::seconds(0));
+    }
+
     void on_invite_response(Call* c, int status, const char* phrase, nua_handle_t* nh,
                             sip_t const* sip) {
         if (c->done) return;
@@ -573,6 +664,8 @@ class NuaStack final : public SipStack {
     std::vector<int> udp_fds_;
     CallId next_id_ = 1;
     std::unordered_map<CallId, std::unique_ptr<Call>> calls_;
+    RegistrationId next_registration_ = 1;
+    std::unordered_map<nua_handle_t*, std::unique_ptr<Registration>> registrations_;
 };
 
 }  // namespace

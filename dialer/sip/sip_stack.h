@@ -89,9 +89,12 @@ class CallObserver {
 };
 
 struct Dial {
-    std::string to;    // request URI: sip:NUMBER@IP:PORT (an address, never a name: see docs)
-    std::string from;  // sip:CALLER@HOST
-    std::string sdp;   // the offer
+    std::string to;  // the To header, and the request URI unless `request_uri` is given
+    // sip:NUMBER@IP:PORT: an address, never a name (this Sofia's resolver crashes on some
+    // failures; names are looked up by the engine). Empty: `to`, which then must be an address.
+    std::string request_uri;
+    std::string from;            // sip:CALLER@HOST
+    std::string sdp;             // the offer
     std::string user, password;  // digest credentials for the trunk, if it asks
     // The address the call's in-dialog requests (BYE) may come from; empty = the request URI's
     // host. A BYE from anywhere else is left unanswered and the call stays up (this Sofia ends
@@ -102,6 +105,19 @@ struct Dial {
     // address its REGISTER came from, whatever its Contact says.
     std::string next_hop;
 };
+
+// The engine registering to a carrier's registrar (a trunk that requires it).
+struct TrunkRegistration {
+    std::string registrar;       // where REGISTER goes: sip:IP:PORT;transport=udp (an address)
+    std::string aor;             // sip:USER@DOMAIN: its To and From
+    std::string user, password;  // digest credentials
+    std::chrono::seconds expires{600};
+};
+using RegistrationId = std::uint64_t;
+// Each final answer to the registration's REGISTERs, its refreshes included: 2xx with the time
+// the registrar granted, or the failure (401/403 the credentials could not answer, 408 silence,
+// 503 ...), after which the registration is over (no refresh, no more reports).
+using RegistrationReport = std::function<void(int status, std::chrono::seconds granted)>;
 
 class SipStack {
   public:
@@ -121,6 +137,11 @@ class SipStack {
     // mapping open and tells whether it is still there). `done` gets the final status (408
     // when nothing answered). Sent to the URI's host and port as written.
     virtual void ping(const std::string& uri, std::function<void(int status)> done) = 0;
+    // Registers as `r` says and keeps the registration refreshed before it expires (nua's own
+    // refresh), reporting every final answer. 0 when nothing could be sent.
+    virtual RegistrationId register_at(const TrunkRegistration& r, RegistrationReport report) = 0;
+    // Ends a registration (REGISTER with Expires: 0 when it is in place); no more reports.
+    virtual void unregister(RegistrationId id) = 0;
     // In-dialog requests refused because they came from another address than the dialog's peer.
     virtual std::uint64_t forged_requests() const = 0;
     // The addresses (IPv4 literals) whose requests reach the SIP stack at all: the trunks and the
