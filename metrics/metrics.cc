@@ -269,6 +269,17 @@ void Metrics::sip_response(const std::string& trunk, int code) {
     it->second->Increment();
 }
 
+void Metrics::sit(const std::string& code) {
+    auto& c = sit_[code];
+    if (!c)
+        c = &prometheus::BuildCounter()
+                 .Name("outpace_sit_total")
+                 .Help("Calls ended by special information tones heard after the answer, by code")
+                 .Register(*registry_)
+                 .Add({{"code", code}});
+    c->Increment();
+}
+
 prometheus::Counter& Metrics::sip_register(const std::string& result) {
     auto& c = register_[result];
     if (!c) c = &register_family_->Add({{"result", result}});

@@ -87,6 +87,9 @@ class Metrics {
     TrunkMetrics& trunk(const std::string& name);
     // Final SIP responses by code, per trunk.
     void sip_response(const std::string& trunk, int code);
+    // Calls ended by special information tones after the answer, by code (IC, VC, RO, NC, IO,
+    // unknown).
+    void sit(const std::string& code);
 
     prometheus::Counter& rtp_packets_received() { return *rtp_in_; }
     prometheus::Counter& rtp_packets_lost() { return *rtp_lost_; }
@@ -114,6 +117,7 @@ class Metrics {
     std::map<std::string, CampaignMetrics> campaigns_;
     std::map<std::string, TrunkMetrics> trunks_;
     std::map<std::pair<std::string, int>, prometheus::Counter*> sip_;
+    std::map<std::string, prometheus::Counter*> sit_;
     prometheus::Counter *rtp_in_, *rtp_lost_;
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
     std::array<prometheus::Gauge*, 3> store_memory_{};

@@ -233,6 +233,7 @@ void Call::answered(const std::string& sdp) {
         return;
     }
     amd_ = std::make_unique<amd::Detector>(run_.amd());
+    sit_ = std::make_unique<amd::SitDetector>();
     to(State::analysing);
 }
 
@@ -255,12 +256,28 @@ void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds
     }
     if (!amd_ || (state_ != State::analysing && state_ != State::waiting_for_beep)) return;
     if (!audio_offset_) audio_offset_ = std::chrono::milliseconds(ms_between(answered_at_, now()));
+    // A network's announcement answered with 200 OK begins with its special information tones:
+    // heard before AMD would take the recording for a machine (or a person).
+    if (sit_ && state_ == State::analysing)
+        if (const auto sit = sit_->feed(pcm)) return on_sit(*sit);
     for (const auto& e : amd_->feed(pcm, at + *audio_offset_)) {
         if (e.kind == amd::Event::Kind::verdict)
             on_verdict(e);
         else if (state_ == State::waiting_for_beep)
             play(&run_.prompts().machine_message);  // the beep (or greeting) ended: speak now
     }
+}
+
+void Call::on_sit(const amd::Sit& sit) {
+    const bool dead = amd::sit_number_dead(sit.code);
+    attempt_.amd_ms = sit.at.count();
+    attempt_.notes = std::string("SIT ") + amd::to_string(sit.code) + " after the answer (" +
+                     (dead ? "the number is not in service" : "the network could not complete it") +
+                     ")";
+    ctx_.metrics.sit(amd::to_string(sit.code));
+    run_.estimator().dial_resolved(pacing::DialResult::fail, attempt_.ring_ms / 1000.0);
+    outcome_ = dead ? Outcome::invalid : Outcome::carrier_error;
+    hang_up();
 }
 
 void Call::on_verdict(const amd::Event& e) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "answering-detect/detector.h"
+#include "answering-detect/sit.h"
 #include "campaigns/records.h"
 #include "dialer/engine/engine_config.h"
 #include "dialer/engine/engine_env.h"
@@ -183,6 +184,9 @@ class Call {
     void to(State s);
     void on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds at);
     void on_verdict(const amd::Event& e);
+    // Special information tones after the answer: invalid (intercept, vacant code) or a carrier
+    // error (reorder, no circuit, other), hung up at once.
+    void on_sit(const amd::Sit& sit);
     void live_answer();
     void play(const std::vector<std::int16_t>* prompt);
     // The person hears the safe-harbor message, then the call ends; without a message (or a
@@ -216,6 +220,7 @@ class Call {
     int rtp_port_ = 0;  // reserved for the offer; bound (and owned by `rtp_`) once answered
     std::unique_ptr<media::AudioChannel> rtp_;
     std::unique_ptr<amd::Detector> amd_;
+    std::unique_ptr<amd::SitDetector> sit_;  // with AMD, while it listens
     std::unique_ptr<media::Recorder> recorder_;
     State state_ = State::ringing;
     SteadyTime invited_, answered_at_;

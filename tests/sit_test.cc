@@ -1,0 +1,162 @@
+// Special information tones: each of Telcordia's codes recognised through G.711 and noise, at its
+// standard's tolerances, within ~150 ms of the third tone's start + 200 ms; nothing in the AMD
+// corpus's greetings and speech taken for one; and the engine on the fake clock ending a call
+// answered by an intercept recording as the number's fault (invalid) and a reorder as the
+// network's (a carrier error that costs the contact nothing).
+#include <doctest/doctest.h>
+
+#include <spandsp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "answering-detect/audio_file.h"
+#include "answering-detect/sit.h"
+#include "tests/engine_rig.h"
+#include "tests/engine_sim.h"
+
+using namespace outpace;
+using namespace outpace::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct SitTone {
+    double hz;
+    int ms;
+};
+
+// A SIT as a network plays it: three tones at -13 dBm0 (gaps of `gap_ms`), then an announcement
+// stand-in (a vowel-like mix), through u-law and with noise at -50 dBm0. `scale` stretches the
+// durations and `shift` the frequencies (the standard's tolerances).
+std::vector<std::int16_t> sit_audio(std::vector<SitTone> tones, double scale = 1.0,
+                                    double shift = 1.0, int gap_ms = 0, int lead_ms = 0) {
+    std::vector<std::int16_t> out(static_cast<std::size_t>(lead_ms * 8), 0);
+    double phase = 0;
+    for (const auto& t : tones) {
+        const int n = static_cast<int>(std::lround(t.ms * scale * 8));
+        for (int i = 0; i < n; ++i) {
+            phase += 2 * M_PI * t.hz * shift / 8000;
+            out.push_back(static_cast<std::int16_t>(5000 * std::sin(phase)));
+        }
+        out.insert(out.end(), static_cast<std::size_t>(gap_ms * 8), 0);
+    }
+    for (int i = 0; i < 16000; ++i)
+        out.push_back(static_cast<std::int16_t>(3000 * std::sin(2 * M_PI * 220 * i / 8000) +
+                                                1500 * std::sin(2 * M_PI * 660 * i / 8000)));
+    std::mt19937 rng(7);
+    std::normal_distribution<double> noise(0, 10);
+    for (auto& s : out) s = ulaw_to_linear(linear_to_ulaw(static_cast<int>(s + noise(rng))));
+    return out;
+}
+
+std::optional<amd::Sit> detect(const std::vector<std::int16_t>& pcm, std::size_t chunk = 160) {
+    amd::SitDetector d;
+    for (std::size_t i = 0; i < pcm.size(); i += chunk) {
+        const auto n = std::min(chunk, pcm.size() - i);
+        if (auto s = d.feed({pcm.data() + i, n})) return s;
+    }
+    return std::nullopt;
+}
+
+constexpr double kL1 = 913.8, kH1 = 985.2, kL2 = 1370.6, kH2 = 1428.5, k3 = 1776.7;
+constexpr int kS = 274, kLong = 380;
+
+}  // namespace
+
+TEST_CASE("SIT: every Telcordia code, through u-law and noise, within its tolerances") {
+    const struct {
+        std::vector<SitTone> tones;
+        amd::SitCode code;
+    } cases[] = {
+        {{{kL1, kS}, {kL2, kS}, {k3, kLong}}, amd::SitCode::intercept},
+        {{{kH1, kLong}, {kL2, kS}, {k3, kLong}}, amd::SitCode::vacant_code},
+        {{{kL1, kS}, {kH2, kLong}, {k3, kLong}}, amd::SitCode::reorder},
+        {{{kH1, kS}, {kL2, kLong}, {k3, kLong}}, amd::SitCode::reorder},
+        {{{kH1, kLong}, {kH2, kLong}, {k3, kLong}}, amd::SitCode::no_circuit},
+        {{{kL1, kLong}, {kL2, kLong}, {k3, kLong}}, amd::SitCode::no_circuit},
+        {{{kL1, kLong}, {kH2, kS}, {k3, kLong}}, amd::SitCode::ineffective_other},
+        {{{kH1, kS}, {kH2, kS}, {k3, kLong}}, amd::SitCode::unknown},  // reserved
+    };
+    int heard = 0, right = 0;
+    for (const auto& c : cases) {
+        // The standard allows +/-5 % on durations and 0.2 % on frequencies (here 0.5 %), gaps
+        // of up to 30 ms, and the tones may start mid-block; chunks of any size.
+        for (const double scale : {0.95, 1.0, 1.05})
+            for (const double shift : {0.995, 1.0, 1.005})
+                for (const int gap : {0, 4, 30})
+                    for (const int lead : {0, 7}) {
+                        CAPTURE(std::string(amd::to_string(c.code)));
+                        CAPTURE(scale);
+                        CAPTURE(shift);
+                        CAPTURE(gap);
+                        CAPTURE(lead);
+                        const auto pcm = sit_audio(c.tones, scale, shift, gap, lead);
+                        const auto s = detect(pcm, lead ? 97 : 160);
+                        REQUIRE(s);
+                        ++heard;
+                        right += s->code == c.code;
+                        CHECK(s->code == c.code);
+                        // Decided 200 ms into the third tone (block-rounded).
+                        long third = lead;
+                        for (std::size_t k = 0; k < 2; ++k)
+                            third += std::lround(c.tones[k].ms * scale) + gap;
+                        const long after = s->at.count() - third;
+                        CHECK(after >= 180);
+                        CHECK(after <= 260);
+                    }
+    }
+    MESSAGE("SIT codes right: " << right << " of " << heard);
+}
+
+TEST_CASE("SIT: the AMD corpus's greetings, speech, beeps and fax tones are never taken for one") {
+    const auto dir = corpus_dir();
+    int files = 0, false_sits = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().extension() != ".wav") continue;
+        const auto audio = amd::read_audio(e.path().string());
+        REQUIRE_MESSAGE(audio.error.empty(), audio.error);
+        ++files;
+        if (const auto s = detect(audio.pcm)) {
+            ++false_sits;
+            MESSAGE(e.path().filename().string() << ": " << amd::to_string(s->code));
+        }
+    }
+    REQUIRE(files > 100);
+    MESSAGE("corpus files " << files << ", taken for a SIT: " << false_sits);
+    CHECK(false_sits == 0);
+    // Two of the three tones, or the three out of order, are no SIT either.
+    CHECK_FALSE(detect(sit_audio({{kL1, kS}, {kL2, kS}})));
+    CHECK_FALSE(detect(sit_audio({{kL2, kS}, {kL1, kS}, {k3, kLong}})));
+    CHECK_FALSE(detect(sit_audio({{kL1, kS}, {kL2, kS}, {1000, kLong}})));
+}
+
+TEST_CASE(
+    "engine: a call answered by an intercept recording is invalid (the number is dead), one "
+    "answered by a reorder SIT a carrier error, and neither reaches anyone") {
+    for (const bool intercept : {true, false}) {
+        CAPTURE(intercept);
+        Sim::Options o;
+        o.unattended_lines = 1;
+        o.contacts = 1;
+        Sim sim(o);
+        const auto tones = intercept ? std::vector<SitTone>{{kL1, kS}, {kL2, kS}, {k3, kLong}}
+                                     : std::vector<SitTone>{{kL1, kS}, {kH2, kLong}, {k3, kLong}};
+        sim.answer_all(sit_audio(tones));
+        sim.start();
+        sim.run_for(8s, 10ms);
+        const auto attempts = sim.attempts();
+        REQUIRE(attempts.size() == 1);
+        const auto& a = attempts[0];
+        CHECK(a.outcome == (intercept ? Outcome::invalid : Outcome::carrier_error));
+        CHECK(a.notes.find(intercept ? "SIT IC" : "SIT RO") != std::string::npos);
+        CHECK(sim.status().abandoned == 0);
+        CHECK(sim.status().humans == 0);
+        const auto c = sim.store().contact("sim", a.phone);
+        REQUIRE(c);
+        CHECK(c->attempts == (intercept ? 1u : 0u));
+        // Hung up once the SIT was heard: well before the announcement's end.
+        CHECK(a.ended_ms - a.started_ms < 3000);
+    }
+}
