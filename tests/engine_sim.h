@@ -47,6 +47,8 @@ struct CarrierPlan {
     bool silent = false;
     // A 100 Trying at once: nua keeps it to itself (no progress), but it stops that timeout.
     bool trying = false;
+    // Early media: a 183 with SDP at once, then these 20 ms frames while it rings.
+    std::vector<std::int16_t> early = {};
 };
 
 // A trunk at 127.0.0.1:port, besides the Sim's "carrier" (Sim::Options::more_trunks).
@@ -59,6 +61,12 @@ inline TrunkConfig loopback_trunk(const std::string& name, int port, int calls_p
     t.max_calls = 100;
     return t;
 }
+
+// The scripted far end's SDP (answer and early media): PCMU and telephone-events.
+inline const char* const kScriptedSdp =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 30000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n";
 
 class Sim;
 
@@ -136,7 +144,8 @@ class ScriptedSip final : public sip::SipStack {
         SteadyTime at, cancelled_at{}, answered_at{}, ended_at{};
         bool cancelled = false, answered = false, over = false, agent_leg = false;
         CarrierPlan plan;
-        std::size_t frame = 0;  // greeting frames played so far
+        std::size_t frame = 0;        // greeting frames played so far
+        std::size_t early_frame = 0;  // early media frames played so far
     };
     ScriptedSip(sip::CallObserver& observer, const Clock& clock)
         : observer_(observer), clock_(clock) {}
@@ -653,6 +662,10 @@ class Sim {
                          : plan_     ? plan_(i)
                                      : CarrierPlan{};
                 if (i.plan.ringing && !i.plan.silent) sip().observer().on_progress(i.id, 180);
+                if (!i.plan.early.empty() && !i.plan.silent) {
+                    sip().observer().on_progress(i.id, 183);
+                    sip().observer().on_early_media(i.id, kScriptedSdp);
+                }
                 if (i.over) continue;
             }
             if (i.plan.silent) {
@@ -667,11 +680,24 @@ class Sim {
                 }
                 i.answered = true;
                 i.answered_at = now;
-                sip().observer().on_answered(
-                    i.id,
-                    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-                    "m=audio 30000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
-                    "a=rtpmap:101 telephone-event/8000\r\n");
+                sip().observer().on_answered(i.id, kScriptedSdp);
+                continue;
+            }
+            // Early media while it rings: 20 ms frames from the INVITE on.
+            if (!i.answered && !i.over && !i.cancelled && !i.plan.early.empty()) {
+                const auto due = static_cast<std::size_t>((now - i.at) / 20ms);
+                FakeAudio* a = audio(i);
+                while (a && i.early_frame < due && !i.over && !i.cancelled) {
+                    std::array<std::int16_t, 160> frame{};
+                    const std::size_t from = i.early_frame * 160;
+                    if (from < i.plan.early.size())
+                        std::copy_n(i.plan.early.begin() + static_cast<std::ptrdiff_t>(from),
+                                    std::min<std::size_t>(160, i.plan.early.size() - from),
+                                    frame.begin());
+                    ++i.early_frame;
+                    a->feed(frame);
+                    a = audio(i);
+                }
                 continue;
             }
             // Agents' phones send nothing unless a test speaks for them.

@@ -160,3 +160,79 @@ TEST_CASE(
         CHECK(a.ended_ms - a.started_ms < 3000);
     }
 }
+
+TEST_CASE(
+    "engine: special information tones in early media (183 with SDP) cancel the call at once: "
+    "intercept invalid, reorder a carrier error, and ringback in early media changes nothing") {
+    for (const int kind : {0, 1, 2}) {  // intercept, reorder, ringback then an answer
+        CAPTURE(kind);
+        Sim::Options o;
+        o.unattended_lines = 1;
+        o.contacts = 1;
+        Sim sim(o);
+        std::vector<std::int16_t> early;
+        if (kind == 0) early = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
+        if (kind == 1) early = sit_audio({{kL1, kS}, {kH2, kLong}, {k3, kLong}});
+        if (kind == 2)  // North American ringback: 440 + 480 Hz, 2 s on
+            for (int i = 0; i < 16000; ++i)
+                early.push_back(
+                    static_cast<std::int16_t>(2000 * (std::sin(2 * M_PI * 440 * i / 8000) +
+                                                      std::sin(2 * M_PI * 480 * i / 8000))));
+        sim.carrier([&](const ScriptedSip::Invite&) {
+            CarrierPlan p{kind == 2 ? 2000ms : 12000ms, kind == 2 ? 200 : 480, true, {}, 1000ms};
+            p.early = early;
+            return p;
+        });
+        sim.start();
+        sim.run_for(15s, 10ms);
+        const auto attempts = sim.attempts();
+        REQUIRE(attempts.size() == 1);
+        const auto& a = attempts[0];
+        const auto c = sim.store().contact("sim", a.phone);
+        REQUIRE(c);
+        if (kind == 2) {
+            CHECK(sim.status().answered == 1);
+            CHECK(a.notes.find("SIT") == std::string::npos);
+            continue;
+        }
+        CHECK(a.outcome == (kind == 0 ? Outcome::invalid : Outcome::carrier_error));
+        CHECK(a.notes.find(kind == 0 ? "SIT IC in early media" : "SIT RO in early media") !=
+              std::string::npos);
+        CHECK(c->attempts == (kind == 0 ? 1u : 0u));
+        CHECK(sim.status().answered == 0);
+        // Cancelled once the SIT was heard (under a second of tones), not after 12 s of ringing.
+        REQUIRE(!sim.calls().empty());
+        CHECK(sim.calls()[0]->cancelled);
+        CHECK(a.ended_ms - a.started_ms < 2000);
+    }
+}
+
+TEST_CASE(
+    "engine: over SIP, a carrier's 183 with an intercept SIT in its early media gets a CANCEL "
+    "within a second of the tones and the number is recorded invalid") {
+    Rig rig;
+    // The tones and announcement as the carrier streams them: headerless u-law.
+    const auto pcm = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
+    std::string ulaw;
+    for (const auto s : pcm) ulaw.push_back(static_cast<char>(linear_to_ulaw(s)));
+    const auto raw = rig.write("intercept.ulaw", ulaw);
+    std::string xml =
+        read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_early_audio.xml.in");
+    for (auto at = xml.find("@AUDIO@"); at != std::string::npos; at = xml.find("@AUDIO@"))
+        xml.replace(at, 7, raw);
+    const auto scenario = rig.write("early.xml", xml);
+    rig.campaign("early_sit", scenario, 2);
+    const auto r = rig.run();
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["early_sit"].size() == 2);
+    for (const auto& a : all["early_sit"]) {
+        CHECK(a.outcome == Outcome::invalid);
+        CHECK(a.notes.find("SIT IC in early media") != std::string::npos);
+        // About 0.75 s of tones, then the CANCEL and its 487.
+        CHECK(a.ring_ms >= 600);
+        CHECK(a.ring_ms < 2000);
+        CHECK(a.sip_code == 487);
+    }
+}

@@ -137,7 +137,9 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     }
     d.from = "sip:" + attempt_.caller_id + "@" +
              host_port(ctx_.config.sip_address, ctx_.config.sip_port);
-    d.sdp = media::make_offer(ctx_.config.rtp_address, rtp_port_, attempt_.id);
+    // The offer's port: reserved, or bound already by an earlier leg's early media.
+    d.sdp =
+        media::make_offer(ctx_.config.rtp_address, rtp_ ? rtp_->port() : rtp_port_, attempt_.id);
     d.user = tc.username;
     d.password = tc.password;
     const sip::CallId id = ctx_.sip.invite(d);
@@ -188,7 +190,8 @@ void Call::answered(const std::string& sdp) {
     ctx_.metrics.sip_response(trunk_->config().name, 200);
     const auto remote = media::parse_answer(sdp);
     std::string error;
-    rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
+    // Early media opened the call's audio already (on the same port).
+    if (!rtp_) rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
     rtp_port_ = 0;  // the session owns it now
     if (!rtp_) {
         // Another program took the offered port between the INVITE and the answer. The callee
@@ -268,16 +271,50 @@ void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds
     }
 }
 
-void Call::on_sit(const amd::Sit& sit) {
+Outcome Call::sit_outcome(const amd::Sit& sit, bool early) {
     const bool dead = amd::sit_number_dead(sit.code);
-    attempt_.amd_ms = sit.at.count();
-    attempt_.notes = std::string("SIT ") + amd::to_string(sit.code) + " after the answer (" +
+    attempt_.notes = std::string("SIT ") + amd::to_string(sit.code) +
+                     (early ? " in early media (" : " after the answer (") +
                      (dead ? "the number is not in service" : "the network could not complete it") +
                      ")";
     ctx_.metrics.sit(amd::to_string(sit.code));
+    return dead ? Outcome::invalid : Outcome::carrier_error;
+}
+
+void Call::on_sit(const amd::Sit& sit) {
+    attempt_.amd_ms = sit.at.count();
     run_.estimator().dial_resolved(pacing::DialResult::fail, attempt_.ring_ms / 1000.0);
-    outcome_ = dead ? Outcome::invalid : Outcome::carrier_error;
+    outcome_ = sit_outcome(sit, false);
     hang_up();
+}
+
+void Call::early_media(const std::string& sdp) {
+    if (state_ != State::ringing || cancelled_) return;
+    const auto remote = media::parse_answer(sdp);
+    if (!remote.ok()) return;  // nothing to listen to: the 200 (if any) says more
+    if (rtp_) {
+        // An earlier leg's (on another trunk) opened it: this leg's media comes from here.
+        rtp_->set_remote(remote);
+        return;
+    }
+    if (rtp_port_ == 0) return;
+    std::string error;
+    rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
+    rtp_port_ = 0;      // the session owns it now
+    if (!rtp_) return;  // answered() opens another port if the call is answered
+    if (!rtp_->set_remote(remote)) {
+        rtp_.reset();
+        return;
+    }
+    sit_ = std::make_unique<amd::SitDetector>();
+    rtp_->on_audio([this](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+        if (state_ != State::ringing || cancelled_ || !sit_) return;
+        if (const auto sit = sit_->feed(pcm)) {
+            early_sit_ = sit;
+            cancelled_ = true;
+            ctx_.sip.cancel(sip_);  // ends in failed(): 487, or the answer that crossed it
+        }
+    });
 }
 
 void Call::on_verdict(const amd::Event& e) {
@@ -581,6 +618,13 @@ void Call::hang_up() {
 
 Outcome Call::failed(const sip::Failure& response) {
     Trunk& trunk = *trunk_;
+    if (early_sit_) {
+        // Cancelled on the network's own tones: the trunk did its part.
+        trunk.succeeded();
+        const Outcome o = settle(response, Outcome::failed);  // ring time, estimator: a failure
+        (void)o;
+        return sit_outcome(*early_sit_, true);
+    }
     sip::Failure f = response;
     // nua answers an INVITE nobody responded to with a 408 of its own: without even a ringing
     // response before it, that is the trunk's silence, not the callee's.

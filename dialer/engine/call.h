@@ -107,6 +107,9 @@ class Call {
 
     // SIP: a provisional response; the answer with its SDP.
     void progress() { rang_ = true; }
+    // A 183 with SDP while it rings: the call's audio opens now, and special information tones
+    // in it cancel the call (then failed() ends it as the SIT says, not as no answer).
+    void early_media(const std::string& sdp);
     void answered(const std::string& sdp);
     // Ring timeout, analysis that never ended, the beep that never came (every tick).
     void check_timeouts();
@@ -187,6 +190,8 @@ class Call {
     // Special information tones after the answer: invalid (intercept, vacant code) or a carrier
     // error (reorder, no circuit, other), hung up at once.
     void on_sit(const amd::Sit& sit);
+    // Notes, metrics and the outcome for a SIT heard before or after the answer.
+    Outcome sit_outcome(const amd::Sit& sit, bool early);
     void live_answer();
     void play(const std::vector<std::int16_t>* prompt);
     // The person hears the safe-harbor message, then the call ends; without a message (or a
@@ -221,6 +226,7 @@ class Call {
     std::unique_ptr<media::AudioChannel> rtp_;
     std::unique_ptr<amd::Detector> amd_;
     std::unique_ptr<amd::SitDetector> sit_;  // with AMD, while it listens
+    std::optional<amd::Sit> early_sit_;      // heard in early media: the call was cancelled
     std::unique_ptr<media::Recorder> recorder_;
     State state_ = State::ringing;
     SteadyTime invited_, answered_at_;

@@ -483,6 +483,10 @@ void Engine::on_progress(sip::CallId id, int) {
     if (Call* c = find_call(id)) c->progress();
 }
 
+void Engine::on_early_media(sip::CallId id, const std::string& sdp) {
+    if (Call* c = find_call(id)) c->early_media(sdp);
+}
+
 void Engine::on_answered(sip::CallId id, const std::string& sdp) {
     if (agents_.leg_answered(id, sdp)) return;
     if (Call* c = find_call(id))

@@ -96,6 +96,7 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
 
     // sip::CallObserver: for customers' calls or agents' softphone legs.
     void on_progress(sip::CallId call, int status) override;
+    void on_early_media(sip::CallId call, const std::string& sdp) override;
     void on_answered(sip::CallId call, const std::string& sdp) override;
     void on_failed(sip::CallId call, const sip::Failure& failure) override;
     void on_ended(sip::CallId call, bool by_remote) override;

@@ -72,6 +72,7 @@ struct Call {
     std::string peer;  // the IP in-dialog requests may come from
     int auth_tries = 0;
     bool answered = false, done = false, cancelled = false, bye_sent = false;
+    bool early_media = false;  // its first 18x with SDP was reported
 };
 
 // A registration to a carrier's registrar: its handle keeps nua's refreshes going.
@@ -627,7 +628,15 @@ class NuaStack final : public SipStack {
         if (status < 200) {
             // A 183 arriving after the 200 (seen with this version) is ignored. nua keeps
             // 100 Trying to itself.
-            if (status > 100 && !c->answered) observer_.on_progress(c->id, status);
+            if (status > 100 && !c->answered) {
+                observer_.on_progress(c->id, status);
+                if (!c->early_media && sip && sip->sip_payload && sip->sip_payload->pl_data &&
+                    sip->sip_payload->pl_len > 0) {
+                    c->early_media = true;
+                    observer_.on_early_media(
+                        c->id, std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len));
+                }
+            }
             return;
         }
         if (status < 300) {

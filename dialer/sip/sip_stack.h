@@ -83,6 +83,10 @@ class CallObserver {
   public:
     virtual ~CallObserver() = default;
     virtual void on_progress(CallId call, int status) = 0;
+    // A provisional response with SDP (183 Session Progress): the network plays early media
+    // (ringback, or special information tones and "the number you have dialled..."). Once per
+    // call, with the SDP of the first one.
+    virtual void on_early_media(CallId, const std::string& /*sdp*/) {}
     virtual void on_answered(CallId call, const std::string& sdp) = 0;
     virtual void on_failed(CallId call, const Failure& failure) = 0;
     virtual void on_ended(CallId call, bool by_remote) = 0;
