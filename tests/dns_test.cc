@@ -657,3 +657,35 @@ TEST_CASE(
     CHECK(on_dark * 20 < after);
     CHECK(sim.status().carrier_errors == 0);
 }
+
+TEST_CASE(
+    "DNS answers as they came from dnsmasq: records and the smallest TTL, and garbage refused") {
+    const auto bytes = [](const std::string& name) {
+        return read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/fuzz/corpus/dns/" + name);
+    };
+    const auto read = [](RrType t, const std::string& b) {
+        return sip::read_dns_answer(t, reinterpret_cast<const unsigned char*>(b.data()),
+                                    static_cast<int>(b.size()));
+    };
+    auto a = read(RrType::srv, bytes("srv.bin"));
+    REQUIRE(a.status == DnsAnswer::Status::ok);
+    REQUIRE(a.records.size() == 2);
+    std::sort(a.records.begin(), a.records.end(),
+              [](const auto& x, const auto& y) { return x.priority < y.priority; });
+    CHECK(a.records[0].target == "a.outpace.test");
+    CHECK(a.records[0].port == 5071);
+    CHECK(a.records[0].weight == 60);
+    CHECK(a.ttl == 60s);
+    a = read(RrType::naptr, bytes("naptr.bin"));
+    REQUIRE(a.status == DnsAnswer::Status::ok);
+    CHECK(a.records.at(0).service == "SIP+D2U");
+    CHECK(a.records.at(0).target == "_sip._udp.carrier.outpace.test");
+    a = read(RrType::aaaa, bytes("aaaa.bin"));
+    REQUIRE(a.status == DnsAnswer::Status::ok);
+    CHECK(a.records.at(0).target == "2001:db8::2");
+    CHECK(read(RrType::a, bytes("nxdomain.bin")).status == DnsAnswer::Status::none);
+    // Cut short within its answers: unreadable, not a crash and not an empty success.
+    const auto srv = bytes("srv.bin");
+    CHECK(read(RrType::srv, srv.substr(0, srv.size() / 2)).status == DnsAnswer::Status::failed);
+    CHECK(read(RrType::srv, "").status == DnsAnswer::Status::failed);
+}

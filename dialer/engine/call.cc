@@ -309,6 +309,13 @@ void Call::early_media(const std::string& sdp) {
     sit_ = std::make_unique<amd::SitDetector>();
     rtp_->on_audio([this](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
         if (state_ != State::ringing || cancelled_ || !sit_) return;
+        // Networks play their tones at the start of the announcement: listening longer would
+        // only cost the loop time on every call that rings with ringback as early media.
+        early_samples_ += pcm.size();
+        if (early_samples_ > kEarlySitListen) {
+            sit_.reset();
+            return;
+        }
         if (const auto sit = sit_->feed(pcm)) {
             early_sit_ = sit;
             cancelled_ = true;

@@ -227,6 +227,8 @@ class Call {
     std::unique_ptr<amd::Detector> amd_;
     std::unique_ptr<amd::SitDetector> sit_;  // with AMD, while it listens
     std::optional<amd::Sit> early_sit_;      // heard in early media: the call was cancelled
+    std::size_t early_samples_ = 0;          // of early media listened to
+    static constexpr std::size_t kEarlySitListen = 8 * 8000;  // its first 8 s
     std::unique_ptr<media::Recorder> recorder_;
     State state_ = State::ringing;
     SteadyTime invited_, answered_at_;

@@ -203,18 +203,7 @@ class CaresDns final : public Dns {
         if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED || self->destroying_) return;
         DnsAnswer a;
         if (status == ARES_SUCCESS) {
-            const int rc = parse_dns_records(q->type, abuf, alen, a.records);
-            if (rc == ARES_SUCCESS && !a.records.empty()) {
-                a.status = DnsAnswer::Status::ok;
-                a.ttl = smallest_answer_ttl(abuf, alen);
-            } else if (rc == ARES_SUCCESS || rc == ARES_ENODATA) {
-                a.status = DnsAnswer::Status::none;
-                a.records.clear();
-            } else {
-                a.status = DnsAnswer::Status::failed;
-                a.error = std::string("unreadable DNS answer: ") + ares_strerror(rc);
-                a.records.clear();
-            }
+            a = read_dns_answer(q->type, abuf, alen);
         } else if (status == ARES_ENODATA || status == ARES_ENOTFOUND) {
             a.status = DnsAnswer::Status::none;
         } else {
@@ -482,6 +471,27 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
 };
 
 }  // namespace
+
+DnsAnswer read_dns_answer(RrType type, const unsigned char* abuf, int alen) {
+    DnsAnswer a;
+    if (!abuf || alen <= 0) {
+        a.error = "empty DNS answer";
+        return a;
+    }
+    const int rc = parse_dns_records(type, abuf, alen, a.records);
+    if (rc == ARES_SUCCESS && !a.records.empty()) {
+        a.status = DnsAnswer::Status::ok;
+        a.ttl = smallest_answer_ttl(abuf, alen);
+    } else if (rc == ARES_SUCCESS || rc == ARES_ENODATA) {
+        a.status = DnsAnswer::Status::none;
+        a.records.clear();
+    } else {
+        a.status = DnsAnswer::Status::failed;
+        a.error = std::string("unreadable DNS answer: ") + ares_strerror(rc);
+        a.records.clear();
+    }
+    return a;
+}
 
 std::unique_ptr<Dns> open_dns(event_base* loop, const DnsConfig& config, std::string* error) {
     auto dns = std::make_unique<CaresDns>(loop);

@@ -51,6 +51,10 @@ class Dns {
     virtual void query(const std::string& name, RrType type, Done done) = 0;
 };
 
+// A DNS message as it came from the server (bytes nobody vouches for): its records of `type`
+// and smallest TTL; `failed` when it does not parse, `none` when it holds no such records.
+DnsAnswer read_dns_answer(RrType type, const unsigned char* message, int length);
+
 // c-ares on `loop`. Null with `error` set when the servers are unusable.
 std::unique_ptr<Dns> open_dns(event_base* loop, const DnsConfig& config, std::string* error);
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(csv encoding campaign engine_config sdp rtp agent control agents_file digest)
+[ ${#targets[@]} -gt 0 ] || targets=(csv encoding campaign engine_config sdp rtp agent control agents_file digest dns)
 build=${OUTPACE_FUZZ_BUILD:-build-fuzz}
 out=${OUTPACE_FUZZ_OUT:-$build/fuzz-runs}
 
