@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <event2/event.h>
 
+#include "dialer/engine/control.h"
 #include "dialer/engine/engine_config.h"
 #include "dialer/sip/dns.h"
 #include "tests/engine_rig.h"
@@ -367,9 +368,16 @@ TEST_CASE(
               static_cast<double>(moved));
         CHECK(sim.engine().metrics().trunk("carrier").failovers->Value() == 0);
         CHECK(sim.status().carrier_errors == 0);
-        // The trunk as a whole never rested, and one address is skipped now.
+        // The trunk as a whole never rested, and one address is skipped now (ctl status too).
         CHECK(sim.engine().metrics().trunk("carrier").up->Value() == 1);
         CHECK(sim.engine().metrics().trunk("carrier").targets->Value() == 1);
+        const auto t = nlohmann::json::parse(status_report_json(sim.engine()))["trunks"].at(0);
+        CHECK(t["host"] == "sip.carrier.test");
+        CHECK(t["up"] == true);
+        REQUIRE(t["addresses"].size() == 2);
+        CHECK(t["addresses"][0]["address"] == "127.0.0.2:5060");
+        CHECK(t["addresses"][0]["resting_s"] > 0);
+        CHECK(t["addresses"][1]["resting_s"] == 0);
     }
 }
 

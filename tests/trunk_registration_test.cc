@@ -3,6 +3,7 @@
 // backoff; the config's keys; and on the wire, a SIPp registrar that asks for digest credentials.
 #include <doctest/doctest.h>
 
+#include "dialer/engine/control.h"
 #include "dialer/engine/engine_config.h"
 #include "tests/engine_rig.h"
 #include "tests/engine_sim.h"
@@ -51,11 +52,20 @@ TEST_CASE(
     CHECK(sim.calls().empty());
     auto& m = sim.engine().metrics().trunk("carrier");
     CHECK(m.registered->Value() == 0);
+    // ctl status says so.
+    const auto trunk_status = [&] {
+        return nlohmann::json::parse(status_report_json(sim.engine()))["trunks"].at(0);
+    };
+    CHECK(trunk_status()["up"] == false);
+    CHECK(trunk_status()["registered_for_s"] == 0);
 
     sim.sip().answer_registration(regs[0].id, 200, 100s);
     sim.run_for(5s, 10ms);
     CHECK_FALSE(sim.calls().empty());
     CHECK(m.registered->Value() == 1);
+    CHECK(trunk_status()["up"] == true);
+    CHECK(trunk_status()["registered_for_s"] == 95);
+    CHECK(trunk_status()["addresses"].at(0)["address"] == "127.0.0.1:5999");
 
     // A refresh's 200 at 50 s keeps it registered past the first 100 s.
     sim.run_for(42s, 10ms);

@@ -84,6 +84,25 @@ int run_ctl(const CtlArgs& a) {
     }
     std::printf("%s; %lld calls in progress\n", r.value("stopping", false) ? "stopping" : "running",
                 r.value("calls_in_progress", 0LL));
+    if (r.contains("trunks") && r["trunks"].is_array())
+        for (const auto& t : r["trunks"]) {
+            std::string where;
+            for (const auto& a : t["addresses"])
+                where += (where.empty() ? "" : ", ") + a.value("address", std::string()) +
+                         (a.value("resting_s", 0LL) > 0
+                              ? " (skipped " + std::to_string(a.value("resting_s", 0LL)) + " s)"
+                              : "");
+            std::string reg;
+            if (t.contains("registered_for_s"))
+                reg = t.value("registered_for_s", 0LL) > 0
+                          ? ", registered " + std::to_string(t.value("registered_for_s", 0LL)) +
+                                " s more"
+                          : ", not registered";
+            std::printf("  trunk %-16s %s, %lld calls, %s%s\n",
+                        t.value("trunk", std::string()).c_str(),
+                        t.value("up", false) ? "up" : "down", t.value("calls", 0LL),
+                        where.empty() ? "no address yet" : where.c_str(), reg.c_str());
+        }
     if (r.contains("registrations") && r["registrations"].is_object())
         for (const auto& [agent, list] : r["registrations"].items())
             for (const auto& b : list)

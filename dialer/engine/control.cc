@@ -148,7 +148,35 @@ std::string status_report_json(Engine& engine) {
         }
         for (const auto& ip : reg->locked_out()) locked.push_back(ip);
     }
+    // Trunks: whether calls may leave on each, where they go, and its registration.
+    nlohmann::json trunks = nlohmann::json::array();
+    {
+        const auto now = engine.now();
+        for (const auto& [name, t] : engine.trunks()) {
+            nlohmann::json addresses = nlohmann::json::array();
+            for (const auto& target : t->targets())
+                addresses.push_back(
+                    {{"address", host_port(target.at.ip, target.at.port)},
+                     {"transport", target.at.transport},
+                     {"priority", target.at.priority},
+                     {"weight", target.at.weight},
+                     {"resting_s",
+                      std::max<long long>(0, std::chrono::duration_cast<std::chrono::seconds>(
+                                                 target.rest_until - now)
+                                                 .count())}});
+            nlohmann::json j = {
+                {"trunk", name},          {"host", t->config().host},
+                {"up", !t->resting(now)}, {"calls", t->in_progress()},
+                {"addresses", addresses}, {"dns_failures_in_a_row", t->lookup_failures()}};
+            if (t->registers())
+                j["registered_for_s"] = std::max<long long>(
+                    0, std::chrono::duration_cast<std::chrono::seconds>(t->registered_until() - now)
+                           .count());
+            trunks.push_back(std::move(j));
+        }
+    }
     return json_text(nlohmann::json{{"ok", true},
+                                    {"trunks", trunks},
                                     {"agents_logged_in", engine.agents_logged_in()},
                                     {"registrations", registrations},
                                     {"registration_lockouts", locked},

@@ -93,6 +93,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     RelayFigures relay_figures() const { return agents_.relay_figures(); }
     metrics::Metrics& metrics() { return metrics_; }
     std::size_t calls_in_progress() const { return calls_.size(); }
+    // The trunks by name (ctl status: up, addresses, registration).
+    const std::map<std::string, std::unique_ptr<Trunk>>& trunks() const { return trunks_; }
 
     // sip::CallObserver: for customers' calls or agents' softphone legs.
     void on_progress(sip::CallId call, int status) override;

@@ -108,6 +108,7 @@ class Trunk {
     }
     void registration_dropped(SteadyTime now);
     int registration_failures() const { return register_failures_; }
+    SteadyTime registered_until() const { return registered_until_; }
     SteadyTime next_registration() const { return next_register_; }
 
   private:
