@@ -97,6 +97,11 @@ class FakeAudio final : public media::AudioChannel {
     }
     int port() const override { return port_; }
     bool set_remote(const media::RemoteMedia&) override { return true; }
+    bool use_srtp(const media::SrtpKey&, const media::SrtpKey&) override {
+        encrypted_ = true;
+        return true;
+    }
+    bool encrypted() const override { return encrypted_; }
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
     void on_digit(DigitHandler h) override { digit_ = std::move(h); }
     bool sends_events() const override { return events_; }
@@ -131,7 +136,7 @@ class FakeAudio final : public media::AudioChannel {
     const Clock& clock_;
     AudioHandler audio_;
     DigitHandler digit_;
-    bool events_ = true;
+    bool events_ = true, encrypted_ = false;
     media::RtpStats stats_;
     std::shared_ptr<Log> log_;
 };

@@ -11,6 +11,10 @@
 #include <cmath>
 #include <random>
 
+extern "C" {
+#include <spandsp.h>
+}
+
 #include "dialer/media/dtmf.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
@@ -253,5 +257,146 @@ TEST_CASE("rtp: keys sent as RFC 4733 events are heard once each, without events
     CHECK(frames >= 3 * 8);
     sender.reset();
     receiver.reset();
+    event_base_free(loop);
+}
+
+TEST_CASE("srtp: SDES keys are written and read as RFC 4568 has them, the unusable refused") {
+    const auto key = new_srtp_key();
+    const auto attr = crypto_attribute(key);
+    CHECK(attr.substr(0, 33) == "1 AES_CM_128_HMAC_SHA1_80 inline:");
+    CHECK(attr.size() == 33 + 40);
+    std::string error;
+    auto back = parse_crypto_attribute(attr, &error);
+    REQUIRE_MESSAGE(back, error);
+    CHECK(back->key == key.key);
+    CHECK(back->suite == SrtpSuite::aes_cm_128_hmac_sha1_80);
+    CHECK(new_srtp_key().key != key.key);  // fresh each time
+    // As phones write them: the 32-bit tag, a lifetime, another tag number.
+    auto k32 = parse_crypto_attribute(
+        "2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^31", &error);
+    REQUIRE_MESSAGE(k32, error);
+    CHECK(k32->suite == SrtpSuite::aes_cm_128_hmac_sha1_32);
+    CHECK(k32->tag == 2);
+    const std::string b64 = attr.substr(33);
+    auto refused = [&](const std::string& value, const std::string& why) {
+        error.clear();
+        CHECK_FALSE(parse_crypto_attribute(value, &error));
+        CHECK_MESSAGE(error.find(why) != std::string::npos, value << " -> " << error);
+    };
+    refused("1 F8_128_HMAC_SHA1_80 inline:" + b64, "suite not supported");
+    refused("1 AES_CM_128_HMAC_SHA1_80 inline:" + b64 + "|2^20|1:4", "master key identifier");
+    refused("1 AES_CM_128_HMAC_SHA1_80 inline:" + b64.substr(4), "30 bytes");
+    refused("1 AES_CM_128_HMAC_SHA1_80 inline:" + b64 + ";inline:" + b64, "several keys");
+    refused("1 AES_CM_128_HMAC_SHA1_80 inline:" + b64 + " UNENCRYPTED_SRTP", "session parameters");
+    refused("x AES_CM_128_HMAC_SHA1_80 inline:" + b64, "tag");
+    refused("1 AES_CM_128_HMAC_SHA1_80 uri:" + b64, "not inline");
+    refused("1 AES_CM_128_HMAC_SHA1_80", "needs");
+    std::mt19937 rng(7);
+    for (int i = 0; i < 3000; ++i) {
+        std::string junk = attr;
+        for (int j = 0; j < 3; ++j) junk[rng() % junk.size()] = " |:;^=/+A1"[rng() % 10];
+        (void)parse_crypto_attribute(junk, &error);
+    }
+}
+
+TEST_CASE("srtp: an offer with a key is RTP/SAVP, the answer must bring its own key") {
+    const auto ours = new_srtp_key();
+    const auto offer = make_offer("127.0.0.1", 40000, 1, &ours);
+    CHECK(offer.find("m=audio 40000 RTP/SAVP 0 8 101\r\n") != std::string::npos);
+    CHECK(offer.find("a=crypto:" + crypto_attribute(ours) + "\r\n") != std::string::npos);
+    CHECK(make_offer("127.0.0.1", 40000, 1).find("crypto") == std::string::npos);
+    // Our offer read back as an answer: secure, with our key.
+    auto r = parse_answer(offer);
+    REQUIRE(r.ok());
+    CHECK(r.secure);
+    REQUIRE(r.srtp);
+    CHECK(r.srtp->key == ours.key);
+    const std::string head = "v=0\r\nc=IN IP4 192.0.2.1\r\n";
+    CHECK(parse_answer(head + "m=audio 5004 RTP/SAVP 0\r\n").error ==
+          "RTP/SAVP answer without an a=crypto key");
+    CHECK(parse_answer(head + "m=audio 5004 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                              "inline:short\r\n")
+              .error.find("unusable SRTP key") == 0);
+    // The first usable line is taken; a bad one before it is skipped.
+    auto second = parse_answer(head + "m=audio 5004 RTP/SAVP 0\r\na=crypto:1 NOPE inline:x\r\n" +
+                               "a=crypto:2 " + crypto_attribute(ours).substr(2) + "\r\n");
+    REQUIRE(second.ok());
+    CHECK(second.srtp->tag == 2);
+    // A plain answer: no key is taken even if it wrote one.
+    auto plain = parse_answer(
+        head + "m=audio 5004 RTP/AVP 0\r\na=crypto:" + crypto_attribute(ours) + "\r\n");
+    REQUIRE(plain.ok());
+    CHECK_FALSE(plain.secure);
+    CHECK_FALSE(plain.srtp);
+}
+
+TEST_CASE("srtp: two sessions talk encrypted, clear, forged and replayed packets are dropped") {
+    event_base* loop = event_base_new();
+    RtpPortPool pool(46200, 46299);
+    std::string error;
+    auto a = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    auto b = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE(a);
+    REQUIRE(b);
+    const auto key_a = new_srtp_key(), key_b = new_srtp_key();
+    REQUIRE(a->use_srtp(key_a, key_b));
+    REQUIRE(b->use_srtp(key_b, key_a));
+    CHECK(a->encrypted());
+    REQUIRE(a->set_remote({"127.0.0.1", b->port(), kPcmu, 101, ""}));
+    REQUIRE(b->set_remote({"127.0.0.1", a->port(), kPcmu, 101, ""}));
+    std::vector<std::int16_t> heard;
+    b->on_audio([&](std::span<const std::int16_t> p, std::chrono::milliseconds) {
+        heard.insert(heard.end(), p.begin(), p.end());
+    });
+    std::string keys;
+    b->on_digit([&](char d) { keys += d; });
+    auto pump = [&] {
+        for (int i = 0; i < 5; ++i) event_base_loop(loop, EVLOOP_NONBLOCK);
+    };
+    std::vector<std::int16_t> tone(160);
+    for (int i = 0; i < 160; ++i) tone[i] = static_cast<std::int16_t>(8000 * std::sin(i * 0.3));
+    for (int i = 0; i < 10; ++i) {
+        a->send(tone);
+        pump();
+    }
+    a->send_event('7', 160, false);
+    a->send_event('7', 320, true);
+    pump();
+    REQUIRE(heard.size() == 10 * 160);
+    // G.711 is lossy: what came through is the tone within µ-law's error, not noise.
+    double err = 0;
+    for (int i = 0; i < 160; ++i) err = std::max(err, std::abs(double(heard[i] - tone[i])));
+    CHECK(err < 300);
+    CHECK(keys == "7");
+    CHECK(b->stats().unauthenticated == 0);
+
+    // On the wire: the RTP header stays, the payload is not µ-law of the tone, a 10-byte tag.
+    Peer ear("127.0.0.1");
+    REQUIRE(a->set_remote({"127.0.0.1", ear.port, kPcmu, 101, ""}));
+    a->send(tone);
+    std::uint8_t buf[512];
+    const auto n = ::recv(ear.fd, buf, sizeof buf, 0);
+    REQUIRE(n == 12 + 160 + 10);
+    RtpPacket p;
+    REQUIRE(parse_rtp({buf, 12 + 160}, p));
+    int same = 0;
+    for (int i = 0; i < 160; ++i) same += p.payload[i] == linear_to_ulaw(tone[i]);
+    CHECK(same < 10);
+    // Replayed from the right address: dropped. Clear RTP: dropped. Both counted, none heard.
+    // (`ear` is a different port of the same address b expects, as a NAT's would be.)
+    heard.clear();
+    ear.send_to(b->port(), std::vector<std::uint8_t>(buf, buf + n));
+    pump();
+    ear.send_to(b->port(), std::vector<std::uint8_t>(buf, buf + n));
+    ear.send_to(b->port(), packet(kPcmu, 999, 160000, 160, 0x55));
+    auto forged = std::vector<std::uint8_t>(buf, buf + n);
+    forged[20] ^= 1;
+    forged[3] ^= 0x40;  // a new sequence number: not a replay, but the tag no longer matches
+    ear.send_to(b->port(), forged);
+    pump();
+    CHECK(heard.size() == 160);  // the first copy, once: a's packet to `ear` was genuine
+    CHECK(b->stats().unauthenticated == 3);
+    a.reset();
+    b.reset();
     event_base_free(loop);
 }

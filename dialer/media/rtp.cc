@@ -166,9 +166,14 @@ bool RtpSession::set_remote(const RemoteMedia& r) {
     return true;
 }
 
+bool RtpSession::use_srtp(const SrtpKey& ours, const SrtpKey& theirs) {
+    srtp_ = SrtpSession::create(ours, theirs, nullptr);
+    return srtp_ != nullptr;
+}
+
 void RtpSession::readable(int fd, short, void* self) {
     auto* s = static_cast<RtpSession*>(self);
-    std::uint8_t buf[2048];
+    std::uint8_t buf[2048];  // writable: SRTP is decrypted in place
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
     // The kernel stamps arrivals on the real-time clock; the engine measures on the steady one.
     const auto steady = std::chrono::steady_clock::now();
@@ -199,7 +204,7 @@ void RtpSession::readable(int fd, short, void* self) {
     }
 }
 
-void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, unsigned) {
+void RtpSession::receive(std::span<std::uint8_t> data, const void* from, unsigned) {
     // Symmetric media: only the address the callee's SDP named may talk to us.
     if (have_remote_) {
         const auto* f = static_cast<const sockaddr*>(from);
@@ -215,6 +220,20 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
             ++stats_.foreign;
             return;
         }
+    }
+    if (srtp_) {
+        // Checked before anything is read from it, and before a NAT's port is latched: a forged
+        // packet from the right address moves nothing.
+        if (data.size() < 12 || (data[0] >> 6) != 2) {
+            ++stats_.malformed;
+            return;
+        }
+        const auto n = srtp_->unprotect(data.data(), data.size());
+        if (n == 0) {
+            ++stats_.unauthenticated;
+            return;
+        }
+        data = data.first(n);
     }
     RtpPacket p;
     if (!parse_rtp(data, p)) {
@@ -277,7 +296,7 @@ void RtpSession::receive(std::span<const std::uint8_t> data, const void* from, u
 
 void RtpSession::send_packet(int payload_type, bool marker, std::uint32_t timestamp,
                              std::span<const std::uint8_t> payload) {
-    std::uint8_t buf[12 + 480];
+    std::uint8_t buf[12 + 480 + SrtpSession::kTrailer];
     if (payload.size() > 480) return;
     buf[0] = 0x80;
     buf[1] = static_cast<std::uint8_t>(payload_type | (marker ? 0x80 : 0));
@@ -286,8 +305,9 @@ void RtpSession::send_packet(int payload_type, bool marker, std::uint32_t timest
     for (int i = 0; i < 4; ++i) buf[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
     for (int i = 0; i < 4; ++i) buf[8 + i] = static_cast<std::uint8_t>(out_ssrc_ >> (24 - 8 * i));
     std::copy(payload.begin(), payload.end(), buf + 12);
-    ::sendto(fd_, buf, 12 + payload.size(), 0, reinterpret_cast<const sockaddr*>(remote_),
-             remote_len_);
+    std::size_t len = 12 + payload.size();
+    if (srtp_ && (len = srtp_->protect(buf, len)) == 0) return;  // never sent in clear
+    ::sendto(fd_, buf, len, 0, reinterpret_cast<const sockaddr*>(remote_), remote_len_);
     ++out_seq_;
     ++stats_.packets_out;
 }

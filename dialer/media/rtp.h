@@ -37,6 +37,8 @@ bool port_bindable(const std::string& address, int port);
 
 struct RtpStats {
     std::uint64_t packets_in = 0, packets_out = 0, lost = 0, malformed = 0, foreign = 0;
+    // SRTP packets that did not authenticate (forged, replayed, another key): dropped.
+    std::uint64_t unauthenticated = 0;
     double jitter_ms = 0;
 };
 
@@ -65,6 +67,12 @@ class AudioChannel {
     virtual int port() const = 0;
     // Where to send, what codec; from the answer's SDP. Packets from other addresses are dropped.
     virtual bool set_remote(const RemoteMedia& remote) = 0;
+    // SRTP from here on (before set_remote): `ours` protects what is sent (the key our SDP
+    // offered), `theirs` checks and decrypts what arrives (the key of their answer). Plain RTP
+    // is dropped after this. False when the keys cannot be used.
+    virtual bool use_srtp(const SrtpKey& ours, const SrtpKey& theirs) = 0;
+    // Whether use_srtp is in force.
+    virtual bool encrypted() const = 0;
     virtual void on_audio(AudioHandler h) = 0;
     virtual void on_digit(DigitHandler h) = 0;
     // Sends 20 ms (160 samples) of audio.
@@ -94,6 +102,8 @@ class RtpSession final : public AudioChannel {
 
     int port() const override { return port_; }
     bool set_remote(const RemoteMedia& remote) override;
+    bool use_srtp(const SrtpKey& ours, const SrtpKey& theirs) override;
+    bool encrypted() const override { return srtp_ != nullptr; }
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
     void on_digit(DigitHandler h) override { digit_ = std::move(h); }
     void send(std::span<const std::int16_t> pcm) override;
@@ -107,7 +117,7 @@ class RtpSession final : public AudioChannel {
     void send_packet(int payload_type, bool marker, std::uint32_t timestamp,
                      std::span<const std::uint8_t> payload);
     static void readable(int fd, short, void* self);
-    void receive(std::span<const std::uint8_t> data, const void* from, unsigned from_len);
+    void receive(std::span<std::uint8_t> data, const void* from, unsigned from_len);
 
     RtpPortPool& ports_;
     int fd_ = -1, port_ = 0;
@@ -134,6 +144,7 @@ class RtpSession final : public AudioChannel {
     std::vector<std::int16_t> pcm_;
     std::chrono::steady_clock::time_point arrived_;
     RtpStats stats_;
+    std::unique_ptr<SrtpSession> srtp_;
 };
 
 }  // namespace outpace::media

@@ -7,7 +7,8 @@
 
 namespace outpace::media {
 
-std::string make_offer(const std::string& address, int port, std::uint64_t session_id) {
+std::string make_offer(const std::string& address, int port, std::uint64_t session_id,
+                       const SrtpKey* srtp) {
     const bool v6 = address.find(':') != std::string::npos;
     const std::string ip = v6 ? "IP6 " : "IP4 ";
     const std::string id = std::to_string(session_id);
@@ -21,8 +22,8 @@ std::string make_offer(const std::string& address, int port, std::uint64_t sessi
            "\r\n"
            "t=0 0\r\n"
            "m=audio " +
-           std::to_string(port) +
-           " RTP/AVP 0 8 101\r\n"
+           std::to_string(port) + (srtp ? " RTP/SAVP" : " RTP/AVP") + " 0 8 101\r\n" +
+           (srtp ? "a=crypto:" + crypto_attribute(*srtp) + "\r\n" : "") +
            "a=rtpmap:0 PCMU/8000\r\n"
            "a=rtpmap:8 PCMA/8000\r\n"
            "a=rtpmap:101 telephone-event/8000\r\n"
@@ -65,6 +66,7 @@ RemoteMedia parse_answer(std::string_view sdp) {
     }
     std::string session_addr, media_addr;
     bool in_audio = false, seen_audio = false;
+    std::string crypto_error;
     std::vector<int> payloads;
     for (auto line : split(sdp, '\n')) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -76,6 +78,7 @@ RemoteMedia parse_answer(std::string_view sdp) {
             const auto f = split(value, ' ');
             if (f.size() >= 4 && f[0] == "audio" && !seen_audio) {
                 seen_audio = in_audio = true;
+                r.secure = f[2] == "RTP/SAVP";
                 auto port_text = f[1].substr(0, f[1].find('/'));
                 if (!to_int(port_text, r.port) || r.port < 0 || r.port > 65535) {
                     r.error = "bad audio port";
@@ -94,6 +97,12 @@ RemoteMedia parse_answer(std::string_view sdp) {
                     media_addr = a;
                 else if (!seen_audio)
                     session_addr = a;  // c= of other media sections is not ours
+            }
+        } else if (type == 'a' && in_audio && value.substr(0, 7) == "crypto:") {
+            if (!r.srtp) {
+                std::string why;
+                r.srtp = parse_crypto_attribute(value.substr(7), &why);
+                if (!r.srtp) crypto_error = why;
             }
         } else if (type == 'a' && in_audio && value.substr(0, 7) == "rtpmap:") {
             const auto f = split(value.substr(7), ' ');
@@ -119,6 +128,12 @@ RemoteMedia parse_answer(std::string_view sdp) {
         r.error = "no G.711 codec in the answer";
         return r;
     }
+    if (r.secure && !r.srtp) {
+        r.error = crypto_error.empty() ? "RTP/SAVP answer without an a=crypto key"
+                                       : "unusable SRTP key: " + crypto_error;
+        return r;
+    }
+    if (!r.secure) r.srtp.reset();  // a key on plain RTP (best-effort SRTP) is not taken
     r.address = media_addr.empty() ? session_addr : media_addr;
     if (!ip_literal(r.address)) {
         r.error = "connection address is not an IP literal: '" + r.address + "'";
