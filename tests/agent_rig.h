@@ -101,7 +101,9 @@ inline int tone_frames(const std::string& wav, double hz) {
 
 class Baresip {
   public:
-    Baresip(Rig& rig, const std::string& listen, const std::string& account)
+    // `extra`: more lines of its config (TLS's CA file, the srtp module).
+    Baresip(Rig& rig, const std::string& listen, const std::string& account,
+            const std::string& extra = "")
         : dir_(rig.file("baresip")) {
         int rtp = free_port();
         rtp -= rtp % 2;
@@ -116,7 +118,7 @@ class Baresip {
                       "-" + std::to_string(rtp + 20) +
                       "\nmodule_path /usr/lib/baresip/modules\n"
                       "module g711.so\nmodule aufile.so\nmodule sndfile.so\nsnd_path " +
-                      dir_ + "\nmodule_app account.so\nmodule_app menu.so\n");
+                      dir_ + "\nmodule_app account.so\nmodule_app menu.so\n" + extra);
         rig.write("baresip/accounts", account + "\n");
         child_ = std::make_unique<Child>(std::vector<std::string>{"baresip", "-f", dir_},
                                          dir_ + "/baresip.log");

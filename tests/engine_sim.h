@@ -50,6 +50,8 @@ struct CarrierPlan {
     bool trying = false;
     // Early media: a 183 with SDP at once, then these 20 ms frames while it rings.
     std::vector<std::int16_t> early = {};
+    // The SDP of the answer and of early media; empty: kScriptedSdp (plain RTP, PCMU).
+    std::string sdp = {};
 };
 
 // A trunk at 127.0.0.1:port, besides the Sim's "carrier" (Sim::Options::more_trunks).
@@ -101,6 +103,7 @@ class FakeAudio final : public media::AudioChannel {
         encrypted_ = true;
         return true;
     }
+    void use_plain_rtp() override { encrypted_ = false; }
     bool encrypted() const override { return encrypted_; }
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
     void on_digit(DigitHandler h) override { digit_ = std::move(h); }
@@ -630,7 +633,8 @@ class Sim {
                 if (i.plan.ringing && !i.plan.silent) sip().observer().on_progress(i.id, 180);
                 if (!i.plan.early.empty() && !i.plan.silent) {
                     sip().observer().on_progress(i.id, 183);
-                    sip().observer().on_early_media(i.id, kScriptedSdp);
+                    sip().observer().on_early_media(i.id,
+                                                    i.plan.sdp.empty() ? kScriptedSdp : i.plan.sdp);
                 }
                 if (i.over) continue;
             }
@@ -646,7 +650,7 @@ class Sim {
                 }
                 i.answered = true;
                 i.answered_at = now;
-                sip().observer().on_answered(i.id, kScriptedSdp);
+                sip().observer().on_answered(i.id, i.plan.sdp.empty() ? kScriptedSdp : i.plan.sdp);
                 continue;
             }
             // Early media while it rings: 20 ms frames from the INVITE on.

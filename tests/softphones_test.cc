@@ -271,3 +271,37 @@ TEST_CASE(
     CHECK(gone);
     CHECK(metric(metrics_port, "outpace_agents_registered") == 0);
 }
+
+TEST_CASE(
+    "softphones: one behind NAT (its Contact names a private address) is called where its "
+    "REGISTER came from") {
+    Rig rig;
+    rig.campaign("nat", "uas_busy.xml", 1, "", 0);
+    const auto accounts = write_agents(rig, {"alice"});
+    const int agents_port = free_port();
+    auto engine = start_engine(rig, agents_port, accounts);
+    auto agent = start_agent(rig, agents_port, "alice");
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+        waiting = rig.log("agent.log").find("logged in as alice") != std::string::npos;
+        if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    REQUIRE_MESSAGE(waiting, rig.log("agent.log"));
+    const int engine_port = engine_sip_port(rig);
+    REQUIRE(wait_udp_bound(engine_port));
+    // SIPp registers naming 10.0.0.5:5060, and exits; another SIPp takes the same address and
+    // port and answers one INVITE with 486 (Sofia resends the INVITE until it does): it
+    // succeeds only if the engine's call comes to where the REGISTER came from. It used to go
+    // to the Contact's address (nua ignored the handle's outbound proxy).
+    const int port = free_port();
+    REQUIRE(sipp_phone(rig, "register.xml", "127.0.0.2", port, engine_port, "alice", "alice-sip-pw",
+                       "-m 1 -key expires 60") == 0);
+    const auto r = test::run("sipp -nostdin -timeout 20s -sf " + std::string(OUTPACE_SOURCE_DIR) +
+                             "/tests/sipp/uas_busy.xml -i 127.0.0.2 -p " + std::to_string(port) +
+                             " -m 1 >> " + rig.file("sipp-phones.log") + " 2>&1");
+    INFO(rig.log("sipp-phones.log"));
+    INFO(rig.log("engine.log"));
+    CHECK(r.status == 0);
+    CHECK(rig.log("engine.log").find("agent alice: softphone registered; calling it") !=
+          std::string::npos);
+}

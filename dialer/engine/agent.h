@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "campaigns/records.h"
+#include "dialer/engine/agent_accounts.h"
 #include "dialer/engine/clock.h"
 #include "dialer/media/dtmf.h"
 #include "dialer/media/rtp.h"
@@ -30,6 +31,9 @@ struct Agent {
     // registrar last saw it, `leg_source` being that address (RTP is latched to it).
     bool registered = false;
     std::string leg_source;
+    AgentSrtp srtp = AgentSrtp::automatic;  // the agents file's rule for its softphone's calls
+    // The leg's SRTP key, when its offer carried one (the answer must take it).
+    std::optional<media::SrtpKey> leg_key;
     std::string key;  // the desktop's CURVE key (empty without CURVE): with `peer`, its identity
     std::vector<std::string> campaigns, skills;
     // The campaign whose pacer counts this agent: its next work. An agent who serves several

@@ -17,13 +17,15 @@ const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"", {"realm", "agents"}},
         {"agents[]",
-         {"id", "name", "role", "sip_ha1", "desktop_password", "campaigns", "skills", "phone"}},
+         {"id", "name", "role", "sip_ha1", "desktop_password", "campaigns", "skills", "phone",
+          "srtp"}},
     };
     return k;
 }
 
 const YamlReader::KeyTree& enums() {
-    static const YamlReader::KeyTree e = {{"agents[].role", {"agent", "supervisor"}}};
+    static const YamlReader::KeyTree e = {{"agents[].role", {"agent", "supervisor"}},
+                                          {"agents[].srtp", {"auto", "required", "off"}}};
     return e;
 }
 
@@ -39,6 +41,7 @@ void read_account(YamlReader& r, const YAML::Node& n, AgentDirectory& d) {
     if (d.accounts.count(a.id)) return r.error(n["id"], "two agents have the id '" + a.id + "'");
     r.string(n, "name", "agents[].", a.name);
     r.choice(n, "role", "agents[].", a.role);
+    r.choice(n, "srtp", "agents[].", a.srtp);
     r.string(n, "sip_ha1", "agents[].", a.sip_ha1);
     if (!a.sip_ha1.empty() && !sip::is_ha1(a.sip_ha1))
         r.error(n["sip_ha1"],

@@ -15,6 +15,10 @@
 namespace outpace {
 
 enum class AgentRole { agent, supervisor };
+// SRTP on the softphone's calls: `auto` when it registered over TLS (else plain RTP),
+// `required` (its softphone must register over TLS; no call is placed to it otherwise), `off`
+// (plain RTP even over TLS: a phone that signals over TLS but has no SRTP).
+enum class AgentSrtp { automatic, required, off };
 const char* to_string(AgentRole r);
 
 struct AgentAccount {
@@ -24,6 +28,7 @@ struct AgentAccount {
     std::string desktop_password;  // crypto_pwhash_str (Argon2id): the desktop logs in with it
     std::vector<std::string> campaigns, skills;  // empty campaigns = every campaign
     std::string phone;  // a fixed sip:USER@IP:PORT (an auto-answer device) instead of registering
+    AgentSrtp srtp = AgentSrtp::automatic;
 };
 
 struct AgentDirectory {

@@ -299,9 +299,10 @@ void AgentPool::start_session(const std::string& peer, const std::string& key, A
     a.id = r.agent;
     a.name = r.agent;
     if (const AgentDirectory* dir = host_.directory())
-        if (auto it = dir->accounts.find(r.agent);
-            it != dir->accounts.end() && !it->second.name.empty())
-            a.name = it->second.name;
+        if (auto it = dir->accounts.find(r.agent); it != dir->accounts.end()) {
+            if (!it->second.name.empty()) a.name = it->second.name;
+            a.srtp = it->second.srtp;
+        }
     a.key = key;
     a.peer = peer;
     a.phone = r.phone;

@@ -121,6 +121,18 @@ void AgentPool::dial_leg(Agent& a) {
     sip::Dial d;
     if (a.registered) {
         const Registrar::Binding* b = host_.registered(a.id);
+        if (b && a.srtp == AgentSrtp::required && b->transport != "tls") {
+            // Its calls must be encrypted, and SRTP keys travel only over TLS.
+            const std::string why =
+                "your account requires SRTP: register your softphone over "
+                "TLS (sip:...;transport=tls, port " +
+                std::to_string(config_.sip_tls.port) + ")";
+            engine_log("agent " + a.id + ": softphone registered over " + b->transport +
+                       ", but the account requires SRTP (TLS): not calling it");
+            protocol_.error(a, why);
+            set_state(a, AgentState::paused, "softphone not over TLS");
+            return;
+        }
         if (!b) {
             // Called as soon as it registers (registration_changed).
             protocol_.error(a,
@@ -144,7 +156,12 @@ void AgentPool::dial_leg(Agent& a) {
     }
     a.leg_port = *port;
     d.from = "sip:outpace@" + host_port(config_.sip_address, config_.sip_port);
-    d.sdp = media::make_offer(config_.rtp_address, *port, 1);
+    // SRTP when the leg travels over TLS (the keys must not travel in clear), unless the
+    // agents file turns it off for this phone.
+    a.leg_key.reset();
+    if (a.srtp != AgentSrtp::off && sip::over_tls(d.next_hop.empty() ? d.to : d.next_hop))
+        a.leg_key = media::new_srtp_key();
+    d.sdp = media::make_offer(config_.rtp_address, *port, 1, a.leg_key ? &*a.leg_key : nullptr);
     a.leg = sip_ ? sip_->invite(d) : 0;
     if (!a.leg) {
         ports_.give(a.leg_port);
@@ -161,6 +178,14 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     Agent& a = *it->second;
     std::string error;
     auto remote = media::parse_answer(sdp);
+    // An encrypted offer takes an encrypted answer; a plain one a plain answer.
+    if (remote.ok() && a.leg_key && !remote.srtp)
+        remote.error =
+            "its answer is plain RTP, and SRTP was offered (a softphone over TLS "
+            "must take SRTP; set 'srtp: off' for this agent in the agents file if "
+            "it cannot)";
+    else if (remote.ok() && !a.leg_key && remote.secure)
+        remote.error = "its answer is RTP/SAVP, and plain RTP was offered";
     if (a.registered && remote.ok()) {
         // Behind NAT the SDP names a private address: media goes back where the softphone's
         // SIP came from, to the port its RTP comes from (symmetric RTP, as softphones do).
@@ -171,7 +196,9 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     a.leg_port = 0;
     if (a.rtp && !remote.ok())
         error = "the softphone's answer has no usable audio: " + remote.error;
-    if (!a.rtp || !remote.ok() || !a.rtp->set_remote(remote)) {
+    if (a.rtp && remote.ok() && a.leg_key && !a.rtp->use_srtp(*a.leg_key, *remote.srtp))
+        error = "the softphone's SRTP key cannot be used";
+    if (!a.rtp || !remote.ok() || !error.empty() || !a.rtp->set_remote(remote)) {
         if (error.empty()) error = "the softphone's audio address cannot be used";
         engine_log("agent " + a.id + ": softphone answered, but " + error);
         a.rtp.reset();
@@ -194,7 +221,8 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
         if (c && c->state() == Call::State::connected && c->agent() == raw)
             c->send_keys(std::string(1, key));
     });
-    engine_log("agent " + a.id + ": softphone answered");
+    engine_log("agent " + a.id + ": softphone answered" +
+               (a.rtp->encrypted() ? " (SRTP over TLS)" : ""));
     if (a.want_ready) {
         a.want_ready = false;
         set_state(a, AgentState::ready);

@@ -120,9 +120,16 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
         d.request_uri = "sip:" + attempt_.number() + "@" + host_port(at.ip, at.port) +
                         ";transport=" + at.transport;
         d.peer = at.ip;
+        // Over TLS the carrier's certificate must name its domain, not the address.
+        if (at.transport == "tls") d.tls_name = tc.tls_name.empty() ? tc.host : tc.tls_name;
     } else {
         d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
-               (tc.transport == "tcp" ? ";transport=tcp" : "");
+               (tc.transport != "udp" ? ";transport=" + tc.transport : "");
+        if (tc.transport == "tls" && !tc.tls_name.empty()) {
+            d.request_uri = d.to;
+            d.tls_name = tc.tls_name;
+            d.peer = tc.host;
+        }
     }
     // The caller ID: a pool's number is chosen once per call (it stays on every trunk the call
     // moves to, and counts once against its daily limit); else the campaign's or the trunk's.
@@ -138,8 +145,11 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     d.from = "sip:" + attempt_.caller_id + "@" +
              host_port(ctx_.config.sip_address, ctx_.config.sip_port);
     // The offer's port: reserved, or bound already by an earlier leg's early media.
-    d.sdp =
-        media::make_offer(ctx_.config.rtp_address, rtp_ ? rtp_->port() : rtp_port_, attempt_.id);
+    // SRTP when the trunk asks for it: one key for the call, whichever trunk carries it.
+    if (tc.srtp && !srtp_key_) srtp_key_ = media::new_srtp_key();
+    const media::SrtpKey* key = tc.srtp ? &*srtp_key_ : nullptr;
+    d.sdp = media::make_offer(ctx_.config.rtp_address, rtp_ ? rtp_->port() : rtp_port_, attempt_.id,
+                              key);
     d.user = tc.username;
     d.password = tc.password;
     const sip::CallId id = ctx_.sip.invite(d);
@@ -148,6 +158,7 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     if (trunk_ != &trunk) tried_targets_.clear();
     trunk_ = &trunk;
     target_ = at;
+    srtp_offered_ = key != nullptr;
     attempt_.trunk = tc.name;
     attempt_.target = trunk.by_name() ? host_port(at.ip, at.port) : "";
     // The callee's ringing starts over on this leg: the ring timeout and ring time count from it.
@@ -155,6 +166,19 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     rang_ = false;
     trunk.dialled(invited_);
     return true;
+}
+
+std::string Call::secure_media(const media::RemoteMedia& remote) {
+    if (srtp_offered_) {
+        if (!remote.srtp)
+            return "trunk " + trunk_->config().name +
+                   " requires SRTP ('srtp: true'), and the answer is plain RTP";
+        if (!rtp_->use_srtp(*srtp_key_, *remote.srtp)) return "its SRTP key cannot be used";
+        return "";
+    }
+    if (remote.secure) return "the answer is RTP/SAVP, and plain RTP was offered";
+    rtp_->use_plain_rtp();
+    return "";
 }
 
 bool Call::move_on(int code) {
@@ -214,9 +238,10 @@ void Call::answered(const std::string& sdp) {
     rtp_->on_digit([this](char key) {
         if (state_ == State::connected) ctx_.events.call_key(*this, key);
     });
-    if (!remote.ok() || !rtp_->set_remote(remote)) {
+    std::string insecure = remote.ok() ? secure_media(remote) : "";
+    if (!remote.ok() || !insecure.empty() || !rtp_->set_remote(remote)) {
         outcome_ = Outcome::failed;
-        attempt_.notes = "unusable SDP answer: " + remote.error;
+        attempt_.notes = "unusable SDP answer: " + (insecure.empty() ? remote.error : insecure);
         hang_up();
         return;
     }

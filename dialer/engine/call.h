@@ -180,6 +180,10 @@ class Call {
     // (the same trunk when only one of its addresses failed and it has another), leaving this
     // leg. False when there is none (the call ends as it is).
     bool move_on(int code);
+    // The leg's audio security from its SDP (answer or early media): SRTP with the answer's key
+    // when the offer carried ours, plain RTP otherwise. Why not, when the SDP does not match
+    // what was offered (a plain answer to an SRTP offer is refused, never downgraded).
+    std::string secure_media(const media::RemoteMedia& remote);
     // A failure's bookkeeping: the estimator, ring time and notes. Returns `o`.
     Outcome settle(const sip::Failure& f, Outcome o);
     std::int64_t wall_ms() const { return ctx_.env.clock().wall_ms(); }
@@ -223,6 +227,10 @@ class Call {
     SteadyTime trunk_wait_since_;
     sip::Failure trunk_failure_;  // what the last trunk said, for the end if none takes it
     int rtp_port_ = 0;  // reserved for the offer; bound (and owned by `rtp_`) once answered
+    // SRTP: the call's key (made once, kept on every trunk it moves to), and whether the
+    // current leg's offer carried it (its trunk has `srtp: true`).
+    std::optional<media::SrtpKey> srtp_key_;
+    bool srtp_offered_ = false;
     std::unique_ptr<media::AudioChannel> rtp_;
     std::unique_ptr<amd::Detector> amd_;
     std::unique_ptr<amd::SitDetector> sit_;  // with AMD, while it listens

@@ -29,9 +29,12 @@ void Call::early_media(const std::string& sdp) {
     if (state_ != State::ringing || cancelled_) return;
     const auto remote = media::parse_answer(sdp);
     if (!remote.ok()) return;  // nothing to listen to: the 200 (if any) says more
+    // Early media whose security does not match the offer is not listened to (the port stays
+    // reserved for the answer).
+    if (srtp_offered_ ? !remote.srtp : remote.secure) return;
     if (rtp_) {
         // An earlier leg's (on another trunk) opened it: this leg's media comes from here.
-        rtp_->set_remote(remote);
+        if (secure_media(remote).empty()) rtp_->set_remote(remote);
         return;
     }
     if (rtp_port_ == 0) return;
@@ -39,7 +42,7 @@ void Call::early_media(const std::string& sdp) {
     rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error, rtp_port_);
     rtp_port_ = 0;      // the session owns it now
     if (!rtp_) return;  // answered() opens another port if the call is answered
-    if (!rtp_->set_remote(remote)) {
+    if (!secure_media(remote).empty() || !rtp_->set_remote(remote)) {
         rtp_.reset();
         return;
     }

@@ -2,8 +2,11 @@
 
 #include <malloc.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <unordered_set>
 
@@ -11,6 +14,42 @@
 #include "dialer/engine/engine_util.h"
 
 namespace outpace {
+
+namespace {
+
+// A private folder (0700) holding links named as Sofia wants them to the configured TLS files:
+// agent.pem (the key and certificate chain) and cafile.pem. No key is copied. Removed with it.
+class TlsFolder {
+  public:
+    TlsFolder(const std::string& certificate, const std::string& ca_file, std::string* error) {
+        namespace fs = std::filesystem;
+        std::string pattern = (fs::temp_directory_path() / "outpace-tls-XXXXXX").string();
+        if (!::mkdtemp(pattern.data())) {
+            *error = "cannot make a private folder for the TLS files in " +
+                     fs::temp_directory_path().string();
+            return;
+        }
+        path_ = pattern;
+        std::error_code ec;
+        const auto cert = fs::absolute(certificate, ec);
+        if (!ec) fs::create_symlink(cert, path_ + "/agent.pem", ec);
+        const auto cas = ec ? fs::path() : fs::absolute(ca_file, ec);
+        if (!ec) fs::create_symlink(cas, path_ + "/cafile.pem", ec);
+        if (ec) *error = "cannot link the TLS files into " + path_ + ": " + ec.message();
+    }
+    ~TlsFolder() {
+        std::error_code ec;
+        if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    }
+    TlsFolder(const TlsFolder&) = delete;
+    TlsFolder& operator=(const TlsFolder&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+}  // namespace
 
 Engine::Engine(const EngineConfig& config, Store& store, EngineEnv& env)
     : config_(config),
@@ -67,10 +106,24 @@ bool Engine::start(std::vector<std::string>* errors) {
     sc.port = config_.sip_port;
     sc.transport = config_.sip_transport;
     sc.response_timeout = config_.sip_response_timeout;
+    // Sofia reads TLS's key, certificate and CAs from a folder under fixed names, once, when it
+    // binds: a private folder of links to the configured files, gone once the stack is up.
+    std::optional<TlsFolder> tls_folder;
+    if (config_.sip_tls.port) {
+        tls_folder.emplace(config_.sip_tls.certificate, config_.sip_tls.ca_file, &error);
+        if (!error.empty()) {
+            errors->push_back("sip.tls: " + error);
+            return false;
+        }
+        sc.tls.port = config_.sip_tls.port;
+        sc.tls.folder = tls_folder->path();
+        sc.tls.verify = config_.sip_tls.verify;
+    }
     sc.trusted = [this](const std::string& ip) { return trusted_source(ip); };
     if (registrar_)
         sc.on_register = [this](const sip::RegisterRequest& r) { return registrar_->handle(r); };
     sip_ = env_.open_sip(sc, *this, &error);
+    tls_folder.reset();
     if (!sip_) {
         errors->push_back(error);
         return false;

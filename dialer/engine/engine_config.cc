@@ -30,11 +30,12 @@ const YamlReader::KeyTree& keys() {
           "source_burst", "flood_lockout_after", "failures_before_lockout", "lockout",
           "max_contacts"}},
         {"curve", {"secret_key", "authorized_keys"}},
-        {"sip", {"address", "port", "transport", "response_timeout"}},
+        {"sip", {"address", "port", "transport", "response_timeout", "tls"}},
+        {"sip.tls", {"port", "certificate", "ca_file", "verify"}},
         {"rtp", {"address", "ports"}},
         {"dns", {"servers", "timeout", "tries"}},
         {"trunks[]",
-         {"name", "address", "transport", "username", "password", "caller_id",
+         {"name", "address", "transport", "tls_name", "srtp", "username", "password", "caller_id",
           "max_calls_per_second", "max_calls", "register", "register_expires", "registrar"}},
         {"campaigns[]", {"file", "unattended_lines"}},
     };
@@ -134,13 +135,24 @@ bool loopback_endpoint(const std::string& endpoint) {
     return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
-void read_transport(YamlReader& r, const YAML::Node& map, const std::string& path,
-                    std::string& out) {
+void read_transport(YamlReader& r, const YAML::Node& map, const std::string& path, std::string& out,
+                    bool tls_allowed = false) {
     r.string(map, "transport", path, out);
-    if (out != "udp" && out != "tcp") {
-        r.error(map["transport"], "'" + path + "transport' must be udp or tcp; got '" + out + "'");
+    if (out != "udp" && out != "tcp" && !(tls_allowed && out == "tls")) {
+        r.error(map["transport"], "'" + path + "transport' must be udp" +
+                                      (tls_allowed ? ", tcp or tls" : " or tcp") + "; got '" + out +
+                                      "'");
         out = "udp";
     }
+}
+
+// A file the engine will read at start: there and readable now, or an error naming the key.
+bool readable_file(YamlReader& r, const YAML::Node& at, const std::string& key,
+                   const std::string& path) {
+    std::ifstream in(path);
+    if (in) return true;
+    r.error(at, "'" + key + "': cannot read " + path);
+    return false;
 }
 
 }  // namespace
@@ -214,7 +226,8 @@ void read_agents(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
     }
 }
 
-void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
+template <typename Resolve>
+void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
     if (auto sip = root["sip"]; sip && r.section(sip, "sip")) {
         r.string(sip, "address", "sip.", c.sip_address);
         if (!ip_literal(c.sip_address))
@@ -223,6 +236,33 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
         read_transport(r, sip, "sip.", c.sip_transport);
         r.duration(sip, "response_timeout", "sip.", c.sip_response_timeout, Millis{1000},
                    Millis{32'000});
+        if (auto tls = sip["tls"]; tls && r.section(tls, "sip.tls")) {
+            auto& t = c.sip_tls;
+            r.integer(tls, "port", "sip.tls.", t.port, 1, 65535);
+            if (!tls["port"]) r.error(tls, "'sip.tls' needs a 'port' (5061 is SIP's TLS port)");
+            if (t.port && t.port == c.sip_port && c.sip_transport == "tcp")
+                r.error(tls["port"], "'sip.tls.port' is the port SIP over TCP listens on");
+            r.string(tls, "certificate", "sip.tls.", t.certificate);
+            r.string(tls, "ca_file", "sip.tls.", t.ca_file);
+            t.certificate = resolve(t.certificate);
+            t.ca_file = resolve(t.ca_file);
+            r.boolean(tls, "verify", "sip.tls.", t.verify);
+            if (t.certificate.empty()) {
+                r.error(tls,
+                        "'sip.tls' needs a 'certificate': a PEM file with the private key "
+                        "and the certificate chain");
+            } else if (readable_file(r, tls["certificate"], "sip.tls.certificate", t.certificate)) {
+                std::ifstream in(t.certificate);
+                const std::string pem((std::istreambuf_iterator<char>(in)), {});
+                if (pem.find("PRIVATE KEY-----") == std::string::npos ||
+                    pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+                    r.error(tls["certificate"],
+                            "'sip.tls.certificate': " + t.certificate +
+                                " must hold both the private key and the certificate (PEM; "
+                                "cat key.pem cert.pem > engine.pem)");
+            }
+            readable_file(r, tls["ca_file"] ? tls["ca_file"] : tls, "sip.tls.ca_file", t.ca_file);
+        }
     }
     if (auto rtp = root["rtp"]; rtp && r.section(rtp, "rtp")) {
         r.string(rtp, "address", "rtp.", c.rtp_address);
@@ -279,7 +319,24 @@ void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
                         "got '" +
                             addr + "'");
             tc.transport_given = static_cast<bool>(t["transport"]);
-            read_transport(r, t, "trunks[].", tc.transport);
+            read_transport(r, t, "trunks[].", tc.transport, true);
+            if (tc.transport == "tls") {
+                if (!c.sip_tls.port)
+                    r.error(t["transport"], "trunk '" + tc.name +
+                                                "' uses TLS: the engine needs 'sip.tls' (its "
+                                                "port and certificate)");
+                if (ip_literal(addr)) tc.port = 5061;  // written without a port: SIP's TLS port
+            }
+            r.string(t, "tls_name", "trunks[].", tc.tls_name);
+            if (!tc.tls_name.empty() && tc.transport != "tls")
+                r.error(t["tls_name"],
+                        "'trunks[].tls_name' is only for a trunk with 'transport: "
+                        "tls'");
+            r.boolean(t, "srtp", "trunks[].", tc.srtp);
+            if (tc.srtp && tc.transport != "tls")
+                r.error(t["srtp"], "trunk '" + tc.name +
+                                       "': 'srtp: true' needs 'transport: tls' (the SRTP keys "
+                                       "travel in the SIP messages, never in clear)");
             r.string(t, "username", "trunks[].", tc.username);
             r.string(t, "password", "trunks[].", tc.password);
             r.string(t, "caller_id", "trunks[].", tc.caller_id);
@@ -370,7 +427,7 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
                                      "('curve')");
     read_agents(r, root, c, resolve);
 
-    read_sip_rtp(r, root, c);
+    read_sip_rtp(r, root, c, resolve);
     read_dns(r, root, c);
     read_trunks(r, root, c);
     read_campaigns(r, root, c, resolve);

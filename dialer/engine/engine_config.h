@@ -20,9 +20,15 @@ struct TrunkConfig {
     // An IP literal, or a host name the engine looks up itself (RFC 3263 with c-ares: NAPTR,
     // SRV, A) and hands Sofia-SIP only addresses: this Sofia version crashes on DNS failures.
     std::string host;
-    int port = 5060;  // 0 for a host name given without one: its SRV records decide
-    std::string transport = "udp";
-    bool transport_given = false;    // else a host name's NAPTR records choose udp or tcp
+    int port = 5060;                // 0 for a host name given without one: its SRV records decide
+    std::string transport = "udp";  // udp | tcp | tls (needs sip.tls)
+    bool transport_given = false;   // else a host name's NAPTR records choose udp or tcp
+    // Over TLS: the name the carrier's certificate must show. Default: the host name of
+    // `address` (for an IP address: the address, which its certificate must then name).
+    std::string tls_name;
+    // SDES-SRTP on every call of this trunk (RTP/SAVP offered; an answer without a key is
+    // refused). Only with `transport: tls`: the keys travel in the SIP message.
+    bool srtp = false;
     std::string username, password;  // digest credentials, if the trunk challenges
     // Carriers that require registration: REGISTER (digest with username/password) and keep it
     // refreshed; the trunk takes calls only while registered. The registrar is the trunk's own
@@ -102,6 +108,14 @@ struct EngineConfig {
     std::string sip_address = "127.0.0.1";
     int sip_port = 5070;
     std::string sip_transport = "udp";
+    // SIP over TLS on its own port, for trunks with `transport: tls` and softphones that
+    // register over TLS (docs/engine.md). 0: none.
+    struct Tls {
+        int port = 0;
+        std::string certificate;  // PEM: the private key and the certificate chain
+        std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";  // whom servers chain to
+        bool verify = true;  // check trunks' certificates (chain and name); off only in a lab
+    } sip_tls;
     // No response at all (not even 100 Trying) to a request this long: SIP's transaction
     // timeout (RFC 3261's 64*T1, Timers B and F). A call whose trunk stays silent ends as a
     // carrier error and moves to the campaign's next trunk, if it has one.

@@ -71,6 +71,8 @@ class AudioChannel {
     // offered), `theirs` checks and decrypts what arrives (the key of their answer). Plain RTP
     // is dropped after this. False when the keys cannot be used.
     virtual bool use_srtp(const SrtpKey& ours, const SrtpKey& theirs) = 0;
+    // Plain RTP again (a call moved from a trunk with SRTP to one without).
+    virtual void use_plain_rtp() = 0;
     // Whether use_srtp is in force.
     virtual bool encrypted() const = 0;
     virtual void on_audio(AudioHandler h) = 0;
@@ -103,6 +105,7 @@ class RtpSession final : public AudioChannel {
     int port() const override { return port_; }
     bool set_remote(const RemoteMedia& remote) override;
     bool use_srtp(const SrtpKey& ours, const SrtpKey& theirs) override;
+    void use_plain_rtp() override { srtp_.reset(); }
     bool encrypted() const override { return srtp_ != nullptr; }
     void on_audio(AudioHandler h) override { audio_ = std::move(h); }
     void on_digit(DigitHandler h) override { digit_ = std::move(h); }

@@ -278,6 +278,10 @@ std::string lower_ascii(std::string s) {
     return s;
 }
 
+int default_port(const std::string& transport) {
+    return transport == "tls" ? 5061 : 5060;
+}
+
 class LocateJob : public std::enable_shared_from_this<LocateJob> {
   public:
     LocateJob(Dns& dns, ServerName server, bool ipv6, std::function<void(Located)> done)
@@ -286,7 +290,8 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
     void start() {
         const std::string transport = server_.transport.empty() ? "udp" : server_.transport;
         if (is_ip_literal(server_.host)) {
-            ServerTarget t{server_.host, server_.port ? server_.port : 5060, transport, 0, 0};
+            ServerTarget t{server_.host, server_.port ? server_.port : default_port(transport),
+                           transport, 0, 0};
             Located l;
             l.ok = true;
             l.targets.push_back(t);
@@ -358,10 +363,13 @@ class LocateJob : public std::enable_shared_from_this<LocateJob> {
     void srv_in_turn(std::vector<std::string> transports, std::size_t i) {
         if (i >= transports.size()) {
             const std::string t = server_.transport.empty() ? "udp" : server_.transport;
-            return addresses_of(server_.host, 5060, t);
+            return addresses_of(server_.host, default_port(t), t);
         }
         auto self = shared_from_this();
-        const std::string name = "_sip._" + transports[i] + "." + server_.host;
+        // SIP over TLS is the "sips" service over TCP (RFC 3263 §4.2, RFC 5630).
+        const std::string name =
+            (transports[i] == "tls" ? "_sips._tcp." : "_sip._" + transports[i] + ".") +
+            server_.host;
         dns_.query(name, RrType::srv,
                    [self, transports = std::move(transports), i, name](DnsAnswer a) mutable {
                        if (a.status == DnsAnswer::Status::failed)

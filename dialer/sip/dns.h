@@ -63,7 +63,8 @@ std::unique_ptr<Dns> open_dns(event_base* loop, const DnsConfig& config, std::st
 struct ServerName {
     std::string host;       // a name or an IP literal
     int port = 0;           // 0: not given (SRV decides, else 5060)
-    std::string transport;  // "udp" or "tcp"; empty: not given (NAPTR decides, else udp)
+    std::string transport;  // "udp", "tcp" or "tls" (SRV _sips._tcp, port 5061); empty: not given
+                            // (NAPTR decides, else udp)
 };
 
 struct ServerTarget {

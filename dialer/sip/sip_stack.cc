@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <cstdlib>
 
 #include <memory>
@@ -28,6 +29,7 @@
 #include <sofia-sip/su_string.h>
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 // Sofia's per-module logs (exported by the library, not declared in its public headers).
@@ -38,7 +40,33 @@ extern su_log_t nua_log[];
 }
 
 namespace outpace::sip {
+
+bool over_tls(const std::string& uri) {
+    if (strncasecmp(uri.c_str(), "sips:", 5) == 0) return true;
+    const auto params = uri.find(';');
+    if (params == std::string::npos) return false;
+    std::string p = uri.substr(params);
+    for (auto& ch : p) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto at = p.find(";transport=tls");
+    return at != std::string::npos &&
+           (at + 14 == p.size() || p[at + 14] == ';' || p[at + 14] == '>' || p[at + 14] == '?');
+}
+
 namespace {
+
+// sip:USER@ADDRESS:PORT;params as sip:USER@NAME:PORT;params;maddr=ADDRESS.
+std::string with_tls_name(const std::string& uri, const std::string& name) {
+    const auto at = uri.find('@');
+    const auto host_at = at == std::string::npos ? uri.find(':') + 1 : at + 1;
+    std::size_t host_end;
+    if (host_at < uri.size() && uri[host_at] == '[')
+        host_end = uri.find(']', host_at) + 1;
+    else
+        host_end = uri.find_first_of(":;?>", host_at);
+    if (host_end == std::string::npos || host_end == 0) host_end = uri.size();
+    const std::string address = uri.substr(host_at, host_end - host_at);
+    return uri.substr(0, host_at) + name + uri.substr(host_end) + ";maddr=" + address;
+}
 
 // Owners for Sofia's handles: each is destroyed exactly once, by whoever holds it last.
 struct NuaHandleFree {
@@ -102,9 +130,19 @@ class NuaStack final : public SipStack {
         if (!root_) return fail(error, "cannot create the SIP event root");
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
                                 (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
+        const std::string sips_url = "sips:" + c.host + ":" + std::to_string(c.tls.port);
         const auto threads_before = thread_ids();
         nua_.reset(nua_create(
             root_.get(), &NuaStack::event, this, NUTAG_URL(url.c_str()),
+            TAG_IF(c.tls.port, NUTAG_SIPS_URL(sips_url.c_str())),
+            TAG_IF(c.tls.port, TPTAG_CERTIFICATE(c.tls.folder.c_str())),
+            // 0: any version OpenSSL allows (this Sofia's 1 would be TLS 1.0 only, which
+            // OpenSSL 3 refuses); the system's policy (TLS 1.2 and up on Debian 12) applies.
+            TAG_IF(c.tls.port, TPTAG_TLS_VERSION(0)),
+            // Outgoing: the chain and the name. Incoming (softphones): no client certificate.
+            TAG_IF(c.tls.port, TPTAG_TLS_VERIFY_POLICY(c.tls.verify ? TPTLS_VERIFY_SUBJECTS_OUT
+                                                                    : TPTLS_VERIFY_NONE)),
+            TAG_IF(c.tls.port, TPTAG_TLS_VERIFY_DEPTH(8)),
             NUTAG_MEDIA_ENABLE(0),   // the engine writes and reads SDP itself
             NUTAG_SESSION_TIMER(0),  // on by default in this version
             NUTAG_INVITE_TIMER(90),  // the engine CANCELs long before
@@ -128,8 +166,14 @@ class NuaStack final : public SipStack {
         for (long tid : thread_ids())
             if (!threads_before.count(tid)) lower_thread(tid, 3, "outpace-sip");
         if (!nua_)
-            return fail(error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) +
-                                   " (" + c.transport + "): address in use or not local");
+            return fail(
+                error, "cannot listen for SIP on " + c.host + ":" + std::to_string(c.port) + " (" +
+                           c.transport + ")" +
+                           (c.tls.port ? " and " + std::to_string(c.tls.port) +
+                                             " (tls, certificate and key from " + c.tls.folder + ")"
+                                       : "") +
+                           ": address in use or not local" +
+                           (c.tls.port ? ", or the certificate or its key cannot be read" : ""));
         trusted_ = c.trusted;
         on_register_ = c.on_register;
         udp_fds_ = udp_sockets(c.port);
@@ -150,6 +194,19 @@ class NuaStack final : public SipStack {
     ~NuaStack() override { shutdown(std::chrono::milliseconds(2000)); }
 
     CallId invite(const Dial& d) override {
+        // SRTP keys go only where TLS carries them: the hop the INVITE is sent to.
+        const std::string& hop = !d.next_hop.empty()      ? d.next_hop
+                                 : !d.request_uri.empty() ? d.request_uri
+                                                          : d.to;
+        if (d.sdp.find("a=crypto:") != std::string::npos && !over_tls(hop)) {
+            return 0;
+        }
+        // A server's certificate is checked against the name the request is addressed to
+        // (Sofia's "canonical" name), while the connection goes to the address we chose:
+        // maddr (RFC 3261 19.1.1) carries the address, the URI's host the name.
+        std::string request_uri = d.request_uri;
+        if (!d.tls_name.empty() && !request_uri.empty() && over_tls(request_uri))
+            request_uri = with_tls_name(request_uri, d.tls_name);
         auto call = std::make_unique<Call>();
         call->id = next_id_++;
         call->user = d.user;
@@ -162,11 +219,11 @@ class NuaStack final : public SipStack {
             TAG_IF(!d.next_hop.empty(), NUTAG_PROXY(URL_STRING_MAKE(d.next_hop.c_str()))),
             TAG_END()));
         if (!call->nh) return 0;
-        nua_invite(
-            call->nh.get(),
-            TAG_IF(!d.request_uri.empty(), NUTAG_URL(URL_STRING_MAKE(d.request_uri.c_str()))),
-            SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(d.sdp.c_str()),
-            TAG_END());
+        nua_invite(call->nh.get(),
+                   TAG_IF(!request_uri.empty(), NUTAG_URL(URL_STRING_MAKE(request_uri.c_str()))),
+                   TAG_IF(!d.next_hop.empty(), NUTAG_PROXY(URL_STRING_MAKE(d.next_hop.c_str()))),
+                   SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(d.sdp.c_str()),
+                   TAG_END());
         const CallId id = call->id;
         calls_.emplace(id, std::move(call));
         return id;
@@ -517,10 +574,15 @@ class NuaStack final : public SipStack {
         RegisterRequest r;
         r.source_ip = source(msg);
         r.source_port = source_port(msg);
+        // The transport it came over: UDP by the socket, whatever its Via says; over a stream,
+        // its Via says TCP or TLS (a TLS word over plain TCP only makes the engine call back
+        // over a TLS connection of its own, which such a phone cannot take).
         r.transport = "udp";
-        if (sip->sip_via && sip->sip_via->v_protocol &&
-            su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TCP"))
-            r.transport = "tcp";
+        su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+        if (ai && ai->ai_protocol != IPPROTO_UDP && sip->sip_via && sip->sip_via->v_protocol)
+            r.transport = su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TLS")   ? "tls"
+                          : su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TCP") ? "tcp"
+                                                                                  : "udp";
         if (sip->sip_to->a_url->url_user) r.user = sip->sip_to->a_url->url_user;
         for (const sip_authorization_t* au = sip->sip_authorization; au; au = au->au_next)
             if (au->au_scheme && su_casematch(au->au_scheme, "Digest")) {

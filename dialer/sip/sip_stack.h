@@ -23,6 +23,16 @@ struct StackConfig {
     std::string host = "127.0.0.1";  // address to bind and to put in Contact/Via
     int port = 5070;
     std::string transport = "udp";  // udp | tcp
+    // SIP over TLS as well, on its own port (0: none): to trunks with `transport: tls` and from
+    // softphones that register over TLS. Sofia reads its certificate and trusted CAs from a
+    // folder: `agent.pem` (the private key, then the certificate chain) and `cafile.pem`.
+    struct Tls {
+        int port = 0;
+        std::string folder;
+        // Servers we connect to must show a certificate that chains to a trusted CA and names
+        // the host we asked for (a trunk's name; Dial::tls_name). Off only for a lab.
+        bool verify = true;
+    } tls;
     std::string user_agent = "Outpace/0.1";
     // A request that gets no response at all (not even 100 Trying) for this long ends with a
     // local 408 (RFC 3261's Timers B and F, 64*T1; once anything answered, the INVITE waits on).
@@ -42,7 +52,7 @@ struct StackConfig {
 struct RegisterRequest {
     std::string source_ip;  // where it came from (RFC 3581: the binding is reached there)
     int source_port = 0;
-    std::string transport;      // "udp" | "tcp"
+    std::string transport;      // "udp" | "tcp" | "tls"
     std::string user;           // the To header's user part: the account it registers
     std::string authorization;  // the Authorization header ("Digest ...") or ""
     struct Contact {
@@ -108,7 +118,13 @@ struct Dial {
     // host (sip:IP:PORT;transport=...): a registered softphone behind NAT is reached at the
     // address its REGISTER came from, whatever its Contact says.
     std::string next_hop;
+    // A `transport=tls` request to an address: the name the server's certificate must show
+    // (the trunk's host name). Empty: the request URI's host.
+    std::string tls_name;
 };
+
+// Whether a request to `uri` (sip:...;transport=tls, or sips:) travels over TLS.
+bool over_tls(const std::string& uri);
 
 // The engine registering to a carrier's registrar (a trunk that requires it).
 struct TrunkRegistration {
@@ -130,6 +146,8 @@ class SipStack {
                                             CallObserver& observer, std::string* error);
     virtual ~SipStack() = default;
 
+    // 0 when it cannot be sent, among others an offer carrying SRTP keys (a=crypto) to anything
+    // but TLS: keys are never sent in clear.
     virtual CallId invite(const Dial& dial) = 0;
     // Gives up on a call not answered yet (CANCEL); it ends in on_failed (487 or the answer
     // that crossed the CANCEL, then hung up). Unknown or finished ids are ignored.
