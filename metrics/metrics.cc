@@ -24,6 +24,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                     .Register(r);
     rtp_in_ = &rtp.Add({{"result", "received"}});
     rtp_lost_ = &rtp.Add({{"result", "lost"}});
+    rtp_unauthenticated_ = &rtp.Add({{"result", "unauthenticated"}});
     rtp_jitter_ =
         &prometheus::BuildHistogram()
              .Name("outpace_rtp_jitter_seconds")

@@ -93,6 +93,8 @@ class Metrics {
 
     prometheus::Counter& rtp_packets_received() { return *rtp_in_; }
     prometheus::Counter& rtp_packets_lost() { return *rtp_lost_; }
+    // SRTP packets that did not authenticate (forged, replayed, another key): dropped.
+    prometheus::Counter& rtp_packets_unauthenticated() { return *rtp_unauthenticated_; }
     prometheus::Histogram& rtp_jitter() { return *rtp_jitter_; }
     prometheus::Histogram& relay_latency() { return *relay_; }
     prometheus::Histogram& store_write(bool begin) { return begin ? *store_begin_ : *store_end_; }
@@ -118,7 +120,7 @@ class Metrics {
     std::map<std::string, TrunkMetrics> trunks_;
     std::map<std::pair<std::string, int>, prometheus::Counter*> sip_;
     std::map<std::string, prometheus::Counter*> sit_;
-    prometheus::Counter *rtp_in_, *rtp_lost_;
+    prometheus::Counter *rtp_in_, *rtp_lost_, *rtp_unauthenticated_;
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
     std::array<prometheus::Gauge*, 3> store_memory_{};
     prometheus::Gauge* agents_logged_in_;

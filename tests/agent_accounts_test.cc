@@ -27,11 +27,12 @@ std::string agents_file(bool with_alice = true) {
     return y;
 }
 
-sip::RegisterRequest register_alice(const std::string& authorization, int port) {
+sip::RegisterRequest register_alice(const std::string& authorization, int port,
+                                    const std::string& transport = "udp") {
     sip::RegisterRequest r;
     r.source_ip = "127.0.0.9";
     r.source_port = port;
-    r.transport = "udp";
+    r.transport = transport;
     r.user = "alice";
     r.authorization = authorization;
     r.call_id = "alice-phone";
@@ -44,15 +45,15 @@ sip::RegisterRequest register_alice(const std::string& authorization, int port) 
 }
 
 // Alice's softphone registers (challenged first, as a real one is).
-void alice_registers(Sim& sim, int port = 40001) {
+void alice_registers(Sim& sim, int port = 40001, const std::string& transport = "udp") {
     auto& reg = sim.sip().on_register;
     REQUIRE(reg);
-    auto challenge = reg(register_alice("", port));
+    auto challenge = reg(register_alice("", port, transport));
     REQUIRE(challenge.status == 401);
     const auto answer = sip::DigestServer::answer(
         challenge.www_authenticate, "alice", sip::digest_ha1("alice", "outpace", "alice-sip-pw"),
         "REGISTER", "sip:127.0.0.1:5070");
-    REQUIRE(reg(register_alice(answer, port)).status == 200);
+    REQUIRE(reg(register_alice(answer, port, transport)).status == 200);
 }
 
 std::string last_error(Sim& sim, const std::string& desk) {
@@ -251,4 +252,47 @@ TEST_CASE(
                                             sip::digest_ha1("alice", "outpace", "alice-sip-pw"),
                                             "REGISTER", "sip:127.0.0.1:5070");
     CHECK(sim.sip().on_register(register_alice(answer, 40001)).status == 403);
+}
+
+TEST_CASE(
+    "accounts: srtp auto, required and off decide the softphone leg's encryption by how it "
+    "registered") {
+    struct Case {
+        const char* policy;
+        const char* transport;
+        bool leg, savp;
+    };
+    for (const Case c : {Case{"auto", "udp", true, false}, Case{"auto", "tls", true, true},
+                         Case{"off", "tls", true, false}, Case{"required", "udp", false, false},
+                         Case{"required", "tls", true, true}}) {
+        CAPTURE(c.policy);
+        CAPTURE(c.transport);
+        auto file = agents_file();
+        file.insert(file.find("    campaigns: [sim]"), std::string("    srtp: ") + c.policy + "\n");
+        AccountsSim t(file);
+        auto& sim = t.sim;
+        sim.desk().request("d1", R"({"type":"login","agent":"alice","password":"alice-desk-pw"})");
+        sim.run_for(100ms);
+        REQUIRE(sim.desk().first("d1", "logged_in"));
+        alice_registers(sim, 40001, c.transport);
+        sim.run_for(100ms);
+        REQUIRE(legs(sim).size() == (c.leg ? 1u : 0u));
+        if (!c.leg) {
+            CHECK(last_error(sim, "d1").find("your account requires SRTP: register your softphone "
+                                             "over TLS") != std::string::npos);
+            continue;
+        }
+        const auto& leg = legs(sim)[0]->dial;
+        CHECK(leg.next_hop == std::string("sip:127.0.0.9:40001;transport=") + c.transport);
+        CHECK((leg.sdp.find("RTP/SAVP") != std::string::npos) == c.savp);
+        CHECK((leg.sdp.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:") != std::string::npos) ==
+              c.savp);
+        // The scripted phone answers with plain RTP: fine for a plain offer; for an SRTP offer
+        // the leg is hung up and the agent told, never left talking in clear.
+        if (c.savp)
+            CHECK(last_error(sim, "d1").find("its answer is plain RTP, and SRTP was offered") !=
+                  std::string::npos);
+        else
+            CHECK(last_error(sim, "d1").find("SRTP") == std::string::npos);
+    }
 }

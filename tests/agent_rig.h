@@ -129,6 +129,26 @@ class Baresip {
         REQUIRE(!heard.empty());
         return tone_frames(dir_ + "/" + heard.substr(0, heard.find('\n')), hz);
     }
+    // 20 ms frames of what it heard with a peak above `level` (speech, a prompt).
+    int loud_frames(int level = 2000) const {
+        const auto heard = test::run("ls " + dir_ + "/ | grep -- '-dec.wav$' | head -1").out;
+        REQUIRE(!heard.empty());
+        SF_INFO info{};
+        SNDFILE* f =
+            sf_open((dir_ + "/" + heard.substr(0, heard.find('\n'))).c_str(), SFM_READ, &info);
+        REQUIRE(f);
+        std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * info.channels));
+        sf_readf_short(f, all.data(), info.frames);
+        sf_close(f);
+        const auto n = static_cast<std::size_t>(info.samplerate / 50 * info.channels);
+        int frames = 0;
+        for (std::size_t i = 0; i + n <= all.size(); i += n) {
+            int peak = 0;
+            for (std::size_t k = 0; k < n; ++k) peak = std::max(peak, std::abs(int(all[i + k])));
+            frames += peak > level;
+        }
+        return frames;
+    }
     std::string log() const { return test::run("cat " + dir_ + "/baresip.log").out; }
 
   private:

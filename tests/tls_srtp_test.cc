@@ -242,3 +242,61 @@ TEST_CASE(
     const int tone_frames = baresip.heard_frames(1000);
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
 }
+
+TEST_CASE(
+    "engine: a trunk over TLS with SRTP (baresip as the carrier): a certificate that does "
+    "not name the carrier is refused and the call moves on, the call's audio is encrypted "
+    "both ways, and with verify off (a lab) the impostor is taken") {
+    for (const bool verify : {true, false}) {
+        CAPTURE(verify);
+        Rig rig;
+        make_certificates(rig.file(""), {"engine.test", "carrier.test"});
+        const int carrier_port = free_port();  // baresip listens for TLS on the next port
+        const std::string trunk = "address: \"127.0.0.1:" + std::to_string(carrier_port + 1) +
+                                  "\", transport: tls, srtp: true, max_calls_per_second: 5, "
+                                  "max_calls: 5";
+        // The same carrier twice: first expecting a name its certificate does not show.
+        rig.trunk_entry("{name: impostor, " + trunk + ", tls_name: other.test}");
+        rig.trunk_entry("{name: carrier, " + trunk + ", tls_name: carrier.test}");
+        rig.trunks_for_next("trunks: [impostor, carrier]");
+        rig.campaign("secure", "uas_busy.xml", 1,
+                     "amd: {enabled: false}\nrecording: {enabled: true, folder: rec}\n", 1);
+        rig.sip_extra(", tls: {port: " + std::to_string(free_port()) + ", certificate: " +
+                      rig.file("engine.test.pem") + ", ca_file: " + rig.file("ca.pem") +
+                      (verify ? "" : ", verify: false") + "}, response_timeout: 3s");
+        // A carrier that takes TLS and SRTP only, answering the campaign's number at once, its
+        // voice a 600 Hz tone.
+        Baresip carrier(rig, "127.0.0.1:" + std::to_string(carrier_port),
+                        "<sip:+14155551000@127.0.0.1;transport=tls>;regint=0;answermode=auto;"
+                        "audio_codecs=PCMU;mediaenc=srtp-mand",
+                        "sip_certificate " + rig.file("carrier.test.pem") + "\nmodule srtp.so\n");
+        REQUIRE(wait_tcp_listening(carrier_port + 1));
+        const auto r = rig.run();
+        INFO(r.out);
+        INFO(carrier.log());
+        REQUIRE(r.status == 0);
+        auto all = rig.attempts();
+        REQUIRE(all["secure"].size() == 1);
+        const auto& a = all["secure"][0];
+        if (!verify) {  // nothing checks the certificate's name: the first trunk takes the call
+            CHECK(a.trunk == "impostor");
+            CHECK(a.hops.empty());
+            continue;
+        }
+        CHECK(a.trunk == "carrier");
+        REQUIRE(a.hops.size() == 1);
+        CHECK(a.hops[0].trunk == "impostor");
+        // Sofia closes the connection without telling the INVITE: it times out
+        // (sip.response_timeout).
+        CHECK(a.hops[0].sip_code == 408);
+        CHECK(a.outcome == Outcome::abandoned);  // a live answer, no agent: the safe-harbor message
+        // The engine heard the carrier's tone through SRTP (its recording), and the carrier heard
+        // the safe-harbor message through ours. The call lasts as long as that message, 0.5 s (25
+        // frames); audio that did not decrypt would be silence (0).
+        const auto recording = rig.file("rec/secure/" + std::to_string(a.id) + ".wav");
+        const int tone = tone_frames(recording, 600);
+        CHECK_MESSAGE(tone >= 15, tone << " frames of the carrier's tone in " << recording);
+        const int heard = carrier.loud_frames();
+        CHECK_MESSAGE(heard >= 12, heard << " loud frames heard by the carrier");
+    }
+}

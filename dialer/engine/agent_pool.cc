@@ -365,7 +365,10 @@ void AgentPool::logout(Agent& a, const std::string& reason) {
                (a.rtp ? "; softphone RTP in " + std::to_string(a.rtp->stats().packets_in) +
                             ", out " + std::to_string(a.rtp->stats().packets_out) + ", foreign " +
                             std::to_string(a.rtp->stats().foreign) + ", malformed " +
-                            std::to_string(a.rtp->stats().malformed)
+                            std::to_string(a.rtp->stats().malformed) +
+                            (a.rtp->encrypted() ? ", SRTP unauthenticated " +
+                                                      std::to_string(a.rtp->stats().unauthenticated)
+                                                : "")
                       : ""));
     count_time(a);
     protocol_.logged_out(a, reason);

@@ -707,6 +707,8 @@ void Call::finish(Outcome o, int sip_code) {
         const auto& st = rtp_->stats();
         ctx_.metrics.rtp_packets_received().Increment(static_cast<double>(st.packets_in));
         ctx_.metrics.rtp_packets_lost().Increment(static_cast<double>(st.lost));
+        ctx_.metrics.rtp_packets_unauthenticated().Increment(
+            static_cast<double>(st.unauthenticated));
         ctx_.metrics.rtp_jitter().Observe(st.jitter_ms / 1000);
         status.rtp_packets += static_cast<long>(st.packets_in);
         status.rtp_lost += static_cast<long>(st.lost);
