@@ -75,6 +75,9 @@ TEST_CASE(
               .find("'srtp: true' needs 'transport: tls'") != std::string::npos);
     CHECK(config_errors(tls, "{name: c, address: \"192.0.2.1:5060\", tls_name: c.test}")
               .find("only for a trunk with 'transport: tls'") != std::string::npos);
+    // Sofia matches certificates by DNS name or common name, never by IP address.
+    CHECK(config_errors(tls, "{name: c, address: \"192.0.2.1:5061\", transport: tls}")
+              .find("give 'tls_name'") != std::string::npos);
     CHECK(config_errors(tls, "{name: c, address: \"192.0.2.1:5060\", transport: sctp}")
               .find("must be udp, tcp or tls") != std::string::npos);
     // The certificate alone, without its key; a CA file that is not there; no port.
@@ -299,4 +302,33 @@ TEST_CASE(
         const int heard = carrier.loud_frames();
         CHECK_MESSAGE(heard >= 12, heard << " loud frames heard by the carrier");
     }
+}
+
+TEST_CASE(
+    "engine: a trunk with transport tcp sends its INVITE over TCP (SIPp listening on TCP "
+    "only answers it busy)") {
+    Rig rig;
+    const int port = free_port();
+    Child sipp(
+        [&] {
+            auto argv = sipp_uas("uas_busy.xml", port, free_port());
+            argv.insert(argv.end(), {"-t", "t1"});
+            return argv;
+        }(),
+        rig.file("tcp-carrier.log"));
+    REQUIRE(wait_tcp_listening(port));
+    rig.trunk_entry("{name: tcp, address: \"127.0.0.1:" + std::to_string(port) +
+                    "\", transport: tcp, max_calls_per_second: 5, max_calls: 5}");
+    rig.trunks_for_next("trunks: [tcp]");
+    rig.campaign("overtcp", "uas_busy.xml", 1, "", 1);
+    rig.sip_extra(", response_timeout: 3s");
+    const auto r = rig.run();
+    INFO(r.out);
+    INFO(rig.log("tcp-carrier.log"));
+    REQUIRE(r.status == 0);
+    auto all = rig.attempts();
+    REQUIRE(all["overtcp"].size() == 1);
+    // Over UDP nothing would answer: a carrier error after the response timeout.
+    CHECK(all["overtcp"][0].outcome == Outcome::busy);
+    CHECK(all["overtcp"][0].trunk == "tcp");
 }

@@ -125,11 +125,13 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
     } else {
         d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
                (tc.transport != "udp" ? ";transport=" + tc.transport : "");
-        if (tc.transport == "tls" && !tc.tls_name.empty()) {
+        // The transport must be in the request URI: nua drops a To header's URI parameters
+        // when it makes the request URI from it (a TCP or TLS trunk went out over UDP).
+        if (tc.transport != "udp") {
             d.request_uri = d.to;
-            d.tls_name = tc.tls_name;
             d.peer = tc.host;
         }
+        if (tc.transport == "tls") d.tls_name = tc.tls_name;
     }
     // The caller ID: a pool's number is chosen once per call (it stays on every trunk the call
     // moves to, and counts once against its daily limit); else the campaign's or the trunk's.

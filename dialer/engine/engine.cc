@@ -105,6 +105,8 @@ bool Engine::start(std::vector<std::string>* errors) {
     sc.host = config_.sip_address;
     sc.port = config_.sip_port;
     sc.transport = config_.sip_transport;
+    sc.tcp_too = std::any_of(config_.trunks.begin(), config_.trunks.end(),
+                             [](const TrunkConfig& t) { return t.transport == "tcp"; });
     sc.response_timeout = config_.sip_response_timeout;
     // Sofia reads TLS's key, certificate and CAs from a folder under fixed names, once, when it
     // binds: a private folder of links to the configured files, gone once the stack is up.

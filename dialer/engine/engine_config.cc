@@ -328,6 +328,12 @@ void read_trunks(YamlReader& r, const YAML::Node& root, EngineConfig& c) {
                 if (ip_literal(addr)) tc.port = 5061;  // written without a port: SIP's TLS port
             }
             r.string(t, "tls_name", "trunks[].", tc.tls_name);
+            // Sofia matches a certificate's DNS names and common name, never its IP addresses.
+            if (tc.transport == "tls" && tc.tls_name.empty() && ip_literal(tc.host) &&
+                c.sip_tls.verify)
+                r.error(t["address"], "trunk '" + tc.name +
+                                          "' uses TLS to an IP address: give 'tls_name', the "
+                                          "name on the carrier's certificate");
             if (!tc.tls_name.empty() && tc.transport != "tls")
                 r.error(t["tls_name"],
                         "'trunks[].tls_name' is only for a trunk with 'transport: "

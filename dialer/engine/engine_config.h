@@ -24,7 +24,7 @@ struct TrunkConfig {
     std::string transport = "udp";  // udp | tcp | tls (needs sip.tls)
     bool transport_given = false;   // else a host name's NAPTR records choose udp or tcp
     // Over TLS: the name the carrier's certificate must show. Default: the host name of
-    // `address` (for an IP address: the address, which its certificate must then name).
+    // `address`; needed for an IP address (Sofia does not match certificates by IP).
     std::string tls_name;
     // SDES-SRTP on every call of this trunk (RTP/SAVP offered; an answer without a key is
     // refused). Only with `transport: tls`: the keys travel in the SIP message.

@@ -129,7 +129,9 @@ class NuaStack final : public SipStack {
         root_.reset(su_root_create(nullptr));
         if (!root_) return fail(error, "cannot create the SIP event root");
         const std::string url = "sip:" + c.host + ":" + std::to_string(c.port) +
-                                (c.transport == "tcp" ? ";transport=tcp" : ";transport=udp");
+                                (c.transport == "tcp" ? ";transport=tcp"
+                                 : c.tcp_too          ? ""  // no parameter: UDP and TCP
+                                                      : ";transport=udp");
         const std::string sips_url = "sips:" + c.host + ":" + std::to_string(c.tls.port);
         const auto threads_before = thread_ids();
         nua_.reset(nua_create(

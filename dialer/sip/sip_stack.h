@@ -23,6 +23,9 @@ struct StackConfig {
     std::string host = "127.0.0.1";  // address to bind and to put in Contact/Via
     int port = 5070;
     std::string transport = "udp";  // udp | tcp
+    // With udp: TCP on the same port as well (a trunk with `transport: tcp`). Sofia sends a
+    // request over a transport only when it has one bound.
+    bool tcp_too = false;
     // SIP over TLS as well, on its own port (0: none): to trunks with `transport: tls` and from
     // softphones that register over TLS. Sofia reads its certificate and trusted CAs from a
     // folder: `agent.pem` (the private key, then the certificate chain) and `cafile.pem`.
