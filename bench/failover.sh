@@ -57,18 +57,7 @@ run_engine() {  # NAME EXTRA-SIP [TRUNKS DIALING-TRUNKS]: by default one trunk b
     --host-record=a.carrier.test,127.0.0.2 --host-record=b.carrier.test,127.0.0.3 &
   pids+=($!)
   for _ in $(seq 100); do ss -lun | grep -q "127.0.0.1:$dns " && break; sleep 0.05; done
-  awk -v n=$((rate * secs * 12 / 10)) -v z="$zone" 'BEGIN { print "phone,timezone";
-    for (i = 0; i < n; i++) printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' \
-    > "$n.csv"
-  cat > "$n.yaml" <<YAML
-name: $n
-dialing: {mode: progressive, ring_timeout: 30s, ${4:-trunk: carrier}, caller_id: "+12125550100"}
-calling_hours:
-  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
-timezone: {policy: column, column: timezone, default: $zone}
-amd: {enabled: false}
-YAML
-  "$outpace" contacts import --data "$n-data" --campaign "$n.yaml" "$n.csv" > /dev/null
+  unattended_campaign "$n" $((rate * secs * 12 / 10)) "${4:-trunk: carrier}"
   cat > "$n-engine.yaml" <<YAML
 data: $n-data
 sip: {address: 127.0.0.1, port: $(free_port)$2}

@@ -101,6 +101,24 @@ YAML
   "$outpace" contacts import --data data --campaign "$name.yaml" "$name.csv" > /dev/null
 }
 
+# Campaign NAME over COUNT contacts in `zone` on TRUNKS (its dialing entry: "trunk: carrier" by
+# default, or "trunks: [a, b]"), AMD off: every answer is live and hears the safe-harbor prompt
+# (the campaign runs on unattended lines). Imported into NAME-data/.
+unattended_campaign() {
+  local name=$1 count=$2 trunks=${3:-trunk: carrier}
+  awk -v n="$count" -v z="$zone" 'BEGIN { print "phone,timezone"; for (i = 0; i < n; i++)
+    printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' > "$name.csv"
+  cat > "$name.yaml" <<YAML
+name: $name
+dialing: {mode: progressive, ring_timeout: 30s, $trunks, caller_id: "+12125550100"}
+calling_hours:
+  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
+timezone: {policy: column, column: timezone, default: $zone}
+amd: {enabled: false}
+YAML
+  "$outpace" contacts import --data "$name-data" --campaign "$name.yaml" "$name.csv" > /dev/null
+}
+
 # The engine running campaign NAME on the carrier at CPS calls per second and MAX_CALLS at once,
 # with EXTRA lines added to its config. Sets `agents_port` (the desktops' endpoint) and `engine`.
 start_engine() {

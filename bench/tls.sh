@@ -66,18 +66,7 @@ ss -ltn | grep -q ":$tls " || { echo "Kamailio did not start:"; tail kamailio.lo
 
 run() {  # NAME TRANSPORT PORT [TRUNK-EXTRA]
   local n=$1
-  awk -v n=$((rate * secs * 12 / 10)) -v z="$zone" 'BEGIN { print "phone,timezone";
-    for (i = 0; i < n; i++) printf "+1415%03d%04d,%s\n", 201 + int(i / 10000), i % 10000, z }' \
-    > "$n.csv"
-  cat > "$n.yaml" <<YAML
-name: $n
-dialing: {mode: progressive, ring_timeout: 30s, trunk: far, caller_id: "+12125550100"}
-calling_hours:
-  windows: [{days: [sun, mon, tue, wed, thu, fri, sat], from: "09:00", to: "20:00"}]
-timezone: {policy: column, column: timezone, default: $zone}
-amd: {enabled: false}
-YAML
-  "$outpace" contacts import --data "$n-data" --campaign "$n.yaml" "$n.csv" > /dev/null
+  unattended_campaign "$n" $((rate * secs * 12 / 10)) "trunk: far"
   cat > "$n-engine.yaml" <<YAML
 data: $n-data
 sip: {address: 127.0.0.1, port: $(free_port), tls: {port: $(free_port), certificate: $work/engine.pem, ca_file: $work/ca.pem}}

@@ -5,11 +5,16 @@
 
 #include <sndfile.h>
 #include <cmath>
+#include <fstream>
 #include <optional>
+#include <regex>
+#include <thread>
 #include <zmq.hpp>
 
 #include "dialer/engine/curve.h"
+#include "dialer/sip/digest.h"
 #include "tests/engine_rig.h"
+#include "tests/test_util.h"
 
 namespace outpace::test {
 
@@ -333,6 +338,60 @@ inline std::optional<long> first_loud_ms(const std::vector<RtpCapture::Packet>& 
                 std::chrono::duration_cast<std::chrono::milliseconds>(p.at - packets.front().at)
                     .count());
     return std::nullopt;
+}
+
+// ---- Softphones that register (tests/softphones_test.cc, tests/tls_srtp_test.cc) ----
+
+// An agents file with `ids`, each with SIP password "<id>-sip-pw" and desktop "<id>-desk-pw".
+inline std::string write_agents(Rig& rig, const std::vector<std::string>& ids) {
+    std::string y = "agents:\n";
+    for (const auto& id : ids)
+        y += "  - id: " + id + "\n    sip_ha1: " + sip::digest_ha1(id, "outpace", id + "-sip-pw") +
+             "\n    desktop_password: \"" + quick_hash(id + "-desk-pw") + "\"\n";
+    rig.write(ids[0] + "-password", ids[0] + "-desk-pw\n");
+    return rig.write("agents.yaml", y);
+}
+
+// The engine's SIP port, from the config the rig wrote.
+inline int engine_sip_port(Rig& rig) {
+    std::ifstream in(rig.file("engine.yaml"));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    std::smatch m;
+    REQUIRE(std::regex_search(text, m, std::regex("sip: \\{address: 127.0.0.1, port: (\\d+)")));
+    return std::stoi(m[1]);
+}
+
+// The engine with an agents file, stopping when the list is done.
+inline std::unique_ptr<Child> start_engine(Rig& rig, int agents_port, const std::string& accounts,
+                                           int control_port = 0) {
+    std::string extra = "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents_port) +
+                        "\", heartbeat: 1s, missed_heartbeats: 3, accounts: " + accounts +
+                        "}\nstop_when_done: true\ndrain_timeout: 20s\n";
+    if (control_port)
+        extra += "control: \"tcp://127.0.0.1:" + std::to_string(control_port) + "\"\n";
+    auto engine = rig.start(extra);
+    REQUIRE(wait_tcp_listening(agents_port));
+    return engine;
+}
+
+// `outpace agent --auto` for agent `id`, logging in with the password file, no phone.
+inline std::unique_ptr<Child> start_agent(Rig& rig, int agents_port, const std::string& id) {
+    return std::make_unique<Child>(
+        std::vector<std::string>{OUTPACE_BINARY, "agent", "--auto", "--endpoint",
+                                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", id,
+                                 "--password-file", rig.file(id + "-password"), "--talk",
+                                 "fixed:6s", "--wrap", "fixed:500ms", "--code", "SALE", "--for",
+                                 "120"},
+        rig.file("agent.log"));
+}
+
+// Whether the desktop started by start_agent says it logged in as `id` within 10 s.
+inline bool wait_logged_in(Rig& rig, const std::string& id) {
+    for (int i = 0; i < 200; ++i) {
+        if (rig.log("agent.log").find("logged in as " + id) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
 }
 
 }  // namespace outpace::test

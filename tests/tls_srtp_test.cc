@@ -203,25 +203,14 @@ TEST_CASE(
     RtpCapture customer;
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
     rig.campaign("secure", callee, 1, "", 0);
-    std::string y = "agents:\n  - id: alice\n    sip_ha1: " +
-                    sip::digest_ha1("alice", "outpace", "alice-sip-pw") +
-                    "\n    desktop_password: \"" + quick_hash("alice-desk-pw") + "\"\n";
-    const auto accounts = rig.write("agents.yaml", y);
-    rig.write("alice-password", "alice-desk-pw\n");
+    const auto accounts = write_agents(rig, {"alice"});
     const int tls_port = free_port();
     rig.sip_extra(", tls: {port: " + std::to_string(tls_port) + ", certificate: " +
                   rig.file("engine.test.pem") + ", ca_file: " + rig.file("ca.pem") + "}");
     const int agents_port = free_port();
-    auto engine = rig.start("agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents_port) +
-                            "\", heartbeat: 1s, missed_heartbeats: 3, accounts: " + accounts +
-                            "}\nstop_when_done: true\ndrain_timeout: 20s\n");
-    REQUIRE(wait_tcp_listening(agents_port));
+    auto engine = start_engine(rig, agents_port, accounts);
     REQUIRE(wait_tcp_listening(tls_port));
-    Child agent({OUTPACE_BINARY, "agent", "--auto", "--endpoint",
-                 "tcp://127.0.0.1:" + std::to_string(agents_port), "--agent", "alice",
-                 "--password-file", rig.file("alice-password"), "--talk", "fixed:6s", "--wrap",
-                 "fixed:500ms", "--code", "SALE", "--for", "120"},
-                rig.file("agent.log"));
+    auto agent = start_agent(rig, agents_port, "alice");
     // baresip over TLS, trusting our CA, refusing any call that is not SRTP.
     Baresip baresip(rig, "127.0.0.1:" + std::to_string(free_port()),
                     "<sip:alice@127.0.0.1:" + std::to_string(tls_port) +
