@@ -5,8 +5,7 @@
 #      prompt: RATE/2 unattended lines) on a trunk named by host name, found through dnsmasq's SRV
 #      records: the first address (priority 10) answers every INVITE with 503, the second
 #      (priority 20) answers. Attempts per second, how many calls moved to the second address
-#      (a hop recorded), how many ended as carrier errors (none should), and the ring time on
-#      the answering address of the calls that moved, next to those that did not;
+#      (a hop recorded) and how many ended as carrier errors (none should);
 #   3. two trunks (two SIPp carriers, both answering), the first going dark (SIPp stopped) a
 #      third into the run, with `sip.response_timeout: 2s`: contacts charged for it (target 0),
 #      calls that moved, and how long after the first trunk went dark calls still tried it.
@@ -75,23 +74,16 @@ report() {  # NAME
   local n=$1
   "$outpace" export --calls --format jsonl --data "$n-data" --campaign "$n" > "$n-calls.jsonl"
   python3 - "$n-calls.jsonl" "$secs" <<'PY'
-import json, sys, statistics
+import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 secs = float(sys.argv[2])
 moved = [r for r in rows if r.get("trunk_hops")]
-direct = [r for r in rows if not r.get("trunk_hops")]
-def ring(rs):
-    v = sorted(1000 * float(r.get("ring_s") or 0) for r in rs if r.get("outcome") != "carrier_error")
-    if not v: return "-"
-    return "median %.0f ms, p99 %.0f ms" % (statistics.median(v), v[int(len(v) * 0.99) - 1 if len(v) > 1 else 0])
 outcomes = {}
 for r in rows: outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
 charged = sum(1 for r in rows if r["outcome"] == "carrier_error")
 print("   %d attempts (%.1f/s); outcomes %s" % (len(rows), len(rows) / secs, outcomes))
-print("   moved from the 503 address to the next: %d (%.1f %%); ended as carrier errors: %d"
+print("   moved to another address or trunk (a hop recorded): %d (%.1f %%); ended as carrier errors: %d"
       % (len(moved), 100.0 * len(moved) / max(1, len(rows)), charged))
-print("   ring time on the address that answered, calls that moved: %s; calls that did not: %s"
-      % (ring(moved), ring(direct)))
 PY
 }
 
