@@ -321,3 +321,25 @@ TEST_CASE(
     CHECK(all["overtcp"][0].outcome == Outcome::busy);
     CHECK(all["overtcp"][0].trunk == "tcp");
 }
+
+TEST_CASE(
+    "engine: a trunk over TLS that registers sends its REGISTER over TLS, naming the "
+    "certificate it expects") {
+    Sim::Options o;
+    o.unattended_lines = 1;
+    Sim sim(o);
+    auto& t = sim.config().trunks[0];
+    t.transport = "tls";
+    t.tls_name = "sip.carrier.test";
+    t.register_trunk = true;
+    t.username = "acme";
+    t.password = "secret";
+    sim.config().sip_tls.port = 5061;
+    sim.config().sip_tls.certificate = "engine.pem";
+    sim.start();
+    sim.run_for(1s, 10ms);
+    auto& regs = sim.sip().registrations();
+    REQUIRE(regs.size() == 1);
+    CHECK(regs[0].request.registrar == "sip:127.0.0.1:5999;transport=tls");
+    CHECK(regs[0].request.tls_name == "sip.carrier.test");
+}

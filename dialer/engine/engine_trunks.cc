@@ -104,6 +104,8 @@ void Engine::register_trunks() {
         r.user = tc.username;
         r.password = tc.password;
         r.expires = std::chrono::duration_cast<std::chrono::seconds>(tc.register_expires);
+        if (transport == "tls")
+            r.tls_name = !tc.tls_name.empty() ? tc.tls_name : trunk->by_name() ? tc.host : "";
         Trunk* tr = trunk.get();
         const auto id = sip_->register_at(r, [this, tr](int status, std::chrono::seconds granted) {
             registration_answered(*tr, status, granted);

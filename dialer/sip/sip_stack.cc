@@ -269,7 +269,10 @@ class NuaStack final : public SipStack {
         g->report = std::move(report);
         g->asked = r.expires;
         const std::string expires = std::to_string(r.expires.count());
-        nua_register(nh.get(), NUTAG_REGISTRAR(URL_STRING_MAKE(r.registrar.c_str())),
+        const std::string registrar = !r.tls_name.empty() && over_tls(r.registrar)
+                                          ? with_tls_name(r.registrar, r.tls_name)
+                                          : r.registrar;
+        nua_register(nh.get(), NUTAG_REGISTRAR(URL_STRING_MAKE(registrar.c_str())),
                      TAG_IF(!r.user.empty(), NUTAG_M_USERNAME(r.user.c_str())),
                      // Plain RFC 3261 registration: none of nua's outbound (RFC 5626) probing,
                      // NAT rewriting or keep-alive OPTIONS towards the carrier.

@@ -135,6 +135,8 @@ struct TrunkRegistration {
     std::string aor;             // sip:USER@DOMAIN: its To and From
     std::string user, password;  // digest credentials
     std::chrono::seconds expires{600};
+    // Over TLS: the name the registrar's certificate must show (as Dial::tls_name).
+    std::string tls_name;
 };
 using RegistrationId = std::uint64_t;
 // Each final answer to the registration's REGISTERs, its refreshes included: 2xx with the time
