@@ -228,7 +228,8 @@ void Call::answered(const std::string& sdp) {
                          "): the callee could not be heard; ";
         engine_log(run_.name() + ": " + attempt_.notes);
         rtp_ = ctx_.env.open_audio(ctx_.config.rtp_address, ctx_.ports, &error);
-        if (rtp_ && remote.ok()) rtp_->set_remote(remote);
+        // (Encrypted as the offer said: a plain answer to an SRTP offer gets nothing.)
+        if (rtp_ && remote.ok() && secure_media(remote).empty()) rtp_->set_remote(remote);
         run_.count_live(wall_ms());
         abandon();  // from the fallback port; with none open, the call just ends
         return;
