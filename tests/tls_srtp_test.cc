@@ -84,6 +84,10 @@ TEST_CASE(
     CHECK(config_errors("{tls: {port: 5071, certificate: " + dir.file("engine.test.crt") + "}}",
                         "{name: c, address: \"192.0.2.1:5060\"}")
               .find("must hold both the private key and the certificate") != std::string::npos);
+    // A device that never ends is read no further than 1 MiB, and refused.
+    CHECK(config_errors("{tls: {port: 5071, certificate: /dev/zero}}",
+                        "{name: c, address: \"192.0.2.1:5060\"}")
+              .find("must hold both the private key and the certificate") != std::string::npos);
     CHECK(config_errors("{tls: {port: 5071, certificate: " + dir.file("engine.test.pem") +
                             ", ca_file: " + dir.file("nowhere.pem") + "}}",
                         "{name: c, address: \"192.0.2.1:5060\"}")

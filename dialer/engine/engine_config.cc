@@ -252,8 +252,12 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c, const 
                         "'sip.tls' needs a 'certificate': a PEM file with the private key "
                         "and the certificate chain");
             } else if (readable_file(r, tls["certificate"], "sip.tls.certificate", t.certificate)) {
-                std::ifstream in(t.certificate);
-                const std::string pem((std::istreambuf_iterator<char>(in)), {});
+                // A key and its chain fit in far less than 1 MiB; never read more (a path to a
+                // device or a huge file must not hang the load).
+                std::ifstream in(t.certificate, std::ios::binary);
+                std::string pem(1 << 20, '\0');
+                in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+                pem.resize(static_cast<std::size_t>(in.gcount()));
                 if (pem.find("PRIVATE KEY-----") == std::string::npos ||
                     pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
                     r.error(tls["certificate"],
