@@ -122,6 +122,13 @@ TEST_CASE("sip: SRTP keys are never sent but over TLS") {
     CHECK_FALSE(sip::over_tls("sip:1@192.0.2.1:5060;transport=tcp"));
     CHECK_FALSE(sip::over_tls("sip:1@192.0.2.1:5060"));
     CHECK_FALSE(sip::over_tls("sip:transport=tls@192.0.2.1:5060"));
+    // The carrier's name where Sofia checks it, the address where it connects.
+    CHECK(sip::with_tls_name("sip:1@192.0.2.7:5061;transport=tls", "sip.carrier.test") ==
+          "sip:1@sip.carrier.test:5061;transport=tls;maddr=192.0.2.7");
+    CHECK(sip::with_tls_name("sip:1@[2001:db8::7]:5061;transport=tls", "sip.carrier.test") ==
+          "sip:1@sip.carrier.test:5061;transport=tls;maddr=[2001:db8::7]");
+    CHECK(sip::with_tls_name("sip:192.0.2.7:5061;transport=tls", "reg.carrier.test") ==
+          "sip:reg.carrier.test:5061;transport=tls;maddr=192.0.2.7");
     // The real stack, on UDP: an offer with a key is refused before anything is sent.
     event_base* loop = event_base_new();
     struct Quiet : sip::CallObserver {

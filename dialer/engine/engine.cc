@@ -2,54 +2,16 @@
 
 #include <malloc.h>
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <limits>
 #include <unordered_set>
 
 #include "campaigns/campaign_loader.h"
 #include "dialer/engine/engine_util.h"
+#include "dialer/engine/tls_folder.h"
 
 namespace outpace {
-
-namespace {
-
-// A private folder (0700) holding links named as Sofia wants them to the configured TLS files:
-// agent.pem (the key and certificate chain) and cafile.pem. No key is copied. Removed with it.
-class TlsFolder {
-  public:
-    TlsFolder(const std::string& certificate, const std::string& ca_file, std::string* error) {
-        namespace fs = std::filesystem;
-        std::string pattern = (fs::temp_directory_path() / "outpace-tls-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) {
-            *error = "cannot make a private folder for the TLS files in " +
-                     fs::temp_directory_path().string();
-            return;
-        }
-        path_ = pattern;
-        std::error_code ec;
-        const auto cert = fs::absolute(certificate, ec);
-        if (!ec) fs::create_symlink(cert, path_ + "/agent.pem", ec);
-        const auto cas = ec ? fs::path() : fs::absolute(ca_file, ec);
-        if (!ec) fs::create_symlink(cas, path_ + "/cafile.pem", ec);
-        if (ec) *error = "cannot link the TLS files into " + path_ + ": " + ec.message();
-    }
-    ~TlsFolder() {
-        std::error_code ec;
-        if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-    }
-    TlsFolder(const TlsFolder&) = delete;
-    TlsFolder& operator=(const TlsFolder&) = delete;
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
-
-}  // namespace
 
 Engine::Engine(const EngineConfig& config, Store& store, EngineEnv& env)
     : config_(config),

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "dialer/sip/sip_uri.h"
+
 struct event_base;
 
 namespace outpace::sip {
@@ -125,9 +127,6 @@ struct Dial {
     // (the trunk's host name). Empty: the request URI's host.
     std::string tls_name;
 };
-
-// Whether a request to `uri` (sip:...;transport=tls, or sips:) travels over TLS.
-bool over_tls(const std::string& uri);
 
 // The engine registering to a carrier's registrar (a trunk that requires it).
 struct TrunkRegistration {
