@@ -214,11 +214,12 @@ TEST_CASE("protocol docs: every message the engine sends a desktop is in the tab
 
     std::set<std::string> seen;
     for (const auto& m : desk.received()) seen.insert(check_message(docs, m));
-    // The session met every message but the customer's key (SIPp's customer presses none): the
-    // in-process test below holds that one to the table.
+    // The session met every message but the customer's key (SIPp's customer presses none) and
+    // a supervisor's (this engine has no agents file): the tests below hold those to the table.
     std::set<std::string> missing;
     for (const auto& [type, row] : docs)
-        if (!seen.count(type) && type != "dtmf") missing.insert(type);
+        if (!seen.count(type) && type != "dtmf" && type != "supervisor" && type != "message")
+            missing.insert(type);
     CHECK_MESSAGE(missing.empty(), "not met in this session: " << missing.size());
 }
 
@@ -302,6 +303,7 @@ TEST_CASE("protocol docs: the control socket's table lists every request, and re
         {"import", R"({"command":"import","campaign":"sim","action":"done","rows":2})"},
         {"lists", R"({"command":"lists","action":"reset","campaign":"sim","list":"x",
                       "phones":["+14155551001"]})"},
+        {"message", R"({"command":"message","text":"hello","from":"sue"})"},
         {"stop", R"({"command":"stop","campaign":"sim"})"},
         {"shutdown", R"({"command":"shutdown"})"},
     };
@@ -331,4 +333,68 @@ TEST_CASE("protocol docs: the control socket's table lists every request, and re
                                                           << field << "' in the reply to '"
                                                           << command << "', which did not come");
         }
+}
+
+TEST_CASE(
+    "protocol docs: a supervisor's sign-in, a message to an agent and the floor in status, "
+    "as the tables say") {
+    const auto docs = documented_messages();
+    Rig rig;
+    Softphones phones(rig.file("softphones.log"));
+    rig.campaign("floor", "uas_busy.xml", 1, "", 0);
+    const auto accounts = rig.write(
+        "agents.yaml", "agents:\n  - id: alice\n    desktop_password: \"" + quick_hash("a-pw") +
+                           "\"\n    phone: sip:alice@127.0.0.1:" + std::to_string(phones.port) +
+                           "\n  - id: sue\n    name: Sue Park\n    role: supervisor\n"
+                           "    desktop_password: \"" +
+                           quick_hash("s-pw") + "\"\n    phone: sip:sue@127.0.0.1:" +
+                           std::to_string(phones.port) + "\n");
+    const int agents_port = free_port(), control_port = free_port();
+    auto engine = start_engine(rig, agents_port, accounts, control_port);
+    Desk alice(agents_port, "desk-alice"), console(agents_port, "console-sue");
+    alice.send(json{{"type", "login"}, {"agent", "alice"}, {"password", "a-pw"}});
+    REQUIRE(!alice.expect("logged_in", 10s).is_null());
+    // The supervisor signs in; an agent may not.
+    console.send(json{{"type", "supervise"}, {"agent", "alice"}, {"password", "a-pw"}});
+    const auto refused = console.expect("error", 10s);
+    REQUIRE(!refused.is_null());
+    CHECK(refused["reason"] == "agent alice is not a supervisor (its role in the agents file)");
+    console.send(json{{"type", "supervise"}, {"agent", "sue"}, {"password", "s-pw"}});
+    const auto ok = console.expect("supervisor", 10s);
+    REQUIRE(!ok.is_null());
+    CHECK(check_message(docs, ok) == "supervisor");
+    CHECK(ok["name"] == "Sue Park");
+    // A message through the control socket reaches the agent's desktop.
+    const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(control_port);
+    std::string reply, error;
+    REQUIRE(control_request(endpoint,
+                            R"({"command":"message","agent":"alice","from":"sue","text":"hi"})",
+                            5000, &reply, &error));
+    CHECK(json::parse(reply)["sent"] == 1);
+    const auto message = alice.expect("message", 5s);
+    REQUIRE(!message.is_null());
+    CHECK(check_message(docs, message) == "message");
+    CHECK(message["from"] == "sue");
+    CHECK(message["text"] == "hi");
+    // The floor: each agent as docs/engine.md's control socket section lists it.
+    REQUIRE(control_request(endpoint, R"({"command":"status"})", 5000, &reply, &error));
+    const auto status = json::parse(reply);
+    REQUIRE(status["agents"].size() == 1);
+    const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/engine.md");
+    std::smatch m;
+    REQUIRE(std::regex_search(doc, m, std::regex("each of `agents` is `\\{([a-z_, \n]+)\\}`")));
+    std::set<std::string> promised;
+    {
+        std::string list = m[1];
+        std::replace(list.begin(), list.end(), '\n', ' ');
+        std::istringstream in(list);
+        for (std::string f; std::getline(in, f, ',');)
+            promised.insert(f.substr(f.find_first_not_of(' ')));
+    }
+    std::set<std::string> sent;
+    for (const auto& item : status["agents"][0].items()) sent.insert(item.key());
+    // `reason` comes with a pause only.
+    CHECK(sent.erase("reason") == (status["agents"][0]["state"] == "paused" ? 1u : 0u));
+    CHECK(sent == promised);
+    CHECK(status["agents"][0]["agent"] == "alice");
 }

@@ -42,6 +42,10 @@ struct Agent {
     State state = State::connecting;
     SteadyTime since, last_heard;
     SteadyTime counted;  // the agent's time up to here is in the store's agent time (occupancy)
+    // This shift, for the supervisors' wallboard: calls handled (conversations that reached
+    // wrap-up), and time spent on calls (talking, wrap-up, a preview shown) and ready.
+    long calls_handled = 0;
+    std::int64_t busy_ms = 0, ready_ms = 0;
     bool want_ready = false, want_pause = false, want_logout = false, desktop_lost = false;
     std::string want_pause_reason;
     // The softphone leg.

@@ -40,6 +40,7 @@ constexpr TypeName kTypes[] = {
     {AgentRequest::Type::record_resume, "record_resume"},
     {AgentRequest::Type::dtmf, "dtmf"},
     {AgentRequest::Type::manual_dial, "manual_dial"},
+    {AgentRequest::Type::supervise, "supervise"},
 };
 
 // "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
@@ -121,19 +122,23 @@ struct Fields {
     }
 };
 
-bool parse_login(const Fields& f, AgentRequest& r) {
-    // Without an agents file (lab mode) the phone is required and no password is checked; with
-    // one, the password is, and the phone comes from the file or the softphone's registration.
-    if (!f.text("agent", r.agent, true) || !f.text("password", r.password, false) ||
-        !f.text("phone", r.phone, false) || !f.list("campaigns", r.campaigns) ||
-        !f.list("skills", r.skills))
-        return false;
+bool parse_agent_id(const Fields& f, AgentRequest& r) {
     if (r.agent.empty() || r.agent.size() > 64 ||
         std::any_of(r.agent.begin(), r.agent.end(),
                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
         *f.error = "'agent' must be 1 to 64 characters, none of them control characters";
         return false;
     }
+    return true;
+}
+
+bool parse_login(const Fields& f, AgentRequest& r) {
+    // Without an agents file (lab mode) the phone is required and no password is checked; with
+    // one, the password is, and the phone comes from the file or the softphone's registration.
+    if (!f.text("agent", r.agent, true) || !f.text("password", r.password, false) ||
+        !f.text("phone", r.phone, false) || !f.list("campaigns", r.campaigns) ||
+        !f.list("skills", r.skills) || !parse_agent_id(f, r))
+        return false;
     if (!r.phone.empty() && r.phone.rfind("sip:", 0) != 0) {
         *f.error = "'phone' must be the softphone's SIP URI (sip:USER@IP:PORT)";
         return false;
@@ -200,6 +205,10 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
     switch (r.type) {
         case AgentRequest::Type::login:
             ok = parse_login(f, r);
+            break;
+        case AgentRequest::Type::supervise:
+            ok = f.text("agent", r.agent, true) && f.text("password", r.password, true) &&
+                 parse_agent_id(f, r);
             break;
         case AgentRequest::Type::pause:
             ok = f.text("reason", r.reason, false);

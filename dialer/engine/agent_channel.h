@@ -40,6 +40,7 @@ struct AgentRequest {
         record_resume,
         dtmf,         // digits: keys to the customer (an IVR the agent reached)
         manual_dial,  // phone, campaign: a number the agent dials (the campaign's rules apply)
+        supervise,    // agent, password: a supervisor's console proves who it is (no session)
     };
     Type type = Type::heartbeat;
     std::string agent, password, phone, reason, code, notes, digits, campaign;

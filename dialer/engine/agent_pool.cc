@@ -88,6 +88,11 @@ Agent* AgentPool::find_agent(const std::string& id) {
 
 void AgentPool::set_state(Agent& a, AgentState state, const std::string& reason) {
     count_time(a);
+    const std::int64_t spent = ms_between(a.since, now());
+    if (a.state == AgentState::ready) a.ready_ms += spent;
+    if (a.state == AgentState::talking || a.state == AgentState::wrapup ||
+        a.state == AgentState::reserved)
+        a.busy_ms += spent;
     a.state = state;
     a.since = now();
     a.pause_reason = state == AgentState::paused ? reason : "";
@@ -101,6 +106,10 @@ void AgentPool::set_state(Agent& a, AgentState state, const std::string& reason)
 void AgentPool::request(const std::string& peer, const std::string& key, const AgentRequest& r) {
     if (r.type == Type::login) {
         login(peer, key, r);
+        return;
+    }
+    if (r.type == Type::supervise) {
+        supervise(peer, key, r);
         return;
     }
     auto it = by_peer_.find(peer);
@@ -163,17 +172,49 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
             manual_dial(a, r);
             return;
         case Type::login:
+        case Type::supervise:
             return;
     }
 }
 
 void AgentPool::login(const std::string& peer, const std::string& key, const AgentRequest& r) {
-    auto refuse = [&](const std::string& why) { protocol_.error(peer, why, Type::login); };
-    const AgentDirectory* dir = host_.directory();
-    if (!dir) {
-        if (r.phone.empty()) return refuse("'login' needs 'phone' (the softphone's SIP URI)");
+    if (!host_.directory()) {
+        if (r.phone.empty())
+            return protocol_.error(peer, "'login' needs 'phone' (the softphone's SIP URI)",
+                                   Type::login);
         return start_session(peer, key, r);
     }
+    check_password(peer, r, Type::login, [this, peer, key, r] { start_session(peer, key, r); });
+}
+
+void AgentPool::supervise(const std::string& peer, const std::string& key, const AgentRequest& r) {
+    if (!host_.directory())
+        return protocol_.error(peer,
+                               "supervisors sign in with a password from the agents file "
+                               "(agents.accounts), and this engine has none",
+                               Type::supervise);
+    check_password(peer, r, Type::supervise, [this, peer, key, r] {
+        auto refuse = [&](const std::string& why) { protocol_.error(peer, why, Type::supervise); };
+        const AgentDirectory* dir = host_.directory();
+        const AgentAccount* account = dir ? dir->find(r.agent) : nullptr;
+        if (!account) return refuse("unknown agent or wrong password");  // removed by a reload
+        if (account->role != AgentRole::supervisor)
+            return refuse("agent " + r.agent +
+                          " is not a supervisor (its role in the agents file)");
+        if (config_.curve.enabled()) {
+            auto k = config_.curve.authorized.find(key);
+            if (k == config_.curve.authorized.end() || !k->second.may_be(r.agent))
+                return refuse("this desktop's key may not sign in as " + r.agent);
+        }
+        engine_log("supervisor " + r.agent + " signed in to a console");
+        protocol_.supervisor(peer, r.agent, account->name.empty() ? r.agent : account->name);
+    });
+}
+
+void AgentPool::check_password(const std::string& peer, const AgentRequest& r, Type request,
+                               std::function<void()> on_ok) {
+    auto refuse = [&](const std::string& why) { protocol_.error(peer, why, request); };
+    const AgentDirectory* dir = host_.directory();
     const auto t = now();
     if (auto f = login_failures_.find(r.agent); f != login_failures_.end() && f->second.until > t)
         return refuse("too many failed logins for this agent; try again in " +
@@ -188,25 +229,27 @@ void AgentPool::login(const std::string& peer, const std::string& key, const Age
     checking_.insert(peer);
     const bool queued = env_.off_loop(
         [hash, password = r.password] { return check_desktop_password(hash, password); },
-        [this, peer, key, r, known = account != nullptr](bool ok) {
+        [this, peer, agent = r.agent, request, on_ok = std::move(on_ok),
+         known = account != nullptr](bool ok) {
             checking_.erase(peer);
             if (ok && known) {
-                login_failures_.erase(r.agent);
-                return start_session(peer, key, r);
+                login_failures_.erase(agent);
+                return on_ok();
             }
             if (login_failures_.size() > 10'000) {
                 const auto t = now();
                 std::erase_if(login_failures_,
                               [&](const auto& kv) { return kv.second.until <= t; });
             }
-            auto& f = login_failures_[r.agent];
+            auto& f = login_failures_[agent];
             if (++f.count >= kLoginFailures) {
                 f.count = 0;
                 f.until = now() + kLoginPause;
             }
-            engine_log("login as '" + printable(r.agent, 64) +
+            engine_log(std::string(request == Type::supervise ? "supervisor sign-in" : "login") +
+                       " as '" + printable(agent, 64) +
                        "' refused: unknown agent or wrong password");
-            protocol_.error(peer, "unknown agent or wrong password", Type::login);
+            protocol_.error(peer, "unknown agent or wrong password", request);
         });
     if (!queued) {
         // Many logins at once (a shift starting): not a failure, and not counted as one.
@@ -439,6 +482,7 @@ void AgentPool::disposition(Agent& a, const AgentRequest& r) {
 }
 
 void AgentPool::start_wrapup(Agent& a, Call& c) {
+    ++a.calls_handled;
     a.customer = 0;
     a.wrap = c.attempt();
     a.wrap_run = &c.run();
@@ -629,6 +673,59 @@ void AgentPool::tick() {
                 break;
         }
     }
+}
+
+}  // namespace outpace
+
+namespace outpace {
+
+std::vector<AgentFloorView> AgentPool::floor() const {
+    std::vector<AgentFloorView> out;
+    const auto t = now();
+    for (const auto& [id, owned] : agents_) {
+        const Agent& a = *owned;
+        AgentFloorView v;
+        v.agent = a.id;
+        v.name = a.name;
+        v.state = to_string(a.state);
+        if (a.state == AgentState::paused) v.reason = a.pause_reason;
+        v.state_s = static_cast<double>(ms_between(a.since, t)) / 1000;
+        if (Call* c = a.customer ? host_.find_call(a.customer) : nullptr) {
+            v.campaign = c->run().name();
+            v.attempt = c->attempt().id;
+        } else if (a.state == AgentState::wrapup && a.wrap && a.wrap_run) {
+            v.campaign = a.wrap_run->name();
+            v.attempt = a.wrap->id;
+        } else if (a.preview_run) {
+            v.campaign = a.preview_run->name();
+        }
+        v.calls = a.calls_handled;
+        std::int64_t busy = a.busy_ms, ready = a.ready_ms;
+        const std::int64_t now_ms = ms_between(a.since, t);
+        if (a.state == AgentState::ready) ready += now_ms;
+        if (a.state == AgentState::talking || a.state == AgentState::wrapup ||
+            a.state == AgentState::reserved)
+            busy += now_ms;
+        v.occupancy = busy + ready > 0 ? double(busy) / double(busy + ready) : 0;
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+std::size_t AgentPool::message(const std::string& agent, const std::string& campaign,
+                               const std::string& from, const std::string& text) {
+    std::size_t sent = 0;
+    for (const auto& [id, owned] : agents_) {
+        const Agent& a = *owned;
+        if (!agent.empty() && a.id != agent) continue;
+        if (!campaign.empty()) {
+            const CampaignRun* run = host_.find_run(campaign);
+            if (!run || !serves(a, *run)) continue;
+        }
+        protocol_.message(a, from, text);
+        ++sent;
+    }
+    return sent;
 }
 
 }  // namespace outpace

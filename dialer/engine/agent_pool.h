@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -29,6 +30,17 @@ namespace outpace {
 struct RelayFigures {
     std::uint64_t packets = 0;
     double p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+// One agent as the supervisors' wallboard shows it (`outpace ctl status`'s `agents`).
+struct AgentFloorView {
+    std::string agent, name, state, reason;
+    double state_s = 0;         // time in the current state
+    std::string campaign;       // the call's campaign (talking, wrap-up, preview), else empty
+    std::uint64_t attempt = 0;  // the call's attempt, or 0
+    long calls = 0;             // calls handled this shift
+    // Busy (talking, wrap-up, a preview shown) over busy + ready, this shift; 0 before either.
+    double occupancy = 0;
 };
 
 class AgentPool {
@@ -105,6 +117,12 @@ class AgentPool {
     void fill_view(const CampaignRun& run, pacing::Snapshot& s) const;
     std::array<long, metrics::kAgentStates.size()> counts(const CampaignRun& run) const;
     RelayFigures relay_figures() const;
+    // Every agent logged in, for supervisors.
+    std::vector<AgentFloorView> floor() const;
+    // A supervisor's message to one agent (`agent`) or to every agent serving `campaign` (or
+    // everyone, both empty); returns how many desktops it was sent to.
+    std::size_t message(const std::string& agent, const std::string& campaign,
+                        const std::string& from, const std::string& text);
 
   private:
     SteadyTime now() const { return env_.clock().now(); }
@@ -119,6 +137,12 @@ class AgentPool {
     Agent* find_agent(const std::string& id);
     void set_state(Agent& a, AgentState state, const std::string& reason = "");
     void login(const std::string& peer, const std::string& key, const AgentRequest& r);
+    // A supervisor's console proves who it is: the password and the `supervisor` role.
+    void supervise(const std::string& peer, const std::string& key, const AgentRequest& r);
+    // Checks `r`'s password against the agents file off the loop (failures counted per agent id,
+    // lockouts, a busy queue refused), then `on_ok` on the loop, or the error to `peer`.
+    void check_password(const std::string& peer, const AgentRequest& r, AgentRequest::Type request,
+                        std::function<void()> on_ok);
     // After the password (if any) was checked: the session starts or resumes.
     void start_session(const std::string& peer, const std::string& key, AgentRequest r);
     // With an agents file: the account's campaigns, skills and phone into `r`; else the refusal.

@@ -39,6 +39,19 @@ std::string phone_label(const Campaign& c, const Contact& contact) {
 
 namespace {
 
+json dispositions_json(const Campaign& c) {
+    json out = json::array();
+    for (const auto& d : c.dispositions)
+        out.push_back(
+            {{"code", d.code}, {"label", d.label}, {"callback", d.callback}, {"dnc", d.dnc}});
+    return out;
+}
+
+// The callee's zone a callback time is meant in: the first of the number's zones ("A|B").
+std::string first_zone(const std::string& zones) {
+    return zones.substr(0, zones.find('|'));
+}
+
 json history_json(const std::vector<Attempt>& history) {
     json out = json::array();
     for (const auto& h : history) {
@@ -80,6 +93,7 @@ void AgentProtocol::error(const Agent& a, const std::string& reason,
 void AgentProtocol::logged_in(const Agent& a, double heartbeat_s) const {
     json m = {{"type", "logged_in"},
               {"agent", a.id},
+              {"name", a.name},
               {"state", to_string(a.state)},
               {"heartbeat_s", heartbeat_s}};
     if (a.wrap) m["wrapup_attempt"] = a.wrap->id;
@@ -147,10 +161,6 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
     const Campaign& c = *v.campaign;
     json fields = json::object();
     for (const auto& [k, value] : v.fields) fields[k] = value;
-    json dispositions = json::array();
-    for (const auto& d : c.dispositions)
-        dispositions.push_back(
-            {{"code", d.code}, {"label", d.label}, {"callback", d.callback}, {"dnc", d.dnc}});
     json m = {{"type", "offer"},
               {"attempt", v.attempt},
               {"campaign", c.name},
@@ -159,7 +169,8 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
               {"fields", fields},
               {"script", script_for(a, c, v.phone, v.fields)},
               {"amd", v.amd},
-              {"dispositions", dispositions},
+              {"zone", first_zone(v.zones)},
+              {"dispositions", dispositions_json(c)},
               {"history", history_json(v.history)},
               {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                        v.verdict_at.time_since_epoch())
@@ -210,6 +221,8 @@ void AgentProtocol::preview(const Agent& a, const Campaign& c, const Contact& co
               {"phone_label", phone_label(c, contact)},
               {"fields", fields},
               {"attempts", contact.attempts},
+              {"zone", first_zone(contact.zones)},
+              {"dispositions", dispositions_json(c)},
               {"history", history_json(history)},
               {"script", script_for(a, c, contact.dial_number(), contact.fields)}};
     if (callback_at) m["callback_at"] = format_timestamp(Timestamp(Seconds(*callback_at)));
@@ -235,6 +248,16 @@ void AgentProtocol::keys_sent(const Agent& a, std::uint64_t attempt,
 
 void AgentProtocol::dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const {
     send(a, {{"type", "dialing"}, {"attempt", attempt}, {"phone", phone}});
+}
+
+void AgentProtocol::message(const Agent& a, const std::string& from,
+                            const std::string& text) const {
+    send(a, {{"type", "message"}, {"from", from}, {"text", text}});
+}
+
+void AgentProtocol::supervisor(const std::string& peer, const std::string& agent,
+                               const std::string& name) const {
+    if (channel_) channel_->send(peer, {{"type", "supervisor"}, {"agent", agent}, {"name", name}});
 }
 
 void AgentProtocol::agent_event(const Agent& a) const {

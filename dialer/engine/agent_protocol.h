@@ -21,6 +21,7 @@ struct OfferView {
     const Campaign* campaign = nullptr;
     std::string phone, amd;
     std::string phone_label;  // the list column of the number dialled
+    std::string zones;        // the callee's IANA zone(s), '|'-joined (Contact::zones)
     std::vector<std::pair<std::string, std::string>> fields;
     std::vector<Attempt> history;
     SteadyTime verdict_at;  // CLOCK_MONOTONIC: a desktop on the same host can time its pop
@@ -81,6 +82,11 @@ class AgentProtocol {
     void customer_key(const Agent& a, std::uint64_t attempt, char digit) const;
     void keys_sent(const Agent& a, std::uint64_t attempt, const std::string& digits) const;
     void dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const;
+    // A supervisor's message (`from`: the supervisor's id).
+    void message(const Agent& a, const std::string& from, const std::string& text) const;
+    // To a console whose supervisor proved who they are (`supervise`).
+    void supervisor(const std::string& peer, const std::string& agent,
+                    const std::string& name) const;
 
     // Events for supervisors and CRMs (PUB).
     void agent_event(const Agent& a) const;

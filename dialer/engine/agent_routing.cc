@@ -326,6 +326,7 @@ void AgentPool::connect(Call& c, Agent& a) {
             if (only.empty() || std::find(only.begin(), only.end(), k) != only.end())
                 offer.fields.emplace_back(k, v);
         offer.history = history(run, *contact, c.attempt().id);
+        offer.zones = c.attempt().zones.empty() ? contact->zones : c.attempt().zones;
         offer.phone_label = c.attempt().number_label.empty()
                                 ? outpace::phone_label(run.campaign(), *contact)
                                 : c.attempt().number_label;

@@ -5,6 +5,7 @@
 
 #include <event2/event.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -124,6 +125,34 @@ class ZmqControl final : public ControlServer {
 
 }  // namespace
 
+// A supervisor's message to agents' desktops: {"command": "message", "text", "from", and
+// "agent" (one agent) or "campaign" (its agents; neither: everyone)}.
+std::string message_request(Engine& engine, const nlohmann::json& req) {
+    auto error = [](const std::string& why) {
+        return json_text(nlohmann::json{{"ok", false}, {"error", why}});
+    };
+    for (const char* key : {"text", "from", "agent", "campaign"})
+        if (req.contains(key) && !req[key].is_string())
+            return error(std::string("'") + key + "' must be a string");
+    const std::string text = req.value("text", std::string());
+    const std::string from = req.value("from", std::string());
+    const std::string agent = req.value("agent", std::string());
+    const std::string campaign = req.value("campaign", std::string());
+    if (text.empty() || text.size() > 2000) return error("'text' must be 1 to 2000 bytes");
+    if (from.empty() || from.size() > 64)
+        return error("'from' must be 1 to 64 bytes: who sends it");
+    if (!agent.empty() && !campaign.empty()) return error("'message' takes 'agent' or 'campaign'");
+    if (!campaign.empty()) {
+        const auto runs = engine.status();
+        if (std::none_of(runs.begin(), runs.end(),
+                         [&](const CampaignStatus& s) { return s.name == campaign; }))
+            return error("no campaign '" + campaign + "' in this engine");
+    }
+    const std::size_t sent = engine.message_agents(agent, campaign, from, text);
+    if (!agent.empty() && sent == 0) return error("agent " + agent + " is not logged in");
+    return json_text(nlohmann::json{{"ok", true}, {"sent", sent}});
+}
+
 std::string status_report_json(Engine& engine) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& s : engine.status()) list.push_back(status_json(s));
@@ -175,9 +204,20 @@ std::string status_report_json(Engine& engine) {
             trunks.push_back(std::move(j));
         }
     }
+    // The agents, as a supervisors' wallboard shows them.
+    nlohmann::json floor = nlohmann::json::array();
+    for (const auto& a : engine.agent_floor()) {
+        nlohmann::json j = {{"agent", a.agent},       {"name", a.name},
+                            {"state", a.state},       {"state_s", a.state_s},
+                            {"calls", a.calls},       {"occupancy", a.occupancy},
+                            {"campaign", a.campaign}, {"attempt", a.attempt}};
+        if (!a.reason.empty()) j["reason"] = a.reason;
+        floor.push_back(std::move(j));
+    }
     return json_text(nlohmann::json{{"ok", true},
                                     {"trunks", trunks},
                                     {"agents_logged_in", engine.agents_logged_in()},
+                                    {"agents", floor},
                                     {"registrations", registrations},
                                     {"registration_lockouts", locked},
                                     {"relay",
@@ -382,9 +422,10 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (!req.contains("command") || !req["command"].is_string())
         return error(
             "missing 'command' (status, pause, resume, stop, shutdown, reload, reload-agents, "
-            "dnc, import, lists)");
+            "dnc, import, lists, message)");
     const std::string cmd = req["command"];
     if (cmd == "status") return status_report_json(engine);
+    if (cmd == "message") return message_request(engine, req);
     if (cmd == "shutdown") {
         engine.stop();
         return json_text(nlohmann::json{{"ok", true}});
@@ -426,7 +467,8 @@ std::string handle_control_request(Engine& engine, const std::string& text) {
     if (cmd != "pause" && cmd != "resume" && cmd != "stop")
         return error(
             "unknown command '" + cmd +
-            "' (status, pause, resume, stop, shutdown, reload, reload-agents, dnc, import, lists)");
+            "' (status, pause, resume, stop, shutdown, reload, reload-agents, dnc, import, lists, "
+            "message)");
     if (!req.contains("campaign") || !req["campaign"].is_string())
         return error("'" + cmd + "' needs 'campaign'");
     const std::string name = req["campaign"];

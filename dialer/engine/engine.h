@@ -91,6 +91,13 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     const Registrar* registrar() const { return registrar_.get(); }
     SteadyTime now() const { return env_.clock().now(); }
     RelayFigures relay_figures() const { return agents_.relay_figures(); }
+    // The agents logged in, for supervisors' wallboards (ctl status).
+    std::vector<AgentFloorView> agent_floor() const { return agents_.floor(); }
+    // A supervisor's message to desktops (AgentPool::message).
+    std::size_t message_agents(const std::string& agent, const std::string& campaign,
+                               const std::string& from, const std::string& text) {
+        return agents_.message(agent, campaign, from, text);
+    }
     metrics::Metrics& metrics() { return metrics_; }
     std::size_t calls_in_progress() const { return calls_.size(); }
     // The trunks by name (ctl status: up, addresses, registration).

@@ -157,6 +157,17 @@ bool readable_file(YamlReader& r, const YAML::Node& at, const std::string& key,
 
 }  // namespace
 
+bool pem_has_key_and_certificate(const std::string& path) {
+    // A key and its chain fit in far less than 1 MiB; never read more (a path to a device or a
+    // huge file must not hang the load).
+    std::ifstream in(path, std::ios::binary);
+    std::string pem(1 << 20, '\0');
+    in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+    pem.resize(static_cast<std::size_t>(in.gcount()));
+    return pem.find("PRIVATE KEY-----") != std::string::npos &&
+           pem.find("-----BEGIN CERTIFICATE-----") != std::string::npos;
+}
+
 const TrunkConfig* EngineConfig::trunk(const std::string& name) const {
     for (const auto& t : trunks)
         if (t.name == name) return &t;
@@ -252,14 +263,7 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c, const 
                         "'sip.tls' needs a 'certificate': a PEM file with the private key "
                         "and the certificate chain");
             } else if (readable_file(r, tls["certificate"], "sip.tls.certificate", t.certificate)) {
-                // A key and its chain fit in far less than 1 MiB; never read more (a path to a
-                // device or a huge file must not hang the load).
-                std::ifstream in(t.certificate, std::ios::binary);
-                std::string pem(1 << 20, '\0');
-                in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
-                pem.resize(static_cast<std::size_t>(in.gcount()));
-                if (pem.find("PRIVATE KEY-----") == std::string::npos ||
-                    pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+                if (!pem_has_key_and_certificate(t.certificate))
                     r.error(tls["certificate"],
                             "'sip.tls.certificate': " + t.certificate +
                                 " must hold both the private key and the certificate (PEM; "

@@ -140,6 +140,9 @@ struct EngineConfig {
     static bool by_name(const TrunkConfig& t) { return !sip::is_ip_literal(t.host); }
 };
 
+// Whether the PEM file at `path` holds a private key and a certificate (its first MiB is read).
+bool pem_has_key_and_certificate(const std::string& path);
+
 struct EngineConfigLoad {
     std::optional<EngineConfig> config;
     Diagnostics errors;
