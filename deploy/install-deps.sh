@@ -12,6 +12,7 @@ PACKAGES=(
   libspandsp-dev libsndfile1-dev libsodium-dev libc-ares-dev libsrtp2-dev
   # tests
   doctest-dev sip-tester python3 espeak-ng sox baresip-core linphone-cli prometheus dnsmasq-base
+  chromium chromium-driver python3-selenium fonts-dejavu-core  # the web desktop's browser tests
   man-db  # the manual page is rendered once to check it
   # fuzzing (tests/fuzz): clang and its libFuzzer runtime
   clang libclang-rt-dev

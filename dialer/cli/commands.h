@@ -33,6 +33,7 @@ void add_keygen_command(CLI::App& app, int& exit_code);
 void add_agent_passwd_command(CLI::App& app, int& exit_code);
 void add_dnc_command(CLI::App& app, int& exit_code);
 void add_lists_command(CLI::App& app, int& exit_code);
+void add_web_command(CLI::App& app, int& exit_code);
 
 // Helpers shared by the commands.
 std::unique_ptr<Store> open_store(const std::string& dir);

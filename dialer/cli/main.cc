@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     outpace::cli::add_agent_command(app, exit_code);
     outpace::cli::add_keygen_command(app, exit_code);
     outpace::cli::add_agent_passwd_command(app, exit_code);
+    outpace::cli::add_web_command(app, exit_code);
     outpace::cli::add_dnc_command(app, exit_code);
     outpace::cli::add_lists_command(app, exit_code);
 

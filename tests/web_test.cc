@@ -1,0 +1,382 @@
+// The agent desktop and the supervisor console in a real Chromium, through the gateway
+// (`outpace web`), against a real engine with a SIPp carrier and a SIPp softphone for the agent.
+// Screenshots of each page go to BUILD/web-screenshots/ for a reviewer.
+#include <doctest/doctest.h>
+
+#include "tests/web_rig.h"
+
+namespace outpace::test {
+namespace {
+
+// The callee zone's offset from UTC in hours (the rig's zones are Etc/GMT±N: POSIX signs).
+int zone_offset_hours(const std::string& zone) {
+    const auto sign = zone.find_first_of("+-");
+    REQUIRE(sign != std::string::npos);
+    const int n = std::stoi(zone.substr(sign + 1));
+    return zone[sign] == '-' ? n : -n;
+}
+
+// An agents file: alice (an agent whose phone is the SIPp softphone) and sue (a supervisor).
+std::string web_agents(Rig& rig, int phones_port) {
+    return rig.write("agents.yaml",
+                     "agents:\n  - id: alice\n    name: Alice Martin\n"
+                     "    desktop_password: \"" +
+                         quick_hash("alice-pw") +
+                         "\"\n    phone: sip:alice@127.0.0.1:" + std::to_string(phones_port) +
+                         "\n  - id: sue\n    role: supervisor\n"
+                         "    desktop_password: \"" +
+                         quick_hash("sue-pw") +
+                         "\"\n    phone: sip:sue@127.0.0.1:" + std::to_string(phones_port) + "\n");
+}
+
+std::string engine_extra(int agents, int events, int control, const std::string& accounts) {
+    return "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents) +
+           "\", events: \"tcp://127.0.0.1:" + std::to_string(events) +
+           "\", heartbeat: 1s, missed_heartbeats: 3, accounts: " + accounts +
+           "}\ncontrol: \"tcp://127.0.0.1:" + std::to_string(control) + "\"\n";
+}
+
+void log_in(Browser& b, const std::string& window, const std::string& url, const std::string& who,
+            const std::string& password) {
+    b.value({{"op", "open"}, {"window", window}, {"url", url}});
+    b.value({{"op", "type"}, {"css", "#login-agent"}, {"text", who}});
+    b.value({{"op", "type"}, {"css", "#login-password"}, {"text", password}});
+    b.value({{"op", "click"}, {"css", "#login-button"}});
+}
+
+}  // namespace
+
+TEST_CASE(
+    "web desktop: a screen pop in the browser, a hotkey disposition, a callback in the "
+    "callee's zone, and the supervisor's wallboard") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    const std::string zone = noon_zone();
+    const auto callee = rig.streaming("human-short-000.wav", 300);
+    rig.campaign("web", callee, 0,
+                 "screen_pop: {script: \"Hello {first_name}, this is {agent} about account "
+                 "{account}.\"}\n",
+                 0);
+    const auto list =
+        rig.write("web-list.csv",
+                  "phone,timezone,first_name,account\n"
+                  "+14155550101," +
+                      zone + ",Zoë,AC-1001\n+14155550102," + zone + ",Bob <b>,AC-2002\n");
+    auto imported = run(std::string(OUTPACE_BINARY) + " contacts import --data " + rig.data() +
+                        " --campaign " + rig.file("web.yaml") + " " + list);
+    REQUIRE_MESSAGE(imported.status == 0, imported.out);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(rig, agents, events, control);
+    Browser b(rig.file("browser.log"));
+
+    // The supervisor's console first, then the agent's desktop in another tab.
+    log_in(b, "supervisor", web.url("supervisor.html"), "sue", "sue-pw");
+    b.value({{"op", "wait_js"},
+             {"js", "!!document.querySelector('#campaigns tbody tr[data-campaign=web]')"}});
+    log_in(b, "agent", web.url(), "alice", "alice-pw");
+    CHECK(b.value({{"op", "text"}, {"css", "#who"}, {"contains", "Alice Martin"}}) ==
+          "Alice Martin (alice)");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    b.value({{"op", "keys"}, {"keys", "r"}, {"alt", true}});  // Alt+R: ready
+
+    // The first live answer: the screen pop shows that contact's fields and the filled script.
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Talking"}, {"timeout", 30}});
+    const std::string fields = b.value({{"op", "text"}, {"css", "#contact-fields"}});
+    const std::string script = b.value({{"op", "text"}, {"css", "#script"}});
+    const std::string phone = b.value({{"op", "text"}, {"css", "#call-phone"}});
+    const bool first_is_zoe = phone == "+14155550101";
+    CHECK(fields.find(first_is_zoe ? "first_name Zoë" : "first_name Bob <b>") != std::string::npos);
+    CHECK(fields.find(first_is_zoe ? "account AC-1001" : "account AC-2002") != std::string::npos);
+    CHECK(script == (first_is_zoe ? "Hello Zoë, this is Alice Martin about account AC-1001."
+                                  : "Hello Bob <b>, this is Alice Martin about account AC-2002."));
+    // Text stays text: a list's "<b>" is never markup.
+    CHECK(b.value({{"op", "js"},
+                   {"js", "document.querySelectorAll('#contact-fields b').length"}}) == 0);
+    const double pop_ms = b.value({{"op", "js"}, {"js", "window.outpace.pops[0].shown_ms"}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-screen-pop")}});
+
+    // The supervisor saw alice talking within 1 s of the pop.
+    b.value({{"op", "switch"}, {"window", "supervisor"}});
+    const double talking_ms =
+        b.value({{"op", "wait_js"},
+                 {"js",
+                  "(window.outpace.states.find(s => s.agent === 'alice' && s.state === 'talking') "
+                  "|| {}).at_ms"}});
+    CHECK(talking_ms - pop_ms < 1000);
+    CHECK(b.value({{"op", "text"},
+                   {"css", "tr[data-agent=alice] .a-state"},
+                   {"contains", "Talking"}}) == "Talking");
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-talking")}});
+
+    // Hang up (Alt+H), then the disposition by its hotkey: 1 is SALE.
+    b.value({{"op", "switch"}, {"window", "agent"}});
+    b.value({{"op", "keys"}, {"keys", "h"}, {"alt", true}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Wrap-up"}, {"timeout", 15}});
+    b.value({{"op", "keys"}, {"keys", "1"}});
+    b.value({{"op", "text"}, {"css", "#messages"}, {"contains", "Disposition SALE recorded"}});
+
+    // The second contact: a callback at 10:30 the day after tomorrow in the callee's zone.
+    b.value({{"op", "wait_js"}, {"js", "window.outpace.pops.length === 2"}, {"timeout", 30}});
+    INFO("the offer: " << b.value({{"op", "js"}, {"js", "JSON.stringify(window.outpace.offer)"}}));
+    CHECK(b.value({{"op", "text"}, {"css", "#callback-label"}}).get<std::string>().find(zone) !=
+          std::string::npos);
+    const int offset = zone_offset_hours(zone);
+    std::time_t local = std::time(nullptr) + offset * 3600;
+    std::tm day{};
+    gmtime_r(&local, &day);
+    day.tm_mday += 2;
+    day.tm_hour = 10;
+    day.tm_min = 30;
+    day.tm_sec = 0;
+    const std::time_t wall = timegm(&day);  // normalised: the date two days on, 10:30
+    gmtime_r(&wall, &day);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M", &day);
+    const std::int64_t expected_utc = static_cast<std::int64_t>(wall) - offset * 3600;
+    b.value({{"op", "keys"}, {"keys", "h"}, {"alt", true}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Wrap-up"}, {"timeout", 15}});
+    b.value({{"op", "js"},
+             {"js", std::string("(document.getElementById('callback-at').value = '") + when +
+                        "', true)"}});
+    b.value({{"op", "type"}, {"css", "#notes"}, {"text", "call her back after the holidays"}});
+    b.value({{"op", "click"}, {"css", "#dispositions button[data-code=CALLBACK]"}});
+    b.value({{"op", "text"}, {"css", "#messages"}, {"contains", "Disposition CALLBACK recorded"}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-disposed")}});
+
+    // A message from the supervisor reaches the agent's desktop.
+    b.value({{"op", "switch"}, {"window", "supervisor"}});
+    b.value({{"op", "wait_js"},
+             {"js", "!!document.querySelector('#message-to option[value=\"agent:alice\"]')"}});
+    b.value({{"op", "js"},
+             {"js", "(document.getElementById('message-to').value = 'agent:alice', true)"}});
+    b.value({{"op", "type"}, {"css", "#message-text"}, {"text", "Great call, Alice!"}});
+    b.value({{"op", "keys"}, {"keys", "\n"}});
+    CHECK(b.value({{"op", "text"}, {"css", "#notice"}, {"contains", "Message sent"}}) ==
+          "Message sent to 1 desktop(s).");
+    b.value({{"op", "switch"}, {"window", "agent"}});
+    CHECK(
+        b.value({{"op", "text"}, {"css", "#messages .from-supervisor"}, {"contains", "Great call"}})
+            .get<std::string>()
+            .find("Message from sue: Great call, Alice!") != std::string::npos);
+
+    // The wallboard's abandon figures are the report's (live answers and abandons, the window).
+    b.value({{"op", "switch"}, {"window", "supervisor"}});
+    const std::string shown =
+        b.value({{"op", "text"}, {"css", "tr[data-campaign=web] .c-abandon"}, {"contains", "/2)"}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-wallboard")}});
+
+    // Logging out from the page ends the agent's session in the engine.
+    b.value({{"op", "switch"}, {"window", "agent"}});
+    b.value({{"op", "click"}, {"css", "#btn-logout"}});
+    b.value({{"op", "wait_js"},
+             {"js", "!document.getElementById('login').classList.contains('hidden')"}});
+    engine->stop();
+
+    const auto attempts = rig.attempts()["web"];
+    REQUIRE(attempts.size() == 2);
+    std::map<std::string, Attempt> by_phone;
+    for (const auto& a : attempts) by_phone[a.phone] = a;
+    const auto& sale = by_phone[first_is_zoe ? "+14155550101" : "+14155550102"];
+    const auto& callback = by_phone[first_is_zoe ? "+14155550102" : "+14155550101"];
+    CHECK(sale.disposition == "SALE");
+    CHECK(sale.agent == "alice");
+    CHECK(callback.disposition == "CALLBACK");
+    // The engine keeps the AMD's reason before the agent's notes.
+    CHECK(callback.notes.find("call her back after the holidays") != std::string::npos);
+    const auto contact = rig.contact("web", callback.phone);
+    REQUIRE(contact);
+    CHECK(contact->next_eligible == expected_utc);
+
+    auto report = run(std::string(OUTPACE_BINARY) + " report --data " + rig.data() +
+                      " --campaign web --json");
+    REQUIRE_MESSAGE(report.status == 0, report.out);
+    const auto r = json::parse(report.out, nullptr, false);
+    REQUIRE(r.is_object());
+    const auto& w = r["abandon"]["24h"];
+    const std::string from_report = std::to_string(w.value("abandoned", -1)) + "/" +
+                                    std::to_string(w.value("live_answers", -1)) + ")";
+    INFO("report: " << report.out);
+    CHECK(shown.find(from_report) != std::string::npos);
+}
+
+TEST_CASE(
+    "web desktop: a wrong password, a second tab, an expired session, and the engine "
+    "restarted under the page") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    const auto accounts = web_agents(rig, phones.port);
+    auto engine = rig.start(engine_extra(agents, events, control, accounts));
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(rig, agents, events, control, "sessions: {idle: 5s}\n");
+    Browser b(rig.file("browser.log"));
+
+    // A wrong password: the engine's answer, nothing about the account.
+    log_in(b, "first", web.url(), "alice", "not-her-password");
+    CHECK(b.value({{"op", "text"}, {"css", "#login-message"}, {"contains", "wrong password"}}) ==
+          "Refused: unknown agent or wrong password");
+    // An agent on the supervisors' console is refused by the engine.
+    log_in(b, "first", web.url("supervisor.html"), "alice", "alice-pw");
+    CHECK(b.value({{"op", "text"}, {"css", "#login-message"}, {"contains", "not a supervisor"}})
+              .get<std::string>()
+              .find("alice is not a supervisor") != std::string::npos);
+
+    // The supervisor pauses and resumes a campaign from the console (the engine's control).
+    log_in(b, "first", web.url("supervisor.html"), "sue", "sue-pw");
+    b.value({{"op", "click"}, {"css", "tr[data-campaign=quiet] button[data-action=pause]"}});
+    b.value({{"op", "text"}, {"css", "tr[data-campaign=quiet] .c-state"}, {"contains", "paused"}});
+    CHECK(first_campaign_status("tcp://127.0.0.1:" + std::to_string(control)).value("state", "") ==
+          "paused");
+    b.value({{"op", "click"}, {"css", "tr[data-campaign=quiet] button[data-action=resume]"}});
+    b.value({{"op", "text"}, {"css", "tr[data-campaign=quiet] .c-state"}, {"contains", "running"}});
+    b.value({{"op", "click"}, {"css", "#btn-logout"}});
+    b.value({{"op", "wait_js"},
+             {"js", "!document.getElementById('login').classList.contains('hidden')"}});
+
+    log_in(b, "first", web.url(), "alice", "alice-pw");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    // A second tab: it takes the session over, the first says so.
+    b.value({{"op", "open"}, {"window", "second"}, {"url", web.url()}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}});
+    b.value({{"op", "switch"}, {"window", "first"}});
+    CHECK(b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "another tab"}})
+              .get<std::string>()
+              .find("opened in another tab") != std::string::npos);
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-second-tab")}});
+
+    // The engine killed and restarted under the page: the page says so and asks for the
+    // password again.
+    b.value({{"op", "switch"}, {"window", "second"}});
+    engine->signal(SIGKILL);
+    engine->wait(5s);
+    engine.reset();
+    engine = rig.start(engine_extra(agents, events, control, accounts));
+    REQUIRE(wait_tcp_listening(agents));
+    CHECK(b.value({{"op", "text"},
+                   {"css", "#login-message"},
+                   {"contains", "engine restarted"},
+                   {"timeout", 20}})
+              .get<std::string>()
+              .find("Your session has ended") != std::string::npos);
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-engine-restarted")}});
+
+    // An expired session: no page open for longer than sessions.idle logs the agent out.
+    log_in(b, "second", web.url(), "alice", "alice-pw");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    b.value({{"op", "close_window"}, {"window", "second"}});
+    b.value({{"op", "open"}, {"window", "first"}, {"url", "about:blank"}});
+    bool gone = false;
+    for (int i = 0; i < 120 && !gone; ++i) {
+        std::this_thread::sleep_for(100ms);
+        std::string reply, error;
+        if (control_request("tcp://127.0.0.1:" + std::to_string(control), R"({"command":"status"})",
+                            2000, &reply, &error)) {
+            const auto s = json::parse(reply, nullptr, false);
+            gone = s.is_object() && s["agents"].is_array() && s["agents"].empty();
+        }
+    }
+    CHECK(gone);
+    b.value({{"op", "open"}, {"window", "first"}, {"url", web.url()}});
+    CHECK(b.value({{"op", "visible"}, {"css", "#login-form"}}) == true);
+}
+
+TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket messages") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(rig, agents, events, control);
+    const std::string login = R"({"agent":"alice","password":"alice-pw"})";
+    const std::string site = "Origin: http://127.0.0.1:" + std::to_string(web.port) + "\r\n";
+
+    // A page of another site (or no page at all) cannot log in with a person's browser.
+    for (const std::string& origin :
+         {std::string("Origin: http://evil.example\r\n"), std::string()}) {
+        RawHttp h(web.port);
+        CHECK(h.post("/api/login", login, origin).first.rfind("HTTP/1.1 403", 0) == 0);
+    }
+    RawHttp h(web.port);
+    const auto [head, body] = h.post("/api/login", login, site);
+    REQUIRE_MESSAGE(head.rfind("HTTP/1.1 200", 0) == 0, head << body);
+    std::smatch m;
+    REQUIRE(std::regex_search(head, m, std::regex("outpace_session=([0-9a-f]{64})")));
+    const std::string cookie = "Cookie: outpace_session=" + m[1].str() + "\r\n";
+    CHECK(head.find("HttpOnly") != std::string::npos);
+    CHECK(head.find("SameSite=Strict") != std::string::npos);
+    CHECK(json::parse(body)["agent"] == "alice");
+
+    // The WebSocket: refused from another site, without the cookie, or with a made-up one.
+    for (const std::string& headers :
+         {"Origin: http://evil.example\r\n" + cookie, site,
+          site + "Cookie: outpace_session=" + std::string(64, 'a') + "\r\n"}) {
+        RawHttp w(web.port);
+        CHECK(w.upgrade(headers).find(" 101 ") == std::string::npos);
+    }
+    RawHttp ws(web.port);
+    REQUIRE(ws.upgrade(site + cookie).find(" 101 ") != std::string::npos);
+    // What the gateway answers to `frame`: the next error it sends (other messages skipped).
+    auto error_for = [&](int opcode, const std::string& payload, bool fin = true) {
+        ws.frame(opcode, payload, fin);
+        for (int i = 0; i < 20; ++i) {
+            const auto text = ws.text_frame();
+            if (text.empty()) return std::string("(nothing)");
+            const auto j = json::parse(text, nullptr, false);
+            if (j.is_object() && j.value("type", "") == "error") return j.value("reason", "");
+        }
+        return std::string("(no error)");
+    };
+    CHECK(error_for(1, "not json") == "a message is one JSON object");
+    CHECK(error_for(1, R"({"type":"login","agent":"sue","password":"sue-pw"})") ==
+          "log in on the page's form");
+    CHECK(error_for(1, R"({"type":"supervise","agent":"sue","password":"sue-pw"})") ==
+          "log in on the page's form");
+    CHECK(error_for(1, std::string(20000, 'x')).find("at most 16 KiB") != std::string::npos);
+    CHECK(error_for(1, "{", false).find("in one frame") != std::string::npos);
+    CHECK(error_for(1, R"({"type":"disposition"})") == "'disposition' needs 'attempt'");
+    CHECK(error_for(1, "{\"type\":\"pause\",\"reason\":\"\xff\xfe\"}") ==
+          "a message is one JSON object");
+    // A binary frame is not a request; the page's requests still reach the engine after all that.
+    ws.frame(2, std::string("\x00\x01", 2));
+    ws.frame(1, R"({"type":"pause","reason":"lunch"})");
+    bool state = false;
+    for (int i = 0; i < 20 && !state; ++i) {
+        const auto j = json::parse(ws.text_frame(), nullptr, false);
+        state = j.is_object() && j.value("type", "") == "state";
+    }
+    CHECK(state);
+    // A flood of messages from one page is cut down to its rate.
+    for (int i = 0; i < 200; ++i) ws.frame(1, R"({"type":"heartbeat"})");
+    bool slowed = false;
+    for (int i = 0; i < 400 && !slowed; ++i) {
+        const auto text = ws.text_frame();
+        if (text.empty()) break;
+        slowed = text.find("too many messages") != std::string::npos;
+    }
+    CHECK(slowed);
+
+    // A flood of logins from one address: refused with 429 once its burst is spent.
+    int refused = 0, limited = 0;
+    for (int i = 0; i < 8; ++i) {
+        RawHttp f(web.port);
+        const auto r = f.post(
+            "/api/login", R"({"agent":"nobody)" + std::to_string(i) + R"(","password":"x"})", site);
+        if (r.first.rfind("HTTP/1.1 401", 0) == 0) ++refused;
+        if (r.first.rfind("HTTP/1.1 429", 0) == 0) {
+            ++limited;
+            CHECK(r.second.find("too many logins from this address") != std::string::npos);
+        }
+    }
+    CHECK(refused >= 1);
+    CHECK(limited >= 3);
+    // The gateway still serves the session.
+    RawHttp again(web.port);
+    CHECK(again.get("/api/session", cookie).first.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(web.child->running());
+}
+
+}  // namespace outpace::test
