@@ -9,7 +9,7 @@ PACKAGES=(
   # the engine's libraries
   libsofia-sip-ua-dev libevent-dev libzmq3-dev cppzmq-dev librocksdb-dev prometheus-cpp-dev
   libyaml-cpp-dev libphonenumber-dev libicu-dev libcli11-dev nlohmann-json3-dev libcctz-dev tzdata
-  libspandsp-dev libsndfile1-dev libsodium-dev libc-ares-dev libsrtp2-dev
+  libspandsp-dev libsndfile1-dev libsodium-dev libc-ares-dev libsrtp2-dev libcivetweb-dev libssl-dev
   # tests
   doctest-dev sip-tester python3 espeak-ng sox baresip-core linphone-cli prometheus dnsmasq-base
   chromium chromium-driver python3-selenium fonts-dejavu-core  # the web desktop's browser tests

@@ -156,7 +156,11 @@ TEST_CASE("deploy: the .deb builds with the binary, unit, config, examples, sche
     const auto list = test::run("dpkg-deb -c " + file).out;
     for (const char* path :
          {"./usr/bin/outpace", "./usr/lib/systemd/system/outpace.service",
-          "./etc/outpace/engine.yaml", "./usr/share/outpace/examples/telemarketing.yaml",
+          "./usr/lib/systemd/system/outpace-web.service", "./etc/outpace/web.yaml",
+          "./usr/share/outpace/web/index.html", "./usr/share/outpace/web/supervisor.html",
+          "./usr/share/outpace/web/strings.js", "./usr/lib/outpace/liboutpace-ssl.so",
+          "./usr/lib/outpace/liboutpace-crypto.so", "./etc/outpace/engine.yaml",
+          "./usr/share/outpace/examples/telemarketing.yaml",
           "./usr/share/outpace/schema/campaign.schema.json",
           "./usr/share/outpace/grafana/dashboards/outpace-compliance.json",
           "./usr/share/outpace/grafana/provisioning/datasource.yaml",
@@ -168,7 +172,7 @@ TEST_CASE("deploy: the .deb builds with the binary, unit, config, examples, sche
     CHECK(info.find("conffiles") != std::string::npos);
     CHECK(info.find("postinst") != std::string::npos);
     CHECK(test::run("dpkg-deb --ctrl-tarfile " + file + " | tar -xO ./conffiles").out ==
-          "/etc/outpace/engine.yaml\n");
+          "/etc/outpace/engine.yaml\n/etc/outpace/web.yaml\n");
 }
 
 TEST_CASE("deploy: the packaged engine config loads (examples where the package puts them)") {

@@ -113,24 +113,27 @@ class Browser {
 // sockets; `extra`: more of its config (a sessions section).
 struct WebGatewayProcess {
     WebGatewayProcess(Rig& rig, int agents_port, int events_port, int control_port,
-                      const std::string& extra = "")
-        : port(free_port()) {
+                      const std::string& extra = "", bool tls = false,
+                      const std::string& engine_keys = "")
+        : port(free_port()), tls_(tls) {
         const auto config = rig.write(
-            "web.yaml",
-            "listen: 127.0.0.1:" + std::to_string(port) +
-                "\nroot: " + std::string(OUTPACE_SOURCE_DIR) + "/dialer/web/site\nengine:\n" +
-                "  agents: tcp://127.0.0.1:" + std::to_string(agents_port) + "\n" +
-                "  events: tcp://127.0.0.1:" + std::to_string(events_port) + "\n" +
-                "  control: tcp://127.0.0.1:" + std::to_string(control_port) + "\n" + extra);
+            "web.yaml", "listen: 127.0.0.1:" + std::to_string(port) + "\nroot: " +
+                            std::string(OUTPACE_SOURCE_DIR) + "/dialer/web/site\nengine:\n" +
+                            "  agents: tcp://127.0.0.1:" + std::to_string(agents_port) + "\n" +
+                            "  events: tcp://127.0.0.1:" + std::to_string(events_port) + "\n" +
+                            "  control: tcp://127.0.0.1:" + std::to_string(control_port) + "\n" +
+                            engine_keys + extra);
         child = std::make_unique<Child>(
             std::vector<std::string>{OUTPACE_BINARY, "web", "--config", config},
             rig.file("web.log"));
         REQUIRE_MESSAGE(wait_tcp_listening(port), rig.log("web.log"));
     }
     std::string url(const std::string& page = "") const {
-        return "http://127.0.0.1:" + std::to_string(port) + "/" + page;
+        return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/" +
+               page;
     }
     int port;
+    bool tls_;
     std::unique_ptr<Child> child;
 };
 

@@ -3,6 +3,7 @@
 // Screenshots of each page go to BUILD/web-screenshots/ for a reviewer.
 #include <doctest/doctest.h>
 
+#include "dialer/web/web_config.h"
 #include "tests/web_rig.h"
 
 namespace outpace::test {
@@ -377,6 +378,152 @@ TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket
     RawHttp again(web.port);
     CHECK(again.get("/api/session", cookie).first.rfind("HTTP/1.1 200", 0) == 0);
     CHECK(web.child->running());
+}
+
+TEST_CASE("web config: errors name the file, line and column, and the packaged config loads") {
+    TempDir dir;
+    const std::string site = std::string(OUTPACE_SOURCE_DIR) + "/dialer/web/site";
+    auto load = load_web_config_text(
+        "listen: 127.0.0.1\nroot: " + site +
+            "\nengine: {agents: \"udp://x\"}\nsessions: {idle: 5}\nlimits: {pagez: 3}\n"
+            "certificate: missing.pem\n",
+        "web.yaml", dir.path());
+    REQUIRE(!load.config);
+    std::string all;
+    for (const auto& e : load.errors) all += e.to_string() + "\n";
+    INFO(all);
+    CHECK(all.find("web.yaml:1:9: 'listen' must be IP:PORT") != std::string::npos);
+    CHECK(all.find("web.yaml:3:18: 'engine.agents' must be a ZeroMQ endpoint") !=
+          std::string::npos);
+    CHECK(all.find("web.yaml:4:18: 'sessions.idle' must be a duration with a unit") !=
+          std::string::npos);
+    CHECK(all.find("web.yaml:5:10: unknown key 'pagez' in 'limits' (did you mean 'pages'?)") !=
+          std::string::npos);
+    CHECK(all.find("web.yaml:6:14: 'certificate': ") != std::string::npos);
+    // A folder without the pages.
+    load = load_web_config_text("root: " + dir.path() + "\n", "web.yaml", dir.path());
+    REQUIRE(!load.config);
+    CHECK(load.errors.at(0).to_string().find("holds no index.html") != std::string::npos);
+    // The packaged config, with the pages where the source tree has them.
+    std::string text = read_file(std::string(OUTPACE_SOURCE_DIR) + "/deploy/etc/web.yaml");
+    const std::string installed = "/usr/share/outpace/web";
+    REQUIRE(text.find(installed) != std::string::npos);
+    text.replace(text.find(installed), installed.size(), site);
+    load = load_web_config_text(text, "web.yaml", dir.path());
+    all.clear();
+    for (const auto& e : load.errors) all += e.to_string() + "\n";
+    REQUIRE_MESSAGE(load.config, all);
+    CHECK(load.config->listen == "127.0.0.1:8080");
+    CHECK(load.config->control == "ipc:///run/outpace/control");
+    CHECK(load.config->idle == std::chrono::seconds(60));
+    CHECK(load.config->lifetime == std::chrono::hours(12));
+    CHECK(load.config->max_pages == 600);
+    CHECK(load.config->certificate.empty());
+}
+
+TEST_CASE("web gateway: its limits and session lifetime are the config's") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
+    REQUIRE(wait_tcp_listening(agents));
+    const std::string good = R"({"agent":"alice","password":"alice-pw"})";
+    {
+        // logins: a burst of 2, then one a minute.
+        WebGatewayProcess web(rig, agents, events, control,
+                              "limits: {login_burst: 2, logins_per_minute: 1}\n");
+        const std::string site = "Origin: http://127.0.0.1:" + std::to_string(web.port) + "\r\n";
+        std::vector<std::string> status;
+        for (int i = 0; i < 3; ++i) {
+            RawHttp h(web.port);
+            status.push_back(
+                h.post("/api/login", R"({"agent":"x","password":"y"})", site).first.substr(9, 3));
+        }
+        CHECK(status == std::vector<std::string>{"401", "401", "429"});
+    }
+    // One session, one page, 3 messages at once then one each 2 s, sessions of 5 s.
+    WebGatewayProcess web(rig, agents, events, control,
+                          "sessions: {max: 1, lifetime: 5s}\nlimits: {pages: 1, message_burst: "
+                          "3, messages_per_second: 0.5}\n");
+    const std::string site = "Origin: http://127.0.0.1:" + std::to_string(web.port) + "\r\n";
+    RawHttp h(web.port);
+    const auto [head, body] = h.post("/api/login", good, site);
+    REQUIRE_MESSAGE(head.rfind("HTTP/1.1 200", 0) == 0, head << body);
+    const auto at = std::chrono::steady_clock::now();
+    std::smatch m;
+    REQUIRE(std::regex_search(head, m, std::regex("outpace_session=([0-9a-f]{64})")));
+    const std::string cookie = "Cookie: outpace_session=" + m[1].str() + "\r\n";
+    {
+        RawHttp second(web.port);
+        const auto r = second.post("/api/login",
+                                   R"({"agent":"sue","password":"sue-pw",)"
+                                   R"("role":"supervisor"})",
+                                   site);
+        CHECK(r.first.rfind("HTTP/1.1 503", 0) == 0);
+        CHECK(r.second.find("no room for more sessions") != std::string::npos);
+    }
+    RawHttp ws(web.port);
+    REQUIRE(ws.upgrade(site + cookie).find(" 101 ") != std::string::npos);
+    {
+        RawHttp another(web.port);  // a second page: over limits.pages
+        CHECK(another.upgrade(site + cookie).find(" 101 ") == std::string::npos);
+    }
+    for (int i = 0; i < 5; ++i) ws.frame(1, R"({"type":"heartbeat"})");
+    int slowed = 0;
+    std::string ended;
+    while (ended.empty()) {
+        const auto text = ws.text_frame();
+        if (text.empty()) break;
+        if (text.find("too many messages") != std::string::npos) ++slowed;
+        if (text.find("session_ended") != std::string::npos) ended = text;
+    }
+    CHECK(slowed == 2);
+    CHECK(ended.find("the session reached its time limit") != std::string::npos);
+    const auto lived = std::chrono::steady_clock::now() - at;
+    CHECK(lived >= 4900ms);
+    CHECK(lived < 8s);
+}
+
+TEST_CASE("web gateway: over TLS with a certificate, to an engine that wants CurveZMQ keys") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
+    for (const char* who : {"engine", "web"})
+        REQUIRE(run(std::string(OUTPACE_BINARY) + " keygen " + rig.file(who)).status == 0);
+    rig.write("authorized_keys",
+              read_file(rig.file("web.pub")).substr(0, 40) + " agents=*  # the web gateway\n");
+    // A self-signed certificate, as docs/web.md makes one for a lab.
+    const auto made =
+        run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+            "-keyout " +
+            rig.file("key.pem") + " -out " + rig.file("cert.pem") + " 2>&1 && cat " +
+            rig.file("key.pem") + " " + rig.file("cert.pem") + " > " + rig.file("web.pem"));
+    REQUIRE_MESSAGE(made.status == 0, made.out);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)) +
+                            "curve: {secret_key: engine.key, authorized_keys: authorized_keys}\n");
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(
+        rig, agents, events, control, "certificate: " + rig.file("web.pem") + "\n", true,
+        "  server_key: " + rig.file("engine.pub") + "\n  key: " + rig.file("web.key") + "\n");
+    Browser b(rig.file("browser.log"));
+    log_in(b, "first", web.url(), "alice", "alice-pw");
+    const auto paused =
+        b.call({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    REQUIRE_MESSAGE(paused.value("ok", false),
+                    b.call({{"op", "js"}, {"js", "document.body.innerText"}}).dump()
+                        << rig.log("web.log") << rig.log("engine.log"));
+    CHECK(b.value({{"op", "js"}, {"js", "location.protocol"}}) == "https:");
+    // The cookie is HttpOnly (no script sees it) and Secure.
+    CHECK(b.value({{"op", "js"}, {"js", "document.cookie"}}) == "");
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-over-tls")}});
+    // The console's floor comes over the control socket, with the gateway's key too.
+    log_in(b, "console", web.url("supervisor.html"), "sue", "sue-pw");
+    CHECK(
+        b.value({{"op", "text"}, {"css", "tr[data-agent=alice] .a-state"}, {"contains", "Paused"}})
+            .get<std::string>()
+            .find("Paused") == 0);
 }
 
 }  // namespace outpace::test

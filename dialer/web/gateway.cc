@@ -1,6 +1,7 @@
 #include "dialer/web/gateway.h"
 
 #include <civetweb.h>
+#include <dlfcn.h>
 #include <sodium.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -187,6 +188,36 @@ bool same_origin(const mg_connection* c) {
     return std::string(origin) == std::string(tls ? "https://" : "http://") + host;
 }
 
+// civetweb loads OpenSSL by the bare names libssl.so and libcrypto.so, and Debian 12's looks up a
+// symbol OpenSSL 3 no longer has (tls_shim/ssl_shim.cc): our two small libraries carry those
+// sonames, so civetweb's dlopen finds them loaded. Next to the binary (a build folder) or in
+// ../lib/outpace (the package).
+bool load_tls_shims(std::string* error) {
+    char exe[4096];
+    const auto n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        *error = "cannot tell where the outpace binary is (/proc/self/exe)";
+        return false;
+    }
+    exe[n] = 0;
+    std::string dir(exe);
+    dir.resize(dir.rfind('/'));
+    for (const std::string& at : {dir, dir + "/../lib/outpace"}) {
+        const std::string crypto = at + "/liboutpace-crypto.so", ssl = at + "/liboutpace-ssl.so";
+        if (::access(crypto.c_str(), R_OK) != 0 || ::access(ssl.c_str(), R_OK) != 0) continue;
+        if (!::dlopen(crypto.c_str(), RTLD_NOW | RTLD_GLOBAL) ||
+            !::dlopen(ssl.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+            *error = std::string("cannot load OpenSSL for TLS: ") + ::dlerror();
+            return false;
+        }
+        return true;
+    }
+    *error =
+        "TLS needs liboutpace-ssl.so and liboutpace-crypto.so next to the outpace binary or in " +
+        dir + "/../lib/outpace";
+    return false;
+}
+
 class WebGateway final : public Gateway {
   public:
     explicit WebGateway(const WebConfig& config) : config_(config) {}
@@ -223,6 +254,7 @@ class WebGateway final : public Gateway {
             *error = std::string("ZeroMQ: ") + e.what();
             return false;
         }
+        if (!config_.certificate.empty() && !load_tls_shims(error)) return false;
         mg_init_library(MG_FEATURES_WEBSOCKET |
                         (config_.certificate.empty() ? 0 : MG_FEATURES_TLS));
         const bool tls = !config_.certificate.empty();
@@ -255,6 +287,10 @@ class WebGateway final : public Gateway {
         }
         options.push_back(nullptr);
         mg_callbacks callbacks{};
+        callbacks.log_message = [](const mg_connection*, const char* message) {
+            log_line(message);
+            return 1;
+        };
         server_ = mg_start(&callbacks, this, options.data());
         if (!server_) {
             *error = "cannot listen on " + config_.listen + (tls ? " with TLS" : "") +

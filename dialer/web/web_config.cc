@@ -103,7 +103,7 @@ WebConfigLoad load_web_config_text(const std::string& text, const std::string& d
             r.error(root, "'engine.agents' is required: the engine's agents.endpoint");
         if (auto s = root["sessions"]; s && r.section(s, "sessions")) {
             r.duration(s, "idle", "sessions.", c.idle, Millis{5'000}, Millis{3'600'000});
-            r.duration(s, "lifetime", "sessions.", c.lifetime, Millis{60'000},
+            r.duration(s, "lifetime", "sessions.", c.lifetime, Millis{5'000},
                        Millis{7 * 86'400'000LL});
             r.integer(s, "max", "sessions.", c.max_sessions, 1, 100'000);
         }
