@@ -2,7 +2,9 @@
 # The main job on a fresh machine: install, build, then dial a demo campaign live against a local
 # carrier (SIPp on 127.0.0.1 answering with recorded people and voicemail, busy, ringing...) for
 # a team of simulated agents (SIPp as their softphones, `outpace agent --auto` as their desktops),
-# with a progress line while it runs and the campaign report at the end.
+# with a progress line while it runs and the campaign report at the end. The web desktop and the
+# supervisor console (`outpace web`) run beside it: their addresses and this run's passwords are
+# printed, and one seat ("you") is left for a person to take calls in the browser.
 # The campaign's store starts with a simulated previous day (labelled as such in the ledger), so
 # the pacer starts warm and the abandon window holds that day's allowance, as on a campaign's
 # second day. OUTPACE_DEMO_SECONDS (default 60) sets how long it dials; OUTPACE_DEMO_MODE
@@ -80,6 +82,30 @@ phones=$(free_port)
 setsid sipp -nostdin -i 127.0.0.1 -p "$phones" -mi 127.0.0.1 -mp "$(free_port)" -sn uas -rtp_echo \
   > "$work/softphones.log" 2>&1 &
 pids+=($!)
+# Who may log in (the agents file): the simulated team, one seat for you and a supervisor, each
+# with a password made for this run; their "phones" are the echoing SIPp above.
+secret() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 12; }
+team_pw=$(secret); you_pw=$(secret); boss_pw=$(secret)
+hash_of() { printf '%s\n' "$1" | "$outpace" agent-passwd demo --no-sip | grep desktop_password | sed 's/^ *//'; }
+team_hash=$(hash_of "$team_pw")
+{
+  echo "agents:"
+  for i in $(seq 1 "$agents"); do
+    printf '  - id: agent%s\n    %s\n    phone: sip:agent%s@127.0.0.1:%s\n' "$i" "$team_hash" "$i" "$phones"
+  done
+  printf '  - id: you\n    name: You\n    %s\n    phone: sip:you@127.0.0.1:%s\n' "$(hash_of "$you_pw")" "$phones"
+  printf '  - id: boss\n    name: The supervisor\n    role: supervisor\n    %s\n    phone: sip:boss@127.0.0.1:%s\n' \
+    "$(hash_of "$boss_pw")" "$phones"
+} > "$work/agents.yaml"
+(umask 077; printf '%s\n' "$team_pw" > "$work/team-password")
+web_port=${OUTPACE_DEMO_WEB_PORT:-$(free_port)}
+cat > "$work/web.yaml" <<YAML
+listen: 127.0.0.1:$web_port
+root: $root/dialer/web/site
+engine: {agents: "ipc://$work/agents", events: "ipc://$work/events", control: "ipc://$work/control"}
+YAML
+setsid "$outpace" web --config "$work/web.yaml" > "$work/web.log" 2>&1 &
+pids+=($!)
 cat > "$work/engine.yaml" <<YAML
 data: data
 sip: {address: 127.0.0.1, port: $(free_port)}
@@ -88,7 +114,7 @@ trunks:
   - {name: demo-carrier, address: "127.0.0.1:$carrier", max_calls_per_second: 5, max_calls: 20}
 campaigns:
   - $work/demo.yaml
-agents: {endpoint: "ipc://$work/agents"}
+agents: {endpoint: "ipc://$work/agents", events: "ipc://$work/events", accounts: agents.yaml}
 control: ipc://$work/control
 stop_after: ${seconds}s
 drain_timeout: 25s
@@ -96,10 +122,14 @@ YAML
 
 echo
 echo "== 3. dialling for ${seconds} s for $agents agents (outpace ctl --endpoint ipc://$work/control status)"
+echo "   the agent desktop:      http://127.0.0.1:$web_port/  (log in as 'you', password $you_pw)"
+echo "   the supervisor console: http://127.0.0.1:$web_port/supervisor.html  ('boss', password $boss_pw)"
+echo "   (OUTPACE_DEMO_SECONDS=600 leaves time to take calls yourself; from another machine:"
+echo "    ssh -L $web_port:127.0.0.1:$web_port this-host, then open the same addresses)"
 # The agents log in once the engine listens: each talks 10-40 s, wraps up 3-8 s, and picks a
 # disposition at random (never do-not-call).
 ( sleep 1; exec setsid "$outpace" agent --auto --count "$agents" --agent agent --endpoint "ipc://$work/agents" \
-    --phone "sip:%a@127.0.0.1:$phones" --talk "${OUTPACE_DEMO_TALK:-lognormal:20s:0.5}" --wrap uniform:3s:8s \
+    --password-file "$work/team-password" --talk "${OUTPACE_DEMO_TALK:-lognormal:20s:0.5}" --wrap uniform:3s:8s \
     --for $((seconds + 60)) --quiet ) > "$work/agents.log" 2>&1 &
 pids+=($!)
 # Ctrl-C from here: the engine (in the foreground) stops dialling and lets its calls finish; the

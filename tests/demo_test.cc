@@ -3,6 +3,8 @@
 // each number's outcome by its last digit (deploy/demo/carrier.xml.in), so every attempt can be
 // checked against what the carrier did.
 #include <doctest/doctest.h>
+
+#include <regex>
 #include <sndfile.h>
 
 #include <cmath>
@@ -59,6 +61,10 @@ TEST_CASE("demo: every attempt matches the carrier's script, within the rules") 
                        "deploy/demo.sh 2>&1");
     INFO(r.out);
     REQUIRE(r.status == 0);
+    // The web desktop ran beside it, its address and passwords printed.
+    CHECK(r.out.find("the agent desktop:      http://127.0.0.1:") != std::string::npos);
+    CHECK(std::regex_search(r.out, std::regex("log in as 'you', password [A-Za-z0-9]{12}")));
+    CHECK(test::read_file(work + "/web.log").find("the agent desktop is at") != std::string::npos);
     CHECK(r.out.find("compliance checks") != std::string::npos);
     // The pacer started warm from the simulated day in the ledger, and said so.
     CHECK(r.out.find("started warm: 2000 dials of the last 7 days in the ledger") !=
