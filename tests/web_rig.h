@@ -123,10 +123,16 @@ struct WebGatewayProcess {
                             "  events: tcp://127.0.0.1:" + std::to_string(events_port) + "\n" +
                             "  control: tcp://127.0.0.1:" + std::to_string(control_port) + "\n" +
                             engine_keys + extra);
+        config_ = config;
+        log_ = rig.file("web.log");
+        restart();
+    }
+    // Starts it (again, on the same port: the old process is stopped first).
+    void restart() {
+        child.reset();
         child = std::make_unique<Child>(
-            std::vector<std::string>{OUTPACE_BINARY, "web", "--config", config},
-            rig.file("web.log"));
-        REQUIRE_MESSAGE(wait_tcp_listening(port), rig.log("web.log"));
+            std::vector<std::string>{OUTPACE_BINARY, "web", "--config", config_}, log_);
+        REQUIRE_MESSAGE(wait_tcp_listening(port), read_file(log_));
     }
     std::string url(const std::string& page = "") const {
         return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/" +
@@ -134,6 +140,7 @@ struct WebGatewayProcess {
     }
     int port;
     bool tls_;
+    std::string config_, log_;
     std::unique_ptr<Child> child;
 };
 

@@ -41,8 +41,8 @@ void log_in(Browser& b, const std::string& window, const std::string& url, const
             const std::string& password) {
     b.value({{"op", "open"}, {"window", window}, {"url", url}});
     b.value({{"op", "type"}, {"css", "#login-agent"}, {"text", who}});
-    b.value({{"op", "type"}, {"css", "#login-password"}, {"text", password}});
-    b.value({{"op", "click"}, {"css", "#login-button"}});
+    // Enter in the password field, as a person at the keyboard does.
+    b.value({{"op", "type"}, {"css", "#login-password"}, {"text", password + "\n"}});
 }
 
 }  // namespace
@@ -212,31 +212,37 @@ TEST_CASE(
     const auto accounts = web_agents(rig, phones.port);
     auto engine = rig.start(engine_extra(agents, events, control, accounts));
     REQUIRE(wait_tcp_listening(agents));
-    WebGatewayProcess web(rig, agents, events, control, "sessions: {idle: 5s}\n");
+    WebGatewayProcess web(rig, agents, events, control,
+                          "sessions: {idle: 5s}\nlimits: {login_burst: 20}\n");
     Browser b(rig.file("browser.log"));
+    auto status = [&] {
+        std::string reply, error;
+        if (!control_request("tcp://127.0.0.1:" + std::to_string(control),
+                             R"({"command":"status"})", 2000, &reply, &error))
+            return json();
+        return json::parse(reply, nullptr, false);
+    };
 
     // A wrong password: the engine's answer, nothing about the account.
     log_in(b, "first", web.url(), "alice", "not-her-password");
     CHECK(b.value({{"op", "text"}, {"css", "#login-message"}, {"contains", "wrong password"}}) ==
           "Refused: unknown agent or wrong password");
     // An agent on the supervisors' console is refused by the engine.
-    log_in(b, "first", web.url("supervisor.html"), "alice", "alice-pw");
+    log_in(b, "console", web.url("supervisor.html"), "alice", "alice-pw");
     CHECK(b.value({{"op", "text"}, {"css", "#login-message"}, {"contains", "not a supervisor"}})
               .get<std::string>()
               .find("alice is not a supervisor") != std::string::npos);
 
     // The supervisor pauses and resumes a campaign from the console (the engine's control).
-    log_in(b, "first", web.url("supervisor.html"), "sue", "sue-pw");
+    log_in(b, "console", web.url("supervisor.html"), "sue", "sue-pw");
     b.value({{"op", "click"}, {"css", "tr[data-campaign=quiet] button[data-action=pause]"}});
     b.value({{"op", "text"}, {"css", "tr[data-campaign=quiet] .c-state"}, {"contains", "paused"}});
     CHECK(first_campaign_status("tcp://127.0.0.1:" + std::to_string(control)).value("state", "") ==
           "paused");
     b.value({{"op", "click"}, {"css", "tr[data-campaign=quiet] button[data-action=resume]"}});
     b.value({{"op", "text"}, {"css", "tr[data-campaign=quiet] .c-state"}, {"contains", "running"}});
-    b.value({{"op", "click"}, {"css", "#btn-logout"}});
-    b.value({{"op", "wait_js"},
-             {"js", "!document.getElementById('login').classList.contains('hidden')"}});
 
+    b.value({{"op", "switch"}, {"window", "first"}});
     log_in(b, "first", web.url(), "alice", "alice-pw");
     b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
     // A second tab: it takes the session over, the first says so.
@@ -248,14 +254,19 @@ TEST_CASE(
               .find("opened in another tab") != std::string::npos);
     b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-second-tab")}});
 
-    // The engine killed and restarted under the page: the page says so and asks for the
+    // The engine killed under the pages: the console says it stopped answering, and that it
+    // answers again once restarted; the agent's page says its session ended and asks for the
     // password again.
-    b.value({{"op", "switch"}, {"window", "second"}});
     engine->signal(SIGKILL);
     engine->wait(5s);
     engine.reset();
+    b.value({{"op", "switch"}, {"window", "console"}});
+    b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "not answering"}, {"timeout", 20}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-engine-down")}});
     engine = rig.start(engine_extra(agents, events, control, accounts));
     REQUIRE(wait_tcp_listening(agents));
+    b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "answering again"}, {"timeout", 20}});
+    b.value({{"op", "switch"}, {"window", "second"}});
     CHECK(b.value({{"op", "text"},
                    {"css", "#login-message"},
                    {"contains", "engine restarted"},
@@ -264,20 +275,41 @@ TEST_CASE(
               .find("Your session has ended") != std::string::npos);
     b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-engine-restarted")}});
 
-    // An expired session: no page open for longer than sessions.idle logs the agent out.
+    // The gateway restarted under the page: the page reconnects, finds its session gone and
+    // asks for the password; the login resumes the agent's session in the engine (the same
+    // desktop to the engine: its phone is not called again).
     log_in(b, "second", web.url(), "alice", "alice-pw");
     b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    web.restart();
+    CHECK(b.value({{"op", "text"},
+                   {"css", "#login-message"},
+                   {"contains", "session has ended"},
+                   {"timeout", 20}})
+              .get<std::string>()
+              .find("Your session has ended") == 0);
+    auto sessions_started = [&] {
+        const auto log = rig.log("engine.log");
+        std::size_t n = 0;
+        for (auto at = log.find("agent alice logged in"); at != std::string::npos;
+             at = log.find("agent alice logged in", at + 1))
+            ++n;
+        return n;
+    };
+    const auto before = sessions_started();
+    CHECK(before == 1);
+    log_in(b, "second", web.url(), "alice", "alice-pw");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    CHECK(status()["agents"].size() == 1);
+    CHECK(sessions_started() == before);  // resumed, not a new session
+
+    // An expired session: no page open for longer than sessions.idle logs the agent out.
     b.value({{"op", "close_window"}, {"window", "second"}});
     b.value({{"op", "open"}, {"window", "first"}, {"url", "about:blank"}});
     bool gone = false;
     for (int i = 0; i < 120 && !gone; ++i) {
         std::this_thread::sleep_for(100ms);
-        std::string reply, error;
-        if (control_request("tcp://127.0.0.1:" + std::to_string(control), R"({"command":"status"})",
-                            2000, &reply, &error)) {
-            const auto s = json::parse(reply, nullptr, false);
-            gone = s.is_object() && s["agents"].is_array() && s["agents"].empty();
-        }
+        const auto s = status();
+        gone = s.is_object() && s["agents"].is_array() && s["agents"].empty();
     }
     CHECK(gone);
     b.value({{"op", "open"}, {"window", "first"}, {"url", web.url()}});
@@ -305,8 +337,8 @@ TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket
     const auto [head, body] = h.post("/api/login", login, site);
     REQUIRE_MESSAGE(head.rfind("HTTP/1.1 200", 0) == 0, head << body);
     std::smatch m;
-    REQUIRE(std::regex_search(head, m, std::regex("outpace_session=([0-9a-f]{64})")));
-    const std::string cookie = "Cookie: outpace_session=" + m[1].str() + "\r\n";
+    REQUIRE(std::regex_search(head, m, std::regex("outpace_agent=([0-9a-f]{64})")));
+    const std::string cookie = "Cookie: outpace_agent=" + m[1].str() + "\r\n";
     CHECK(head.find("HttpOnly") != std::string::npos);
     CHECK(head.find("SameSite=Strict") != std::string::npos);
     CHECK(json::parse(body)["agent"] == "alice");
@@ -314,9 +346,17 @@ TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket
     // The WebSocket: refused from another site, without the cookie, or with a made-up one.
     for (const std::string& headers :
          {"Origin: http://evil.example\r\n" + cookie, site,
-          site + "Cookie: outpace_session=" + std::string(64, 'a') + "\r\n"}) {
+          site + "Cookie: outpace_agent=" + std::string(64, 'a') + "\r\n"}) {
         RawHttp w(web.port);
         CHECK(w.upgrade(headers).find(" 101 ") == std::string::npos);
+    }
+    {
+        RawHttp w(web.port);  // an agent's cookie is no supervisor's
+        w.send_raw("GET /ws?role=supervisor HTTP/1.1\r\nHost: " + w.host() +
+                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+                   "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+                   site + cookie + "\r\n");
+        CHECK(w.response().first.find(" 101 ") == std::string::npos);
     }
     RawHttp ws(web.port);
     REQUIRE(ws.upgrade(site + cookie).find(" 101 ") != std::string::npos);
@@ -452,8 +492,11 @@ TEST_CASE("web gateway: its limits and session lifetime are the config's") {
     REQUIRE_MESSAGE(head.rfind("HTTP/1.1 200", 0) == 0, head << body);
     const auto at = std::chrono::steady_clock::now();
     std::smatch m;
-    REQUIRE(std::regex_search(head, m, std::regex("outpace_session=([0-9a-f]{64})")));
-    const std::string cookie = "Cookie: outpace_session=" + m[1].str() + "\r\n";
+    REQUIRE(std::regex_search(head, m, std::regex("outpace_agent=([0-9a-f]{64})")));
+    const std::string cookie = "Cookie: outpace_agent=" + m[1].str() + "\r\n";
+    RawHttp ws(web.port);
+    REQUIRE(ws.upgrade(site + cookie).find(" 101 ") != std::string::npos);
+    // With alice's page open there is no idle session to make room with.
     {
         RawHttp second(web.port);
         const auto r = second.post("/api/login",
@@ -463,8 +506,6 @@ TEST_CASE("web gateway: its limits and session lifetime are the config's") {
         CHECK(r.first.rfind("HTTP/1.1 503", 0) == 0);
         CHECK(r.second.find("no room for more sessions") != std::string::npos);
     }
-    RawHttp ws(web.port);
-    REQUIRE(ws.upgrade(site + cookie).find(" 101 ") != std::string::npos);
     {
         RawHttp another(web.port);  // a second page: over limits.pages
         CHECK(another.upgrade(site + cookie).find(" 101 ") == std::string::npos);
@@ -524,6 +565,71 @@ TEST_CASE("web gateway: over TLS with a certificate, to an engine that wants Cur
         b.value({{"op", "text"}, {"css", "tr[data-agent=alice] .a-state"}, {"contains", "Paused"}})
             .get<std::string>()
             .find("Paused") == 0);
+}
+
+TEST_CASE(
+    "web desktop: preview dialling of an agent-led survey - skip, dial, hold, answers "
+    "and a disposition by mouse") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    rig.mode("preview");
+    rig.kind("survey");
+    rig.campaign("poll", "uas", 3, R"(survey:
+  handled_by: agents
+  questions:
+    - {id: vote, text: "Will you vote?", digits: "12", next: {"2": end}}
+    - {id: issue, text: "Which issue matters most?", digits: "123"}
+)",
+                 0);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(rig, agents, events, control);
+    Browser b(rig.file("browser.log"));
+    log_in(b, "agent", web.url(), "alice", "alice-pw");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    b.value({{"op", "click"}, {"css", "#btn-ready"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Ready"}});
+    // The first contact shown is skipped, the second dialled.
+    b.value({{"op", "click"}, {"css", "#btn-next"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Preview"}});
+    const std::string skipped = b.value({{"op", "text"}, {"css", "#call-phone"}});
+    b.value({{"op", "click"}, {"css", "#btn-skip"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Ready"}});
+    b.value({{"op", "click"}, {"css", "#btn-next"}});
+    b.value({{"op", "wait_js"},
+             {"js", "document.getElementById('call-phone').textContent !== '" + skipped + "'"}});
+    b.value({{"op", "click"}, {"css", "#btn-dial"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Talking"}, {"timeout", 20}});
+    // The questions are on the screen; the customer is put on hold and back.
+    CHECK(b.value({{"op", "text"}, {"css", "#survey"}, {"contains", "Will you vote?"}})
+              .get<std::string>()
+              .find("Which issue matters most?") != std::string::npos);
+    b.value({{"op", "click"}, {"css", "#btn-hold"}});
+    b.value({{"op", "text"}, {"css", "#btn-hold"}, {"contains", "Resume"}});
+    b.value({{"op", "click"}, {"css", "#btn-hold"}});
+    b.value({{"op", "text"}, {"css", "#btn-hold"}, {"contains", "Hold"}});
+    b.value({{"op", "js"},
+             {"js",
+              "(document.querySelector('select[data-question=vote]').value = '1', "
+              "document.querySelector('select[data-question=issue]').value = '3', true)"}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-survey-call")}});
+    b.value({{"op", "click"}, {"css", "#btn-hangup"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Wrap-up"}, {"timeout", 15}});
+    b.value({{"op", "click"}, {"css", "#dispositions button[data-code=NOT_INTERESTED]"}});
+    b.value({{"op", "text"},
+             {"css", "#messages"},
+             {"contains", "Disposition NOT_INTERESTED recorded"}});
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+    const auto all = rig.attempts()["poll"];
+    REQUIRE(all.size() == 1);  // the skipped contact was never dialled
+    CHECK(all[0].phone != skipped);
+    using Answers = std::vector<std::pair<std::string, std::string>>;
+    CHECK(all[0].answers == Answers{{"vote", "1"}, {"issue", "3"}});
+    CHECK(all[0].survey == "complete");
+    CHECK(all[0].holds == 1);
+    CHECK(all[0].agent == "alice");
 }
 
 }  // namespace outpace::test

@@ -39,7 +39,10 @@ constexpr std::size_t kMaxReplay = 100;         // a call's messages kept for a 
 constexpr auto kLoginWait = 30s;                // the engine's answer to a login
 constexpr auto kControlWait = 5s;               // the engine's answer on its control socket
 constexpr auto kHeartbeat = 2s;                 // the gateway's heartbeats for a seat
-constexpr const char* kCookie = "outpace_session";
+// One cookie per role: an agent who is also a supervisor keeps both pages open in one browser.
+const char* cookie_name(bool supervisor) {
+    return supervisor ? "outpace_supervisor" : "outpace_agent";
+}
 
 void log_line(const std::string& text) {
     std::fprintf(stderr, "outpace web: %s\n", text.c_str());
@@ -170,11 +173,18 @@ void reply(mg_connection* c, int status, const json& body, const std::string& he
     mg_write(c, text.data(), text.size());
 }
 
+// The page's role, from its request's query (?role=supervisor); an agent's otherwise.
+bool console_request(const mg_connection* c) {
+    const char* q = mg_get_request_info(c)->query_string;
+    return q && std::string(q) == "role=supervisor";
+}
+
 std::string cookie_token(const mg_connection* c) {
     const char* header = mg_get_header(c, "Cookie");
     if (!header) return "";
     char value[128];
-    if (mg_get_cookie(header, kCookie, value, sizeof value) != 64) return "";
+    if (mg_get_cookie(header, cookie_name(console_request(c)), value, sizeof value) != 64)
+        return "";
     return value;
 }
 
@@ -355,9 +365,9 @@ class WebGateway final : public Gateway {
         return body;
     }
 
-    std::string cookie_header(const std::string& token, bool clear = false) const {
-        std::string h = std::string("Set-Cookie: ") + kCookie + "=" + (clear ? "" : token) +
-                        "; Path=/; HttpOnly; SameSite=Strict";
+    std::string cookie_header(bool supervisor, const std::string& token, bool clear = false) const {
+        std::string h = std::string("Set-Cookie: ") + cookie_name(supervisor) + "=" +
+                        (clear ? "" : token) + "; Path=/; HttpOnly; SameSite=Strict";
         if (!config_.certificate.empty()) h += "; Secure";
         if (clear) h += "; Max-Age=0";
         return h + "\r\n";
@@ -422,7 +432,7 @@ class WebGateway final : public Gateway {
             return 504;
         }
         LoginResult r = future.get();
-        reply(c, r.status, r.body, r.token.empty() ? "" : g->cookie_header(r.token));
+        reply(c, r.status, r.body, r.token.empty() ? "" : g->cookie_header(supervisor, r.token));
         return r.status;
     }
 
@@ -434,16 +444,17 @@ class WebGateway final : public Gateway {
         }
         const std::string token = cookie_token(c);
         g->post([g, token] { g->end_session(token, "logged out", true); });
-        reply(c, 200, {{"ok", true}}, g->cookie_header("", true));
+        reply(c, 200, {{"ok", true}}, g->cookie_header(console_request(c), "", true));
         return 200;
     }
 
     static int on_session(mg_connection* c, void* self) {
         auto* g = static_cast<WebGateway*>(self);
         const std::string token = cookie_token(c);
-        const json who = g->on_hub<json>([g, token]() -> json {
+        const Role role = console_request(c) ? Role::supervisor : Role::agent;
+        const json who = g->on_hub<json>([g, token, role]() -> json {
             auto it = g->sessions_.find(token);
-            if (it == g->sessions_.end()) return nullptr;
+            if (it == g->sessions_.end() || it->second.role != role) return nullptr;
             return {{"agent", it->second.agent},
                     {"name", it->second.name},
                     {"role", it->second.role == Role::supervisor ? "supervisor" : "agent"}};
@@ -461,8 +472,11 @@ class WebGateway final : public Gateway {
         if (!same_origin(c)) return 1;
         const std::string token = cookie_token(c);
         if (token.empty()) return 1;
-        const bool known = g->on_hub<bool>([g, token] {
-            return g->sessions_.count(token) > 0 && g->pages_ < g->config_.max_pages;
+        const Role role = console_request(c) ? Role::supervisor : Role::agent;
+        const bool known = g->on_hub<bool>([g, token, role] {
+            auto it = g->sessions_.find(token);
+            return it != g->sessions_.end() && it->second.role == role &&
+                   g->pages_ < g->config_.max_pages;
         });
         if (!known) return 1;
         auto* holder = new PageHolder{std::make_shared<Page>()};
@@ -594,7 +608,16 @@ class WebGateway final : public Gateway {
                 return;
             }
         } else {
-            if (seats_.size() >= static_cast<std::size_t>(config_.max_sessions)) {
+            // A new session (a re-login on an agent's seat replaces its old one): room for it,
+            // counting the logins being checked, if need be by ending the longest idle session.
+            const auto full = [&] {
+                std::size_t checking = 0;
+                for (const auto& [k, st] : seats_) checking += st->token.empty();
+                return sessions_.size() + checking >=
+                       static_cast<std::size_t>(config_.max_sessions);
+            };
+            if (full()) expire_oldest_detached();
+            if (full()) {
                 promise.set_value({503, {{"error", "the gateway has no room for more sessions"}}});
                 return;
             }
@@ -699,8 +722,6 @@ class WebGateway final : public Gateway {
         s.name = m.value("name", seat.agent);
         s.role = type == "supervisor" ? Role::supervisor : Role::agent;
         s.created = s.detached_at = Clock::now();
-        if (sessions_.size() >= static_cast<std::size_t>(config_.max_sessions))
-            expire_oldest_detached();
         LoginResult r{200,
                       {{"agent", s.agent},
                        {"name", s.name},
@@ -750,6 +771,8 @@ class WebGateway final : public Gateway {
         if (it == sessions_.end()) return;
         Session s = it->second;
         sessions_.erase(it);
+        log_line((s.role == Role::supervisor ? "supervisor " : "agent ") + s.agent +
+                 ": session ended (" + why + ")");
         if (s.page) {
             s.page->send(json_text({{"type", "session_ended"}, {"reason", why}}));
             s.page->close();

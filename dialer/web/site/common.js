@@ -67,13 +67,14 @@ export function showLogin(role, message, onSession) {
   $("login-agent").focus();
 }
 
-// The session's WebSocket. `onMessage(m)` for every message; reconnects with a growing wait
+// The session's WebSocket (an agent's or a supervisor's: `role`; each has its own cookie, so one
+// browser may hold both). `onMessage(m)` for every message; reconnects with a growing wait
 // and says so; stops for good when the session ended or moved to another tab.
-export function connect(onMessage, onEnded) {
+export function connect(role, onMessage, onEnded) {
   let ws = null, wait = 500, stopped = false, lost = false;
   const open = () => {
     if (stopped) return;
-    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+    ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws?role=${role}`);
     ws.onopen = () => {
       wait = 500;
       if (lost) banner(t("reconnected"), "ok");
@@ -91,7 +92,7 @@ export function connect(onMessage, onEnded) {
       lost = true;
       banner(t("reconnecting"), "warn");
       // Is the session still there? (The gateway restarted: it is not.)
-      const { status, data } = await api("/api/session").catch(() => ({ status: 0, data: {} }));
+      const { status, data } = await api(`/api/session?role=${role}`).catch(() => ({ status: 0, data: {} }));
       if (status === 401) { stopped = true; onEnded(t("session_ended", { reason: data.error || "" })); return; }
       setTimeout(open, wait);
       wait = Math.min(wait * 2, 5000);

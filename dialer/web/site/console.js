@@ -118,7 +118,7 @@ function onMessage(m) {
 function start(session) {
   if (session.role !== "supervisor") { showLogin("supervisor", S.not_supervisor, start); return; }
   banner("");
-  board.link = connect(onMessage, (why, moved) => {
+  board.link = connect("supervisor", onMessage, (why, moved) => {
     board.link = null;
     if (moved) { banner(why, "warn"); return; }
     showLogin("supervisor", why, start);
@@ -126,7 +126,7 @@ function start(session) {
 }
 
 fillStrings();
-$("btn-logout").onclick = async () => { await api("/api/logout", {}); if (board.link) board.link.close(); showLogin("supervisor", "", start); };
+$("btn-logout").onclick = async () => { await api("/api/logout?role=supervisor", {}); if (board.link) board.link.close(); showLogin("supervisor", "", start); };
 $("message-form").onsubmit = (ev) => {
   ev.preventDefault();
   const text = $("message-text").value.trim();
@@ -139,7 +139,7 @@ $("message-form").onsubmit = (ev) => {
   $("message-text").value = "";
 };
 setInterval(renderAgents, 1000);
-api("/api/session").then(({ status, data }) => {
+api("/api/session?role=supervisor").then(({ status, data }) => {
   if (status === 200) { $("login").classList.add("hidden"); $("app").classList.remove("hidden"); start(data); }
   else showLogin("supervisor", "", start);
 }).catch(() => showLogin("supervisor", "", start));

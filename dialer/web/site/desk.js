@@ -57,7 +57,7 @@ function showContact(m) {
   $("survey").replaceChildren(...survey.map((q) =>
     el("li", {}, el("span", {}, q.text), " ",
       el("select", { "data-question": q.id }, el("option", { value: "" }, "—"),
-        ...(q.answers || []).map((a) => el("option", { value: a }, a))))));
+        ...Array.from(q.answers || []).map((a) => el("option", { value: a }, a))))));
   const zone = m.zone || "";
   $("callback-label").textContent = zone ? t("callback_at", { zone }) : S.callback_zone_unknown;
   $("callback-at").dataset.zone = zone;
@@ -243,7 +243,7 @@ function start(session) {
   desk.agent = session.agent;
   if (document.activeElement) document.activeElement.blur();  // keys go to the desktop now
   banner("");
-  desk.link = connect(onMessage, (why, moved) => {
+  desk.link = connect("agent", onMessage, (why, moved) => {
     desk.link = null;
     if (moved) { banner(why, "warn"); $("app").classList.add("inert"); return; }
     banner("");
@@ -276,7 +276,7 @@ function wire() {
 
 fillStrings();
 wire();
-api("/api/session").then(({ status, data }) => {
+api("/api/session?role=agent").then(({ status, data }) => {
   if (status === 200 && data.role === "agent") { $("login").classList.add("hidden"); $("app").classList.remove("hidden"); start(data); }
   else showLogin("agent", "", start);
 }).catch(() => showLogin("agent", "", start));
