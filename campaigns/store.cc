@@ -477,6 +477,13 @@ void Store::for_each_dnc(const std::string& scope,
         });
 }
 
+std::size_t Store::pending_contacts(const std::string& campaign, std::size_t limit) const {
+    std::size_t n = 0;
+    scan_prefix(db_.get(), cf_[kDue], campaign + '\0',
+                [&](const rocksdb::Slice&, const rocksdb::Slice&) { return ++n < limit; });
+    return n;
+}
+
 bool Store::has_contacts(const std::string& campaign) const {
     bool any = false;
     scan_prefix(db_.get(), cf_[kContacts], campaign + '\0',

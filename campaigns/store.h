@@ -149,6 +149,9 @@ class Store {
                                const std::vector<std::string>& phones) const;
     // True when the campaign has at least one contact.
     bool has_contacts(const std::string& campaign) const;
+    // The campaign's contacts still to be dialled (its due index: pending, not on a call now),
+    // counted up to `limit`. One pass over the index: call it off the engine's loop.
+    std::size_t pending_contacts(const std::string& campaign, std::size_t limit) const;
     // The numbers on the campaign's and the global DNC lists, or nullopt when there are more
     // than `limit` (then ask dnc_many instead of holding them all in memory).
     std::optional<std::unordered_set<std::string>> dnc_numbers(const std::string& campaign,

@@ -76,6 +76,9 @@ TEST_CASE(
     log_in(b, "supervisor", web.url("supervisor.html"), "sue", "sue-pw");
     b.value({{"op", "wait_js"},
              {"js", "!!document.querySelector('#campaigns tbody tr[data-campaign=web]')"}});
+    // The list's two contacts, counted by the engine off its loop.
+    CHECK(b.value({{"op", "text"}, {"css", "tr[data-campaign=web] .c-left"}, {"contains", "2"}}) ==
+          "2");
     log_in(b, "agent", web.url(), "alice", "alice-pw");
     CHECK(b.value({{"op", "text"}, {"css", "#who"}, {"contains", "Alice Martin"}}) ==
           "Alice Martin (alice)");

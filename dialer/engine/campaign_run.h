@@ -37,6 +37,9 @@ struct CampaignStatus {
          connected = 0, abandoned = 0, failed = 0, invalid = 0, no_answer = 0, busy = 0,
          carrier_errors = 0;
     long waiting = 0;  // live answers waiting for an agent now
+    // Contacts still to be dialled (pending, not on a call), counted off the loop once a minute;
+    // -1 before the first count.
+    long contacts_left = -1;
     // IVR surveys: sessions under way, and surveys ended complete / incomplete.
     long survey_lines = 0;  // 0: not an IVR survey
     long surveys = 0, surveys_complete = 0, surveys_incomplete = 0;

@@ -30,6 +30,7 @@ nlohmann::json status_json(const CampaignStatus& s) {
             {"unknown", s.unknown},
             {"connected", s.connected},
             {"waiting", s.waiting},
+            {"contacts_left", s.contacts_left},
             {"abandoned", s.abandoned},
             {"busy", s.busy},
             {"no_answer", s.no_answer},

@@ -341,6 +341,7 @@ void Engine::tick() {
         return;
     }
     save_pacing(false);
+    count_contacts_left(t);
     // Agents shared between campaigns: who has contacts to dial (checked once a second each),
     // then which campaign's pacer counts each agent.
     if (runs_.size() > 1)
@@ -352,6 +353,26 @@ void Engine::tick() {
         run->refresh_window(wall);  // the window rolls: old abandons leave it
         if (run->running()) launch(*run);
     }
+}
+
+void Engine::count_contacts_left(SteadyTime t) {
+    if (counting_contacts_ || t < next_contacts_count_) return;
+    next_contacts_count_ = t + std::chrono::seconds(60);
+    std::vector<std::string> names;
+    for (const auto& run : runs_) names.push_back(run->name());
+    auto counts = std::make_shared<std::vector<std::size_t>>();
+    counting_contacts_ = env_.off_loop(
+        [store = &store_, names, counts] {
+            for (const auto& name : names)
+                counts->push_back(store->pending_contacts(name, 1u << 30));
+            return true;
+        },
+        [this, names, counts](bool) {
+            counting_contacts_ = false;
+            for (std::size_t i = 0; i < names.size() && i < counts->size(); ++i)
+                if (CampaignRun* run = find_run(names[i]))
+                    run->status().contacts_left = static_cast<long>((*counts)[i]);
+        });
 }
 
 // Stopping: agents in wrap-up may still send their dispositions within the drain timeout; calls

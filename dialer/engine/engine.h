@@ -179,6 +179,10 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     bool sip_filter_warned_ = false;
     // The store's last write error while it cannot write (empty when it can), since when, and
     // when to try again.
+    // Counting each campaign's contacts left (off the loop, once a minute).
+    void count_contacts_left(SteadyTime t);
+    SteadyTime next_contacts_count_{};
+    bool counting_contacts_ = false;
     Status store_stall_;
     SteadyTime store_stalled_at_{}, store_retry_at_{};
     SteadyTime started_, stop_at_, gauges_at_{}, contacts_at_{}, pacing_saved_at_{};

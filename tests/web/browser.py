@@ -70,9 +70,14 @@ def main():
                 e.clear()
             e.send_keys(c["text"])
             return None
-        if op == "click":
-            e = wait(lambda: (lambda x: x if x.is_enabled() and x.is_displayed() else None)(find(c["css"])), timeout)
-            e.click()
+        if op == "click":  # found again until it can be clicked (pages re-render)
+            def click():
+                e = find(c["css"])
+                if not (e.is_enabled() and e.is_displayed()):
+                    return None
+                e.click()
+                return True
+            wait(click, timeout)
             return None
         if op == "keys":  # keys to the page (the focused element, else the body)
             target = driver.switch_to.active_element
@@ -82,10 +87,9 @@ def main():
             target.send_keys(keys)
             return None
         if op == "text":  # an element's text, waiting until it contains `contains` (if given)
-            want = c.get("contains")
-            if want is None:
-                return find(c["css"]).text
-            return wait(lambda: (lambda t: t if want in t else None)(find(c["css"]).text), timeout)
+            want = c.get("contains", "")
+            return wait(lambda: (lambda t: t if want in t else None)(find(c["css"]).text)
+                        if want else find(c["css"]).text + "\0", timeout).rstrip("\0")
         if op == "wait_js":  # a JavaScript expression, until truthy; its value
             return wait(lambda: driver.execute_script("return " + c["js"]), timeout)
         if op == "js":

@@ -14,16 +14,42 @@ function fillStrings() {
 
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
+// Rows are kept and their cells rewritten, so a button is never replaced under the pointer.
+function syncRows(tbody, key, items, cells) {
+  const rows = new Map([...tbody.rows].map((r) => [r.dataset[key], r]));
+  items.forEach((item, i) => {
+    const id = item[key];
+    let row = rows.get(id);
+    const fresh = cells(item);
+    if (!row || row.cells.length !== fresh.length) {
+      const made = el("tr", { [`data-${key}`]: id }, fresh);
+      if (row) row.replaceWith(made); else tbody.append(made);
+      row = made;
+    } else {
+      fresh.forEach((td, k) => {
+        const old = row.cells[k];
+        if (old.querySelector("button")) return;  // the actions stay as they are
+        if (old.textContent !== td.textContent || old.className !== td.className) old.replaceWith(td);
+      });
+    }
+    for (const [k, v] of Object.entries(item._attrs || {})) row.dataset[k] = v;
+    if (tbody.rows[i] !== row) tbody.insertBefore(row, tbody.rows[i] || null);
+    rows.delete(id);
+  });
+  for (const r of rows.values()) r.remove();
+}
+
 function renderCampaigns() {
-  const rows = board.campaigns.map((c) => {
+  syncRows($("campaigns").tBodies[0], "campaign", board.campaigns, (c) => {
     const a = c.agents || {};
     const live = c.window_live || 0, ab = c.window_abandoned || 0;
     const rate = live ? ab / live : 0;
     const over = c.max_abandon_rate && rate > c.max_abandon_rate;
-    return el("tr", { "data-campaign": c.campaign },
+    return [
       el("td", {}, c.campaign), el("td", { class: "c-state" }, c.state),
       el("td", {}, (c.dial_rate ?? 0).toFixed(2)), el("td", {}, c.in_progress ?? 0),
       el("td", {}, c.dialled ?? 0),
+      el("td", { class: "c-left" }, c.contacts_left >= 0 ? c.contacts_left : "…"),
       el("td", {}, c.dialled ? pct((c.humans || 0) / c.dialled) : "—"),
       el("td", { class: over ? "c-abandon over" : "c-abandon", "data-rate": rate.toFixed(6) },
         `${pct(rate)} (${ab}/${live})`),
@@ -31,28 +57,32 @@ function renderCampaigns() {
       el("td", {}, `${a.ready || 0} / ${a.talking || 0} / ${a.wrapup || 0} / ${a.paused || 0}`),
       el("td", {},
         el("button", { "data-action": "pause", onclick: () => send({ type: "pause_campaign", campaign: c.campaign }) }, S.pause_campaign),
-        el("button", { "data-action": "resume", onclick: () => send({ type: "resume_campaign", campaign: c.campaign }) }, S.resume_campaign)));
+        el("button", { "data-action": "resume", onclick: () => send({ type: "resume_campaign", campaign: c.campaign }) }, S.resume_campaign)),
+    ];
   });
-  $("campaigns").tBodies[0].replaceChildren(...rows);
+  // The recipients: rebuilt only when they change (an open list is not closed under the mouse).
   const to = $("message-to"), keep = to.value;
-  to.replaceChildren(el("option", { value: "" }, S.message_everyone),
-    ...board.campaigns.map((c) => el("option", { value: `campaign:${c.campaign}` }, c.campaign)),
-    ...[...board.agents.keys()].sort().map((id) => el("option", { value: `agent:${id}` }, id)));
+  const values = ["", ...board.campaigns.map((c) => `campaign:${c.campaign}`),
+    ...[...board.agents.keys()].sort().map((id) => `agent:${id}`)];
+  if ([...to.options].map((o) => o.value).join("\n") === values.join("\n")) return;
+  to.replaceChildren(...values.map((v) => el("option", { value: v },
+    v === "" ? S.message_everyone : v.slice(v.indexOf(":") + 1))));
   to.value = keep;
 }
 
 function renderAgents() {
   const now = Date.now();
-  const rows = [...board.agents.values()].sort((a, b) => a.agent.localeCompare(b.agent)).map((a) =>
-    el("tr", { "data-agent": a.agent, "data-state": a.state },
-      el("td", {}, a.name && a.name !== a.agent ? `${a.name} (${a.agent})` : a.agent),
-      el("td", { class: "a-state" }, (S[`state_${a.state}`] || a.state) + (a.reason ? ` (${a.reason})` : "")),
-      el("td", {}, fmtDuration((now - a.since) / 1000)),
-      el("td", {}, a.campaign || ""),
-      el("td", {}, a.state === "talking" ? fmtDuration((now - a.since) / 1000) : ""),
-      el("td", {}, a.calls ?? 0),
-      el("td", {}, pct(a.occupancy || 0))));
-  $("agents").tBodies[0].replaceChildren(...rows);
+  const list = [...board.agents.values()].sort((a, b) => a.agent.localeCompare(b.agent))
+    .map((a) => ({ ...a, _attrs: { state: a.state } }));
+  syncRows($("agents").tBodies[0], "agent", list, (a) => [
+    el("td", {}, a.name && a.name !== a.agent ? `${a.name} (${a.agent})` : a.agent),
+    el("td", { class: "a-state" }, (S[`state_${a.state}`] || a.state) + (a.reason ? ` (${a.reason})` : "")),
+    el("td", {}, fmtDuration((now - a.since) / 1000)),
+    el("td", {}, a.campaign || ""),
+    el("td", {}, a.state === "talking" ? fmtDuration((now - a.since) / 1000) : ""),
+    el("td", {}, a.calls ?? 0),
+    el("td", {}, pct(a.occupancy || 0)),
+  ]);
 }
 
 function onFloor(m) {

@@ -86,6 +86,7 @@ export const S = {
   col_cap: "Cap",
   col_agents: "Ready / talking / wrap-up / paused",
   col_dialled: "Dialled",
+  col_left: "Contacts left",
   col_state_c: "State",
   col_actions: "",
   pause_campaign: "Pause",
