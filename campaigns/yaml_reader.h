@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "campaigns/diagnostics.h"
@@ -66,6 +68,29 @@ inline std::optional<YAML::Node> load_yaml_document(const std::string& text,
         errors.push_back({display_name, e.mark.line + 1, e.mark.column + 1, e.msg});
     }
     return std::nullopt;
+}
+
+// The errors in file order (a reader finds them section by section).
+inline void sort_by_position(Diagnostics& errors) {
+    std::sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+}
+
+// A config file read whole and given to `load_text(text, path, its folder)`, whose result type
+// `Load` has `errors`; a file that cannot be read is one error naming it.
+template <typename Load, typename LoadText>
+Load load_yaml_file(const std::string& path, const LoadText& load_text) {
+    std::ifstream in(path);
+    if (!in) {
+        Load out;
+        out.errors.push_back({path, 0, 0, "cannot read the file"});
+        return out;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto parent = std::filesystem::path(path).parent_path().string();
+    return load_text(ss.str(), path, parent.empty() ? "." : parent);
 }
 
 // Walks the YAML tree, collecting every error with its position instead of stopping at the first.

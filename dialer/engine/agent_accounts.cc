@@ -112,9 +112,7 @@ AgentDirectoryLoad load_agent_directory_text(const std::string& text,
         r.error_at(e.mark.line, e.mark.column, e.msg);
     }
     out.errors = r.errors;
-    std::sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    sort_by_position(out.errors);
     if (out.errors.empty()) out.directory = std::move(d);
     return out;
 }

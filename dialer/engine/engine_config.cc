@@ -472,24 +472,13 @@ EngineConfigLoad load_engine_config_text(const std::string& text, const std::str
         r.error_at(e.mark.line, e.mark.column, e.msg);
     }
     out.errors = r.errors;
-    std::sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    sort_by_position(out.errors);
     if (out.errors.empty()) out.config = std::move(c);
     return out;
 }
 
 EngineConfigLoad load_engine_config(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        EngineConfigLoad out;
-        out.errors.push_back({path, 0, 0, "cannot read the file"});
-        return out;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto parent = fs::path(path).parent_path().string();
-    return load_engine_config_text(ss.str(), path, parent.empty() ? "." : parent);
+    return load_yaml_file<EngineConfigLoad>(path, load_engine_config_text);
 }
 
 }  // namespace outpace

@@ -118,24 +118,13 @@ WebConfigLoad load_web_config_text(const std::string& text, const std::string& d
         r.error_at(e.mark.line, e.mark.column, e.msg);
     }
     out.errors = r.errors;
-    std::sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    sort_by_position(out.errors);
     if (out.errors.empty()) out.config = std::move(c);
     return out;
 }
 
 WebConfigLoad load_web_config(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        WebConfigLoad out;
-        out.errors.push_back({path, 0, 0, "cannot read the file"});
-        return out;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const auto parent = fs::path(path).parent_path().string();
-    return load_web_config_text(ss.str(), path, parent.empty() ? "." : parent);
+    return load_yaml_file<WebConfigLoad>(path, load_web_config_text);
 }
 
 }  // namespace outpace
