@@ -95,13 +95,10 @@ def pops(url, pages, seconds, password):
 
 def sessions(url, count, password, first):
     host, port = url.split("//")[1].rstrip("/").split(":")
-    # Logins eight at a time (the engine checks passwords one after the other, ~60 ms each).
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(8) as pool:
-        cookies = list(pool.map(lambda i: login(url, f"agent{i}", password),
-                                range(first, first + count)))
-    socks = []
-    for i, cookie in zip(range(first, first + count), cookies):
+
+    def open_session(i):
+        # A session with no page ends after sessions.idle: its page connects at once.
+        cookie = login(url, f"agent{i}", password)
         s = socket.create_connection((host, int(port)))
         s.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -111,7 +108,12 @@ def sessions(url, count, password, first):
         if b" 101 " not in head.split(b"\r\n")[0]:
             raise RuntimeError(f"agent{i}: no WebSocket: {head[:80]!r}")
         s.setblocking(False)
-        socks.append(s)
+        return s
+
+    # Eight at a time (the engine checks passwords one after the other, ~60 ms each).
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        socks = list(pool.map(open_session, range(first, first + count)))
     print(f"{count} sessions up", flush=True)
     # Read what the gateway sends (states, heartbeats' answers are not forwarded) until told.
     import select
