@@ -675,10 +675,6 @@ void AgentPool::tick() {
     }
 }
 
-}  // namespace outpace
-
-namespace outpace {
-
 std::vector<AgentFloorView> AgentPool::floor() const {
     std::vector<AgentFloorView> out;
     const auto t = now();
