@@ -114,6 +114,10 @@ TEST_CASE(
                    {"contains", "Talking"}}) == "Talking");
     b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-talking")}});
 
+    // A reload mid-call: the gateway replays the call, the pop is back.
+    b.value({{"op", "open"}, {"window", "agent"}, {"url", web.url()}});
+    CHECK(b.value({{"op", "text"}, {"css", "#script"}, {"contains", "Hello"}}) == script);
+    CHECK(b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Talking"}}) == "Talking");
     // Hang up (Alt+H), then the disposition by its hotkey: 1 is SALE.
     b.value({{"op", "switch"}, {"window", "agent"}});
     b.value({{"op", "keys"}, {"keys", "h"}, {"alt", true}});
