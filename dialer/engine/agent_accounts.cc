@@ -118,16 +118,10 @@ AgentDirectoryLoad load_agent_directory_text(const std::string& text,
 }
 
 AgentDirectoryLoad load_agent_directory(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) {
-        AgentDirectoryLoad out;
-        out.errors.push_back({path, 0, 0, "cannot read the file"});
-        return out;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto out = load_agent_directory_text(ss.str(), path);
-    return out;
+    return load_yaml_file<AgentDirectoryLoad>(
+        path, [](const std::string& text, const std::string& name, const std::string&) {
+            return load_agent_directory_text(text, name);
+        });
 }
 
 std::string hash_desktop_password(const std::string& password) {

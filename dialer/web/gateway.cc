@@ -1,7 +1,6 @@
 #include "dialer/web/gateway.h"
 
 #include <civetweb.h>
-#include <dlfcn.h>
 #include <sodium.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -25,12 +24,21 @@
 #include "campaigns/json_text.h"
 #include "dialer/engine/agent_channel.h"
 #include "dialer/engine/curve.h"
+#include "dialer/web/web_http.h"
 
 namespace outpace {
 namespace {
 
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using web::Bucket;
+using web::console_request;
+using web::cookie_name;
+using web::cookie_token;
+using web::load_tls_shims;
+using web::random_token;
+using web::reply;
+using web::same_origin;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxBody = 4096;          // a login request
@@ -39,30 +47,9 @@ constexpr std::size_t kMaxReplay = 100;         // a call's messages kept for a 
 constexpr auto kLoginWait = 30s;                // the engine's answer to a login
 constexpr auto kControlWait = 5s;               // the engine's answer on its control socket
 constexpr auto kHeartbeat = 2s;                 // the gateway's heartbeats for a seat
-// One cookie per role: an agent who is also a supervisor keeps both pages open in one browser.
-const char* cookie_name(bool supervisor) {
-    return supervisor ? "outpace_supervisor" : "outpace_agent";
-}
-
 void log_line(const std::string& text) {
     std::fprintf(stderr, "outpace web: %s\n", text.c_str());
 }
-
-// A token bucket: `rate` per second, up to `burst`.
-struct Bucket {
-    double tokens = -1;
-    Clock::time_point at{};
-    bool take(double rate, double burst) {
-        const auto now = Clock::now();
-        if (tokens < 0) tokens = burst;
-        tokens = std::min(burst, tokens + rate * std::chrono::duration<double>(now - at).count());
-        at = now;
-        if (tokens < 1) return false;
-        tokens -= 1;
-        return true;
-    }
-    double wait_s(double rate) const { return tokens >= 1 ? 0 : (1 - tokens) / rate; }
-};
 
 // One browser page's WebSocket. civetweb's threads receive on it; the hub thread sends. The
 // mutex keeps a send from touching a connection civetweb is closing.
@@ -126,106 +113,21 @@ struct Seat {
     bool supervise = false;  // a supervisor's sign-in: the seat goes once it is answered
 };
 
-std::string random_token() {
-    unsigned char raw[32];
-    randombytes_buf(raw, sizeof raw);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : raw) out += hex[b >> 4], out += hex[b & 15];
-    return out;
-}
-
-const char* status_text(int status) {
-    switch (status) {
-        case 200:
-            return "OK";
-        case 400:
-            return "Bad Request";
-        case 401:
-            return "Unauthorized";
-        case 403:
-            return "Forbidden";
-        case 404:
-            return "Not Found";
-        case 405:
-            return "Method Not Allowed";
-        case 409:
-            return "Conflict";
-        case 413:
-            return "Payload Too Large";
-        case 429:
-            return "Too Many Requests";
-        case 503:
-            return "Service Unavailable";
-        case 504:
-            return "Gateway Timeout";
-        default:
-            return "Error";
-    }
-}
-
-void reply(mg_connection* c, int status, const json& body, const std::string& headers = "") {
-    const std::string text = json_text(body);
-    mg_printf(c,
-              "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
-              status, status_text(status), text.size(), headers.c_str());
-    mg_write(c, text.data(), text.size());
-}
-
-// The page's role, from its request's query (?role=supervisor); an agent's otherwise.
-bool console_request(const mg_connection* c) {
-    const char* q = mg_get_request_info(c)->query_string;
-    return q && std::string(q) == "role=supervisor";
-}
-
-std::string cookie_token(const mg_connection* c) {
-    const char* header = mg_get_header(c, "Cookie");
-    if (!header) return "";
-    char value[128];
-    if (mg_get_cookie(header, cookie_name(console_request(c)), value, sizeof value) != 64)
-        return "";
-    return value;
-}
-
-// Browsers send Origin with every WebSocket and every POST by fetch(): it must be this site
-// (a page of another site may not use the agent's cookie).
-bool same_origin(const mg_connection* c) {
-    const char* origin = mg_get_header(c, "Origin");
-    const char* host = mg_get_header(c, "Host");
-    if (!origin || !host) return false;
-    const bool tls = mg_get_request_info(c)->is_ssl;
-    return std::string(origin) == std::string(tls ? "https://" : "http://") + host;
-}
-
-// civetweb loads OpenSSL by the bare names libssl.so and libcrypto.so, and Debian 12's looks up a
-// symbol OpenSSL 3 no longer has (tls_shim/ssl_shim.cc): our two small libraries carry those
-// sonames, so civetweb's dlopen finds them loaded. Next to the binary (a build folder) or in
-// ../lib/outpace (the package).
-bool load_tls_shims(std::string* error) {
-    char exe[4096];
-    const auto n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        *error = "cannot tell where the outpace binary is (/proc/self/exe)";
-        return false;
-    }
-    exe[n] = 0;
-    std::string dir(exe);
-    dir.resize(dir.rfind('/'));
-    for (const std::string& at : {dir, dir + "/../lib/outpace"}) {
-        const std::string crypto = at + "/liboutpace-crypto.so", ssl = at + "/liboutpace-ssl.so";
-        if (::access(crypto.c_str(), R_OK) != 0 || ::access(ssl.c_str(), R_OK) != 0) continue;
-        if (!::dlopen(crypto.c_str(), RTLD_NOW | RTLD_GLOBAL) ||
-            !::dlopen(ssl.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
-            *error = std::string("cannot load OpenSSL for TLS: ") + ::dlerror();
-            return false;
+// One whole message waiting on `s` (all its frames), without blocking; false when none is.
+bool recv_frames(zmq::socket_t& s, std::vector<zmq::message_t>& frames) {
+    try {
+        zmq::message_t part;
+        if (!s.recv(part, zmq::recv_flags::dontwait)) return false;
+        frames.push_back(std::move(part));
+        while (s.get(zmq::sockopt::rcvmore)) {
+            zmq::message_t more;
+            if (!s.recv(more, zmq::recv_flags::dontwait)) break;
+            frames.push_back(std::move(more));
         }
         return true;
+    } catch (const zmq::error_t&) {
+        return false;
     }
-    *error =
-        "TLS needs liboutpace-ssl.so and liboutpace-crypto.so next to the outpace binary or in " +
-        dir + "/../lib/outpace";
-    return false;
 }
 
 class WebGateway final : public Gateway {
@@ -938,18 +840,7 @@ class WebGateway final : public Gateway {
     void read_control() {
         for (int i = 0; i < 64; ++i) {
             std::vector<zmq::message_t> frames;
-            try {
-                zmq::message_t part;
-                if (!control_->recv(part, zmq::recv_flags::dontwait)) return;
-                frames.push_back(std::move(part));
-                while (control_->get(zmq::sockopt::rcvmore)) {
-                    zmq::message_t more;
-                    if (!control_->recv(more, zmq::recv_flags::dontwait)) break;
-                    frames.push_back(std::move(more));
-                }
-            } catch (const zmq::error_t&) {
-                return;
-            }
+            if (!recv_frames(*control_, frames)) return;
             if (control_waits_.empty()) continue;
             auto wait = std::move(control_waits_.front());
             control_waits_.pop_front();
@@ -997,18 +888,7 @@ class WebGateway final : public Gateway {
     void read_events() {
         for (int i = 0; i < 256; ++i) {
             std::vector<zmq::message_t> frames;
-            try {
-                zmq::message_t part;
-                if (!sub_->recv(part, zmq::recv_flags::dontwait)) return;
-                frames.push_back(std::move(part));
-                while (sub_->get(zmq::sockopt::rcvmore)) {
-                    zmq::message_t more;
-                    if (!sub_->recv(more, zmq::recv_flags::dontwait)) break;
-                    frames.push_back(std::move(more));
-                }
-            } catch (const zmq::error_t&) {
-                return;
-            }
+            if (!recv_frames(*sub_, frames)) return;
             if (frames.size() != 2 || consoles_ == 0) continue;
             const json event = json::parse(frames[1].to_string(), nullptr, false);
             if (!event.is_object()) continue;
