@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "dialer/web/web_config.h"
+#include "dialer/web/web_http.h"
 #include "tests/web_rig.h"
 
 namespace outpace::test {
@@ -637,6 +638,21 @@ TEST_CASE(
     CHECK(all[0].survey == "complete");
     CHECK(all[0].holds == 1);
     CHECK(all[0].agent == "alice");
+}
+
+TEST_CASE("web gateway: a rate bucket gives its burst, then its rate, on a clock the test holds") {
+    web::Bucket b;
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    for (int i = 0; i < 5; ++i) CHECK(b.take(0.5, 5, t0));  // the burst
+    CHECK(!b.take(0.5, 5, t0));
+    CHECK(b.wait_s(0.5) == doctest::Approx(2.0));
+    CHECK(!b.take(0.5, 5, t0 + 1900ms));  // 0.95 of a token
+    CHECK(b.take(0.5, 5, t0 + 2s));       // one token after 2 s at 0.5/s
+    CHECK(!b.take(0.5, 5, t0 + 2s));
+    // Idle for an hour: never more than the burst.
+    int taken = 0;
+    while (b.take(0.5, 5, t0 + 1h)) ++taken;
+    CHECK(taken == 5);
 }
 
 }  // namespace outpace::test

@@ -45,9 +45,8 @@ const char* status_text(int status) {
 
 }  // namespace
 
-bool Bucket::take(double rate, double burst) {
-    const auto now = std::chrono::steady_clock::now();
-    if (tokens < 0) tokens = burst;
+bool Bucket::take(double rate, double burst, std::chrono::steady_clock::time_point now) {
+    if (tokens < 0) tokens = burst, at = now;
     tokens = std::min(burst, tokens + rate * std::chrono::duration<double>(now - at).count());
     at = now;
     if (tokens < 1) return false;

@@ -16,7 +16,9 @@ namespace outpace::web {
 struct Bucket {
     double tokens = -1;
     std::chrono::steady_clock::time_point at{};
-    bool take(double rate, double burst);
+    // Takes one token at `now` if there is one.
+    bool take(double rate, double burst,
+              std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
     // Seconds until the next token.
     double wait_s(double rate) const { return tokens >= 1 ? 0 : (1 - tokens) / rate; }
 };
