@@ -339,7 +339,8 @@ TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket
     for (const std::string& origin :
          {std::string("Origin: http://evil.example\r\n"), std::string()}) {
         RawHttp h(web.port);
-        CHECK(h.post("/api/login", login, origin).first.rfind("HTTP/1.1 403", 0) == 0);
+        const auto r = h.post("/api/login", login, origin);
+        CHECK_MESSAGE(r.first.rfind("HTTP/1.1 403", 0) == 0, "[" << r.first << "]" << r.second);
     }
     RawHttp h(web.port);
     const auto [head, body] = h.post("/api/login", login, site);

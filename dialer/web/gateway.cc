@@ -203,6 +203,13 @@ class WebGateway final : public Gateway {
             log_line(message);
             return 1;
         };
+        // civetweb listens before its handlers can be set: a request in between would be
+        // answered 404 as if /api/login did not exist, so requests wait for them.
+        callbacks.begin_request = [](mg_connection* c) {
+            auto* g = static_cast<WebGateway*>(mg_get_user_data(mg_get_context(c)));
+            g->handlers_set_.wait(false);
+            return 0;
+        };
         server_ = mg_start(&callbacks, this, options.data());
         if (!server_) {
             *error = "cannot listen on " + config_.listen + (tls ? " with TLS" : "") +
@@ -217,6 +224,8 @@ class WebGateway final : public Gateway {
         mg_set_websocket_handler(server_, "/ws", &WebGateway::on_ws_connect,
                                  &WebGateway::on_ws_ready, &WebGateway::on_ws_data,
                                  &WebGateway::on_ws_close, this);
+        handlers_set_ = true;
+        handlers_set_.notify_all();
         hub_ = std::thread([this] { run_hub(); });
         return true;
     }
@@ -937,6 +946,7 @@ class WebGateway final : public Gateway {
 
     WebConfig config_;
     mg_context* server_ = nullptr;
+    std::atomic<bool> handlers_set_{false};  // requests wait for it (see begin_request)
     int port_ = 0;
     std::thread hub_;
     std::atomic<bool> stop_{false};
