@@ -35,11 +35,11 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
         }
     });
     static const char* kColumns[] = {
-        "attempt",     "started",       "ended",       "phone",       "dialled",
-        "phone_label", "list",          "origin",      "outcome",     "sip_code",
-        "ring_s",      "amd_verdict",   "amd_s",       "agent",       "talk_s",
-        "wrap_s",      "hold_s",        "disposition", "callback_at", "notes",
-        "trunk",       "trunk_address", "trunk_hops",  "caller_id",   "recording"};
+        "attempt",     "started",  "ended",   "phone",         "dialled",    "phone_label",
+        "list",        "origin",   "outcome", "sip_code",      "ring_s",     "amd_verdict",
+        "amd_s",       "agent",    "talk_s",  "wrap_s",        "hold_s",     "disposition",
+        "callback_at", "notes",    "trunk",   "trunk_address", "trunk_hops", "caller_id",
+        "recording",   "monitored"};
     if (format == ExportFormat::csv) {
         bool first = true;
         for (const char* c : kColumns) out << (first ? "" : ",") << c, first = false;
@@ -69,6 +69,11 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
         for (const auto& h : a.hops)
             hops += (hops.empty() ? "" : "; ") + h.trunk + (h.target.empty() ? "" : " ") +
                     h.target + " " + std::to_string(h.sip_code);
+        // Supervisors who listened in: "boss listen 2026-12-01T19:10:20Z 15.0s; ...".
+        std::string monitored;
+        for (const auto& m : a.monitors)
+            monitored += (monitored.empty() ? "" : "; ") + m.supervisor + " " + m.mode + " " +
+                         when(m.from_ms) + " " + seconds(m.to_ms - m.from_ms) + "s";
         const auto it = contacts.find(a.phone);
         const std::string list = it != contacts.end() ? it->second.first : std::string();
         const std::vector<std::string> values =
@@ -98,7 +103,8 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             a.target,
             hops,
             a.caller_id,
-            recording};
+            recording,
+            monitored};
         if (format == ExportFormat::csv) {
             for (std::size_t i = 0; i < row.size(); ++i) out << (i ? "," : "") << csv_field(row[i]);
             for (const auto& v : values) out << ',' << csv_field(v);
@@ -110,6 +116,12 @@ std::size_t export_calls(const Store& store, const Campaign& campaign, std::int6
             j["sip_code"] = a.sip_code;
             for (const char* k : {"ring_s", "amd_s", "talk_s", "wrap_s", "hold_s"})
                 j[k] = std::stod(j[k].get<std::string>());
+            j["monitored"] = nlohmann::json::array();
+            for (const auto& m : a.monitors)
+                j["monitored"].push_back({{"supervisor", m.supervisor},
+                                          {"mode", m.mode},
+                                          {"from", when(m.from_ms)},
+                                          {"to", when(m.to_ms)}});
             for (std::size_t i = 0; i < fields.size(); ++i) j["fields"][fields[i]] = values[i];
             out << json_text(j) << '\n';
         }

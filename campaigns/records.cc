@@ -12,8 +12,8 @@ constexpr std::size_t kCountsBefore4 = 5;  // outcome_counts written in their fi
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
 // decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones;
 // 5: the trunks a call left; 6: the address on each trunk (trunks named by host name) and the
-// caller ID shown.
-constexpr std::uint8_t kAttemptVersion = 6;
+// caller ID shown; 7: supervisors' monitoring.
+constexpr std::uint8_t kAttemptVersion = 7;
 
 class Writer {
   public:
@@ -234,6 +234,9 @@ std::string Attempt::encode() const {
     w.str(target);
     for (const auto& h : hops) w.str(h.target);
     w.str(caller_id);
+    w.varint(monitors.size());
+    for (const auto& m : monitors)
+        w.str(m.supervisor), w.str(m.mode), w.svarint(m.from_ms), w.svarint(m.to_ms);
     return w.take();
 }
 
@@ -281,6 +284,7 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
     a.hops.clear();
     a.target.clear();
     a.caller_id.clear();
+    a.monitors.clear();
     if (version >= 2) {
         const std::uint64_t n = r.varint();
         if (n > bytes.size()) return false;
@@ -326,6 +330,18 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
         r.str(a.target);
         for (auto& h : a.hops) r.str(h.target);
         r.str(a.caller_id);
+    }
+    if (version >= 7) {
+        const std::uint64_t n = r.varint();
+        if (n > bytes.size()) return false;
+        for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+            Monitoring m;
+            r.str(m.supervisor);
+            r.str(m.mode);
+            m.from_ms = r.svarint();
+            m.to_ms = r.svarint();
+            a.monitors.push_back(std::move(m));
+        }
     }
     return r.ok() && r.at_end();
 }

@@ -165,6 +165,15 @@ struct Attempt {
     // The caller ID the call showed (version 6; empty in older records).
     std::string caller_id;
 
+    // Supervisors who listened in (version 7): who, how (listen, whisper or barge; a change of
+    // mode starts a new entry) and when (unix ms, [from, to)). A call center must be able to show
+    // who listened to which call.
+    struct Monitoring {
+        std::string supervisor, mode;
+        std::int64_t from_ms = 0, to_ms = 0;
+    };
+    std::vector<Monitoring> monitors;
+
     // The number this call went to.
     const std::string& number() const { return dialled.empty() ? phone : dialled; }
 

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -76,12 +78,30 @@ class Sim;
 // One call's audio as the engine sees it: the scripted carrier's frames in, the engine's out.
 class FakeAudio final : public media::AudioChannel {
   public:
+    // The test tones told apart in what a channel sent (who hears whom): each party of a test
+    // speaks one of them.
+    static constexpr std::array<double, 3> kTones = {440, 1000, 2000};
     struct Sent {
         SteadyTime at;
         int peak = 0;
         char event = 0;  // an RFC 4733 packet for this key (peak 0)
         bool event_end = false;
+        std::array<float, kTones.size()> tones{};  // each test tone's amplitude in the frame
     };
+    // The amplitude of a `hz` tone in `pcm` (Goertzel).
+    static float tone_amplitude(std::span<const std::int16_t> pcm, double hz) {
+        const double w = 2 * 3.141592653589793 * hz / 8000, coeff = 2 * std::cos(w);
+        double s1 = 0, s2 = 0;
+        for (auto x : pcm) {
+            const double s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        const double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+        return pcm.empty() ? 0.f
+                           : static_cast<float>(2 * std::sqrt(std::max(0.0, power)) /
+                                                static_cast<double>(pcm.size()));
+    }
     // What one channel sent, kept after the channel is gone.
     struct Log {
         int port = 0;
@@ -115,7 +135,11 @@ class FakeAudio final : public media::AudioChannel {
     void send(std::span<const std::int16_t> pcm) override {
         int peak = 0;
         for (auto s : pcm) peak = std::max(peak, std::abs(int(s)));
-        log_->sent.push_back({clock_.now(), peak});
+        Sent sent{clock_.now(), peak};
+        if (peak > 0)
+            for (std::size_t i = 0; i < kTones.size(); ++i)
+                sent.tones[i] = tone_amplitude(pcm, kTones[i]);
+        log_->sent.push_back(sent);
         ++stats_.packets_out;
     }
     const media::RtpStats& stats() const override { return stats_; }

@@ -11,6 +11,7 @@
 #include "tests/agent_rig.h"
 #include "tests/engine_rig.h"
 #include "tests/engine_sim.h"
+#include "tests/monitor_rig.h"
 
 using namespace outpace;
 using namespace outpace::test;
@@ -84,7 +85,7 @@ std::string check_message(const std::map<std::string, DocRow>& docs, const nlohm
 
 TEST_CASE("protocol docs: every event the engine publishes is in the table, as published") {
     const auto docs = documented_events();
-    REQUIRE(docs.size() == 4);
+    REQUIRE(docs.size() == 6);
     Sim::Options o;
     o.agents = true;
     Sim sim(o);
@@ -132,7 +133,10 @@ TEST_CASE("protocol docs: every event the engine publishes is in the table, as p
         CHECK(topic == (type == "agent" ? "agent." + e.value("agent", "")
                                         : "call." + e.value("campaign", "")));
     }
-    for (const auto& [type, row] : docs) CHECK_MESSAGE(seen.count(type), "never saw " << type);
+    // Supervisors' monitoring events: held to the table by the monitoring test below.
+    for (const auto& [type, row] : docs)
+        if (type != "monitor" && type != "monitor_ended")
+            CHECK_MESSAGE(seen.count(type), "never saw " << type);
     // A pause says why; the session's end is published.
     bool paused_with_reason = false, logged_out = false;
     for (const auto& m : sim.desk().events()) {
@@ -218,7 +222,8 @@ TEST_CASE("protocol docs: every message the engine sends a desktop is in the tab
     // a supervisor's (this engine has no agents file): the tests below hold those to the table.
     std::set<std::string> missing;
     for (const auto& [type, row] : docs)
-        if (!seen.count(type) && type != "dtmf" && type != "supervisor" && type != "message")
+        if (!seen.count(type) && type != "dtmf" && type != "supervisor" && type != "message" &&
+            type != "calls" && type != "monitoring" && type != "monitor_ended")
             missing.insert(type);
     CHECK_MESSAGE(missing.empty(), "not met in this session: " << missing.size());
 }
@@ -243,6 +248,44 @@ TEST_CASE("protocol docs: the customer's keys reach the desktop as the table say
     REQUIRE(key);
     CHECK(check_message(docs, key->body) == "dtmf");
     CHECK(key->body["digit"] == "4");
+}
+
+TEST_CASE("protocol docs: a supervisor's monitoring messages and events are as the tables say") {
+    const auto messages = documented_messages();
+    const auto events = documented_events();
+    MonitorFloor f;
+    auto& sim = f.sim;
+    sim.desk().request("b", R"({"type":"calls"})");
+    f.monitor("listen");
+    f.speak(100ms);
+    f.monitor("barge");
+    sim.desk().request("b", R"({"type":"unmonitor"})");
+    std::set<std::string> seen;
+    for (const auto& m : sim.desk().to("b")) seen.insert(check_message(messages, m.body));
+    for (const char* type : {"calls", "monitoring", "monitor_ended"})
+        CHECK_MESSAGE(seen.count(type), "never saw " << type);
+    // The list's entries carry what the `calls` row says.
+    const auto calls = last_to(sim, "b", "calls")["calls"];
+    REQUIRE(calls.size() == 1);
+    for (const char* field :
+         {"attempt", "agent", "campaign", "phone", "state", "duration_s", "monitors"})
+        CHECK_MESSAGE(calls[0].contains(field), "a call without " << field);
+    std::set<std::string> published;
+    for (const auto& m : sim.desk().events()) {
+        const auto& e = m.body["event"];
+        const std::string type = e.value("event", "");
+        if (type != "monitor" && type != "monitor_ended") continue;
+        CAPTURE(e.dump());
+        published.insert(type);
+        const auto& row = events.at(type);
+        for (const auto& field : row.fields) CHECK_MESSAGE(e.contains(field), "missing " << field);
+        for (const auto& [k, v] : e.items())
+            if (k != "event")
+                CHECK_MESSAGE((row.fields.count(k) || row.optional.count(k)),
+                              "'" << k << "' is sent but not documented");
+        CHECK(m.body["topic"] == "call.sim");
+    }
+    CHECK(published.size() == 2);
 }
 
 TEST_CASE("protocol docs: the control socket's table lists every request, and replies as it says") {

@@ -74,6 +74,10 @@ struct JudgedLedger {
             // (Both trunks named by host name: the address on each is kept.)
             if (id == 1) a.hops = {{"west", 503, "192.0.2.1:5060"}}, a.target = "192.0.2.7:5080";
             a.caller_id = "+12125550100";
+            // Attempt 1: a supervisor listened, then barged in.
+            if (id == 1)
+                a.monitors = {{"boss", "listen", a.started_ms + 20'000, a.started_ms + 35'000},
+                              {"boss", "barge", a.started_ms + 35'000, a.started_ms + 40'000}};
             b.put_attempt(a);
         };
         attempt(1, 0, "2026-12-01T19:10:00Z", Outcome::connected, "ann", "SALE", 60, 10, "human",
@@ -275,12 +279,15 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     CHECK(r.out.find(
               "attempt,started,ended,phone,dialled,phone_label,list,origin,outcome,sip_code,ring_s,"
               "amd_verdict,amd_s,agent,talk_s,wrap_s,hold_s,disposition,callback_at,notes,"
-              "trunk,trunk_address,trunk_hops,caller_id,recording\n") != std::string::npos);
+              "trunk,trunk_address,trunk_hops,caller_id,recording,monitored\n") !=
+          std::string::npos);
     CHECK(r.out.find("1,2026-12-01T19:10:00Z,2026-12-01T19:11:20Z,+12125550100,+12125550100,phone,"
                      "a.csv,dialler,"
                      "connected,,0.0,human,0.0,ann,60.0,10.0,0.0,SALE,,,east,192.0.2.7:5080,"
                      "west 192.0.2.1:5060 503,+12125550100," +
-                     l.dir.file("rec/judged/1.wav") + "\n") != std::string::npos);
+                     l.dir.file("rec/judged/1.wav") +
+                     ",boss listen 2026-12-01T19:10:20Z 15.0s; boss barge 2026-12-01T19:10:35Z "
+                     "5.0s\n") != std::string::npos);
     CHECK(r.out.find("4,2026-12-01T20:20:00Z") != std::string::npos);
     // The 2nd is outside the range.
     CHECK(r.out.find("\n5,") == std::string::npos);
@@ -291,6 +298,11 @@ TEST_CASE("export --calls: the call log for a CRM, and recording finds a call's 
     CHECK(first["attempt"] == 1);
     CHECK(first["talk_s"] == 60.0);
     CHECK(first["recording"] == l.dir.file("rec/judged/1.wav"));
+    REQUIRE(first["monitored"].size() == 2);
+    CHECK(first["monitored"][1]["supervisor"] == "boss");
+    CHECK(first["monitored"][1]["mode"] == "barge");
+    CHECK(first["monitored"][1]["from"] == "2026-12-01T19:10:35Z");
+    CHECK(first["monitored"][1]["to"] == "2026-12-01T19:10:40Z");
     CHECK(r.out.find("\"outcome\":\"in flight\"") != std::string::npos);
     r = test::run(bin + " recording --data " + data + " 1");
     REQUIRE_MESSAGE(r.status == 0, r.out);

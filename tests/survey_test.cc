@@ -155,12 +155,18 @@ TEST_CASE(
     full.hops = {{"primary", 503, "192.0.2.1:5060"}, {"backup", 408}};
     full.target = "192.0.2.7:5080";
     full.caller_id = "+13125550188";
+    full.monitors = {{"boss", "listen", 1000, 5000}, {"boss", "barge", 5000, 9000}};
     Attempt reused;
     REQUIRE(Attempt::decode(full.encode(), reused));
     CHECK(reused.zones == "America/Chicago");
     CHECK(reused.hops == full.hops);
     CHECK(reused.target == "192.0.2.7:5080");
     CHECK(reused.caller_id == "+13125550188");
+    REQUIRE(reused.monitors.size() == 2);
+    CHECK(reused.monitors[1].supervisor == "boss");
+    CHECK(reused.monitors[1].mode == "barge");
+    CHECK(reused.monitors[1].from_ms == 5000);
+    CHECK(reused.monitors[1].to_ms == 9000);
     CHECK(reused.answers.size() == 2);
     REQUIRE(Attempt::decode(v1, reused));
     CHECK(reused.answers.empty());
@@ -169,6 +175,7 @@ TEST_CASE(
     CHECK(reused.hops.empty());
     CHECK(reused.target.empty());
     CHECK(reused.caller_id.empty());
+    CHECK(reused.monitors.empty());
     CHECK(reused.dialled.empty());
     CHECK(reused.number_label.empty());
     CHECK(reused.origin.empty());

@@ -59,6 +59,12 @@ struct Agent {
     std::optional<Attempt> wrap;
     CampaignRun* wrap_run = nullptr;
     SteadyTime wrap_start;
+    // A supervisor (the agents file's role) may monitor calls: the call it listens to (its
+    // customer's call id), how, and since when (the attempt keeps each stretch).
+    bool supervisor = false;
+    sip::CallId monitoring = 0;
+    std::string monitor_mode;
+    std::int64_t monitor_since_ms = 0;
     // Preview: the contact shown and not dialled yet.
     std::optional<Contact> preview;
     CampaignRun* preview_run = nullptr;

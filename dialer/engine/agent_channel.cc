@@ -41,6 +41,9 @@ constexpr TypeName kTypes[] = {
     {AgentRequest::Type::dtmf, "dtmf"},
     {AgentRequest::Type::manual_dial, "manual_dial"},
     {AgentRequest::Type::supervise, "supervise"},
+    {AgentRequest::Type::calls, "calls"},
+    {AgentRequest::Type::monitor, "monitor"},
+    {AgentRequest::Type::unmonitor, "unmonitor"},
 };
 
 // "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
@@ -228,6 +231,14 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
             ok = f.text("phone", r.phone, true) && f.text("campaign", r.campaign, false);
             if (ok && (r.phone.empty() || r.phone.size() > 64)) {
                 *error = "'phone' must be the number to call (1 to 64 characters)";
+                ok = false;
+            }
+            break;
+        case AgentRequest::Type::monitor:
+            ok = f.attempt(r.attempt, true) && f.text("mode", r.mode, false);
+            if (ok && r.mode.empty()) r.mode = "listen";
+            if (ok && r.mode != "listen" && r.mode != "whisper" && r.mode != "barge") {
+                *error = "'mode' must be listen, whisper or barge";
                 ok = false;
             }
             break;

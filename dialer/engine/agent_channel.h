@@ -41,9 +41,13 @@ struct AgentRequest {
         dtmf,         // digits: keys to the customer (an IVR the agent reached)
         manual_dial,  // phone, campaign: a number the agent dials (the campaign's rules apply)
         supervise,    // agent, password: a supervisor's console proves who it is (no session)
+        calls,        // a supervisor: the live calls (agent, campaign, number, state, duration)
+        monitor,      // a supervisor: attempt, mode (listen | whisper | barge); again to switch
+        unmonitor,    // a supervisor: leave the call being monitored
     };
     Type type = Type::heartbeat;
     std::string agent, password, phone, reason, code, notes, digits, campaign;
+    std::string mode;  // monitor: listen | whisper | barge
     std::vector<std::string> campaigns, skills;
     std::uint64_t attempt = 0;
     std::int64_t callback_at = 0;  // unix seconds

@@ -187,6 +187,7 @@ void AgentPool::start_session(const std::string& peer, const std::string& key, A
         if (auto it = dir->accounts.find(r.agent); it != dir->accounts.end()) {
             if (!it->second.name.empty()) a.name = it->second.name;
             a.srtp = it->second.srtp;
+            a.supervisor = it->second.role == AgentRole::supervisor;
         }
     a.key = key;
     a.peer = peer;

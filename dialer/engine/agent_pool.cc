@@ -62,8 +62,15 @@ void AgentPool::registration_changed(const std::string& id) {
 void AgentPool::accounts_changed() {
     const AgentDirectory* dir = host_.directory();
     std::vector<Agent*> gone;
-    for (auto& [id, a] : agents_)
-        if (dir && !dir->find(id)) gone.push_back(a.get());
+    for (auto& [id, a] : agents_) {
+        const AgentAccount* account = dir ? dir->find(id) : nullptr;
+        if (dir && !account) gone.push_back(a.get());
+        // A supervisor no longer: monitoring ends now, not at the next login.
+        if (account && a->supervisor && account->role != AgentRole::supervisor) {
+            a->supervisor = false;
+            stop_monitor(*a, "no longer a supervisor (the agents file)");
+        }
+    }
     for (Agent* a : gone) {
         engine_log("agent " + a->id + ": no longer in the agents file");
         if (a->state == AgentState::talking || a->state == AgentState::reserved ||
@@ -125,6 +132,7 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
                               std::to_string(a.wrap->id));
             if (a.state == AgentState::talking || a.state == AgentState::reserved)
                 return refuse("in a call");
+            if (a.monitoring) return refuse("monitoring a call: leave it first (unmonitor)");
             ready(a);
             return;
         case Type::pause:
@@ -165,6 +173,16 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
             return;
         case Type::manual_dial:
             manual_dial(a, r);
+            return;
+        case Type::calls:
+            live_calls(a);
+            return;
+        case Type::monitor:
+            monitor(a, r);
+            return;
+        case Type::unmonitor:
+            if (!a.monitoring) return refuse("not monitoring a call");
+            stop_monitor(a, "left");
             return;
         case Type::login:
         case Type::supervise:
@@ -224,6 +242,7 @@ void AgentPool::logout(Agent& a, const std::string& reason) {
                                                 : "")
                       : ""));
     count_time(a);
+    stop_monitor(a, "logged out");
     protocol_.logged_out(a, reason);
     protocol_.agent_gone(a.id);
     if (a.leg) {
@@ -350,6 +369,7 @@ void AgentPool::after_wrapup(Agent& a) {
 }
 
 bool AgentPool::call_ended(Call& c, Outcome o, int sip_code) {
+    end_monitors(c, "the call ended");  // before the attempt goes to wrap-up: it keeps them
     Agent* a = c.agent();
     if (!a || c.wrapped()) return c.wrapped();
     if (o == Outcome::connected) {
@@ -437,6 +457,7 @@ void AgentPool::write_agent_time() {
 }
 
 void AgentPool::tick() {
+    mix_rooms();
     expire_waiting();
     const auto t = now();
     if (t >= next_callback_check_) {

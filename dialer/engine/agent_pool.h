@@ -21,6 +21,7 @@
 #include "dialer/engine/call.h"
 #include "dialer/engine/campaign_run.h"
 #include "dialer/engine/registrar.h"
+#include "dialer/media/mixer.h"
 #include "pacing/policy.h"
 
 namespace outpace {
@@ -173,6 +174,26 @@ class AgentPool {
     void offer_personal_callbacks();
     void after_wrapup(Agent& a);
     void connect(Call& c, Agent& a);
+    // Supervisors' monitoring (agent_monitor.cc). A monitored call's room: its mixer (the
+    // customer is party 0, the call's agent 1, each supervisor its own), by the call's id.
+    struct Room {
+        media::Mixer mixer;
+        std::map<std::string, media::Mixer::Party> supervisors;
+        media::Mixer::Party next_party = 2;
+    };
+    void live_calls(Agent& s);
+    void monitor(Agent& s, const AgentRequest& r);
+    void hear_by_modes(Room& room);
+    // The attempt keeps the supervisor's stretch of monitoring that ends now.
+    void close_monitoring(Agent& s, Call& c);
+    void stop_monitor(Agent& s, const std::string& reason);
+    // Every supervisor on `c` leaves (the call ends or loses its agent).
+    void end_monitors(Call& c, const std::string& reason);
+    // Every 20 ms: each room's mix; rooms whose call is over are closed.
+    void mix_rooms();
+    // Audio of a monitored call into its room (`from`: null for the customer, else the agent or
+    // a supervisor); false when the call has no room (straight relay).
+    bool room_input(sip::CallId call, const Agent* from, std::span<const std::int16_t> pcm);
     void route_waiting();
     void expire_waiting();
     void dial_leg(Agent& a);
@@ -212,6 +233,7 @@ class AgentPool {
     std::map<std::tuple<std::string, std::string, std::int64_t>,
              std::pair<std::int64_t, std::int64_t>>
         agent_time_;
+    std::unordered_map<sip::CallId, Room> rooms_;   // monitored calls
     std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

@@ -255,6 +255,33 @@ void AgentProtocol::message(const Agent& a, const std::string& from,
     send(a, {{"type", "message"}, {"from", from}, {"text", text}});
 }
 
+void AgentProtocol::calls(const Agent& a, const std::vector<LiveCallView>& calls) const {
+    json list = json::array();
+    for (const auto& c : calls) {
+        json monitors = json::array();
+        for (const auto& [supervisor, mode] : c.monitors)
+            monitors.push_back({{"supervisor", supervisor}, {"mode", mode}});
+        list.push_back({{"attempt", c.attempt},
+                        {"agent", c.agent},
+                        {"campaign", c.campaign},
+                        {"phone", c.phone},
+                        {"state", c.state},
+                        {"duration_s", c.duration_s},
+                        {"monitors", monitors}});
+    }
+    send(a, {{"type", "calls"}, {"calls", list}});
+}
+
+void AgentProtocol::monitoring(const Agent& a, std::uint64_t attempt, const std::string& agent,
+                               const std::string& mode) const {
+    send(a, {{"type", "monitoring"}, {"attempt", attempt}, {"agent", agent}, {"mode", mode}});
+}
+
+void AgentProtocol::monitor_ended(const Agent& a, std::uint64_t attempt,
+                                  const std::string& reason) const {
+    send(a, {{"type", "monitor_ended"}, {"attempt", attempt}, {"reason", reason}});
+}
+
 void AgentProtocol::supervisor(const std::string& peer, const std::string& agent,
                                const std::string& name) const {
     if (channel_) channel_->send(peer, {{"type", "supervisor"}, {"agent", agent}, {"name", name}});
@@ -303,6 +330,19 @@ void AgentProtocol::call_controls(const std::string& campaign, const std::string
                                                {"on_hold", v.on_hold},
                                                {"muted", v.muted},
                                                {"recording", v.recording}});
+}
+
+void AgentProtocol::call_monitor(const std::string& campaign, std::uint64_t attempt,
+                                 const std::string& agent, const std::string& supervisor,
+                                 const std::string& mode) const {
+    if (!channel_) return;
+    json e = {{"event", mode.empty() ? "monitor_ended" : "monitor"},
+              {"campaign", campaign},
+              {"attempt", attempt},
+              {"agent", agent},
+              {"supervisor", supervisor}};
+    if (!mode.empty()) e["mode"] = mode;
+    channel_->publish("call." + campaign, e);
 }
 
 }  // namespace outpace

@@ -47,6 +47,15 @@ struct ControlsView {
     std::string recording;  // on | paused | off
 };
 
+// A live call as a supervisor's `calls` lists it.
+struct LiveCallView {
+    std::uint64_t attempt = 0;
+    std::string agent, campaign, phone;
+    std::string state;  // talking | on_hold
+    double duration_s = 0;
+    std::vector<std::pair<std::string, std::string>> monitors;  // supervisor, mode
+};
+
 class AgentProtocol {
   public:
     void attach(AgentChannel* channel) { channel_ = channel; }
@@ -84,6 +93,12 @@ class AgentProtocol {
     void dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const;
     // A supervisor's message (`from`: the supervisor's id).
     void message(const Agent& a, const std::string& from, const std::string& text) const;
+    // Supervisors' monitoring: the live calls; the call being monitored and how (after
+    // `monitor`, and again after each switch); the monitoring over and why.
+    void calls(const Agent& a, const std::vector<LiveCallView>& calls) const;
+    void monitoring(const Agent& a, std::uint64_t attempt, const std::string& agent,
+                    const std::string& mode) const;
+    void monitor_ended(const Agent& a, std::uint64_t attempt, const std::string& reason) const;
     // To a console whose supervisor proved who they are (`supervise`).
     void supervisor(const std::string& peer, const std::string& agent,
                     const std::string& name) const;
@@ -97,6 +112,9 @@ class AgentProtocol {
                        const std::string& code) const;
     void call_controls(const std::string& campaign, const std::string& agent,
                        const ControlsView& v) const;
+    // A supervisor began (or switched) monitoring a call (`mode`), or left it (mode empty).
+    void call_monitor(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
+                      const std::string& supervisor, const std::string& mode) const;
 
   private:
     void send(const Agent& a, const nlohmann::json& m) const;

@@ -209,9 +209,15 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     }
     Agent* raw = &a;
     a.rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+        // A supervisor's voice goes to the call it monitors (heard as its mode says).
+        if (raw->monitoring) {
+            room_input(raw->monitoring, raw, pcm);
+            return;
+        }
         // The agent's voice to the customer, as it arrives: the relay adds no buffering.
         Call* c = raw->customer ? host_.find_call(raw->customer) : nullptr;
         if (!c || c->state() != Call::State::connected) return;
+        if (room_input(c->id(), raw, pcm)) return;  // a monitored call: through its room
         c->send_to_customer(pcm);
         relayed(raw->rtp->arrived());
     });
@@ -259,6 +265,7 @@ bool AgentPool::leg_ended(sip::CallId id) {
     a.leg = 0;
     a.rtp.reset();
     engine_log("agent " + a.id + ": softphone leg ended");
+    stop_monitor(a, "your softphone hung up");
     Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
     if (c && c->state() == Call::State::connected) {
         if (Agent* other = longest_ready(c->run())) {
@@ -274,6 +281,7 @@ bool AgentPool::leg_ended(sip::CallId id) {
             set_state(a, AgentState::paused, "softphone disconnected");
         } else {
             // The agent wraps the conversation up; the customer hears the message and goes.
+            end_monitors(*c, "the agent's softphone dropped");
             c->release_after_agent_lost();
             start_wrapup(a, *c);
         }
@@ -372,7 +380,8 @@ void AgentPool::expire_waiting() {
 bool AgentPool::relay_to_agent(Call& c, std::span<const std::int16_t> pcm, SteadyTime arrived) {
     Agent* a = c.agent();
     if (!a || !a->rtp) return false;
-    if (a->keys && a->keys->busy()) return true;  // a key of the customer's is being played
+    if (room_input(c.id(), nullptr, pcm)) return true;  // a monitored call: through its room
+    if (a->keys && a->keys->busy()) return true;        // a key of the customer's is being played
     a->rtp->send(pcm);
     relayed(arrived);
     return true;

@@ -96,6 +96,8 @@ class Call {
     Agent* agent() const { return agent_; }
     const std::string& ended_by() const { return ended_by_; }
     SteadyTime verdict_at() const { return verdict_at_; }
+    // When it was connected to its agent (connected calls).
+    SteadyTime connected_at() const { return connected_at_; }
     SteadyTime invited() const { return invited_; }
     bool wrapped() const { return wrapped_; }
     const media::AudioChannel* audio() const { return rtp_.get(); }
