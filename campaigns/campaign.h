@@ -187,6 +187,9 @@ struct Campaign {
     // pacer counts the agents assigned to it; 1:1 by default).
     double agent_share = 1;
     std::string hold_prompt;  // WAV looped to a customer on hold ("": a built-in soft chime)
+    // A transfer or consult waits this long for its target agent (or queue) to be ready; then
+    // the customer goes back to the agent who asked.
+    Millis transfer_timeout{30'000};
     std::vector<std::string> screen_pop_fields;
     int screen_pop_history = 5;  // the contact's previous attempts in the screen pop
     std::string script;

@@ -494,6 +494,8 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.duration(a, "callback_grace", "agents.", c.callback_grace, Millis{0},
                    Millis{7LL * 86'400'000});
         r.number(a, "share", "agents.", c.agent_share, 0.01, 100.0);
+        r.duration(a, "transfer_timeout", "agents.", c.transfer_timeout, Millis{1'000},
+                   Millis{600'000});
     }
     if (auto s = root["screen_pop"]; s && r.section(s, "screen_pop")) {
         c.screen_pop_fields = r.string_list(s, "fields", "screen_pop.");

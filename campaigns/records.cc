@@ -12,7 +12,7 @@ constexpr std::size_t kCountsBefore4 = 5;  // outcome_counts written in their fi
 // Version 2 added survey answers and the outcome decided in flight; version 1 records still
 // decode. 3: hold, mute and recording pauses; 4: the number dialled of several, and the zones;
 // 5: the trunks a call left; 6: the address on each trunk (trunks named by host name) and the
-// caller ID shown; 7: supervisors' monitoring.
+// caller ID shown; 7: supervisors' monitoring and the legs of calls moved between agents.
 constexpr std::uint8_t kAttemptVersion = 7;
 
 class Writer {
@@ -237,6 +237,11 @@ std::string Attempt::encode() const {
     w.varint(monitors.size());
     for (const auto& m : monitors)
         w.str(m.supervisor), w.str(m.mode), w.svarint(m.from_ms), w.svarint(m.to_ms);
+    w.varint(legs.size());
+    for (const auto& l : legs) {
+        w.str(l.agent), w.str(l.kind), w.str(l.to), w.str(l.disposition);
+        w.svarint(l.from_ms), w.svarint(l.to_ms);
+    }
     return w.take();
 }
 
@@ -285,6 +290,7 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
     a.target.clear();
     a.caller_id.clear();
     a.monitors.clear();
+    a.legs.clear();
     if (version >= 2) {
         const std::uint64_t n = r.varint();
         if (n > bytes.size()) return false;
@@ -341,6 +347,18 @@ bool Attempt::decode(std::string_view bytes, Attempt& a) {
             m.from_ms = r.svarint();
             m.to_ms = r.svarint();
             a.monitors.push_back(std::move(m));
+        }
+        const std::uint64_t legs = r.varint();
+        if (legs > bytes.size()) return false;
+        for (std::uint64_t i = 0; i < legs && r.ok(); ++i) {
+            Leg l;
+            r.str(l.agent);
+            r.str(l.kind);
+            r.str(l.to);
+            r.str(l.disposition);
+            l.from_ms = r.svarint();
+            l.to_ms = r.svarint();
+            a.legs.push_back(std::move(l));
         }
     }
     return r.ok() && r.at_end();

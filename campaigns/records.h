@@ -173,6 +173,17 @@ struct Attempt {
         std::int64_t from_ms = 0, to_ms = 0;
     };
     std::vector<Monitoring> monitors;
+    // Who talked with the customer when the call moved between agents (version 7; empty for a
+    // call one agent had from connect to end): each agent's stretch, unix ms [from, to).
+    // `kind`: `talk` (with the customer), `consult` (with the agent who brought it in, the
+    // customer on hold) or `conference` (three-way). `to`: the agent the call went to from a
+    // `talk` stretch that ended in a transfer. `disposition`: the code an agent who handed the
+    // call on gave its part (the attempt's own `disposition` is the last agent's).
+    struct Leg {
+        std::string agent, kind, to, disposition;
+        std::int64_t from_ms = 0, to_ms = 0;
+    };
+    std::vector<Leg> legs;
 
     // The number this call went to.
     const std::string& number() const { return dialled.empty() ? phone : dialled; }

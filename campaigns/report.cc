@@ -5,6 +5,7 @@
 #include "campaigns/text_encoding.h"
 
 #include <array>
+#include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -79,7 +80,18 @@ void SummaryBuilder::attempt(std::size_t part, const Attempt& a) {
             p.unzoned.emplace_back(phone_number_key(a.phone), a.started_ms);
         else if (!p.open(campaign_, a.zones, a.started_ms))
             ++r.outside_hours;
-        if (a.outcome == Outcome::connected && !a.agent.empty()) {
+        if (a.outcome == Outcome::connected && !a.legs.empty()) {
+            // A call that moved between agents: each is credited its own stretches with the
+            // customer (talk and conference; a consult is not), and counts the call once.
+            std::set<std::string> counted;
+            for (const auto& leg : a.legs) {
+                if (leg.kind == "consult") continue;
+                auto& t = r.agents[leg.agent];
+                if (counted.insert(leg.agent).second) ++t.calls;
+                t.talk_ms += leg.to_ms - leg.from_ms;
+            }
+            if (!a.agent.empty()) r.agents[a.agent].wrap_ms += a.wrap_ms;
+        } else if (a.outcome == Outcome::connected && !a.agent.empty()) {
             auto& t = r.agents[a.agent];
             ++t.calls;
             t.talk_ms += a.talk_ms;

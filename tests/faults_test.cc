@@ -19,7 +19,7 @@ namespace {
 
 // A sample's value from the engine's /metrics text (the first series matching `series`, e.g.
 // `outpace_trunk_up{trunk="flaky"}`); -1 when absent.
-double metric(int port, const std::string& series) {
+double faults_metric(int port, const std::string& series) {
     const auto text = http_get(port, "/metrics");
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);)
@@ -63,22 +63,24 @@ TEST_CASE(
 
     // Three refusals in a row rest the trunk for 1 s, then 2, 4, 8...: over 6 s a handful of
     // calls, not the 30 contacts (nor hundreds, as a retry loop at 50 calls/s would).
-    CHECK(eventually([&] { return metric(metrics_port, up) == 0; }, 5s));
+    CHECK(eventually([&] { return faults_metric(metrics_port, up) == 0; }, 5s));
     std::this_thread::sleep_for(6s);
-    const double refused = metric(metrics_port, dials);
+    const double refused = faults_metric(metrics_port, dials);
     CHECK(refused >= 3);
     CHECK(refused <= 9);
-    CHECK(metric(metrics_port, "outpace_trunk_carrier_errors_total{trunk=\"flaky\"}") == refused);
+    CHECK(faults_metric(metrics_port, "outpace_trunk_carrier_errors_total{trunk=\"flaky\"}") ==
+          refused);
 
     // The trunk recovers (the same address now answers busy): dialling resumes by itself.
     rig.swap_carrier("flaky", "uas_busy.xml");
     CHECK(eventually(
         [&] {
-            return metric(metrics_port,
-                          "outpace_call_outcomes_total{campaign=\"flaky\",result=\"busy\"}") >= 5;
+            return faults_metric(
+                       metrics_port,
+                       "outpace_call_outcomes_total{campaign=\"flaky\",result=\"busy\"}") >= 5;
         },
         30s));
-    CHECK(metric(metrics_port, up) == 1);
+    CHECK(faults_metric(metrics_port, up) == 1);
     engine->signal(SIGTERM);
     REQUIRE(engine->wait(30s) == 0);
 
@@ -267,7 +269,8 @@ TEST_CASE("faults: a trunk that stops answering times out as a carrier error and
     REQUIRE(wait_tcp_listening(metrics_port));
     // SIP's transaction timer gives up after 32 s; the four calls then count against the trunk.
     CHECK(eventually(
-        [&] { return metric(metrics_port, "outpace_trunk_up{trunk=\"silent\"}") == 0; }, 45s));
+        [&] { return faults_metric(metrics_port, "outpace_trunk_up{trunk=\"silent\"}") == 0; },
+        45s));
     engine->signal(SIGTERM);
     REQUIRE(engine->wait(30s) == 0);
     auto all = rig.attempts();

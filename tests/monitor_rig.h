@@ -17,7 +17,7 @@ namespace outpace::test {
 
 using namespace std::chrono_literals;
 
-inline constexpr int kCustomerHz = 440, kAgentHz = 1000, kSupervisorHz = 2000;
+inline constexpr int kCustomerHz = 440, kAgentHz = 1000, kSupervisorHz = 2000, kOtherAgentHz = 3000;
 inline constexpr double kLevel = 6000;   // each party's tone
 inline constexpr float kHeard = 1500;    // a tone this strong in a frame was heard
 inline constexpr float kNotHeard = 300;  // one this weak was not (leakage and rounding only)
@@ -59,7 +59,7 @@ inline ToneCounts tones_in(const FakeAudio::Log* log, SteadyTime from, SteadyTim
     for (const auto& s : log->sent) {
         if (s.at < from || s.at >= to || s.event) continue;
         ++t.frames;
-        for (int hz : {kCustomerHz, kAgentHz, kSupervisorHz}) {
+        for (int hz : {kCustomerHz, kAgentHz, kSupervisorHz, kOtherAgentHz}) {
             const float a = s.tones[tone_index(hz)];
             if (a >= kHeard) ++t.with[hz];
             if (a <= kNotHeard) ++t.without[hz];
@@ -96,11 +96,13 @@ inline std::vector<std::int16_t> customer_audio() {
 struct MonitorFloor {
     TempDir dir;
     Sim sim;
-    ScriptedSip::Invite *customer = nullptr, *agent_leg = nullptr, *boss_leg = nullptr;
+    ScriptedSip::Invite *customer = nullptr, *agent_leg = nullptr, *boss_leg = nullptr,
+                        *other_leg = nullptr;  // a2's softphone
     std::uint64_t attempt = 0;
-    std::size_t agent_n = 0, boss_n = 0;
+    std::size_t agent_n = 0, boss_n = 0, other_n = 0;
 
-    MonitorFloor() : sim(options()) {
+    // `campaign_yaml`: lines for the campaign (e.g. its agents section).
+    explicit MonitorFloor(const std::string& campaign_yaml = "") : sim(options(campaign_yaml)) {
         sim.config().agents.accounts = dir.write("agents.yaml", monitor_agents_file());
         sim.answer_all(customer_audio());
         sim.start();
@@ -123,25 +125,31 @@ struct MonitorFloor {
                 boss_leg = &i;
             else if (i.dial.to.find("a1@") != std::string::npos)
                 agent_leg = &i;
+            else if (i.dial.to.find("a2@") != std::string::npos)
+                other_leg = &i;
         }
         REQUIRE(customer);
         REQUIRE(agent_leg);
         REQUIRE(boss_leg);
+        REQUIRE(other_leg);
         speak(4s);  // past the customer's hello: the hum from here on
     }
-    static Sim::Options options() {
+    static Sim::Options options(const std::string& campaign_yaml) {
         Sim::Options o;
         o.agents = true;
+        o.campaign_yaml = campaign_yaml;
         return o;
     }
     void heartbeats() {
         for (const char* desk : {"b", "x", "d"})
             sim.desk().request(desk, R"({"type":"heartbeat"})");
     }
-    // The agent (1 kHz) and the supervisor (2 kHz) speak for `d` while time runs.
+    // The agent (1 kHz), the supervisor (2 kHz) and agent a2 (3 kHz) speak for `d` while time
+    // runs.
     void speak(std::chrono::milliseconds d, bool boss_speaks = true) {
         for (auto left = d; left > 0ms; left -= 20ms) {
             if (FakeAudio* a = sim.audio(*agent_leg)) a->feed(tone_frame(kAgentHz, agent_n));
+            if (FakeAudio* o = sim.audio(*other_leg)) o->feed(tone_frame(kOtherAgentHz, other_n));
             if (boss_speaks)
                 if (FakeAudio* b = sim.audio(*boss_leg)) b->feed(tone_frame(kSupervisorHz, boss_n));
             sim.run_for(20ms);
@@ -150,14 +158,24 @@ struct MonitorFloor {
     }
     // What the customer, the agent and the supervisor heard over 1 s of everyone speaking.
     struct Heard {
-        ToneCounts customer, agent, boss;
+        ToneCounts customer, agent, boss, other;
     };
     Heard second() {
         const auto t0 = sim.clock().now();
         speak(1s);
         const auto t1 = sim.clock().now();
         return {tones_in(sim.sent(*customer), t0, t1), tones_in(sim.sent(*agent_leg), t0, t1),
-                tones_in(sim.sent(*boss_leg), t0, t1)};
+                tones_in(sim.sent(*boss_leg), t0, t1), tones_in(sim.sent(*other_leg), t0, t1)};
+    }
+    // The last `type` message to desk `desk`.
+    nlohmann::json last(const std::string& desk, const std::string& type) {
+        return last_to(sim, desk, type);
+    }
+    // The attempt as the ledger holds it (once disposed).
+    std::optional<Attempt> stored() {
+        for (const auto& a : sim.attempts())
+            if (a.id == attempt) return a;
+        return std::nullopt;
     }
     void monitor(const std::string& mode) {
         sim.desk().request("b", R"({"type":"monitor","attempt":)" + std::to_string(attempt) +

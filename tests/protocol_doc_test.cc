@@ -85,7 +85,7 @@ std::string check_message(const std::map<std::string, DocRow>& docs, const nlohm
 
 TEST_CASE("protocol docs: every event the engine publishes is in the table, as published") {
     const auto docs = documented_events();
-    REQUIRE(docs.size() == 6);
+    REQUIRE(docs.size() == 7);
     Sim::Options o;
     o.agents = true;
     Sim sim(o);
@@ -135,7 +135,7 @@ TEST_CASE("protocol docs: every event the engine publishes is in the table, as p
     }
     // Supervisors' monitoring events: held to the table by the monitoring test below.
     for (const auto& [type, row] : docs)
-        if (type != "monitor" && type != "monitor_ended")
+        if (type != "monitor" && type != "monitor_ended" && type != "transfer")
             CHECK_MESSAGE(seen.count(type), "never saw " << type);
     // A pause says why; the session's end is published.
     bool paused_with_reason = false, logged_out = false;
@@ -223,7 +223,8 @@ TEST_CASE("protocol docs: every message the engine sends a desktop is in the tab
     std::set<std::string> missing;
     for (const auto& [type, row] : docs)
         if (!seen.count(type) && type != "dtmf" && type != "supervisor" && type != "message" &&
-            type != "calls" && type != "monitoring" && type != "monitor_ended")
+            type != "calls" && type != "monitoring" && type != "monitor_ended" &&
+            type != "transfer")
             missing.insert(type);
     CHECK_MESSAGE(missing.empty(), "not met in this session: " << missing.size());
 }
@@ -250,7 +251,7 @@ TEST_CASE("protocol docs: the customer's keys reach the desktop as the table say
     CHECK(key->body["digit"] == "4");
 }
 
-TEST_CASE("protocol docs: a supervisor's monitoring messages and events are as the tables say") {
+TEST_CASE("protocol docs: monitoring and transfers, their messages and events as the tables say") {
     const auto messages = documented_messages();
     const auto events = documented_events();
     MonitorFloor f;
@@ -260,10 +261,21 @@ TEST_CASE("protocol docs: a supervisor's monitoring messages and events are as t
     f.speak(100ms);
     f.monitor("barge");
     sim.desk().request("b", R"({"type":"unmonitor"})");
+    // A consult, a conference and the hand-over to a2.
+    sim.desk().request("x", R"({"type":"ready"})");
+    sim.run_for(100ms);
+    sim.desk().request("d", R"({"type":"consult","agent":"a2"})");
+    f.speak(100ms);
+    sim.desk().request("d", R"({"type":"conference"})");
+    sim.desk().request("d", R"({"type":"complete"})");
+    f.speak(100ms);
     std::set<std::string> seen;
-    for (const auto& m : sim.desk().to("b")) seen.insert(check_message(messages, m.body));
-    for (const char* type : {"calls", "monitoring", "monitor_ended"})
+    for (const char* desk : {"b", "d", "x"})
+        for (const auto& m : sim.desk().to(desk)) seen.insert(check_message(messages, m.body));
+    for (const char* type : {"calls", "monitoring", "monitor_ended", "transfer"})
         CHECK_MESSAGE(seen.count(type), "never saw " << type);
+    CHECK(last_to(sim, "x", "offer").contains("transferred_by"));
+    CHECK(last_to(sim, "d", "hangup")["by"] == "transfer");
     // The list's entries carry what the `calls` row says.
     const auto calls = last_to(sim, "b", "calls")["calls"];
     REQUIRE(calls.size() == 1);
@@ -274,7 +286,7 @@ TEST_CASE("protocol docs: a supervisor's monitoring messages and events are as t
     for (const auto& m : sim.desk().events()) {
         const auto& e = m.body["event"];
         const std::string type = e.value("event", "");
-        if (type != "monitor" && type != "monitor_ended") continue;
+        if (type != "monitor" && type != "monitor_ended" && type != "transfer") continue;
         CAPTURE(e.dump());
         published.insert(type);
         const auto& row = events.at(type);
@@ -285,7 +297,7 @@ TEST_CASE("protocol docs: a supervisor's monitoring messages and events are as t
                               "'" << k << "' is sent but not documented");
         CHECK(m.body["topic"] == "call.sim");
     }
-    CHECK(published.size() == 2);
+    CHECK(published.size() == 3);
 }
 
 TEST_CASE("protocol docs: the control socket's table lists every request, and replies as it says") {

@@ -111,7 +111,11 @@ TEST_CASE(
     plain.survey.clear();
     // Version 5: without version 6's address on the trunk and caller ID (one byte each: empty;
     // no hops to follow).
-    std::string v5 = plain.encode();
+    // Version 6: without version 7's monitoring and legs (one byte each: none).
+    std::string v6 = plain.encode();
+    v6[0] = 6;
+    v6.resize(v6.size() - 2);
+    std::string v5 = v6;
     v5[0] = 5;
     v5.resize(v5.size() - 2);
     // Version 4: without version 5's trunk hops (one byte: none).
@@ -128,7 +132,7 @@ TEST_CASE(
     std::string v1 = v3;
     v1[0] = 1;
     v1.resize(v1.size() - 3 - 6);
-    for (const auto& bytes : {v1, v3, v4, v5}) {
+    for (const auto& bytes : {v1, v3, v4, v5, v6}) {
         const auto old = Attempt::decode(bytes);
         REQUIRE(old);
         CHECK(old->phone == a.phone);
@@ -156,6 +160,8 @@ TEST_CASE(
     full.target = "192.0.2.7:5080";
     full.caller_id = "+13125550188";
     full.monitors = {{"boss", "listen", 1000, 5000}, {"boss", "barge", 5000, 9000}};
+    full.legs = {{"ann", "talk", "ben", "VERIFY", 1000, 8000},
+                 {"ben", "consult", "", "", 6000, 8000}};
     Attempt reused;
     REQUIRE(Attempt::decode(full.encode(), reused));
     CHECK(reused.zones == "America/Chicago");
@@ -167,6 +173,14 @@ TEST_CASE(
     CHECK(reused.monitors[1].mode == "barge");
     CHECK(reused.monitors[1].from_ms == 5000);
     CHECK(reused.monitors[1].to_ms == 9000);
+    REQUIRE(reused.legs.size() == 2);
+    CHECK(reused.legs[0].agent == "ann");
+    CHECK(reused.legs[0].kind == "talk");
+    CHECK(reused.legs[0].to == "ben");
+    CHECK(reused.legs[0].disposition == "VERIFY");
+    CHECK(reused.legs[0].to_ms == 8000);
+    CHECK(reused.legs[1].kind == "consult");
+    CHECK(reused.legs[1].from_ms == 6000);
     CHECK(reused.answers.size() == 2);
     REQUIRE(Attempt::decode(v1, reused));
     CHECK(reused.answers.empty());
@@ -176,6 +190,7 @@ TEST_CASE(
     CHECK(reused.target.empty());
     CHECK(reused.caller_id.empty());
     CHECK(reused.monitors.empty());
+    CHECK(reused.legs.empty());
     CHECK(reused.dialled.empty());
     CHECK(reused.number_label.empty());
     CHECK(reused.origin.empty());

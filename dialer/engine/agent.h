@@ -59,12 +59,27 @@ struct Agent {
     std::optional<Attempt> wrap;
     CampaignRun* wrap_run = nullptr;
     SteadyTime wrap_start;
-    // A supervisor (the agents file's role) may monitor calls: the call it listens to (its
-    // customer's call id), how, and since when (the attempt keeps each stretch).
+    // A supervisor (the agents file's role) may monitor calls.
     bool supervisor = false;
-    sip::CallId monitoring = 0;
-    std::string monitor_mode;
-    std::int64_t monitor_since_ms = 0;
+    // A guest on another agent's call (its customer's call id): a supervisor monitoring it
+    // (`guest_mode` listen, whisper or barge) or the target of a consult (consult, conference).
+    // Since when, in this mode (the attempt keeps each stretch).
+    sip::CallId guest_of = 0;
+    std::string guest_mode;
+    std::int64_t guest_since_ms = 0;
+    // When this agent began talking with its customer (unix ms): a transfer closes the stretch.
+    std::int64_t talk_since_ms = 0;
+    // A transfer or consult this agent asked for: its target (an agent id, or a queue: a skill
+    // or campaign), until when it waits for one, and the agent found (consult: talking now).
+    struct Transfer {
+        bool consult = false;
+        std::string agent, queue, found;
+        SteadyTime deadline;
+    };
+    std::optional<Transfer> transfer;
+    // The wrap-up is of this agent's part of a call that went on with another agent: its
+    // disposition goes to that part (Attempt::legs), not to the attempt.
+    bool wrap_part = false;
     // Preview: the contact shown and not dialled yet.
     std::optional<Contact> preview;
     CampaignRun* preview_run = nullptr;

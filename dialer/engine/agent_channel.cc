@@ -44,6 +44,11 @@ constexpr TypeName kTypes[] = {
     {AgentRequest::Type::calls, "calls"},
     {AgentRequest::Type::monitor, "monitor"},
     {AgentRequest::Type::unmonitor, "unmonitor"},
+    {AgentRequest::Type::transfer, "transfer"},
+    {AgentRequest::Type::consult, "consult"},
+    {AgentRequest::Type::complete, "complete"},
+    {AgentRequest::Type::cancel, "cancel"},
+    {AgentRequest::Type::conference, "conference"},
 };
 
 // "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
@@ -239,6 +244,21 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
             if (ok && r.mode.empty()) r.mode = "listen";
             if (ok && r.mode != "listen" && r.mode != "whisper" && r.mode != "barge") {
                 *error = "'mode' must be listen, whisper or barge";
+                ok = false;
+            }
+            break;
+        case AgentRequest::Type::transfer:
+        case AgentRequest::Type::consult:
+            ok = f.text("agent", r.agent, false) && f.text("queue", r.queue, false);
+            if (ok && r.agent.empty() == r.queue.empty()) {
+                *error = "'" + type +
+                         "' needs one of 'agent' (an agent id) or 'queue' (a skill "
+                         "or campaign)";
+                ok = false;
+            }
+            if (ok && !r.agent.empty()) ok = parse_agent_id(f, r);
+            if (ok && r.queue.size() > 64) {
+                *error = "'queue' must be at most 64 characters";
                 ok = false;
             }
             break;

@@ -31,9 +31,9 @@ void AgentPool::live_calls(Agent& s) {
         v.state = c->held() ? "on_hold" : "talking";
         v.duration_s = seconds_between(c->connected_at(), now());
         if (auto r = rooms_.find(c->id()); r != rooms_.end())
-            for (const auto& [supervisor, party] : r->second.supervisors)
-                if (const Agent* m = find_agent(supervisor))
-                    v.monitors.emplace_back(supervisor, m->monitor_mode);
+            for (const auto& [guest, party] : r->second.guests)
+                if (const Agent* m = find_agent(guest); m && monitor_mode(m->guest_mode))
+                    v.monitors.emplace_back(guest, m->guest_mode);
         list.push_back(std::move(v));
     }
     protocol_.calls(s, list);
@@ -57,15 +57,32 @@ void AgentPool::monitor(Agent& s, const AgentRequest& r) {
             x->state() == Call::State::connected)
             c = x;
     if (!c) return refuse("no call with attempt " + std::to_string(r.attempt) + " is live");
-    if (s.monitoring && s.monitoring != c->id()) stop_monitor(s, "moved to another call");
-    if (s.monitoring == c->id() && s.monitor_mode == r.mode)
+    if (s.guest_of && s.guest_of != c->id()) stop_monitor(s, "moved to another call");
+    if (s.guest_of == c->id() && s.guest_mode == r.mode)
         return refuse(r.mode == "listen"    ? "already listening"
                       : r.mode == "whisper" ? "already whispering"
                                             : "already barging");
     if (s.state == AgentState::ready) set_state(s, AgentState::paused, "monitoring");
-    Room& room = rooms_[c->id()];
+    Room& room = room_for(*c);
+    if (s.guest_of == c->id())
+        close_monitoring(s, *c);  // a switch: the attempt keeps each mode's stretch
+    else
+        add_guest(room, s);
+    s.guest_of = c->id();
+    s.guest_mode = r.mode;
+    s.guest_since_ms = env_.clock().wall_ms();
+    hear_by_modes(room);
+    const std::string agent = c->agent() ? c->agent()->id : "";
+    engine_log("supervisor " + s.id + " " + r.mode + (r.mode == "barge" ? "s in on" : "s to") +
+               " attempt " + std::to_string(c->attempt().id) + " (agent " + agent + ")");
+    protocol_.monitoring(s, c->attempt().id, agent, r.mode);
+    protocol_.call_monitor(c->run().name(), c->attempt().id, agent, s.id, r.mode);
+}
+
+AgentPool::Room& AgentPool::room_for(Call& c) {
+    Room& room = rooms_[c.id()];
     if (!room.mixer.has(kCustomer)) {
-        const sip::CallId id = c->id();
+        const sip::CallId id = c.id();
         room.mixer.add(kCustomer, [this, id](std::span<const std::int16_t> pcm) {
             if (Call* call = host_.find_call(id)) call->send_to_customer(pcm);
         });
@@ -76,53 +93,66 @@ void AgentPool::monitor(Agent& s, const AgentRequest& r) {
             a->rtp->send(pcm);
         });
     }
-    if (s.monitoring == c->id()) {
-        close_monitoring(s, *c);  // a switch: the attempt keeps each mode's stretch
-    } else {
-        const std::string sid = s.id;
-        const int party = room.next_party++;
-        room.supervisors[sid] = party;
-        room.mixer.add(party, [this, sid](std::span<const std::int16_t> pcm) {
-            if (Agent* sup = find_agent(sid); sup && sup->rtp) sup->rtp->send(pcm);
-        });
-    }
-    s.monitoring = c->id();
-    s.monitor_mode = r.mode;
-    s.monitor_since_ms = env_.clock().wall_ms();
-    hear_by_modes(room);
-    const std::string agent = c->agent() ? c->agent()->id : "";
-    engine_log("supervisor " + s.id + " " + r.mode + (r.mode == "barge" ? "s in on" : "s to") +
-               " attempt " + std::to_string(c->attempt().id) + " (agent " + agent + ")");
-    protocol_.monitoring(s, c->attempt().id, agent, r.mode);
-    protocol_.call_monitor(c->run().name(), c->attempt().id, agent, s.id, r.mode);
+    return room;
 }
 
-// Who hears whom: the customer and the agent each other; a supervisor both of them; a whisper
-// reaches the agent, a barge everyone (other supervisors too).
+void AgentPool::add_guest(Room& room, Agent& g) {
+    const std::string gid = g.id;
+    const int party = room.next_party++;
+    room.guests[gid] = party;
+    room.mixer.add(party, [this, gid](std::span<const std::int16_t> pcm) {
+        if (Agent* guest = find_agent(gid); guest && guest->rtp) guest->rtp->send(pcm);
+    });
+}
+
+// Who hears whom: the customer and the agent each other; a guest both of them; a whisper (and
+// a consult: the customer is on hold meanwhile) reaches the agent, a barge (and a conference)
+// everyone, other guests too.
 void AgentPool::hear_by_modes(Room& room) {
     auto& m = room.mixer;
     m.hear(kCustomer, kAgent, true);
     m.hear(kAgent, kCustomer, true);
-    for (const auto& [sid, party] : room.supervisors) {
-        const Agent* s = find_agent(sid);
-        const std::string mode = s ? s->monitor_mode : "";
+    for (const auto& [gid, party] : room.guests) {
+        const Agent* g = find_agent(gid);
+        const std::string mode = g ? g->guest_mode : "";
+        const bool to_agent = mode == "whisper" || mode == "consult";
+        const bool to_all = mode == "barge" || mode == "conference";
         m.hear(party, kCustomer, true);
         m.hear(party, kAgent, true);
-        m.hear(kAgent, party, mode == "whisper" || mode == "barge");
-        m.hear(kCustomer, party, mode == "barge");
-        for (const auto& [other, other_party] : room.supervisors)
-            if (other != sid) m.hear(other_party, party, mode == "barge");
+        m.hear(kAgent, party, to_agent || to_all);
+        m.hear(kCustomer, party, to_all);
+        for (const auto& [other, other_party] : room.guests)
+            if (other != gid) m.hear(other_party, party, to_all);
     }
 }
 
 void AgentPool::close_monitoring(Agent& s, Call& c) {
-    c.attempt().monitors.push_back(
-        {s.id, s.monitor_mode, s.monitor_since_ms, env_.clock().wall_ms()});
+    c.attempt().monitors.push_back({s.id, s.guest_mode, s.guest_since_ms, env_.clock().wall_ms()});
+}
+
+bool AgentPool::monitor_mode(const std::string& mode) {
+    return mode == "listen" || mode == "whisper" || mode == "barge";
+}
+
+void AgentPool::leave_room(Agent& g) {
+    const sip::CallId id = g.guest_of;
+    g.guest_of = 0;
+    g.guest_mode.clear();
+    auto r = rooms_.find(id);
+    if (r == rooms_.end()) return;
+    if (auto p = r->second.guests.find(g.id); p != r->second.guests.end()) {
+        r->second.mixer.remove(p->second);
+        r->second.guests.erase(p);
+    }
+    if (r->second.guests.empty())
+        rooms_.erase(r);  // the customer and the agent: straight to each other again
+    else
+        hear_by_modes(r->second);
 }
 
 void AgentPool::stop_monitor(Agent& s, const std::string& reason) {
-    if (!s.monitoring) return;
-    const sip::CallId id = s.monitoring;
+    if (!s.guest_of || !monitor_mode(s.guest_mode)) return;
+    const sip::CallId id = s.guest_of;
     Call* c = host_.find_call(id);
     std::uint64_t attempt = 0;
     if (c) {
@@ -134,27 +164,21 @@ void AgentPool::stop_monitor(Agent& s, const std::string& reason) {
     engine_log("supervisor " + s.id + " left attempt " + std::to_string(attempt) + " (" + reason +
                ")");
     protocol_.monitor_ended(s, attempt, reason);
-    s.monitoring = 0;
-    s.monitor_mode.clear();
-    if (auto r = rooms_.find(id); r != rooms_.end()) {
-        if (auto p = r->second.supervisors.find(s.id); p != r->second.supervisors.end()) {
-            r->second.mixer.remove(p->second);
-            r->second.supervisors.erase(p);
-        }
-        if (r->second.supervisors.empty())
-            rooms_.erase(r);  // the customer and the agent: straight to each other again
-        else
-            hear_by_modes(r->second);
-    }
+    leave_room(s);
 }
 
 void AgentPool::end_monitors(Call& c, const std::string& reason) {
     auto r = rooms_.find(c.id());
     if (r == rooms_.end()) return;
     std::vector<std::string> ids;
-    for (const auto& [sid, party] : r->second.supervisors) ids.push_back(sid);
+    for (const auto& [sid, party] : r->second.guests) ids.push_back(sid);
     for (const auto& sid : ids)
-        if (Agent* s = find_agent(sid)) stop_monitor(*s, reason);
+        if (Agent* g = find_agent(sid); g && g->guest_of == c.id()) {
+            if (monitor_mode(g->guest_mode))
+                stop_monitor(*g, reason);
+            else
+                end_consult(*g, c, reason);
+        }
     rooms_.erase(c.id());
 }
 
@@ -172,16 +196,17 @@ void AgentPool::mix_rooms() {
             end_monitors(*c, "the call ended");
             continue;
         }
-        // The call is gone already (its attempt closed without us): the supervisors just leave.
+        // The call is gone already (its attempt closed without us): the guests just leave.
         auto r = rooms_.find(id);
         if (r == rooms_.end()) continue;
         std::vector<std::string> ids;
-        for (const auto& [sid, party] : r->second.supervisors) ids.push_back(sid);
+        for (const auto& [sid, party] : r->second.guests) ids.push_back(sid);
         for (const auto& sid : ids)
-            if (Agent* s = find_agent(sid)) {
-                protocol_.monitor_ended(*s, 0, "the call ended");
-                s->monitoring = 0;
-                s->monitor_mode.clear();
+            if (Agent* g = find_agent(sid)) {
+                if (monitor_mode(g->guest_mode)) protocol_.monitor_ended(*g, 0, "the call ended");
+                g->guest_of = 0;
+                g->guest_mode.clear();
+                if (g->state == AgentState::talking && !g->customer) after_wrapup(*g);
             }
         rooms_.erase(r);
     }
@@ -192,8 +217,8 @@ bool AgentPool::room_input(sip::CallId call, const Agent* from, std::span<const 
     if (r == rooms_.end()) return false;
     media::Mixer::Party party = kCustomer;
     if (from) {
-        auto p = r->second.supervisors.find(from->id);
-        party = p != r->second.supervisors.end() && from->monitoring == call ? p->second : kAgent;
+        auto p = r->second.guests.find(from->id);
+        party = p != r->second.guests.end() && from->guest_of == call ? p->second : kAgent;
     }
     r->second.mixer.input(party, pcm);
     return true;

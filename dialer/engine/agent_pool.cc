@@ -132,7 +132,7 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
                               std::to_string(a.wrap->id));
             if (a.state == AgentState::talking || a.state == AgentState::reserved)
                 return refuse("in a call");
-            if (a.monitoring) return refuse("monitoring a call: leave it first (unmonitor)");
+            if (a.guest_of) return refuse("monitoring a call: leave it first (unmonitor)");
             ready(a);
             return;
         case Type::pause:
@@ -181,8 +181,15 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
             monitor(a, r);
             return;
         case Type::unmonitor:
-            if (!a.monitoring) return refuse("not monitoring a call");
+            if (!a.guest_of || !monitor_mode(a.guest_mode)) return refuse("not monitoring a call");
             stop_monitor(a, "left");
+            return;
+        case Type::transfer:
+        case Type::consult:
+        case Type::complete:
+        case Type::cancel:
+        case Type::conference:
+            transfer(a, r);
             return;
         case Type::login:
         case Type::supervise:
@@ -226,8 +233,14 @@ void AgentPool::pause(Agent& a, const std::string& reason) {
 }
 
 void AgentPool::hangup(Agent& a) {
+    if (Call* g = a.guest_of ? host_.find_call(a.guest_of) : nullptr;
+        g && (a.guest_mode == "consult" || a.guest_mode == "conference"))
+        return end_consult(a, *g, a.id + " hung up");  // a consult's target leaves it
     Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
     if (!c) return protocol_.error(a, "no call to hang up", Type::hangup);
+    if (a.transfer && !a.transfer->found.empty())
+        return complete_transfer(a);  // hanging up on a consult or conference completes it
+    a.transfer.reset();
     c->end("agent");
 }
 
@@ -331,6 +344,20 @@ void AgentPool::start_wrapup(Agent& a, Call& c) {
 void AgentPool::complete_wrapup(Agent& a, const std::string& code, const std::string& notes,
                                 std::int64_t callback_at, bool callback_for_me) {
     CampaignRun& run = *a.wrap_run;
+    if (a.wrap_part) {
+        // A part of a call that went on with another agent: its code goes to that part; the
+        // attempt is completed by the agent who ends the call.
+        dispose_part(a, code);
+        const auto id = a.wrap->id;
+        a.wrap.reset();
+        a.wrap_part = false;
+        a.wrap_run = nullptr;
+        run.metrics().wrapup->Observe(seconds_between(a.wrap_start, now()));
+        protocol_.disposed(a, id, code);
+        protocol_.call_disposed(run.name(), id, a.id, code);
+        after_wrapup(a);
+        return;
+    }
     Attempt attempt = std::move(*a.wrap);
     a.wrap.reset();
     attempt.disposition = code;
@@ -371,6 +398,11 @@ void AgentPool::after_wrapup(Agent& a) {
 bool AgentPool::call_ended(Call& c, Outcome o, int sip_code) {
     end_monitors(c, "the call ended");  // before the attempt goes to wrap-up: it keeps them
     Agent* a = c.agent();
+    if (a && a->transfer) a->transfer.reset();  // nothing left to transfer
+    // A call that moved between agents: the last one's stretch too.
+    if (a && o == Outcome::connected && !c.attempt().legs.empty())
+        c.attempt().legs.push_back(
+            {a->id, "talk", "", "", a->talk_since_ms, env_.clock().wall_ms()});
     if (!a || c.wrapped()) return c.wrapped();
     if (o == Outcome::connected) {
         start_wrapup(*a, c);  // the disposition completes the attempt
@@ -458,6 +490,7 @@ void AgentPool::write_agent_time() {
 
 void AgentPool::tick() {
     mix_rooms();
+    transfers_tick();
     expire_waiting();
     const auto t = now();
     if (t >= next_callback_check_) {

@@ -174,19 +174,48 @@ class AgentPool {
     void offer_personal_callbacks();
     void after_wrapup(Agent& a);
     void connect(Call& c, Agent& a);
+    OfferView offer_for(Call& c);
     // Supervisors' monitoring (agent_monitor.cc). A monitored call's room: its mixer (the
     // customer is party 0, the call's agent 1, each supervisor its own), by the call's id.
     struct Room {
         media::Mixer mixer;
-        std::map<std::string, media::Mixer::Party> supervisors;
+        std::map<std::string, media::Mixer::Party> guests;  // supervisors, consult targets
         media::Mixer::Party next_party = 2;
     };
     void live_calls(Agent& s);
     void monitor(Agent& s, const AgentRequest& r);
     void hear_by_modes(Room& room);
+    // `c`'s room, made with the customer and the agent when it has none; `g` in it as a guest.
+    Room& room_for(Call& c);
+    void add_guest(Room& room, Agent& g);
     // The attempt keeps the supervisor's stretch of monitoring that ends now.
     void close_monitoring(Agent& s, Call& c);
     void stop_monitor(Agent& s, const std::string& reason);
+    static bool monitor_mode(const std::string& mode);
+    // `g` leaves the room it is a guest in (the room goes with its last guest).
+    void leave_room(Agent& g);
+    // Transfers, consults and conferences between agents (agent_transfer.cc).
+    void transfer(Agent& a, const AgentRequest& r);
+    // A target for `a`'s waiting transfer: the agent asked for when ready, else the longest-ready
+    // agent of the queue (a skill, else a campaign), never `a`.
+    Agent* transfer_target(const Agent& a);
+    // Waiting transfers find their targets or run out (every tick).
+    void transfers_tick();
+    void transfer_found(Agent& a, Agent& b, Call& c);
+    // The customer goes on with `b`; `a` wraps its part up.
+    void hand_over(Agent& a, Agent& b, Call& c, const std::string& how);
+    // `a`'s transfer ends without moving the customer (`state` for its desktop: cancelled or
+    // failed): the consult target leaves, the customer comes off hold.
+    void drop_transfer(Agent& a, const std::string& state, const std::string& reason);
+    void complete_transfer(Agent& a);
+    void start_conference(Agent& a);
+    // A consult or conference guest leaves `c`: its stretch is kept, it is free again.
+    void end_consult(Agent& b, Call& c, const std::string& reason);
+    // The stretch `g` spent as a guest of `c`, into the attempt's legs.
+    void close_guest_leg(Agent& g, Call& c);
+    // A part's disposition, to the attempt wherever it is now (a live call, another agent's
+    // wrap-up, the ledger).
+    void dispose_part(Agent& a, const std::string& code);
     // Every supervisor on `c` leaves (the call ends or loses its agent).
     void end_monitors(Call& c, const std::string& reason);
     // Every 20 ms: each room's mix; rooms whose call is over are closed.

@@ -175,6 +175,10 @@ void AgentProtocol::offer(const Agent& a, const OfferView& v) const {
               {"verdict_clock_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                        v.verdict_at.time_since_epoch())
                                        .count()}};
+    if (!v.transferred_by.empty()) {
+        m["transferred_by"] = v.transferred_by;
+        m["transfer_kind"] = v.transfer_kind;
+    }
     if (c.kind == CampaignKind::survey) {
         // An agent-led survey: the questions to read, their answers and where each leads.
         json questions = json::array();
@@ -282,6 +286,13 @@ void AgentProtocol::monitor_ended(const Agent& a, std::uint64_t attempt,
     send(a, {{"type", "monitor_ended"}, {"attempt", attempt}, {"reason", reason}});
 }
 
+void AgentProtocol::transfer(const Agent& a, std::uint64_t attempt, const std::string& state,
+                             const std::string& agent, const std::string& reason) const {
+    json m = {{"type", "transfer"}, {"attempt", attempt}, {"state", state}, {"agent", agent}};
+    if (!reason.empty()) m["reason"] = reason;
+    send(a, m);
+}
+
 void AgentProtocol::supervisor(const std::string& peer, const std::string& agent,
                                const std::string& name) const {
     if (channel_) channel_->send(peer, {{"type", "supervisor"}, {"agent", agent}, {"name", name}});
@@ -330,6 +341,18 @@ void AgentProtocol::call_controls(const std::string& campaign, const std::string
                                                {"on_hold", v.on_hold},
                                                {"muted", v.muted},
                                                {"recording", v.recording}});
+}
+
+void AgentProtocol::call_transfer(const std::string& campaign, std::uint64_t attempt,
+                                  const std::string& agent, const std::string& target,
+                                  const std::string& state) const {
+    if (channel_)
+        channel_->publish("call." + campaign, {{"event", "transfer"},
+                                               {"campaign", campaign},
+                                               {"attempt", attempt},
+                                               {"agent", agent},
+                                               {"target", target},
+                                               {"state", state}});
 }
 
 void AgentProtocol::call_monitor(const std::string& campaign, std::uint64_t attempt,

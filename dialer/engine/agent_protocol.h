@@ -25,6 +25,8 @@ struct OfferView {
     std::vector<std::pair<std::string, std::string>> fields;
     std::vector<Attempt> history;
     SteadyTime verdict_at;  // CLOCK_MONOTONIC: a desktop on the same host can time its pop
+    // To the target of a transfer or consult: the agent who sent the call, and how.
+    std::string transferred_by, transfer_kind;  // kind: transfer | consult
 };
 
 // The list column of the number a call to `contact` goes to ("mobile", "home"; the campaign's
@@ -112,6 +114,11 @@ class AgentProtocol {
                        const std::string& code) const;
     void call_controls(const std::string& campaign, const std::string& agent,
                        const ControlsView& v) const;
+    // A transfer's or consult's progress, to an agent in it (`agent`: the other agent).
+    void transfer(const Agent& a, std::uint64_t attempt, const std::string& state,
+                  const std::string& agent, const std::string& reason) const;
+    void call_transfer(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
+                       const std::string& target, const std::string& state) const;
     // A supervisor began (or switched) monitoring a call (`mode`), or left it (mode empty).
     void call_monitor(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
                       const std::string& supervisor, const std::string& mode) const;

@@ -210,8 +210,8 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
     Agent* raw = &a;
     a.rtp->on_audio([this, raw](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
         // A supervisor's voice goes to the call it monitors (heard as its mode says).
-        if (raw->monitoring) {
-            room_input(raw->monitoring, raw, pcm);
+        if (raw->guest_of) {
+            room_input(raw->guest_of, raw, pcm);
             return;
         }
         // The agent's voice to the customer, as it arrives: the relay adds no buffering.
@@ -266,7 +266,15 @@ bool AgentPool::leg_ended(sip::CallId id) {
     a.rtp.reset();
     engine_log("agent " + a.id + ": softphone leg ended");
     stop_monitor(a, "your softphone hung up");
+    if (Call* g = a.guest_of ? host_.find_call(a.guest_of) : nullptr)
+        end_consult(a, *g, a.id + "'s softphone hung up");
     Call* c = a.customer ? host_.find_call(a.customer) : nullptr;
+    if (c && a.transfer && !a.transfer->found.empty() && c->state() == Call::State::connected) {
+        // The customer goes on with the agent being consulted.
+        complete_transfer(a);
+        return true;
+    }
+    a.transfer.reset();
     if (c && c->state() == Call::State::connected) {
         if (Agent* other = longest_ready(c->run())) {
             a.customer = 0;
@@ -320,8 +328,18 @@ void AgentPool::connect(Call& c, Agent& a) {
         run.metrics().agent_wait->Observe(seconds_between(a.since, t));
     c.connect(a);
     a.customer = c.id();
+    a.talk_since_ms = env_.clock().wall_ms();
     const double ms = std::chrono::duration<double, std::milli>(t - c.verdict_at()).count();
-    // The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
+    protocol_.offer(a, offer_for(c));
+    set_state(a, AgentState::talking);
+    assign(a);  // the campaign its next work goes to
+    protocol_.connected(a, c.attempt().id, ms);
+    protocol_.call_connected(run.name(), c.attempt().id, a.id, ms);
+}
+
+// The screen pop: the contact's fields (the campaign's screen_pop_fields, or all of them).
+OfferView AgentPool::offer_for(Call& c) {
+    CampaignRun& run = c.run();
     OfferView offer;
     offer.attempt = c.attempt().id;
     offer.campaign = &run.campaign();
@@ -339,11 +357,7 @@ void AgentPool::connect(Call& c, Agent& a) {
                                 ? outpace::phone_label(run.campaign(), *contact)
                                 : c.attempt().number_label;
     }
-    protocol_.offer(a, offer);
-    set_state(a, AgentState::talking);
-    assign(a);  // the campaign its next work goes to
-    protocol_.connected(a, c.attempt().id, ms);
-    protocol_.call_connected(run.name(), c.attempt().id, a.id, ms);
+    return offer;
 }
 
 // Live answers waiting for an agent, oldest first, go to agents who are ready now.
