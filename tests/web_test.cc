@@ -18,7 +18,8 @@ int zone_offset_hours(const std::string& zone) {
     return zone[sign] == '-' ? n : -n;
 }
 
-// An agents file: alice (an agent whose phone is the SIPp softphone) and sue (a supervisor).
+// An agents file: alice and bob (agents; bob has the skill `closing`) and sue (a supervisor),
+// whose phones are the SIPp softphones.
 std::string web_agents(Rig& rig, int phones_port) {
     return rig.write("agents.yaml",
                      "agents:\n  - id: alice\n    name: Alice Martin\n"
@@ -28,7 +29,11 @@ std::string web_agents(Rig& rig, int phones_port) {
                          "\n  - id: sue\n    role: supervisor\n"
                          "    desktop_password: \"" +
                          quick_hash("sue-pw") +
-                         "\"\n    phone: sip:sue@127.0.0.1:" + std::to_string(phones_port) + "\n");
+                         "\"\n    phone: sip:sue@127.0.0.1:" + std::to_string(phones_port) +
+                         "\n  - id: bob\n    name: Bob Closer\n    skills: [closing]\n"
+                         "    desktop_password: \"" +
+                         quick_hash("bob-pw") +
+                         "\"\n    phone: sip:bob@127.0.0.1:" + std::to_string(phones_port) + "\n");
 }
 
 std::string engine_extra(int agents, int events, int control, const std::string& accounts) {
@@ -639,6 +644,97 @@ TEST_CASE(
     CHECK(all[0].survey == "complete");
     CHECK(all[0].holds == 1);
     CHECK(all[0].agent == "alice");
+}
+
+TEST_CASE(
+    "web desktop: a consult, a conference and the hand-over between two agents' pages, and a "
+    "supervisor listening in from hers") {
+    Rig rig;
+    Softphones phones(rig.file("phones.log"));
+    const auto callee = rig.streaming("human-short-000.wav", 300);
+    rig.campaign("web", callee, 1, "", 0);
+    const int agents = free_port(), events = free_port(), control = free_port();
+    auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
+    REQUIRE(wait_tcp_listening(agents));
+    WebGatewayProcess web(rig, agents, events, control);
+    // One browser per person: a browser holds one agent session (its cookie).
+    Browser b(rig.file("browser.log")), bob(rig.file("browser-bob.log")),
+        sue(rig.file("browser-sue.log"));
+
+    // alice takes the campaign's one call; bob comes in after it and waits, ready.
+    log_in(b, "alice", web.url(), "alice", "alice-pw");
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    CHECK(b.value({{"op", "visible"}, {"css", "#live-box"}}) == false);  // no supervisor
+    b.value({{"op", "click"}, {"css", "#btn-ready"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Talking"}, {"timeout", 30}});
+    const std::string phone = b.value({{"op", "text"}, {"css", "#call-phone"}});
+    log_in(bob, "bob", web.url(), "bob", "bob-pw");
+    bob.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    bob.value({{"op", "click"}, {"css", "#btn-ready"}});
+    bob.value({{"op", "text"}, {"css", "#state"}, {"contains", "Ready"}});
+
+    // alice consults the `closing` queue: bob, with the contact's card on his screen.
+    b.value(
+        {{"op", "js"}, {"js", "(document.getElementById('transfer-to').value = 'queue', true)"}});
+    b.value({{"op", "type"}, {"css", "#transfer-target"}, {"text", "closing"}});
+    b.value({{"op", "click"}, {"css", "#btn-consult"}});
+    b.value({{"op", "text"}, {"css", "#transfer-state"}, {"contains", "Consulting bob"}});
+    CHECK(b.value({{"op", "js"}, {"js", "document.getElementById('btn-transfer').disabled"}}) ==
+          true);
+    bob.value({{"op", "text"}, {"css", "#state"}, {"contains", "Talking"}});
+    CHECK(bob.value({{"op", "text"}, {"css", "#call-phone"}}) == phone);
+    CHECK(bob.value({{"op", "text"}, {"css", "#notice"}, {"contains", "Sent to you by alice"}})
+              .get<std::string>()
+              .find("consult") != std::string::npos);
+    // The consult's target does not transfer the call it was shown.
+    CHECK(bob.value({{"op", "js"}, {"js", "document.getElementById('btn-transfer').disabled"}}) ==
+          true);
+
+    // The conference, then alice leaves the customer with bob.
+    b.value({{"op", "click"}, {"css", "#btn-conference"}});
+    b.value({{"op", "text"}, {"css", "#transfer-state"}, {"contains", "Conference with bob"}});
+    b.value({{"op", "screenshot"}, {"path", screenshot_path("agent-conference")}});
+    b.value({{"op", "click"}, {"css", "#btn-complete"}});
+    b.value({{"op", "text"}, {"css", "#state"}, {"contains", "Wrap-up"}});
+    b.value({{"op", "text"}, {"css", "#transfer-state"}, {"contains", "Call transferred to bob"}});
+    b.value({{"op", "keys"}, {"keys", "3"}});  // NOT_INTERESTED for alice's part
+    b.value({{"op", "text"}, {"css", "#messages"}, {"contains", "NOT_INTERESTED recorded"}});
+
+    // sue, a supervisor, on her own desktop: the live call (bob's now), listen, barge, leave.
+    log_in(sue, "sue", web.url(), "sue", "sue-pw");
+    sue.value({{"op", "text"}, {"css", "#state"}, {"contains", "Paused"}, {"timeout", 15}});
+    sue.value({{"op", "wait_js"},
+               {"js", "!!document.querySelector('#live-calls tr[data-attempt] button')"}});
+    CHECK(sue.value({{"op", "text"}, {"css", "#live-calls"}}).get<std::string>().find("bob") !=
+          std::string::npos);
+    sue.value({{"op", "click"}, {"css", "#live-calls button[data-mode=listen]"}});
+    sue.value({{"op", "text"}, {"css", "#monitor-state"}, {"contains", "Listen"}});
+    sue.value({{"op", "text"}, {"css", "#live-calls"}, {"contains", "sue: listen"}});
+    sue.value({{"op", "click"}, {"css", "#live-calls button[data-mode=barge]"}});
+    sue.value({{"op", "text"}, {"css", "#monitor-state"}, {"contains", "Barge"}});
+    sue.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-barge")}});
+    sue.value({{"op", "click"}, {"css", "#btn-leave"}});
+    sue.value({{"op", "text"}, {"css", "#monitor-state"}, {"contains", "Monitoring ended: left"}});
+
+    // bob ends the call and disposes it: the ledger has both parts and sue's stretches.
+    bob.value({{"op", "click"}, {"css", "#btn-hangup"}});
+    bob.value({{"op", "text"}, {"css", "#state"}, {"contains", "Wrap-up"}, {"timeout", 15}});
+    bob.value({{"op", "click"}, {"css", "#dispositions button[data-code=SALE]"}});
+    bob.value({{"op", "text"}, {"css", "#messages"}, {"contains", "SALE recorded"}});
+    engine->signal(SIGTERM);
+    REQUIRE(engine->wait(30s) == 0);
+    const auto all = rig.attempts()["web"];
+    REQUIRE(all.size() == 1);
+    const Attempt& a = all[0];
+    CHECK(a.agent == "bob");
+    CHECK(a.disposition == "SALE");
+    REQUIRE(a.legs.size() == 4);  // bob's consult, alice's talk, bob's conference, bob's talk
+    CHECK(a.legs[1].agent == "alice");
+    CHECK(a.legs[1].disposition == "NOT_INTERESTED");
+    REQUIRE(a.monitors.size() == 2);
+    CHECK(a.monitors[0].supervisor == "sue");
+    CHECK(a.monitors[0].mode == "listen");
+    CHECK(a.monitors[1].mode == "barge");
 }
 
 TEST_CASE("web gateway: a rate bucket gives its burst, then its rate, on a clock the test holds") {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -129,7 +130,10 @@ class Desktop {
                 "cb CODE TIME callback · n next (preview) · c call it · s skip · q log out\n"
                 "in a call: hold · unhold · mute · unmute · rp / rr pause / resume the "
                 "recording · k DIGITS keys to the customer\n"
-                "m NUMBER [CAMPAIGN] dial a number by hand\n");
+                "m NUMBER [CAMPAIGN] dial a number by hand\n"
+                "transfers: t AGENT / tq QUEUE blind · x AGENT / xq QUEUE consult · done "
+                "complete · back cancel · conf three-way\n"
+                "supervisors: calls · listen / whisper / barge ATTEMPT · leave\n");
         const auto started = Clock::now();
         // Passwords are checked one after the other (Argon2id, ~60 ms each): a floor of desktops
         // logging in at once waits for all of them.
@@ -336,6 +340,33 @@ class Desktop {
                        ")");
         } else if (type == "keys_sent") {
             say(d, "keys sent: " + m.value("digits", ""));
+        } else if (type == "transfer") {
+            say(d, "transfer " + m.value("state", "") +
+                       (m.value("agent", "").empty() ? "" : " · " + m.value("agent", "")) +
+                       (m.contains("reason") ? " (" + m.value("reason", "") + ")" : ""));
+        } else if (type == "calls") {
+            std::string list = "live calls:";
+            for (const auto& c : m.value("calls", json::array())) {
+                if (!c.is_object()) continue;
+                char dur[32];
+                std::snprintf(dur, sizeof dur, "%.0fs", c.value("duration_s", 0.0));
+                list += "\n  " + std::to_string(c.value("attempt", std::uint64_t{0})) + "  " +
+                        c.value("agent", "") + "  " + c.value("campaign", "") + "  " +
+                        c.value("phone", "") + "  " + c.value("state", "") + "  " + dur;
+                for (const auto& mon : c.value("monitors", json::array()))
+                    if (mon.is_object())
+                        list +=
+                            "  [" + mon.value("supervisor", "") + " " + mon.value("mode", "") + "]";
+            }
+            say(d, list);
+        } else if (type == "monitoring") {
+            say(d, m.value("mode", "") + " · attempt " +
+                       std::to_string(m.value("attempt", std::uint64_t{0})) + " · agent " +
+                       m.value("agent", ""));
+        } else if (type == "monitor_ended") {
+            say(d, "monitoring ended: " + m.value("reason", ""));
+        } else if (type == "message") {
+            say(d, "message from " + m.value("from", "") + ": " + m.value("text", ""));
         }
     }
 
@@ -443,6 +474,26 @@ class Desktop {
             send(d, {{"type", "record_resume"}});
         else if (k == "k")
             send(d, {{"type", "dtmf"}, {"digits", rest}});
+        else if (k == "t" || k == "x")
+            send(d, {{"type", k == "t" ? "transfer" : "consult"}, {"agent", rest}});
+        else if (k == "tq" || k == "xq")
+            send(d, {{"type", k == "tq" ? "transfer" : "consult"}, {"queue", rest}});
+        else if (k == "done")
+            send(d, {{"type", "complete"}});
+        else if (k == "back")
+            send(d, {{"type", "cancel"}});
+        else if (k == "conf")
+            send(d, {{"type", "conference"}});
+        else if (k == "calls")
+            send(d, {{"type", "calls"}});
+        else if (k == "listen" || k == "whisper" || k == "barge") {
+            std::uint64_t attempt = 0;
+            if (std::from_chars(rest.data(), rest.data() + rest.size(), attempt).ec != std::errc())
+                std::printf("%s ATTEMPT: the attempt of a live call (see: calls)\n", k.c_str());
+            else
+                send(d, {{"type", "monitor"}, {"attempt", attempt}, {"mode", k}});
+        } else if (k == "leave")
+            send(d, {{"type", "unmonitor"}});
         else if (k == "m") {
             // The number may contain spaces; a last word that is not part of it names a campaign.
             std::string number = rest, campaign;

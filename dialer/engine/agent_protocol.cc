@@ -94,6 +94,7 @@ void AgentProtocol::logged_in(const Agent& a, double heartbeat_s) const {
     json m = {{"type", "logged_in"},
               {"agent", a.id},
               {"name", a.name},
+              {"role", a.supervisor ? "supervisor" : "agent"},
               {"state", to_string(a.state)},
               {"heartbeat_s", heartbeat_s}};
     if (a.wrap) m["wrapup_attempt"] = a.wrap->id;

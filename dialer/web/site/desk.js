@@ -7,6 +7,9 @@ import { $, el, api, banner, connect, showLogin, fmtDuration, zonedToUnix } from
 const desk = {
   agent: "", state: "", since: Date.now(), call: null, controls: null,
   wrapup: null, chosen: null, link: null,
+  transfer: "",  // waiting | consulting | conference while this agent's transfer is under way
+  target: false,  // this agent is the target of a consult (the first agent decides)
+  supervisor: false,
 };
 // For tests and the screen-pop benchmark: when each offer reached the DOM (wall-clock ms).
 window.outpace = { pops: [] };
@@ -114,6 +117,12 @@ function render() {
   $("btn-hold").disabled = !inCall;
   $("btn-mute").disabled = !inCall;
   $("btn-record").disabled = !inCall || !desk.controls || desk.controls.recording === "off";
+  const tr = desk.transfer;
+  $("btn-transfer").disabled = !inCall || !!tr || desk.target;
+  $("btn-consult").disabled = !inCall || !!tr || desk.target;
+  $("btn-complete").disabled = !(tr === "consulting" || tr === "conference");
+  $("btn-conference").disabled = tr !== "consulting";
+  $("btn-transfer-cancel").disabled = !tr;
   $("btn-next").disabled = !(st === "ready" || st === "paused");
   $("btn-dial").disabled = st !== "reserved";
   $("btn-skip").disabled = st !== "reserved";
@@ -147,9 +156,35 @@ function onMessage(m) {
       $("who").textContent = m.name && m.name !== m.agent ? `${m.name} (${m.agent})` : m.agent;
       break;
     case "logged_in":
+      desk.supervisor = m.role === "supervisor";
+      $("live-box").classList.toggle("hidden", !desk.supervisor);
+      if (desk.supervisor) send({ type: "calls" });
       setState(m.state);
       break;
+    case "transfer":
+      if (desk.target) {
+        // The target of a consult: the customer is its own once completed; let go once ended.
+        if (m.state === "completed" || m.state === "ended") desk.target = false;
+      } else {
+        desk.transfer = ["waiting", "consulting", "conference"].includes(m.state) ? m.state : "";
+      }
+      $("transfer-state").textContent =
+        t(`transfer_state_${m.state}`, { agent: m.agent || "…" }) + (m.reason ? ` (${m.reason})` : "");
+      render();
+      break;
+    case "calls":
+      showCalls(m.calls || []);
+      break;
+    case "monitoring":
+      $("monitor-state").textContent = t("monitoring", { attempt: m.attempt, agent: m.agent, mode: S[`monitor_${m.mode}`] || m.mode });
+      send({ type: "calls" });
+      break;
+    case "monitor_ended":
+      $("monitor-state").textContent = t("monitor_ended", { reason: m.reason });
+      send({ type: "calls" });
+      break;
     case "state":
+      if (m.state !== "talking") { desk.transfer = ""; desk.target = false; }
       setState(m.state, m.reason);
       if (m.state === "ready" || m.state === "paused") {
         if (!desk.wrapup) { desk.call = null; desk.controls = null; }
@@ -159,8 +194,11 @@ function onMessage(m) {
       desk.call = m; desk.controls = { on_hold: false, muted: false, recording: "on" };
       desk.wrapup = null;
       desk.chosen = null;
+      desk.transfer = "";
+      desk.target = m.transfer_kind === "consult";
       showContact(m);
-      notice("");
+      notice(m.transferred_by ? t("transferred_by", { agent: m.transferred_by, kind: m.transfer_kind }) : "");
+      $("transfer-state").textContent = "";
       window.outpace.offer = m;
       window.outpace.pops.push({ attempt: m.attempt, verdict_clock_us: m.verdict_clock_us,
         shown_ms: performance.timeOrigin + performance.now() });
@@ -224,6 +262,23 @@ function onMessage(m) {
   }
 }
 
+function showCalls(calls) {
+  const rows = calls.map((c) => el("tr", { "data-attempt": c.attempt },
+    el("td", {}, String(c.attempt)), el("td", {}, c.agent), el("td", {}, c.campaign),
+    el("td", {}, c.phone), el("td", {}, c.state), el("td", {}, fmtDuration(c.duration_s || 0)),
+    el("td", {}, (c.monitors || []).map((x) => `${x.supervisor}: ${x.mode}`).join(", ")),
+    el("td", {}, ...["listen", "whisper", "barge"].map((mode) =>
+      el("button", { "data-mode": mode, onclick: () => send({ type: "monitor", attempt: c.attempt, mode }) },
+        S[`monitor_${mode}`])))));
+  $("live-calls").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { class: "muted" }, S.no_live_calls))]));
+}
+
+function transferTo(type) {
+  const target = $("transfer-target").value.trim();
+  if (!target) { $("transfer-target").focus(); return; }
+  send({ type, [$("transfer-to").value === "queue" ? "queue" : "agent"]: target });
+}
+
 function keyboard(ev) {
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(ev.target.tagName);
   if (ev.altKey) {
@@ -270,6 +325,14 @@ function wire() {
     if (c) m.campaign = c;
     if (m.phone) send(m);
   };
+  $("transfer-form").onsubmit = (ev) => { ev.preventDefault(); transferTo("consult"); };
+  $("btn-transfer").onclick = () => transferTo("transfer");
+  $("btn-consult").onclick = () => transferTo("consult");
+  $("btn-complete").onclick = () => send({ type: "complete" });
+  $("btn-conference").onclick = () => send({ type: "conference" });
+  $("btn-transfer-cancel").onclick = () => send({ type: "cancel" });
+  $("btn-calls").onclick = () => send({ type: "calls" });
+  $("btn-leave").onclick = () => send({ type: "unmonitor" });
   document.addEventListener("keydown", keyboard);
   setInterval(tick, 250);
 }
