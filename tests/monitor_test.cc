@@ -213,3 +213,36 @@ TEST_CASE("monitoring: the customer hanging up ends it, and the supervisor can t
     CHECK(done->monitors[0].mode == "barge");
     CHECK(done->monitors[0].to_ms - done->monitors[0].from_ms >= 500);
 }
+
+TEST_CASE(
+    "messages between desktops: agents write to supervisors, supervisors to anyone, bounded") {
+    MonitorFloor f;
+    auto& sim = f.sim;
+    sim.desk().request("x", R"({"type":"message","text":"can you help on 4417?"})");
+    CHECK(f.last("x", "message_sent")["desktops"] == 1);
+    CHECK(f.last("b", "message")["from"] == "a2");
+    CHECK(f.last("b", "message")["text"] == "can you help on 4417?");
+    CHECK(f.last("d", "message").is_null());  // an agent's message is for supervisors only
+    sim.desk().request("x", R"({"type":"message","text":"hi","agent":"a1"})");
+    CHECK(f.last("x", "error")["reason"] == "agent a1 is not a supervisor logged in");
+    sim.desk().request("x", R"({"type":"message","text":"hi","campaign":"sim"})");
+    CHECK(f.last("x", "error")["reason"] == "agents message supervisors, not campaigns");
+    // A supervisor writes to one agent, or to a campaign's agents (a1 serves sim).
+    sim.desk().request("b", R"({"type":"message","text":"offer the 10% plan","agent":"a1"})");
+    CHECK(f.last("d", "message")["text"] == "offer the 10% plan");
+    CHECK(f.last("d", "message")["from"] == "boss");
+    sim.desk().request("b", R"({"type":"message","text":"huddle at 3","campaign":"sim"})");
+    CHECK(f.last("d", "message")["text"] == "huddle at 3");
+    CHECK(f.last("b", "message_sent")["desktops"].get<int>() >= 1);
+    // A flood is cut to its rate: 5 at once (1 spent above), then one a second.
+    int refused = 0;
+    for (int i = 0; i < 10; ++i) {
+        sim.desk().request("x", R"({"type":"message","text":"again"})");
+        refused += f.last("x", "error")["reason"] == "too many messages: one a second";
+        f.sim.desk().to("x").clear();
+    }
+    CHECK(refused == 6);
+    sim.run_for(1100ms);
+    sim.desk().request("x", R"({"type":"message","text":"later"})");
+    CHECK(f.last("x", "message_sent")["desktops"] == 1);
+}

@@ -80,6 +80,9 @@ struct Agent {
     // The wrap-up is of this agent's part of a call that went on with another agent: its
     // disposition goes to that part (Attempt::legs), not to the attempt.
     bool wrap_part = false;
+    // Messages this desktop may still send now (a bucket: 5, refilled one a second).
+    double message_tokens = 5;
+    SteadyTime message_refill{};
     // Preview: the contact shown and not dialled yet.
     std::optional<Contact> preview;
     CampaignRun* preview_run = nullptr;

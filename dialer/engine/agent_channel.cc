@@ -49,6 +49,7 @@ constexpr TypeName kTypes[] = {
     {AgentRequest::Type::complete, "complete"},
     {AgentRequest::Type::cancel, "cancel"},
     {AgentRequest::Type::conference, "conference"},
+    {AgentRequest::Type::message, "message"},
 };
 
 // "2026-11-24T10:30:00Z" or with an offset ("+01:00"); seconds since the epoch.
@@ -261,6 +262,19 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
                 *error = "'queue' must be at most 64 characters";
                 ok = false;
             }
+            break;
+        case AgentRequest::Type::message:
+            ok = f.text("text", r.text, true) && f.text("agent", r.agent, false) &&
+                 f.text("campaign", r.campaign, false);
+            if (ok && (r.text.empty() || r.text.size() > 1000)) {
+                *error = "'text' must be 1 to 1000 characters";
+                ok = false;
+            }
+            if (ok && !r.agent.empty() && !r.campaign.empty()) {
+                *error = "a message goes to an 'agent' or a 'campaign', not both";
+                ok = false;
+            }
+            if (ok && !r.agent.empty()) ok = parse_agent_id(f, r);
             break;
         case AgentRequest::Type::dial:
         case AgentRequest::Type::skip:

@@ -49,11 +49,13 @@ struct AgentRequest {
         complete,     // after consult or conference: the customer with the target, I leave
         cancel,       // a transfer still waiting, a consult or a conference: back to my customer
         conference,   // after consult: the three of us
+        message,      // text, agent | campaign: to a supervisor (agents), to anyone (supervisors)
     };
     Type type = Type::heartbeat;
     std::string agent, password, phone, reason, code, notes, digits, campaign;
     std::string mode;   // monitor: listen | whisper | barge
     std::string queue;  // transfer, consult: a skill or campaign (else `agent`: an agent id)
+    std::string text;   // message
     std::vector<std::string> campaigns, skills;
     std::uint64_t attempt = 0;
     std::int64_t callback_at = 0;  // unix seconds

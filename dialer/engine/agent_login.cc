@@ -254,4 +254,34 @@ std::size_t AgentPool::message(const std::string& agent, const std::string& camp
     return sent;
 }
 
+void AgentPool::desk_message(Agent& a, const AgentRequest& r) {
+    auto refuse = [&](const std::string& why) { protocol_.error(a, why, Type::message); };
+    const auto t = now();
+    a.message_tokens = std::min(5.0, a.message_tokens + seconds_between(a.message_refill, t));
+    a.message_refill = t;
+    if (a.message_tokens < 1) return refuse("too many messages: one a second");
+    std::size_t sent = 0;
+    if (a.supervisor) {
+        if (!r.agent.empty() && !find_agent(r.agent))
+            return refuse("agent " + r.agent + " is not logged in");
+        if (!r.campaign.empty() && !host_.find_run(r.campaign))
+            return refuse("no campaign '" + r.campaign + "' in this engine");
+        sent = message(r.agent, r.campaign, a.id, r.text);
+    } else {
+        // An agent writes to supervisors: one by id, or every one logged in.
+        if (!r.campaign.empty()) return refuse("agents message supervisors, not campaigns");
+        const Agent* to = r.agent.empty() ? nullptr : find_agent(r.agent);
+        if (!r.agent.empty() && (!to || !to->supervisor))
+            return refuse("agent " + r.agent + " is not a supervisor logged in");
+        for (const auto& [id, x] : agents_)
+            if (x->supervisor && (!to || x.get() == to) && x.get() != &a) {
+                protocol_.message(*x, a.id, r.text);
+                ++sent;
+            }
+    }
+    a.message_tokens -= 1;
+    engine_log("message from " + a.id + " to " + std::to_string(sent) + " desktop(s)");
+    protocol_.message_sent(a, sent);
+}
+
 }  // namespace outpace

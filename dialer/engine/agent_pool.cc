@@ -184,6 +184,9 @@ void AgentPool::request(const std::string& peer, const std::string& key, const A
             if (!a.guest_of || !monitor_mode(a.guest_mode)) return refuse("not monitoring a call");
             stop_monitor(a, "left");
             return;
+        case Type::message:
+            desk_message(a, r);
+            return;
         case Type::transfer:
         case Type::consult:
         case Type::complete:

@@ -183,6 +183,9 @@ class AgentPool {
         media::Mixer::Party next_party = 2;
     };
     void live_calls(Agent& s);
+    // A desktop's message: an agent's to a supervisor (or all of them), a supervisor's to an
+    // agent, a campaign's agents or everyone; at most 5 at once and one a second after that.
+    void desk_message(Agent& a, const AgentRequest& r);
     void monitor(Agent& s, const AgentRequest& r);
     void hear_by_modes(Room& room);
     // `c`'s room, made with the customer and the agent when it has none; `g` in it as a guest.

@@ -255,6 +255,10 @@ void AgentProtocol::dialing(const Agent& a, std::uint64_t attempt, const std::st
     send(a, {{"type", "dialing"}, {"attempt", attempt}, {"phone", phone}});
 }
 
+void AgentProtocol::message_sent(const Agent& a, std::size_t desktops) const {
+    send(a, {{"type", "message_sent"}, {"desktops", desktops}});
+}
+
 void AgentProtocol::message(const Agent& a, const std::string& from,
                             const std::string& text) const {
     send(a, {{"type", "message"}, {"from", from}, {"text", text}});

@@ -93,6 +93,8 @@ class AgentProtocol {
     void customer_key(const Agent& a, std::uint64_t attempt, char digit) const;
     void keys_sent(const Agent& a, std::uint64_t attempt, const std::string& digits) const;
     void dialing(const Agent& a, std::uint64_t attempt, const std::string& phone) const;
+    // A desktop's message was delivered to `desktops` desktops.
+    void message_sent(const Agent& a, std::size_t desktops) const;
     // A supervisor's message (`from`: the supervisor's id).
     void message(const Agent& a, const std::string& from, const std::string& text) const;
     // Supervisors' monitoring: the live calls; the call being monitored and how (after
