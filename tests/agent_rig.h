@@ -104,19 +104,48 @@ inline int tone_frames(const std::string& wav, double hz) {
     return frames;
 }
 
+// 20 ms frames of a WAV (first channel, 8 kHz) in which each of `tones` carries at least
+// `share` of the frame's energy (a mix of two tones: about half each), of those louder than 1000.
+inline int mixed_frames(const std::string& wav, const std::vector<double>& tones,
+                        double share = 0.2) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
+    REQUIRE_MESSAGE(f, wav);
+    std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * info.channels));
+    sf_readf_short(f, all.data(), info.frames);
+    sf_close(f);
+    const auto n = static_cast<std::size_t>(info.samplerate / 50);
+    const auto channels = static_cast<std::size_t>(info.channels);
+    int frames = 0;
+    for (std::size_t i = 0; (i + n) * channels <= all.size(); i += n) {
+        std::vector<std::int16_t> frame(n);
+        int peak = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            frame[k] = all[(i + k) * channels];
+            peak = std::max(peak, std::abs(int(frame[k])));
+        }
+        if (peak <= 1000) continue;
+        bool all_there = true;
+        for (double hz : tones) all_there &= purity(frame, hz, info.samplerate) >= share;
+        frames += all_there;
+    }
+    return frames;
+}
+
 class Baresip {
   public:
-    // `extra`: more lines of its config (TLS's CA file, the srtp module).
+    // `extra`: more lines of its config (TLS's CA file, the srtp module). `hz`: its voice's tone;
+    // `name`: its folder under the rig (several softphones on one test).
     Baresip(Rig& rig, const std::string& listen, const std::string& account,
-            const std::string& extra = "")
-        : dir_(rig.file("baresip")) {
+            const std::string& extra = "", int hz = 600, const std::string& name = "baresip")
+        : dir_(rig.file(name)) {
         int rtp = free_port();
         rtp -= rtp % 2;
         test::run("mkdir -p " + dir_);
         REQUIRE(test::run("sox -n -r 8000 -c 1 -b 16 -e signed " + dir_ +
-                          "/voice.wav synth 60 sine 600 vol 0.3")
+                          "/voice.wav synth 60 sine " + std::to_string(hz) + " vol 0.3")
                     .status == 0);
-        rig.write("baresip/config",
+        rig.write(name + "/config",
                   "sip_listen " + listen + "\nnet_interface 127.0.0.1\naudio_player aufile," +
                       dir_ + "/played.wav\naudio_source aufile," + dir_ +
                       "/voice.wav\naudio_alert aufile,/dev/null\nrtp_ports " + std::to_string(rtp) +
@@ -124,7 +153,7 @@ class Baresip {
                       "\nmodule_path /usr/lib/baresip/modules\n"
                       "module g711.so\nmodule aufile.so\nmodule sndfile.so\nsnd_path " +
                       dir_ + "\nmodule_app account.so\nmodule_app menu.so\n" + extra);
-        rig.write("baresip/accounts", account + "\n");
+        rig.write(name + "/accounts", account + "\n");
         child_ = std::make_unique<Child>(std::vector<std::string>{"baresip", "-f", dir_},
                                          dir_ + "/baresip.log");
     }
@@ -155,6 +184,12 @@ class Baresip {
         return frames;
     }
     std::string log() const { return test::run("cat " + dir_ + "/baresip.log").out; }
+    // What it heard (the decoded stream's WAV).
+    std::string heard_wav() const {
+        const auto heard = test::run("ls " + dir_ + "/ | grep -- '-dec.wav$' | head -1").out;
+        REQUIRE(!heard.empty());
+        return dir_ + "/" + heard.substr(0, heard.find('\n'));
+    }
 
   private:
     std::string dir_;
