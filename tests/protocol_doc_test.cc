@@ -270,6 +270,8 @@ TEST_CASE("protocol docs: monitoring and transfers, their messages and events as
     sim.desk().request("d", R"({"type":"conference"})");
     sim.desk().request("d", R"({"type":"complete"})");
     f.speak(100ms);
+    sim.desk().request("d", R"({"type":"disposition","attempt":)" + std::to_string(f.attempt) +
+                                R"(,"code":"NOT_INTERESTED"})");  // alice's part
     std::set<std::string> seen;
     for (const char* desk : {"b", "d", "x"})
         for (const auto& m : sim.desk().to(desk)) seen.insert(check_message(messages, m.body));
@@ -288,7 +290,9 @@ TEST_CASE("protocol docs: monitoring and transfers, their messages and events as
     for (const auto& m : sim.desk().events()) {
         const auto& e = m.body["event"];
         const std::string type = e.value("event", "");
-        if (type != "monitor" && type != "monitor_ended" && type != "transfer") continue;
+        if (type != "monitor" && type != "monitor_ended" && type != "transfer" &&
+            type != "disposition")
+            continue;
         CAPTURE(e.dump());
         published.insert(type);
         const auto& row = events.at(type);
@@ -299,7 +303,13 @@ TEST_CASE("protocol docs: monitoring and transfers, their messages and events as
                               "'" << k << "' is sent but not documented");
         CHECK(m.body["topic"] == "call.sim");
     }
-    CHECK(published.size() == 3);
+    CHECK(published.size() == 4);
+    // a1's part's disposition is published as such.
+    bool part = false;
+    for (const auto& m : sim.desk().events())
+        part |= m.body["event"].value("event", "") == "disposition" &&
+                m.body["event"].value("part", false) && m.body["event"]["agent"] == "a1";
+    CHECK(part);
 }
 
 TEST_CASE("protocol docs: the control socket's table lists every request, and replies as it says") {

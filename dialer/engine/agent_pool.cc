@@ -259,6 +259,8 @@ void AgentPool::logout(Agent& a, const std::string& reason) {
                       : ""));
     count_time(a);
     stop_monitor(a, "logged out");
+    if (Call* g = a.guest_of ? host_.find_call(a.guest_of) : nullptr)
+        end_consult(a, *g, a.id + " logged out");
     protocol_.logged_out(a, reason);
     protocol_.agent_gone(a.id);
     if (a.leg) {
@@ -357,7 +359,7 @@ void AgentPool::complete_wrapup(Agent& a, const std::string& code, const std::st
         a.wrap_run = nullptr;
         run.metrics().wrapup->Observe(seconds_between(a.wrap_start, now()));
         protocol_.disposed(a, id, code);
-        protocol_.call_disposed(run.name(), id, a.id, code);
+        protocol_.call_disposed(run.name(), id, a.id, code, true);
         after_wrapup(a);
         return;
     }

@@ -327,13 +327,16 @@ void AgentProtocol::call_connected(const std::string& campaign, std::uint64_t at
 }
 
 void AgentProtocol::call_disposed(const std::string& campaign, std::uint64_t attempt,
-                                  const std::string& agent, const std::string& code) const {
-    if (channel_)
-        channel_->publish("call." + campaign, {{"event", "disposition"},
-                                               {"campaign", campaign},
-                                               {"attempt", attempt},
-                                               {"agent", agent},
-                                               {"code", code}});
+                                  const std::string& agent, const std::string& code,
+                                  bool part) const {
+    if (!channel_) return;
+    json e = {{"event", "disposition"},
+              {"campaign", campaign},
+              {"attempt", attempt},
+              {"agent", agent},
+              {"code", code}};
+    if (part) e["part"] = true;
+    channel_->publish("call." + campaign, e);
 }
 
 void AgentProtocol::call_controls(const std::string& campaign, const std::string& agent,

@@ -112,8 +112,9 @@ class AgentProtocol {
     void agent_gone(const std::string& agent) const;
     void call_connected(const std::string& campaign, std::uint64_t attempt,
                         const std::string& agent, double connect_ms) const;
+    // `part`: the disposition of one agent's part of a call that went on with another agent.
     void call_disposed(const std::string& campaign, std::uint64_t attempt, const std::string& agent,
-                       const std::string& code) const;
+                       const std::string& code, bool part = false) const;
     void call_controls(const std::string& campaign, const std::string& agent,
                        const ControlsView& v) const;
     // A transfer's or consult's progress, to an agent in it (`agent`: the other agent).
