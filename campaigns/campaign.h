@@ -187,9 +187,18 @@ struct Campaign {
     // pacer counts the agents assigned to it; 1:1 by default).
     double agent_share = 1;
     std::string hold_prompt;  // WAV looped to a customer on hold ("": a built-in soft chime)
-    // A transfer or consult waits this long for its target agent (or queue) to be ready; then
-    // the customer goes back to the agent who asked.
+    // transfer: a transfer or consult waits this long for its target (an agent, a queue, a
+    // number) to answer; then the customer goes back to the agent who asked. The numbers outside
+    // an agent may transfer to: E.164 numbers, or beginnings ending in '*' ("+1800*").
     Millis transfer_timeout{30'000};
+    std::vector<std::string> transfer_external;
+    // Whether `number` (E.164) is one of transfer_external.
+    bool transfer_allowed(const std::string& number) const {
+        for (const auto& p : transfer_external)
+            if (p.back() == '*' ? number.rfind(p.substr(0, p.size() - 1), 0) == 0 : number == p)
+                return true;
+        return false;
+    }
     std::vector<std::string> screen_pop_fields;
     int screen_pop_history = 5;  // the contact's previous attempts in the screen pop
     std::string script;

@@ -494,8 +494,19 @@ void read_campaign(Reader& r, const YAML::Node& root, Campaign& c) {
         r.duration(a, "callback_grace", "agents.", c.callback_grace, Millis{0},
                    Millis{7LL * 86'400'000});
         r.number(a, "share", "agents.", c.agent_share, 0.01, 100.0);
-        r.duration(a, "transfer_timeout", "agents.", c.transfer_timeout, Millis{1'000},
-                   Millis{600'000});
+    }
+    if (auto t = root["transfer"]; t && r.section(t, "transfer")) {
+        r.duration(t, "timeout", "transfer.", c.transfer_timeout, Millis{1'000}, Millis{600'000});
+        c.transfer_external = r.string_list(t, "external_allowed", "transfer.");
+        for (const auto& n : c.transfer_external) {
+            const auto digits = n.back() == '*' ? n.substr(1, n.size() - 2) : n.substr(1);
+            if (n.size() < 3 || n[0] != '+' || n.size() > 17 ||
+                digits.find_first_not_of("0123456789") != std::string::npos || digits.empty())
+                r.error(t["external_allowed"],
+                        "'transfer.external_allowed' holds E.164 numbers (\"+18005550100\") or "
+                        "their beginnings ending in * (\"+1800*\"), not '" +
+                            n + "'");
+        }
     }
     if (auto s = root["screen_pop"]; s && r.section(s, "screen_pop")) {
         c.screen_pop_fields = r.string_list(s, "fields", "screen_pop.");

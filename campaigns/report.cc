@@ -85,7 +85,9 @@ void SummaryBuilder::attempt(std::size_t part, const Attempt& a) {
             // customer (talk and conference; a consult is not), and counts the call once.
             std::set<std::string> counted;
             for (const auto& leg : a.legs) {
-                if (leg.kind == "consult") continue;
+                // Agents only: a number outside (kind outside, or an E.164 "agent") is no one's.
+                if (leg.kind == "consult" || leg.kind == "outside" || leg.agent.rfind('+', 0) == 0)
+                    continue;
                 auto& t = r.agents[leg.agent];
                 if (counted.insert(leg.agent).second) ++t.calls;
                 t.talk_ms += leg.to_ms - leg.from_ms;

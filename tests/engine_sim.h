@@ -80,7 +80,7 @@ class FakeAudio final : public media::AudioChannel {
   public:
     // The test tones told apart in what a channel sent (who hears whom): each party of a test
     // speaks one of them.
-    static constexpr std::array<double, 4> kTones = {440, 1000, 2000, 3000};
+    static constexpr std::array<double, 5> kTones = {440, 1000, 2000, 2500, 3000};
     struct Sent {
         SteadyTime at;
         int peak = 0;

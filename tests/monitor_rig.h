@@ -17,7 +17,8 @@ namespace outpace::test {
 
 using namespace std::chrono_literals;
 
-inline constexpr int kCustomerHz = 440, kAgentHz = 1000, kSupervisorHz = 2000, kOtherAgentHz = 3000;
+inline constexpr int kCustomerHz = 440, kAgentHz = 1000, kSupervisorHz = 2000, kOtherAgentHz = 3000,
+                     kOutsideHz = 2500;
 inline constexpr double kLevel = 6000;   // each party's tone
 inline constexpr float kHeard = 1500;    // a tone this strong in a frame was heard
 inline constexpr float kNotHeard = 300;  // one this weak was not (leakage and rounding only)
@@ -59,7 +60,7 @@ inline ToneCounts tones_in(const FakeAudio::Log* log, SteadyTime from, SteadyTim
     for (const auto& s : log->sent) {
         if (s.at < from || s.at >= to || s.event) continue;
         ++t.frames;
-        for (int hz : {kCustomerHz, kAgentHz, kSupervisorHz, kOtherAgentHz}) {
+        for (int hz : {kCustomerHz, kAgentHz, kSupervisorHz, kOtherAgentHz, kOutsideHz}) {
             const float a = s.tones[tone_index(hz)];
             if (a >= kHeard) ++t.with[hz];
             if (a <= kNotHeard) ++t.without[hz];

@@ -5,6 +5,9 @@
 // free agent and comes back when none is; the ledger keeps each agent's stretch and parts.
 #include <doctest/doctest.h>
 
+#include <sndfile.h>
+
+#include "campaigns/call_log.h"
 #include "campaigns/report.h"
 #include "tests/monitor_rig.h"
 
@@ -16,6 +19,25 @@ namespace {
 
 void request(MonitorFloor& f, const std::string& desk, const std::string& json) {
     f.sim.desk().request(desk, json);
+}
+
+// Of a recording (stereo: the customer left, what the customer heard right), the 20 ms frames
+// of channel `channel` carrying `hz`.
+int recorded_frames(const std::string& wav, int channel, int hz) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
+    REQUIRE_MESSAGE(f, wav);
+    REQUIRE(info.channels == 2);
+    std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * 2));
+    sf_readf_short(f, all.data(), info.frames);
+    sf_close(f);
+    int frames = 0;
+    for (std::size_t i = 0; (i + 160) * 2 <= all.size(); i += 160) {
+        std::vector<std::int16_t> frame(160);
+        for (std::size_t k = 0; k < 160; ++k) frame[k] = all[(i + k) * 2 + channel];
+        frames += FakeAudio::tone_amplitude(frame, hz) >= kHeard;
+    }
+    return frames;
 }
 
 }  // namespace
@@ -131,8 +153,7 @@ TEST_CASE(
 TEST_CASE(
     "transfers: a blind transfer waits on hold for its target, and one nobody takes in the "
     "campaign's time comes back") {
-    MonitorFloor f("agents: {transfer_timeout: 3s}\n");
-    auto& sim = f.sim;
+    MonitorFloor f("transfer: {timeout: 3s}\n");
     // What cannot be asked for.
     request(f, "d", R"({"type":"transfer","agent":"nobody"})");
     CHECK(f.last("d", "error")["reason"] == "agent nobody is not logged in");
@@ -230,4 +251,141 @@ TEST_CASE("transfers: a consult ends cleanly when the customer hangs up or the t
     }
     CHECK(a->legs[3].agent == "a1");
     CHECK(a->legs[3].kind == "talk");
+}
+
+TEST_CASE(
+    "transfers: to a number outside the campaign allows - busy, then a consult, a conference "
+    "and the customer left with it") {
+    MonitorFloor f("transfer: {timeout: 5s, external_allowed: [\"+1800555*\"]}\n");
+    auto& sim = f.sim;
+    // The numbers outside: +18005550100 is busy, +18005550199 answers and hums 2.5 kHz.
+    std::vector<std::int16_t> hum;
+    std::size_t n = 0;
+    for (int i = 0; i < 60 * 50; ++i) {
+        const auto frame = tone_frame(kOutsideHz, n);
+        hum.insert(hum.end(), frame.begin(), frame.end());
+    }
+    sim.carrier([hum](const ScriptedSip::Invite& i) {
+        if (i.dial.to.find("+18005550100") != std::string::npos)
+            return CarrierPlan{200ms, 486, true, {}, -1ms};
+        return CarrierPlan{300ms, 200, true, hum, -1ms};
+    });
+    auto outside = [&]() -> ScriptedSip::Invite* {
+        for (auto& i : sim.sip().invites())
+            if (i.dial.to.find("+18005550199") != std::string::npos) return &i;
+        return nullptr;
+    };
+
+    // Only the numbers the campaign lists.
+    request(f, "d", R"({"type":"transfer","number":"+12125551234"})");
+    CHECK(f.last("d", "error")["reason"] ==
+          "campaign sim does not allow transfers to +12125551234 (transfer.external_allowed)");
+    CHECK(sim.sip().invites().size() == 4);  // the customer and three softphones: nothing dialled
+    std::string error;
+    CHECK_FALSE(
+        parse_agent_request(R"({"type":"consult","agent":"a2","number":"+18005550199"})", &error));
+    CHECK(error ==
+          "'consult' needs one of 'agent' (an agent id), 'queue' (a skill or campaign) or "
+          "'number' (a number the campaign allows)");
+
+    // Busy: the customer is back with a1.
+    request(f, "d", R"({"type":"consult","number":"+1 800 555 0100"})");
+    CHECK(f.last("d", "transfer")["state"] == "waiting");
+    f.speak(500ms);
+    CHECK(f.last("d", "transfer")["state"] == "failed");
+    CHECK(f.last("d", "transfer")["reason"] == "+18005550100: 486 scripted");
+    auto h = f.second();
+    CHECK(h.customer.share(kAgentHz) > 0.9);
+
+    // A consult: a1 and the number hear each other, the customer is on hold.
+    request(f, "d", R"({"type":"consult","number":"+18005550199"})");
+    f.speak(500ms);
+    CHECK(f.last("d", "transfer")["state"] == "consulting");
+    CHECK(f.last("d", "transfer")["agent"] == "+18005550199");
+    ScriptedSip::Invite* x = outside();
+    REQUIRE(x);
+    CHECK(x->dial.from.find("+12125550100") != std::string::npos);  // the campaign's caller ID
+    auto t0 = sim.clock().now();
+    h = f.second();
+    auto t1 = sim.clock().now();
+    auto heard_outside = tones_in(sim.sent(*x), t0, t1);
+    CHECK(h.agent.share(kOutsideHz) > 0.9);
+    CHECK(h.agent.absent(kCustomerHz));
+    CHECK(heard_outside.share(kAgentHz) > 0.9);
+    CHECK(heard_outside.absent(kOutsideHz));
+    CHECK(h.customer.absent(kOutsideHz));
+    CHECK(h.customer.absent(kAgentHz));
+
+    // The conference of the three.
+    request(f, "d", R"({"type":"conference"})");
+    CHECK(f.last("d", "transfer")["state"] == "conference");
+    t0 = sim.clock().now();
+    h = f.second();
+    t1 = sim.clock().now();
+    heard_outside = tones_in(sim.sent(*x), t0, t1);
+    CHECK(h.customer.share(kAgentHz) > 0.9);
+    CHECK(h.customer.share(kOutsideHz) > 0.9);
+    CHECK(h.agent.share(kCustomerHz) > 0.9);
+    CHECK(h.agent.share(kOutsideHz) > 0.9);
+    CHECK(heard_outside.share(kCustomerHz) > 0.9);
+    CHECK(heard_outside.share(kAgentHz) > 0.9);
+
+    // a1 leaves: the customer and the number, through the engine.
+    request(f, "d", R"({"type":"complete"})");
+    CHECK(f.last("d", "transfer")["state"] == "completed");
+    CHECK(f.last("d", "state")["state"] == "wrapup");
+    t0 = sim.clock().now();
+    h = f.second();
+    t1 = sim.clock().now();
+    heard_outside = tones_in(sim.sent(*x), t0, t1);
+    CHECK(h.customer.share(kOutsideHz) > 0.9);
+    CHECK(h.customer.absent(kAgentHz));
+    CHECK(heard_outside.share(kCustomerHz) > 0.9);
+    CHECK(heard_outside.absent(kAgentHz));
+    CHECK(h.agent.frames == 0);
+    request(
+        f, "d",
+        R"({"type":"disposition","attempt":)" + std::to_string(f.attempt) + R"(,"code":"SALE"})");
+    CHECK(f.last("d", "disposed")["code"] == "SALE");
+
+    // The number hangs up: the customer's call ends with it (nobody left in silence).
+    sim.sip().finish_ended(x->id, true);
+    sim.run_for(300ms);
+    CHECK(f.customer->over);
+    sim.run_for(500ms);
+    const auto a = f.stored();
+    REQUIRE(a);
+    CHECK(a->outcome == Outcome::connected);
+    CHECK(a->agent == "a1");
+    CHECK(a->disposition == "SALE");  // no agent after a1: a1's code is the call's
+    REQUIRE(a->legs.size() == 4);
+    CHECK(a->legs[0].agent == "+18005550199");
+    CHECK(a->legs[0].kind == "consult");
+    CHECK(a->legs[1].agent == "a1");
+    CHECK(a->legs[1].to == "+18005550199");
+    CHECK(a->legs[1].disposition == "SALE");
+    CHECK(a->legs[2].kind == "conference");
+    CHECK(a->legs[3].kind == "outside");
+    CHECK(a->legs[3].to_ms - a->legs[3].from_ms >= 1000);
+}
+
+TEST_CASE("transfers: the recording follows the customer from the first agent to the second") {
+    MonitorFloor f("recording: {enabled: true, folder: rec}\n");
+    auto& sim = f.sim;
+    request(f, "x", R"({"type":"ready"})");
+    f.speak(1s);
+    request(f, "d", R"({"type":"transfer","agent":"a2"})");
+    CHECK(f.last("d", "transfer")["state"] == "completed");
+    f.speak(2s);
+    request(f, "x", R"({"type":"hangup"})");
+    sim.run_for(200ms);
+    const std::string wav = recording_path(sim.campaign(), f.attempt);
+    // One file for the attempt: the customer's hum on the left all along; on the right, a1
+    // before the transfer and a2 after it.
+    CHECK(recorded_frames(wav, 0, kCustomerHz) >= 200);
+    const int first = recorded_frames(wav, 1, kAgentHz);
+    const int second = recorded_frames(wav, 1, kOtherAgentHz);
+    CHECK_MESSAGE(first >= 200, first << " frames of a1");  // the 4 s + 1 s before the transfer
+    CHECK_MESSAGE(second >= 90, second << " frames of a2");
+    CHECK_MESSAGE(second <= 110, second << " frames of a2: more than it talked");
 }

@@ -131,7 +131,8 @@ class Desktop {
                 "in a call: hold · unhold · mute · unmute · rp / rr pause / resume the "
                 "recording · k DIGITS keys to the customer\n"
                 "m NUMBER [CAMPAIGN] dial a number by hand\n"
-                "transfers: t AGENT / tq QUEUE blind · x AGENT / xq QUEUE consult · done "
+                "transfers: t AGENT / tq QUEUE / tn NUMBER blind · x AGENT / xq QUEUE / xn NUMBER "
+                "consult · done "
                 "complete · back cancel · conf three-way\n"
                 "supervisors: calls · listen / whisper / barge ATTEMPT · leave\n");
         const auto started = Clock::now();
@@ -478,6 +479,8 @@ class Desktop {
             send(d, {{"type", k == "t" ? "transfer" : "consult"}, {"agent", rest}});
         else if (k == "tq" || k == "xq")
             send(d, {{"type", k == "tq" ? "transfer" : "consult"}, {"queue", rest}});
+        else if (k == "tn" || k == "xn")
+            send(d, {{"type", k == "tn" ? "transfer" : "consult"}, {"number", rest}});
         else if (k == "done")
             send(d, {{"type", "complete"}});
         else if (k == "back")

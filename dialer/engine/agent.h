@@ -75,6 +75,10 @@ struct Agent {
         bool consult = false;
         std::string agent, queue, found;
         SteadyTime deadline;
+        // A number outside (E.164) and the leg to it, once placed; `found` is that leg's guest
+        // key once it answered.
+        std::string number;
+        sip::CallId leg = 0;
     };
     std::optional<Transfer> transfer;
     // The wrap-up is of this agent's part of a call that went on with another agent: its

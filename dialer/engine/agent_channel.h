@@ -44,8 +44,8 @@ struct AgentRequest {
         calls,        // a supervisor: the live calls (agent, campaign, number, state, duration)
         monitor,      // a supervisor: attempt, mode (listen | whisper | barge); again to switch
         unmonitor,    // a supervisor: leave the call being monitored
-        transfer,     // agent | queue: the customer to another agent (blind)
-        consult,      // agent | queue: the customer on hold, the agent talks to the target first
+        transfer,     // agent | queue | number: the customer to another agent or a number
+        consult,      // agent | queue | number: the customer on hold, the agent talks first
         complete,     // after consult or conference: the customer with the target, I leave
         cancel,       // a transfer still waiting, a consult or a conference: back to my customer
         conference,   // after consult: the three of us
@@ -54,7 +54,8 @@ struct AgentRequest {
     Type type = Type::heartbeat;
     std::string agent, password, phone, reason, code, notes, digits, campaign;
     std::string mode;   // monitor: listen | whisper | barge
-    std::string queue;  // transfer, consult: a skill or campaign (else `agent`: an agent id)
+    std::string queue;  // transfer, consult: a skill or campaign (`agent`: an agent id, `phone`:
+                        // the request's `number`)
     std::string text;   // message
     std::vector<std::string> campaigns, skills;
     std::uint64_t attempt = 0;

@@ -113,10 +113,9 @@ void AgentPool::hear_by_modes(Room& room) {
     m.hear(kCustomer, kAgent, true);
     m.hear(kAgent, kCustomer, true);
     for (const auto& [gid, party] : room.guests) {
-        const Agent* g = find_agent(gid);
-        const std::string mode = g ? g->guest_mode : "";
+        const std::string mode = mode_of(gid);
         const bool to_agent = mode == "whisper" || mode == "consult";
-        const bool to_all = mode == "barge" || mode == "conference";
+        const bool to_all = mode == "barge" || mode == "conference" || mode == "talk";
         m.hear(party, kCustomer, true);
         m.hear(party, kAgent, true);
         m.hear(kAgent, party, to_agent || to_all);
@@ -167,7 +166,18 @@ void AgentPool::stop_monitor(Agent& s, const std::string& reason) {
     leave_room(s);
 }
 
+std::string AgentPool::mode_of(const std::string& guest) {
+    if (const External* x = external_of(guest)) return x->mode;
+    const Agent* g = find_agent(guest);
+    return g ? g->guest_mode : "";
+}
+
 void AgentPool::end_monitors(Call& c, const std::string& reason) {
+    // A number outside ringing for this call (not in the room yet) goes too.
+    std::vector<sip::CallId> numbers;
+    for (const auto& [leg, x] : externals_)
+        if (x.call == c.id()) numbers.push_back(leg);
+    for (auto leg : numbers) end_external(leg, &c, reason);
     auto r = rooms_.find(c.id());
     if (r == rooms_.end()) return;
     std::vector<std::string> ids;
@@ -186,7 +196,9 @@ void AgentPool::mix_rooms() {
     std::vector<sip::CallId> gone;
     for (auto& [id, room] : rooms_) {
         Call* c = host_.find_call(id);
-        if (!c || c->state() != Call::State::connected || !c->agent())
+        bool talking_outside = false;  // the customer with a number outside, no agent
+        for (const auto& [gid, party] : room.guests) talking_outside |= mode_of(gid) == "talk";
+        if (!c || c->state() != Call::State::connected || (!c->agent() && !talking_outside))
             gone.push_back(id);
         else
             room.mixer.tick();
@@ -201,14 +213,19 @@ void AgentPool::mix_rooms() {
         if (r == rooms_.end()) continue;
         std::vector<std::string> ids;
         for (const auto& [sid, party] : r->second.guests) ids.push_back(sid);
-        for (const auto& sid : ids)
+        for (const auto& sid : ids) {
+            if (const External* x = external_of(sid)) {
+                end_external(x->leg, nullptr, "the call ended");
+                continue;
+            }
             if (Agent* g = find_agent(sid)) {
                 if (monitor_mode(g->guest_mode)) protocol_.monitor_ended(*g, 0, "the call ended");
                 g->guest_of = 0;
                 g->guest_mode.clear();
                 if (g->state == AgentState::talking && !g->customer) after_wrapup(*g);
             }
-        rooms_.erase(r);
+        }
+        rooms_.erase(id);
     }
 }
 

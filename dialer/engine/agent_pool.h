@@ -214,6 +214,31 @@ class AgentPool {
     void start_conference(Agent& a);
     // A consult or conference guest leaves `c`: its stretch is kept, it is free again.
     void end_consult(Agent& b, Call& c, const std::string& reason);
+    // Numbers outside (transfer.external_allowed): a leg on the customer's trunk, a guest of
+    // the call's room once it answers (consult, conference), or the customer's only partner
+    // after a blind transfer or a complete (talk).
+    struct External {
+        sip::CallId leg = 0, call = 0;  // its own SIP leg; the customer's call
+        std::string number, agent;      // the number; the agent who asked
+        int port = 0;                   // reserved for the offer until it answers
+        std::unique_ptr<media::AudioChannel> rtp;
+        std::string mode;  // "" (ringing), consult, conference or talk
+        std::int64_t since_ms = 0;
+        bool answered = false, over = false;  // its leg answered; ended by the far end
+    };
+    static std::string external_key(sip::CallId leg) { return "ext:" + std::to_string(leg); }
+    External* external_of(const std::string& guest);
+    // The mode of a room's guest: an agent's, or a number's (talk is heard by all, as a
+    // conference).
+    std::string mode_of(const std::string& guest);
+    bool dial_external(Agent& a, Call& c);
+    void external_answered(External& x, const std::string& sdp);
+    void hand_over_external(Agent& a, External& x, Call& c);
+    // The number leaves the call: its stretch into the attempt, its leg hung up (or cancelled).
+    void end_external(sip::CallId leg, Call* c, const std::string& reason);
+    void add_external(Room& room, External& x);
+    // The first agent's part is over: its own wrap-up (the call went on without it).
+    void start_part_wrapup(Agent& a, Call& c, double talk_s);
     // The stretch `g` spent as a guest of `c`, into the attempt's legs.
     void close_guest_leg(Agent& g, Call& c);
     // A part's disposition, to the attempt wherever it is now (a live call, another agent's
@@ -266,6 +291,7 @@ class AgentPool {
              std::pair<std::int64_t, std::int64_t>>
         agent_time_;
     std::unordered_map<sip::CallId, Room> rooms_;   // monitored calls
+    std::map<sip::CallId, External> externals_;     // numbers outside, by their SIP leg
     std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
     std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
     double relay_max_us_ = 0;

@@ -173,6 +173,10 @@ void AgentPool::dial_leg(Agent& a) {
 }
 
 bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
+    if (auto x = externals_.find(id); x != externals_.end()) {
+        external_answered(x->second, sdp);
+        return true;
+    }
     auto it = legs_.find(id);
     if (it == legs_.end()) return false;
     Agent& a = *it->second;
@@ -239,6 +243,18 @@ bool AgentPool::leg_answered(sip::CallId id, const std::string& sdp) {
 }
 
 bool AgentPool::leg_failed(sip::CallId id, int status, const std::string& phrase) {
+    if (auto x = externals_.find(id); x != externals_.end()) {
+        // A number outside that never answered (busy, no such number, cancelled): the agent
+        // who asked is back with the customer.
+        const std::string number = x->second.number, agent = x->second.agent;
+        if (x->second.port) ports_.give(x->second.port);
+        externals_.erase(x);
+        if (Agent* a = find_agent(agent); a && a->transfer && a->transfer->leg == id) {
+            a->transfer->leg = 0;
+            drop_transfer(*a, "failed", number + ": " + std::to_string(status) + " " + phrase);
+        }
+        return true;
+    }
     auto it = legs_.find(id);
     if (it == legs_.end()) return false;
     Agent& a = *it->second;
@@ -258,6 +274,24 @@ bool AgentPool::leg_failed(sip::CallId id, int status, const std::string& phrase
 // The softphone hung up (or its leg failed mid-shift). A customer talking to this agent is never
 // left in silence: another ready agent takes the call, or the safe-harbor message ends it.
 bool AgentPool::leg_ended(sip::CallId id) {
+    if (auto x = externals_.find(id); x != externals_.end()) {
+        // The number outside hung up. With the customer alone (no agent left), the call ends:
+        // nobody is left in silence; in a consult or conference, the agent has the customer.
+        x->second.over = true;  // its leg is over: nothing to hang up
+        const std::string number = x->second.number, agent = x->second.agent;
+        const bool alone = x->second.mode == "talk";
+        Call* c = host_.find_call(x->second.call);
+        Agent* a = find_agent(agent);
+        if (a && a->transfer && a->transfer->leg == id) {
+            a->transfer->leg = 0;
+            end_external(id, c, number + " hung up");
+            drop_transfer(*a, "cancelled", number + " hung up");
+        } else {
+            end_external(id, c, number + " hung up");
+        }
+        if (alone && c && c->state() == Call::State::connected && !c->agent()) c->end("engine");
+        return true;
+    }
     auto it = legs_.find(id);
     if (it == legs_.end()) return false;
     Agent& a = *it->second;
@@ -392,10 +426,10 @@ void AgentPool::expire_waiting() {
 }
 
 bool AgentPool::relay_to_agent(Call& c, std::span<const std::int16_t> pcm, SteadyTime arrived) {
+    if (room_input(c.id(), nullptr, pcm)) return true;  // a room: monitored, or more parties
     Agent* a = c.agent();
     if (!a || !a->rtp) return false;
-    if (room_input(c.id(), nullptr, pcm)) return true;  // a monitored call: through its room
-    if (a->keys && a->keys->busy()) return true;        // a key of the customer's is being played
+    if (a->keys && a->keys->busy()) return true;  // a key of the customer's is being played
     a->rtp->send(pcm);
     relayed(arrived);
     return true;

@@ -104,26 +104,20 @@ std::unique_ptr<Call> Call::place(CallContext& ctx, CampaignRun& run, Attempt at
     return call;
 }
 
-bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
+void Call::address(sip::Dial& d, const Trunk& trunk, const sip::ServerTarget& at,
+                   const std::string& number) {
     const TrunkConfig& tc = trunk.config();
-    if (!target)
-        target = trunk.pick_target(
-            now(), &trunk == trunk_ ? tried_targets_ : std::vector<sip::ServerTarget>{});
-    if (!target) return false;
-    const sip::ServerTarget at = *target;
-    sip::Dial d;
     if (trunk.by_name()) {
         // The To header names the carrier's domain; the request goes to the address the lookup
         // chose, which is all Sofia is handed: it never resolves a name.
-        d.to = "sip:" + attempt_.number() + "@" + tc.host +
-               (tc.port ? ":" + std::to_string(tc.port) : "");
-        d.request_uri = "sip:" + attempt_.number() + "@" + host_port(at.ip, at.port) +
-                        ";transport=" + at.transport;
+        d.to = "sip:" + number + "@" + tc.host + (tc.port ? ":" + std::to_string(tc.port) : "");
+        d.request_uri =
+            "sip:" + number + "@" + host_port(at.ip, at.port) + ";transport=" + at.transport;
         d.peer = at.ip;
         // Over TLS the carrier's certificate must name its domain, not the address.
         if (at.transport == "tls") d.tls_name = tc.tls_name.empty() ? tc.host : tc.tls_name;
     } else {
-        d.to = "sip:" + attempt_.number() + "@" + host_port(tc.host, tc.port) +
+        d.to = "sip:" + number + "@" + host_port(tc.host, tc.port) +
                (tc.transport != "udp" ? ";transport=" + tc.transport : "");
         // The transport must be in the request URI: nua drops a To header's URI parameters
         // when it makes the request URI from it (a TCP or TLS trunk went out over UDP).
@@ -133,6 +127,30 @@ bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
         }
         if (tc.transport == "tls") d.tls_name = tc.tls_name;
     }
+}
+
+std::optional<sip::Dial> Call::third_party_dial(const std::string& number,
+                                                const std::string& sdp) const {
+    if (!trunk_ || trunk_->config().srtp) return std::nullopt;
+    sip::Dial d;
+    address(d, *trunk_, target_, number);
+    d.from = "sip:" + attempt_.caller_id + "@" +
+             host_port(ctx_.config.sip_address, ctx_.config.sip_port);
+    d.sdp = sdp;
+    d.user = trunk_->config().username;
+    d.password = trunk_->config().password;
+    return d;
+}
+
+bool Call::invite_on(Trunk& trunk, const sip::ServerTarget* target) {
+    const TrunkConfig& tc = trunk.config();
+    if (!target)
+        target = trunk.pick_target(
+            now(), &trunk == trunk_ ? tried_targets_ : std::vector<sip::ServerTarget>{});
+    if (!target) return false;
+    const sip::ServerTarget at = *target;
+    sip::Dial d;
+    address(d, trunk, at, attempt_.number());
     // The caller ID: a pool's number is chosen once per call (it stays on every trunk the call
     // moves to, and counts once against its daily limit); else the campaign's or the trunk's.
     if (run_.has_caller_id_pool()) {

@@ -149,6 +149,12 @@ class Call {
     // on the media tick; the agent's voice waits meanwhile. False when too many are queued.
     bool send_keys(const std::string& keys);
 
+    // A leg to `number` on this call's trunk and address, with its caller ID and `sdp` as the
+    // offer (a transfer to a number outside). Nullopt when the trunk wants SRTP (not offered
+    // for such legs yet) or the call has no trunk.
+    std::optional<sip::Dial> third_party_dial(const std::string& number,
+                                              const std::string& sdp) const;
+
     // Ends the call: CANCEL while ringing, BYE once answered. `by` for the desktop's hangup.
     void end(const std::string& by);
     void hang_up();
@@ -178,6 +184,9 @@ class Call {
     // Sends the INVITE on `trunk` (to `target`, one of its addresses; null: the trunk picks):
     // the call's leg from now on. False when the trunk has no address or the SIP stack refused.
     bool invite_on(Trunk& trunk, const sip::ServerTarget* target = nullptr);
+    // The To (and request URI, peer, TLS name) of a request to `number` at `at` on `trunk`.
+    static void address(sip::Dial& d, const Trunk& trunk, const sip::ServerTarget& at,
+                        const std::string& number);
     // The trunk failed this call (`code`): on to the best trunk not in `tried_` that can take it
     // (the same trunk when only one of its addresses failed and it has another), leaving this
     // leg. False when there is none (the call ends as it is).

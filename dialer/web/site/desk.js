@@ -276,7 +276,7 @@ function showCalls(calls) {
 function transferTo(type) {
   const target = $("transfer-target").value.trim();
   if (!target) { $("transfer-target").focus(); return; }
-  send({ type, [$("transfer-to").value === "queue" ? "queue" : "agent"]: target });
+  send({ type, [$("transfer-to").value]: target });
 }
 
 function keyboard(ev) {

@@ -71,6 +71,7 @@ export const S = {
   transfer: "Transfer",
   transfer_to_agent: "Agent",
   transfer_to_queue: "Queue (skill or campaign)",
+  transfer_to_number: "Number outside",
   transfer_target: "Agent ID or queue",
   transfer_blind: "Transfer",
   transfer_consult: "Consult",
