@@ -129,7 +129,7 @@ void AgentPool::transfers_tick() {
             drop_transfer(*a, "failed",
                           (!t.number.empty() ? t.number + " did not answer"
                            : t.agent.empty() ? "nobody in queue " + t.queue + " was free"
-                                             : t.agent + " was free") +
+                                             : t.agent + " was not free") +
                               " within " +
                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                                  c->run().campaign().transfer_timeout)
