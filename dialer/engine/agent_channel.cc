@@ -250,11 +250,16 @@ std::optional<AgentRequest> parse_agent_request(std::string_view text, std::stri
             break;
         case AgentRequest::Type::transfer:
         case AgentRequest::Type::consult:
-            ok = f.text("agent", r.agent, false) && f.text("queue", r.queue, false);
-            if (ok && r.agent.empty() == r.queue.empty()) {
+            ok = f.text("agent", r.agent, false) && f.text("queue", r.queue, false) &&
+                 f.text("number", r.phone, false);
+            if (ok && int(!r.agent.empty()) + int(!r.queue.empty()) + int(!r.phone.empty()) != 1) {
                 *error = "'" + type +
-                         "' needs one of 'agent' (an agent id) or 'queue' (a skill "
-                         "or campaign)";
+                         "' needs one of 'agent' (an agent id), 'queue' (a skill or campaign) or "
+                         "'number' (a number the campaign allows)";
+                ok = false;
+            }
+            if (ok && r.phone.size() > 64) {
+                *error = "'number' must be at most 64 characters";
                 ok = false;
             }
             if (ok && !r.agent.empty()) ok = parse_agent_id(f, r);
