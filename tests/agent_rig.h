@@ -6,6 +6,7 @@
 #include <sndfile.h>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <thread>
@@ -81,54 +82,52 @@ inline int tone_packets(RtpCapture& capture, double hz) {
     return n;
 }
 
-// 20 ms frames of a WAV (first channel, any rate) that are a loud, pure tone at `hz`.
-inline int tone_frames(const std::string& wav, double hz) {
+// Calls `each` with every whole 20 ms frame of channel `channel` of a WAV (any rate), its peak
+// and the rate; returns the file's number of channels.
+inline int for_each_wav_frame(
+    const std::string& wav, int channel,
+    const std::function<void(const std::vector<std::int16_t>&, int peak, int rate)>& each) {
     SF_INFO info{};
     SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
     REQUIRE_MESSAGE(f, wav);
     std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * info.channels));
     sf_readf_short(f, all.data(), info.frames);
     sf_close(f);
+    REQUIRE(channel < info.channels);
     const auto n = static_cast<std::size_t>(info.samplerate / 50);
     const auto channels = static_cast<std::size_t>(info.channels);
-    int frames = 0;
+    std::vector<std::int16_t> frame(n);
     for (std::size_t i = 0; (i + n) * channels <= all.size(); i += n) {
-        std::vector<std::int16_t> frame(n);
         int peak = 0;
         for (std::size_t k = 0; k < n; ++k) {
-            frame[k] = all[(i + k) * channels];
+            frame[k] = all[(i + k) * channels + static_cast<std::size_t>(channel)];
             peak = std::max(peak, std::abs(int(frame[k])));
         }
-        frames += peak > 2000 && purity(frame, hz, info.samplerate) > 0.8;
+        each(frame, peak, info.samplerate);
     }
+    return info.channels;
+}
+
+// 20 ms frames of a WAV (first channel, any rate) that are a loud, pure tone at `hz`.
+inline int tone_frames(const std::string& wav, double hz) {
+    int frames = 0;
+    for_each_wav_frame(wav, 0, [&](const std::vector<std::int16_t>& frame, int peak, int rate) {
+        frames += peak > 2000 && purity(frame, hz, rate) > 0.8;
+    });
     return frames;
 }
 
-// 20 ms frames of a WAV (first channel, 8 kHz) in which each of `tones` carries at least
-// `share` of the frame's energy (a mix of two tones: about half each), of those louder than 1000.
+// 20 ms frames of a WAV (first channel) in which each of `tones` carries at least `share` of the
+// frame's energy (a mix of two tones: about half each), of those louder than 1000.
 inline int mixed_frames(const std::string& wav, const std::vector<double>& tones,
                         double share = 0.2) {
-    SF_INFO info{};
-    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
-    REQUIRE_MESSAGE(f, wav);
-    std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * info.channels));
-    sf_readf_short(f, all.data(), info.frames);
-    sf_close(f);
-    const auto n = static_cast<std::size_t>(info.samplerate / 50);
-    const auto channels = static_cast<std::size_t>(info.channels);
     int frames = 0;
-    for (std::size_t i = 0; (i + n) * channels <= all.size(); i += n) {
-        std::vector<std::int16_t> frame(n);
-        int peak = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-            frame[k] = all[(i + k) * channels];
-            peak = std::max(peak, std::abs(int(frame[k])));
-        }
-        if (peak <= 1000) continue;
+    for_each_wav_frame(wav, 0, [&](const std::vector<std::int16_t>& frame, int peak, int rate) {
+        if (peak <= 1000) return;
         bool all_there = true;
-        for (double hz : tones) all_there &= purity(frame, hz, info.samplerate) >= share;
+        for (double hz : tones) all_there &= purity(frame, hz, rate) >= share;
         frames += all_there;
-    }
+    });
     return frames;
 }
 

@@ -172,9 +172,7 @@ TEST_CASE(
     sim.desk().request("d", R"({"type":"disposition","attempt":)" + std::to_string(f.attempt) +
                                 R"(,"code":")" + sim.campaign().dispositions.front().code + "\"}");
     sim.run_for(200ms);
-    std::optional<Attempt> done;
-    for (const auto& a : sim.attempts())
-        if (a.id == f.attempt) done = a;
+    const std::optional<Attempt> done = f.stored();
     REQUIRE(done);
     REQUIRE(done->monitors.size() == 4);
     const char* modes[] = {"listen", "whisper", "barge", "listen"};
@@ -205,9 +203,7 @@ TEST_CASE("monitoring: the customer hanging up ends it, and the supervisor can t
     sim.desk().request("d", R"({"type":"disposition","attempt":)" + std::to_string(f.attempt) +
                                 R"(,"code":")" + sim.campaign().dispositions.front().code + "\"}");
     sim.run_for(200ms);
-    std::optional<Attempt> done;
-    for (const auto& a : sim.attempts())
-        if (a.id == f.attempt) done = a;
+    const std::optional<Attempt> done = f.stored();
     REQUIRE(done);
     REQUIRE(done->monitors.size() == 1);
     CHECK(done->monitors[0].mode == "barge");

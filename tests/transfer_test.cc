@@ -5,10 +5,9 @@
 // free agent and comes back when none is; the ledger keeps each agent's stretch and parts.
 #include <doctest/doctest.h>
 
-#include <sndfile.h>
-
 #include "campaigns/call_log.h"
 #include "campaigns/report.h"
+#include "tests/agent_rig.h"
 #include "tests/monitor_rig.h"
 
 using namespace outpace;
@@ -24,19 +23,12 @@ void request(MonitorFloor& f, const std::string& desk, const std::string& json) 
 // Of a recording (stereo: the customer left, what the customer heard right), the 20 ms frames
 // of channel `channel` carrying `hz`.
 int recorded_frames(const std::string& wav, int channel, int hz) {
-    SF_INFO info{};
-    SNDFILE* f = sf_open(wav.c_str(), SFM_READ, &info);
-    REQUIRE_MESSAGE(f, wav);
-    REQUIRE(info.channels == 2);
-    std::vector<std::int16_t> all(static_cast<std::size_t>(info.frames * 2));
-    sf_readf_short(f, all.data(), info.frames);
-    sf_close(f);
     int frames = 0;
-    for (std::size_t i = 0; (i + 160) * 2 <= all.size(); i += 160) {
-        std::vector<std::int16_t> frame(160);
-        for (std::size_t k = 0; k < 160; ++k) frame[k] = all[(i + k) * 2 + channel];
-        frames += FakeAudio::tone_amplitude(frame, hz) >= kHeard;
-    }
+    const int channels =
+        for_each_wav_frame(wav, channel, [&](const std::vector<std::int16_t>& frame, int, int) {
+            frames += FakeAudio::tone_amplitude(frame, hz) >= kHeard;
+        });
+    REQUIRE(channels == 2);
     return frames;
 }
 
