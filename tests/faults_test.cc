@@ -329,11 +329,11 @@ TEST_CASE(
 }
 
 namespace {
-// Another program holding the rig's RTP ports: all even ports of its 100 but the highest five
-// (the engine takes the lowest first). Released when it goes.
+// Another program holding the rig's RTP ports: all of its 100 but the highest ten (the engine
+// takes the lowest first). Released when it goes.
 struct HeldPorts {
     explicit HeldPorts(const Rig& rig) {
-        for (int port = rig.rtp_first(); port < rig.rtp_first() + 90; port += 2) {
+        for (int port = rig.rtp_first(); port < rig.rtp_first() + 90; ++port) {
             const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             sockaddr_in a{};
             a.sin_family = AF_INET;

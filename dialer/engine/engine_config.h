@@ -121,7 +121,7 @@ struct EngineConfig {
     // carrier error and moves to the campaign's next trunk, if it has one.
     Millis sip_response_timeout{32'000};
     std::string rtp_address = "127.0.0.1";
-    int rtp_first_port = 20000, rtp_last_port = 29999;
+    int rtp_first_port = 10000, rtp_last_port = 32767;
     std::vector<TrunkConfig> trunks;
     // How trunks named by host name are looked up (servers, timeout per try, tries).
     sip::DnsConfig dns;

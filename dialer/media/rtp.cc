@@ -22,7 +22,7 @@ extern "C" {
 namespace outpace::media {
 
 RtpPortPool::RtpPortPool(int first, int last) {
-    for (int p = last - (last % 2); p >= first + (first % 2); p -= 2) free_.push_back(p);
+    for (int p = last; p >= first; --p) free_.push_back(p);
 }
 
 std::optional<int> RtpPortPool::take() {
@@ -220,6 +220,13 @@ void RtpSession::receive(std::span<std::uint8_t> data, const void* from, unsigne
             ++stats_.foreign;
             return;
         }
+    }
+    // RTCP, ours multiplexed or another call's peer's sent to its port + 1 (ours, when our ports
+    // are adjacent): never audio, and never a reason to latch onto its source port. Tested before
+    // SRTP: SRTCP fails RTP's check and would count as forged.
+    if (data.size() >= 2 && (data[0] >> 6) == 2 && data[1] >= 192 && data[1] <= 223) {
+        ++stats_.rtcp;
+        return;
     }
     if (srtp_) {
         // Checked before anything is read from it, and before a NAT's port is latched: a forged

@@ -19,7 +19,10 @@ struct event;
 
 namespace outpace::media {
 
-// Even ports of a range, handed out and taken back.
+// Every port of a range, handed out and taken back. Odd ports too: the engine sends no RTCP and
+// offers RTCP multiplexed on the RTP port (RFC 5761), so no call needs port + 1 for RTCP, and the
+// range holds one answered call per port instead of per two. A peer that still sends RTCP to
+// port + 1 reaches another call's socket, where it is recognised and dropped (RtpStats::rtcp).
 class RtpPortPool {
   public:
     RtpPortPool(int first, int last);
@@ -39,6 +42,8 @@ struct RtpStats {
     std::uint64_t packets_in = 0, packets_out = 0, lost = 0, malformed = 0, foreign = 0;
     // SRTP packets that did not authenticate (forged, replayed, another key): dropped.
     std::uint64_t unauthenticated = 0;
+    // RTCP (RFC 5761's test: a second byte of 192-223), muxed or sent to port + 1: not read.
+    std::uint64_t rtcp = 0;
     double jitter_ms = 0;
 };
 

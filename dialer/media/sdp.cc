@@ -29,6 +29,7 @@ std::string make_offer(const std::string& address, int port, std::uint64_t sessi
            "a=rtpmap:101 telephone-event/8000\r\n"
            "a=fmtp:101 0-16\r\n"
            "a=ptime:20\r\n"
+           "a=rtcp-mux\r\n"
            "a=sendrecv\r\n";
 }
 
