@@ -25,6 +25,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     rtp_in_ = &rtp.Add({{"result", "received"}});
     rtp_lost_ = &rtp.Add({{"result", "lost"}});
     rtp_unauthenticated_ = &rtp.Add({{"result", "unauthenticated"}});
+    rtp_rtcp_ = &rtp.Add({{"result", "rtcp"}});
     rtp_jitter_ =
         &prometheus::BuildHistogram()
              .Name("outpace_rtp_jitter_seconds")
@@ -36,6 +37,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Help("What relaying adds to a packet between customer and agent")
                   .Register(r)
                   .Add({}, kRelay);
+    recording_dropped_ = &prometheus::BuildCounter()
+                              .Name("outpace_recording_frames_dropped_total")
+                              .Help("20 ms recording frames dropped: the disk was too far behind")
+                              .Register(r)
+                              .Add({});
     auto& store = prometheus::BuildHistogram()
                       .Name("outpace_store_write_seconds")
                       .Help("Synced ledger writes: attempts begun, outcomes recorded")

@@ -95,9 +95,13 @@ class Metrics {
     prometheus::Counter& rtp_packets_lost() { return *rtp_lost_; }
     // SRTP packets that did not authenticate (forged, replayed, another key): dropped.
     prometheus::Counter& rtp_packets_unauthenticated() { return *rtp_unauthenticated_; }
+    // RTCP that reached a call's RTP port (muxed, or meant for a neighbour's port + 1): dropped.
+    prometheus::Counter& rtp_packets_rtcp() { return *rtp_rtcp_; }
     prometheus::Histogram& rtp_jitter() { return *rtp_jitter_; }
     prometheus::Histogram& relay_latency() { return *relay_; }
     prometheus::Histogram& store_write(bool begin) { return begin ? *store_begin_ : *store_end_; }
+    // 20 ms recording frames the disk fell too far behind to take (the writer's queue was full).
+    prometheus::Counter& recording_frames_dropped() { return *recording_dropped_; }
     // The store's memory by part: memtables, block cache, table readers.
     std::array<prometheus::Gauge*, 3>& store_memory() { return store_memory_; }
     prometheus::Gauge& agents_logged_in() { return *agents_logged_in_; }
@@ -120,7 +124,8 @@ class Metrics {
     std::map<std::string, TrunkMetrics> trunks_;
     std::map<std::pair<std::string, int>, prometheus::Counter*> sip_;
     std::map<std::string, prometheus::Counter*> sit_;
-    prometheus::Counter *rtp_in_, *rtp_lost_, *rtp_unauthenticated_;
+    prometheus::Counter *rtp_in_, *rtp_lost_, *rtp_unauthenticated_, *rtp_rtcp_,
+        *recording_dropped_;
     prometheus::Histogram *rtp_jitter_, *relay_, *store_begin_, *store_end_;
     std::array<prometheus::Gauge*, 3> store_memory_{};
     prometheus::Gauge* agents_logged_in_;

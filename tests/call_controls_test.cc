@@ -283,6 +283,7 @@ TEST_CASE("call controls: a paused recording holds silence, and the attempt keep
     CHECK(to - from == doctest::Approx(2000).epsilon(0.03));
 
     // The WAV: the agent's voice (right) before and after, nothing at all in the paused stretch.
+    sim.engine().flush_recordings();  // written by a thread of its own
     SF_INFO info{};
     const std::string path =
         sim.campaign().resolve_path("rec") + "/sim/" + std::to_string(t.attempt) + ".wav";

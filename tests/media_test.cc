@@ -4,8 +4,11 @@
 #include <event2/event.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sndfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -16,9 +19,11 @@ extern "C" {
 }
 
 #include "dialer/media/dtmf.h"
+#include "dialer/media/recorder.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
 #include "tests/process_util.h"
+#include "tests/test_util.h"
 
 using namespace outpace::media;
 
@@ -151,7 +156,6 @@ TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strang
     std::string error;
     auto s = RtpSession::open(loop, "127.0.0.1", pool, &error);
     REQUIRE(s);
-    CHECK(s->port() % 2 == 0);
     Peer far("127.0.0.1"), stranger("127.0.0.2");
     REQUIRE(s->set_remote({"127.0.0.1", far.port, kPcmu, 101, ""}));
     std::vector<long> times;
@@ -206,7 +210,53 @@ TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strang
     CHECK(std::uint16_t(first.seq + 1) == second.seq);
     CHECK(second.timestamp - first.timestamp == 160);
     s.reset();
-    CHECK(pool.free() == 50);
+    CHECK(pool.free() == 100);  // every port of 46000-46099, odd ones too
+    event_base_free(loop);
+}
+
+TEST_CASE("rtp: RTCP, muxed or a neighbour's, is dropped and never moves a latched session") {
+    event_base* loop = event_base_new();
+    RtpPortPool pool(46300, 46301);
+    std::string error;
+    auto a = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    auto b = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE((a && b));
+    CHECK(a->port() + 1 == b->port());  // adjacent: b is a's "port + 1"
+    CHECK(pool.free() == 0);
+    // A softphone behind NAT (latched), sending RTCP to a's port (muxed) from another port of
+    // its address, and to b (a's port + 1, where RFC 3550 puts RTCP without mux).
+    Peer phone("127.0.0.1"), phone_rtcp("127.0.0.1");
+    RemoteMedia r;
+    r.address = "127.0.0.1";
+    r.port = phone.port;
+    r.payload = kPcmu;
+    r.latch = true;
+    REQUIRE(a->set_remote(r));
+    REQUIRE(b->set_remote(r));
+    std::size_t heard = 0;
+    a->on_audio(
+        [&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) { heard += pcm.size(); });
+    b->on_audio(
+        [&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) { heard += pcm.size(); });
+    std::vector<std::uint8_t> sender_report(28, 0);
+    sender_report[0] = 0x80, sender_report[1] = 200, sender_report[3] = 6;  // SR, length 6
+    std::vector<std::uint8_t> bye{0x81, 203, 0x00, 0x01, 0xab, 0xcd, 0xef, 0x01};
+    phone_rtcp.send_to(a->port(), sender_report);
+    phone_rtcp.send_to(b->port(), bye);
+    for (int i = 0; i < 20; ++i) event_base_loop(loop, EVLOOP_NONBLOCK);
+    CHECK(heard == 0);
+    CHECK(a->stats().rtcp == 1);
+    CHECK(b->stats().rtcp == 1);
+    CHECK(a->stats().malformed + a->stats().packets_in + b->stats().packets_in == 0);
+    // Still sending to the phone's RTP port, not the port its RTCP came from.
+    std::vector<std::int16_t> frame(160, 1000);
+    a->send(frame);
+    std::uint8_t buf[512];
+    const auto n = ::recv(phone.fd, buf, sizeof buf, MSG_DONTWAIT);
+    CHECK(n == 12 + 160);
+    CHECK(::recv(phone_rtcp.fd, buf, sizeof buf, MSG_DONTWAIT) < 0);
+    a.reset();
+    b.reset();
     event_base_free(loop);
 }
 
@@ -399,4 +449,57 @@ TEST_CASE("srtp: two sessions talk encrypted, clear, forged and replayed packets
     a.reset();
     b.reset();
     event_base_free(loop);
+}
+
+TEST_CASE("recordings: a stalled disk drops frames instead of holding up the loop") {
+    outpace::test::TempDir dir;
+    int drops = 0;
+    RecordingWriter writer(4, [&] { ++drops; });
+    // A recording whose file is a FIFO nobody reads: the writer's thread blocks opening it, as on
+    // a disk that stopped answering.
+    const auto fifo = dir.file("stalled.wav");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto stuck = std::make_unique<Recorder>(writer, fifo);
+    for (int i = 0; i < 500 && writer.waiting() > 0; ++i) ::usleep(10'000);
+    REQUIRE(writer.waiting() == 0);  // the thread took the open, and is stuck in it
+    std::vector<bool> kept;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) kept.push_back(stuck->tick({}));
+    // Never waited for the disk: ten ticks, the first four queued (the queue's bound), the
+    // rest dropped and reported one by one.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(100));
+    CHECK(kept ==
+          std::vector<bool>{true, true, true, true, false, false, false, false, false, false});
+    CHECK(drops == 6);
+    CHECK(writer.dropped() == 6);
+    CHECK(stuck->position_ms() == 200);  // the timeline counts dropped frames too
+    // The disk comes back (a reader opens the FIFO): the writer goes on with the next recording.
+    const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    REQUIRE(reader >= 0);
+    stuck.reset();
+    writer.flush();  // the four frames it held, and the close
+    {
+        Recorder rec(writer, dir.file("calls/7.wav"));  // its folder made by the writer
+        const std::vector<std::int16_t> voice(160, 1234), sent(160, -321);
+        for (int i = 0; i < 3; ++i) {
+            rec.heard(voice);
+            CHECK(rec.tick(sent));
+        }
+    }
+    writer.flush();
+    ::close(reader);
+    SF_INFO info{};
+    SNDFILE* f = sf_open(dir.file("calls/7.wav").c_str(), SFM_READ, &info);
+    REQUIRE(f);
+    CHECK(info.channels == 2);
+    CHECK(info.samplerate == 8000);
+    REQUIRE(info.frames == 3 * 160);
+    std::vector<std::int16_t> pcm(2 * 3 * 160);
+    sf_readf_short(f, pcm.data(), info.frames);
+    sf_close(f);
+    CHECK(pcm[0] == 1234);
+    CHECK(pcm[1] == -321);
+    CHECK(pcm[2 * 479] == 1234);
+    CHECK(pcm[2 * 479 + 1] == -321);
+    CHECK(drops == 6);
 }

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Recorder : sip::CallObserver {
+struct SipEventLog : sip::CallObserver {
     struct Log {
         std::vector<int> progress;
         bool answered = false, ended = false, by_remote = false, failed = false, local = false;
@@ -48,7 +48,7 @@ struct Recorder : sip::CallObserver {
 
 struct Harness {
     event_base* loop = event_base_new();
-    Recorder rec;
+    SipEventLog rec;
     std::unique_ptr<sip::SipStack> stack;
     int port = test::free_port();
     Harness() {
@@ -152,7 +152,7 @@ TEST_CASE("sip: nobody at the address: the call fails locally, it does not hang"
 
 TEST_CASE("sip: a port already in use is a clear error") {
     event_base* loop = event_base_new();
-    Recorder rec;
+    SipEventLog rec;
     std::string error;
     sip::StackConfig c;
     c.port = test::free_port();

@@ -371,6 +371,7 @@ TEST_CASE("transfers: the recording follows the customer from the first agent to
     f.speak(2s);
     request(f, "x", R"({"type":"hangup"})");
     sim.run_for(200ms);
+    sim.engine().flush_recordings();  // written by a thread of its own
     const std::string wav = recording_path(sim.campaign(), f.attempt);
     // One file for the attempt: the customer's hum on the left all along; on the right, a1
     // before the transfer and a2 after it.

@@ -270,8 +270,7 @@ void Call::answered(const std::string& sdp) {
     if (c.record_calls) {
         const auto path = c.resolve_path(c.recording_folder) + "/" + c.name + "/" +
                           std::to_string(attempt_.id) + ".wav";
-        recorder_ = media::Recorder::create(path, &error);
-        if (!recorder_) engine_log(c.name + ": not recording: " + error);
+        recorder_ = std::make_unique<media::Recorder>(ctx_.recordings, path);
     }
     if (preview_ || !c.amd_enabled) {
         // A preview call: the agent dialled it and is listening already. Without AMD: every
@@ -730,6 +729,7 @@ void Call::finish(Outcome o, int sip_code) {
         ctx_.metrics.rtp_packets_lost().Increment(static_cast<double>(st.lost));
         ctx_.metrics.rtp_packets_unauthenticated().Increment(
             static_cast<double>(st.unauthenticated));
+        ctx_.metrics.rtp_packets_rtcp().Increment(static_cast<double>(st.rtcp));
         ctx_.metrics.rtp_jitter().Observe(st.jitter_ms / 1000);
         status.rtp_packets += static_cast<long>(st.packets_in);
         status.rtp_lost += static_cast<long>(st.lost);

@@ -56,6 +56,7 @@ struct CallContext {
     EngineEnv& env;
     sip::SipStack& sip;
     media::RtpPortPool& ports;
+    media::RecordingWriter& recordings;
     metrics::Metrics& metrics;
     CallEvents& events;
 };

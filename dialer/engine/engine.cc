@@ -18,6 +18,7 @@ Engine::Engine(const EngineConfig& config, Store& store, EngineEnv& env)
       store_(store),
       env_(env),
       ports_(config.rtp_first_port, config.rtp_last_port),
+      recordings_(media::RecordingWriter::kDefaultMaxFrames, [this] { recording_dropped(); }),
       agents_(config_, *this, env, store, ports_, metrics_) {}
 
 Engine::~Engine() {
@@ -92,7 +93,8 @@ bool Engine::start(std::vector<std::string>* errors) {
         errors->push_back(error);
         return false;
     }
-    call_context_.reset(new CallContext{config_, env_, *sip_, ports_, metrics_, *this});
+    call_context_.reset(
+        new CallContext{config_, env_, *sip_, ports_, recordings_, metrics_, *this});
     refresh_sip_peers();
     look_up_trunks();
     register_trunks();
@@ -393,6 +395,18 @@ void Engine::drain(SteadyTime t) {
     } else if (t - stop_at_ >= config_.drain_timeout) {
         for (auto& [id, c] : calls_) c->end("");
     }
+}
+
+// On the loop, for each recording frame the writer's queue had no room for.
+void Engine::recording_dropped() {
+    metrics_.recording_frames_dropped().Increment();
+    const auto t = now();
+    if (recordings_dropped_logged_ != SteadyTime{} &&
+        t - recordings_dropped_logged_ < std::chrono::seconds(10))
+        return;
+    recordings_dropped_logged_ = t;
+    engine_log("recordings: the disk is behind; " + std::to_string(recordings_.dropped()) +
+               " frames (20 ms) dropped so far, the calls' audio is not held up for them");
 }
 
 void Engine::media_tick() {

@@ -40,6 +40,9 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // The env is told finished() when the last call is completed and the ledger flushed.
     void stop();
     bool stopping() const override { return stopping_; }
+    // Waits until the recordings' writer has put on disk everything asked of it so far (the
+    // files of ended calls closed).
+    void flush_recordings() { recordings_.flush(); }
 
     // Control: by campaign name. False when there is no such campaign.
     bool pause(const std::string& campaign);
@@ -162,6 +165,10 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     EngineEnv& env_;
     metrics::Metrics metrics_;
     media::RtpPortPool ports_;
+    // Declared before the calls whose recorders use it: it writes what they queued, then goes.
+    media::RecordingWriter recordings_;
+    SteadyTime recordings_dropped_logged_{};
+    void recording_dropped();
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;
     // Looks up trunks named by host name; declared after the trunks so that it goes first (a
     // lookup's answer never arrives for a trunk that is gone).
