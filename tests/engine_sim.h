@@ -400,6 +400,28 @@ class SimEnv final : public EngineEnv {
         return true;
     }
     bool off_loop_full = false;  // a test's way of filling the queue
+    // The ledger's writes at once too, or (with `hold_ledger`) kept until release_ledger(): a
+    // test's way of seeing what the engine does while a synced write takes its time.
+    void write_ledger(std::function<void()> work, std::function<void()> done) override {
+        if (hold_ledger) {
+            held_ledger.emplace_back(std::move(work), std::move(done));
+            return;
+        }
+        work();
+        done();
+    }
+    // (Ahead of held writes: a test that holds them does not click for a dial meanwhile.)
+    void write_ledger_now(const std::function<void()>& work) override { work(); }
+    void release_ledger() {
+        auto held = std::move(held_ledger);
+        held_ledger.clear();
+        for (auto& [work, done] : held) {
+            work();
+            done();
+        }
+    }
+    bool hold_ledger = false;
+    std::vector<std::pair<std::function<void()>, std::function<void()>>> held_ledger;
 
     ScriptedSip* sip() { return sip_; }
     FakeChannel* channel() { return channel_; }

@@ -436,3 +436,47 @@ TEST_CASE(
         CHECK(c->attempts == (cases[k].outcome == Outcome::carrier_error ? 0u : 1u));
     }
 }
+
+TEST_CASE(
+    "engine timing: the ledger's synced batches are written off the loop: a tick's calls leave "
+    "only once their batch is durable, and outcomes wait in memory while it writes") {
+    Sim::Options o;
+    o.unattended_lines = 2;
+    o.contacts = 4;
+    Sim sim(o);
+    // Each callee rings 300 ms, then is busy.
+    sim.carrier([](const ScriptedSip::Invite&) { return CarrierPlan{300ms, 486, true, {}, -1ms}; });
+    sim.env().hold_ledger = true;  // a disk that takes its time: writes wait for release
+    sim.start();
+    sim.run_for(1s);
+    // The first tick handed its batch (two contacts, one per line) to the writer; nothing left,
+    // nothing was written, and no second batch was handed while the first waits.
+    CHECK(sim.calls().empty());
+    CHECK(sim.attempts().empty());
+    REQUIRE(sim.env().held_ledger.size() == 1);
+    // Durable: the attempts are in flight in the store; then, on the loop, the calls leave.
+    auto first = std::move(sim.env().held_ledger.front());
+    sim.env().held_ledger.clear();
+    first.first();
+    auto in_store = sim.attempts();
+    REQUIRE(in_store.size() == 2);
+    for (const auto& a : in_store) CHECK(a.outcome == Outcome::none);
+    CHECK(sim.calls().empty());  // not before the loop hears of it
+    first.second();
+    CHECK(sim.calls().size() == 2);
+    // Both busy after 300 ms: their outcomes go to the writer at the next tick and stay held
+    // there; the store still says in flight, the engine's counters already know.
+    sim.run_for(500ms);
+    CHECK(sim.status().busy == 2);
+    for (const auto& a : sim.attempts()) CHECK(a.outcome == Outcome::none);
+    REQUIRE(!sim.env().held_ledger.empty());
+    sim.env().hold_ledger = false;
+    sim.env().release_ledger();
+    std::size_t busy = 0;
+    for (const auto& a : sim.attempts()) busy += a.outcome == Outcome::busy;
+    CHECK(busy == 2);
+    // The lines are free again: the next batch goes as before, written at once.
+    sim.run_for(1s);
+    CHECK(sim.calls().size() == 4);
+    CHECK(sim.attempts().size() == 4);
+}

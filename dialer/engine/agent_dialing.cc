@@ -56,7 +56,10 @@ void AgentPool::dial(Agent& a) {
     Contact contact = std::move(*a.preview);
     a.preview.reset();
     const auto& clock = env_.clock();
-    auto begun = run.ledger().begin({contact}, clock.wall_s(), "", clock.wall_ms());
+    // In line with the ledger's other writes (on its writer), answered before the reply.
+    Result<std::vector<Attempt>> begun;
+    env_.write_ledger_now(
+        [&] { begun = run.ledger().begin({contact}, clock.wall_s(), "", clock.wall_ms()); });
     if (begun.value.empty()) {
         protocol_.error(a,
                         begun.ok() ? "the contact was taken meanwhile"
@@ -145,8 +148,11 @@ void AgentPool::manual_dial(Agent& a, const AgentRequest& r) {
     // The rules the hopper applies to every call: DNC, calling hours, caps, quiet periods.
     const auto& clock = env_.clock();
     if (auto why = run->hopper().rules_block(contact, clock.wall_s())) return refuse(*why);
-    auto begun = run->ledger().begin_one(contact, !stored, clock.wall_s(), "", clock.wall_ms(),
-                                         "manual", a.id);
+    Result<Attempt> begun;
+    env_.write_ledger_now([&] {
+        begun = run->ledger().begin_one(contact, !stored, clock.wall_s(), "", clock.wall_ms(),
+                                        "manual", a.id);
+    });
     if (!begun.ok()) return refuse("cannot record the attempt: " + begun.status.error);
     if (!begun.value.id) return refuse("the contact was taken meanwhile");
     engine_log("agent " + a.id + " dials " + number.e164 + " by hand (" + run->name() + ")");

@@ -313,12 +313,17 @@ void AgentPool::dispose_part(Agent& a, const std::string& code) {
     for (const auto& [call, room] : rooms_)
         if (Call* c = host_.find_call(call); c && c->attempt().id == id && mark(c->attempt()))
             return;
-    // In the ledger already (the others finished first).
-    if (auto stored = store_.attempt(a.wrap_run->name(), id); stored && mark(*stored)) {
-        Store::Batch b;
-        b.put_attempt(*stored);
-        if (store_.write(b, true).ok()) return;
-    }
+    // In the ledger already (the others finished first): read and written in line with the
+    // ledger's other writes, after the batch that completed it.
+    bool written = false;
+    env_.write_ledger_now([&] {
+        if (auto stored = store_.attempt(a.wrap_run->name(), id); stored && mark(*stored)) {
+            Store::Batch b;
+            b.put_attempt(*stored);
+            written = store_.write(b, true).ok();
+        }
+    });
+    if (written) return;
     engine_log("attempt " + std::to_string(id) + ": agent " + a.id + "'s part disposition " + code +
                " could not be recorded (the attempt is not written yet)");
 }

@@ -438,27 +438,43 @@ void CampaignRun::ended(Outcome o) {
     }
 }
 
-Status CampaignRun::flush(Timestamp now, metrics::Metrics& metrics) {
+CampaignRun::Held CampaignRun::take_held() {
+    Held h;
+    h.progress.swap(progress_);
+    h.completed.swap(completed_);
+    return h;
+}
+
+void CampaignRun::give_back(Held&& held) {
+    held.progress.insert(held.progress.end(), std::make_move_iterator(progress_.begin()),
+                         std::make_move_iterator(progress_.end()));
+    progress_ = std::move(held.progress);
+    held.completed.insert(held.completed.end(), std::make_move_iterator(completed_.begin()),
+                          std::make_move_iterator(completed_.end()));
+    completed_ = std::move(held.completed);
+}
+
+Status CampaignRun::write_held(Held& held, Timestamp now, metrics::Metrics& metrics) {
     auto refused = [&](const Status& st, const char* what) {
         if (st.ok() || st.io) return false;
         engine_log(name() + ": " + what + ": " + st.error);
         return true;
     };
-    if (!progress_.empty()) {
+    if (!held.progress.empty()) {
         // First: an attempt may also be among those completed below.
-        auto st = ledger_->progress(progress_);
+        auto st = ledger_->progress(held.progress);
         if (st.io) return st;
         refused(st, "recording progress");
-        progress_.clear();
+        held.progress.clear();
     }
-    if (completed_.empty()) return {};
+    if (held.completed.empty()) return {};
     const auto start = std::chrono::steady_clock::now();
-    auto st = ledger_->complete(completed_, now);
+    auto st = ledger_->complete(held.completed, now);
     metrics.store_write(false).Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (st.io) return st;
     refused(st, "recording outcomes");
-    completed_.clear();
+    held.completed.clear();
     return {};
 }
 

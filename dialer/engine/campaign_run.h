@@ -152,9 +152,22 @@ class CampaignRun {
     void completed(Attempt a) { completed_.push_back(std::move(a)); }
     void ended(Outcome o);
     std::size_t held() const { return completed_.size(); }
-    // Writes progress and outcomes held. A store that cannot write keeps them for the next try
-    // (the status says so); an attempt the ledger refused is logged and dropped.
-    Status flush(Timestamp now, metrics::Metrics& metrics);
+    // Progress and outcomes on their way to the ledger: taken on the loop, written on the
+    // ledger's writer (write_held), and what a store that could not write left given back for
+    // the next try, ahead of anything held since.
+    struct Held {
+        std::vector<Attempt> progress, completed;
+        bool empty() const { return progress.empty() && completed.empty(); }
+    };
+    Held take_held();
+    void give_back(Held&& held);
+    // Writes them (on the ledger's writer): what is written, or refused by the ledger (logged),
+    // leaves `held`; the store's I/O error is returned with the rest left in it.
+    Status write_held(Held& held, Timestamp now, metrics::Metrics& metrics);
+    // A batch of this campaign's attempts is being written before its calls leave: the next
+    // launch waits for it, so that the pacer sees its calls and the trunks' caps count them.
+    bool beginning() const { return beginning_; }
+    void set_beginning(bool on) { beginning_ = on; }
 
     // Human verdict to the agent hearing the customer.
     void heard(double ms);
@@ -193,6 +206,7 @@ class CampaignRun {
     std::string yaml_;                // the file's text as loaded
     std::vector<Attempt> completed_;  // recorded in the ledger at the next tick, in one batch
     std::vector<Attempt> progress_;   // in flight, with news worth keeping
+    bool beginning_ = false;
     CampaignStatus status_;
     metrics::CampaignMetrics* m_ = nullptr;
     std::vector<double> connect_ms_;

@@ -22,6 +22,8 @@ Engine::Engine(const EngineConfig& config, Store& store, EngineEnv& env)
       agents_(config_, *this, env, store, ports_, metrics_) {}
 
 Engine::~Engine() {
+    // Whatever the ledger's writer still has of ours is written before any of it goes.
+    env_.write_ledger_now([] {});
     tick_timer_.reset();
     media_timer_.reset();
     calls_.clear();
@@ -193,6 +195,9 @@ std::string Engine::change_list(const std::string& campaign, const std::vector<s
 
 std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& name) {
     std::vector<ReloadResult> out;
+    // The ledger's writes queued so far apply the rules they were made under; none runs while
+    // the campaigns change.
+    env_.write_ledger_now([] {});
     for (auto& run : runs_) {
         if (!name.empty() && run->name() != name) continue;
         ReloadResult r;
@@ -380,9 +385,16 @@ void Engine::count_contacts_left(SteadyTime t) {
 // Stopping: agents in wrap-up may still send their dispositions within the drain timeout; calls
 // still up after it are ended. Then everyone is logged out, the ledger flushed, and the loop ends.
 void Engine::drain(SteadyTime t) {
-    if (calls_.empty() && (!agents_.wrapping() || t - stop_at_ >= config_.drain_timeout)) {
+    const bool beginning =
+        std::any_of(runs_.begin(), runs_.end(), [](const auto& r) { return r->beginning(); });
+    if (calls_.empty() && !beginning && !writing_held_ &&
+        (!agents_.wrapping() || t - stop_at_ >= config_.drain_timeout)) {
         agents_.log_everyone_out();
-        flush_completed(true);
+        // The last outcomes, waited for: the loop ends after this.
+        take_held();
+        Status written;
+        env_.write_ledger_now([&] { written = write_held(); });
+        held_written(written);
         save_pacing(true);
         if (!store_stall_.ok()) {
             std::size_t held = 0;
@@ -425,6 +437,7 @@ void Engine::media_tick() {
 void Engine::launch(CampaignRun& run) {
     TrunkRoutes& trunks = run.routes();
     if (trunks.empty() || !store_stall_.ok()) return;  // no call leaves unrecorded
+    if (run.beginning()) return;  // its last batch is still being written
     const auto t = now();
     if (trunks.all_resting(t)) return;
     // Preview: agents dial themselves ('next', then 'dial').
@@ -478,17 +491,34 @@ void Engine::launch(CampaignRun& run) {
     auto contacts = run.hopper().next(wall, static_cast<std::size_t>(n));
     run.status().idle = contacts.empty() && run.status().in_progress == 0;
     if (contacts.empty()) return;
-    const auto write_start = std::chrono::steady_clock::now();
+    // The batch is written (synced) on the ledger's writer, off the loop; its calls leave once it
+    // is durable, and not before: a crash in between finds the attempts in flight, as before.
     // The trunk is chosen per call once the number is (a contact's next number may differ).
-    auto begun = run.ledger().begin(contacts, wall, "", env_.clock().wall_ms());
-    metrics_.store_write(true).Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count());
-    if (!begun.ok()) {
-        // Nothing was claimed and no call may leave: the ledger is the law.
-        store_failed(begun.status);
-        return;
-    }
-    for (auto& a : begun.value) place_call(run, std::move(a));
+    struct Begin {
+        std::vector<Contact> contacts;
+        Result<std::vector<Attempt>> begun;
+    };
+    auto job = std::make_shared<Begin>();
+    job->contacts = std::move(contacts);
+    run.set_beginning(true);
+    env_.write_ledger(
+        [job, ledger = &run.ledger(), metrics = &metrics_, wall, ms = env_.clock().wall_ms()] {
+            const auto write_start = std::chrono::steady_clock::now();
+            job->begun = ledger->begin(job->contacts, wall, "", ms);
+            metrics->store_write(true).Observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start)
+                    .count());
+        },
+        [this, alive = std::weak_ptr<int>(alive_), job, run = &run] {
+            if (alive.expired()) return;
+            run->set_beginning(false);
+            if (!job->begun.ok()) {
+                // Nothing was claimed and no call may leave: the ledger is the law.
+                store_failed(job->begun.status);
+                return;
+            }
+            for (auto& a : job->begun.value) place_call(*run, std::move(a));
+        });
 }
 
 Call* Engine::place_call(CampaignRun& run, Attempt attempt) {
@@ -579,22 +609,58 @@ void Engine::finish(Call& c, Outcome o, int sip_code) {
 
 // ---- The store ---------------------------------------------------------------------------------
 
-void Engine::flush_completed(bool retry_now) {
+void Engine::flush_completed() {
+    if (writing_held_) return;  // one batch of outcomes at a time
     const auto t = now();
     if (!store_stall_.ok()) {
-        if (!retry_now && t < store_retry_at_) return;
+        if (t < store_retry_at_) return;
         store_retry_at_ = t + std::chrono::seconds(1);
-        if (!store_.resume().ok()) return;
     }
-    const auto wall = env_.clock().wall_s();
-    for (auto& run : runs_)
-        if (auto st = run->flush(wall, metrics_); !st.ok()) {
-            store_failed(st);
-            return;
-        }
+    take_held();
+    if (held_.empty() && store_stall_.ok()) return;  // nothing to write
+    writing_held_ = true;
+    auto written = std::make_shared<Status>();
+    env_.write_ledger([this, written] { *written = write_held(); },
+                      [this, alive = std::weak_ptr<int>(alive_), written] {
+                          if (alive.expired()) return;
+                          writing_held_ = false;
+                          held_written(*written);
+                      });
+}
+
+// On the loop: every campaign's progress and outcomes held, taken for the writer.
+void Engine::take_held() {
+    held_.clear();
+    for (auto& run : runs_) {
+        auto h = run->take_held();
+        if (!h.empty()) held_.emplace_back(run.get(), std::move(h));
+    }
+    held_stalled_ = !store_stall_.ok();
+    held_wall_ = env_.clock().wall_s();
+}
+
+// On the ledger's writer: what take_held() took (after asking a store that could not write to
+// recover). Touches nothing of the loop's but held_, which the loop leaves alone meanwhile.
+Status Engine::write_held() {
+    if (held_stalled_)
+        if (auto st = store_.resume(); !st.ok()) return st;
+    for (auto& [run, h] : held_)
+        if (auto st = run->write_held(h, held_wall_, metrics_); !st.ok()) return st;
+    return {};
+}
+
+// Back on the loop: what the store could not write goes back to its campaign for the next try.
+void Engine::held_written(const Status& st) {
+    for (auto& [run, h] : held_)
+        if (!h.empty()) run->give_back(std::move(h));
+    held_.clear();
+    if (!st.ok()) {
+        store_failed(st);
+        return;
+    }
     if (!store_stall_.ok()) {
         engine_log("the store writes again after " +
-                   std::to_string(ms_between(store_stalled_at_, t) / 1000) +
+                   std::to_string(ms_between(store_stalled_at_, now()) / 1000) +
                    " s: outcomes held meanwhile are recorded, dialling resumes");
         store_stall_ = {};
         metrics_.store_stalled().Set(0);

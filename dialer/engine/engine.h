@@ -154,10 +154,19 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     void register_trunks();
     void registration_answered(Trunk& trunk, int status, std::chrono::seconds granted);
     void update_gauges();
-    // Writes the outcomes and progress held for the ledger. When the store cannot write (a full
-    // disk), they stay in memory, dialling stalls, and each call (at most once a second, or at
-    // once with `retry_now`) asks the store to recover first.
-    void flush_completed(bool retry_now = false);
+    // Hands the outcomes and progress held to the ledger's writer (one batch at a time, off the
+    // loop). When the store cannot write (a full disk), they stay in memory, dialling stalls,
+    // and each call (at most once a second) asks the store to recover first.
+    void flush_completed();
+    void take_held();
+    Status write_held();
+    void held_written(const Status& st);
+    // What the ledger's writer is writing for flush_completed (or drain), and how.
+    std::vector<std::pair<CampaignRun*, CampaignRun::Held>> held_;
+    bool held_stalled_ = false, writing_held_ = false;
+    Timestamp held_wall_{};
+    // Work handed to the ledger's writer comes back to the loop only while the engine lives.
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
     void store_failed(const Status& status);
 
     const EngineConfig config_;

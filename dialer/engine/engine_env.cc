@@ -14,7 +14,8 @@
 
 namespace outpace {
 
-// One thread for slow work, and an eventfd that wakes the loop when results are ready.
+// One thread for work off the loop (slow work, or the ledger's writes), in order, and an eventfd
+// that wakes the loop when results are ready.
 struct LoopEnv::Worker {
     struct Job {
         std::function<bool()> work;
@@ -22,18 +23,23 @@ struct LoopEnv::Worker {
         bool result = false;
     };
     std::mutex mu;
-    std::condition_variable cv;
+    std::condition_variable cv, idle;
     std::deque<Job> queue, results;
-    bool stop = false;
+    bool stop = false, busy = false, slow = true;
     int wake = -1;
     LoopEvent ev;
     std::thread thread;
 
-    explicit Worker(event_base* loop) {
+    Worker(event_base* loop, bool slow_work) : slow(slow_work) {
         wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         ev = LoopEvent(loop, wake, EV_READ | EV_PERSIST, &Worker::ready, this);
         ev.add();
         thread = std::thread([this] { run(); });
+    }
+    // Until every job given so far has run (their results may still wait for the loop).
+    void wait_idle() {
+        std::unique_lock lock(mu);
+        idle.wait(lock, [&] { return queue.empty() && !busy; });
     }
     ~Worker() {
         {
@@ -46,19 +52,26 @@ struct LoopEnv::Worker {
         if (wake >= 0) ::close(wake);
     }
     void run() {
-        lower_thread(0, 10, "outpace-slow");
+        // Slow work yields to the loop; the ledger's writes keep the loop's priority.
+        if (slow)
+            lower_thread(0, 10, "outpace-slow");
+        else
+            lower_thread(0, 0, "outpace-ledger");
         std::unique_lock lock(mu);
         while (true) {
             cv.wait(lock, [&] { return stop || !queue.empty(); });
             if (stop) return;
             Job job = std::move(queue.front());
             queue.pop_front();
+            busy = true;
             lock.unlock();
             job.result = job.work();
             lock.lock();
+            busy = false;
             results.push_back(std::move(job));
             const std::uint64_t one = 1;
             (void)!::write(wake, &one, sizeof one);
+            if (queue.empty()) idle.notify_all();
         }
     }
     static void ready(evutil_socket_t fd, short, void* self) {
@@ -77,8 +90,33 @@ struct LoopEnv::Worker {
 LoopEnv::LoopEnv(event_base* loop) : loop_(loop), clock_(loop) {}
 LoopEnv::~LoopEnv() = default;
 
+void LoopEnv::write_ledger(std::function<void()> work, std::function<void()> done) {
+    if (!ledger_) ledger_ = std::make_unique<Worker>(loop_, false);
+    std::lock_guard lock(ledger_->mu);
+    ledger_->queue.push_back({[work = std::move(work)] {
+                                  work();
+                                  return true;
+                              },
+                              [done = std::move(done)](bool) { done(); }});
+    ledger_->cv.notify_one();
+}
+
+void LoopEnv::write_ledger_now(const std::function<void()>& work) {
+    if (!ledger_) ledger_ = std::make_unique<Worker>(loop_, false);
+    {
+        std::lock_guard lock(ledger_->mu);
+        ledger_->queue.push_back({[&work] {
+                                      work();
+                                      return true;
+                                  },
+                                  [](bool) {}});
+        ledger_->cv.notify_one();
+    }
+    ledger_->wait_idle();
+}
+
 bool LoopEnv::off_loop(std::function<bool()> work, std::function<void(bool)> done) {
-    if (!worker_) worker_ = std::make_unique<Worker>(loop_);
+    if (!worker_) worker_ = std::make_unique<Worker>(loop_, true);
     std::lock_guard lock(worker_->mu);
     if (worker_->queue.size() >= kOffLoopQueue) return false;
     worker_->queue.push_back({std::move(work), std::move(done)});

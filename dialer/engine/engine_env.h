@@ -50,6 +50,16 @@ class EngineEnv {
     // queued and false is returned, so a flood cannot queue memory and the caller says "busy".
     static constexpr std::size_t kOffLoopQueue = 512;
     virtual bool off_loop(std::function<bool()> work, std::function<void(bool)> done) = 0;
+    // The ledger's synced writes, on a thread of their own (not the slow work's: a login's
+    // Argon2id must not delay a tick's batch), one at a time in the order given, so that the
+    // attempt ids, contact states and outcomes they write can never be written out of order:
+    // `work` there, then `done` on the loop. Not bounded here: the engine keeps at most one
+    // batch per campaign and one batch of outcomes waiting.
+    virtual void write_ledger(std::function<void()> work, std::function<void()> done) = 0;
+    // `work` in that same order, waited for on the loop (what an agent's click needs answered
+    // at once: a preview dial, a number dialled by hand; a reload that changes the rules the
+    // ledger applies waits for the writes queued before it).
+    virtual void write_ledger_now(const std::function<void()>& work) = 0;
     // The engine has stopped: the loop may end.
     virtual void finished() = 0;
 };
@@ -73,6 +83,8 @@ class LoopEnv final : public EngineEnv {
                                                      AgentChannel::Handler handler,
                                                      std::string* error) override;
     bool off_loop(std::function<bool()> work, std::function<void(bool)> done) override;
+    void write_ledger(std::function<void()> work, std::function<void()> done) override;
+    void write_ledger_now(const std::function<void()>& work) override;
     void finished() override;
 
   private:
@@ -80,6 +92,7 @@ class LoopEnv final : public EngineEnv {
     event_base* loop_;
     LoopClock clock_;
     std::unique_ptr<Worker> worker_;  // started by the first off_loop()
+    std::unique_ptr<Worker> ledger_;  // started by the first write_ledger()
 };
 
 }  // namespace outpace

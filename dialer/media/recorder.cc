@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "dialer/thread_priority.h"
+
 namespace outpace::media {
 
 RecordingWriter::RecordingWriter(std::size_t max_frames, std::function<void()> on_drop)
@@ -78,6 +80,8 @@ std::size_t RecordingWriter::waiting() const {
 }
 
 void RecordingWriter::run() {
+    // Named for top and perf; a little below the loop, which carries the audio.
+    lower_thread(0, 5, "outpace-record");
     std::unordered_map<std::uint64_t, SNDFILE*> files;
     std::vector<Op> batch;
     for (;;) {
