@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
                 r.cseq = ++cseq;
                 reg.handle(r);
             }
-            reg.tick([&](const std::string&, std::function<void(int)> done) {
+            reg.tick([&](const std::string&, const std::string&, std::function<void(int)> done) {
                 ++pings;
                 done(200);
             });

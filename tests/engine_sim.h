@@ -243,7 +243,7 @@ class ScriptedSip final : public sip::SipStack {
     }
     void shutdown(std::chrono::milliseconds) override {}
     // Keep-alive OPTIONS: recorded; the test answers them (or not) with answer_pings().
-    void ping(const std::string& uri, std::function<void(int)> done) override {
+    void ping(const std::string& uri, const std::string&, std::function<void(int)> done) override {
         pings_.emplace_back(uri, std::move(done));
     }
     std::size_t answer_pings(int status) {

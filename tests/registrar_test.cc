@@ -172,9 +172,10 @@ struct RegistrarRig {
         return reg->handle(r);
     }
     void tick() {
-        reg->tick([this](const std::string& uri, std::function<void(int)> done) {
-            pings.emplace_back(uri, std::move(done));
-        });
+        reg->tick(
+            [this](const std::string& uri, const std::string&, std::function<void(int)> done) {
+                pings.emplace_back(uri, std::move(done));
+            });
     }
     double counted(const std::string& result) { return metrics.sip_register(result).Value(); }
 };

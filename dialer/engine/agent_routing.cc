@@ -141,9 +141,11 @@ void AgentPool::dial_leg(Agent& a) {
             if (a.state != AgentState::connecting) set_state(a, AgentState::connecting);
             return;
         }
-        d.to = b->uri;
+        // Through a proxy: to the address the softphone's REGISTER reached the proxy from (the
+        // proxy relays by the request URI), whose in-dialog requests come from the proxy.
+        d.to = b->proxy.empty() ? b->uri : b->target;
         d.next_hop = b->next_hop();
-        d.peer = b->source_ip;
+        d.peer = b->proxy.empty() ? b->source_ip : b->proxy_ip;
         a.leg_source = b->source_ip;
     } else {
         d.to = a.phone;

@@ -87,6 +87,11 @@ bool Engine::start(std::vector<std::string>* errors) {
         sc.tls.verify = config_.sip_tls.verify;
     }
     sc.trusted = [this](const std::string& ip) { return trusted_source(ip); };
+    if (!config_.sip_proxies.empty())
+        sc.proxy = [this](const std::string& ip, int port) {
+            return std::any_of(config_.sip_proxies.begin(), config_.sip_proxies.end(),
+                               [&](const auto& p) { return p.ip == ip && p.port == port; });
+        };
     if (registrar_)
         sc.on_register = [this](const sip::RegisterRequest& r) { return registrar_->handle(r); };
     sip_ = env_.open_sip(sc, *this, &error);
@@ -429,15 +434,15 @@ void Engine::media_tick() {
         if (Call* c = find_call(id)) c->hang_up();
     agents_.tick();
     if (registrar_ && sip_)
-        registrar_->tick([this](const std::string& uri, std::function<void(int)> done) {
-            sip_->ping(uri, std::move(done));
-        });
+        registrar_->tick(
+            [this](const std::string& uri, const std::string& next_hop,
+                   std::function<void(int)> done) { sip_->ping(uri, next_hop, std::move(done)); });
 }
 
 void Engine::launch(CampaignRun& run) {
     TrunkRoutes& trunks = run.routes();
     if (trunks.empty() || !store_stall_.ok()) return;  // no call leaves unrecorded
-    if (run.beginning()) return;  // its last batch is still being written
+    if (run.beginning()) return;                       // its last batch is still being written
     const auto t = now();
     if (trunks.all_resting(t)) return;
     // Preview: agents dial themselves ('next', then 'dial').
@@ -752,6 +757,7 @@ std::vector<std::string> Engine::sip_peers() const {
     for (auto& host : agents_.phone_hosts()) out.push_back(std::move(host));
     if (registrar_)
         for (auto& host : registrar_->sources()) out.push_back(std::move(host));
+    for (const auto& p : config_.sip_proxies) out.push_back(p.ip);
     return out;
 }
 

@@ -30,7 +30,7 @@ const YamlReader::KeyTree& keys() {
           "source_burst", "flood_lockout_after", "failures_before_lockout", "lockout",
           "max_contacts"}},
         {"curve", {"secret_key", "authorized_keys"}},
-        {"sip", {"address", "port", "transport", "response_timeout", "tls"}},
+        {"sip", {"address", "port", "transport", "response_timeout", "tls", "proxies"}},
         {"sip.tls", {"port", "certificate", "ca_file", "verify"}},
         {"rtp", {"address", "ports"}},
         {"dns", {"servers", "timeout", "tries"}},
@@ -247,6 +247,18 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c, const 
         read_transport(r, sip, "sip.", c.sip_transport);
         r.duration(sip, "response_timeout", "sip.", c.sip_response_timeout, Millis{1000},
                    Millis{32'000});
+        if (auto proxies = sip["proxies"]) {
+            const auto list = r.string_list(sip, "proxies", "sip.");
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                EngineConfig::Proxy p;
+                if (!split_host_port(list[i], p.ip, p.port) || !ip_literal(p.ip))
+                    r.error(proxies.IsSequence() ? proxies[i] : proxies,
+                            "'sip.proxies' entries are IP:PORT (a proxy's address), like "
+                            "127.0.0.1:5060");
+                else
+                    c.sip_proxies.push_back(p);
+            }
+        }
         if (auto tls = sip["tls"]; tls && r.section(tls, "sip.tls")) {
             auto& t = c.sip_tls;
             r.integer(tls, "port", "sip.tls.", t.port, 1, 65535);

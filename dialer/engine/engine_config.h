@@ -116,6 +116,14 @@ struct EngineConfig {
         std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";  // whom servers chain to
         bool verify = true;  // check trunks' certificates (chain and name); off only in a lab
     } sip_tls;
+    // SIP proxies in front of the engine (IP and port): softphones' REGISTERs relayed by one are
+    // the softphone's (its Via below the proxy's says where from) and are called back through
+    // it (docs/scaling.md).
+    struct Proxy {
+        std::string ip;
+        int port = 5060;
+    };
+    std::vector<Proxy> sip_proxies;
     // No response at all (not even 100 Trying) to a request this long: SIP's transaction
     // timeout (RFC 3261's 64*T1, Timers B and F). A call whose trunk stays silent ends as a
     // carrier error and moves to the campaign's next trunk, if it has one.

@@ -19,6 +19,7 @@ long long seconds_left(SteadyTime until, SteadyTime now) {
 }  // namespace
 
 std::string Registrar::Binding::next_hop() const {
+    if (!proxy.empty()) return proxy;
     const std::string host =
         source_ip.find(':') != std::string::npos ? "[" + source_ip + "]" : source_ip;
     return "sip:" + host + ":" + std::to_string(source_port) + ";transport=" + transport;
@@ -196,6 +197,8 @@ sip::RegisterReply Registrar::update(const sip::RegisterRequest& r) {
         b.target = c.at_source;
         b.source_ip = r.source_ip;
         b.source_port = r.source_port;
+        b.proxy = r.proxy;
+        b.proxy_ip = r.proxy_ip;
         b.transport = r.transport;
         b.call_id = r.call_id;
         b.cseq = r.cseq;
@@ -275,7 +278,7 @@ void Registrar::tick(const Ping& ping) {
                 // The answer may come after this registrar is gone (a reload that changed the
                 // realm makes a new one): it then finds nobody to tell.
                 std::weak_ptr<bool> alive = alive_;
-                ping(b.target, [this, alive, who, uri](int status) {
+                ping(b.target, b.proxy, [this, alive, who, uri](int status) {
                     if (alive.expired()) return;
                     auto it = bindings_.find(who);
                     if (it == bindings_.end()) return;

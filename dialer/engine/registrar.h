@@ -35,6 +35,9 @@ class Registrar {
         SteadyTime next_ping;
         int missed_pings = 0;
         bool ping_in_flight = false;
+        // Registered through a proxy (RegisterRequest::proxy): the proxy, and its address (the
+        // source of the leg's in-dialog requests); source_ip is then the softphone's.
+        std::string proxy, proxy_ip;
         // sip:IP:PORT;transport=...: where requests for this binding are sent.
         std::string next_hop() const;
     };
@@ -55,8 +58,9 @@ class Registrar {
     std::vector<std::string> agents() const;  // with at least one binding
 
     // Expired bindings and lockouts; keep-alive OPTIONS for the bindings due one, through
-    // `ping(target, done)`. Every 20 ms is fine: it does nothing most of the time.
-    using Ping = std::function<void(const std::string& uri, std::function<void(int)> done)>;
+    // `ping(target, next_hop, done)`. Every 20 ms is fine: it does nothing most of the time.
+    using Ping = std::function<void(const std::string& uri, const std::string& next_hop,
+                                    std::function<void(int)> done)>;
     void tick(const Ping& ping);
 
     // Addresses with a live binding (their requests reach SIP), addresses locked out (dropped).

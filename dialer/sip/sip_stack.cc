@@ -153,6 +153,7 @@ class NuaStack final : public SipStack {
                            (c.tls.port ? ", or the certificate or its key cannot be read" : ""));
         trusted_ = c.trusted;
         on_register_ = c.on_register;
+        proxy_ = c.proxy;
         udp_fds_ = udp_sockets(c.port);
         for (int fd : udp_fds_) {
             // At thousands of calls per second a burst of responses outgrows the kernel's
@@ -222,14 +223,17 @@ class NuaStack final : public SipStack {
 
     std::size_t calls() const override { return calls_.size(); }
 
-    void ping(const std::string& uri, std::function<void(int)> done) override {
+    void ping(const std::string& uri, const std::string& next_hop,
+              std::function<void(int)> done) override {
         nua_handle_t* nh = nua_handle(nua_.get(), nullptr, SIPTAG_TO_STR(uri.c_str()), TAG_END());
         if (!nh) {
             if (done) done(500);
             return;
         }
         pings_.emplace(nh, std::move(done));
-        nua_options(nh, NUTAG_URL(uri.c_str()), TAG_END());
+        nua_options(nh, NUTAG_URL(uri.c_str()),
+                    TAG_IF(!next_hop.empty(), NUTAG_PROXY(URL_STRING_MAKE(next_hop.c_str()))),
+                    TAG_END());
     }
     std::uint64_t forged_requests() const override { return forged_; }
 
@@ -563,6 +567,35 @@ class NuaStack final : public SipStack {
             r.transport = su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TLS")   ? "tls"
                           : su_casematch(sip->sip_via->v_protocol, "SIP/2.0/TCP") ? "tcp"
                                                                                   : "udp";
+        if (proxy_ && proxy_(r.source_ip, r.source_port)) {
+            // Relayed by our proxy: the softphone is whom the proxy's Via (the second; the
+            // first is the proxy's own) says it got the request from, RFC 3261's received and
+            // RFC 3581's rport, else the Via's own address, which must be an IP literal.
+            const std::string host =
+                r.source_ip.find(':') != std::string::npos ? "[" + r.source_ip + "]" : r.source_ip;
+            r.proxy =
+                "sip:" + host + ":" + std::to_string(r.source_port) + ";transport=" + r.transport;
+            r.proxy_ip = r.source_ip;
+            const sip_via_t* v = sip->sip_via ? sip->sip_via->v_next : nullptr;
+            const char* ip = v ? (v->v_received ? v->v_received : v->v_host) : nullptr;
+            const char* port = v ? (v->v_rport && *v->v_rport ? v->v_rport : v->v_port) : nullptr;
+            std::string bare = ip ? ip : "";
+            if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+                bare = bare.substr(1, bare.size() - 2);
+            unsigned char buf[16];
+            const int n = port ? std::atoi(port) : 5060;
+            if ((::inet_pton(AF_INET, bare.c_str(), buf) != 1 &&
+                 ::inet_pton(AF_INET6, bare.c_str(), buf) != 1) ||
+                n <= 0 || n >= 65536) {
+                // Never taken for the proxy's own: its address must not be limited or locked
+                // out for what one softphone does.
+                nua_respond(nh, 400, "Proxy Via Unreadable", NUTAG_WITH_THIS(nua_.get()),
+                            TAG_END());
+                return;
+            }
+            r.source_ip = bare;
+            r.source_port = n;
+        }
         if (sip->sip_to->a_url->url_user) r.user = sip->sip_to->a_url->url_user;
         for (const sip_authorization_t* au = sip->sip_authorization; au; au = au->au_next)
             if (au->au_scheme && su_casematch(au->au_scheme, "Digest")) {
@@ -705,6 +738,7 @@ class NuaStack final : public SipStack {
     event_base* loop_;
     CallObserver& observer_;
     std::function<bool(const std::string&)> trusted_;
+    std::function<bool(const std::string&, int)> proxy_;
     std::function<RegisterReply(const RegisterRequest&)> on_register_;
     std::unordered_map<nua_handle_t*, std::function<void(int)>> pings_;  // OPTIONS in flight
     std::unique_ptr<su_root_t, RootFree> root_;

@@ -51,12 +51,22 @@ struct StackConfig {
     // Softphones that register (docs/agents.md): when set, REGISTER is allowed and each one is
     // answered with what this returns. Null: REGISTER gets 405 like any other unknown method.
     std::function<struct RegisterReply(const struct RegisterRequest&)> on_register;
+    // SIP proxies in front of the engine (a Kamailio that agents register through): a REGISTER
+    // that comes from one of these (IP and port) is described by the softphone's own Via, below
+    // the proxy's, and its binding is reached through the proxy. Null or false: from a
+    // softphone itself. A Via is believed only from such a proxy.
+    std::function<bool(const std::string& ip, int port)> proxy;
 };
 
 // A REGISTER as the registrar needs it. Sofia has checked its syntax; nothing else is trusted.
 struct RegisterRequest {
-    std::string source_ip;  // where it came from (RFC 3581: the binding is reached there)
+    // Where it came from (RFC 3581: the binding is reached there); through a proxy, where the
+    // proxy got it from (its Via's received and rport).
+    std::string source_ip;
     int source_port = 0;
+    // Through a proxy (StackConfig::proxy): sip:IP:PORT;transport=... of the proxy, where the
+    // binding's requests go; and its address. Empty when the softphone talks to us directly.
+    std::string proxy, proxy_ip;
     std::string transport;      // "udp" | "tcp" | "tls"
     std::string user;           // the To header's user part: the account it registers
     std::string authorization;  // the Authorization header ("Digest ...") or ""
@@ -162,7 +172,10 @@ class SipStack {
     // An out-of-dialog OPTIONS to `uri` (a registered softphone behind NAT: keeps its router's
     // mapping open and tells whether it is still there). `done` gets the final status (408
     // when nothing answered). Sent to the URI's host and port as written.
-    virtual void ping(const std::string& uri, std::function<void(int status)> done) = 0;
+    // `next_hop` (sip:IP:PORT;transport=...): where the OPTIONS goes instead of the URI's host
+    // (a proxy that the softphone registered through); empty: the URI's host.
+    virtual void ping(const std::string& uri, const std::string& next_hop,
+                      std::function<void(int status)> done) = 0;
     // Registers as `r` says and keeps the registration refreshed before it expires (nua's own
     // refresh), reporting every final answer. 0 when nothing could be sent.
     virtual RegistrationId register_at(const TrunkRegistration& r, RegistrationReport report) = 0;
