@@ -12,6 +12,7 @@ PACKAGES=(
   libspandsp-dev libsndfile1-dev libsodium-dev libc-ares-dev libsrtp2-dev libcivetweb-dev libssl-dev
   # tests
   doctest-dev sip-tester python3 espeak-ng sox baresip-core linphone-cli prometheus dnsmasq-base
+  kamailio  # deploy/cluster: the proxy in front of several engines (tests/cluster_test.cc)
   chromium chromium-driver python3-selenium fonts-dejavu-core  # the web desktop's browser tests
   man-db  # the manual page is rendered once to check it
   # fuzzing (tests/fuzz): clang and its libFuzzer runtime

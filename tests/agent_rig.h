@@ -134,7 +134,8 @@ inline int mixed_frames(const std::string& wav, const std::vector<double>& tones
 class Baresip {
   public:
     // `extra`: more lines of its config (TLS's CA file, the srtp module). `hz`: its voice's tone;
-    // `name`: its folder under the rig (several softphones on one test).
+    // `name`: its folder under the rig (several softphones on one test). `listen`: IP:PORT, the
+    // IP its RTP uses too.
     Baresip(Rig& rig, const std::string& listen, const std::string& account,
             const std::string& extra = "", int hz = 600, const std::string& name = "baresip")
         : dir_(rig.file(name)) {
@@ -145,8 +146,9 @@ class Baresip {
                           "/voice.wav synth 60 sine " + std::to_string(hz) + " vol 0.3")
                     .status == 0);
         rig.write(name + "/config",
-                  "sip_listen " + listen + "\nnet_interface 127.0.0.1\naudio_player aufile," +
-                      dir_ + "/played.wav\naudio_source aufile," + dir_ +
+                  "sip_listen " + listen + "\nnet_interface " +
+                      listen.substr(0, listen.rfind(':')) + "\naudio_player aufile," + dir_ +
+                      "/played.wav\naudio_source aufile," + dir_ +
                       "/voice.wav\naudio_alert aufile,/dev/null\nrtp_ports " + std::to_string(rtp) +
                       "-" + std::to_string(rtp + 20) +
                       "\nmodule_path /usr/lib/baresip/modules\n"

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes Outpace's Grafana dashboards (dashboards/*.json) from the panel lists below.
 
-Every expression uses only metrics in metrics/metrics.cc; the test suite runs each one against a
+Several engines (docs/scaling.md) are scraped by one Prometheus, each with its own `instance`
+label: per-campaign panels need no change (a campaign lives on one engine), engine-wide ones sum
+across engines or show one series per instance. Every expression uses only metrics in
+metrics/metrics.cc; the test suite runs each one against a
 live engine scraped by a real Prometheus. Run it after changing a panel: python3 make_dashboards.py
 """
 import json
@@ -25,7 +28,9 @@ DASHBOARDS = {
     ]),
     "outpace-agents": ("Outpace · agents", [
         ("Agents by state", "sum by (campaign, state) (outpace_agents)", "short"),
-        ("Agents logged in", "outpace_agents_logged_in", "short"),
+        # Every engine's together (a cluster: docs/scaling.md); the per-campaign panels are
+        # already one series per campaign, and a campaign lives on one engine.
+        ("Agents logged in, all engines", "sum(outpace_agents_logged_in)", "short"),
         ("Agent wait before a call (p50, p95)", "histogram_quantile(0.5, sum by (le, campaign) (rate(outpace_agent_wait_seconds_bucket[15m])))", "s"),
         ("Talk time (median)", "histogram_quantile(0.5, sum by (le, campaign) (rate(outpace_talk_seconds_bucket[15m])))", "s"),
         ("Wrap-up time (median)", "histogram_quantile(0.5, sum by (le, campaign) (rate(outpace_wrapup_seconds_bucket[15m])))", "s"),
