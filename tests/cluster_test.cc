@@ -224,6 +224,8 @@ TEST_CASE("cluster: the shipped example's engine configs load, and name Kamailio
         const auto l = load_engine_config_text(text, std::string(name) + ".yaml");
         REQUIRE_MESSAGE(l.errors.empty(), l.errors.front().to_string());
         REQUIRE(l.config->sip_proxies.size() == 1);
+        CHECK(l.config->cluster_engine == name);
+        CHECK(l.config->cluster_clients.size() == 2);
         CHECK(l.config->sip_proxies[0].port == 5060);
         CHECK(l.config->trunks.at(0).port == 5060);
         ports.push_back(l.config->sip_port);
@@ -235,4 +237,34 @@ TEST_CASE("cluster: the shipped example's engine configs load, and name Kamailio
         CHECK(dispatcher.find("2 sip:127.0.0.1:" + std::to_string(port)) != std::string::npos);
         CHECK(agents.find("sip:127.0.0.1:" + std::to_string(port)) != std::string::npos);
     }
+}
+
+TEST_CASE(
+    "cluster: an engine refuses a campaign whose client another engine runs, or that the "
+    "clients file does not assign") {
+    Rig rig;
+    rig.campaign("acme-renewals", "uas_busy.xml", 2, "client: acme\n", 1);
+    const auto clients = rig.write("clients.yaml", "acme: west\nbigbank: east\n");
+    const std::string cluster = "cluster: {engine: east, clients: " + clients + "}\n";
+    // acme's campaigns run on west: east will not start with one.
+    auto r = rig.run(cluster);
+    CHECK(r.status != 0);
+    CHECK_MESSAGE(r.out.find("client 'acme' runs on engine 'west'") != std::string::npos, r.out);
+    CHECK(rig.attempts().empty());  // nothing dialled, nothing recovered
+    // Unassigned: refused too (strict: a client's campaigns must have one home).
+    rig.write("clients.yaml", "bigbank: east\n");
+    r = rig.run(cluster);
+    CHECK(r.status != 0);
+    CHECK_MESSAGE(r.out.find("client 'acme' is not in " + clients) != std::string::npos, r.out);
+    // Assigned to this engine: it dials.
+    rig.write("clients.yaml", "acme: east\n");
+    r = rig.run(cluster);
+    REQUIRE_MESSAGE(r.status == 0, r.out);
+    CHECK(rig.attempts()["acme-renewals"].size() == 2);
+
+    // The clients file's own mistakes are named at their place.
+    rig.write("clients.yaml", "acme: east\nbigbank: [east, west]\n");
+    const auto load = load_engine_config(rig.config(cluster));
+    REQUIRE(load.errors.size() == 1);
+    CHECK(load.errors[0].to_string().find(clients + ":2:1: each client maps to one engine") == 0);
 }

@@ -37,10 +37,22 @@ bool Engine::start(std::vector<std::string>* errors) {
     const auto t = now();
     for (const auto& tc : config_.trunks)
         trunks_[tc.name] = std::make_unique<Trunk>(tc, metrics_.trunk(tc.name), t);
-    for (const auto& entry : config_.campaigns)
+    for (const auto& entry : config_.campaigns) {
+        // In a cluster, a campaign of another engine's client is refused before it is loaded
+        // (loading recovers its attempts in flight).
+        if (!config_.cluster_engine.empty())
+            if (const auto peek = load_campaign_file(entry.file); peek.campaign) {
+                const auto why =
+                    cluster_refusal(config_, peek.campaign->name, peek.campaign->client);
+                if (!why.empty()) {
+                    errors->push_back(entry.file + ": " + why);
+                    continue;
+                }
+            }
         if (auto run =
                 CampaignRun::load(entry, config_, trunks_, store_, metrics_, env_.clock(), errors))
             runs_.push_back(std::move(run));
+    }
     if (!errors->empty()) return false;
     seed_caller_id_usage();
     if (std::any_of(config_.trunks.begin(), config_.trunks.end(), EngineConfig::by_name)) {
@@ -207,6 +219,15 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
         if (!name.empty() && run->name() != name) continue;
         ReloadResult r;
         r.campaign = run->name();
+        if (const auto peek = load_campaign_file(run->entry().file); peek.campaign) {
+            const auto why = cluster_refusal(config_, peek.campaign->name, peek.campaign->client);
+            if (!why.empty()) {
+                r.errors.push_back(why);
+                engine_log(r.campaign + ": reload refused, the campaign runs as before: " + why);
+                out.push_back(std::move(r));
+                continue;
+            }
+        }
         r.applied = run->reload(store_, &r.changed, &r.errors);
         if (r.applied)
             engine_log(r.campaign + ": reloaded from " + run->entry().file +
@@ -237,6 +258,14 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
         const auto peek = load_campaign_file(entry.file);
         if (peek.campaign) {
             if (!name.empty() && peek.campaign->name != name) continue;
+            if (const auto why =
+                    cluster_refusal(config_, peek.campaign->name, peek.campaign->client);
+                !why.empty()) {
+                r.campaign = peek.campaign->name;
+                r.errors.push_back(entry.file + ": " + why);
+                out.push_back(std::move(r));
+                continue;
+            }
             if (find_run(peek.campaign->name)) {
                 r.campaign = peek.campaign->name;
                 r.errors.push_back(entry.file + ": campaign '" + peek.campaign->name +

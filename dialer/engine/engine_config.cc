@@ -21,7 +21,8 @@ const YamlReader::KeyTree& keys() {
     static const YamlReader::KeyTree k = {
         {"",
          {"data", "sip", "rtp", "dns", "trunks", "campaigns", "control", "agents", "curve",
-          "metrics", "stop_after", "drain_timeout", "tick", "stop_when_done"}},
+          "metrics", "stop_after", "drain_timeout", "tick", "stop_when_done", "cluster"}},
+        {"cluster", {"engine", "clients"}},
         {"agents",
          {"endpoint", "events", "heartbeat", "missed_heartbeats", "phone_networks", "max_logged_in",
           "accounts", "registration"}},
@@ -425,6 +426,48 @@ void read_campaigns(YamlReader& r, const YAML::Node& root, EngineConfig& c,
     }
 }
 
+// `cluster`: this engine's name, and the file (shared by every engine) that says which engine
+// runs each client's campaigns: {CLIENT: ENGINE, ...}.
+template <typename Resolve>
+void read_cluster(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
+    auto cl = root["cluster"];
+    if (!cl || !r.section(cl, "cluster")) return;
+    r.string(cl, "engine", "cluster.", c.cluster_engine);
+    std::string file;
+    r.string(cl, "clients", "cluster.", file);
+    if (c.cluster_engine.empty())
+        r.error(cl, "'cluster' needs 'engine': this engine's name in the clients file");
+    if (file.empty()) {
+        r.error(cl,
+                "'cluster' needs 'clients': the file that says which engine runs each "
+                "client's campaigns (docs/scaling.md)");
+        return;
+    }
+    c.cluster_clients_file = resolve(file);
+    std::ifstream in(c.cluster_clients_file);
+    if (!in) {
+        r.error(cl["clients"], "'cluster.clients': cannot read " + c.cluster_clients_file);
+        return;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    Diagnostics errors;
+    const auto doc = load_yaml_document(text.str(), c.cluster_clients_file, errors);
+    YamlReader f(c.cluster_clients_file, ".", {}, {}, "the clients file");
+    if (doc && !doc->IsMap() && !doc->IsNull())
+        f.error(*doc, "the clients file must map each client to its engine (acme: east)");
+    if (doc && doc->IsMap())
+        for (const auto& kv : *doc) {
+            if (!kv.first.IsScalar() || !kv.second.IsScalar() || kv.second.Scalar().empty()) {
+                f.error(kv.first, "each client maps to one engine's name (acme: east)");
+                continue;
+            }
+            c.cluster_clients[kv.first.Scalar()] = kv.second.Scalar();
+        }
+    r.errors.insert(r.errors.end(), errors.begin(), errors.end());
+    r.errors.insert(r.errors.end(), f.errors.begin(), f.errors.end());
+}
+
 template <typename Resolve>
 void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const Resolve& resolve) {
     if (!r.section(root, "")) return;
@@ -457,11 +500,29 @@ void read_config(YamlReader& r, const YAML::Node& root, EngineConfig& c, const R
     read_dns(r, root, c);
     read_trunks(r, root, c);
     read_campaigns(r, root, c, resolve);
+    read_cluster(r, root, c, resolve);
     if (c.campaigns.empty())
         r.error(root, "no campaigns to run: list campaign files under 'campaigns'");
 }
 
 }  // namespace
+
+std::string cluster_refusal(const EngineConfig& c, const std::string& campaign,
+                            const std::string& client) {
+    if (c.cluster_engine.empty()) return "";
+    if (client.empty()) return "";  // shares no client's list with any other campaign
+    const auto it = c.cluster_clients.find(client);
+    if (it == c.cluster_clients.end())
+        return "campaign '" + campaign + "': client '" + client + "' is not in " +
+               c.cluster_clients_file + ", which says which engine runs each client's campaigns";
+    if (it->second != c.cluster_engine)
+        return "campaign '" + campaign + "': client '" + client + "' runs on engine '" +
+               it->second + "' (" + c.cluster_clients_file + "), not on this one ('" +
+               c.cluster_engine +
+               "'): a client's campaigns share its do-not-call list and "
+               "caps, which live in one engine's store";
+    return "";
+}
 
 EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
                                          const std::string& base_dir) {

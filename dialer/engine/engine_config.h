@@ -124,6 +124,10 @@ struct EngineConfig {
         int port = 5060;
     };
     std::vector<Proxy> sip_proxies;
+    // One of several engines (docs/scaling.md): its name, and which engine runs each client's
+    // campaigns (read from `cluster.clients`, a file every engine shares). Empty: alone.
+    std::string cluster_engine, cluster_clients_file;
+    std::map<std::string, std::string> cluster_clients;
     // No response at all (not even 100 Trying) to a request this long: SIP's transaction
     // timeout (RFC 3261's 64*T1, Timers B and F). A call whose trunk stays silent ends as a
     // carrier error and moves to the campaign's next trunk, if it has one.
@@ -157,6 +161,10 @@ struct EngineConfigLoad {
 };
 
 EngineConfigLoad load_engine_config(const std::string& path);
+// In a cluster, why this engine may not run `campaign` of `client` (its client runs on another
+// engine, or is not assigned); empty when it may (a campaign of no client shares nothing).
+std::string cluster_refusal(const EngineConfig& c, const std::string& campaign,
+                            const std::string& client);
 EngineConfigLoad load_engine_config_text(const std::string& text, const std::string& display_name,
                                          const std::string& base_dir = ".");
 
