@@ -83,7 +83,7 @@ void RecordingWriter::run() {
     // Named for top and perf; a little below the loop, which carries the audio.
     lower_thread(0, 5, "outpace-record");
     std::unordered_map<std::uint64_t, SNDFILE*> files;
-    std::vector<Op> batch;
+    std::deque<Op> batch;
     for (;;) {
         {
             std::unique_lock l(mu_);

@@ -6,6 +6,7 @@
 #include <array>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -61,7 +62,7 @@ class RecordingWriter {
     std::function<void()> on_drop_;
     mutable std::mutex mu_;
     std::condition_variable wake_, done_;
-    std::vector<Op> queue_;
+    std::deque<Op> queue_;  // chunks: a long queue never moves as it grows
     std::size_t queued_frames_ = 0;
     std::uint64_t pushed_ = 0, finished_ = 0, dropped_ = 0, next_id_ = 1;
     bool stopping_ = false;
