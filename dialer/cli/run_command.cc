@@ -144,7 +144,11 @@ int run_engine(const RunArgs& a) {
                   << "\n";
         return 1;
     }
-    event_base* loop = event_base_new();
+    // Owned before the env and the engine that use it, so that it goes after them on every
+    // path out (a start that failed included).
+    std::unique_ptr<event_base, decltype(&event_base_free)> loop_owner(event_base_new(),
+                                                                       &event_base_free);
+    event_base* loop = loop_owner.get();
     int status = 0;
     {
         LoopEnv env(loop);
@@ -152,7 +156,6 @@ int run_engine(const RunArgs& a) {
         std::vector<std::string> errors;
         if (!engine.start(&errors)) {
             for (const auto& e : errors) std::cerr << "outpace run: " << e << "\n";
-            event_base_free(loop);
             return 2;
         }
         std::unique_ptr<ControlServer> control;
@@ -199,7 +202,6 @@ int run_engine(const RunArgs& a) {
         print_status(l, true);
         if (a.json) std::printf("%s\n", status_report_json(engine).c_str());
     }
-    event_base_free(loop);
     return status;
 }
 

@@ -102,7 +102,10 @@ void LoopEnv::write_ledger(std::function<void()> work, std::function<void()> don
 }
 
 void LoopEnv::write_ledger_now(const std::function<void()>& work) {
-    if (!ledger_) ledger_ = std::make_unique<Worker>(loop_, false);
+    if (!ledger_) {
+        work();  // nothing was ever queued: in order already, and no thread for it
+        return;
+    }
     {
         std::lock_guard lock(ledger_->mu);
         ledger_->queue.push_back({[&work] {
