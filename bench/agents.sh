@@ -18,8 +18,12 @@
 # control socket, as `outpace contacts import` does while an engine holds the store) from the
 # start of the measurement: run once without and once with IMPORT=1000000 to see what a big
 # import costs the dial rate and the relay; the import's own rows/s is printed.
-# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] bench/agents.sh [AGENTS=500] [SECONDS=60]
-# Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox. Not run by CI.
+# With LOAD=N, `stress-ng --cpu N` competes for the cores during the measurement (another
+# program busy on the machine); bench/agents_loaded.sh runs the quiet and the loaded case and
+# prints them side by side.
+# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] [LOAD=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
+# Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox (and stress-ng with
+# LOAD). Not run by CI.
 set -euo pipefail
 agents=${1:-500}
 secs=${2:-60}
@@ -98,6 +102,11 @@ e0=$(cpu_ticks "$engine"); p0=$(cpu_ticks "$phones_pid")
 r0=$(status | field 'd["relay"]["packets"]')
 d0=$(status | field 'd["campaigns"][0]["dialled"]')
 t0=$(date +%s.%N)
+if [ -n "${LOAD:-}" ]; then
+  stress-ng --cpu "$LOAD" --timeout $((secs + 5))s > stress.log 2>&1 &
+  pids+=($!)
+  echo "competing load: stress-ng --cpu $LOAD"
+fi
 if [ "$import_rows" -gt 0 ]; then
   "$outpace" contacts import --data data --campaign bench.yaml afternoon.csv > import.txt 2>&1 &
   importer=$!
