@@ -36,6 +36,12 @@ struct LoopEnv::Worker {
         ev.add();
         thread = std::thread([this] { run(); });
     }
+    // Queues a job for the thread.
+    void post(Job job) {
+        std::lock_guard lock(mu);
+        queue.push_back(std::move(job));
+        cv.notify_one();
+    }
     // Until every job given so far has run (their results may still wait for the loop).
     void wait_idle() {
         std::unique_lock lock(mu);
@@ -92,13 +98,11 @@ LoopEnv::~LoopEnv() = default;
 
 void LoopEnv::write_ledger(std::function<void()> work, std::function<void()> done) {
     if (!ledger_) ledger_ = std::make_unique<Worker>(loop_, false);
-    std::lock_guard lock(ledger_->mu);
-    ledger_->queue.push_back({[work = std::move(work)] {
-                                  work();
-                                  return true;
-                              },
-                              [done = std::move(done)](bool) { done(); }});
-    ledger_->cv.notify_one();
+    ledger_->post({[work = std::move(work)] {
+                       work();
+                       return true;
+                   },
+                   [done = std::move(done)](bool) { done(); }});
 }
 
 void LoopEnv::write_ledger_now(const std::function<void()>& work) {
@@ -106,24 +110,21 @@ void LoopEnv::write_ledger_now(const std::function<void()>& work) {
         work();  // nothing was ever queued: in order already, and no thread for it
         return;
     }
-    {
-        std::lock_guard lock(ledger_->mu);
-        ledger_->queue.push_back({[&work] {
-                                      work();
-                                      return true;
-                                  },
-                                  [](bool) {}});
-        ledger_->cv.notify_one();
-    }
+    ledger_->post({[&work] {
+                       work();
+                       return true;
+                   },
+                   [](bool) {}});
     ledger_->wait_idle();
 }
 
 bool LoopEnv::off_loop(std::function<bool()> work, std::function<void(bool)> done) {
     if (!worker_) worker_ = std::make_unique<Worker>(loop_, true);
-    std::lock_guard lock(worker_->mu);
-    if (worker_->queue.size() >= kOffLoopQueue) return false;
-    worker_->queue.push_back({std::move(work), std::move(done)});
-    worker_->cv.notify_one();
+    {
+        std::lock_guard lock(worker_->mu);
+        if (worker_->queue.size() >= kOffLoopQueue) return false;
+    }
+    worker_->post({std::move(work), std::move(done)});
     return true;
 }
 
