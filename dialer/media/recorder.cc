@@ -24,23 +24,23 @@ RecordingWriter::~RecordingWriter() {
 }
 
 bool RecordingWriter::push(Op&& op, bool is_frame) {
+    bool queued = true;
     {
         std::lock_guard l(mu_);
         if (is_frame && queued_frames_ >= max_frames_) {
+            queued = false;  // only frames are ever dropped: opens and closes always go
             ++dropped_;
         } else {
             queued_frames_ += is_frame;
             queue_.push_back(std::move(op));
             ++pushed_;
-            is_frame = false;  // queued
         }
     }
-    if (is_frame) {  // dropped
-        if (on_drop_) on_drop_();
-        return false;
-    }
-    wake_.notify_one();
-    return true;
+    if (queued)
+        wake_.notify_one();
+    else if (on_drop_)
+        on_drop_();
+    return queued;
 }
 
 std::uint64_t RecordingWriter::open(std::string path) {
