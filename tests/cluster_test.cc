@@ -267,4 +267,12 @@ TEST_CASE(
     const auto load = load_engine_config(rig.config(cluster));
     REQUIRE(load.errors.size() == 1);
     CHECK(load.errors[0].to_string().find(clients + ":2:1: each client maps to one engine") == 0);
+    // A device that never ends is read no further than a YAML file's limit, and refused.
+    const auto endless = load_engine_config_text(
+        "data: d\ntrunks:\n  - {name: c, address: \"127.0.0.1:5060\"}\ncampaigns: [{file: " +
+            test::example("telemarketing.yaml") +
+            "}]\ncluster: {engine: east, clients: /dev/zero}\n",
+        "engine.yaml");
+    REQUIRE(endless.errors.size() == 1);
+    CHECK(endless.errors[0].to_string().find("/dev/zero: the file has") == 0);
 }

@@ -449,10 +449,13 @@ void read_cluster(YamlReader& r, const YAML::Node& root, EngineConfig& c, const 
         r.error(cl["clients"], "'cluster.clients': cannot read " + c.cluster_clients_file);
         return;
     }
-    std::stringstream text;
-    text << in.rdbuf();
+    // Never more than a YAML file may hold, and one byte to tell it is too big (a path to a
+    // device or a huge file must not hang the load).
+    std::string text(kMaxYamlBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
     Diagnostics errors;
-    const auto doc = load_yaml_document(text.str(), c.cluster_clients_file, errors);
+    const auto doc = load_yaml_document(text, c.cluster_clients_file, errors);
     YamlReader f(c.cluster_clients_file, ".", {}, {}, "the clients file");
     if (doc && !doc->IsMap() && !doc->IsNull())
         f.error(*doc, "the clients file must map each client to its engine (acme: east)");
