@@ -127,7 +127,7 @@ start_engine() {
   cat > engine.yaml <<YAML
 data: data
 sip: {address: 127.0.0.1, port: $(free_port)}
-rtp: {address: 127.0.0.1, ports: 10000-31999}
+rtp: {address: 127.0.0.1, ports: 10000-31999${RTP_EXTRA:-}}
 trunks: [{name: carrier, address: "127.0.0.1:$carrier", max_calls_per_second: $cps, max_calls: $max_calls}]
 campaigns: [{file: $name.yaml}]
 agents: {endpoint: "tcp://127.0.0.1:$agents_port", heartbeat: 5s${agents_extra:-}}

@@ -64,6 +64,7 @@ TEST_CASE("agents: a live answer goes to the agent's softphone, and the voices f
     // back to the callee.
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
     rig.campaign("sales", callee, 2, "", 0);
+    rig.rtp_extra(", workers: 1, worker_nice: 3, worker_realtime: 0");
     const int status = run_with_agent(rig, phones.uri(), "fixed:6s");
     INFO(rig.log("engine.log"));
     INFO(rig.log("agent.log"));
@@ -92,6 +93,13 @@ TEST_CASE("agents: a live answer goes to the agent's softphone, and the voices f
         for (const auto& p : packets) tone += p.peak > 2000 && purity(p.pcm, 1000) > 0.8;
         CHECK_MESSAGE(tone >= 75, "stream " << ssrc << ": " << tone << " tone packets echoed");
     }
+    // Both conversations were relayed by a media worker (lent after the customer's first packet
+    // reached the agent): the tone went through it, not through the engine's loop.
+    const auto log = rig.log("engine.log");
+    CHECK(log.find("media: 1 worker relays the conversations between customers and agents "
+                   "(nice +3)") != std::string::npos);
+    CHECK(log.find("media: 2 conversations were relayed by media workers (1)") !=
+          std::string::npos);
 }
 
 TEST_CASE(
@@ -386,6 +394,8 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
 
     const auto callee = rig.streaming("human-short-000.wav", 300, customer.port(), "0 sine 1000 4");
     rig.campaign("softphone", callee, 1, "", 0);
+    // Media on the engine's loop (rtp.workers: 0): the same conversation as through a worker.
+    rig.rtp_extra(", workers: 0");
     const int status = run_with_agent(rig, "sip:%a@127.0.0.1:" + std::to_string(sip_port),
                                       "fixed:6s", "SALE", "alice");
     INFO(rig.log("engine.log"));
@@ -402,6 +412,8 @@ TEST_CASE("agents: baresip as the agent's softphone — each side hears the othe
     // ...and the customer's tone (1 kHz) reached the agent's softphone.
     const int tone_frames = baresip.heard_frames(1000);
     CHECK_MESSAGE(tone_frames >= 100, tone_frames << " frames of the customer's tone");
+    CHECK(rig.log("engine.log").find("media: 0 conversations were relayed by media workers (0)") !=
+          std::string::npos);
 }
 
 TEST_CASE(

@@ -196,7 +196,7 @@ class Rig {
         std::ostringstream e;
         e << "data: data\nsip: {address: 127.0.0.1, port: " << test::free_port() << sip_extra_
           << "}\n"
-          << "rtp: {address: 127.0.0.1, ports: " << rtp_ports_.range() << "}\n"
+          << "rtp: {address: 127.0.0.1, ports: " << rtp_ports_.range() << rtp_extra_ << "}\n"
           << "trunks:\n"
           << trunks_.str() << "campaigns:\n"
           << campaigns_.str() << "stop_after: 90s\n"
@@ -234,6 +234,8 @@ class Rig {
     void mode(const std::string& m) { mode_ = m; }
     // More of the engine config's `sip` section (", response_timeout: 1s").
     void sip_extra(const std::string& s) { sip_extra_ = s; }
+    // More keys of the rtp section (", workers: 0").
+    void rtp_extra(const std::string& s) { rtp_extra_ = s; }
     // Their trunks, as the `dialing` entry ("trunks: [a, b]"); empty: their own carrier's.
     void trunks_for_next(const std::string& t) { trunks_for_next_ = t; }
     // A trunk served by SIPp with `scenario` that no campaign dials by itself (for
@@ -336,7 +338,7 @@ class Rig {
     std::string zone_;
     std::string mode_ = "progressive", kind_ = "telemarketing";
     std::string trunks_for_next_;
-    std::string sip_extra_;
+    std::string sip_extra_, rtp_extra_;
     std::ostringstream trunks_, campaigns_;
     std::vector<std::unique_ptr<test::Child>> carriers_;
     std::map<std::string, std::pair<int, std::size_t>> carrier_port_;  // campaign -> port, index

@@ -6,19 +6,23 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sndfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
 
 extern "C" {
 #include <spandsp.h>
 }
 
 #include "dialer/media/dtmf.h"
+#include "dialer/media/media_worker.h"
 #include "dialer/media/recorder.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
@@ -308,6 +312,163 @@ TEST_CASE("rtp: keys sent as RFC 4733 events are heard once each, without events
     sender.reset();
     receiver.reset();
     event_base_free(loop);
+}
+
+namespace {
+
+// The next packet `peer` receives within `ms`, parsed; false when none came.
+bool receive_within(const Peer& peer, int ms, std::vector<std::uint8_t>& bytes, RtpPacket& p) {
+    pollfd pfd{peer.fd, POLLIN, 0};
+    if (::poll(&pfd, 1, ms) != 1) return false;
+    bytes.resize(2048);
+    const auto n = ::recv(peer.fd, bytes.data(), bytes.size(), MSG_DONTWAIT);
+    if (n <= 0) return false;
+    bytes.resize(static_cast<std::size_t>(n));
+    return parse_rtp(bytes, p);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "media workers: a lent conversation is relayed without the loop, keys come back as "
+    "events, and it comes home whole") {
+    event_base* loop = event_base_new();  // never run while lent: the worker relays alone
+    RtpPortPool pool(46400, 46409);
+    std::string error;
+    auto customer = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    auto agent = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE((customer && agent));
+    Peer carrier("127.0.0.1"), phone("127.0.0.1");
+    REQUIRE(customer->set_remote({"127.0.0.1", carrier.port, kPcmu, 101, ""}));
+    REQUIRE(agent->set_remote({"127.0.0.1", phone.port, kPcma, 101, ""}));
+    std::size_t heard_home = 0;
+    customer->on_audio([&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+        heard_home += pcm.size();
+    });
+    RecordingWriter writer;
+    outpace::test::TempDir dir;
+    auto recorder = std::make_unique<Recorder>(writer, dir.file("call.wav"));
+
+    MediaWorkers workers(1);
+    REQUIRE(workers.size() == 1);
+    MediaWorker* w = workers.least_busy();
+    REQUIRE(w);
+    std::atomic<int> relayed{0};
+    auto bridge = Bridge::lend(workers, *w, *customer, *agent, recorder.get(), 77,
+                               [&](std::chrono::steady_clock::time_point) { ++relayed; });
+    REQUIRE(bridge);
+    CHECK(bridge->lent());
+    CHECK(w->bridges == 1);
+    CHECK(workers.lent == 1);
+
+    // The customer's µ-law reaches the agent's phone as A-law, and back, with the loop idle.
+    std::vector<std::uint8_t> bytes;
+    RtpPacket p;
+    carrier.send_to(customer->port(), packet(kPcmu, 1, 160, 160, 0x55));
+    REQUIRE(receive_within(phone, 2000, bytes, p));
+    CHECK(p.payload_type == kPcma);
+    CHECK(p.payload.size() == 160);
+    CHECK(p.payload[0] == linear_to_alaw(ulaw_to_linear(0x55)));
+    phone.send_to(agent->port(), packet(kPcma, 1, 160, 160, 0xd5));
+    REQUIRE(receive_within(carrier, 2000, bytes, p));
+    CHECK(p.payload_type == kPcmu);
+    CHECK(p.payload[0] == linear_to_ulaw(alaw_to_linear(0xd5)));
+    // Keys on either side: events for the loop, tagged with the bridge, once per press.
+    auto key = [](std::uint8_t code, std::uint16_t seq, std::uint32_t ts) {
+        auto e = packet(101, seq, ts, 4, 0);
+        e[12] = code;
+        return e;
+    };
+    carrier.send_to(customer->port(), key(7, 2, 320));
+    carrier.send_to(customer->port(), key(7, 3, 320));  // the same press
+    phone.send_to(agent->port(), key(11, 2, 320));
+    std::vector<MediaEvent> events;
+    for (int i = 0; i < 200 && events.size() < 2; ++i) {
+        workers.drain([&](const MediaEvent& e) { events.push_back(e); });
+        if (events.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(events.size() == 2);
+    // (Two sockets: which the worker reads first is epoll's choice.)
+    if (events[0].kind == MediaEvent::Kind::agent_key) std::swap(events[0], events[1]);
+    CHECK(events[0].kind == MediaEvent::Kind::customer_key);
+    CHECK(events[0].key == '7');
+    CHECK(events[0].bridge == 77);
+    CHECK(events[1].kind == MediaEvent::Kind::agent_key);
+    CHECK(events[1].key == '#');
+    CHECK(relayed.load() == 2);
+    CHECK(heard_home == 0);  // the owner's handler never saw the lent customer's audio
+
+    // Home: the owner's handler hears the customer again and nothing is relayed.
+    bridge->home();
+    CHECK(!bridge->lent());
+    CHECK(w->bridges == 0);
+    CHECK(workers.homed == 1);
+    carrier.send_to(customer->port(), packet(kPcmu, 4, 480, 160, 0x55));
+    for (int i = 0; i < 200 && heard_home == 0; ++i) {
+        event_base_loop(loop, EVLOOP_NONBLOCK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(heard_home == 160);
+    CHECK(!receive_within(phone, 50, bytes, p));
+    // The recording framed what the agent said while it was away: one 20 ms frame.
+    CHECK(recorder->position_ms() == 20);
+
+    // Lent again, then used by its owner: it comes home by itself first.
+    bridge = Bridge::lend(workers, *w, *customer, *agent, recorder.get(), 77, {});
+    REQUIRE(bridge);
+    customer->send(std::vector<std::int16_t>(160, 0));
+    CHECK(!bridge->lent());
+    REQUIRE(receive_within(carrier, 2000, bytes, p));
+    // Lent again, and one side goes (the agent's phone hung up): both come home, the other side
+    // still works on the loop.
+    bridge = Bridge::lend(workers, *w, *customer, *agent, recorder.get(), 77, {});
+    REQUIRE(bridge);
+    agent.reset();
+    CHECK(!bridge->lent());
+    heard_home = 0;
+    carrier.send_to(customer->port(), packet(kPcmu, 6, 800, 160, 0x55));
+    for (int i = 0; i < 200 && heard_home == 0; ++i) {
+        event_base_loop(loop, EVLOOP_NONBLOCK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(heard_home == 160);
+    bridge.reset();
+    CHECK(workers.lent == 3);
+    CHECK(workers.homed == 3);
+    recorder.reset();
+    customer.reset();
+    CHECK(pool.free() == 10);
+    event_base_free(loop);
+}
+
+TEST_CASE("media workers: their priority is set and read back, or refused with the reason") {
+    MediaWorkers nicer(2, 4);
+    REQUIRE(nicer.size() == 2);
+    CHECK(nicer.running_at() == "nice +4");
+    CHECK(nicer.priority_error().empty());
+    // SCHED_FIFO: granted (root, CAP_SYS_NICE) or refused with why; never silently ignored.
+    MediaWorkers fifo(1, 0, 5);
+    REQUIRE(fifo.size() == 1);
+    if (fifo.priority_error().empty())
+        CHECK(fifo.running_at() == "SCHED_FIFO 5");
+    else
+        CHECK(fifo.priority_error().find("SCHED_FIFO 5 refused") != std::string::npos);
+    CHECK(MediaWorkers(0).size() == 0);
+}
+
+TEST_CASE("media workers: the worker-to-loop queue is bounded and drops what does not fit") {
+    EventRing ring;
+    for (std::size_t i = 0; i < EventRing::kSize; ++i)
+        CHECK(ring.push({MediaEvent::Kind::customer_key, i, '1'}));
+    CHECK(!ring.push({MediaEvent::Kind::customer_key, 9999, '1'}));
+    CHECK(ring.dropped() == 1);
+    MediaEvent e;
+    for (std::size_t i = 0; i < EventRing::kSize; ++i) {
+        REQUIRE(ring.pop(e));
+        CHECK(e.bridge == i);
+    }
+    CHECK(!ring.pop(e));
+    CHECK(ring.push({MediaEvent::Kind::agent_key, 1, '2'}));  // room again
 }
 
 TEST_CASE("srtp: SDES keys are written and read as RFC 4568 has them, the unusable refused") {

@@ -80,6 +80,7 @@ void AgentPool::monitor(Agent& s, const AgentRequest& r) {
 }
 
 AgentPool::Room& AgentPool::room_for(Call& c) {
+    c.media_home();  // the room's mix is made on the loop
     Room& room = rooms_[c.id()];
     if (!room.mixer.has(kCustomer)) {
         const sip::CallId id = c.id();

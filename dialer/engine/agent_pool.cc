@@ -516,6 +516,7 @@ void AgentPool::tick() {
             t - a->wrap_start > a->wrap_run->campaign().wrapup_max)
             overdue.push_back(id);
     }
+    lend_conversations();
     for (const auto& id : overdue) {
         Agent* a = find_agent(id);
         if (!a || !a->wrap) continue;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,9 @@ namespace outpace {
 struct RelayFigures {
     std::uint64_t packets = 0;
     double p50_us = 0, p99_us = 0, max_us = 0;
+    // Media workers, the conversations they relay now, and those lent to them so far.
+    std::size_t workers = 0, on_workers = 0;
+    std::uint64_t lent = 0;
 };
 
 // One agent as the supervisors' wallboard shows it (`outpace ctl status`'s `agents`).
@@ -102,8 +106,11 @@ class AgentPool {
     // completes it).
     bool call_ended(Call& call, Outcome outcome, int sip_code);
 
-    // Heartbeats, wrap-up limits and expired waits (every media tick).
+    // Heartbeats, wrap-up limits and expired waits (every media tick); conversations that can
+    // be relayed by a media worker are lent to one (both legs on the agent's worker).
     void tick();
+    // The media workers conversations are lent to (null or empty: all audio on the loop).
+    void set_media_workers(media::MediaWorkers* workers) { media_ = workers; }
     // Whether an agent is still in wrap-up (the engine's stop waits for dispositions).
     bool wrapping() const;
     // The engine stops: wrap-ups are completed and everyone is logged out.
@@ -254,7 +261,12 @@ class AgentPool {
     void route_waiting();
     void expire_waiting();
     void dial_leg(Agent& a);
+    // One relayed packet's figures; on the loop or on a media worker (atomics, and
+    // prometheus-cpp's histogram is thread-safe).
     void relayed(SteadyTime arrived);
+    // Plain conversations (no room, guest or number outside; keys not being played to the
+    // agent) lent to the least busy media worker.
+    void lend_conversations();
     // Agent time (the reports' occupancy): the agent's time since it was last counted, in its
     // current state, goes to the campaigns it was for (the call's; else the running campaigns it
     // serves, evenly) and to the UTC hours it fell in; written to the store every 10 s (and when
@@ -290,11 +302,12 @@ class AgentPool {
     std::map<std::tuple<std::string, std::string, std::int64_t>,
              std::pair<std::int64_t, std::int64_t>>
         agent_time_;
-    std::unordered_map<sip::CallId, Room> rooms_;   // monitored calls
-    std::map<sip::CallId, External> externals_;     // numbers outside, by their SIP leg
-    std::size_t max_agents_ = 0;                    // logged in at once (each holds an RTP port)
-    std::array<std::uint64_t, 1991> relay_bins_{};  // 10 µs bins to 10 ms, 1 ms bins to 1 s
-    double relay_max_us_ = 0;
+    std::unordered_map<sip::CallId, Room> rooms_;  // monitored calls
+    std::map<sip::CallId, External> externals_;    // numbers outside, by their SIP leg
+    std::size_t max_agents_ = 0;                   // logged in at once (each holds an RTP port)
+    std::array<std::atomic<std::uint64_t>, 1991> relay_bins_{};  // 10 µs to 10 ms, 1 ms to 1 s
+    std::atomic<double> relay_max_us_{0};
+    media::MediaWorkers* media_ = nullptr;
 };
 
 }  // namespace outpace

@@ -442,31 +442,54 @@ void AgentPool::relayed(SteadyTime arrived) {
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - arrived)
             .count();
-    relay_max_us_ = std::max(relay_max_us_, us);
+    for (double seen = relay_max_us_.load(std::memory_order_relaxed);
+         us > seen && !relay_max_us_.compare_exchange_weak(seen, us, std::memory_order_relaxed);) {
+    }
     metrics_.relay_latency().Observe(us / 1e6);
     // 10 µs bins up to 10 ms, then 1 ms bins up to a second.
     const double v = std::max(0.0, us);
     const auto bin = v < 10'000 ? static_cast<std::size_t>(v / 10)
                                 : 1000 + static_cast<std::size_t>((v - 10'000) / 1000);
-    ++relay_bins_[std::min(bin, relay_bins_.size() - 1)];
+    relay_bins_[std::min(bin, relay_bins_.size() - 1)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void AgentPool::lend_conversations() {
+    if (!media_ || media_->size() == 0) return;
+    for (auto& [id, a] : agents_) {
+        if (!a->rtp || !a->customer || a->guest_of || (a->keys && a->keys->busy())) continue;
+        Call* c = host_.find_call(a->customer);
+        if (!c || c->agent() != a.get() || c->media_lent() || rooms_.count(c->id())) continue;
+        const bool outside = std::any_of(externals_.begin(), externals_.end(),
+                                         [&](const auto& x) { return x.second.call == c->id(); });
+        if (outside) continue;
+        if (media::MediaWorker* w = media_->least_busy())
+            c->lend_media(*media_, *w, *a->rtp, [this](SteadyTime at) { relayed(at); });
+    }
 }
 
 RelayFigures AgentPool::relay_figures() const {
     RelayFigures f;
-    for (auto n : relay_bins_) f.packets += n;
+    if (media_) {
+        f.workers = media_->size();
+        f.lent = media_->lent;
+        f.on_workers = static_cast<std::size_t>(media_->lent - media_->homed);
+    }
+    std::array<std::uint64_t, 1991> bins;
+    for (std::size_t i = 0; i < bins.size(); ++i)
+        f.packets += bins[i] = relay_bins_[i].load(std::memory_order_relaxed);
     if (!f.packets) return f;
     auto at = [&](double q) {
         const auto want = static_cast<std::uint64_t>(q * static_cast<double>(f.packets - 1)) + 1;
         std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < relay_bins_.size(); ++i)
-            if ((seen += relay_bins_[i]) >= want)
+        for (std::size_t i = 0; i < bins.size(); ++i)
+            if ((seen += bins[i]) >= want)
                 return i < 1000 ? (static_cast<double>(i) + 0.5) * 10
                                 : 10'000 + (static_cast<double>(i - 1000) + 0.5) * 1000;
-        return relay_max_us_;
+        return relay_max_us_.load(std::memory_order_relaxed);
     };
     f.p50_us = at(0.5);
     f.p99_us = at(0.99);
-    f.max_us = relay_max_us_;
+    f.max_us = relay_max_us_.load(std::memory_order_relaxed);
     return f;
 }
 

@@ -446,6 +446,7 @@ void Call::send_to_customer(std::span<const std::int16_t> pcm) {
 
 bool Call::hold(bool on) {
     if (state_ != State::connected || held_ == on) return false;
+    media_home();  // the hold prompt and the silenced customer are the loop's
     held_ = on;
     if (on) {
         held_since_ = now();
@@ -459,6 +460,7 @@ bool Call::hold(bool on) {
 
 bool Call::mute(bool on) {
     if (state_ != State::connected || muted_ == on) return false;
+    media_home();
     muted_ = on;
     if (on)
         muted_since_ = now();
@@ -469,6 +471,7 @@ bool Call::mute(bool on) {
 
 bool Call::pause_recording(bool on) {
     if (state_ != State::connected || !recorder_ || recorder_->paused() == on) return false;
+    media_home();  // the recorder is the worker's while lent
     if (on)
         paused_from_ms_ = recorder_->position_ms();
     else
@@ -479,14 +482,30 @@ bool Call::pause_recording(bool on) {
 
 bool Call::send_keys(const std::string& keys) {
     if (state_ != State::connected || !rtp_) return false;
+    media_home();  // keys take the line from the agent's voice, on the media tick
     if (!keys_) keys_ = std::make_unique<media::KeyPresses>();
     return keys_->add(keys);
 }
 
 void Call::end_controls() {
+    media_home();
     hold(false);
     mute(false);
     pause_recording(false);
+}
+
+bool Call::lend_media(media::MediaWorkers& workers, media::MediaWorker& worker,
+                      media::AudioChannel& agent_leg, media::Bridge::Relayed relayed) {
+    if (media_lent()) return true;
+    if (state_ != State::connected || !heard_by_agent_ || held_ || muted_ || !rtp_ ||
+        (keys_ && keys_->busy()) || (recorder_ && recorder_->paused()))
+        return false;
+    auto* customer = dynamic_cast<media::RtpSession*>(rtp_.get());
+    auto* agent = dynamic_cast<media::RtpSession*>(&agent_leg);
+    if (!customer || !agent) return false;  // a test's channels: media stays on the loop
+    bridge_ = media::Bridge::lend(workers, worker, *customer, *agent, recorder_.get(), id(),
+                                  std::move(relayed));
+    return media_lent();
 }
 
 // Connected: keys being sent, or the hold prompt; else nothing (the agent's voice is relayed as

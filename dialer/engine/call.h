@@ -25,6 +25,7 @@
 #include "dialer/engine/engine_config.h"
 #include "dialer/engine/engine_env.h"
 #include "dialer/media/dtmf.h"
+#include "dialer/media/media_worker.h"
 #include "dialer/media/recorder.h"
 #include "metrics/metrics.h"
 
@@ -149,6 +150,17 @@ class Call {
     // Keys to the customer (RFC 4733 events, or tones when the customer's SDP took none), sent
     // on the media tick; the agent's voice waits meanwhile. False when too many are queued.
     bool send_keys(const std::string& keys);
+
+    // Media workers (media_worker.h): this conversation and `agent_leg`, its agent's softphone,
+    // relayed on `worker` from now on, when the conversation is a plain one (connected and heard
+    // by its agent; not on hold, muted, sending keys or with its recording paused) and both legs
+    // are real RTP sessions. Whatever changes that (a control, a new agent, the end) brings it
+    // home first. True when it is lent now.
+    bool lend_media(media::MediaWorkers& workers, media::MediaWorker& worker,
+                    media::AudioChannel& agent_leg, media::Bridge::Relayed relayed);
+    bool media_lent() const { return bridge_ && bridge_->lent(); }
+    // Back on the engine's loop (a room, a transfer: anything that takes the audio elsewhere).
+    void media_home() { bridge_.reset(); }
 
     // A leg to `number` on this call's trunk and address, with its caller ID and `sdp` as the
     // offer (a transfer to a number outside). Nullopt when the trunk wants SRTP (not offered
@@ -285,6 +297,9 @@ class Call {
     std::int64_t paused_from_ms_ = 0;  // where in the recording the current pause began
     std::size_t hold_pos_ = 0;         // in the looped hold prompt
     std::unique_ptr<media::KeyPresses> keys_;
+    // Lent to a media worker; declared last, so that it goes first: home before the sessions
+    // and the recorder it lent are destroyed.
+    std::unique_ptr<media::Bridge> bridge_;
 };
 
 }  // namespace outpace

@@ -225,7 +225,10 @@ std::string status_report_json(Engine& engine) {
                                      {{"packets", relay.packets},
                                       {"latency_p50_us", relay.p50_us},
                                       {"latency_p99_us", relay.p99_us},
-                                      {"latency_max_us", relay.max_us}}},
+                                      {"latency_max_us", relay.max_us},
+                                      {"media_workers", relay.workers},
+                                      {"on_workers", relay.on_workers},
+                                      {"lent_to_workers", relay.lent}}},
                                     {"stopping", engine.stopping()},
                                     {"calls_in_progress", engine.calls_in_progress()},
                                     {"campaigns", list}});

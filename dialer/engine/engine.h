@@ -177,7 +177,13 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     // Declared before the calls whose recorders use it: it writes what they queued, then goes.
     media::RecordingWriter recordings_;
     SteadyTime recordings_dropped_logged_{};
+    std::uint64_t recordings_dropped_reported_ = 0;
     void recording_dropped();
+    void log_recordings_dropped();
+    // Media workers (with agents); declared before the calls and agents whose conversations
+    // they relay: those come home before the workers stop.
+    std::unique_ptr<media::MediaWorkers> media_workers_;
+    void media_events();
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;
     // Looks up trunks named by host name; declared after the trunks so that it goes first (a
     // lookup's answer never arrives for a trunk that is gone).

@@ -33,7 +33,7 @@ const YamlReader::KeyTree& keys() {
         {"curve", {"secret_key", "authorized_keys"}},
         {"sip", {"address", "port", "transport", "response_timeout", "tls", "proxies"}},
         {"sip.tls", {"port", "certificate", "ca_file", "verify"}},
-        {"rtp", {"address", "ports"}},
+        {"rtp", {"address", "ports", "workers", "worker_nice", "worker_realtime"}},
         {"dns", {"servers", "timeout", "tries"}},
         {"trunks[]",
          {"name", "address", "transport", "tls_name", "srtp", "username", "password", "caller_id",
@@ -300,6 +300,9 @@ void read_sip_rtp(YamlReader& r, const YAML::Node& root, EngineConfig& c, const 
             else
                 c.rtp_first_port = a, c.rtp_last_port = b;
         }
+        r.integer(rtp, "workers", "rtp.", c.rtp_workers, 0, 256);
+        r.integer(rtp, "worker_nice", "rtp.", c.rtp_worker_nice, -20, 19);
+        r.integer(rtp, "worker_realtime", "rtp.", c.rtp_worker_realtime, 0, 99);
     }
 }
 

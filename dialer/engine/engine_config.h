@@ -134,6 +134,13 @@ struct EngineConfig {
     Millis sip_response_timeout{32'000};
     std::string rtp_address = "127.0.0.1";
     int rtp_first_port = 10000, rtp_last_port = 32767;
+    // Media workers (docs/engine.md, "Media workers"): threads with loops of their own that
+    // relay the conversations between customers and agents. -1: the cores this process may use
+    // minus one (none on one core); 0: every call's audio on the engine's loop. Their priority:
+    // SCHED_FIFO at `worker_realtime` (1-99; 0: off), for these threads only, when the process
+    // may (else they run as the loop does, and the log says why), or `worker_nice` added to the
+    // loop's nice.
+    int rtp_workers = -1, rtp_worker_nice = 0, rtp_worker_realtime = 10;
     std::vector<TrunkConfig> trunks;
     // How trunks named by host name are looked up (servers, timeout per try, tries).
     sip::DnsConfig dns;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <random>
+#include <utility>
 
 extern "C" {
 #include <spandsp.h>
@@ -124,6 +125,7 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
         if (error) *error = "cannot bind an RTP port on " + address + ": " + std::strerror(errno);
         return nullptr;
     }
+    s->loop_ = loop;
     s->ev_ = LoopEvent(loop, s->fd_, EV_READ | EV_PERSIST, &RtpSession::readable, s.get());
     if (!s->ev_.add()) {
         if (error) *error = "cannot watch the RTP socket on the event loop";
@@ -137,6 +139,7 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
 }
 
 RtpSession::~RtpSession() {
+    come_home();
     ev_.reset();  // before its socket closes
     if (fd_ >= 0) {
         ::close(fd_);
@@ -144,7 +147,39 @@ RtpSession::~RtpSession() {
     }
 }
 
+bool RtpSession::lend(event_base* worker, Lender& lender, AudioHandler audio, DigitHandler digit) {
+    if (lender_) return false;
+    LoopEvent there(worker, fd_, EV_READ | EV_PERSIST, &RtpSession::readable, this);
+    if (!there) return false;
+    ev_.reset();  // off the owner's loop (its callbacks run on this thread: none is running)
+    home_audio_ = std::exchange(audio_, std::move(audio));
+    home_digit_ = std::exchange(digit_, std::move(digit));
+    lender_ = &lender;
+    ev_ = std::move(there);
+    if (ev_.add()) return true;  // the worker's loop watches it from here
+    leave_worker();
+    rejoin();
+    return false;
+}
+
+void RtpSession::leave_worker() {
+    // libevent (with threads) waits here for this event's callback if the worker is running it.
+    ev_.reset();
+}
+
+void RtpSession::rejoin() {
+    if (!lender_) return;
+    lender_ = nullptr;
+    audio_ = std::move(home_audio_);
+    digit_ = std::move(home_digit_);
+    home_audio_ = nullptr;
+    home_digit_ = nullptr;
+    ev_ = LoopEvent(loop_, fd_, EV_READ | EV_PERSIST, &RtpSession::readable, this);
+    ev_.add();
+}
+
 bool RtpSession::set_remote(const RemoteMedia& r) {
+    come_home();
     std::memset(remote_, 0, sizeof remote_);
     if (r.address.find(':') != std::string::npos) {
         auto* a = reinterpret_cast<sockaddr_in6*>(remote_);
@@ -167,6 +202,7 @@ bool RtpSession::set_remote(const RemoteMedia& r) {
 }
 
 bool RtpSession::use_srtp(const SrtpKey& ours, const SrtpKey& theirs) {
+    come_home();
     srtp_ = SrtpSession::create(ours, theirs, nullptr);
     return srtp_ != nullptr;
 }
@@ -179,29 +215,30 @@ void RtpSession::readable(int fd, short, void* self) {
     const auto steady = std::chrono::steady_clock::now();
     timespec real{};
     ::clock_gettime(CLOCK_REALTIME, &real);
-    for (int i = 0; i < 64; ++i) {
-        sockaddr_storage from{};
-        iovec iov{buf, sizeof buf};
-        msghdr msg{};
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof from;
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        const ssize_t n = ::recvmsg(fd, &msg, 0);
-        if (n < 0) return;  // EAGAIN, or an ICMP error for our last send: nothing to read
-        s->arrived_ = steady;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
-            timespec at{};
-            std::memcpy(&at, CMSG_DATA(c), sizeof at);
-            const auto waited = std::chrono::nanoseconds(
-                (real.tv_sec - at.tv_sec) * 1'000'000'000LL + (real.tv_nsec - at.tv_nsec));
-            if (waited.count() >= 0) s->arrived_ = steady - waited;
-        }
-        s->receive({buf, static_cast<std::size_t>(n)}, &from, msg.msg_namelen);
+    // One packet per wake-up: a call's socket has one packet every 20 ms, so reading on until
+    // EAGAIN cost a second system call for nearly every packet. A socket with more waiting stays
+    // readable (level-triggered) and is read again on the loop's next pass, after the others.
+    sockaddr_storage from{};
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd, &msg, 0);
+    if (n < 0) return;  // EAGAIN, or an ICMP error for our last send: nothing to read
+    s->arrived_ = steady;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec at{};
+        std::memcpy(&at, CMSG_DATA(c), sizeof at);
+        const auto waited = std::chrono::nanoseconds((real.tv_sec - at.tv_sec) * 1'000'000'000LL +
+                                                     (real.tv_nsec - at.tv_nsec));
+        if (waited.count() >= 0) s->arrived_ = steady - waited;
     }
+    s->receive({buf, static_cast<std::size_t>(n)}, &from, msg.msg_namelen);
 }
 
 void RtpSession::receive(std::span<std::uint8_t> data, const void* from, unsigned) {
@@ -319,7 +356,7 @@ void RtpSession::send_packet(int payload_type, bool marker, std::uint32_t timest
     ++stats_.packets_out;
 }
 
-void RtpSession::send(std::span<const std::int16_t> pcm) {
+void RtpSession::send_pcm(std::span<const std::int16_t> pcm) {
     if (!have_remote_ || pcm.size() > 480) return;
     std::uint8_t payload[480];
     for (std::size_t i = 0; i < pcm.size(); ++i)
@@ -329,6 +366,7 @@ void RtpSession::send(std::span<const std::int16_t> pcm) {
 }
 
 void RtpSession::send_event(char digit, std::uint16_t duration, bool end) {
+    come_home();
     static constexpr std::string_view kDigits = "0123456789*#ABCD";
     const auto code = kDigits.find(digit);
     if (!sends_events() || code == std::string_view::npos) return;

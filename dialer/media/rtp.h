@@ -107,21 +107,61 @@ class RtpSession final : public AudioChannel {
     RtpSession(const RtpSession&) = delete;
     RtpSession& operator=(const RtpSession&) = delete;
 
+    // Every AudioChannel method below is called on the owner's loop; a session lent to a media
+    // worker (media_worker.h) is brought home first, so the owner never races its worker.
     int port() const override { return port_; }
     bool set_remote(const RemoteMedia& remote) override;
     bool use_srtp(const SrtpKey& ours, const SrtpKey& theirs) override;
-    void use_plain_rtp() override { srtp_.reset(); }
-    bool encrypted() const override { return srtp_ != nullptr; }
-    void on_audio(AudioHandler h) override { audio_ = std::move(h); }
-    void on_digit(DigitHandler h) override { digit_ = std::move(h); }
-    void send(std::span<const std::int16_t> pcm) override;
+    void use_plain_rtp() override {
+        come_home();
+        srtp_.reset();
+    }
+    bool encrypted() const override { return srtp_ != nullptr; }  // never changed by a worker
+    void on_audio(AudioHandler h) override {
+        come_home();
+        audio_ = std::move(h);
+    }
+    void on_digit(DigitHandler h) override {
+        come_home();
+        digit_ = std::move(h);
+    }
+    void send(std::span<const std::int16_t> pcm) override {
+        come_home();
+        send_pcm(pcm);
+    }
     bool sends_events() const override { return have_remote_ && telephone_event_ >= 0; }
     void send_event(char digit, std::uint16_t duration, bool end) override;
-    const RtpStats& stats() const override { return stats_; }
+    // (A lent session's counters are the worker's: it comes home to be read.)
+    const RtpStats& stats() const override {
+        come_home();
+        return stats_;
+    }
     std::chrono::steady_clock::time_point arrived() const override { return arrived_; }
+
+    // Lending to a media worker. The one a session is lent to (a Bridge) brings it home.
+    class Lender {
+      public:
+        virtual ~Lender() = default;
+        // Everything lent with it back on the owner's loop; on the owner's thread.
+        virtual void home() = 0;
+    };
+    // From now on the socket is watched by `worker`'s loop and its packets go to `audio` and
+    // `digit` there. False (still home, nothing changed) when that loop refused it.
+    bool lend(event_base* worker, Lender& lender, AudioHandler audio, DigitHandler digit);
+    bool lent() const { return lender_ != nullptr; }
+    // Off the worker's loop (a callback of its running there is waited for), then rejoin():
+    // back on the owner's loop with the handlers it had. For the lender only.
+    void leave_worker();
+    void rejoin();
+    // On the worker, inside a lent session's callbacks: sends 20 ms without coming home.
+    void relay(std::span<const std::int16_t> pcm) { send_pcm(pcm); }
 
   private:
     RtpSession(RtpPortPool& ports) : ports_(ports) {}
+    void come_home() const {
+        if (lender_) lender_->home();
+    }
+    void send_pcm(std::span<const std::int16_t> pcm);
     void send_packet(int payload_type, bool marker, std::uint32_t timestamp,
                      std::span<const std::uint8_t> payload);
     static void readable(int fd, short, void* self);
@@ -129,9 +169,14 @@ class RtpSession final : public AudioChannel {
 
     RtpPortPool& ports_;
     int fd_ = -1, port_ = 0;
+    event_base* loop_ = nullptr;  // the owner's
     LoopEvent ev_;
     AudioHandler audio_;
     DigitHandler digit_;
+    // While lent: who to ask to bring it home, and the owner's handlers kept meanwhile.
+    Lender* lender_ = nullptr;
+    AudioHandler home_audio_;
+    DigitHandler home_digit_;
     int payload_ = kPcmu, telephone_event_ = -1;
     unsigned char remote_[28] = {};  // sockaddr_in or sockaddr_in6
     unsigned remote_len_ = 0;
