@@ -392,6 +392,22 @@ TEST_CASE("protocol docs: the control socket's table lists every request, and re
                               << "', which the table does not list");
         }
     }
+    // `relay` in status: exactly the fields the paragraph under the table lists.
+    {
+        const auto doc = read_file(std::string(OUTPACE_SOURCE_DIR) + "/docs/engine.md");
+        std::smatch m;
+        REQUIRE(std::regex_search(doc, m, std::regex("`relay` is `\\{([a-z0-9_, \n]+)\\}`")));
+        std::string list = m[1];
+        std::replace(list.begin(), list.end(), '\n', ' ');
+        std::set<std::string> promised, sent;
+        std::istringstream in(list);
+        for (std::string f; std::getline(in, f, ',');)
+            promised.insert(f.substr(f.find_first_not_of(' ')));
+        const auto status =
+            nlohmann::json::parse(handle_control_request(sim.engine(), R"({"command":"status"})"));
+        for (const auto& item : status["relay"].items()) sent.insert(item.key());
+        CHECK(sent == promised);
+    }
     for (const auto& [command, fields] : replies)
         for (const auto& field : fields) {
             // Said only while the store catches up; `ok` is in every reply.
