@@ -224,3 +224,34 @@ TEST_CASE("caller ID of a trunk: E.164 only (no list region to judge it by), kep
               std::string::npos);
     }
 }
+
+TEST_CASE("engine config: media workers' keys, their defaults and their limits") {
+    auto load = [](const std::string& rtp) {
+        return load_engine_config_text("data: d\nrtp: {address: 127.0.0.1" + rtp +
+                                           "}\ntrunks: [{name: t, address: \"127.0.0.1:5060\"}]\n"
+                                           "campaigns: [demo.yaml]\n",
+                                       "engine.yaml", test::example(""));
+    };
+    auto defaults = load("");
+    for (const auto& e : defaults.errors) FAIL(e.to_string());
+    REQUIRE(defaults.config);
+    CHECK(defaults.config->rtp_workers == -1);  // the cores minus one, decided at start
+    CHECK(defaults.config->rtp_worker_realtime == 10);
+    CHECK(defaults.config->rtp_worker_nice == 0);
+    CHECK(defaults.config->sip_response_timeout == std::chrono::seconds(32));  // RFC 3261's 64*T1
+    auto set = load(", workers: 3, worker_realtime: 0, worker_nice: -4");
+    for (const auto& e : set.errors) FAIL(e.to_string());
+    REQUIRE(set.config);
+    CHECK(set.config->rtp_workers == 3);
+    CHECK(set.config->rtp_worker_realtime == 0);
+    CHECK(set.config->rtp_worker_nice == -4);
+    for (const char* bad :
+         {", workers: -1", ", worker_realtime: 100", ", worker_nice: 20", ", workers: lots"}) {
+        auto r = load(bad);
+        CHECK_FALSE(r.config);
+        REQUIRE_MESSAGE(!r.errors.empty(), bad);
+        CHECK_MESSAGE(r.errors[0].to_string().find("rtp.") != std::string::npos,
+                      bad << " -> " << r.errors[0].to_string());
+        CHECK(r.errors[0].line == 2);
+    }
+}
