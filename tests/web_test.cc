@@ -74,7 +74,7 @@ TEST_CASE(
     REQUIRE_MESSAGE(imported.status == 0, imported.out);
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control);
     Browser b(rig.file("browser.log"));
 
@@ -224,7 +224,7 @@ TEST_CASE(
     const int agents = free_port(), events = free_port(), control = free_port();
     const auto accounts = web_agents(rig, phones.port);
     auto engine = rig.start(engine_extra(agents, events, control, accounts));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control,
                           "sessions: {idle: 5s}\nlimits: {login_burst: 20}\n");
     Browser b(rig.file("browser.log"));
@@ -277,7 +277,7 @@ TEST_CASE(
     b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "not answering"}, {"timeout", 20}});
     b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-engine-down")}});
     engine = rig.start(engine_extra(agents, events, control, accounts));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "answering again"}, {"timeout", 20}});
     b.value({{"op", "switch"}, {"window", "second"}});
     CHECK(b.value({{"op", "text"},
@@ -335,7 +335,7 @@ TEST_CASE("web gateway: foreign origins, a flood of logins and hostile WebSocket
     rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control);
     const std::string login = R"({"agent":"alice","password":"alice-pw"})";
     const std::string site = "Origin: http://127.0.0.1:" + std::to_string(web.port) + "\r\n";
@@ -481,7 +481,7 @@ TEST_CASE("web gateway: its limits and session lifetime are the config's") {
     rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     const std::string good = R"({"agent":"alice","password":"alice-pw"})";
     {
         // logins: a burst of 2, then one a minute.
@@ -558,7 +558,7 @@ TEST_CASE("web gateway: over TLS with a certificate, to an engine that wants Cur
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)) +
                             "curve: {secret_key: engine.key, authorized_keys: authorized_keys}\n");
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(
         rig, agents, events, control, "certificate: " + rig.file("web.pem") + "\n", true,
         "  server_key: " + rig.file("engine.pub") + "\n  key: " + rig.file("web.key") + "\n");
@@ -597,7 +597,7 @@ TEST_CASE(
                  0);
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control);
     Browser b(rig.file("browser.log"));
     log_in(b, "agent", web.url(), "alice", "alice-pw");
@@ -655,7 +655,7 @@ TEST_CASE(
     rig.campaign("web", callee, 1, "", 0);
     const int agents = free_port(), events = free_port(), control = free_port();
     auto engine = rig.start(engine_extra(agents, events, control, web_agents(rig, phones.port)));
-    REQUIRE(wait_tcp_listening(agents));
+    REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control);
     // One browser per person: a browser holds one agent session (its cookie).
     Browser b(rig.file("browser.log")), bob(rig.file("browser-bob.log")),
