@@ -21,7 +21,11 @@
 # With LOAD=N, `stress-ng --cpu N` competes for the cores during the measurement (another
 # program busy on the machine); bench/agents_loaded.sh runs the quiet and the loaded case and
 # prints them side by side.
-# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] [LOAD=N] bench/agents.sh [AGENTS=500] [SECONDS=60]
+# With RTP_EXTRA, more keys of the engine's rtp section: RTP_EXTRA=", workers: 0" puts the
+# conversations' relay back on the engine's loop (as before media workers), RTP_EXTRA=",
+# worker_realtime: 0" keeps the media workers at ordinary priority.
+# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] [LOAD=N] [RTP_EXTRA=...] bench/agents.sh
+#        [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox (and stress-ng with
 # LOAD). Not run by CI.
 set -euo pipefail
@@ -90,6 +94,7 @@ desks=$!
 pids+=($desks)
 
 echo "machine: $(nproc) cores; $agents agents for $secs s${registered:+; $registered more softphones registered}"
+grep -m1 "media: " engine.log | sed 's/^outpace: /engine: /' || true
 # Warm-up: until most agents are talking (or a minute).
 for _ in $(seq 120); do
   talking=$(status | field 'd["campaigns"][0]["agents"]["talking"]' 2>/dev/null || echo 0)
