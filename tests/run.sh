@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then builds and runs the whole suite twice, once
 # optimised (as shipped) and once with AddressSanitizer + UndefinedBehaviorSanitizer, then runs
-# each libFuzzer target for a bounded time (tests/fuzz/run.sh; OUTPACE_FUZZ_SECONDS, default 20).
+# each libFuzzer target for a bounded time (tests/fuzz/run.sh; OUTPACE_FUZZ_SECONDS, default 20),
+# then the media tests under ThreadSanitizer (tests/tsan/run.sh, about 30 s).
 # Usage: bash tests/run.sh [--fast]   (--fast: the optimised build only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +27,6 @@ if [ "${1:-}" != "--fast" ]; then
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOUTPACE_SANITIZE=ON -DOUTPACE_BENCH=OFF
   bash tests/fuzz/run.sh "${OUTPACE_FUZZ_SECONDS:-20}"
+  bash tests/tsan/run.sh
 fi
 echo "== all tests passed"
