@@ -37,6 +37,11 @@ class LoopEvent {
         return ev_ && event_add(ev_, &tv) == 0;
     }
     bool add() { return ev_ && event_add(ev_, nullptr) == 0; }
+    // Makes it active now, as if it fired: its callback runs on its loop's next pass (from
+    // another thread too, once libevent's thread locks are on).
+    void activate() {
+        if (ev_) event_active(ev_, EV_TIMEOUT, 0);
+    }
     // Disarms it (it stays owned).
     void remove() {
         if (ev_) event_del(ev_);

@@ -454,6 +454,9 @@ TEST_CASE("media workers: their priority is set and read back, or refused with t
     else
         CHECK(fifo.priority_error().find("SCHED_FIFO 5 refused") != std::string::npos);
     CHECK(MediaWorkers(0).size() == 0);
+    // Made and destroyed at once, many times: each stops (a hang here would end the suite by its
+    // timeout), even when asked before its thread has entered its loop.
+    for (int i = 0; i < 50; ++i) CHECK(MediaWorkers(2).size() == 2);
 }
 
 TEST_CASE("media workers: the worker-to-loop queue is bounded and drops what does not fit") {

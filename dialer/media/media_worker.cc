@@ -50,6 +50,17 @@ MediaWorker::MediaWorker(int index, int nice, int realtime, std::string* error) 
     use_threads();
     base_ = event_base_new();
     if (!base_) return;
+    stop_ = LoopEvent(
+        base_, -1, 0,
+        [](evutil_socket_t, short, void* base) {
+            event_base_loopbreak(static_cast<event_base*>(base));
+        },
+        base_);
+    if (!stop_) {
+        event_base_free(base_);
+        base_ = nullptr;  // not running: nothing is lent to it
+        return;
+    }
     std::promise<std::string> started;
     auto priority = started.get_future();
     const int creator = ::getpriority(PRIO_PROCESS, 0);  // this thread's (Linux: per thread)
@@ -85,8 +96,9 @@ MediaWorker::MediaWorker(int index, int nice, int realtime, std::string* error) 
 
 MediaWorker::~MediaWorker() {
     if (!base_) return;
-    event_base_loopbreak(base_);  // thread-safe: wakes the loop through its notify socket
+    stop_.activate();  // thread-safe: wakes the loop through its notify socket
     thread_.join();
+    stop_.reset();
     event_base_free(base_);
 }
 

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "dialer/loop_event.h"
 #include "dialer/media/rtp.h"
 
 struct event_base;
@@ -76,6 +77,10 @@ class MediaWorker {
 
   private:
     event_base* base_ = nullptr;
+    // Activated by the destructor; its callback ends the loop. An event, not a bare
+    // event_base_loopbreak: a break asked for before the thread enters its loop would be
+    // forgotten (the loop clears it on entry), an active event is not.
+    LoopEvent stop_;
     std::string running_at_;
     EventRing events_;
     std::thread thread_;
