@@ -126,7 +126,7 @@ std::unique_ptr<RtpSession> RtpSession::open(event_base* loop, const std::string
         return nullptr;
     }
     s->loop_ = loop;
-    s->ev_ = LoopEvent(loop, s->fd_, EV_READ | EV_PERSIST, &RtpSession::readable, s.get());
+    s->ev_ = s->watcher(loop);
     if (!s->ev_.add()) {
         if (error) *error = "cannot watch the RTP socket on the event loop";
         return nullptr;  // the session closes its socket and gives the port back
@@ -149,7 +149,7 @@ RtpSession::~RtpSession() {
 
 bool RtpSession::lend(event_base* worker, Lender& lender, AudioHandler audio, DigitHandler digit) {
     if (lender_) return false;
-    LoopEvent there(worker, fd_, EV_READ | EV_PERSIST, &RtpSession::readable, this);
+    LoopEvent there = watcher(worker);
     if (!there) return false;
     ev_.reset();  // off the owner's loop (its callbacks run on this thread: none is running)
     home_audio_ = std::exchange(audio_, std::move(audio));
@@ -160,6 +160,10 @@ bool RtpSession::lend(event_base* worker, Lender& lender, AudioHandler audio, Di
     leave_worker();
     rejoin();
     return false;
+}
+
+LoopEvent RtpSession::watcher(event_base* base) {
+    return LoopEvent(base, fd_, EV_READ | EV_PERSIST, &RtpSession::readable, this);
 }
 
 void RtpSession::leave_worker() {
@@ -174,7 +178,7 @@ void RtpSession::rejoin() {
     digit_ = std::move(home_digit_);
     home_audio_ = nullptr;
     home_digit_ = nullptr;
-    ev_ = LoopEvent(loop_, fd_, EV_READ | EV_PERSIST, &RtpSession::readable, this);
+    ev_ = watcher(loop_);
     ev_.add();
 }
 

@@ -162,6 +162,8 @@ class RtpSession final : public AudioChannel {
         if (lender_) lender_->home();
     }
     void send_pcm(std::span<const std::int16_t> pcm);
+    // The socket's read event on `base` (the owner's loop or a worker's), not yet added.
+    LoopEvent watcher(event_base* base);
     void send_packet(int payload_type, bool marker, std::uint32_t timestamp,
                      std::span<const std::uint8_t> payload);
     static void readable(int fd, short, void* self);
