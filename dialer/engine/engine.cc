@@ -134,22 +134,7 @@ bool Engine::start(std::vector<std::string>* errors) {
         }
     }
     agents_.attach(sip_.get(), channel_.get());
-    // Conversations between customers and agents relayed by threads of their own.
-    if (!config_.agents.endpoint.empty()) {
-        const int n =
-            config_.rtp_workers < 0 ? media::default_media_workers() : config_.rtp_workers;
-        media_workers_ = std::make_unique<media::MediaWorkers>(n, config_.rtp_worker_nice,
-                                                               config_.rtp_worker_realtime);
-        if (!media_workers_->priority_error().empty())
-            engine_log("warning: media workers: " + media_workers_->priority_error() +
-                       "; they run at the process's priority");
-        agents_.set_media_workers(media_workers_.get());
-        engine_log("media: " + std::to_string(media_workers_->size()) +
-                   (media_workers_->size() == 1 ? " worker relays" : " workers relay") +
-                   " the conversations between customers and agents" +
-                   (media_workers_->size() ? " (" + media_workers_->running_at() + ")"
-                                           : " (rtp.workers: 0: the engine's loop does)"));
-    }
+    start_media();
     // A store that is nearly full will stall dialling soon: say so now.
     if (const auto free = store_.free_bytes(); free > 0 && free < (1ULL << 30))
         engine_log("warning: only " + std::to_string(free >> 20) + " MiB free on " +
@@ -462,54 +447,6 @@ void Engine::drain(SteadyTime t) {
     } else if (t - stop_at_ >= config_.drain_timeout) {
         for (auto& [id, c] : calls_) c->end("");
     }
-}
-
-// For each recording frame the writer's queue had no room for: on the loop, or on a media
-// worker framing a conversation's recording (the counter is thread-safe; the log line is the
-// media tick's).
-void Engine::recording_dropped() {
-    metrics_.recording_frames_dropped().Increment();
-}
-
-void Engine::log_recordings_dropped() {
-    const auto dropped = recordings_.dropped();
-    if (dropped == recordings_dropped_reported_) return;
-    const auto t = now();
-    if (recordings_dropped_logged_ != SteadyTime{} &&
-        t - recordings_dropped_logged_ < std::chrono::seconds(10))
-        return;
-    recordings_dropped_logged_ = t;
-    recordings_dropped_reported_ = dropped;
-    engine_log("recordings: the disk is behind; " + std::to_string(dropped) +
-               " frames (20 ms) dropped so far, the calls' audio is not held up for them");
-}
-
-// Keys pressed on conversations a media worker relays, as the loop takes them when it relays.
-void Engine::media_events() {
-    if (!media_workers_) return;
-    media_workers_->drain([this](const media::MediaEvent& e) {
-        Call* c = find_call(e.bridge);
-        if (!c || c->state() != Call::State::connected) return;
-        if (e.kind == media::MediaEvent::Kind::customer_key)
-            call_key(*c, e.key);
-        else
-            c->send_keys(std::string(1, e.key));
-    });
-}
-
-void Engine::media_tick() {
-    media_events();
-    log_recordings_dropped();
-    std::vector<sip::CallId> done;
-    for (auto& [id, c] : calls_)
-        if (!c->media_frame()) done.push_back(id);
-    for (auto id : done)
-        if (Call* c = find_call(id)) c->hang_up();
-    agents_.tick();
-    if (registrar_ && sip_)
-        registrar_->tick(
-            [this](const std::string& uri, const std::string& next_hop,
-                   std::function<void(int)> done) { sip_->ping(uri, next_hop, std::move(done)); });
 }
 
 void Engine::launch(CampaignRun& run) {

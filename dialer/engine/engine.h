@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -176,10 +177,16 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     media::RtpPortPool ports_;
     // Declared before the calls whose recorders use it: it writes what they queued, then goes.
     media::RecordingWriter recordings_;
-    SteadyTime recordings_dropped_logged_{};
-    std::uint64_t recordings_dropped_reported_ = 0;
+    // A count of things dropped, said in the log when it has grown, at most every 10 s.
+    struct DropReport {
+        std::uint64_t reported = 0;
+        SteadyTime logged{};
+    };
+    void report_drops(DropReport& report, std::uint64_t dropped,
+                      const std::function<std::string(std::uint64_t)>& line);
+    DropReport recording_drops_, worker_event_drops_;
     void recording_dropped();
-    void log_recordings_dropped();
+    void start_media();
     // Media workers (with agents); declared before the calls and agents whose conversations
     // they relay: those come home before the workers stop.
     std::unique_ptr<media::MediaWorkers> media_workers_;
