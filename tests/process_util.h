@@ -14,29 +14,60 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace outpace::test {
 
-// A UDP (and TCP) port on 127.0.0.1 nobody uses right now.
+// Whether nobody has `port` on 127.0.0.1, over UDP or TCP, right now.
+inline bool port_unused(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    bool unused = true;
+    for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+        const int s = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+        unused = unused && s >= 0 && ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        if (s >= 0) ::close(s);
+    }
+    return unused;
+}
+
+// A UDP (and TCP) port on 127.0.0.1 nobody uses right now, and no other test will be given.
+//
+// Each test process holds a block of 2,048 ports below the kernel's ephemeral range (32768-) and
+// the RTP blocks (20000-), with a lock file for its life, and hands its ports out 32 apart (a
+// peer may take a few after the one it is given: SIPp's media, baresip's RTP range). A port the
+// kernel chose (bind to 0) could be given to two tests running at once (ctest -j), or taken by
+// another test's outgoing connection, between this call and the peer's bind; a test then reached
+// another test's gateway.
 inline int free_port() {
-    for (int tries = 0; tries < 50; ++tries) {
-        int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = 0;
-        ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(u, reinterpret_cast<sockaddr*>(&a), &len);
-        const int port = ntohs(a.sin_port);
-        ::close(u);
-        int t = ::socket(AF_INET, SOCK_STREAM, 0);
-        const bool tcp_free = ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(t);
-        if (tcp_free && port < 60000) return port;
+    constexpr int kFirst = 3000, kBlock = 2048, kStride = 32, kBlocks = (20000 - kFirst) / kBlock;
+    static std::mutex mutex;
+    static int first = 0, next = 0, lock_fd = -1;
+    std::lock_guard lock(mutex);
+    for (int i = 0; i < kBlocks && first == 0; ++i) {
+        const int block = (::getpid() + i) % kBlocks;
+        const std::string path = "/tmp/outpace-test-ports-" + std::to_string(block) + ".lock";
+        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            lock_fd = fd;  // held until the process ends
+            first = kFirst + block * kBlock;
+        } else {
+            ::close(fd);
+        }
+    }
+    if (first == 0) first = kFirst + (::getpid() % kBlocks) * kBlock;  // all taken: share one
+    (void)lock_fd;
+    for (int tries = 0; tries < kBlock / kStride; ++tries) {
+        const int port = first + next;
+        next =
+            (next + kStride) % kBlock;  // round again once spent: the first ones are free by then
+        if (port_unused(port)) return port;
     }
     return 0;
 }
