@@ -35,6 +35,10 @@ class Browser {
             if (err >= 0) ::dup2(err, 2);
             ::close(in[1]);
             ::close(out[0]);
+            // Chromium's profiles and scratch directories go in the test's folder (removed with
+            // it), not /tmp, where every run left a hundred behind.
+            const auto folder = log.substr(0, log.rfind('/'));
+            if (!folder.empty()) ::setenv("TMPDIR", folder.c_str(), 1);
             const std::string script = std::string(OUTPACE_SOURCE_DIR) + "/tests/web/browser.py";
             // Debian's python3: its selenium package (a python3 of pyenv or a venv may be first on
             // PATH).

@@ -36,11 +36,13 @@ std::string web_agents(Rig& rig, int phones_port) {
                          "\"\n    phone: sip:bob@127.0.0.1:" + std::to_string(phones_port) + "\n");
 }
 
-std::string engine_extra(int agents, int events, int control, const std::string& accounts) {
+std::string engine_extra(int agents, int events, int control, const std::string& accounts,
+                         int missed_heartbeats = 3) {
     return "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents) +
            "\", events: \"tcp://127.0.0.1:" + std::to_string(events) +
-           "\", heartbeat: 1s, missed_heartbeats: 3, accounts: " + accounts +
-           "}\ncontrol: \"tcp://127.0.0.1:" + std::to_string(control) + "\"\n";
+           "\", heartbeat: 1s, missed_heartbeats: " + std::to_string(missed_heartbeats) +
+           ", accounts: " + accounts + "}\ncontrol: \"tcp://127.0.0.1:" + std::to_string(control) +
+           "\"\n";
 }
 
 void log_in(Browser& b, const std::string& window, const std::string& url, const std::string& who,
@@ -223,7 +225,10 @@ TEST_CASE(
     rig.campaign("quiet", "uas_busy.xml", 1, "", 0);
     const int agents = free_port(), events = free_port(), control = free_port();
     const auto accounts = web_agents(rig, phones.port);
-    auto engine = rig.start(engine_extra(agents, events, control, accounts));
+    // The engine keeps a desktop's session 20 s without heartbeats, so the gateway's restart
+    // below is resumed however slow a loaded machine is; the gateway's own idle limit (5 s) is
+    // what logs an agent out at the end.
+    auto engine = rig.start(engine_extra(agents, events, control, accounts, 20));
     REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     WebGatewayProcess web(rig, agents, events, control,
                           "sessions: {idle: 5s}\nlimits: {login_burst: 20}\n");
@@ -276,7 +281,7 @@ TEST_CASE(
     b.value({{"op", "switch"}, {"window", "console"}});
     b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "not answering"}, {"timeout", 20}});
     b.value({{"op", "screenshot"}, {"path", screenshot_path("supervisor-engine-down")}});
-    engine = rig.start(engine_extra(agents, events, control, accounts));
+    engine = rig.start(engine_extra(agents, events, control, accounts, 20));
     REQUIRE_MESSAGE(wait_tcp_listening(agents), rig.log("engine.log"));
     b.value({{"op", "text"}, {"css", "#banner"}, {"contains", "answering again"}, {"timeout", 20}});
     b.value({{"op", "switch"}, {"window", "second"}});
@@ -325,6 +330,10 @@ TEST_CASE(
         gone = s.is_object() && s["agents"].is_array() && s["agents"].empty();
     }
     CHECK(gone);
+    CHECK(read_file(rig.file("web.log"))
+              .find("agent alice: session ended (no page was open for this session)") !=
+          std::string::npos);
+    CHECK(rig.log("engine.log").find("no heartbeat") == std::string::npos);
     b.value({{"op", "open"}, {"window", "first"}, {"url", web.url()}});
     CHECK(b.value({{"op", "visible"}, {"css", "#login-form"}}) == true);
 }
