@@ -21,6 +21,24 @@
 
 namespace outpace::test {
 
+// Locks one of `blocks` lock files (`prefix`N.lock), trying this process's own first (by its
+// pid). The block's number, with `fd` holding its lock, or -1 when every one is held (`fd` -1).
+inline int lock_one_block(const std::string& prefix, int blocks, int& fd) {
+    fd = -1;
+    for (int i = 0; i < blocks; ++i) {
+        const int block = (::getpid() + i) % blocks;
+        const std::string path = prefix + std::to_string(block) + ".lock";
+        const int f = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (f < 0) continue;
+        if (::flock(f, LOCK_EX | LOCK_NB) == 0) {
+            fd = f;
+            return block;
+        }
+        ::close(f);
+    }
+    return -1;
+}
+
 // Whether nobody has `port` on 127.0.0.1, over UDP or TCP, right now.
 inline bool port_unused(int port) {
     sockaddr_in a{};
@@ -47,26 +65,17 @@ inline bool port_unused(int port) {
 inline int free_port() {
     constexpr int kFirst = 3000, kBlock = 2048, kStride = 32, kBlocks = (20000 - kFirst) / kBlock;
     static std::mutex mutex;
-    static int first = 0, next = 0, lock_fd = -1;
+    static int first = 0, next = 0;
     std::lock_guard lock(mutex);
-    for (int i = 0; i < kBlocks && first == 0; ++i) {
-        const int block = (::getpid() + i) % kBlocks;
-        const std::string path = "/tmp/outpace-test-ports-" + std::to_string(block) + ".lock";
-        const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0) continue;
-        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            lock_fd = fd;  // held until the process ends
-            first = kFirst + block * kBlock;
-        } else {
-            ::close(fd);
-        }
+    if (first == 0) {
+        int fd;  // held until the process ends
+        const int block = lock_one_block("/tmp/outpace-test-ports-", kBlocks, fd);
+        first = kFirst + (block >= 0 ? block : ::getpid() % kBlocks) * kBlock;  // all taken: share
     }
-    if (first == 0) first = kFirst + (::getpid() % kBlocks) * kBlock;  // all taken: share one
-    (void)lock_fd;
     for (int tries = 0; tries < kBlock / kStride; ++tries) {
         const int port = first + next;
-        next =
-            (next + kStride) % kBlock;  // round again once spent: the first ones are free by then
+        // Round again once spent: the first ones are free by then.
+        next = (next + kStride) % kBlock;
         if (port_unused(port)) return port;
     }
     return 0;
@@ -79,19 +88,8 @@ class RtpPortBlock {
   public:
     RtpPortBlock() {
         constexpr int kBlocks = 120;
-        for (int i = 0; i < kBlocks && first_ == 0; ++i) {
-            const int block = (::getpid() + i) % kBlocks;
-            const std::string path = "/tmp/outpace-test-rtp-" + std::to_string(block) + ".lock";
-            const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-            if (fd < 0) continue;
-            if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-                fd_ = fd;
-                first_ = 20000 + block * 100;
-            } else {
-                ::close(fd);
-            }
-        }
-        if (first_ == 0) first_ = 20000 + (::getpid() % kBlocks) * 100;  // all taken: share one
+        const int block = lock_one_block("/tmp/outpace-test-rtp-", kBlocks, fd_);
+        first_ = 20000 + (block >= 0 ? block : ::getpid() % kBlocks) * 100;  // all taken: share
     }
     ~RtpPortBlock() {
         if (fd_ >= 0) ::close(fd_);
