@@ -46,6 +46,16 @@ double block(const std::vector<std::vector<double>>& v, std::size_t from, std::s
     return median(x);
 }
 
+// One cell of the grid: `agents` on a list whose live rate is `live` %, for `seconds`.
+Scenario cell(int agents, int live, double seconds, int seed) {
+    Scenario sc;
+    sc.agents = agents;
+    sc.live_rate = live / 100.0;
+    sc.duration_s = seconds;
+    sc.seed = static_cast<std::uint64_t>(seed);
+    return sc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,11 +76,7 @@ int main(int argc, char** argv) {
             std::vector<double> occ, prog, ab, worst;
             std::vector<int> over;
             for (int seed = 1; seed <= seeds; ++seed) {
-                Scenario sc;
-                sc.agents = agents;
-                sc.live_rate = live / 100.0;
-                sc.duration_s = hours * 3600;
-                sc.seed = static_cast<std::uint64_t>(seed);
+                Scenario sc = cell(agents, live, hours * 3600, seed);
                 auto p = simulate(sc);
                 occ.push_back(p.occupancy);
                 ab.push_back(p.abandon_rate);
@@ -109,12 +115,8 @@ int main(int argc, char** argv) {
                         for (int k = t; k < sets; k += 2) {
                             std::vector<double> occ;
                             for (int i = 1; i <= per_set; ++i) {
-                                Scenario sc;
-                                sc.agents = agents;
-                                sc.live_rate = live / 100.0;
-                                sc.duration_s = hours * 3600;
-                                sc.seed = static_cast<std::uint64_t>(k * per_set + i);
-                                const auto r = simulate(sc);
+                                const auto r =
+                                    simulate(cell(agents, live, hours * 3600, k * per_set + i));
                                 occ.push_back(r.occupancy);
                                 over[k] += r.windows_over_cap > 0;
                             }
@@ -146,12 +148,7 @@ int main(int argc, char** argv) {
             std::vector<double> ab, occ;
             int over = 0;
             for (int seed = 1; seed <= seeds; ++seed) {
-                Scenario sc;
-                sc.agents = agents;
-                sc.live_rate = live / 100.0;
-                sc.duration_s = 5 * hours * 3600;
-                sc.seed = static_cast<std::uint64_t>(seed);
-                auto r = simulate(sc);
+                auto r = simulate(cell(agents, live, 5 * hours * 3600, seed));
                 ab.push_back(r.abandon_rate);
                 occ.push_back(r.occupancy);
                 over += r.windows_over_cap > 0;
