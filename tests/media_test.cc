@@ -218,6 +218,32 @@ TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strang
     event_base_free(loop);
 }
 
+TEST_CASE("rtp: the port pool's limit caps the ports in use; a port given back makes room") {
+    RtpPortPool pool(46500, 46509);
+    CHECK(pool.size() == 10);
+    pool.limit(3);
+    CHECK(pool.free() == 3);
+    std::vector<int> taken;
+    for (int i = 0; i < 3; ++i) {
+        auto p = pool.take();
+        REQUIRE(p);
+        taken.push_back(*p);
+    }
+    CHECK(pool.free() == 0);
+    CHECK_FALSE(pool.take());  // seven ports are free, but three are in use already
+    CHECK(pool.size() == 10);
+    pool.give(taken.back());
+    CHECK(pool.free() == 1);
+    CHECK(pool.take());
+    // The open-file budget leaves a reserve, and never more than the limit itself.
+    std::size_t files = 0;
+    const auto budget = rtp_socket_budget(&files);
+    REQUIRE(files > 0);
+    CHECK(budget < files);
+    CHECK(budget >= files - 1024);
+    CHECK(budget >= files * 3 / 4);
+}
+
 TEST_CASE("rtp: RTCP, muxed or a neighbour's, is dropped and never moves a latched session") {
     event_base* loop = event_base_new();
     RtpPortPool pool(46300, 46301);

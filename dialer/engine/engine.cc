@@ -76,6 +76,18 @@ bool Engine::start(std::vector<std::string>* errors) {
                        std::to_string(hi) + ": an answered call may find its port taken");
         std::fclose(f);
     }
+    // Every port in use may be a socket (an answered call, early media, an agent's leg): as many
+    // as the open-file limit leaves room for, never so many that the store, SIP or ZeroMQ find
+    // no file (libzmq aborts when it cannot accept one). Dialling waits for a free one.
+    std::size_t file_limit = 0;
+    if (const auto budget = media::rtp_socket_budget(&file_limit); budget < ports_.size()) {
+        ports_.limit(budget);
+        engine_log("warning: the open-file limit (" + std::to_string(file_limit) + ") allows " +
+                   std::to_string(budget) + " RTP sockets at once, fewer than the " +
+                   std::to_string(ports_.size()) +
+                   " ports of rtp.ports: calls in flight stay under it; raise LimitNOFILE "
+                   "(ulimit -n) for more");
+    }
     if (!load_agents(errors)) return false;
     std::string error;
     sip::StackConfig sc;
@@ -489,8 +501,13 @@ void Engine::launch(CampaignRun& run) {
     s.dials_last_second = trunks.dials_last_second(t);
     s.trunk_in_flight = trunks.in_progress();
     // No more calls than the caller-ID pool may still show today (its daily limit).
-    const int n = std::min(run.plan(s, trunks.open_budget(t, config_.tick)),
-                           run.caller_ids_left(env_.clock().wall_ms()));
+    // Nor more than there are RTP ports (and files) for: a call that could not be placed would
+    // spend the contact's attempt on our own shortage.
+    const int n = std::min({run.plan(s, trunks.open_budget(t, config_.tick)),
+                            run.caller_ids_left(env_.clock().wall_ms()),
+                            static_cast<int>(std::min<std::size_t>(
+                                ports_.free() - std::min(ports_.free(), ports_promised_),
+                                std::numeric_limits<int>::max()))});
     // Each call of this launch takes from its trunk's share of the tick's allowance.
     struct CloseBudget {
         TrunkRoutes& r;
@@ -516,6 +533,7 @@ void Engine::launch(CampaignRun& run) {
     auto job = std::make_shared<Begin>();
     job->contacts = std::move(contacts);
     run.set_beginning(true);
+    ports_promised_ += job->contacts.size();
     env_.write_ledger(
         [job, ledger = &run.ledger(), metrics = &metrics_, wall, ms = env_.clock().wall_ms()] {
             const auto write_start = std::chrono::steady_clock::now();
@@ -527,6 +545,7 @@ void Engine::launch(CampaignRun& run) {
         [this, alive = std::weak_ptr<int>(alive_), job, run = &run] {
             if (alive.expired()) return;
             run->set_beginning(false);
+            ports_promised_ -= std::min(ports_promised_, job->contacts.size());
             if (!job->begun.ok()) {
                 // Nothing was claimed and no call may leave: the ledger is the law.
                 store_failed(job->begun.status);

@@ -185,6 +185,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     void report_drops(DropReport& report, std::uint64_t dropped,
                       const std::function<std::string(std::uint64_t)>& line);
     DropReport recording_drops_, worker_event_drops_;
+    // RTP ports the batches being written will take once durable (not yet taken from the pool).
+    std::size_t ports_promised_ = 0;
     void recording_dropped();
     void start_media();
     // Media workers (with agents); declared before the calls and agents whose conversations

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,14 +28,30 @@ RtpPortPool::RtpPortPool(int first, int last) {
 }
 
 std::optional<int> RtpPortPool::take() {
-    if (free_.empty()) return std::nullopt;
+    if (free() == 0) return std::nullopt;
     const int p = free_.back();
     free_.pop_back();
+    ++in_use_;
     return p;
 }
 
 void RtpPortPool::give(int port) {
     free_.insert(free_.begin(), port);  // reused last: late packets of a call go nowhere
+    if (in_use_ > 0) --in_use_;
+}
+
+std::size_t rtp_socket_budget(std::size_t* limit) {
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0) return SIZE_MAX;
+    if (files.rlim_cur < files.rlim_max) {
+        rlimit raised = files;
+        raised.rlim_cur = files.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+    }
+    if (files.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    const auto n = static_cast<std::size_t>(files.rlim_cur);
+    if (limit) *limit = n;
+    return n - std::min<std::size_t>(n / 4, 1024);
 }
 
 namespace {

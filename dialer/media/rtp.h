@@ -2,6 +2,7 @@
 // packet loss and jitter counted (RFC 3550), anything malformed dropped and counted.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,11 +29,24 @@ class RtpPortPool {
     RtpPortPool(int first, int last);
     std::optional<int> take();
     void give(int port);
-    std::size_t free() const { return free_.size(); }
+    // Ports that may still be taken: free ones, within the limit on ports in use.
+    std::size_t free() const { return std::min(free_.size(), limit_ - std::min(limit_, in_use_)); }
+    std::size_t size() const { return free_.size() + in_use_; }
+    // At most `n` ports in use at once: each may become a socket, and the process's open-file
+    // limit must keep room for everything else (the engine sets it at start).
+    void limit(std::size_t n) { limit_ = n; }
 
   private:
     std::vector<int> free_;
+    std::size_t in_use_ = 0;
+    std::size_t limit_ = SIZE_MAX;
 };
+
+// How many RTP sockets the process may hold at once: its open-file limit (the soft limit,
+// raised to the hard one first) less a reserve for everything else it opens (SIP, ZeroMQ, the
+// store's files, recordings, connections): a quarter of the limit, at most 1,024. `limit` is
+// set to the (raised) open-file limit.
+std::size_t rtp_socket_budget(std::size_t* limit);
 
 // Whether `port` on `address` can be bound now (bound and closed at once): a port another program
 // holds is skipped when an offer is made, instead of failing when the call is answered.
