@@ -76,18 +76,6 @@ bool Engine::start(std::vector<std::string>* errors) {
                        std::to_string(hi) + ": an answered call may find its port taken");
         std::fclose(f);
     }
-    // Every port in use may be a socket (an answered call, early media, an agent's leg): as many
-    // as the open-file limit leaves room for, never so many that the store, SIP or ZeroMQ find
-    // no file (libzmq aborts when it cannot accept one). Dialling waits for a free one.
-    std::size_t file_limit = 0;
-    if (const auto budget = media::rtp_socket_budget(&file_limit); budget < ports_.size()) {
-        ports_.limit(budget);
-        engine_log("warning: the open-file limit (" + std::to_string(file_limit) + ") allows " +
-                   std::to_string(budget) + " RTP sockets at once, fewer than the " +
-                   std::to_string(ports_.size()) +
-                   " ports of rtp.ports: calls in flight stay under it; raise LimitNOFILE "
-                   "(ulimit -n) for more");
-    }
     if (!load_agents(errors)) return false;
     std::string error;
     sip::StackConfig sc;
@@ -147,6 +135,11 @@ bool Engine::start(std::vector<std::string>* errors) {
     }
     agents_.attach(sip_.get(), channel_.get());
     start_media();
+    // What the process has open now (SIP, ZeroMQ, the store, the workers) stays open; calls'
+    // sockets and recordings share what is left of the open-file limit.
+    file_limit_ = media::raise_open_file_limit();
+    other_files_ = media::open_files();
+    if (!fit_calls_to_files(errors)) return false;
     // A store that is nearly full will stall dialling soon: say so now.
     if (const auto free = store_.free_bytes(); free > 0 && free < (1ULL << 30))
         engine_log("warning: only " + std::to_string(free >> 20) + " MiB free on " +
@@ -160,6 +153,40 @@ bool Engine::start(std::vector<std::string>* errors) {
         errors->push_back("cannot arm the engine's timers on the event loop");
         return false;
     }
+    return true;
+}
+
+// Every RTP port in use may be a socket (an answered call, early media, an agent's leg) and a
+// recorded call holds its WAV open too: no more calls than the open-file limit leaves room for,
+// with a margin for connections (control, desktops, SIP over TCP), so that the store, SIP and
+// ZeroMQ always find a file (libzmq aborts when it cannot accept a connection for want of one).
+// Dialling waits for a free port (launch()); with the systemd unit's LimitNOFILE the range is
+// the only limit.
+bool Engine::fit_calls_to_files(std::vector<std::string>* errors) {
+    if (file_limit_ == 0) return true;
+    const std::size_t margin = std::clamp<std::size_t>(file_limit_ / 8, 64, 1024);
+    const bool records = std::any_of(runs_.begin(), runs_.end(),
+                                     [](const auto& r) { return r->campaign().record_calls; });
+    const std::size_t room =
+        file_limit_ > other_files_ + margin ? file_limit_ - other_files_ - margin : 0;
+    const std::size_t calls = room / (records ? 2 : 1);
+    if (calls >= ports_.size()) {
+        ports_.limit(SIZE_MAX);
+        return true;
+    }
+    const std::string why = "the open-file limit (" + std::to_string(file_limit_) + ", " +
+                            std::to_string(other_files_) + " open at start" +
+                            (records ? ", a recorded call takes two" : "") + ")";
+    if (calls == 0) {
+        if (errors)
+            errors->push_back(why + " leaves no room for calls: raise LimitNOFILE (ulimit -n)");
+        return false;
+    }
+    ports_.limit(calls);
+    engine_log("warning: " + why + " allows " + std::to_string(calls) +
+               " calls at once, fewer than the " + std::to_string(ports_.size()) +
+               " ports of rtp.ports: dialling waits for room; raise LimitNOFILE (ulimit -n) "
+               "for more");
     return true;
 }
 
@@ -250,7 +277,10 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
                        (r.errors.empty() ? std::string("?") : r.errors.front()));
         out.push_back(std::move(r));
     }
-    if (!name.empty() && !out.empty()) return out;
+    if (!name.empty() && !out.empty()) {
+        fit_calls_to_files(nullptr);  // a campaign that records now takes two files a call
+        return out;
+    }
     // Campaigns added to the config file since the start (its trunks stay as they were).
     auto cfg = load_engine_config(config_.source_path);
     if (!cfg.config) {
@@ -300,6 +330,7 @@ std::vector<Engine::ReloadResult> Engine::reload_campaigns(const std::string& na
         }
         out.push_back(std::move(r));
     }
+    fit_calls_to_files(nullptr);  // a campaign that records now takes two files a call
     return out;
 }
 

@@ -135,6 +135,7 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
         return registrar_ ? registrar_->contact(agent) : nullptr;
     }
     bool load_agents(std::vector<std::string>* errors);
+    bool fit_calls_to_files(std::vector<std::string>* errors);
 
     void tick();
     void media_tick();
@@ -187,6 +188,8 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     DropReport recording_drops_, worker_event_drops_;
     // RTP ports the batches being written will take once durable (not yet taken from the pool).
     std::size_t ports_promised_ = 0;
+    // The open-file limit (0: none) and the files open at start, for fit_calls_to_files().
+    std::size_t file_limit_ = 0, other_files_ = 0;
     void recording_dropped();
     void start_media();
     // Media workers (with agents); declared before the calls and agents whose conversations

@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <cerrno>
 #include <cmath>
@@ -40,18 +42,24 @@ void RtpPortPool::give(int port) {
     if (in_use_ > 0) --in_use_;
 }
 
-std::size_t rtp_socket_budget(std::size_t* limit) {
+std::size_t raise_open_file_limit() {
     rlimit files{};
-    if (getrlimit(RLIMIT_NOFILE, &files) != 0) return SIZE_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
     if (files.rlim_cur < files.rlim_max) {
         rlimit raised = files;
         raised.rlim_cur = files.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
     }
-    if (files.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
-    const auto n = static_cast<std::size_t>(files.rlim_cur);
-    if (limit) *limit = n;
-    return n - std::min<std::size_t>(n / 4, 1024);
+    return files.rlim_cur == RLIM_INFINITY ? 0 : static_cast<std::size_t>(files.rlim_cur);
+}
+
+std::size_t open_files() {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++n;
+    return n;
 }
 
 namespace {

@@ -42,11 +42,10 @@ class RtpPortPool {
     std::size_t limit_ = SIZE_MAX;
 };
 
-// How many RTP sockets the process may hold at once: its open-file limit (the soft limit,
-// raised to the hard one first) less a reserve for everything else it opens (SIP, ZeroMQ, the
-// store's files, recordings, connections): a quarter of the limit, at most 1,024. `limit` is
-// set to the (raised) open-file limit.
-std::size_t rtp_socket_budget(std::size_t* limit);
+// The process's open-file limit, its soft limit raised to the hard one first; 0: unlimited.
+std::size_t raise_open_file_limit();
+// How many files the process has open now (its /proc/self/fd).
+std::size_t open_files();
 
 // Whether `port` on `address` can be bound now (bound and closed at once): a port another program
 // holds is skipped when an offer is made, instead of failing when the call is answered.
