@@ -401,12 +401,12 @@ TEST_CASE(
     REQUIRE(at != std::string::npos);
     text.replace(at, 14, "max_calls: 400}");
     rig.write("engine.yaml", text);
-    // 200 files, soft and hard: the engine keeps what it has open at start and a margin of 64
+    // 170 files, soft and hard: the engine keeps what it has open at start and a margin of 64
     // for connections, and dials no more calls than the rest (fewer than the rig's 100 ports).
     // Without the cap it would bind a socket per answer until none is left, and libzmq aborts
     // the process when it cannot accept a control connection for want of one.
     test::Child engine(
-        {"prlimit", "--nofile=200:200", OUTPACE_BINARY, "run", "--quiet", "--config", cfg},
+        {"prlimit", "--nofile=170:170", OUTPACE_BINARY, "run", "--quiet", "--config", cfg},
         rig.file("engine.log"));
     // The engine says how many it allows.
     int cap = 0;
@@ -415,7 +415,7 @@ TEST_CASE(
         std::smatch m;
         const auto log = rig.log("engine.log");
         if (std::regex_search(log, m,
-                              std::regex("warning: the open-file limit \\(200, \\d+ open at "
+                              std::regex("warning: the open-file limit \\(170, \\d+ open at "
                                          "start\\) allows (\\d+) calls at once")))
             cap = std::stoi(m[1].str());
     }
