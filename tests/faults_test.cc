@@ -401,10 +401,11 @@ TEST_CASE(
     REQUIRE(at != std::string::npos);
     text.replace(at, 14, "max_calls: 400}");
     rig.write("engine.yaml", text);
-    // 170 files, soft and hard: the engine keeps what it has open at start and a margin of 64
-    // for connections, and dials no more calls than the rest (fewer than the rig's 100 ports).
-    // Without the cap it would bind a socket per answer until none is left, and libzmq aborts
-    // the process when it cannot accept a control connection for want of one.
+    // 170 files, soft and hard: the engine keeps what it has open at start (29 here) and a
+    // margin of 64 for connections, and dials no more calls at once than the rest allows
+    // (fewer than the rig's 100 ports). Uncapped, at a limit under the range, it bound a socket
+    // per answer until none was left, and libzmq aborted the process on the next control
+    // connection (bench/originate.sh, 19,756 answered calls at a 20,000 limit).
     test::Child engine(
         {"prlimit", "--nofile=170:170", OUTPACE_BINARY, "run", "--quiet", "--config", cfg},
         rig.file("engine.log"));
