@@ -116,61 +116,6 @@ wait "$engine" || true
 #    is sampled at the most calls seen at once (all answered: the UAS does not ring). The open-
 #    file limit caps calls in flight (docs/operations.md): the engine's warning says where.
 uas=$(free_port); sipp_uas "$uas" -sn uas
-start=$(date +%s.%N)
-sipp -nostdin -sn uac -i 127.0.0.1 -p "$(free_port)" -r "$offered" -m $((offered * secs)) -d 0 \
-  -timeout $((secs + 60))s -max_socket 100000 "127.0.0.1:$uas" > uac.log 2>&1 || true
-end=$(date +%s.%N)
-ok=$(grep -a "Successful call" uac.log | tail -1 | awk '{print $(NF)}')
-sipp_rate=$(python3 -c "print(round($ok / ($end - $start), 1))")
-echo "1. SIPp UAC -> SIPp UAS: $ok calls in $(python3 -c "print(round($end - $start, 1))") s = $sipp_rate calls/s"
-
-# 2. The engine -> SIPp UAS (it answers; the engine hangs up at once: AMD off, no prompt).
-uas=$(free_port); sipp_uas "$uas" -sn uas
-contacts rate $((offered * secs * 12 / 10))
-campaign rate "amd: {enabled: false}"
-"$outpace" contacts import --data rate-data --campaign rate.yaml rate.csv > /dev/null
-engine_config rate "$uas" 2000 "$offered" "stop_after: ${secs}s
-drain_timeout: 20s"
-"$outpace" run --quiet --json --config rate-engine.yaml > rate.json 2> rate.log
-dialled=$(json rate.json 'd["campaigns"][0]["dialled"]')
-"$outpace" report --json --data rate-data --campaign rate > rate-report.json
-in_flight=$(json rate-report.json 'd.get("in_flight", 0)')
-outcomes=$(json rate-report.json 'd["attempts_by_outcome"]')
-engine_rate=$(python3 -c "print(round($dialled / $secs, 1))")
-echo "2. outpace run -> SIPp UAS: $dialled attempts in $secs s = $engine_rate attempts/s (target >= 2000); left in flight: $in_flight; outcomes: $outcomes"
-echo "   ratio to SIPp's own UAC: $(python3 -c "print(round($engine_rate / $sipp_rate, 2))") (target >= 0.5)"
-
-# 3. Memory: calls held ringing (the UAS never answers), RSS sampled at the plateau.
-uas=$(free_port); sipp_uas "$uas" -sf "$root/tests/sipp/uas_ring.xml"
-contacts hold "$concurrent"
-campaign hold ""
-"$outpace" contacts import --data hold-data --campaign hold.yaml hold.csv > /dev/null
-# 20,000 calls need 20,000 even ports reserved for their offers: more than there are below the
-# ephemeral range; ringing calls bind none, so the overlap does not matter here.
-engine_config hold "$uas" "$concurrent" "$rate" "control: ipc://$work/hold.ctl
-drain_timeout: 1s" 10000-59999
-"$outpace" run --quiet --config hold-engine.yaml 2> hold.log &
-engine=$!
-pids+=($engine)
-sleep 1
-if ! kill -0 "$engine" 2>/dev/null; then echo "3. the engine did not start:"; tail -5 hold.log; exit 1; fi
-base_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
-for _ in $(seq 120); do
-  n=$("$outpace" ctl --timeout-ms 10000 --endpoint "ipc://$work/hold.ctl" status --json 2>>hold-ctl.log | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls_in_progress"])' 2>>hold-ctl.log || echo 0)
-  [ "$n" -ge "$concurrent" ] && break
-  sleep 0.5
-done
-held_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
-[ "$n" -gt 0 ] || { echo "3. could not read the engine's status:"; tail -n 3 hold-ctl.log hold.log; }
-echo "3. $n calls ringing at once: RSS $((held_kb / 1024)) MiB (idle $((base_kb / 1024)) MiB) = $(( (held_kb - base_kb) * 1024 / (n > 0 ? n : 1) / 1024 )) KiB per call (target <= 50 KB)"
-"$outpace" ctl --endpoint "ipc://$work/hold.ctl" shutdown > /dev/null || true
-wait "$engine" || true
-
-# 4. Memory: calls answered at once. `-sn uas` answers at once with an SDP and sends no RTP, so
-#    every call's AMD listens to silence until initial_silence (10 s): a call answered is live
-#    (answered, not yet abandoned) for ~12 s, long enough for CONCURRENT calls dialled at RATE
-#    to overlap when RATE * 10 s >= CONCURRENT. RSS is sampled at the most live answers seen.
-uas=$(free_port); sipp_uas "$uas" -sn uas
 contacts answered "$concurrent"
 campaign answered "amd: {initial_silence: 10s, total_analysis_time: 30s}"
 "$outpace" contacts import --data answered-data --campaign answered.yaml answered.csv > /dev/null
