@@ -1,0 +1,250 @@
+// Answered calls streaming into AMD on one loop, the engine's receive path alone: per call, the
+// engine's RtpSession (its socket and read event, sequence and loss accounting, G.711 decoding)
+// and an AMD Detector, as a call in analysis has them, on one libevent loop, the engine's. The
+// callee side is one generator thread sending every stream's 20 ms packet with sendmmsg from
+// one socket, on an absolute 20 ms schedule: far cheaper than SIPp (a thread per 20 streams and
+// a system call per packet), so that on a small machine the figure is the engine's and not the
+// generator's. bench/originate.sh step 5 is the same over SIP with SIPp generating.
+//
+// Prints, per run: packets sent and received, lost (sequence gaps the sessions counted), the
+// kernel's UDP receive-buffer drops meanwhile, the loop's and the generator's CPU; then the
+// median of the runs. A detector that reaches a verdict is replaced by a new one (a new call).
+// Usage: bench_rtp_streams [--streams N=5000] [--seconds S=20] [--runs R=3]
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include <spandsp.h>
+}
+
+#include "answering-detect/detector.h"
+#include "dialer/media/rtp.h"
+#include "dialer/media/sdp.h"
+
+using namespace outpace;
+using namespace std::chrono;
+
+namespace {
+
+double thread_cpu_s() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+std::uint64_t rcvbuf_errors() {  // /proc/net/snmp's second Udp: line, RcvbufErrors
+    std::ifstream in("/proc/net/snmp");
+    std::string line;
+    int seen = 0;
+    while (std::getline(in, line))
+        if (line.rfind("Udp:", 0) == 0 && ++seen == 2) {
+            std::istringstream f(line);
+            std::string tag;
+            std::uint64_t v[5] = {};
+            f >> tag >> v[0] >> v[1] >> v[2] >> v[3] >> v[4];
+            return v[4];
+        }
+    return 0;
+}
+
+// Quiet noise as µ-law (-60 dBFS, under AMD's speech floor): every frame is analysed and no
+// call decides early on speech.
+std::vector<std::uint8_t> quiet_ulaw(std::size_t n) {
+    std::mt19937 rng(7);
+    std::normal_distribution<double> noise(0, 33);
+    std::vector<std::uint8_t> out(n);
+    for (auto& b : out)
+        b = linear_to_ulaw(static_cast<int>(std::clamp(noise(rng), -32768.0, 32767.0)));
+    return out;
+}
+
+struct Stream {
+    std::unique_ptr<media::RtpSession> rtp;
+    std::unique_ptr<amd::Detector> amd;
+    milliseconds offset{0};  // where the current detector's call began on the session's clock
+    std::uint64_t frames = 0, calls = 1;
+};
+
+struct Run {
+    std::uint64_t sent = 0, received = 0, lost = 0, drops = 0, frames = 0, calls = 0;
+    double loop_cpu = 0, generator_cpu = 0, generator_late_ms = 0;
+};
+
+Run run_once(int streams, double seconds) {
+    Run r;
+    event_base* loop = event_base_new();
+    media::RtpPortPool pool(10000, 32767);
+    // The generator's socket: every stream's packets come from it.
+    const int gen = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(gen, reinterpret_cast<sockaddr*>(&any), sizeof any);
+    socklen_t len = sizeof any;
+    ::getsockname(gen, reinterpret_cast<sockaddr*>(&any), &len);
+    const int big = 8 << 20;
+    ::setsockopt(gen, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+
+    std::vector<Stream> calls(static_cast<std::size_t>(streams));
+    std::vector<sockaddr_in> to(calls.size());
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        std::string error;
+        auto& c = calls[i];
+        c.rtp = media::RtpSession::open(loop, "127.0.0.1", pool, &error);
+        if (!c.rtp) {
+            std::fprintf(stderr, "bench_rtp_streams: stream %zu: %s\n", i, error.c_str());
+            std::exit(1);
+        }
+        media::RemoteMedia remote;
+        remote.address = "127.0.0.1";
+        remote.port = ntohs(any.sin_port);
+        remote.payload = media::kPcmu;
+        c.rtp->set_remote(remote);
+        c.amd = std::make_unique<amd::Detector>();
+        c.rtp->on_audio([&c](std::span<const std::int16_t> pcm, milliseconds at) {
+            ++c.frames;
+            c.amd->feed(pcm, at - c.offset);
+            if (c.amd->finished()) {  // a verdict: the next call on this line
+                c.amd = std::make_unique<amd::Detector>();
+                c.offset = at + milliseconds(20);
+                ++c.calls;
+            }
+        });
+        to[i].sin_family = AF_INET;
+        to[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        to[i].sin_port = htons(static_cast<std::uint16_t>(c.rtp->port()));
+    }
+
+    const auto audio = quiet_ulaw(8000 * 10);
+    const std::uint64_t drops_before = rcvbuf_errors();
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> sent{0};
+    double generator_cpu = 0, late_ms = 0;
+    std::thread generator([&] {
+        std::vector<std::array<std::uint8_t, 172>> packets(calls.size());
+        std::vector<iovec> iov(calls.size());
+        std::vector<mmsghdr> msgs(calls.size());
+        const std::uint32_t ssrc_base = 0x5eed0000;
+        auto next = steady_clock::now();
+        for (std::uint32_t tick = 0; !stop; ++tick) {
+            const std::size_t at = (tick % 500) * 160;  // 10 s of audio, looped
+            for (std::size_t i = 0; i < calls.size(); ++i) {
+                auto& p = packets[i];
+                p[0] = 0x80;
+                p[1] = 0;  // PCMU
+                const auto seq = static_cast<std::uint16_t>(tick);
+                const std::uint32_t ts = tick * 160, ssrc = ssrc_base + i;
+                p[2] = seq >> 8, p[3] = seq & 0xff;
+                for (int k = 0; k < 4; ++k) p[4 + k] = (ts >> (24 - 8 * k)) & 0xff;
+                for (int k = 0; k < 4; ++k) p[8 + k] = (ssrc >> (24 - 8 * k)) & 0xff;
+                std::memcpy(p.data() + 12, audio.data() + at, 160);
+                iov[i] = {p.data(), p.size()};
+                msgs[i] = {};
+                msgs[i].msg_hdr.msg_name = &to[i];
+                msgs[i].msg_hdr.msg_namelen = sizeof to[i];
+                msgs[i].msg_hdr.msg_iov = &iov[i];
+                msgs[i].msg_hdr.msg_iovlen = 1;
+            }
+            for (std::size_t i = 0; i < msgs.size();) {
+                const int n = ::sendmmsg(
+                    gen, msgs.data() + i,
+                    static_cast<unsigned>(std::min<std::size_t>(1024, msgs.size() - i)), 0);
+                if (n <= 0) break;
+                i += static_cast<std::size_t>(n);
+                sent += static_cast<std::uint64_t>(n);
+            }
+            next += milliseconds(20);
+            const auto now = steady_clock::now();
+            if (now > next)
+                late_ms = std::max(late_ms, duration<double, std::milli>(now - next).count());
+            std::this_thread::sleep_until(next);
+        }
+        generator_cpu = thread_cpu_s();
+    });
+
+    // The loop runs `seconds`, then a little longer to read what is still queued.
+    const double cpu0 = thread_cpu_s();
+    timeval tv{static_cast<long>(seconds), static_cast<long>(std::fmod(seconds, 1) * 1e6)};
+    event_base_loopexit(loop, &tv);
+    event_base_dispatch(loop);
+    stop = true;
+    generator.join();
+    timeval drain{0, 200000};
+    event_base_loopexit(loop, &drain);
+    event_base_dispatch(loop);
+    r.loop_cpu = thread_cpu_s() - cpu0;
+    r.generator_cpu = generator_cpu;
+    r.generator_late_ms = late_ms;
+    r.sent = sent;
+    for (auto& c : calls) {
+        r.received += c.rtp->stats().packets_in;
+        r.lost += c.rtp->stats().lost;
+        r.frames += c.frames;
+        r.calls += c.calls;
+    }
+    r.drops = rcvbuf_errors() - drops_before;
+    calls.clear();
+    ::close(gen);
+    event_base_free(loop);
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int streams = 5000, runs = 3;
+    double seconds = 20;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--streams")) streams = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+    }
+    std::printf("%d streams into AMD on one loop, %.0f s a run, %d runs; %u cores\n", streams,
+                seconds, runs, std::thread::hardware_concurrency());
+    std::vector<Run> all;
+    for (int k = 0; k < runs; ++k) {
+        const Run r = run_once(streams, seconds);
+        std::printf(
+            "run %d: sent %llu, received %llu, lost %llu (kernel receive-buffer drops %llu); "
+            "frames into AMD %llu (%llu calls); CPU: loop %.1f s (%.0f%% of a core), generator "
+            "%.1f s (latest tick %.1f ms late)\n",
+            k + 1, static_cast<unsigned long long>(r.sent),
+            static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.lost),
+            static_cast<unsigned long long>(r.drops), static_cast<unsigned long long>(r.frames),
+            static_cast<unsigned long long>(r.calls), r.loop_cpu, 100 * r.loop_cpu / seconds,
+            r.generator_cpu, r.generator_late_ms);
+        all.push_back(r);
+    }
+    auto median = [&](auto field) {
+        std::vector<double> v;
+        for (const auto& r : all) v.push_back(static_cast<double>(field(r)));
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    // Lost: sent and never received (gaps and a tail alike).
+    std::printf(
+        "median: lost %.0f of %.0f sent (target 0); the loop %.0f%% of a core, the generator "
+        "%.0f%% (its reference cost: one sendmmsg per 1,024 packets)\n",
+        median([](const Run& r) { return r.sent - std::min(r.sent, r.received); }),
+        median([](const Run& r) { return r.sent; }),
+        median([](const Run& r) { return 100 * r.loop_cpu; }) / seconds,
+        median([](const Run& r) { return 100 * r.generator_cpu; }) / seconds);
+    return 0;
+}
