@@ -218,7 +218,7 @@ TEST_CASE("rtp: a session hears audio with its timing, counts loss, drops strang
     event_base_free(loop);
 }
 
-TEST_CASE("rtp: the port pool's limit caps the ports in use; a port given back makes room") {
+TEST_CASE("rtp: the port pool's limit caps the ports in use, and a port given back makes room") {
     RtpPortPool pool(46500, 46509);
     CHECK(pool.size() == 10);
     pool.limit(3);
