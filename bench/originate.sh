@@ -114,12 +114,12 @@ wait "$engine" || true
 #    call binds its RTP socket and its AMD listens until total_analysis_time (30 s) + 1 s, when
 #    it ends as "answered, but no RTP came". RATE * 30 s >= CONCURRENT, so they all overlap. RSS
 #    is sampled at the most calls seen at once (all answered: the UAS does not ring). The open-
-#    file limit caps calls in flight (docs/operations.md): the engine's warning says where.
+#    file limit caps calls in flight (docs/engine.md, "Resources"): the engine's warning says where.
 uas=$(free_port); sipp_uas "$uas" -sn uas
 contacts answered "$concurrent"
 campaign answered "amd: {initial_silence: 10s, total_analysis_time: 30s}"
 "$outpace" contacts import --data answered-data --campaign answered.yaml answered.csv > /dev/null
-# Answered calls bind their port: stay below the ephemeral range (docs/engine.md, "RTP ports").
+# Answered calls bind their port: stay below the ephemeral range (docs/operations.md, "Ports").
 engine_config answered "$uas" "$concurrent" "$rate" "control: ipc://$work/answered.ctl
 stop_when_done: true
 drain_timeout: 5s" 10000-32767

@@ -85,7 +85,9 @@ struct Stream {
 struct Run {
     std::uint64_t sent = 0, received = 0, lost = 0, drops = 0, frames = 0, calls = 0;
     double loop_cpu = 0, generator_cpu = 0, generator_late_ms = 0;
-    double behind_s = 0;  // how long the loop took to read what was queued when sending stopped
+    // How long the loop took to read what was queued when sending stopped, to 0.1 s: 0.1 when
+    // only what was in flight was left.
+    double behind_s = 0;
 };
 
 Run run_once(int streams, double seconds) {
@@ -236,9 +238,10 @@ int main(int argc, char** argv) {
     for (int k = 0; k < runs; ++k) {
         const Run r = run_once(streams, seconds);
         std::printf(
-            "run %d: sent %llu, received %llu, lost %llu (kernel receive-buffer drops %llu); "
+            "run %d: sent %llu, received %llu, sequence gaps %llu (kernel receive-buffer drops "
+            "%llu); "
             "frames into AMD %llu (%llu calls); CPU: loop %.1f s (%.0f%% of a core), generator "
-            "%.1f s (latest tick %.1f ms late); behind by %.2f s at the end\n",
+            "%.1f s (latest tick %.1f ms late); queued at the end read within %.1f s\n",
             k + 1, static_cast<unsigned long long>(r.sent),
             static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.lost),
             static_cast<unsigned long long>(r.drops), static_cast<unsigned long long>(r.frames),
@@ -255,8 +258,8 @@ int main(int argc, char** argv) {
     // Lost: sent and never received (gaps and a tail alike).
     std::printf(
         "median: lost %.0f of %.0f sent (target 0); the loop %.0f%% of a core, the generator "
-        "%.0f%% (its reference cost: one sendmmsg per 1,024 packets); behind by %.2f s at the "
-        "end\n",
+        "%.0f%% (its reference cost: one sendmmsg per 1,024 packets); queued at the end read "
+        "within %.1f s\n",
         median([](const Run& r) { return r.sent - std::min(r.sent, r.received); }),
         median([](const Run& r) { return r.sent; }),
         median([](const Run& r) { return 100 * r.loop_cpu; }) / seconds,
