@@ -21,10 +21,14 @@
 # With LOAD=N, `stress-ng --cpu N` competes for the cores during the measurement (another
 # program busy on the machine); bench/agents_loaded.sh runs the quiet and the loaded case and
 # prints them side by side.
+# With SLOW_SYNC_MS=N, the store is on a slow disk: every fsync/fdatasync the engine makes waits
+# N ms first (bench/slow_sync.c, preloaded; dm-delay and cgroup v2's io controller are not
+# available in a container). The engine's log ends with how many syncs were delayed.
 # With RTP_EXTRA, more keys of the engine's rtp section: RTP_EXTRA=", workers: 0" puts the
 # conversations' relay back on the engine's loop (as before media workers), RTP_EXTRA=",
 # worker_realtime: 0" keeps the media workers at ordinary priority.
-# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] [LOAD=N] [RTP_EXTRA=...] bench/agents.sh
+# Usage: [REGISTERED=N] [IMPORT=N] [BUSY=SHARE] [LOAD=N] [SLOW_SYNC_MS=N] [RTP_EXTRA=...]
+#        bench/agents.sh
 #        [AGENTS=500] [SECONDS=60]
 # Needs the Release build (cmake --build build), sip-tester, espeak-ng, sox (and stress-ng with
 # LOAD). Not run by CI.
@@ -74,6 +78,11 @@ PY
   # default limits.
   agents_extra=", accounts: agents.yaml"
   login=(--agent agent --password-file desk.pw)
+fi
+if [ -n "${SLOW_SYNC_MS:-}" ]; then
+  gcc -O2 -shared -fPIC -o slow_sync.so "$root/bench/slow_sync.c" -ldl
+  export SLOW_SYNC_MS ENGINE_PRELOAD=$work/slow_sync.so
+  echo "slow disk: every sync of the store waits $SLOW_SYNC_MS ms first (bench/slow_sync.c)"
 fi
 start_engine bench 200 $((agents * 2)) "tick: 50ms"
 if [ -n "$registered" ] && [ "$registered" -gt 0 ]; then
@@ -164,6 +173,7 @@ print(f"abandoned {c['abandoned']} of {c['humans']} live answers; RTP lost {c['r
 PY
 "$outpace" ctl --endpoint "ipc://$work/ctl" shutdown > /dev/null || true
 wait "$engine" || true
+grep -h "^slow_sync:" engine.log || true
 kill "$desks" 2>/dev/null || true
 wait "$desks" 2>/dev/null || true
 python3 - agents.json <<'PY'

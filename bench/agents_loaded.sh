@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The agents bench twice, quiet and with a competing load on every core (stress-ng --cpu N, N the
-# machine's cores), each RUNS times; prints the relay's added latency and the verdict-to-hearing
-# time of each run and their medians side by side. The issue's loaded case also asks for a slow
-# disk under the store: this bench does not make one (it needs cgroup v2's io controller or
-# device-mapper's dm-delay, which a container may not have); the ledger and recordings no longer
-# write on the loop, so a slow disk delays dialling, not audio.
-# Usage: bench/agents_loaded.sh [AGENTS=500] [SECONDS=60] [RUNS=3]
-# Needs what bench/agents.sh needs, and stress-ng. Not run by CI.
+# The agents bench twice, quiet and loaded, each RUNS times; prints the relay's added latency and
+# the verdict-to-hearing time of each run and their medians side by side. Loaded is the issue's
+# case: a competing load on every core (stress-ng --cpu N, N the machine's cores) and the store on
+# a slow disk, every sync waiting SLOW_SYNC_MS (default 200 ms) first (bench/slow_sync.c,
+# preloaded into the engine: a container has neither dm-delay nor cgroup v2's io controller).
+# Usage: [SLOW_SYNC_MS=200] bench/agents_loaded.sh [AGENTS=500] [SECONDS=60] [RUNS=3]
+# Needs what bench/agents.sh needs, stress-ng and gcc. Not run by CI.
 set -euo pipefail
 agents=${1:-500}
 secs=${2:-60}
@@ -16,11 +15,11 @@ out=$(mktemp -d)
 for case in quiet loaded; do
   for i in $(seq "$runs"); do
     if [ "$case" = loaded ]; then
-      LOAD=$(nproc) bash "$root/bench/agents.sh" "$agents" "$secs" > "$out/$case-$i.txt" 2>&1
+      LOAD=$(nproc) SLOW_SYNC_MS=${SLOW_SYNC_MS:-200} bash "$root/bench/agents.sh" "$agents" "$secs" > "$out/$case-$i.txt" 2>&1
     else
       bash "$root/bench/agents.sh" "$agents" "$secs" > "$out/$case-$i.txt" 2>&1
     fi
-    grep -E "^relay adds|^human verdict" "$out/$case-$i.txt" | sed "s/^/$case $i: /"
+    grep -E "^relay adds|^human verdict|^dial rate|^slow_sync" "$out/$case-$i.txt" | sed "s/^/$case $i: /"
   done
 done
 python3 - "$out" "$runs" <<'PY'
@@ -33,14 +32,17 @@ def figures(case):
         r = re.search(r"relay adds .*median (\d+) us, p99 (\d+) us, max (\d+) us", t)
         h = re.search(r"human verdict .*median ([\d.]+) ms, p99 ([\d.]+) ms", t)
         lost = re.search(r"RTP lost (\d+) of", t)
+        rate = re.search(r"dial rate: ([\d.]+) calls/s", t)
         if r and h:
             rows.append((int(r[1]) / 1000, int(r[2]) / 1000, int(r[3]) / 1000,
-                         float(h[1]), float(h[2]), int(lost[1]) if lost else -1))
+                         float(h[1]), float(h[2]), int(lost[1]) if lost else -1,
+                         float(rate[1]) if rate else -1))
     return rows
 q, l = figures("quiet"), figures("loaded")
 names = ["relay median ms", "relay p99 ms", "relay max ms", "verdict->heard median ms",
-         "verdict->heard p99 ms", "RTP lost"]
-print(f"\nmedians of {len(q)} quiet and {len(l)} loaded runs (stress-ng on every core):")
+         "verdict->heard p99 ms", "RTP lost", "dial rate calls/s"]
+print(f"\nmedians of {len(q)} quiet and {len(l)} loaded runs (stress-ng on every core, every "
+      f"sync of the store delayed):")
 print(f"{'':28} {'quiet':>10} {'loaded':>10}")
 for k, n in enumerate(names):
     mq = statistics.median(r[k] for r in q) if q else float('nan')

@@ -135,7 +135,9 @@ control: ipc://$work/ctl
 drain_timeout: 30s
 $extra
 YAML
-  "$outpace" run --quiet --config engine.yaml 2> engine.log &
+  # ENGINE_PRELOAD: a library preloaded into the engine only (bench/slow_sync.c); env execs it,
+  # so $! is the engine's pid.
+  env ${ENGINE_PRELOAD:+LD_PRELOAD=$ENGINE_PRELOAD} "$outpace" run --quiet --config engine.yaml 2> engine.log &
   engine=$!
   pids+=($engine)
   sleep 1
