@@ -1,8 +1,8 @@
 // The engine's media: its media workers (started with the agents' channel), the 20 ms media tick
 // that sends prompts, silence and hold music and reads what the workers report (keys pressed),
 // and what was dropped (recording frames, the workers' events), said in the log.
-// (The engine's other halves: engine.cc decides what to dial and follows the calls,
-// engine_store.cc hands their outcomes to the store.)
+// (The engine's other parts: engine.cc decides what to dial and follows the calls,
+// engine_store.cc hands their outcomes to the store, engine_manage.cc the manager's operations.)
 #include <chrono>
 #include <functional>
 

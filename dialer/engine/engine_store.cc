@@ -1,6 +1,7 @@
 // The engine's side of the store: outcomes and progress handed to the ledger's writer one batch
 // at a time, what a store that cannot write leaves held for the next try, pacing state saved.
-// (The engine's other half, engine.cc, decides what to dial and follows the calls.)
+// (The engine's other parts: engine.cc decides what to dial and follows the calls,
+// engine_manage.cc the manager's operations, engine_media.cc its media.)
 #include <chrono>
 
 #include "dialer/engine/engine.h"  // the class whose members these are
