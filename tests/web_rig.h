@@ -269,4 +269,40 @@ inline std::string screenshot_path(const std::string& name) {
     return dir + "/" + name + ".png";
 }
 
+// Shared by the web tests (web_desktop_test.cc, web_gateway_test.cc).
+// An agents file: alice and bob (agents; bob has the skill `closing`) and sue (a supervisor),
+// whose phones are the SIPp softphones.
+inline std::string web_agents(Rig& rig, int phones_port) {
+    return rig.write("agents.yaml",
+                     "agents:\n  - id: alice\n    name: Alice Martin\n"
+                     "    desktop_password: \"" +
+                         quick_hash("alice-pw") +
+                         "\"\n    phone: sip:alice@127.0.0.1:" + std::to_string(phones_port) +
+                         "\n  - id: sue\n    role: supervisor\n"
+                         "    desktop_password: \"" +
+                         quick_hash("sue-pw") +
+                         "\"\n    phone: sip:sue@127.0.0.1:" + std::to_string(phones_port) +
+                         "\n  - id: bob\n    name: Bob Closer\n    skills: [closing]\n"
+                         "    desktop_password: \"" +
+                         quick_hash("bob-pw") +
+                         "\"\n    phone: sip:bob@127.0.0.1:" + std::to_string(phones_port) + "\n");
+}
+
+inline std::string engine_extra(int agents, int events, int control, const std::string& accounts,
+                                int missed_heartbeats = 3) {
+    return "agents: {endpoint: \"tcp://127.0.0.1:" + std::to_string(agents) +
+           "\", events: \"tcp://127.0.0.1:" + std::to_string(events) +
+           "\", heartbeat: 1s, missed_heartbeats: " + std::to_string(missed_heartbeats) +
+           ", accounts: " + accounts + "}\ncontrol: \"tcp://127.0.0.1:" + std::to_string(control) +
+           "\"\n";
+}
+
+inline void log_in(Browser& b, const std::string& window, const std::string& url,
+                   const std::string& who, const std::string& password) {
+    b.value({{"op", "open"}, {"window", window}, {"url", url}});
+    b.value({{"op", "type"}, {"css", "#login-agent"}, {"text", who}});
+    // Enter in the password field, as a person at the keyboard does.
+    b.value({{"op", "type"}, {"css", "#login-password"}, {"text", password + "\n"}});
+}
+
 }  // namespace outpace::test

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A real Chromium for the C++ tests (tests/web_test.cc), driven through chromedriver.
+"""A real Chromium for the C++ web tests (tests/web_desktop_test.cc, web_gateway_test.cc),
+driven through chromedriver.
 
 Reads one JSON command per line on stdin and answers one JSON line on stdout:
 {"ok": true, "value": ...} or {"ok": false, "error": "..."}. Windows are named by the test
