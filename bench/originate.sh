@@ -51,6 +51,16 @@ sipp_uas() {  # PORT SCENARIO-ARGS...
   pids+=($!)
   wait_bound "$port"
 }
+# Starts NAME-engine.yaml in the background for step STEP: sets `engine` and `base_kb` (its RSS
+# once started).
+start_engine_bg() {
+  "$outpace" run --quiet --config "$1-engine.yaml" 2> "$1.log" &
+  engine=$!
+  pids+=($engine)
+  sleep 1
+  if ! kill -0 "$engine" 2>/dev/null; then echo "$2. the engine did not start:"; tail -5 "$1.log"; exit 1; fi
+  base_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
+}
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval(sys.argv[1]))" "$2"; }
 
 echo "machine: $(nproc) cores; target $rate calls/s for $secs s; $concurrent calls held; $streams streams"
@@ -93,12 +103,7 @@ campaign hold ""
 # ephemeral range; ringing calls bind none, so the overlap does not matter here.
 engine_config hold "$uas" "$concurrent" "$rate" "control: ipc://$work/hold.ctl
 drain_timeout: 1s" 10000-59999
-"$outpace" run --quiet --config hold-engine.yaml 2> hold.log &
-engine=$!
-pids+=($engine)
-sleep 1
-if ! kill -0 "$engine" 2>/dev/null; then echo "3. the engine did not start:"; tail -5 hold.log; exit 1; fi
-base_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
+start_engine_bg hold 3
 for _ in $(seq 120); do
   n=$("$outpace" ctl --timeout-ms 10000 --endpoint "ipc://$work/hold.ctl" status --json 2>>hold-ctl.log | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls_in_progress"])' 2>>hold-ctl.log || echo 0)
   [ "$n" -ge "$concurrent" ] && break
@@ -123,12 +128,7 @@ campaign answered "amd: {initial_silence: 10s, total_analysis_time: 30s}"
 engine_config answered "$uas" "$concurrent" "$rate" "control: ipc://$work/answered.ctl
 stop_when_done: true
 drain_timeout: 5s" 10000-32767
-"$outpace" run --quiet --config answered-engine.yaml 2> answered.log &
-engine=$!
-pids+=($engine)
-sleep 1
-if ! kill -0 "$engine" 2>/dev/null; then echo "4. the engine did not start:"; tail -5 answered.log; exit 1; fi
-base_kb=$(awk '/VmRSS/ {print $2}' /proc/$engine/status)
+start_engine_bg answered 4
 live_peak=0; peak_kb=$base_kb
 while kill -0 "$engine" 2>/dev/null; do
   live=$("$outpace" ctl --timeout-ms 10000 --endpoint "ipc://$work/answered.ctl" status --json 2>>answered-ctl.log |
