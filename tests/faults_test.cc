@@ -442,6 +442,11 @@ TEST_CASE(
     const auto log = rig.log("engine.log");
     CHECK(log.find("Too many open files") == std::string::npos);
     CHECK(log.find("cannot place a call") == std::string::npos);
+    // Why dialling stopped is said, once (a minute has not passed).
+    const auto waits =
+        log.find("files: dialling waits: " + std::to_string(cap) + " RTP ports in use");
+    CHECK(waits != std::string::npos);
+    CHECK(log.find("dialling waits", waits + 1) == std::string::npos);
     auto all = rig.attempts();
     CHECK(all["files"].size() >= static_cast<std::size_t>(cap));
     for (const auto& a : all["files"])

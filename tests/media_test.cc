@@ -230,6 +230,7 @@ TEST_CASE("rtp: the port pool's limit caps the ports in use, and a port given ba
         taken.push_back(*p);
     }
     CHECK(pool.free() == 0);
+    CHECK(pool.in_use() == 3);
     CHECK_FALSE(pool.take());  // seven ports are free, but three are in use already
     CHECK(pool.size() == 10);
     pool.give(taken.back());

@@ -371,11 +371,19 @@ void Engine::launch(CampaignRun& run) {
     // No more calls than the caller-ID pool may still show today (its daily limit).
     // Nor more than there are RTP ports (and files) for: a call that could not be placed would
     // spend the contact's attempt on our own shortage.
-    const int n = std::min({run.plan(s, trunks.open_budget(t, config_.tick)),
-                            run.caller_ids_left(env_.clock().wall_ms()),
-                            static_cast<int>(std::min<std::size_t>(
-                                ports_.free() - std::min(ports_.free(), ports_promised_),
-                                std::numeric_limits<int>::max()))});
+    const int wanted = std::min(run.plan(s, trunks.open_budget(t, config_.tick)),
+                                run.caller_ids_left(env_.clock().wall_ms()));
+    const std::size_t room = ports_.free() - std::min(ports_.free(), ports_promised_);
+    const int n = std::min(
+        wanted, static_cast<int>(std::min<std::size_t>(room, std::numeric_limits<int>::max())));
+    if (wanted > 0 && room == 0 &&
+        (ports_waited_ == SteadyTime{} || t - ports_waited_ >= std::chrono::seconds(60))) {
+        // Said at most once a minute: why a campaign that wants calls places none.
+        ports_waited_ = t;
+        engine_log(run.name() + ": dialling waits: " + std::to_string(ports_.in_use()) +
+                   " RTP ports in use, all that rtp.ports and the open-file limit allow; calls "
+                   "leave as others end");
+    }
     // Each call of this launch takes from its trunk's share of the tick's allowance.
     struct CloseBudget {
         TrunkRoutes& r;

@@ -188,6 +188,7 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     DropReport recording_drops_, worker_event_drops_;
     // RTP ports the batches being written will take once durable (not yet taken from the pool).
     std::size_t ports_promised_ = 0;
+    SteadyTime ports_waited_{};  // when "dialling waits" for a port was last said
     // The open-file limit (0: none) and the files open at start, for fit_calls_to_files().
     std::size_t file_limit_ = 0, other_files_ = 0;
     void recording_dropped();

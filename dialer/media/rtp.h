@@ -32,6 +32,7 @@ class RtpPortPool {
     // Ports that may still be taken: free ones, within the limit on ports in use.
     std::size_t free() const { return std::min(free_.size(), limit_ - std::min(limit_, in_use_)); }
     std::size_t size() const { return free_.size() + in_use_; }
+    std::size_t in_use() const { return in_use_; }
     // At most `n` ports in use at once: each may become a socket, and the process's open-file
     // limit must keep room for everything else (the engine sets it at start).
     void limit(std::size_t n) { limit_ = n; }
