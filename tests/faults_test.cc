@@ -446,7 +446,7 @@ TEST_CASE(
     const auto waits =
         log.find("files: dialling waits: " + std::to_string(cap) + " RTP ports in use");
     CHECK(waits != std::string::npos);
-    CHECK(log.find("dialling waits", waits + 1) == std::string::npos);
+    CHECK(log.find("files: dialling waits", waits + 1) == std::string::npos);
     auto all = rig.attempts();
     CHECK(all["files"].size() >= static_cast<std::size_t>(cap));
     for (const auto& a : all["files"])
