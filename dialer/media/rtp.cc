@@ -7,15 +7,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
-#include <filesystem>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <random>
 #include <utility>
 
