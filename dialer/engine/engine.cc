@@ -182,8 +182,12 @@ bool Engine::fit_calls_to_files(std::vector<std::string>* errors) {
                             std::to_string(other_files_) + " open at start" +
                             (records ? ", a recorded call takes two" : "") + ")";
     if (calls == 0) {
+        const std::string no_room =
+            why + " leaves no room for calls: raise LimitNOFILE (ulimit -n)";
         if (errors)
-            errors->push_back(why + " leaves no room for calls: raise LimitNOFILE (ulimit -n)");
+            errors->push_back(no_room);
+        else
+            engine_log("warning: " + no_room + "; the limit stays as it was");
         return false;
     }
     ports_.limit(calls);
