@@ -147,8 +147,9 @@ grep -m1 "open-file limit" answered.log | sed 's/^/   /' || true
 # 5. Streams: answered calls playing 30 s of quiet noise (-60 dBFS: under AMD's speech floor, so
 #    every call listens until initial_silence, 10 s, with every frame analysed) into AMD at once.
 #    Dialled at STREAMS/4 a second, so all are streaming together for ~6 s. The engine counts
-#    sequence gaps (lost); the kernel's UDP receive-buffer drops and the CPU split between the
-#    engine and SIPp (the generator) are printed beside them.
+#    sequence gaps (lost); the kernel's UDP receive-buffer drops (SIPp's included: it never reads
+#    what the engine sends) and the CPU split between the engine and SIPp (the generator) are
+#    printed beside them.
 sox -n -r 8000 -c 1 -t raw -e u-law quiet.ulaw synth 30 pinknoise vol 0.001
 sed -e "s|@AUDIO@|$work/quiet.ulaw|" -e "s|@RING_MS@|100|" "$root/tests/sipp/uas_answer_audio.xml.in" > stream.xml
 uas=$(free_port); sipp_uas "$uas" -sf stream.xml
@@ -176,4 +177,4 @@ done
 wait "$engine" || true
 hz=$(getconf CLK_TCK)
 echo "5. $streams answered calls streaming into AMD ($peak at once at the peak): RTP packets $(json stream.json 'd["campaigns"][0]["rtp_packets"]'), lost $(json stream.json 'd["campaigns"][0]["rtp_lost"]') (target 0)"
-echo "   the kernel's UDP receive-buffer drops meanwhile (any socket): $(( $(drops) - drops_before )); CPU s: engine $((eng_ticks / hz)), SIPp $(( ($(ticks "$generator") - gen_before) / hz ))"
+echo "   the kernel's UDP receive-buffer drops meanwhile, any socket: $(( $(drops) - drops_before )) (SIPp's streaming sockets never read the silence the engine sends each answered call, about 50 a second per call, so most of these are SIPp's); CPU s: engine $((eng_ticks / hz)), SIPp $(( ($(ticks "$generator") - gen_before) / hz ))"
