@@ -1,6 +1,7 @@
-// Answered calls streaming into AMD on one loop, the engine's receive path alone: per call, the
-// engine's RtpSession (its socket and read event, sequence and loss accounting, G.711 decoding)
-// and an AMD Detector, as a call in analysis has them, on one libevent loop, the engine's. The
+// Answered calls streaming into AMD on one loop, the engine's media path for calls in analysis:
+// per call, the engine's RtpSession (its socket and read event, sequence and loss accounting,
+// G.711 decoding) and an AMD Detector, on one libevent loop, and a 20 ms tick on that loop that
+// sends each call a frame of silence, as the engine's media tick does while it listens. The
 // callee side is one generator thread sending every stream's 20 ms packet with sendmmsg from
 // one socket, on an absolute 20 ms schedule: far cheaper than SIPp (a thread per 20 streams and
 // a system call per packet), so that on a small machine the figure is the engine's and not the
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +37,7 @@ extern "C" {
 }
 
 #include "answering-detect/detector.h"
+#include "dialer/loop_event.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
 
@@ -84,6 +87,7 @@ struct Stream {
 
 struct Run {
     std::uint64_t sent = 0, received = 0, lost = 0, drops = 0, frames = 0, calls = 0;
+    std::uint64_t loop_sent = 0, returned = 0;  // the loop's silence, and what the generator read
     double loop_cpu = 0, generator_cpu = 0, generator_late_ms = 0;
     // How long the loop took to read what was queued when sending stopped, to 0.1 s: 0.1 when
     // only what was in flight was left.
@@ -104,6 +108,7 @@ Run run_once(int streams, double seconds) {
     ::getsockname(gen, reinterpret_cast<sockaddr*>(&any), &len);
     const int big = 8 << 20;
     ::setsockopt(gen, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    ::setsockopt(gen, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
 
     std::vector<Stream> calls(static_cast<std::size_t>(streams));
     std::vector<sockaddr_in> to(calls.size());
@@ -138,12 +143,20 @@ Run run_once(int streams, double seconds) {
     const auto audio = quiet_ulaw(8000 * 10);
     const std::uint64_t drops_before = rcvbuf_errors();
     std::atomic<bool> stop{false};
-    std::atomic<std::uint64_t> sent{0};
+    std::atomic<std::uint64_t> sent{0}, returned{0};
     double generator_cpu = 0, late_ms = 0;
     std::thread generator([&] {
         std::vector<std::array<std::uint8_t, 172>> packets(calls.size());
         std::vector<iovec> iov(calls.size());
         std::vector<mmsghdr> msgs(calls.size());
+        std::vector<std::array<std::uint8_t, 256>> back_buf(1024);
+        std::vector<iovec> back_iov(back_buf.size());
+        std::vector<mmsghdr> back(back_buf.size());
+        for (std::size_t i = 0; i < back.size(); ++i) {
+            back_iov[i] = {back_buf[i].data(), back_buf[i].size()};
+            back[i].msg_hdr.msg_iov = &back_iov[i];
+            back[i].msg_hdr.msg_iovlen = 1;
+        }
         const std::uint32_t ssrc_base = 0x5eed0000;
         auto next = steady_clock::now();
         for (std::uint32_t tick = 0; !stop; ++tick) {
@@ -173,6 +186,10 @@ Run run_once(int streams, double seconds) {
                 i += static_cast<std::size_t>(n);
                 sent += static_cast<std::uint64_t>(n);
             }
+            // What the loop sent back (its silence), read in batches as a carrier would.
+            for (int n; (n = ::recvmmsg(gen, back.data(), static_cast<unsigned>(back.size()),
+                                        MSG_DONTWAIT, nullptr)) > 0;)
+                returned += static_cast<std::uint64_t>(n);
             next += milliseconds(20);
             const auto now = steady_clock::now();
             if (now > next)
@@ -182,6 +199,23 @@ Run run_once(int streams, double seconds) {
         generator_cpu = thread_cpu_s();
     });
 
+    // As the engine's media tick does for a call in analysis: a frame of silence to each call
+    // every 20 ms (it keeps NAT bindings open while the engine listens), from the same loop.
+    struct Tick {
+        std::vector<Stream>* calls;
+        std::uint64_t sent = 0;
+    } tick{&calls};
+    LoopEvent media_tick(
+        loop, -1, EV_PERSIST,
+        [](evutil_socket_t, short, void* arg) {
+            static const std::int16_t silence[160] = {};
+            auto* t = static_cast<Tick*>(arg);
+            for (auto& c : *t->calls) c.rtp->send(silence);
+            t->sent += t->calls->size();
+        },
+        &tick);
+    media_tick.add(milliseconds(20));
+
     // The loop runs `seconds`, then a little longer to read what is still queued.
     const double cpu0 = thread_cpu_s();
     timeval tv{static_cast<long>(seconds), static_cast<long>(std::fmod(seconds, 1) * 1e6)};
@@ -189,6 +223,7 @@ Run run_once(int streams, double seconds) {
     event_base_dispatch(loop);
     stop = true;
     generator.join();
+    media_tick = LoopEvent();  // sending stops with the generator
     // What is still queued is late, not lost: read until 100 ms pass with nothing new.
     const double busy_cpu = thread_cpu_s() - cpu0;
     auto received = [&] {
@@ -209,6 +244,8 @@ Run run_once(int streams, double seconds) {
     r.generator_cpu = generator_cpu;
     r.generator_late_ms = late_ms;
     r.sent = sent;
+    r.loop_sent = tick.sent;
+    r.returned = returned;
     for (auto& c : calls) {
         r.received += c.rtp->stats().packets_in;
         r.lost += c.rtp->stats().lost;
@@ -240,12 +277,14 @@ int main(int argc, char** argv) {
         std::printf(
             "run %d: sent %llu, received %llu, sequence gaps %llu (kernel receive-buffer drops "
             "%llu); "
-            "frames into AMD %llu (%llu calls); CPU: loop %.1f s (%.0f%% of a core), generator "
+            "frames into AMD %llu (%llu calls); silence sent by the loop %llu, read back by the "
+            "generator %llu; CPU: loop %.1f s (%.0f%% of a core), generator "
             "%.1f s (latest tick %.1f ms late); queued at the end read within %.1f s\n",
             k + 1, static_cast<unsigned long long>(r.sent),
             static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.lost),
             static_cast<unsigned long long>(r.drops), static_cast<unsigned long long>(r.frames),
-            static_cast<unsigned long long>(r.calls), r.loop_cpu, 100 * r.loop_cpu / seconds,
+            static_cast<unsigned long long>(r.calls), static_cast<unsigned long long>(r.loop_sent),
+            static_cast<unsigned long long>(r.returned), r.loop_cpu, 100 * r.loop_cpu / seconds,
             r.generator_cpu, r.generator_late_ms, r.behind_s);
         all.push_back(r);
     }
