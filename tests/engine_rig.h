@@ -151,7 +151,8 @@ class Rig {
                            " --campaign " + file + " " + list);
         REQUIRE_MESSAGE(r.status == 0, r.out);
         trunks_ << "  - {name: " << name << ", address: \"127.0.0.1:" << port
-                << "\", max_calls_per_second: 50, max_calls: 50" << trunk_extra << "}\n";
+                << "\", max_calls_per_second: 50, max_calls: " << trunk_calls_ << trunk_extra
+                << "}\n";
         campaigns_ << "  - {file: " << name << ".yaml, unattended_lines: " << lines << "}\n";
         carrier_port_[name] = {port, carriers_.size()};
         carriers_.push_back(std::move(sipp.child));
@@ -254,6 +255,8 @@ class Rig {
     void trunk_entry(const std::string& flow_map) { trunks_ << "  - " << flow_map << "\n"; }
     // Their kind (telemarketing, collections, survey).
     void kind(const std::string& k) { kind_ = k; }
+    // How many calls at once the trunks of the campaigns added from here on take (50).
+    void trunk_calls(int n) { trunk_calls_ = n; }
 
     // A survey respondent's scenario: rings, answers offering telephone-events, streams `wav`
     // from the AMD corpus followed by `tail` (linear PCM: in-band keys), replays the RFC 4733
@@ -337,6 +340,7 @@ class Rig {
     test::RtpPortBlock rtp_ports_;
     std::string zone_;
     std::string mode_ = "progressive", kind_ = "telemarketing";
+    int trunk_calls_ = 50;
     std::string trunks_for_next_;
     std::string sip_extra_, rtp_extra_;
     std::ostringstream trunks_, campaigns_;
