@@ -82,11 +82,11 @@ struct Stream {
     std::unique_ptr<media::RtpSession> rtp;
     std::unique_ptr<amd::Detector> amd;
     milliseconds offset{0};  // where the current detector's call began on the session's clock
-    std::uint64_t frames = 0, calls = 1;
+    std::uint64_t calls = 1;
 };
 
 struct Run {
-    std::uint64_t sent = 0, received = 0, lost = 0, drops = 0, frames = 0, calls = 0;
+    std::uint64_t sent = 0, received = 0, lost = 0, drops = 0, calls = 0;
     std::uint64_t loop_sent = 0, returned = 0;  // the loop's silence, and what the generator read
     double loop_cpu = 0, generator_cpu = 0, generator_late_ms = 0;
     // How long the loop took to read what was queued when sending stopped, to 0.1 s: 0.1 when
@@ -127,7 +127,6 @@ Run run_once(int streams, double seconds) {
         c.rtp->set_remote(remote);
         c.amd = std::make_unique<amd::Detector>();
         c.rtp->on_audio([&c](std::span<const std::int16_t> pcm, milliseconds at) {
-            ++c.frames;
             c.amd->feed(pcm, at - c.offset);
             if (c.amd->finished()) {  // a verdict: the next call on this line
                 c.amd = std::make_unique<amd::Detector>();
@@ -249,7 +248,6 @@ Run run_once(int streams, double seconds) {
     for (auto& c : calls) {
         r.received += c.rtp->stats().packets_in;
         r.lost += c.rtp->stats().lost;
-        r.frames += c.frames;
         r.calls += c.calls;
     }
     r.drops = rcvbuf_errors() - drops_before;
@@ -275,15 +273,15 @@ int main(int argc, char** argv) {
     for (int k = 0; k < runs; ++k) {
         const Run r = run_once(streams, seconds);
         std::printf(
-            "run %d: sent %llu, received %llu, sequence gaps %llu (kernel receive-buffer drops "
-            "%llu); "
-            "frames into AMD %llu (%llu calls); silence sent by the loop %llu, read back by the "
+            "run %d: sent %llu, received (each a frame into AMD) %llu, sequence gaps %llu "
+            "(kernel receive-buffer drops %llu); %llu calls analysed; silence sent by the loop "
+            "%llu, read back by the "
             "generator %llu; CPU: loop %.1f s (%.0f%% of a core), generator "
             "%.1f s (latest tick %.1f ms late); queued at the end read within %.1f s\n",
             k + 1, static_cast<unsigned long long>(r.sent),
             static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.lost),
-            static_cast<unsigned long long>(r.drops), static_cast<unsigned long long>(r.frames),
-            static_cast<unsigned long long>(r.calls), static_cast<unsigned long long>(r.loop_sent),
+            static_cast<unsigned long long>(r.drops), static_cast<unsigned long long>(r.calls),
+            static_cast<unsigned long long>(r.loop_sent),
             static_cast<unsigned long long>(r.returned), r.loop_cpu, 100 * r.loop_cpu / seconds,
             r.generator_cpu, r.generator_late_ms, r.behind_s);
         all.push_back(r);
