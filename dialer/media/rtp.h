@@ -45,7 +45,8 @@ class RtpPortPool {
 
 // The process's open-file limit, its soft limit raised to the hard one first; 0: unlimited.
 std::size_t raise_open_file_limit();
-// How many files the process has open now (its /proc/self/fd).
+// How many files the process has open now (its /proc/self/fd; the directory it reads them from
+// counts too, so one more than before the call and after).
 std::size_t open_files();
 
 // Whether `port` on `address` can be bound now (bound and closed at once): a port another program
