@@ -1,7 +1,9 @@
-// Answered calls streaming into AMD on one loop, the engine's media path for calls in analysis:
-// per call, the engine's RtpSession (its socket and read event, sequence and loss accounting,
-// G.711 decoding) and an AMD Detector, on one libevent loop, and a 20 ms tick on that loop that
-// sends each call a frame of silence, as the engine's media tick does while it listens. The
+// Answered calls streaming into AMD, the engine's media path for calls in analysis: per call, the
+// engine's RtpSession (its socket and read event, sequence and loss accounting, G.711 decoding)
+// and an AMD Detector, and a frame of silence sent to each call every 20 ms while it listens.
+// With --workers 0, all on one libevent loop with a 20 ms tick for the silence (the engine's loop
+// with rtp.workers: 0); with --workers N, each call lent to one of N media workers as the engine
+// lends it (media::Listen: the detector and the silence's timer on the worker). The
 // callee side is one generator thread sending every stream's 20 ms packet with sendmmsg from
 // one socket, on an absolute 20 ms schedule: far cheaper than SIPp (a thread per 20 streams and
 // a system call per packet), so that on a small machine the figure is the engine's and not the
@@ -10,10 +12,11 @@
 // Prints, per run: packets sent and received, lost (sequence gaps the sessions counted), the
 // kernel's UDP receive-buffer drops meanwhile, the loop's and the generator's CPU; then the
 // median of the runs. A detector that reaches a verdict is replaced by a new one (a new call).
-// Usage: bench_rtp_streams [--streams N=5000] [--seconds S=20] [--runs R=3]
+// Usage: bench_rtp_streams [--streams N=5000] [--seconds S=20] [--runs R=3] [--workers W=0]
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +41,7 @@ extern "C" {
 
 #include "answering-detect/detector.h"
 #include "dialer/loop_event.h"
+#include "dialer/media/media_worker.h"
 #include "dialer/media/rtp.h"
 #include "dialer/media/sdp.h"
 
@@ -50,6 +54,12 @@ double thread_cpu_s() {
     timespec t{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+double process_cpu_s() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
 std::uint64_t rcvbuf_errors() {  // /proc/net/snmp's second Udp: line, RcvbufErrors
@@ -83,6 +93,16 @@ struct Stream {
     std::unique_ptr<amd::Detector> amd;
     milliseconds offset{0};  // where the current detector's call began on the session's clock
     std::uint64_t calls = 1;
+    std::unique_ptr<media::Listen> listen;  // on a worker (--workers N)
+    // Audio heard into AMD.
+    void heard(std::span<const std::int16_t> pcm, milliseconds at) {
+        amd->feed(pcm, at - offset);
+        if (amd->finished()) {  // a verdict: the next call on this line
+            amd = std::make_unique<amd::Detector>();
+            offset = at + milliseconds(20);
+            ++calls;
+        }
+    }
 };
 
 struct Run {
@@ -94,8 +114,16 @@ struct Run {
     double behind_s = 0;
 };
 
-Run run_once(int streams, double seconds) {
+Run run_once(int streams, double seconds, int workers) {
     Run r;
+    std::unique_ptr<media::MediaWorkers> pool_of_workers;
+    if (workers > 0) {
+        pool_of_workers = std::make_unique<media::MediaWorkers>(workers, 0, 0);
+        if (pool_of_workers->size() != static_cast<std::size_t>(workers)) {
+            std::fprintf(stderr, "bench_rtp_streams: could not start %d workers\n", workers);
+            std::exit(1);
+        }
+    }
     event_base* loop = event_base_new();
     media::RtpPortPool pool(10000, 32767);
     // The generator's socket: every stream's packets come from it.
@@ -126,14 +154,22 @@ Run run_once(int streams, double seconds) {
         remote.payload = media::kPcmu;
         c.rtp->set_remote(remote);
         c.amd = std::make_unique<amd::Detector>();
-        c.rtp->on_audio([&c](std::span<const std::int16_t> pcm, milliseconds at) {
-            c.amd->feed(pcm, at - c.offset);
-            if (c.amd->finished()) {  // a verdict: the next call on this line
-                c.amd = std::make_unique<amd::Detector>();
-                c.offset = at + milliseconds(20);
-                ++c.calls;
+        c.rtp->on_audio(
+            [&c](std::span<const std::int16_t> pcm, milliseconds at) { c.heard(pcm, at); });
+        if (pool_of_workers) {
+            // As the engine lends a call in analysis: to the least busy worker, which hears it
+            // and sends its silence (never news here: each verdict starts the next call).
+            c.listen = media::Listen::lend(
+                *pool_of_workers, *pool_of_workers->least_busy(), *c.rtp, nullptr, i,
+                [&c](std::span<const std::int16_t> pcm, milliseconds at) {
+                    c.heard(pcm, at);
+                    return false;
+                });
+            if (!c.listen) {
+                std::fprintf(stderr, "bench_rtp_streams: stream %zu: not lent\n", i);
+                std::exit(1);
             }
-        });
+        }
         to[i].sin_family = AF_INET;
         to[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         to[i].sin_port = htons(static_cast<std::uint16_t>(c.rtp->port()));
@@ -204,27 +240,38 @@ Run run_once(int streams, double seconds) {
         std::vector<Stream>* calls;
         std::uint64_t sent = 0;
     } tick{&calls};
-    LoopEvent media_tick(
-        loop, -1, EV_PERSIST,
-        [](evutil_socket_t, short, void* arg) {
-            static const std::int16_t silence[160] = {};
-            auto* t = static_cast<Tick*>(arg);
-            for (auto& c : *t->calls) c.rtp->send(silence);
-            t->sent += t->calls->size();
-        },
-        &tick);
+    LoopEvent media_tick;
+    if (!pool_of_workers)
+        media_tick = LoopEvent(
+            loop, -1, EV_PERSIST,
+            [](evutil_socket_t, short, void* arg) {
+                static const std::int16_t silence[160] = {};
+                auto* t = static_cast<Tick*>(arg);
+                for (auto& c : *t->calls) c.rtp->send(silence);
+                t->sent += t->calls->size();
+            },
+            &tick);
     media_tick.add(milliseconds(20));
 
-    // The loop runs `seconds`, then a little longer to read what is still queued.
-    const double cpu0 = thread_cpu_s();
-    timeval tv{static_cast<long>(seconds), static_cast<long>(std::fmod(seconds, 1) * 1e6)};
-    event_base_loopexit(loop, &tv);
-    event_base_dispatch(loop);
+    // The loop (or the workers) run `seconds`, then a little longer to read what is still
+    // queued.
+    const double cpu0 = thread_cpu_s(), process0 = process_cpu_s();
+    if (pool_of_workers) {
+        std::this_thread::sleep_for(duration<double>(seconds));
+    } else {
+        timeval tv{static_cast<long>(seconds), static_cast<long>(std::fmod(seconds, 1) * 1e6)};
+        event_base_loopexit(loop, &tv);
+        event_base_dispatch(loop);
+    }
+    const double loop_cpu = thread_cpu_s() - cpu0;
     stop = true;
     generator.join();
+    // The workers' CPU: the process's less the generator's and this thread's (asleep).
+    const double process_cpu = process_cpu_s() - process0;
     media_tick = LoopEvent();  // sending stops with the generator
+    for (auto& c : calls)
+        if (c.listen) r.loop_sent += c.rtp->stats().packets_out;  // (brings it home)
     // What is still queued is late, not lost: read until 100 ms pass with nothing new.
-    const double busy_cpu = thread_cpu_s() - cpu0;
     auto received = [&] {
         std::uint64_t n = 0;
         for (auto& c : calls) n += c.rtp->stats().packets_in;
@@ -239,11 +286,11 @@ Run run_once(int streams, double seconds) {
         if (now == before) break;
     }
     r.behind_s = duration<double>(steady_clock::now() - behind_from).count() - 0.1;
-    r.loop_cpu = busy_cpu;
+    r.loop_cpu = pool_of_workers ? process_cpu - generator_cpu - loop_cpu : loop_cpu;
     r.generator_cpu = generator_cpu;
     r.generator_late_ms = late_ms;
     r.sent = sent;
-    r.loop_sent = tick.sent;
+    if (!pool_of_workers) r.loop_sent = tick.sent;
     r.returned = returned;
     for (auto& c : calls) {
         r.received += c.rtp->stats().packets_in;
@@ -260,23 +307,27 @@ Run run_once(int streams, double seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int streams = 5000, runs = 3;
+    int streams = 5000, runs = 3, workers = 0;
     double seconds = 20;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--streams")) streams = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
         if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--workers")) workers = std::atoi(argv[i + 1]);
     }
-    std::printf("%d streams into AMD on one loop, %.0f s a run, %d runs; %u cores\n", streams,
+    const std::string where =
+        workers > 0 ? "on " + std::to_string(workers) + " media worker(s)" : "on one loop";
+    std::printf("%d streams into AMD %s, %.0f s a run, %d runs; %u cores\n", streams, where.c_str(),
                 seconds, runs, std::thread::hardware_concurrency());
     std::vector<Run> all;
     for (int k = 0; k < runs; ++k) {
-        const Run r = run_once(streams, seconds);
+        const Run r = run_once(streams, seconds, workers);
         std::printf(
             "run %d: sent %llu, received (each a frame into AMD) %llu, sequence gaps %llu "
-            "(kernel receive-buffer drops %llu); %llu calls analysed; silence sent by the loop "
+            "(kernel receive-buffer drops %llu); %llu calls analysed; silence sent "
             "%llu, read back by the "
-            "generator %llu; CPU: loop %.1f s (%.0f%% of a core), generator "
+            "generator %llu; CPU: listening (the loop or the workers) %.1f s (%.0f%% of a core), "
+            "generator "
             "%.1f s (latest tick %.1f ms late); queued at the end read within %.1f s\n",
             k + 1, static_cast<unsigned long long>(r.sent),
             static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.lost),
@@ -294,7 +345,7 @@ int main(int argc, char** argv) {
     };
     // Lost: sent and never received (gaps and a tail alike).
     std::printf(
-        "median: lost %.0f of %.0f sent (target 0); the loop %.0f%% of a core, the generator "
+        "median: lost %.0f of %.0f sent (target 0); listening %.0f%% of a core, the generator "
         "%.0f%% (its reference cost: one sendmmsg per 1,024 packets); queued at the end read "
         "within %.1f s\n",
         median([](const Run& r) { return r.sent - std::min(r.sent, r.received); }),

@@ -37,6 +37,9 @@ class LoopEvent {
         return ev_ && event_add(ev_, &tv) == 0;
     }
     bool add() { return ev_ && event_add(ev_, nullptr) == 0; }
+    // Arms it with a timeval libevent gave (event_base_init_common_timeout's, for many timers of
+    // one period).
+    bool add(const timeval* timeout) { return ev_ && event_add(ev_, timeout) == 0; }
     // Makes it active now, as if it fired: its callback runs on its loop's next pass (from
     // another thread too, once libevent's thread locks are on).
     void activate() {

@@ -180,11 +180,13 @@ TEST_CASE(
     CHECK_MESSAGE(tone_packets(customer, 900) >= 100, "bob's voice at the carrier");
     CHECK_MESSAGE(east.phone->heard_frames(1000) >= 100, "the customer's tone at alice's phone");
     CHECK_MESSAGE(west.phone->heard_frames(1000) >= 100, "the customer's tone at bob's phone");
-    // Each engine's conversation went through its media worker, which asked for SCHED_FIFO 10
-    // by default: granted, or refused with the reason (never silently).
+    // Each engine's answer was listened to and its conversation relayed by its media worker,
+    // which asked for SCHED_FIFO 10 by default: granted, or refused with the reason (never
+    // silently).
     for (const auto* log : {&east_log, &west_log}) {
         CHECK(log->find("media: 1 conversation was relayed by media workers") != std::string::npos);
-        CHECK((log->find("and agents (SCHED_FIFO 10)") != std::string::npos ||
+        CHECK(log->find("; 1 answer was listened to there") != std::string::npos);
+        CHECK((log->find("agents relayed (SCHED_FIFO 10)") != std::string::npos ||
                log->find("SCHED_FIFO 10 refused") != std::string::npos));
     }
 }

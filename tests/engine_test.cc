@@ -131,6 +131,9 @@ TEST_CASE("engine: a voicemail's message starts after its beep") {
     const auto& a = all["voicemail"][0];
     CHECK(a.outcome == Outcome::machine);
     CHECK(a.amd_verdict == "machine");
+    // Listened to on a media worker (the default: one on this 2-core machine), then home for
+    // the beep and the message.
+    CHECK(r.out.find("; 1 answer was listened to there") != std::string::npos);
     // What the engine sent: silence while it listened, then the message. The first packet left
     // at the answer; the message must start after the beep ended, and soon after.
     const auto packets = capture.packets();

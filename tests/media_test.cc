@@ -471,6 +471,116 @@ TEST_CASE(
     event_base_free(loop);
 }
 
+TEST_CASE(
+    "media workers: a listening call is heard and sent silence on the worker, its news wakes the "
+    "loop once, and it comes home") {
+    event_base* loop = event_base_new();  // never run while lent: the worker listens alone
+    RtpPortPool pool(46420, 46429);
+    std::string error;
+    auto session = RtpSession::open(loop, "127.0.0.1", pool, &error);
+    REQUIRE(session);
+    Peer carrier("127.0.0.1");
+    REQUIRE(session->set_remote({"127.0.0.1", carrier.port, kPcmu, 101, ""}));
+    std::size_t heard_home = 0;
+    session->on_audio([&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+        heard_home += pcm.size();
+    });
+    RecordingWriter writer;
+    outpace::test::TempDir dir;
+    auto recorder = std::make_unique<Recorder>(writer, dir.file("call.wav"));
+
+    MediaWorkers workers(1);
+    REQUIRE(workers.size() == 1);
+    std::atomic<int> wakes{0};
+    workers.wake_with([&] { ++wakes; });
+    MediaWorker* w = workers.least_busy();
+    REQUIRE(w);
+    // What the worker hears: packets counted; the third and fourth are "news" (a verdict).
+    std::atomic<int> heard{0};
+    std::atomic<bool> on_worker{true};
+    const auto loop_thread = std::this_thread::get_id();
+    auto listen = Listen::lend(workers, *w, *session, recorder.get(), 42,
+                               [&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
+                                   if (std::this_thread::get_id() == loop_thread) on_worker = false;
+                                   CHECK(pcm.size() == 160);
+                                   return ++heard >= 3;
+                               });
+    REQUIRE(listen);
+    CHECK(listen->lent());
+    CHECK(w->listening == 1);
+    CHECK(workers.listens == 1);
+    CHECK(workers.least_busy() == w);  // (one worker: still it, with one call more)
+
+    // Silence every 20 ms from the worker, with the loop idle: 0xff is µ-law's silence.
+    std::vector<std::uint8_t> bytes;
+    RtpPacket p;
+    std::uint16_t last_seq = 0;
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(receive_within(carrier, 2000, bytes, p));
+        CHECK(p.payload_type == kPcmu);
+        CHECK(p.payload.size() == 160);
+        CHECK(p.payload[0] == 0xff);
+        if (i) CHECK(p.seq == static_cast<std::uint16_t>(last_seq + 1));
+        last_seq = p.seq;
+    }
+    // Two packets: heard there, nothing to tell.
+    carrier.send_to(session->port(), packet(kPcmu, 1, 160, 160, 0x55));
+    carrier.send_to(session->port(), packet(kPcmu, 2, 320, 160, 0x55));
+    for (int i = 0; i < 400 && heard < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(heard == 2);
+    std::vector<MediaEvent> events;
+    workers.drain([&](const MediaEvent& e) { events.push_back(e); });
+    CHECK(events.empty());
+    CHECK(wakes == 0);
+    // Two more: the news is told once, and the loop is woken for it.
+    carrier.send_to(session->port(), packet(kPcmu, 3, 480, 160, 0x55));
+    carrier.send_to(session->port(), packet(kPcmu, 4, 640, 160, 0x55));
+    for (int i = 0; i < 400 && heard < 4; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(heard == 4);
+    workers.drain([&](const MediaEvent& e) { events.push_back(e); });
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == MediaEvent::Kind::heard);
+    CHECK(events[0].bridge == 42);
+    CHECK(wakes == 1);
+    CHECK(on_worker);
+    CHECK(heard_home == 0);  // the owner's handler never saw the lent call's audio
+
+    // Home: the owner's handler hears again, the worker sends nothing more.
+    listen.reset();
+    CHECK(w->listening == 0);
+    CHECK(workers.listens_homed == 1);
+    while (receive_within(carrier, 0, bytes, p)) {
+    }
+    CHECK(!receive_within(carrier, 100, bytes, p));
+    carrier.send_to(session->port(), packet(kPcmu, 5, 800, 160, 0x55));
+    for (int i = 0; i < 200 && heard_home == 0; ++i) {
+        event_base_loop(loop, EVLOOP_NONBLOCK);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(heard_home == 160);
+    CHECK(heard == 4);
+    // The recording was framed with each silence the worker sent (20 ms each; five were read).
+    CHECK(recorder->position_ms() >= 5 * 20);
+
+    // Lent again and used by its owner: it comes home by itself first, and stays counted.
+    listen = Listen::lend(
+        workers, *w, *session, recorder.get(), 42,
+        [](std::span<const std::int16_t>, std::chrono::milliseconds) { return false; });
+    REQUIRE(listen);
+    session->send(std::vector<std::int16_t>(160, 0));
+    CHECK(!listen->lent());
+    CHECK(w->listening == 0);
+    CHECK(workers.listens == 2);
+    CHECK(workers.listens_homed == 2);
+    listen.reset();
+    recorder.reset();
+    session.reset();
+    CHECK(pool.free() == 10);
+    event_base_free(loop);
+}
+
 TEST_CASE("media workers: their priority is set and read back, or refused with the reason") {
     MediaWorkers nicer(2, 4);
     REQUIRE(nicer.size() == 2);

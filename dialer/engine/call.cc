@@ -4,6 +4,7 @@
 #include "dialer/engine/call.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "dialer/engine/agent.h"
 #include "dialer/engine/campaign_run.h"
@@ -25,6 +26,9 @@ Call::~Call() {
 }
 
 void Call::to(State s) {
+    // Whatever the call does next, it does on the loop (what the worker heard and the call has
+    // not acted on is moot: the call moved on without it, to its end).
+    if (s != State::analysing) listen_.reset();
     if (state_ == State::connected && s != State::connected) end_controls();
     if (state_ == State::waiting_for_agent && s != State::waiting_for_agent)
         --run_.status().waiting;
@@ -93,9 +97,39 @@ void Call::answered(const std::string& sdp) {
     amd_ = std::make_unique<amd::Detector>(run_.amd());
     sit_ = std::make_unique<amd::SitDetector>();
     to(State::analysing);
+    listen_on_worker();
+}
+
+void Call::listen_on_worker() {
+    if (!ctx_.media || state_ != State::analysing || listen_) return;
+    auto* session = dynamic_cast<media::RtpSession*>(rtp_.get());
+    if (!session) return;  // a test's channel: the loop listens
+    media::MediaWorker* worker = ctx_.media->least_busy();
+    if (!worker) return;
+    // The detector's time runs from the answer, as on the loop: the first packet's arrival.
+    const auto since_answer = now() - answered_at_;
+    const auto lent_at = std::chrono::steady_clock::now();
+    listen_ = media::Listen::lend(
+        *ctx_.media, *worker, *session, recorder_.get(), id(),
+        [this, since_answer, lent_at](std::span<const std::int16_t> pcm,
+                                      std::chrono::milliseconds at) {
+            if (!audio_offset_)
+                audio_offset_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    since_answer + (std::chrono::steady_clock::now() - lent_at));
+            return hear(pcm, at);
+        });
+}
+
+void Call::heard_on_worker() {
+    if (!listen_) return;
+    listen_.reset();  // home: from here the worker touches none of it
+    act_on_heard();
 }
 
 void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
+    // Home from a worker without its news read yet (the loop used the session meanwhile): what
+    // it heard comes first.
+    if (listen_) heard_on_worker();
     if (recorder_ && state_ != State::hanging_up) recorder_->heard(pcm);
     if (state_ == State::surveying) {
         if (dtmf_) dtmf_->feed(pcm);  // keys as tones, when the phone sends no events
@@ -114,13 +148,40 @@ void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds
     }
     if (!amd_ || (state_ != State::analysing && state_ != State::waiting_for_beep)) return;
     if (!audio_offset_) audio_offset_ = std::chrono::milliseconds(ms_between(answered_at_, now()));
+    if (hear(pcm, at)) act_on_heard();
+}
+
+// On the loop, or on the worker the call is lent to (then the loop touches none of what this
+// does until the call is home): the detectors and heard_ only, never the call's state.
+bool Call::hear(std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
     // A network's announcement answered with 200 OK begins with its special information tones:
     // heard before AMD would take the recording for a machine (or a person).
-    if (sit_ && state_ == State::analysing)
-        if (const auto sit = sit_->feed(pcm)) return on_sit(*sit);
+    if (sit_ && !verdict_heard_)
+        if (const auto sit = sit_->feed(pcm)) {
+            verdict_heard_ = true;
+            heard_.push_back({sit, {}});
+            return true;
+        }
+    if (!heard_.empty() && heard_.back().sit) return true;  // the call ends on the tones
+    bool any = false;
     for (const auto& e : amd_->feed(pcm, at + *audio_offset_)) {
-        if (e.kind == amd::Event::Kind::verdict)
-            on_verdict(e);
+        if (e.kind == amd::Event::Kind::verdict) verdict_heard_ = true;
+        // Before a verdict only a verdict matters (as on the loop); after it, the beep's or the
+        // greeting's end does (a machine's message waits for it).
+        if (e.kind == amd::Event::Kind::verdict || verdict_heard_) {
+            heard_.push_back({std::nullopt, e});
+            any = true;
+        }
+    }
+    return any;
+}
+
+void Call::act_on_heard() {
+    const auto heard = std::exchange(heard_, {});
+    for (const auto& h : heard) {
+        if (h.sit) return on_sit(*h.sit);
+        if (h.event.kind == amd::Event::Kind::verdict)
+            on_verdict(h.event);
         else if (state_ == State::waiting_for_beep)
             play(&run_.prompts().machine_message);  // the beep (or greeting) ended: speak now
     }
@@ -364,6 +425,8 @@ bool Call::media_frame() {
     std::span<const std::int16_t> sent;
     switch (state_) {
         case State::analysing:
+            if (listening_on_worker()) return true;  // the worker sends its silence
+            [[fallthrough]];
         case State::waiting_for_beep:
         case State::waiting_for_agent:
             sent = kSilence;  // keeps NAT bindings open while we listen
@@ -399,6 +462,10 @@ void Call::check_timeouts() {
     } else if (state_ == State::analysing &&
                t - answered_at_ >=
                    run_.amd().total_analysis_time + std::chrono::milliseconds(1000)) {
+        if (listen_) {
+            heard_on_worker();  // what the worker heard first (its word to the loop was lost)
+            if (state_ != State::analysing) return;
+        }
         if (rtp_ && rtp_->stats().packets_in == 0) {
             // Answered and not one RTP packet since: the media path is broken (the trunk's or
             // ours), not the callee's doing. Nobody can be heard or connected; the contact keeps

@@ -60,6 +60,8 @@ struct CallContext {
     media::RecordingWriter& recordings;
     metrics::Metrics& metrics;
     CallEvents& events;
+    // Media workers, when the engine has any: answers are listened to there (AMD).
+    media::MediaWorkers* media = nullptr;
 };
 
 class Call {
@@ -161,6 +163,12 @@ class Call {
     bool media_lent() const { return bridge_ && bridge_->lent(); }
     // Back on the engine's loop (a room, a transfer: anything that takes the audio elsewhere).
     void media_home() { bridge_.reset(); }
+    // Answering-machine detection on a media worker (CallContext::media): from the answer, the
+    // customer's audio is heard by the detectors there. When the worker heard something to act
+    // on (a verdict, tones), the engine calls this on the loop: the session comes home and the
+    // call acts on what was heard, in order, as it would have on the loop.
+    void heard_on_worker();
+    bool listening_on_worker() const { return listen_ && listen_->lent(); }
 
     // A leg to `number` on this call's trunk and address, with its caller ID and `sdp` as the
     // offer (a transfer to a number outside). Nullopt when the trunk wants SRTP (not offered
@@ -214,6 +222,13 @@ class Call {
     // Every state change: the run's count of live answers waiting follows it.
     void to(State s);
     void on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds at);
+    // While analysing: `pcm` to the SIT and answering-machine detectors, what they heard kept in
+    // heard_ (on the loop, or on the worker the call listens on). True when something was heard.
+    bool hear(std::span<const std::int16_t> pcm, std::chrono::milliseconds at);
+    // What hear() kept, acted on in order (on the loop, with the session home).
+    void act_on_heard();
+    // Lends the call to the least busy media worker to listen there (analysing, real RTP).
+    void listen_on_worker();
     void on_verdict(const amd::Event& e);
     // Special information tones after the answer: invalid (intercept, vacant code) or a carrier
     // error (reorder, no circuit, other), hung up at once.
@@ -258,8 +273,15 @@ class Call {
     std::unique_ptr<media::AudioChannel> rtp_;
     std::unique_ptr<amd::Detector> amd_;
     std::unique_ptr<amd::SitDetector> sit_;  // with AMD, while it listens
-    std::optional<amd::Sit> early_sit_;      // heard in early media: the call was cancelled
-    std::size_t early_samples_ = 0;          // of early media listened to
+    // What the detectors heard and the call has yet to act on: tones, or the detector's events.
+    struct Heard {
+        std::optional<amd::Sit> sit;
+        amd::Event event;
+    };
+    std::vector<Heard> heard_;
+    bool verdict_heard_ = false;         // hear() kept a verdict (or tones): no more SIT listening
+    std::optional<amd::Sit> early_sit_;  // heard in early media: the call was cancelled
+    std::size_t early_samples_ = 0;      // of early media listened to
     static constexpr std::size_t kEarlySitListen = 8 * 8000;  // its first 8 s
     std::unique_ptr<media::Recorder> recorder_;
     State state_ = State::ringing;
@@ -297,8 +319,9 @@ class Call {
     std::int64_t paused_from_ms_ = 0;  // where in the recording the current pause began
     std::size_t hold_pos_ = 0;         // in the looped hold prompt
     std::unique_ptr<media::KeyPresses> keys_;
-    // Lent to a media worker; declared last, so that it goes first: home before the sessions
-    // and the recorder it lent are destroyed.
+    // Lent to a media worker; declared last, so that they go first: home before the sessions,
+    // the recorder and the detectors they lent are destroyed.
+    std::unique_ptr<media::Listen> listen_;
     std::unique_ptr<media::Bridge> bridge_;
 };
 

@@ -312,7 +312,9 @@ void Engine::drain(SteadyTime t) {
             engine_log("media: " + std::to_string(media_workers_->lent) +
                        (media_workers_->lent == 1 ? " conversation was" : " conversations were") +
                        " relayed by media workers (" + std::to_string(media_workers_->size()) +
-                       ")");
+                       "); " + std::to_string(media_workers_->listens) +
+                       (media_workers_->listens == 1 ? " answer was" : " answers were") +
+                       " listened to there (answering-machine detection)");
         agents_.log_everyone_out();
         // The last outcomes, waited for: the loop ends after this.
         take_held();

@@ -193,8 +193,10 @@ class Engine final : public sip::CallObserver, private CallEvents, private Agent
     std::size_t file_limit_ = 0, other_files_ = 0;
     void recording_dropped();
     void start_media();
-    // Media workers (with agents); declared before the calls and agents whose conversations
-    // they relay: those come home before the workers stop.
+    // What wakes the loop when a worker has news (before the workers: they stop first).
+    std::unique_ptr<Wakeup> media_wake_;
+    // Media workers; declared before the calls and agents whose audio they carry: those come
+    // home before the workers stop.
     std::unique_ptr<media::MediaWorkers> media_workers_;
     void media_events();
     std::map<std::string, std::unique_ptr<Trunk>> trunks_;

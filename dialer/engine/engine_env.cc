@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -92,6 +93,47 @@ struct LoopEnv::Worker {
         for (auto& job : done) job.done(job.result);
     }
 };
+
+namespace {
+
+// An eventfd the loop watches: wake() adds to its count from any thread, the loop reads it back
+// to zero and runs `on_wake` once.
+class LoopWakeup final : public Wakeup {
+  public:
+    LoopWakeup(event_base* loop, std::function<void()> on_wake) : on_wake_(std::move(on_wake)) {
+        fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd_ < 0) return;
+        ev_ = LoopEvent(loop, fd_, EV_READ | EV_PERSIST, &LoopWakeup::ready, this);
+        if (!ev_.add()) ev_.reset();
+    }
+    ~LoopWakeup() override {
+        ev_.reset();
+        if (fd_ >= 0) ::close(fd_);
+    }
+    bool ok() const { return static_cast<bool>(ev_); }
+    void wake() override {
+        const std::uint64_t one = 1;
+        (void)!::write(fd_, &one, sizeof one);
+    }
+
+  private:
+    static void ready(evutil_socket_t fd, short, void* self) {
+        std::uint64_t n = 0;
+        (void)!::read(fd, &n, sizeof n);
+        static_cast<LoopWakeup*>(self)->on_wake_();
+    }
+    int fd_ = -1;
+    LoopEvent ev_;
+    std::function<void()> on_wake_;
+};
+
+}  // namespace
+
+std::unique_ptr<Wakeup> LoopEnv::open_wakeup(std::function<void()> on_wake) {
+    auto w = std::make_unique<LoopWakeup>(loop_, std::move(on_wake));
+    if (!w->ok()) return nullptr;
+    return w;
+}
 
 LoopEnv::LoopEnv(event_base* loop) : loop_(loop), clock_(loop) {}
 LoopEnv::~LoopEnv() = default;

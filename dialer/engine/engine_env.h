@@ -18,6 +18,14 @@ struct event_base;
 
 namespace outpace {
 
+// Wakes the engine's loop from another thread (a media worker with something to tell it).
+class Wakeup {
+  public:
+    virtual ~Wakeup() = default;
+    // Thread-safe.
+    virtual void wake() = 0;
+};
+
 class EngineEnv {
   public:
     virtual ~EngineEnv() = default;
@@ -62,6 +70,12 @@ class EngineEnv {
     virtual void write_ledger_now(const std::function<void()>& work) = 0;
     // The engine has stopped: the loop may end.
     virtual void finished() = 0;
+    // `on_wake` on the loop after Wakeup::wake() (once for any number of wakes since it last
+    // ran). Null where no other thread runs (in-process tests: the media tick reads instead).
+    virtual std::unique_ptr<Wakeup> open_wakeup(std::function<void()> on_wake) {
+        (void)on_wake;
+        return nullptr;
+    }
 };
 
 class LoopEnv final : public EngineEnv {
@@ -86,6 +100,7 @@ class LoopEnv final : public EngineEnv {
     void write_ledger(std::function<void()> work, std::function<void()> done) override;
     void write_ledger_now(const std::function<void()>& work) override;
     void finished() override;
+    std::unique_ptr<Wakeup> open_wakeup(std::function<void()> on_wake) override;
 
   private:
     struct Worker;

@@ -11,19 +11,25 @@
 
 namespace outpace {
 
-// Conversations between customers and agents relayed by threads of their own (with agents).
+// Calls' audio on threads of their own: answers listened to (AMD), and the conversations between
+// customers and agents relayed.
 void Engine::start_media() {
-    if (config_.agents.endpoint.empty()) return;
     const int n = config_.rtp_workers < 0 ? media::default_media_workers() : config_.rtp_workers;
     media_workers_ = std::make_unique<media::MediaWorkers>(n, config_.rtp_worker_nice,
                                                            config_.rtp_worker_realtime);
+    // A verdict heard on a worker is acted on at once, not at the next media tick: the
+    // 2-second rule runs from the greeting's end.
+    media_wake_ = env_.open_wakeup([this] { media_events(); });
+    if (media_wake_) media_workers_->wake_with([w = media_wake_.get()] { w->wake(); });
+    if (call_context_) call_context_->media = media_workers_.get();
     if (!media_workers_->priority_error().empty())
         engine_log("warning: media workers: " + media_workers_->priority_error() +
                    "; they run at the process's priority");
     agents_.set_media_workers(media_workers_.get());
     engine_log("media: " + std::to_string(media_workers_->size()) +
-               (media_workers_->size() == 1 ? " worker relays" : " workers relay") +
-               " the conversations between customers and agents" +
+               (media_workers_->size() == 1 ? " worker carries" : " workers carry") +
+               " the calls' audio: answers listened to, conversations between customers and "
+               "agents relayed" +
                (media_workers_->size() ? " (" + media_workers_->running_at() + ")"
                                        : " (rtp.workers: 0: the engine's loop does)"));
 }
@@ -45,12 +51,15 @@ void Engine::report_drops(DropReport& report, std::uint64_t dropped,
     engine_log(line(dropped));
 }
 
-// Keys pressed on conversations a media worker relays, as the loop takes them when it relays.
+// What the media workers tell: keys pressed on conversations they relay (as the loop takes them
+// when it relays), and answers they heard something in (a verdict, tones) for the call to act on.
 void Engine::media_events() {
     if (!media_workers_) return;
     media_workers_->drain([this](const media::MediaEvent& e) {
         Call* c = find_call(e.bridge);
-        if (!c || c->state() != Call::State::connected) return;
+        if (!c) return;
+        if (e.kind == media::MediaEvent::Kind::heard) return c->heard_on_worker();
+        if (c->state() != Call::State::connected) return;
         if (e.kind == media::MediaEvent::Kind::customer_key)
             call_key(*c, e.key);
         else
@@ -58,7 +67,8 @@ void Engine::media_events() {
     });
     report_drops(worker_event_drops_, media_workers_->dropped_events(), [](std::uint64_t n) {
         return "media: " + std::to_string(n) +
-               " keys pressed were dropped so far: a media worker's queue to the loop was full";
+               " events (keys pressed, answers heard) were dropped so far: a media worker's queue "
+               "to the loop was full";
     });
 }
 

@@ -61,6 +61,8 @@ MediaWorker::MediaWorker(int index, int nice, int realtime, std::string* error) 
         base_ = nullptr;  // not running: nothing is lent to it
         return;
     }
+    const timeval period{0, 20'000};
+    every_20ms_ = event_base_init_common_timeout(base_, &period);
     std::promise<std::string> started;
     auto priority = started.get_future();
     const int creator = ::getpriority(PRIO_PROCESS, 0);  // this thread's (Linux: per thread)
@@ -94,6 +96,12 @@ MediaWorker::MediaWorker(int index, int nice, int realtime, std::string* error) 
     if (error && !why.empty()) *error = why;
 }
 
+bool MediaWorker::tell(const MediaEvent& e) {
+    if (!events_.push(e)) return false;
+    if (wake_ && *wake_) (*wake_)();
+    return true;
+}
+
 MediaWorker::~MediaWorker() {
     if (!base_) return;
     stop_.activate();  // thread-safe: wakes the loop through its notify socket
@@ -106,6 +114,7 @@ MediaWorkers::MediaWorkers(int count, int nice, int realtime) {
     for (int i = 0; i < count; ++i) {
         auto w = std::make_unique<MediaWorker>(i, nice, realtime, &priority_error_);
         if (!w->running()) continue;
+        w->wake_ = &wake_;
         running_at_ = w->running_at();
         workers_.push_back(std::move(w));
     }
@@ -114,7 +123,7 @@ MediaWorkers::MediaWorkers(int count, int nice, int realtime) {
 MediaWorker* MediaWorkers::least_busy() {
     MediaWorker* best = nullptr;
     for (auto& w : workers_)
-        if (!best || w->bridges < best->bridges) best = w.get();
+        if (!best || w->bridges + w->listening < best->bridges + best->listening) best = w.get();
     return best;
 }
 
@@ -145,7 +154,6 @@ std::unique_ptr<Bridge> Bridge::lend(MediaWorkers& workers, MediaWorker& worker,
     b->customer_ = &customer;
     b->agent_ = &agent;
     Bridge* raw = b.get();
-    EventRing& events = worker.events();
     // Each side's audio to the other as it arrives, as AgentPool relays it on the loop; the
     // recording hears the customer and frames what the agent said (Call::send_to_customer).
     const bool agent_ok = agent.lend(
@@ -155,8 +163,8 @@ std::unique_ptr<Bridge> Bridge::lend(MediaWorkers& workers, MediaWorker& worker,
             if (raw->recorder_) raw->recorder_->tick(pcm);
             if (raw->relayed_) raw->relayed_(raw->agent_->arrived());
         },
-        [raw, &events](char key) {
-            events.push({MediaEvent::Kind::agent_key, raw->tag_, key});
+        [raw, &worker](char key) {
+            worker.tell({MediaEvent::Kind::agent_key, raw->tag_, key});
         });
     if (!agent_ok) return nullptr;
     const bool customer_ok = customer.lend(
@@ -166,8 +174,8 @@ std::unique_ptr<Bridge> Bridge::lend(MediaWorkers& workers, MediaWorker& worker,
             raw->agent_->relay(pcm);
             if (raw->relayed_) raw->relayed_(raw->customer_->arrived());
         },
-        [raw, &events](char key) {
-            events.push({MediaEvent::Kind::customer_key, raw->tag_, key});
+        [raw, &worker](char key) {
+            worker.tell({MediaEvent::Kind::customer_key, raw->tag_, key});
         });
     if (!customer_ok) {
         agent.leave_worker();
@@ -194,6 +202,66 @@ void Bridge::home() {
     agent_->rejoin();
     --worker_->bridges;
     ++workers_->homed;
+}
+
+std::unique_ptr<Listen> Listen::lend(MediaWorkers& workers, MediaWorker& worker,
+                                     RtpSession& session, Recorder* recorder, std::uint64_t tag,
+                                     Heard heard) {
+    if (session.lent() || !worker.every_20ms()) return nullptr;
+    std::unique_ptr<Listen> l(new Listen);
+    l->workers_ = &workers;
+    l->worker_ = &worker;
+    l->session_ = &session;
+    l->recorder_ = recorder;
+    l->tag_ = tag;
+    l->heard_ = std::move(heard);
+    l->silence_ = LoopEvent(worker.base(), -1, EV_PERSIST, &Listen::silence, l.get());
+    if (!l->silence_) return nullptr;
+    Listen* raw = l.get();
+    const bool ok = session.lend(
+        worker.base(), *l,
+        [raw](std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
+            if (raw->recorder_) raw->recorder_->heard(pcm);
+            // Told once (the loop then comes for everything heard); told again only when the
+            // queue had no room the first time.
+            if (raw->heard_(pcm, at) && !raw->told_)
+                raw->told_ = raw->worker_->tell({MediaEvent::Kind::heard, raw->tag_, 0});
+        },
+        [](char) {});  // keys while we listen are nobody's (as on the loop)
+    if (!ok) return nullptr;
+    // The silence from now on, on the worker (timers of one period, O(1) each there).
+    if (!raw->silence_.add(worker.every_20ms())) {
+        session.leave_worker();
+        session.rejoin();
+        return nullptr;
+    }
+    l->lent_ = true;
+    ++worker.listening;
+    ++workers.listens;
+    return l;
+}
+
+void Listen::silence(evutil_socket_t, short, void* self) {
+    static const std::int16_t kSilence[160] = {};
+    auto* l = static_cast<Listen*>(self);
+    l->session_->relay(kSilence);
+    if (l->recorder_) l->recorder_->tick(kSilence);
+}
+
+Listen::~Listen() {
+    home();
+}
+
+void Listen::home() {
+    if (!lent_) return;
+    lent_ = false;
+    // The silence's timer first (a callback running on the worker is waited for), then the
+    // socket: after both, nothing of the worker's touches the session.
+    silence_.reset();
+    session_->leave_worker();
+    session_->rejoin();
+    --worker_->listening;
+    ++workers_->listens_homed;
 }
 
 int default_media_workers() {

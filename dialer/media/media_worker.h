@@ -4,12 +4,14 @@
 // channel, a hopper refill) ever delays what a customer and an agent say to each other.
 //
 // A conversation is lent to a worker as a Bridge: both legs' RTP sessions (RtpSession::lend), on
-// the same worker. The engine's loop keeps the call's state; the worker only relays. Anything
-// that changes the audio path (hold, mute, keys to send, a supervisor joining, a transfer, the
-// call's end) first brings the bridge home (Bridge::home, on the loop's thread: the worker's
-// callbacks for its sockets are waited for, never the other way round), and any use of a lent
-// session from the loop's thread does the same. What the worker must tell the loop (keys
-// pressed) goes through a bounded lock-free queue the loop reads on its media tick.
+// the same worker. An answered call's first seconds, while the engine listens for who answered,
+// are lent as a Listen: its session, heard by the answering-machine detector on the worker. The
+// engine's loop keeps the call's state; the worker only relays. Anything that changes the audio
+// path (hold, mute, keys to send, a supervisor joining, a transfer, the call's end) first brings
+// the bridge home (Bridge::home, on the loop's thread: the worker's callbacks for its sockets are
+// waited for, never the other way round), and any use of a lent session from the loop's thread does
+// the same. What the worker must tell the loop (keys pressed, a verdict heard) goes through a
+// bounded lock-free queue, and wakes the loop.
 #pragma once
 
 #include <array>
@@ -31,11 +33,12 @@ namespace outpace::media {
 
 class Recorder;
 
-// What a worker tells the engine's loop: a key pressed on one side of a bridge.
+// What a worker tells the engine's loop: a key pressed on one side of a bridge, or that a
+// listening call heard something the loop must act on (it brings the call home to read it).
 struct MediaEvent {
-    enum class Kind : std::uint8_t { customer_key, agent_key };
+    enum class Kind : std::uint8_t { customer_key, agent_key, heard };
     Kind kind = Kind::customer_key;
-    std::uint64_t bridge = 0;  // the bridge's tag (the engine's call id)
+    std::uint64_t bridge = 0;  // the bridge's or listening call's tag (the engine's call id)
     char key = 0;
 };
 
@@ -66,9 +69,15 @@ class MediaWorker {
     MediaWorker& operator=(const MediaWorker&) = delete;
 
     event_base* base() const { return base_; }
+    // Queues `e` for the loop and wakes it; false (dropped and counted) when the queue is full.
+    // On this worker's thread.
+    bool tell(const MediaEvent& e);
     EventRing& events() { return events_; }
-    // Bridges placed here now (kept by the loop's thread only).
-    std::size_t bridges = 0;
+    // The period of a listening call's silence, as libevent's common timeout on this loop (many
+    // timers of one period cost O(1) each).
+    const timeval* every_20ms() const { return every_20ms_; }
+    // Bridges and listening calls placed here now (kept by the loop's thread only).
+    std::size_t bridges = 0, listening = 0;
     // Whether the thread runs (false: the loop could not be made; nothing is lent to it).
     bool running() const { return base_ != nullptr; }
     // Its priority as the thread read it back once set: "nice +N" (relative to the process's)
@@ -83,6 +92,9 @@ class MediaWorker {
     LoopEvent stop_;
     std::string running_at_;
     EventRing events_;
+    const timeval* every_20ms_ = nullptr;
+    friend class MediaWorkers;
+    const std::function<void()>* wake_ = nullptr;  // the workers' (set before anything is lent)
     std::thread thread_;
 };
 
@@ -95,15 +107,22 @@ class MediaWorkers {
     // The workers' priority as read back ("nice +0", "SCHED_FIFO 10"); empty without workers.
     const std::string& running_at() const { return running_at_; }
     std::size_t size() const { return workers_.size(); }
-    // The worker with the fewest bridges; null when there is none.
+    // What wakes the engine's loop when a worker has told it something (thread-safe; called on
+    // the workers' threads). Set before anything is lent; without it the loop reads the events
+    // on its media tick only.
+    void wake_with(std::function<void()> wake) { wake_ = std::move(wake); }
+    // The worker with the fewest bridges and listening calls; null when there is none.
     MediaWorker* least_busy();
     // Every worker's events, in order per worker.
     void drain(const std::function<void(const MediaEvent&)>& handle);
     std::uint64_t dropped_events() const;
     // Bridges lent so far (to all workers), and brought home.
     std::uint64_t lent = 0, homed = 0;
+    // Calls lent to listen (answering-machine detection), so far, and brought home.
+    std::uint64_t listens = 0, listens_homed = 0;
 
   private:
+    std::function<void()> wake_;
     std::vector<std::unique_ptr<MediaWorker>> workers_;
     std::string priority_error_, running_at_;
 };
@@ -137,6 +156,42 @@ class Bridge final : public RtpSession::Lender {
     bool lent_ = false;
     std::uint64_t tag_ = 0;
     Relayed relayed_;
+};
+
+// An answered call on a worker while the engine listens for who answered: its audio goes to
+// `heard` there (the answering-machine and SIT detectors), the recording hears it, and the worker
+// sends the call 20 ms of silence every 20 ms, as the loop would (it keeps NAT bindings open while
+// we listen; the recording frames it). When `heard` returns true (a verdict, tones: something
+// the loop must act on), the loop is told (MediaEvent::Kind::heard, with the tag) and brings the
+// session home to act on it. Destroying it brings it home.
+class Listen final : public RtpSession::Lender {
+  public:
+    // On the worker, for each packet's audio and its time since the first packet.
+    using Heard = std::function<bool(std::span<const std::int16_t>, std::chrono::milliseconds)>;
+    // Lends `session` to `worker`; null (nothing lent) when its loop refused it.
+    static std::unique_ptr<Listen> lend(MediaWorkers& workers, MediaWorker& worker,
+                                        RtpSession& session, Recorder* recorder, std::uint64_t tag,
+                                        Heard heard);
+    ~Listen() override;
+    Listen(const Listen&) = delete;
+    Listen& operator=(const Listen&) = delete;
+
+    // The session back on the loop, with the handlers it had (idempotent).
+    void home() override;
+    bool lent() const { return lent_; }
+
+  private:
+    Listen() = default;
+    static void silence(evutil_socket_t, short, void* self);
+    MediaWorkers* workers_ = nullptr;
+    MediaWorker* worker_ = nullptr;
+    RtpSession* session_ = nullptr;
+    Recorder* recorder_ = nullptr;
+    bool lent_ = false;
+    bool told_ = false;  // the loop was told once: that is enough, it comes for the rest
+    std::uint64_t tag_ = 0;
+    Heard heard_;
+    LoopEvent silence_;  // on the worker's loop
 };
 
 // The default number of media workers: the cores this process may use, minus the loop's.
