@@ -496,13 +496,13 @@ TEST_CASE(
     MediaWorker* w = workers.least_busy();
     REQUIRE(w);
     // What the worker hears: packets counted; the third and fourth are "news" (a verdict).
-    std::atomic<int> heard{0};
+    std::atomic<int> heard{0}, odd_sizes{0};
     std::atomic<bool> on_worker{true};
     const auto loop_thread = std::this_thread::get_id();
     auto listen = Listen::lend(workers, *w, *session, recorder.get(), 42,
                                [&](std::span<const std::int16_t> pcm, std::chrono::milliseconds) {
                                    if (std::this_thread::get_id() == loop_thread) on_worker = false;
-                                   CHECK(pcm.size() == 160);
+                                   if (pcm.size() != 160) ++odd_sizes;
                                    return ++heard >= 3;
                                });
     REQUIRE(listen);
@@ -545,6 +545,7 @@ TEST_CASE(
     CHECK(events[0].bridge == 42);
     CHECK(wakes == 1);
     CHECK(on_worker);
+    CHECK(odd_sizes == 0);
     CHECK(heard_home == 0);  // the owner's handler never saw the lent call's audio
 
     // Home: the owner's handler hears again, the worker sends nothing more.

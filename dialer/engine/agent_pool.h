@@ -35,6 +35,9 @@ struct RelayFigures {
     // Media workers, the conversations they relay now, and those lent to them so far.
     std::size_t workers = 0, on_workers = 0;
     std::uint64_t lent = 0;
+    // Answers listened to (AMD) on the workers now, and so far.
+    std::size_t listening = 0;
+    std::uint64_t listened = 0;
 };
 
 // One agent as the supervisors' wallboard shows it (`outpace ctl status`'s `agents`).

@@ -473,6 +473,8 @@ RelayFigures AgentPool::relay_figures() const {
         f.workers = media_->size();
         f.lent = media_->lent;
         f.on_workers = static_cast<std::size_t>(media_->lent - media_->homed);
+        f.listened = media_->listens;
+        f.listening = static_cast<std::size_t>(media_->listens - media_->listens_homed);
     }
     std::array<std::uint64_t, 1991> bins;
     for (std::size_t i = 0; i < bins.size(); ++i)

@@ -228,7 +228,9 @@ std::string status_report_json(Engine& engine) {
                                       {"latency_max_us", relay.max_us},
                                       {"media_workers", relay.workers},
                                       {"on_workers", relay.on_workers},
-                                      {"lent_to_workers", relay.lent}}},
+                                      {"lent_to_workers", relay.lent},
+                                      {"listening_on_workers", relay.listening},
+                                      {"listened_on_workers", relay.listened}}},
                                     {"stopping", engine.stopping()},
                                     {"calls_in_progress", engine.calls_in_progress()},
                                     {"campaigns", list}});
