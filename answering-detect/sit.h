@@ -39,6 +39,10 @@ class SitDetector {
   public:
     // 8 kHz linear PCM, in any chunking. The SIT once it is heard (then nothing more).
     std::optional<Sit> feed(std::span<const std::int16_t> pcm);
+    // Whether what was just heard could still become a SIT: a stretch of its tones is going on
+    // (it ends 80 ms after the last of them). AMD takes a SIT's first tone for a machine's beep;
+    // that verdict waits while this holds.
+    bool possible() const { return !done_ && !runs_.empty(); }
 
   private:
     // 0: no SIT tone; 1, 2: the first and second tone, low; 3, 4: high; 5: the third.

@@ -132,6 +132,52 @@ TEST_CASE("SIT: the AMD corpus's greetings, speech, beeps and fax tones are neve
     CHECK_FALSE(detect(sit_audio({{kL1, kS}, {kL2, kS}, {1000, kLong}})));
 }
 
+TEST_CASE("SIT: a stretch of its tones is 'possible' while it lasts and not 80 ms after it") {
+    auto tone = [](double hz) {
+        std::vector<std::int16_t> out;
+        for (int i = 0; i < kS * 8; ++i)
+            out.push_back(static_cast<std::int16_t>(5000 * std::sin(2 * M_PI * hz * i / 8000)));
+        return out;
+    };
+    // A SIT's first tone alone (then silence): possible while it sounds, and no longer once
+    // 80 ms of something else followed it.
+    {
+        amd::SitDetector d;
+        CHECK(!d.possible());
+        CHECK(!d.feed(tone(kL1)));
+        CHECK(d.possible());
+        const std::vector<std::int16_t> quiet(160, 0);
+        for (int block = 1; block <= 3; ++block) {
+            CHECK(!d.feed(quiet));
+            CHECK(d.possible());  // (a gap of up to 60 ms is bridged)
+        }
+        CHECK(!d.feed(quiet));
+        CHECK(!d.possible());
+    }
+    // A voicemail's usual 1 kHz beep is outside the SIT's bands (985.2 Hz + 1.5 %): never one.
+    {
+        amd::SitDetector d;
+        CHECK(!d.feed(tone(1000)));
+        CHECK(!d.possible());
+    }
+    // Speech-like audio is never one; a whole SIT is, until it is heard (then nothing more).
+    amd::SitDetector d;
+    std::vector<std::int16_t> vowel;
+    for (int i = 0; i < 8000; ++i)
+        vowel.push_back(static_cast<std::int16_t>(3000 * std::sin(2 * M_PI * 220 * i / 8000) +
+                                                  1500 * std::sin(2 * M_PI * 660 * i / 8000)));
+    CHECK(!d.feed(vowel));
+    CHECK(!d.possible());
+    const auto sit = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
+    bool heard = false;
+    for (std::size_t i = 0; i < sit.size() && !heard; i += 160) {
+        heard = d.feed({sit.data() + i, std::min<std::size_t>(160, sit.size() - i)}).has_value();
+        if (!heard && i >= 160 * 5 && i < 160 * 30) CHECK(d.possible());
+    }
+    CHECK(heard);
+    CHECK(!d.possible());
+}
+
 TEST_CASE(
     "engine: a call answered by an intercept recording is invalid (the number is dead), one "
     "answered by a reorder SIT a carrier error, and neither reaches anyone") {
@@ -159,6 +205,34 @@ TEST_CASE(
         // Hung up once the SIT was heard: well before the announcement's end.
         CHECK(a.ended_ms - a.started_ms < 3000);
     }
+}
+
+TEST_CASE(
+    "engine: a machine that only beeps, at a SIT's first frequency, is still a machine: its "
+    "verdict waits for the tones to be ruled out, then counts") {
+    Sim::Options o;
+    o.unattended_lines = 1;
+    o.contacts = 1;
+    Sim sim(o);
+    // 300 ms of 913.8 Hz (the intercept's first tone), then silence: no second tone follows.
+    std::vector<std::int16_t> beep(800, 0);
+    for (int i = 0; i < 300 * 8; ++i)
+        beep.push_back(static_cast<std::int16_t>(5000 * std::sin(2 * M_PI * kL1 * i / 8000)));
+    beep.resize(beep.size() + 6 * 8000, 0);
+    sim.answer_all(beep);
+    sim.start();
+    sim.run_for(10s, 10ms);
+    const auto attempts = sim.attempts();
+    REQUIRE(attempts.size() == 1);
+    const auto& a = attempts[0];
+    INFO("verdict " << a.amd_verdict << " at " << a.amd_ms << " ms: " << a.notes);
+    CHECK(a.outcome == Outcome::machine);
+    CHECK(a.amd_verdict == "machine");
+    CHECK(a.notes == "beep");
+    CHECK(sim.status().machines == 1);
+    const auto c = sim.store().contact("sim", a.phone);
+    REQUIRE(c);
+    CHECK(c->state != ContactState::invalid);
 }
 
 TEST_CASE(
@@ -234,5 +308,47 @@ TEST_CASE(
         CHECK(a.ring_ms >= 600);
         CHECK(a.ring_ms < 2000);
         CHECK(a.sip_code == 487);
+    }
+}
+
+TEST_CASE(
+    "engine: over SIP, an answer that plays an intercept SIT is hung up within seconds and "
+    "recorded invalid, on a media worker and on the loop (AMD takes its first tone for a beep)") {
+    const auto pcm = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
+    std::string ulaw;
+    for (const auto s : pcm) ulaw.push_back(static_cast<char>(linear_to_ulaw(s)));
+    for (const bool on_loop : {false, true}) {
+        CAPTURE(on_loop);
+        Rig rig;
+        const auto raw = rig.write("intercept.ulaw", ulaw);
+        std::string xml =
+            read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_answer_audio.xml.in");
+        for (auto at = xml.find("@AUDIO@"); at != std::string::npos; at = xml.find("@AUDIO@"))
+            xml.replace(at, 7, raw);
+        for (auto at = xml.find("@RING_MS@"); at != std::string::npos; at = xml.find("@RING_MS@"))
+            xml.replace(at, 9, "200");
+        rig.campaign("answered_sit", rig.write("answered.xml", xml), 2);
+        if (on_loop) rig.rtp_extra(", workers: 0");
+        const auto r = rig.run();
+        INFO(r.out);
+        REQUIRE(r.status == 0);
+        auto all = rig.attempts();
+        REQUIRE(all["answered_sit"].size() == 2);
+        for (const auto& a : all["answered_sit"]) {
+            // AMD alone said "machine: beep" at ~300 ms, the first tone's end, in about half the
+            // runs: the verdict now waits while the tones may be a SIT.
+            INFO("verdict " << a.amd_verdict << " at " << a.amd_ms << " ms: " << a.notes);
+            CHECK(a.outcome == Outcome::invalid);
+            CHECK(a.sip_code == 200);
+            CHECK(a.notes.find("SIT IC") != std::string::npos);
+            CHECK(a.notes.find("early media") == std::string::npos);
+            // About 0.75 s of tones after the answer, then our BYE: not the analysis's full time.
+            CHECK(a.amd_ms > 0);
+            CHECK(a.amd_ms < 2000);
+        }
+        // Listened to by the media worker (the default: one on this machine), which told the
+        // loop of the tones; or by the loop itself.
+        CHECK(r.out.find(on_loop ? "; 0 answers were listened to there"
+                                 : "; 2 answers were listened to there") != std::string::npos);
     }
 }

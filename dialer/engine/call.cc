@@ -4,6 +4,7 @@
 #include "dialer/engine/call.h"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "dialer/engine/agent.h"
@@ -156,15 +157,35 @@ void Call::on_audio(std::span<const std::int16_t> pcm, std::chrono::milliseconds
 bool Call::hear(std::span<const std::int16_t> pcm, std::chrono::milliseconds at) {
     // A network's announcement answered with 200 OK begins with its special information tones:
     // heard before AMD would take the recording for a machine (or a person).
+    const auto t = at + *audio_offset_;
     if (sit_ && !verdict_heard_)
         if (const auto sit = sit_->feed(pcm)) {
             verdict_heard_ = true;
+            held_verdict_.clear();  // the beep was the tones' first
             heard_.push_back({sit, {}});
             return true;
         }
     if (!heard_.empty() && heard_.back().sit) return true;  // the call ends on the tones
     bool any = false;
-    for (const auto& e : amd_->feed(pcm, at + *audio_offset_)) {
+    if (!held_verdict_.empty()) {
+        if (sit_->possible() && t < held_until_) return false;
+        // No SIT after all: a machine's beep (a voicemail that only beeps), a little late.
+        for (const auto& e : std::exchange(held_verdict_, {})) heard_.push_back({std::nullopt, e});
+        verdict_heard_ = true;
+        any = true;
+    }
+    const auto events = amd_->feed(pcm, t);
+    const bool beep_verdict = std::any_of(events.begin(), events.end(), [](const amd::Event& e) {
+        return e.kind == amd::Event::Kind::verdict && std::string_view(e.cause) == "beep";
+    });
+    if (beep_verdict && !verdict_heard_ && sit_ && sit_->possible()) {
+        // An intercept answered with 200 OK must end as a dead number, not as a machine that
+        // gets a message and is dialled again.
+        held_verdict_.assign(events.begin(), events.end());
+        held_until_ = t + kSitHold;
+        return any;
+    }
+    for (const auto& e : events) {
         if (e.kind == amd::Event::Kind::verdict) verdict_heard_ = true;
         // Before a verdict only a verdict matters (as on the loop); after it, the beep's or the
         // greeting's end does (a machine's message waits for it).
@@ -189,6 +210,7 @@ void Call::act_on_heard() {
 
 void Call::on_verdict(const amd::Event& e) {
     if (state_ != State::analysing) return;
+    verdict_heard_ = true;  // (the analysis timeout's verdict too: no SIT listening after it)
     verdict_at_ = now();
     attempt_.amd_verdict = amd::to_string(e.verdict);
     attempt_.amd_ms = e.at.count();

@@ -279,7 +279,12 @@ class Call {
         amd::Event event;
     };
     std::vector<Heard> heard_;
-    bool verdict_heard_ = false;         // hear() kept a verdict (or tones): no more SIT listening
+    bool verdict_heard_ = false;  // hear() kept a verdict (or tones): no more SIT listening
+    // A machine's "beep" verdict held back while special information tones may be starting (a
+    // SIT's first tone is a beep to AMD): until they cannot be, or kSitHold from the beep.
+    std::vector<amd::Event> held_verdict_;
+    std::chrono::milliseconds held_until_{0};
+    static constexpr std::chrono::milliseconds kSitHold{1000};
     std::optional<amd::Sit> early_sit_;  // heard in early media: the call was cancelled
     std::size_t early_samples_ = 0;      // of early media listened to
     static constexpr std::size_t kEarlySitListen = 8 * 8000;  // its first 8 s
