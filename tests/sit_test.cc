@@ -63,6 +63,22 @@ std::optional<amd::Sit> detect(const std::vector<std::int16_t>& pcm, std::size_t
 constexpr double kL1 = 913.8, kH1 = 985.2, kL2 = 1370.6, kH2 = 1428.5, k3 = 1776.7;
 constexpr int kS = 274, kLong = 380;
 
+// A SIPp carrier scenario (tests/sipp/`name`.xml.in) that streams `pcm` as headerless u-law,
+// with its other placeholders filled: its path in the rig.
+std::string carrier_playing(Rig& rig, const std::string& name, const std::vector<std::int16_t>& pcm,
+                            const std::vector<std::pair<std::string, std::string>>& fill = {}) {
+    std::string ulaw;
+    for (const auto s : pcm) ulaw.push_back(static_cast<char>(linear_to_ulaw(s)));
+    std::string xml =
+        read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/" + name + ".xml.in");
+    auto all = fill;
+    all.emplace_back("@AUDIO@", rig.write(name + ".ulaw", ulaw));
+    for (const auto& [key, value] : all)
+        for (auto at = xml.find(key); at != std::string::npos; at = xml.find(key))
+            xml.replace(at, key.size(), value);
+    return rig.write(name + ".xml", xml);
+}
+
 }  // namespace
 
 TEST_CASE("SIT: every Telcordia code, through u-law and noise, within its tolerances") {
@@ -285,17 +301,10 @@ TEST_CASE(
     "engine: over SIP, a carrier's 183 with an intercept SIT in its early media gets a CANCEL "
     "within a second of the tones and the number is recorded invalid") {
     Rig rig;
-    // The tones and announcement as the carrier streams them: headerless u-law.
-    const auto pcm = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
-    std::string ulaw;
-    for (const auto s : pcm) ulaw.push_back(static_cast<char>(linear_to_ulaw(s)));
-    const auto raw = rig.write("intercept.ulaw", ulaw);
-    std::string xml =
-        read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_early_audio.xml.in");
-    for (auto at = xml.find("@AUDIO@"); at != std::string::npos; at = xml.find("@AUDIO@"))
-        xml.replace(at, 7, raw);
-    const auto scenario = rig.write("early.xml", xml);
-    rig.campaign("early_sit", scenario, 2);
+    // The tones and announcement as the carrier streams them in its 183.
+    rig.campaign(
+        "early_sit",
+        carrier_playing(rig, "uas_early_audio", sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}})), 2);
     const auto r = rig.run();
     INFO(r.out);
     REQUIRE(r.status == 0);
@@ -315,19 +324,11 @@ TEST_CASE(
     "engine: over SIP, an answer that plays an intercept SIT is hung up within seconds and "
     "recorded invalid, on a media worker and on the loop (AMD takes its first tone for a beep)") {
     const auto pcm = sit_audio({{kL1, kS}, {kL2, kS}, {k3, kLong}});
-    std::string ulaw;
-    for (const auto s : pcm) ulaw.push_back(static_cast<char>(linear_to_ulaw(s)));
     for (const bool on_loop : {false, true}) {
         CAPTURE(on_loop);
         Rig rig;
-        const auto raw = rig.write("intercept.ulaw", ulaw);
-        std::string xml =
-            read_file(std::string(OUTPACE_SOURCE_DIR) + "/tests/sipp/uas_answer_audio.xml.in");
-        for (auto at = xml.find("@AUDIO@"); at != std::string::npos; at = xml.find("@AUDIO@"))
-            xml.replace(at, 7, raw);
-        for (auto at = xml.find("@RING_MS@"); at != std::string::npos; at = xml.find("@RING_MS@"))
-            xml.replace(at, 9, "200");
-        rig.campaign("answered_sit", rig.write("answered.xml", xml), 2);
+        rig.campaign("answered_sit",
+                     carrier_playing(rig, "uas_answer_audio", pcm, {{"@RING_MS@", "200"}}), 2);
         if (on_loop) rig.rtp_extra(", workers: 0");
         const auto r = rig.run();
         INFO(r.out);
