@@ -18,7 +18,16 @@ cp -r "$root/deploy/examples/prompts" .
 h=$((10#$(date -u +%H))); off=$((12 - h))
 if [ $off -ge 0 ]; then zone="Etc/GMT-$off"; else zone="Etc/GMT+$((-off))"; fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# A port free over both TCP and UDP now (SIP takes both; the desktops' endpoint is TCP).
+free_port() { python3 -c '
+import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'; }
 wait_bound() { for _ in $(seq 100); do ss -lun | grep -q ":$1 " && return 0; sleep 0.05; done; return 1; }
 
 # A SIPp carrier whose callees say "Hello?", keep a second of silence (the human verdict), then
@@ -140,6 +149,13 @@ YAML
   env ${ENGINE_PRELOAD:+LD_PRELOAD=$ENGINE_PRELOAD} "$outpace" run --quiet --config engine.yaml 2> engine.log &
   engine=$!
   pids+=($engine)
-  sleep 1
-  kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+  # Started once the desktops' endpoint listens. An engine that exits first (a port another
+  # socket took meanwhile, a slow disk delaying that) ends the bench with its reason, instead of
+  # the bench waiting for agents that cannot log in.
+  for _ in $(seq 300); do
+    kill -0 "$engine" 2>/dev/null || { echo "the engine did not start:"; tail -5 engine.log; exit 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$agents_port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "the engine did not listen on $agents_port within 30 s:"; tail -5 engine.log; exit 1
 }
