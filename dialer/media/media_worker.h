@@ -1,17 +1,18 @@
 // Media on threads of their own: N media workers, each a thread with its own libevent loop, carry
-// the audio of the conversations placed on them (customer and agent relayed to each other, the
-// call's recording framed), so that nothing the engine's loop does (SIP, pacing, the desktops'
-// channel, a hopper refill) ever delays what a customer and an agent say to each other.
+// the audio of the calls placed on them (answers listened to by the answering-machine detector,
+// customer and agent relayed to each other, the call's recording framed), so that nothing the
+// engine's loop does (SIP, pacing, the desktops' channel, a hopper refill) ever delays what a
+// customer and an agent say to each other, and the loop is not what limits the answers analysed.
 //
 // A conversation is lent to a worker as a Bridge: both legs' RTP sessions (RtpSession::lend), on
 // the same worker. An answered call's first seconds, while the engine listens for who answered,
 // are lent as a Listen: its session, heard by the answering-machine detector on the worker. The
-// engine's loop keeps the call's state; the worker only relays. Anything that changes the audio
-// path (hold, mute, keys to send, a supervisor joining, a transfer, the call's end) first brings
-// the bridge home (Bridge::home, on the loop's thread: the worker's callbacks for its sockets are
-// waited for, never the other way round), and any use of a lent session from the loop's thread does
-// the same. What the worker must tell the loop (keys pressed, a verdict heard) goes through a
-// bounded lock-free queue, and wakes the loop.
+// engine's loop keeps the call's state; the worker only relays and listens. Anything that changes
+// the audio path (hold, mute, keys to send, a supervisor joining, a transfer, the call's end) first
+// brings the bridge home (Bridge::home, on the loop's thread: the worker's callbacks for its
+// sockets are waited for, never the other way round), and any use of a lent session from the loop's
+// thread does the same. What the worker must tell the loop (keys pressed, a verdict heard) goes
+// through a bounded lock-free queue, and wakes the loop.
 #pragma once
 
 #include <array>
