@@ -252,6 +252,36 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "engine: a beep verdict held for special information tones waits at most 1 s, even while "
+    "tones in a SIT's bands go on") {
+    Sim::Options o;
+    o.unattended_lines = 1;
+    o.contacts = 1;
+    Sim sim(o);
+    // A SIT's first tone, 40 ms of silence (a gap the SIT detector bridges, where AMD hears the
+    // beep end), then its second tone that never ends (no third tone): the SIT detector keeps
+    // it possible throughout, so only the hold's bound releases the machine's verdict.
+    std::vector<std::int16_t> audio;
+    for (const auto& [hz, ms] : {std::pair{kL1, kS}, std::pair{0.0, 40}, std::pair{kL2, 4000}})
+        for (int i = 0; i < ms * 8; ++i)
+            audio.push_back(static_cast<std::int16_t>(5000 * std::sin(2 * M_PI * hz * i / 8000)));
+    sim.answer_all(audio);
+    sim.start();
+    sim.run_for(10s, 10ms);
+    const auto attempts = sim.attempts();
+    REQUIRE(attempts.size() == 1);
+    const auto& a = attempts[0];
+    INFO("verdict " << a.amd_verdict << " at " << a.amd_ms << " ms: " << a.notes);
+    CHECK(a.outcome == Outcome::machine);
+    CHECK(a.notes == "beep");
+    // Hung up on the verdict's release: 1 s after the beep's verdict (~0.3 s into the answer),
+    // not when the tone ends 4.3 s in.
+    const auto answered_for = a.ended_ms - a.started_ms - a.ring_ms;
+    CHECK(answered_for >= a.amd_ms + 1000);
+    CHECK(answered_for < a.amd_ms + 1500);
+}
+
+TEST_CASE(
     "engine: special information tones in early media (183 with SDP) cancel the call at once: "
     "intercept invalid, reorder a carrier error, and ringback in early media changes nothing") {
     for (const int kind : {0, 1, 2}) {  // intercept, reorder, ringback then an answer
